@@ -1,0 +1,1 @@
+"""crmql: one SQL-like language over CRM and property-management SaaS APIs."""

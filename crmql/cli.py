@@ -1,0 +1,2 @@
+def main() -> int:  # placeholder, replaced by the real CLI
+    return 0

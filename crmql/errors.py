@@ -1,0 +1,153 @@
+"""The whole crmql exception tree.
+
+Every error a user can see is a :class:`CrmqlError`. Surfaces (CLI, REPL, magic) print
+``str(error)`` and never a traceback unless asked for one; ``exit_code`` tells the CLI what to
+return (1 query error, 2 usage/configuration, 3 vendor/network/auth).
+
+>>> try:
+...     raise QueryError("unknown table 'azavista.event'", hint="did you mean azavista.events?")
+... except CrmqlError as e:
+...     print(e)
+unknown table 'azavista.event'
+  hint: did you mean azavista.events?
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "AuthenticationError",
+    "CancelledError",
+    "ConfigError",
+    "ConnectorError",
+    "CrmqlError",
+    "ExportError",
+    "NetworkError",
+    "QueryError",
+    "QuerySyntaxError",
+    "RateLimitedError",
+    "VendorHTTPError",
+    "did_you_mean",
+]
+
+
+class CrmqlError(Exception):
+    """Root of every error crmql raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\n  hint: {self.hint}"
+        return self.message
+
+
+class QuerySyntaxError(CrmqlError):
+    """The statement does not parse. Carries position, the source line and a caret."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int,
+        column: int,
+        source_line: str,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.line = line
+        self.column = column
+        self.source_line = source_line
+
+    def __str__(self) -> str:
+        caret = " " * (self.column - 1) + "^"
+        text = f"syntax error at line {self.line}, column {self.column}: {self.message}\n  {self.source_line}\n  {caret}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class QueryError(CrmqlError):
+    """A well-formed statement that cannot run: unknown names, missing filters, unsupported."""
+
+
+class CancelledError(CrmqlError):
+    """The user cancelled a running statement (Ctrl-C)."""
+
+
+class ExportError(CrmqlError):
+    """Writing a result to a file failed."""
+
+
+class ConnectorError(CrmqlError):
+    """A vendor, network, authentication or configuration failure."""
+
+    exit_code = 3
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        vendor: str | None = None,
+        table: str | None = None,
+        status: int | None = None,
+        vendor_message: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.vendor = vendor
+        self.table = table
+        self.status = status
+        self.vendor_message = vendor_message
+        where = " ".join(p for p in (vendor, f"({table})" if table else None) if p)
+        full = f"{where}: {message}" if where else message
+        if status is not None:
+            full += f" [HTTP {status}]"
+        if vendor_message:
+            full += f": {vendor_message}"
+        super().__init__(full, hint=hint)
+
+
+class ConfigError(ConnectorError):
+    """The configuration file or a connection's settings are wrong."""
+
+    exit_code = 2
+
+
+class AuthenticationError(ConnectorError):
+    """The vendor refused our credentials or token."""
+
+
+class VendorHTTPError(ConnectorError):
+    """The vendor answered with an HTTP error we cannot recover from."""
+
+
+class RateLimitedError(VendorHTTPError):
+    """The vendor kept answering 429 after every retry."""
+
+
+class NetworkError(ConnectorError):
+    """Timeouts, refused or dropped connections, after every retry."""
+
+
+def did_you_mean(name: str, candidates: Iterable[str], *, n: int = 3) -> str | None:
+    """Return a ``"did you mean x?"`` hint for the closest candidates, or ``None``.
+
+    >>> did_you_mean("evnts", ["events", "contacts"])
+    'did you mean events?'
+    """
+    pool = list(candidates)
+    lowered = {c.lower(): c for c in pool}
+    matches = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)
+    if not matches:
+        matches = [c.lower() for c in pool if name.lower() in c.lower() or c.lower() in name.lower()][:n]
+    if not matches:
+        return None
+    names = [lowered[m] for m in matches]
+    return "did you mean " + " or ".join(names) + "?"

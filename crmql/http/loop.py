@@ -1,0 +1,175 @@
+"""One background asyncio event loop for the whole process, and a blocking bridge into it.
+
+Every connector is written with ``async`` code, but crmql's surfaces (CLI, REPL, Jupyter magic,
+Python API) are synchronous. :func:`run_sync` runs a coroutine on a single, process-wide event
+loop that lives in a daemon thread, and blocks the calling thread until the coroutine finishes.
+Because the loop is never the caller's loop, this works the same from a plain script, from a
+worker thread, and from a Jupyter kernel whose thread already runs an asyncio loop: we never call
+``asyncio.run``, never nest loops and never touch the caller's loop.
+
+The coroutine runs in a *copy* of the caller's :mod:`contextvars` context, so context variables
+set by the caller (such as the statement's :func:`crmql.stats.current` counters) are visible to
+it and to every task it spawns.
+
+>>> async def answer() -> int:
+...     return 42
+>>> run_sync(answer())
+42
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import logging
+import os
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from crmql.errors import CancelledError
+
+__all__ = ["get_loop", "run_sync"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: how long to wait for a cancelled coroutine to unwind after Ctrl-C
+CANCEL_GRACE_S = 2.0
+#: how often the waiting thread wakes up, so Ctrl-C is noticed on every platform
+_POLL_S = 0.1
+
+_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+_thread: threading.Thread | None = None
+_pid: int | None = None
+
+
+def _loop_alive() -> bool:
+    return (
+        _loop is not None
+        and not _loop.is_closed()
+        and _thread is not None
+        and _thread.is_alive()
+        and _pid == os.getpid()
+    )
+
+
+def get_loop() -> asyncio.AbstractEventLoop:
+    """Return the process-wide background event loop, starting its daemon thread if needed.
+
+    Thread-safe; the loop is created lazily on first use (and again in a forked child).
+    Use it for objects that must be created on the loop, e.g. with
+    ``asyncio.run_coroutine_threadsafe(make(), get_loop())``.
+
+    >>> get_loop() is get_loop()
+    True
+    >>> get_loop().is_running()
+    True
+    """
+    global _loop, _thread, _pid
+    if _loop_alive():
+        assert _loop is not None
+        return _loop
+    with _lock:
+        if not _loop_alive():
+            loop = asyncio.new_event_loop()
+            started = threading.Event()
+
+            def _run() -> None:
+                asyncio.set_event_loop(loop)
+                loop.call_soon(started.set)
+                loop.run_forever()
+
+            thread = threading.Thread(target=_run, name="crmql-event-loop", daemon=True)
+            thread.start()
+            started.wait()
+            _loop, _thread, _pid = loop, thread, os.getpid()
+            logger.debug("started background event loop in thread %s", thread.name)
+        assert _loop is not None
+        return _loop
+
+
+def in_loop_thread() -> bool:
+    """True when called from the background loop's own thread.
+
+    >>> in_loop_thread()
+    False
+    """
+    return _thread is not None and threading.current_thread() is _thread and _loop_alive()
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` on the background loop and block until it returns (or raises).
+
+    The coroutine runs as a task in a copy of the caller's context. Its result is returned and
+    its exception re-raised in the calling thread. If the caller receives ``KeyboardInterrupt``
+    while waiting, the task is cancelled (which aborts in-flight HTTP requests), given up to
+    ``CANCEL_GRACE_S`` seconds to unwind, and ``KeyboardInterrupt`` is re-raised. Calling it
+    from the loop thread itself (i.e. from inside a coroutine already running on it) would
+    deadlock and raises ``RuntimeError`` instead.
+
+    >>> import asyncio
+    >>> async def slow_double(x: int) -> int:
+    ...     await asyncio.sleep(0.01)
+    ...     return 2 * x
+    >>> run_sync(slow_double(21))
+    42
+    """
+    loop = get_loop()
+    if in_loop_thread():
+        coro.close()
+        raise RuntimeError(
+            "crmql.http.run_sync() was called from the crmql event-loop thread, which would "
+            "deadlock; inside a coroutine running there, use 'await' instead"
+        )
+    context = contextvars.copy_context()
+    future: concurrent.futures.Future[T] = concurrent.futures.Future()
+    holder: dict[str, asyncio.Task[T]] = {}
+
+    def _transfer(task: asyncio.Task[T]) -> None:
+        if future.done():
+            return
+        if task.cancelled():
+            future.set_exception(CancelledError("the statement was cancelled"))
+            return
+        exc = task.exception()
+        if exc is not None:
+            future.set_exception(exc)
+        else:
+            future.set_result(task.result())
+
+    def _start() -> None:
+        if not future.set_running_or_notify_cancel():
+            coro.close()  # cancelled before it ever started
+            return
+        try:
+            task = loop.create_task(coro, context=context)
+        except BaseException as exc:  # pragma: no cover - defensive
+            future.set_exception(exc)
+            raise
+        holder["task"] = task
+        task.add_done_callback(_transfer)
+
+    def _cancel() -> None:
+        task = holder.get("task")
+        if task is not None:
+            task.cancel()
+
+    done = threading.Event()
+    future.add_done_callback(lambda _f: done.set())
+    loop.call_soon_threadsafe(_start)
+    try:
+        # Wait with a timeout in a loop: a bare blocking wait cannot be interrupted by
+        # Ctrl-C on every platform, and polling lets pending signals run promptly.
+        while not done.wait(_POLL_S):
+            pass
+    except KeyboardInterrupt:
+        logger.debug("interrupted; cancelling the running coroutine")
+        if not future.cancel():  # already started: cancel the task on its loop
+            loop.call_soon_threadsafe(_cancel)
+            done.wait(CANCEL_GRACE_S)
+        raise
+    return future.result()

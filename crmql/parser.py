@@ -1,0 +1,364 @@
+"""Text -> AST. Loads the Lark grammar once and maps Lark's errors to :class:`QuerySyntaxError`.
+
+>>> parse("SELECT name FROM azavista.events WHERE start > DATE '2025-01-01'").table.qualified
+'azavista.events'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import lark
+from lark import Token, Transformer, v_args
+
+from . import ast
+from .errors import QuerySyntaxError
+from .syntax_errors import describe_unexpected_characters, describe_unexpected_token
+from .values import Interval, parse_date, parse_interval, parse_timestamp
+
+__all__ = ["grammar_text", "parse", "parse_expression"]
+
+log = logging.getLogger(__name__)
+
+
+def grammar_text() -> str:
+    """The grammar source: the copy packaged in the wheel, else the repository's grammar/ file."""
+    packaged = resources.files("crmql").joinpath("grammar/crmql.lark")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parent.parent / "grammar" / "crmql.lark").read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=None)
+def _parser(start: str = "start") -> lark.Lark:
+    return lark.Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="basic",
+        start=start,
+        propagate_positions=True,
+        maybe_placeholders=False,
+        cache=False,
+    )
+
+
+def parse(text: str) -> ast.Statement:
+    """Parse one statement into an AST node, or raise :class:`QuerySyntaxError`.
+
+    >>> parse("SHOW TABLES FROM azavista")
+    ShowTables(connection='azavista')
+    """
+    if not text.strip() or not _strip_comments(text).strip().strip(";").strip():
+        raise QuerySyntaxError(
+            "empty statement: expected SELECT, EXPLAIN, SHOW TABLES or DESCRIBE",
+            line=1, column=1, source_line=text.splitlines()[0] if text.splitlines() else "",
+        )
+    try:
+        tree = _parser().parse(text)
+    except lark.exceptions.UnexpectedToken as e:
+        line, column = e.line, e.column
+        if e.token.type == "$END":  # point just past the last character the user typed
+            lines = text.rstrip().splitlines() or [""]
+            line, column = len(lines), len(lines[-1]) + 1
+        raise _syntax_error(text, describe_unexpected_token(_parser(), text, e), line, column) from None
+    except lark.exceptions.UnexpectedCharacters as e:
+        raise _syntax_error(text, describe_unexpected_characters(text, e), e.line, e.column) from None
+    except lark.exceptions.UnexpectedEOF as e:  # pragma: no cover - LALR reports $END as a token
+        lines = text.splitlines() or [""]
+        raise _syntax_error(text, ("the statement ended early", None), len(lines), len(lines[-1]) + 1) from None
+    try:
+        return _ToAst(text).transform(tree)
+    except lark.exceptions.VisitError as e:
+        if isinstance(e.orig_exc, QuerySyntaxError):
+            raise e.orig_exc from None
+        raise
+
+
+def parse_expression(text: str) -> ast.Expr:
+    """Parse a bare WHERE-style expression (used by tests and tools).
+
+    >>> parse_expression("a = 1 AND b IS NULL")
+    And(items=(Compare(op='=', left=Column(name='a', qualifier=None), right=Literal(value=1, kind='integer')), IsNull(operand=Column(name='b', qualifier=None), negated=False)))
+    """
+    stmt = parse(f"SELECT * FROM x.y WHERE {text}")
+    assert isinstance(stmt, ast.Select) and stmt.where is not None
+    return stmt.where
+
+
+def _strip_comments(text: str) -> str:
+    return re.sub(r"--[^\n]*|/\*(.|\n)*?\*/", "", text)
+
+
+def _syntax_error(text: str, described: tuple[str, str | None], line: int, column: int) -> QuerySyntaxError:
+    message, hint = described
+    lines = text.splitlines() or [""]
+    line = max(1, min(line, len(lines)))
+    source_line = lines[line - 1] if line - 1 < len(lines) else ""
+    return QuerySyntaxError(message, line=line, column=max(1, column), source_line=source_line, hint=hint)
+
+
+def _span(meta_or_token: Any) -> ast.Span | None:
+    start = getattr(meta_or_token, "start_pos", None)
+    if start is None:
+        return None
+    return ast.Span(start, meta_or_token.end_pos, meta_or_token.line, meta_or_token.column)
+
+
+def _ident(token: Token) -> str:
+    if token.type == "QUOTED_NAME":
+        return token.value[1:-1].replace('""', '"')
+    return token.value
+
+
+def _tokens(children: list[Any], *types: str) -> list[Token]:
+    return [c for c in children if isinstance(c, Token) and c.type in types]
+
+
+def _nodes(children: list[Any]) -> list[Any]:
+    return [c for c in children if not isinstance(c, Token) or c.type in ("NAME", "QUOTED_NAME")]
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    """lark.Tree -> crmql.ast nodes. Keyword tokens are dropped; names become str."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def _bad_literal(self, token: Token, message: str) -> QuerySyntaxError:
+        return _syntax_error(self.text, (message, None), token.line, token.column)
+
+    # ---- statements
+    def start(self, meta, children):
+        return children[0]
+
+    def explain(self, meta, children):
+        return ast.Explain(children[-1], analyze=bool(_tokens(children, "ANALYZE")), span=_span(meta))
+
+    def show_tables(self, meta, children):
+        names = [c for c in children if isinstance(c, Token) and c.type in ("NAME", "QUOTED_NAME")]
+        return ast.ShowTables(_ident(names[0]) if names else None, span=_span(meta))
+
+    def describe(self, meta, children):
+        conn, table = children[-1]
+        return ast.Describe(ast.TableRef(conn, table, span=_span(meta)), span=_span(meta))
+
+    def copy(self, meta, children):
+        query = next(c for c in children if isinstance(c, ast.Select))
+        path = next(c for c in children if isinstance(c, ast.Literal)).value
+        options = tuple(c for c in children if isinstance(c, tuple))
+        return ast.Copy(query, path, options, span=_span(meta))
+
+    def copy_option(self, meta, children):
+        name, value = children
+        if isinstance(value, Token):
+            value = _ident(value)
+        elif isinstance(value, ast.Literal):
+            value = value.value
+        return (_ident(name).lower(), value)
+
+    # ---- query
+    def query(self, meta, children):
+        parts: dict[str, Any] = {"joins": []}
+        for child in children:
+            kind, value = child
+            if kind == "join":
+                parts["joins"].append(value)
+            else:
+                parts[kind] = value
+        distinct, items = parts["select"]
+        return ast.Select(
+            items=items,
+            table=parts["from"],
+            distinct=distinct,
+            joins=tuple(parts["joins"]),
+            where=parts.get("where"),
+            group_by=parts.get("group", ()),
+            having=parts.get("having"),
+            order_by=parts.get("order", ()),
+            limit=parts.get("limit"),
+            offset=parts.get("offset"),
+            span=_span(meta),
+        )
+
+    def select_clause(self, meta, children):
+        distinct = bool(_tokens(children, "DISTINCT"))
+        items = tuple(c for c in children if not isinstance(c, Token))
+        return ("select", (distinct, items))
+
+    def star(self, meta, children):
+        return ast.Star(span=_span(meta))
+
+    def qualified_star(self, meta, children):
+        return ast.Star(_ident(children[0]), span=_span(meta))
+
+    def select_expr(self, meta, children):
+        expr = children[0]
+        names = [c for c in children[1:] if isinstance(c, Token) and c.type in ("NAME", "QUOTED_NAME")]
+        alias = _ident(names[-1]) if names else None
+        span = _span(meta)
+        expr_span = getattr(expr, "span", None) or span
+        text = self.text[expr_span.start:expr_span.end] if expr_span else None
+        return ast.SelectItem(expr, alias, text=text, span=span)
+
+    def from_clause(self, meta, children):
+        return ("from", children[-1])
+
+    def table_ref(self, meta, children):
+        (conn, table), *rest = [c for c in children if not (isinstance(c, Token) and c.type == "AS")]
+        alias = _ident(rest[0]) if rest else None
+        return ast.TableRef(conn, table, alias, span=_span(meta))
+
+    def table_name(self, meta, children):
+        return (_ident(children[0]), _ident(children[1]))
+
+    def join_clause(self, meta, children):
+        kind, table, on = [c for c in children if not (isinstance(c, Token) and c.type in ("JOIN", "ON"))]
+        return ("join", ast.Join(kind, table, on, span=_span(meta)))
+
+    def inner_join(self, meta, children):
+        return "inner"
+
+    def left_join(self, meta, children):
+        return "left"
+
+    def where_clause(self, meta, children):
+        return ("where", children[-1])
+
+    def group_clause(self, meta, children):
+        return ("group", tuple(c for c in children if not isinstance(c, Token) or c.type in ("NAME", "QUOTED_NAME")))
+
+    def having_clause(self, meta, children):
+        return ("having", children[-1])
+
+    def order_clause(self, meta, children):
+        return ("order", tuple(c for c in children if isinstance(c, ast.OrderItem)))
+
+    def order_item(self, meta, children):
+        return ast.OrderItem(children[0], descending=bool(_tokens(children, "DESC")), span=_span(meta))
+
+    def limit_clause(self, meta, children):
+        return ("limit", children[-1])
+
+    def offset_clause(self, meta, children):
+        return ("offset", children[-1])
+
+    # ---- expressions
+    def or_(self, meta, children):
+        left, _, right = children
+        return ast.Or((left, right), span=_span(meta))
+
+    def and_(self, meta, children):
+        left, _, right = children
+        return ast.And((left, right), span=_span(meta))
+
+    def not_(self, meta, children):
+        return ast.Not(children[-1], span=_span(meta))
+
+    def comparison(self, meta, children):
+        left, op, right = children
+        return ast.Compare("!=" if op.value == "<>" else op.value, left, right, span=_span(meta))
+
+    def like(self, meta, children, ci: bool = False):
+        negated = bool(_tokens(children, "NOT"))
+        left, right = [c for c in children if not isinstance(c, Token)]
+        return ast.Like(left, right, negated=negated, case_insensitive=ci, span=_span(meta))
+
+    def ilike(self, meta, children):
+        return self.like(meta, children, ci=True)
+
+    def in_list(self, meta, children):
+        negated = bool(_tokens(children, "NOT"))
+        operand, *items = [c for c in children if not isinstance(c, Token)]
+        return ast.InList(operand, tuple(items), negated=negated, span=_span(meta))
+
+    def in_param(self, meta, children):
+        negated = bool(_tokens(children, "NOT"))
+        operand = children[0]
+        param = _tokens(children, "PARAM")[0]
+        return ast.InList(operand, (ast.Param(param.value[1:], span=_span(param)),), negated=negated, span=_span(meta))
+
+    def between(self, meta, children):
+        negated = bool(_tokens(children, "NOT"))
+        operand, low, high = [c for c in children if not isinstance(c, Token)]
+        return ast.Between(operand, low, high, negated=negated, span=_span(meta))
+
+    def is_null(self, meta, children):
+        return ast.IsNull(children[0], negated=bool(_tokens(children, "NOT")), span=_span(meta))
+
+    def binary(self, meta, children):
+        left, op, right = children
+        return ast.Binary(op.value, left, right, span=_span(meta))
+
+    def negate(self, meta, children):
+        operand = children[-1]
+        if isinstance(operand, ast.Literal) and operand.kind in ("integer", "float"):
+            return ast.Literal(-operand.value, operand.kind, span=_span(meta))
+        return ast.Unary("-", operand, span=_span(meta))
+
+    def param(self, meta, children):
+        return ast.Param(children[0].value[1:], span=_span(meta))
+
+    def column(self, meta, children):
+        names = [_ident(c) for c in children]
+        if len(names) == 2:
+            return ast.Column(names[1], names[0], span=_span(meta))
+        return ast.Column(names[0], span=_span(meta))
+
+    def call(self, meta, children):
+        name = children[0].value.lower()
+        distinct = bool(_tokens(children, "DISTINCT"))
+        args = tuple(c for c in children[1:] if not isinstance(c, Token) or c.type in ("NAME", "QUOTED_NAME"))
+        return ast.Func(name, args, distinct=distinct, span=_span(meta))
+
+    def call_star(self, meta, children):
+        return ast.Func(children[0].value.lower(), (), star=True, span=_span(meta))
+
+    # ---- literals
+    def string(self, meta, children):
+        token = children[0]
+        return ast.Literal(token.value[1:-1].replace("''", "'"), "string", span=_span(meta))
+
+    def integer(self, meta, children):
+        return ast.Literal(int(children[0].value), "integer", span=_span(meta))
+
+    def decimal(self, meta, children):
+        return ast.Literal(float(children[0].value), "float", span=_span(meta))
+
+    def true(self, meta, children):
+        return ast.Literal(True, "boolean", span=_span(meta))
+
+    def false(self, meta, children):
+        return ast.Literal(False, "boolean", span=_span(meta))
+
+    def null(self, meta, children):
+        return ast.Literal(None, "null", span=_span(meta))
+
+    def _typed(self, meta, children, kind: str, convert):
+        token = children[-1]
+        raw = token.value[1:-1].replace("''", "'")
+        try:
+            value = convert(raw)
+        except ValueError as e:
+            raise self._bad_literal(token, f"invalid {kind.upper()} literal '{raw}': {e}") from None
+        return ast.Literal(value, kind, span=_span(meta))
+
+    def date(self, meta, children):
+        return self._typed(meta, children, "date", parse_date)
+
+    def timestamp(self, meta, children):
+        return self._typed(meta, children, "timestamp", parse_timestamp)
+
+    def interval(self, meta, children):
+        return self._typed(meta, children, "interval", parse_interval)
+
+
+# re-exported for type checkers
+_ = (dt, Interval)

@@ -1,0 +1,85 @@
+"""Per-statement execution counters, shared by the HTTP layer, the executor and the surfaces.
+
+The HTTP client increments the :class:`QueryStats` found in the ``current_stats`` context
+variable, so concurrent pages (asyncio tasks inherit the context) all count into the statement
+that started them.
+
+>>> s = QueryStats()
+>>> with collecting(s):
+...     current().requests += 1
+>>> s.line()
+'stats: requests=1 pages=0 rows_fetched=0 rows=0 retries=0 elapsed_ms=0'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+__all__ = ["QueryStats", "collecting", "current"]
+
+
+@dataclass
+class QueryStats:
+    """Counters for one statement. ``elapsed_ms`` is filled by the executor."""
+
+    requests: int = 0
+    pages: int = 0
+    rows_fetched: int = 0
+    rows: int = 0
+    retries: int = 0
+    elapsed_ms: int = 0
+    total_pages: int | None = None
+    #: called (from any thread) after each page, for progress displays
+    on_progress: Callable[[QueryStats], None] | None = field(default=None, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, **counts: int) -> None:
+        """Add to several counters at once, thread-safely, and notify the progress callback."""
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+        if self.on_progress is not None:
+            try:
+                self.on_progress(self)
+            except Exception:  # a broken progress display must never break a query
+                pass
+
+    def line(self) -> str:
+        """The ``--stats`` line, exactly as the CLI contract spells it."""
+        return (
+            f"stats: requests={self.requests} pages={self.pages} rows_fetched={self.rows_fetched} "
+            f"rows={self.rows} retries={self.retries} elapsed_ms={self.elapsed_ms}"
+        )
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "requests": self.requests,
+            "pages": self.pages,
+            "rows_fetched": self.rows_fetched,
+            "rows": self.rows,
+            "retries": self.retries,
+            "elapsed_ms": self.elapsed_ms,
+        }
+
+
+_current: contextvars.ContextVar[QueryStats | None] = contextvars.ContextVar("crmql_stats", default=None)
+_sink = QueryStats()  # counts go here when no statement is collecting
+
+
+def current() -> QueryStats:
+    """The stats object of the running statement (a throwaway one outside any statement)."""
+    return _current.get() or _sink
+
+
+@contextlib.contextmanager
+def collecting(stats: QueryStats) -> Iterator[QueryStats]:
+    """Make ``stats`` the current statement's counters inside the block."""
+    token = _current.set(stats)
+    try:
+        yield stats
+    finally:
+        _current.reset(token)
