@@ -362,3 +362,40 @@ class _ToAst(Transformer):
 
 # re-exported for type checkers
 _ = (dt, Interval)
+
+
+def split_statements(text: str) -> list[str]:
+    """Split a script at top-level semicolons (not inside quotes or comments); drop empty parts.
+
+    >>> split_statements("SELECT 'a;b' FROM x.y; -- done;\\nSHOW TABLES")
+    ["SELECT 'a;b' FROM x.y", '-- done;\\nSHOW TABLES']
+    """
+    parts: list[str] = []
+    start, i, n = 0, 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in ("'", '"'):
+            j = i + 1
+            while j < n:
+                if text[j] == ch:
+                    if j + 1 < n and text[j + 1] == ch:
+                        j += 2
+                        continue
+                    break
+                j += 1
+            i = j + 1
+            continue
+        if text.startswith("--", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j + 1
+            continue
+        if text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+            continue
+        if ch == ";":
+            parts.append(text[start:i])
+            start = i + 1
+        i += 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if _strip_comments(p).strip()]

@@ -33,6 +33,8 @@ class QueryStats:
     retries: int = 0
     elapsed_ms: int = 0
     total_pages: int | None = None
+    #: counters of the statement this scan belongs to; every add() rolls up into it
+    parent: QueryStats | None = field(default=None, repr=False, compare=False)
     #: called (from any thread) after each page, for progress displays
     on_progress: Callable[[QueryStats], None] | None = field(default=None, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -42,11 +44,19 @@ class QueryStats:
         with self._lock:
             for name, value in counts.items():
                 setattr(self, name, getattr(self, name) + value)
+        if self.parent is not None:
+            self.parent.add(**counts)
         if self.on_progress is not None:
             try:
                 self.on_progress(self)
             except Exception:  # a broken progress display must never break a query
                 pass
+
+    def set_total_pages(self, pages: int) -> None:
+        """Record how many pages the scan will take, once the vendor's total is known."""
+        self.total_pages = pages
+        if self.parent is not None:
+            self.parent.set_total_pages((self.parent.total_pages or 0) + pages if self.parent.total_pages else pages)
 
     def line(self) -> str:
         """The ``--stats`` line, exactly as the CLI contract spells it."""

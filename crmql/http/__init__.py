@@ -1,0 +1,45 @@
+"""crmql's HTTP layer: one background event loop, retries, rate limits, auth and redaction.
+
+Connectors build an :class:`HttpClient` per connection and ``await`` its methods; synchronous
+surfaces drive coroutines with :func:`run_sync`. Every failure is a
+:class:`crmql.errors.ConnectorError` subclass; secrets never reach messages or logs.
+
+>>> import httpx
+>>> from crmql.http import HttpClient, run_sync
+>>> transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"id": 1}))
+>>> client = HttpClient(vendor="demo", base_url="http://api.test", transport=transport)
+>>> run_sync(client.request_json("GET", "/things/1"))
+{'id': 1}
+"""
+
+from __future__ import annotations
+
+import logging
+
+from crmql.http.auth import Auth, OAuthClientCredentials, OAuthPassword, StaticHeaderAuth
+from crmql.http.client import HttpClient
+from crmql.http.loop import get_loop, run_sync
+from crmql.http.ratelimit import RateLimiter
+from crmql.http.redact import install_log_redaction, redact, register_secret
+from crmql.http.retry import RetryPolicy
+
+__all__ = [
+    "Auth",
+    "HttpClient",
+    "OAuthClientCredentials",
+    "OAuthPassword",
+    "RateLimiter",
+    "RetryPolicy",
+    "StaticHeaderAuth",
+    "get_loop",
+    "install_log_redaction",
+    "redact",
+    "register_secret",
+    "run_sync",
+]
+
+# A logger's filters only see records logged on that very logger, not those propagated from
+# its children, so the filter goes on the package logger and on each of our module loggers.
+for _name in ("crmql", __name__, *(f"{__name__}.{m}" for m in ("auth", "client", "loop", "ratelimit", "retry"))):
+    install_log_redaction(logging.getLogger(_name))
+del _name

@@ -81,7 +81,10 @@ def get_loop() -> asyncio.AbstractEventLoop:
             def _run() -> None:
                 asyncio.set_event_loop(loop)
                 loop.call_soon(started.set)
-                loop.run_forever()
+                try:
+                    loop.run_forever()
+                except BaseException:  # pragma: no cover - the next get_loop() starts a new one
+                    logger.exception("the crmql event loop stopped unexpectedly")
 
             thread = threading.Thread(target=_run, name="crmql-event-loop", daemon=True)
             thread.start()
@@ -127,29 +130,31 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         )
     context = contextvars.copy_context()
     future: concurrent.futures.Future[T] = concurrent.futures.Future()
-    holder: dict[str, asyncio.Task[T]] = {}
+    holder: dict[str, asyncio.Task[None]] = {}
 
-    def _transfer(task: asyncio.Task[T]) -> None:
-        if future.done():
-            return
-        if task.cancelled():
-            future.set_exception(CancelledError("the statement was cancelled"))
-            return
-        exc = task.exception()
-        if exc is not None:
-            future.set_exception(exc)
+    async def _runner() -> None:
+        # Deliver every outcome through the future ourselves: a KeyboardInterrupt/SystemExit
+        # escaping a task would otherwise stop the shared loop itself.
+        try:
+            result = await coro
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            if not future.done():
+                future.set_exception(exc)
         else:
-            future.set_result(task.result())
+            if not future.done():
+                future.set_result(result)
+
+    def _transfer(task: asyncio.Task[None]) -> None:
+        if not future.done():  # only reached when the task was cancelled
+            future.set_exception(CancelledError("the statement was cancelled"))
 
     def _start() -> None:
         if not future.set_running_or_notify_cancel():
             coro.close()  # cancelled before it ever started
             return
-        try:
-            task = loop.create_task(coro, context=context)
-        except BaseException as exc:  # pragma: no cover - defensive
-            future.set_exception(exc)
-            raise
+        task = loop.create_task(_runner(), context=context)
         holder["task"] = task
         task.add_done_callback(_transfer)
 

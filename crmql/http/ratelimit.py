@@ -32,12 +32,13 @@ class RateLimiter:
     """
 
     def __init__(self, requests_per_second: float, burst: int = 1) -> None:
-        if not requests_per_second or requests_per_second <= 0:
+        rate, burst = float(requests_per_second), int(burst)
+        if not rate > 0:
             raise ValueError("requests_per_second must be positive")
         if burst < 1:
             raise ValueError("burst must be at least 1")
-        self.requests_per_second = float(requests_per_second)
-        self.burst = int(burst)
+        self.requests_per_second = rate
+        self.burst = burst
         self._tokens = float(burst)
         self._updated = time.monotonic()
         self._lock: asyncio.Lock | None = None

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import urllib.parse
 
 __all__ = ["RedactingFilter", "install_log_redaction", "redact", "register_secret"]
 
@@ -65,10 +66,11 @@ def register_secret(value: str | None) -> None:
     global _secret_re
     if not value or not isinstance(value, str) or len(value) < MIN_SECRET_LEN:
         return
+    variants = {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value, safe="")}
     with _lock:
-        if value in _secrets:
+        if variants <= _secrets:
             return
-        _secrets.add(value)
+        _secrets.update(variants)  # also as it appears in form bodies and query strings
         ordered = sorted(_secrets, key=len, reverse=True)  # longest first: no partial leftovers
         _secret_re = re.compile("|".join(re.escape(s) for s in ordered))
 

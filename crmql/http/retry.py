@@ -100,6 +100,6 @@ class RetryPolicy:
         """
         wait = parse_retry_after(retry_after)
         if wait is not None:
-            return min(wait, self.max_retry_after_s)
+            return float(min(wait, self.max_retry_after_s))
         ceiling = min(self.backoff_cap_s, self.backoff_base_s * (2 ** max(0, min(attempt, 62))))
         return random.uniform(0.0, ceiling)

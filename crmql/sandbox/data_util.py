@@ -5,9 +5,13 @@ from __future__ import annotations
 import logging
 import random
 import unicodedata
+from functools import lru_cache
+from typing import Sequence, TypeVar
 from datetime import datetime, timedelta, timezone
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 UTC = timezone.utc
 
@@ -43,14 +47,14 @@ class ObjectIdFactory:
 
 def utc_ms(moment: datetime) -> str:
     """Format as UTC ISO-8601 with milliseconds and Z, e.g. ``2025-01-23T11:29:18.876Z``."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    naive = moment.astimezone(UTC).replace(tzinfo=None)
+    return naive.isoformat(timespec="milliseconds") + "Z"
 
 
 def random_moment(rng: random.Random, start: datetime, end: datetime) -> datetime:
     """Uniform random instant in [start, end] with millisecond precision."""
     span_ms = max(0, int((end - start).total_seconds() * 1000))
-    return start + timedelta(milliseconds=rng.randint(0, span_ms))
+    return start + timedelta(milliseconds=int(rng.random() * (span_ms + 1)))
 
 
 def created_updated(
@@ -70,12 +74,34 @@ def ascii_fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@lru_cache(maxsize=4096)
 def slug(text: str, sep: str = "") -> str:
     """Lowercase ASCII slug of ``text`` (letters and digits only, words joined by ``sep``)."""
     words = "".join(ch if ch.isalnum() else " " for ch in ascii_fold(text).lower()).split()
     return sep.join(words)
 
 
+class Weighted:
+    """A reusable weighted choice over the keys of ``options`` (weights are the values)."""
+
+    def __init__(self, options: dict[str, float]) -> None:
+        self._keys = list(options)
+        self._cum: list[float] = []
+        total = 0.0
+        for weight in options.values():
+            total += weight
+            self._cum.append(total)
+
+    def pick(self, rng: random.Random) -> str:
+        """Draw one key."""
+        return rng.choices(self._keys, cum_weights=self._cum)[0]
+
+
+def pick(rng: random.Random, seq: Sequence[T]) -> T:
+    """Uniform choice from ``seq`` (a faster ``rng.choice`` for hot loops)."""
+    return seq[int(rng.random() * len(seq))]
+
+
 def weighted(rng: random.Random, options: dict[str, float]) -> str:
-    """Pick a key of ``options`` with probability proportional to its weight."""
+    """Pick a key of ``options`` with probability proportional to its weight (one-off)."""
     return rng.choices(list(options), weights=list(options.values()))[0]

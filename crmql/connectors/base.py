@@ -1,0 +1,206 @@
+"""The connector interface, and the plan objects connectors and the planner exchange.
+
+A connector is mostly declarations: its tables (columns, types, per-column capabilities, filter
+shape, page size) plus a short translation of the chosen native conditions into a request. The
+planner hands it :class:`Candidate` s (one per WHERE conjunct, already translated by the column's
+capabilities); the connector picks what one request can carry and returns a :class:`FetchPlan`.
+
+>>> NativeRequest("POST", "/3.0/event/search", body={"event_filter": {}}).render()
+'POST /3.0/event/search\\n{"event_filter": {}}'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .. import ast
+from ..catalog import FilterShape, Table
+from ..errors import QueryError, did_you_mean
+from ..pushdown import NativeCond, Pushed
+
+__all__ = [
+    "Candidate", "Connector", "FetchPlan", "NativeRequest", "Needs", "PageSink", "choose_filters",
+]
+
+log = logging.getLogger(__name__)
+
+#: called with each page of raw records; returns False to stop fetching
+PageSink = Callable[[list[dict[str, Any]]], bool]
+
+
+@dataclass(frozen=True)
+class NativeRequest:
+    """One HTTP request as EXPLAIN shows it (never with credentials)."""
+
+    method: str
+    path: str
+    params: dict[str, Any] | list[tuple[str, Any]] | None = None
+    body: Any = None
+
+    def render(self) -> str:
+        line = f"{self.method} {self.path}"
+        if self.params:
+            from urllib.parse import urlencode
+            line += "?" + urlencode(self.params, doseq=True)
+        if self.body is not None:
+            line += "\n" + json.dumps(self.body, ensure_ascii=False, default=str)
+        return line
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One WHERE conjunct and what the column capabilities could make of it.
+
+    ``push``: native conditions for a simple predicate; ``any_of``: one single-condition push per
+    branch of an OR; neither: ``reason`` says why it stays local.
+    """
+
+    expr: ast.Expr
+    push: Pushed | None = None
+    any_of: tuple[Pushed, ...] | None = None
+    reason: str = ""
+
+    @property
+    def pushable(self) -> bool:
+        return self.push is not None or self.any_of is not None
+
+    @property
+    def exact(self) -> bool:
+        if self.push is not None:
+            return self.push.exact
+        if self.any_of is not None:
+            return all(p.exact for p in self.any_of)
+        return False
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What the query needs from a scan.
+
+    ``limit_rows``: stop once this many rows passed the local re-check (None: every row).
+    ``count_only``: only the number of matching rows (every conjunct is pushed exactly).
+    """
+
+    limit_rows: int | None = None
+    count_only: bool = False
+
+
+@dataclass
+class FetchPlan:
+    """How one scan will be fetched. ``native`` is the connector's own detail (filter tree, ids)."""
+
+    mode: str  # "search" | "get" | "count" | "none"
+    requests: list[NativeRequest] = field(default_factory=list)
+    used: tuple[int, ...] = ()
+    notes: dict[int, str] = field(default_factory=dict)
+    page_size: int = 0
+    max_rows: int | None = None
+    stop_early: bool = False
+    paging: str = ""
+    estimate: str = ""
+    native: Any = None
+
+    def used_all(self, candidates: Sequence[Candidate]) -> bool:
+        return set(self.used) == set(range(len(candidates)))
+
+
+def choose_filters(shape: FilterShape, candidates: Sequence[Candidate]) -> tuple[list[NativeCond], list[list[NativeCond]], list[int], dict[int, str]]:
+    """Split candidates into one AND list and up to ``shape.or_groups`` OR groups.
+
+    Returns ``(and_conds, or_groups, used, notes)``; ``notes`` explains candidates left out.
+    An OR group is usable when each branch is a single native condition.
+    """
+    and_conds: list[NativeCond] = []
+    or_groups: list[list[NativeCond]] = []
+    used: list[int] = []
+    notes: dict[int, str] = {}
+    for i, cand in enumerate(candidates):
+        if cand.push is not None:
+            and_conds.extend(cand.push.conds)
+            used.append(i)
+        elif cand.any_of is not None:
+            if any(len(p.conds) != 1 for p in cand.any_of):
+                notes[i] = "a branch of this OR needs more than one native condition"
+            elif shape.or_same_field_op and len({(p.conds[0].field, p.conds[0].op) for p in cand.any_of}) != 1:
+                notes[i] = "the vendor's only OR is one field and operator repeated"
+            elif len(or_groups) >= shape.or_groups:
+                notes[i] = ("the vendor takes no OR group" if shape.or_groups == 0
+                            else f"the vendor takes {shape.or_groups} OR group per request; this one is checked locally")
+            else:
+                or_groups.append([p.conds[0] for p in cand.any_of])
+                used.append(i)
+    return and_conds, or_groups, used, notes
+
+
+class Connector(ABC):
+    """Base class of every vendor connector.
+
+    Subclasses set ``vendor`` and implement :meth:`load_tables`, :meth:`plan`, :meth:`fetch` and
+    (where the vendor reports totals) :meth:`count`.
+    """
+
+    vendor: ClassVar[str]
+    #: connection settings every connection of this vendor must have
+    required_settings: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, name: str, settings: dict[str, Any]) -> None:
+        self.name = name
+        self.settings = settings
+        self._tables: dict[str, Table] | None = None
+
+    # ---- catalog
+    @abstractmethod
+    def load_tables(self) -> dict[str, Table]:
+        """The connection's tables by name (may do I/O; cached by :meth:`tables`)."""
+
+    def tables(self) -> dict[str, Table]:
+        if self._tables is None:
+            self._tables = self.load_tables()
+        return self._tables
+
+    def refresh(self) -> None:
+        self._tables = None
+
+    def table(self, name: str) -> Table:
+        tables = self.tables()
+        if name in tables:
+            return tables[name]
+        folded = {k.lower(): v for k, v in tables.items()}
+        if name.lower() in folded:
+            return folded[name.lower()]
+        hint = did_you_mean(name, list(tables))
+        hint = f"{hint[:-1].replace('did you mean ', f'did you mean {self.name}.')}?" if hint else \
+            f"{self.name} has: {', '.join(self.name + '.' + t for t in sorted(tables))}"
+        raise QueryError(f"unknown table '{self.name}.{name}'", hint=hint)
+
+    # ---- planning and fetching
+    @abstractmethod
+    def plan(self, table: Table, candidates: Sequence[Candidate], needs: Needs) -> FetchPlan:
+        """Choose what to push and how to page."""
+
+    @abstractmethod
+    async def fetch(self, table: Table, plan: FetchPlan, sink: PageSink) -> None:
+        """Fetch pages of raw records into ``sink`` until done or ``sink`` returns False."""
+
+    async def count(self, table: Table, plan: FetchPlan) -> int:
+        """Number of rows the plan's filter matches, from the vendor's total."""
+        raise NotImplementedError
+
+    def row(self, table: Table, record: dict[str, Any]) -> dict[str, Any]:
+        """A raw record as ``{native field: value}`` (override to flatten nested shapes)."""
+        return record
+
+    def describe_connection(self) -> dict[str, Any]:
+        """Settings for ``\\conninfo``; secrets are redacted by the caller."""
+        return {"vendor": self.vendor, **self.settings}
+
+    async def aclose(self) -> None:
+        """Release HTTP clients."""
+
+
+Fetcher = Callable[[int, int], Awaitable[tuple[list[dict[str, Any]], int | None]]]

@@ -1,0 +1,107 @@
+"""Reusable paginators. Each fetches pages through a connector-supplied ``fetch_page`` coroutine and
+hands them, in order, to a sink that may stop the scan.
+
+Offset/limit with a total (Azavista ``object_count``): the first page tells the total, then the
+remaining pages are fetched concurrently through a sliding window (bounded memory; the HTTP
+client's semaphore bounds the requests in flight) and delivered in order. In *sequential* mode
+(a LIMIT with a local re-check) pages are fetched one at a time so no request is wasted.
+
+>>> import asyncio
+>>> data = list(range(120))
+>>> async def page(offset, limit):
+...     return [{"n": n} for n in data[offset:offset + limit]], len(data)
+>>> got = []
+>>> asyncio.run(offset_scan(page, page_size=50, sink=lambda rows: got.extend(rows) or True))
+>>> len(got)
+120
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .. import stats
+
+__all__ = ["offset_scan"]
+
+log = logging.getLogger(__name__)
+
+Page = tuple[list[dict[str, Any]], int | None]
+
+
+async def offset_scan(
+    fetch_page: Callable[[int, int], Awaitable[Page]],
+    *,
+    page_size: int,
+    sink: Callable[[list[dict[str, Any]]], bool],
+    max_rows: int | None = None,
+    sequential: bool = False,
+    window: int = 16,
+) -> None:
+    """Page through ``fetch_page(offset, limit) -> (records, total)`` into ``sink``."""
+    current = stats.current()
+    first_limit = min(page_size, max_rows) if max_rows else page_size
+    records, total = await fetch_page(0, first_limit)
+    fetched = len(records)
+    step = page_size
+    if records and len(records) < first_limit and total is not None and total > len(records):
+        step = len(records)  # the vendor caps pages lower than we asked
+    if total is not None:
+        want = min(total, max_rows) if max_rows else total
+        current.set_total_pages(max(1, -(-want // step)) if step else 1)
+    current.add(pages=1, rows_fetched=len(records))
+    if not sink(records):
+        return
+    if max_rows is not None and fetched >= max_rows:
+        return
+    if total is None or sequential:
+        await _sequential(fetch_page, fetched, step, total, max_rows, sink, current, last_len=len(records), asked=first_limit)
+        return
+    end = min(total, max_rows) if max_rows else total
+    offsets = collections.deque(range(fetched, end, step))
+    in_flight: collections.deque[asyncio.Task[Page]] = collections.deque()
+
+    def spawn() -> None:
+        offset = offsets.popleft()
+        limit = min(step, end - offset)
+        in_flight.append(asyncio.ensure_future(fetch_page(offset, limit)))
+
+    try:
+        while offsets and len(in_flight) < window:
+            spawn()
+        while in_flight:
+            page, _ = await in_flight.popleft()
+            current.add(pages=1, rows_fetched=len(page))
+            if not sink(page):
+                return
+            if offsets:
+                spawn()
+    finally:
+        for task in in_flight:
+            task.cancel()
+        if in_flight:
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+
+async def _sequential(fetch_page, offset, step, total, max_rows, sink, current, *, last_len: int, asked: int) -> None:
+    while True:
+        if total is not None and offset >= total:
+            return
+        if total is None and last_len < asked:
+            return  # a short page ends a scan whose total is unknown
+        if max_rows is not None and offset >= max_rows:
+            return
+        limit = step if max_rows is None else min(step, max_rows - offset)
+        page, total_now = await fetch_page(offset, limit)
+        total = total_now if total_now is not None else total
+        current.add(pages=1, rows_fetched=len(page))
+        if not page:
+            return
+        if not sink(page):
+            return
+        offset += len(page)
+        last_len, asked = len(page), limit

@@ -1,0 +1,162 @@
+"""Runs a :class:`~crmql.planner.Plan`: fetches every scan (concurrently, on the shared event loop),
+registers the typed frames with DuckDB and runs the local SQL, whose every literal is a bound
+parameter.
+
+>>> import duckdb
+>>> con = local_connection()
+>>> con.execute("SELECT current_setting('TimeZone')").fetchone()[0]
+'UTC'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from . import ast, stats
+from .errors import CrmqlError, QueryError
+from .frames import to_arrow
+from .http import run_sync
+from .localsql import expr_sql, quote_ident, select_sql
+from .planner import Plan, ScanPlan
+
+__all__ = ["ScanResult", "execute_plan", "local_connection"]
+
+log = logging.getLogger(__name__)
+
+
+def local_connection() -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory DuckDB connection in UTC, with no access to files or extensions."""
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_external_access = false")
+    return con
+
+
+@dataclass
+class ScanResult:
+    """What one scan fetched, with its own counters (for EXPLAIN ANALYZE)."""
+
+    scan: ScanPlan
+    table: pa.Table | None = None
+    count: int | None = None
+    stats: stats.QueryStats = field(default_factory=stats.QueryStats)
+    elapsed_ms: int = 0
+
+
+async def _fetch_scan(scan: ScanPlan, result: ScanResult, limit_rows: int | None) -> None:
+    started = time.perf_counter()
+    token = stats._current.set(result.stats)  # this task's own counters; they also roll up to the statement
+    try:
+        plan = scan.fetch
+        if plan.mode == "count":
+            result.count = await scan.connector.count(scan.table, plan)
+            return
+        rows: list[dict[str, Any]] = []
+        if plan.mode == "none":
+            result.table = to_arrow(scan.table, [])
+            return
+        checker = _PassCounter(scan) if (plan.stop_early and limit_rows is not None) else None
+
+        def sink(records: list[dict[str, Any]]) -> bool:
+            page = [scan.connector.row(scan.table, r) for r in records]
+            rows.extend(page)
+            if checker is not None:
+                return checker.add(page) < limit_rows
+            return True
+
+        await plan_fetch(scan, sink)
+        result.table = to_arrow(scan.table, rows)
+    finally:
+        stats._current.reset(token)
+        result.elapsed_ms = int((time.perf_counter() - started) * 1000)
+
+
+async def plan_fetch(scan: ScanPlan, sink: Any) -> None:
+    await scan.connector.fetch(scan.table, scan.fetch, sink)
+
+
+class _PassCounter:
+    """Counts how many fetched rows pass the scan's own conjuncts (LIMIT's early stop)."""
+
+    def __init__(self, scan: ScanPlan) -> None:
+        self.scan = scan
+        self.passed = 0
+        self.params: list[Any] = []
+        where = ast.And(tuple(scan.filter)) if scan.filter else None
+        self.sql = f"SELECT count(*) FROM page AS {quote_ident(scan.ref.ref_name)}"
+        if where is not None:
+            self.sql += " WHERE " + expr_sql(where, self.params)
+        self.con = local_connection()
+
+    def add(self, page: list[dict[str, Any]]) -> int:
+        if page:
+            self.con.register("page", to_arrow(self.scan.table, page))
+            self.passed += self.con.execute(self.sql, self.params).fetchone()[0]
+            self.con.unregister("page")
+        return self.passed
+
+
+async def _fetch_all(plan: Plan, results: list[ScanResult], limit_rows: int | None) -> None:
+    tasks = [asyncio.ensure_future(_fetch_scan(s, r, limit_rows)) for s, r in zip(plan.scans, results)]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for t in tasks:
+            t.cancel()
+
+
+def execute_plan(plan: Plan, statement_stats: stats.QueryStats) -> tuple[pd.DataFrame, list[ScanResult]]:
+    """Fetch and evaluate ``plan``; returns the result frame and per-scan results."""
+    results = [ScanResult(s, stats=stats.QueryStats(parent=statement_stats)) for s in plan.scans]
+    select = plan.select
+    limit_rows = None
+    if len(plan.scans) == 1 and plan.scans[0].fetch.stop_early and select.limit is not None:
+        limit_rows = int(select.limit.value) + (int(select.offset.value) if select.offset is not None else 0)
+    with stats.collecting(statement_stats):
+        run_sync(_fetch_all(plan, results, limit_rows))
+    if plan.count_column is not None:
+        n = results[0].count or 0
+        frame = pd.DataFrame({plan.count_column: pd.Series([n], dtype="int64")})
+        offset = int(select.offset.value) if select.offset is not None else 0
+        limit = int(select.limit.value) if select.limit is not None else None
+        frame = frame.iloc[offset: None if limit is None else offset + limit].reset_index(drop=True)
+        return frame, results
+    return run_local(plan, [r.table for r in results]), results
+
+
+def run_local(plan: Plan, tables: list[pa.Table | None]) -> pd.DataFrame:
+    """Run the statement's local SQL over the fetched tables with DuckDB."""
+    con = local_connection()
+    names: dict[str, str] = {}
+    for i, (scan, table) in enumerate(zip(plan.scans, tables)):
+        name = f"t{i}"
+        con.register(name, table if table is not None else to_arrow(scan.table, []))
+        names[scan.ref.ref_name] = name
+    params: list[Any] = []
+    sql = select_sql(plan.select, names, params)
+    log.debug("local SQL: %s  params=%r", sql, params)
+    try:
+        return con.execute(sql, params).df()
+    except duckdb.Error as e:
+        raise QueryError(_duckdb_message(e), hint="check the types of the values you compare") from None
+    finally:
+        con.close()
+
+
+def _duckdb_message(e: Exception) -> str:
+    text = str(e).strip()
+    first = text.splitlines()[0] if text else type(e).__name__
+    for prefix in ("Binder Error: ", "Conversion Error: ", "Invalid Input Error: ", "Catalog Error: ", "Parser Error: "):
+        first = first.replace(prefix, "")
+    return f"cannot evaluate the query locally: {first}"
+
+
+_ = CrmqlError

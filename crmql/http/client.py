@@ -1,0 +1,333 @@
+"""The HTTP client every connector uses: retries, rate limits, auth, stats and clean errors.
+
+:class:`HttpClient` wraps one lazily created :class:`httpx.AsyncClient`. Each attempt holds a
+slot of a concurrency semaphore (never during backoff sleeps), waits for the optional rate
+limiter, is counted in :func:`crmql.stats.current`, and is retried on 429/5xx and transport
+errors according to a :class:`~crmql.http.retry.RetryPolicy`. Whatever goes wrong surfaces as a
+:class:`crmql.errors.ConnectorError` subclass naming the vendor and table, with secrets redacted.
+No httpx exception escapes.
+
+>>> import httpx
+>>> from crmql.http.loop import run_sync
+>>> transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"ok": True}))
+>>> client = HttpClient(vendor="demo", base_url="http://api.test/v1", transport=transport)
+>>> run_sync(client.request_json("GET", "/ping"))
+{'ok': True}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import httpx
+
+from crmql.errors import (
+    AuthenticationError,
+    ConfigError,
+    ConnectorError,
+    NetworkError,
+    RateLimitedError,
+    VendorHTTPError,
+)
+from crmql.http import describe
+from crmql.http.auth import Auth
+from crmql.http.ratelimit import RateLimiter
+from crmql.http.redact import redact, register_secret
+from crmql.http.retry import RetryPolicy
+from crmql.stats import current
+
+__all__ = ["HttpClient"]
+
+logger = logging.getLogger(__name__)
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
+#: statuses that prove the server did not process the request: safe to retry any method
+_UNPROCESSED_STATUSES = frozenset({429, 503})
+#: transport errors that prove the request never reached the server
+_UNSENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_SENSITIVE_HEADER_WORDS = ("authorization", "token", "key", "secret", "password", "cookie", "session")
+
+
+class HttpClient:
+    """Async HTTP client for one vendor connection.
+
+    ``base_url`` may carry a path prefix: ``/3.0/event/search`` against
+    ``http://127.0.0.1:5000/azavista`` requests ``http://127.0.0.1:5000/azavista/3.0/event/search``;
+    absolute URLs are used as they are. ``headers`` are sent with every request. Pass an
+    ``httpx.MockTransport`` as ``transport`` in tests.
+
+    >>> HttpClient(vendor="demo", base_url="http://127.0.0.1:5000/azavista").base_url
+    'http://127.0.0.1:5000/azavista/'
+    """
+
+    def __init__(
+        self,
+        *,
+        vendor: str,
+        base_url: str,
+        auth: Auth | None = None,
+        timeout_s: float = 30.0,
+        concurrency: int = 8,
+        requests_per_second: float | None = None,
+        retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.vendor = vendor
+        self.base_url = base_url.rstrip("/") + "/"
+        self.auth = auth
+        self.timeout_s = float(timeout_s)
+        self.concurrency = int(concurrency)
+        self.retry = retry or RetryPolicy()
+        self.headers = dict(headers or {})
+        self.rate_limiter = RateLimiter(requests_per_second) if requests_per_second else None
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._semaphore: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        for name, value in self.headers.items():
+            if any(word in name.lower() for word in _SENSITIVE_HEADER_WORDS):
+                register_secret(value)
+
+    def __repr__(self) -> str:
+        return f"HttpClient(vendor={self.vendor!r}, base_url={self.base_url!r})"
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def _ensure_client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client.is_closed:
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url,
+                headers={"User-Agent": "crmql", **self.headers},
+                timeout=httpx.Timeout(self.timeout_s),
+                limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
+                transport=self._transport,
+                follow_redirects=False,
+            )
+            self._semaphore = asyncio.Semaphore(self.concurrency)
+            self._loop = loop
+        elif self._loop is not loop and self._loop is not None and self._loop.is_closed():
+            self._client = None  # its loop is gone; so are its connections
+            return self._ensure_client()
+        elif self._loop is not loop:
+            raise RuntimeError(
+                f"HttpClient for {self.vendor} was created on another event loop; "
+                "run every request through crmql.http.run_sync"
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the connection pool (a later request opens a new one).
+
+        >>> from crmql.http.loop import run_sync
+        >>> run_sync(HttpClient(vendor="demo", base_url="http://x").aclose())
+        """
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    async def __aenter__(self) -> HttpClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # ----------------------------------------------------------------- requests
+
+    async def request_json(self, method: str, url: str, **kwargs: Any) -> Any:
+        """:meth:`request`, then decode the JSON body (``None`` for an empty body).
+
+        A body that is not JSON raises :class:`~crmql.errors.VendorHTTPError`.
+
+        >>> import httpx
+        >>> from crmql.http.loop import run_sync
+        >>> t = httpx.MockTransport(lambda r: httpx.Response(200, json=[1, 2]))
+        >>> run_sync(HttpClient(vendor="demo", base_url="http://x", transport=t).request_json("GET", "/n"))
+        [1, 2]
+        """
+        response = await self.request(method, url, **kwargs)
+        if not response.content.strip():
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise VendorHTTPError(
+                "the vendor answered with a body that is not JSON",
+                vendor=self.vendor,
+                table=kwargs.get("table"),
+                status=response.status_code,
+                vendor_message=redact(describe.body_excerpt(response)),
+            ) from None
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        table: str | None = None,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        authenticated: bool = True,
+        allow_status: Collection[int] = (),
+    ) -> httpx.Response:
+        """Send a request with retries and authentication; return the (read) response.
+
+        Returns 2xx responses and those whose status is in ``allow_status``; anything else
+        raises a :class:`~crmql.errors.ConnectorError` subclass. ``idempotent`` defaults to
+        True for GET/HEAD/PUT/DELETE/OPTIONS; a non-idempotent request is only retried when it
+        certainly was not processed (connect errors, 429, 503). ``table`` names the crmql table
+        in error messages.
+
+        >>> import httpx
+        >>> from crmql.http.loop import run_sync
+        >>> t = httpx.MockTransport(lambda r: httpx.Response(404, json={"message": "no such event"}))
+        >>> client = HttpClient(vendor="demo", base_url="http://x", transport=t)
+        >>> try:
+        ...     run_sync(client.request("GET", "/events/7", table="demo.events"))
+        ... except VendorHTTPError as e:
+        ...     print(e)
+        demo (demo.events): not found [HTTP 404]: no such event
+        """
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        allowed = frozenset(allow_status)
+        client = self._ensure_client()
+        policy = self.retry
+        use_auth = authenticated and self.auth is not None
+        extra = dict(headers or {})
+        content = None
+        if isinstance(data, (bytes, str)):
+            data, content = None, data
+        elif data is not None and not any(k.lower() == "content-type" for k in extra):
+            extra["Content-Type"] = "application/x-www-form-urlencoded"
+
+        tries = 0  # attempts counted against policy.max_attempts
+        sent = 0  # every attempt, including the one after a 401
+        auth_retried = False
+        while True:
+            tries += 1
+            sent += 1
+            auth_headers = await self.auth.headers(self) if use_auth and self.auth else {}
+            try:
+                request = client.build_request(
+                    method, url, params=params, json=json, data=data, content=content, headers={**extra, **auth_headers}
+                )
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+                raise self._error(ConfigError, f"invalid URL {url!r}: {exc}", table) from None
+            shown = describe.safe_url(request.url)
+            response, error = await self._attempt(client, request, shown, sent, table)
+            if error is not None:
+                reason = describe.cause(error, self.timeout_s, request.url)
+                retryable = idempotent or isinstance(error, _UNSENT_ERRORS)
+                if retryable and tries < policy.max_attempts:
+                    await self._backoff(method, shown, reason, tries, None)
+                    continue
+                if retryable:
+                    message = f"{reason} (gave up after {tries} attempts)"
+                else:
+                    message = f"{reason}; not retried because the {method} request may have been processed"
+                raise self._error(NetworkError, message, table) from None
+
+            assert response is not None
+            status = response.status_code
+            if status in allowed or 200 <= status < 300:
+                return response
+            if status == 401 and use_auth and self.auth is not None:
+                if not auth_retried and self.auth.can_refresh:
+                    auth_retried = True
+                    tries -= 1  # the re-authenticated try does not use the retry budget
+                    await self.auth.invalidate(auth_headers)
+                    logger.warning(
+                        "%s: %s %s was refused (HTTP 401); retrying with a new token", self.vendor, method, shown
+                    )
+                    current().add(retries=1)
+                    continue
+                raise self._error(
+                    AuthenticationError, "authentication failed", table, response,
+                    hint="check the credentials in the connection settings",
+                )
+            if status in policy.retry_statuses:
+                retryable = idempotent or status in _UNPROCESSED_STATUSES
+                if retryable and tries < policy.max_attempts:
+                    await self._backoff(method, shown, f"HTTP {status}", tries, response.headers.get("Retry-After"))
+                    continue
+                if status == 429:
+                    message = f"rate limited: gave up after {tries} attempts"
+                    raise self._error(RateLimitedError, message, table, response)
+                what = describe.status_phrase(status)
+                message = f"{what}: gave up after {tries} attempts" if retryable else what
+                raise self._error(VendorHTTPError, message, table, response)
+            if status == 401:
+                raise self._error(AuthenticationError, "authentication failed", table, response)
+            raise self._error(
+                VendorHTTPError, describe.status_phrase(status), table, response, hint=describe.status_hint(response)
+            )
+
+    async def _attempt(
+        self, client: httpx.AsyncClient, request: httpx.Request, shown: str, number: int, table: str | None
+    ) -> tuple[httpx.Response | None, httpx.TransportError | None]:
+        """Send once under the concurrency cap and rate limit; return the response or the error."""
+        assert self._semaphore is not None
+        response: httpx.Response | None = None
+        error: httpx.TransportError | None = None
+        async with self._semaphore:
+            if self.rate_limiter is not None:
+                await self.rate_limiter.acquire()
+            started = time.perf_counter()
+            current().add(requests=1)
+            try:
+                response = await client.send(request)
+            except httpx.UnsupportedProtocol as exc:
+                raise self._error(ConfigError, f"unsupported URL {shown}: {exc}", table) from None
+            except httpx.TransportError as exc:
+                error = exc
+            except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, httpx.CookieConflict) as exc:
+                # e.g. a body that claims gzip but is not: the vendor sent something unreadable
+                reason = describe.cause(exc, self.timeout_s, request.url)
+                raise self._error(VendorHTTPError, f"could not read the response: {reason}", table) from None
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        outcome = response.status_code if response is not None else type(error).__name__
+        logger.debug(
+            "%s %s %s -> %s in %.0f ms (attempt %d)", self.vendor, request.method, shown, outcome, elapsed_ms, number
+        )
+        return response, error
+
+    async def _backoff(self, method: str, shown: str, reason: str, tries: int, retry_after: str | None) -> None:
+        wait = self.retry.delay(tries - 1, retry_after)
+        logger.warning(
+            "%s: %s %s failed: %s; retrying in %.2f s (attempt %d of %d)",
+            self.vendor, method, shown, reason, wait, tries + 1, self.retry.max_attempts,
+        )
+        current().add(retries=1)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    def _error(
+        self,
+        cls: type[ConnectorError],
+        message: str,
+        table: str | None,
+        response: httpx.Response | None = None,
+        *,
+        hint: str | None = None,
+    ) -> ConnectorError:
+        vendor_message = describe.vendor_message(response) if response is not None else None
+        return cls(
+            redact(message),
+            vendor=self.vendor,
+            table=table,
+            status=response.status_code if response is not None else None,
+            vendor_message=redact(vendor_message) if vendor_message else None,
+            hint=redact(hint) if hint else None,
+        )

@@ -1,0 +1,186 @@
+"""Bound AST -> DuckDB SQL text with ``?`` parameters (no literal is ever spliced into the text),
+and AST -> crmql text with inline literals for EXPLAIN and messages.
+
+>>> from crmql import ast
+>>> e = ast.Compare("=", ast.Column("name", "e"), ast.Literal("O'Neil", "string"))
+>>> params = []
+>>> expr_sql(e, params), params
+('("e"."name" = ?)', ["O'Neil"])
+>>> show(e)
+"e.name = 'O''Neil'"
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from . import ast
+from .values import Interval
+
+__all__ = ["quote_ident", "select_sql", "expr_sql", "show"]
+
+
+def quote_ident(name: str) -> str:
+    """Double-quote an identifier for DuckDB."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def expr_sql(e: ast.Expr, params: list[Any]) -> str:
+    """Render one expression; literal values are appended to ``params``."""
+    r = lambda x: expr_sql(x, params)  # noqa: E731
+    if isinstance(e, ast.Literal):
+        if e.kind == "null":
+            return "NULL"
+        if e.kind == "interval":
+            iv: Interval = e.value
+            params.extend([iv.months, int(iv.delta.total_seconds() * 1_000_000)])
+            return "(to_months(CAST(? AS INTEGER)) + to_microseconds(CAST(? AS BIGINT)))"
+        params.append(e.value)
+        if e.kind == "timestamp":
+            return "CAST(? AS TIMESTAMPTZ)"
+        if e.kind == "date":
+            return "CAST(? AS DATE)"
+        return "?"
+    if isinstance(e, ast.Column):
+        return (quote_ident(e.qualifier) + "." if e.qualifier else "") + quote_ident(e.name)
+    if isinstance(e, ast.Star):
+        return (quote_ident(e.qualifier) + ".*") if e.qualifier else "*"
+    if isinstance(e, ast.Func):
+        if e.star:
+            return f"{e.name}(*)"
+        inner = ", ".join(r(a) for a in e.args)
+        return f"{e.name}({'DISTINCT ' if e.distinct else ''}{inner})"
+    if isinstance(e, ast.Unary):
+        return f"({e.op}{r(e.operand)})"
+    if isinstance(e, ast.Binary):
+        return f"({r(e.left)} {e.op} {r(e.right)})"
+    if isinstance(e, ast.Compare):
+        op = "<>" if e.op == "!=" else e.op
+        return f"({r(e.left)} {op} {r(e.right)})"
+    if isinstance(e, ast.And):
+        return "(" + " AND ".join(r(i) for i in e.items) + ")"
+    if isinstance(e, ast.Or):
+        return "(" + " OR ".join(r(i) for i in e.items) + ")"
+    if isinstance(e, ast.Not):
+        return f"(NOT {r(e.item)})"
+    if isinstance(e, ast.Like):
+        word = "ILIKE" if e.case_insensitive else "LIKE"
+        return f"({r(e.operand)} {'NOT ' if e.negated else ''}{word} {r(e.pattern)} ESCAPE '')"
+    if isinstance(e, ast.InList):
+        return f"({r(e.operand)} {'NOT ' if e.negated else ''}IN ({', '.join(r(i) for i in e.items)}))"
+    if isinstance(e, ast.Between):
+        return f"({r(e.operand)} {'NOT ' if e.negated else ''}BETWEEN {r(e.low)} AND {r(e.high)})"
+    if isinstance(e, ast.IsNull):
+        return f"({r(e.operand)} IS {'NOT ' if e.negated else ''}NULL)"
+    raise TypeError(f"cannot render {type(e).__name__}")
+
+
+def output_name(item: ast.SelectItem) -> str:
+    """The column name a select item produces: its alias, a column's name, else the text written."""
+    if item.alias:
+        return item.alias
+    if isinstance(item.expr, ast.Column):
+        return item.expr.name
+    return item.text or show(item.expr)
+
+
+def select_sql(select: ast.Select, table_names: dict[str, str], params: list[Any], *, where: bool = True) -> str:
+    """The local query over registered frames. ``table_names`` maps reference names to frame names."""
+    parts = ["SELECT DISTINCT" if select.distinct else "SELECT"]
+    items = []
+    for item in select.items:
+        if isinstance(item, ast.Star):
+            items.append(expr_sql(item, params))
+        else:
+            items.append(f"{expr_sql(item.expr, params)} AS {quote_ident(output_name(item))}")
+    parts.append(", ".join(items))
+    ref = select.table
+    parts.append(f"FROM {quote_ident(table_names[ref.ref_name])} AS {quote_ident(ref.ref_name)}")
+    for join in select.joins:
+        kind = "LEFT JOIN" if join.kind == "left" else "JOIN"
+        parts.append(f"{kind} {quote_ident(table_names[join.table.ref_name])} AS {quote_ident(join.table.ref_name)} "
+                     f"ON {expr_sql(join.on, params)}")
+    if where and select.where is not None:
+        parts.append("WHERE " + expr_sql(select.where, params))
+    if select.group_by:
+        parts.append("GROUP BY " + ", ".join(expr_sql(g, params) for g in select.group_by))
+    if select.having is not None:
+        parts.append("HAVING " + expr_sql(select.having, params))
+    if select.order_by:
+        parts.append("ORDER BY " + ", ".join(
+            expr_sql(o.expr, params) + (" DESC" if o.descending else " ASC") for o in select.order_by))
+    if select.limit is not None:
+        parts.append(f"LIMIT {int(select.limit.value)}")
+    if select.offset is not None:
+        parts.append(f"OFFSET {int(select.offset.value)}")
+    return " ".join(parts)
+
+
+# ---- crmql text, for people --------------------------------------------------------------------
+
+def _lit(e: ast.Literal) -> str:
+    v = e.value
+    if e.kind == "null":
+        return "NULL"
+    if e.kind == "boolean":
+        return "TRUE" if v else "FALSE"
+    if e.kind == "string":
+        return "'" + v.replace("'", "''") + "'"
+    if e.kind == "timestamp":
+        text = v.isoformat(sep=" ")
+        return f"TIMESTAMP '{text.replace('+00:00', 'Z')}'"
+    if e.kind == "date":
+        return f"DATE '{v.isoformat()}'"
+    if e.kind == "interval":
+        return f"INTERVAL '{v}'"
+    return repr(v) if isinstance(v, float) else str(v)
+
+
+_BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _name(n: str) -> str:
+    return n if _BARE.match(n) else quote_ident(n)
+
+
+def show(e: ast.Expr, *, qualify: bool = True) -> str:
+    """An expression as crmql text, literals inline (for EXPLAIN and messages)."""
+    s = lambda x: show(x, qualify=qualify)  # noqa: E731
+    if isinstance(e, ast.Literal):
+        return _lit(e)
+    if isinstance(e, ast.Param):
+        return f":{e.name}"
+    if isinstance(e, ast.Column):
+        return (f"{_name(e.qualifier)}." if qualify and e.qualifier else "") + _name(e.name)
+    if isinstance(e, ast.Star):
+        return f"{e.qualifier}.*" if e.qualifier else "*"
+    if isinstance(e, ast.Func):
+        if e.star:
+            return f"{e.name.upper()}(*)"
+        return f"{e.name.upper()}({'DISTINCT ' if e.distinct else ''}{', '.join(s(a) for a in e.args)})"
+    if isinstance(e, ast.Unary):
+        return f"-{s(e.operand)}"
+    if isinstance(e, ast.Binary):
+        return f"{s(e.left)} {e.op} {s(e.right)}"
+    if isinstance(e, ast.Compare):
+        return f"{s(e.left)} {e.op} {s(e.right)}"
+    if isinstance(e, ast.And):
+        return " AND ".join(f"({s(i)})" if isinstance(i, ast.Or) else s(i) for i in e.items)
+    if isinstance(e, ast.Or):
+        return " OR ".join(f"({s(i)})" if isinstance(i, ast.And) else s(i) for i in e.items)
+    if isinstance(e, ast.Not):
+        return f"NOT ({s(e.item)})"
+    if isinstance(e, ast.Like):
+        return f"{s(e.operand)} {'NOT ' if e.negated else ''}{'ILIKE' if e.case_insensitive else 'LIKE'} {s(e.pattern)}"
+    if isinstance(e, ast.InList):
+        return f"{s(e.operand)} {'NOT ' if e.negated else ''}IN ({', '.join(s(i) for i in e.items)})"
+    if isinstance(e, ast.Between):
+        return f"{s(e.operand)} {'NOT ' if e.negated else ''}BETWEEN {s(e.low)} AND {s(e.high)}"
+    if isinstance(e, ast.IsNull):
+        return f"{s(e.operand)} IS {'NOT ' if e.negated else ''}NULL"
+    return str(e)
+
+
+_ = dt  # datetime values are rendered by the Literal branches above

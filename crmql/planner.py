@@ -1,0 +1,192 @@
+"""Bound query + catalog capabilities -> :class:`Plan`: per scan, what is pushed, what is
+re-checked locally and why, and how it is paged.
+
+The rules (design section 5): push a superset; widen where the vendor's semantics are unknown;
+a contradiction makes zero requests; LIMIT stops paging early (and is the page size when nothing
+is re-checked); ``COUNT(*)`` with a fully, exactly pushed filter reads the vendor's total.
+
+>>> from crmql.connectors.azavista import AzavistaConnector
+>>> from crmql.parser import parse
+>>> from crmql.bind import bind
+>>> c = AzavistaConnector("azavista", {"base_url": "http://x", "client_id": "i", "client_secret": "s"})
+>>> q = bind(parse("SELECT * FROM azavista.events WHERE event_type = 'sales' AND name != 'x'"), lambda _, t: c.table(t))
+>>> p = plan_query(q, {"azavista": c})
+>>> [str(r[1])[:35] for r in p.scans[0].residual]
+['the vendor has no operator for !=']
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from . import ast
+from .bind import AGGREGATES, BoundQuery
+from .catalog import Column, Table
+from .connectors.base import Candidate, Connector, FetchPlan, Needs
+from .errors import QueryError
+from .predicates import conjuncts, contradiction, is_simple, normalize
+from .pushdown import Pushed
+
+__all__ = ["Plan", "ScanPlan", "plan_query"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScanPlan:
+    """One table read: the candidates, the connector's fetch plan, and the scan's own filter."""
+
+    ref: ast.TableRef
+    table: Table
+    connector: Connector
+    candidates: list[Candidate]
+    fetch: FetchPlan
+    contradiction: str | None = None
+    #: the conjuncts that only read this table (for LIMIT's early stop)
+    filter: list[ast.Expr] = field(default_factory=list)
+
+    @property
+    def pushed(self) -> list[tuple[Candidate, bool]]:
+        return [(self.candidates[i], self.candidates[i].exact) for i in self.fetch.used]
+
+    @property
+    def residual(self) -> list[tuple[ast.Expr, str]]:
+        """Conjuncts that must be re-checked locally, each with the reason."""
+        out = []
+        used = set(self.fetch.used)
+        for i, cand in enumerate(self.candidates):
+            if i not in used:
+                out.append((cand.expr, self.fetch.notes.get(i) or cand.reason or "not pushed"))
+            elif not cand.exact:
+                notes = [p.note for p in ((cand.push,) if cand.push else cand.any_of or ()) if p.note]
+                out.append((cand.expr, notes[0] if notes else "pushed as a superset"))
+        return out
+
+    @property
+    def exact(self) -> bool:
+        return not self.residual
+
+
+@dataclass
+class Plan:
+    """The whole statement's plan."""
+
+    bound: BoundQuery
+    scans: list[ScanPlan]
+    where: ast.Expr | None
+    #: output column name when COUNT(*) is answered from the vendor's total
+    count_column: str | None = None
+    contradiction: str | None = None
+
+    @property
+    def select(self) -> ast.Select:
+        return self.bound.select
+
+
+def _candidate(expr: ast.Expr, bound: BoundQuery, vendor: str) -> Candidate:
+    if isinstance(expr, ast.Or):
+        pushes: list[Pushed] = []
+        for branch in expr.items:
+            single = _candidate(branch, bound, vendor)
+            if single.push is None:
+                return Candidate(expr, reason=f"a branch of the OR cannot be pushed ({single.reason or 'not simple'})")
+            if len(single.push.conds) != 1:
+                return Candidate(expr, reason="a branch of the OR needs more than one native condition")
+            pushes.append(single.push)
+        return Candidate(expr, any_of=tuple(pushes))
+    if not is_simple(expr):
+        return Candidate(expr, reason="compares computed values or columns; checked locally")
+    col = expr.left if isinstance(expr, ast.Compare) else expr.operand  # type: ignore[union-attr]
+    column: Column | None = bound.column(col)
+    if column is None:
+        return Candidate(expr, reason="not a table column")
+    if not column.filters:
+        return Candidate(expr, reason=f"{vendor} cannot filter {column.name}")
+    reasons = []
+    for capability in column.filters:
+        result = capability.push(expr, column)
+        if isinstance(result, Pushed):
+            return Candidate(expr, push=result)
+        reasons.append(result)
+    return Candidate(expr, reason=reasons[0].replace("no native", "the vendor has no") if reasons else "not pushable")
+
+
+def _only(expr: ast.Expr, ref_name: str) -> bool:
+    cols = [n for n in ast.walk(expr) if isinstance(n, ast.Column)]
+    return bool(cols) and all(c.qualifier == ref_name for c in cols)
+
+
+def _is_count_star(select: ast.Select) -> str | None:
+    if len(select.items) != 1 or select.group_by or select.having is not None or select.distinct or select.joins:
+        return None
+    item = select.items[0]
+    if isinstance(item, ast.SelectItem) and isinstance(item.expr, ast.Func) and item.expr.name == "count" and item.expr.star:
+        return item.alias or item.text or "count"
+    return None
+
+
+def _has_aggregate(select: ast.Select) -> bool:
+    for item in select.items:
+        if isinstance(item, ast.SelectItem) and any(
+                isinstance(n, ast.Func) and n.name in AGGREGATES for n in ast.walk(item.expr)):
+            return True
+    return select.having is not None
+
+
+def _check_required(table: Table, scan_conjuncts: list[ast.Expr]) -> None:
+    for req in table.required:
+        ok = False
+        for c in scan_conjuncts:
+            if isinstance(c, ast.Compare) and isinstance(c.left, ast.Column) and c.left.name == req.column and c.op in req.operators:
+                ok = True
+            if isinstance(c, ast.InList) and not c.negated and isinstance(c.operand, ast.Column) \
+                    and c.operand.name == req.column and "IN" in req.operators:
+                ok = True
+        if not ok:
+            raise QueryError(
+                f"{table.qualified} needs a filter on {req.column} ({' or '.join(req.operators)})",
+                hint=f"e.g. {req.example}" if req.example else f"add WHERE {req.column} = ...")
+
+
+def plan_query(bound: BoundQuery, connectors: Mapping[str, Connector]) -> Plan:
+    """Plan a bound SELECT over the given connectors (keyed by connection name)."""
+    select = bound.select
+    where = normalize(select.where) if select.where is not None else None
+    items = conjuncts(where)
+    impossible = contradiction(items)
+    single = not select.joins
+    count_column = _is_count_star(select)
+    limit_rows = None
+    if single and select.limit is not None and not select.group_by and not select.distinct \
+            and not select.order_by and not _has_aggregate(select):
+        limit_rows = int(select.limit.value) + (int(select.offset.value) if select.offset is not None else 0)
+
+    scans: list[ScanPlan] = []
+    for ref, table in bound.tables:
+        connector = connectors[ref.connection]
+        scan_items = [c for c in items if _only(c, ref.ref_name)]
+        _check_required(table, scan_items)
+        candidates = [_candidate(c, bound, getattr(connector, "display", connector.vendor)) for c in scan_items]
+        if impossible:
+            fetch = FetchPlan(mode="none", paging="none", estimate="0 requests (the WHERE can never be true)")
+            scans.append(ScanPlan(ref, table, connector, candidates, fetch, impossible, scan_items))
+            continue
+        fetch = None
+        if count_column and all(c.pushable and c.exact for c in candidates):
+            fetch = connector.plan(table, candidates, Needs(count_only=True))
+            if fetch.mode != "count" or not fetch.used_all(candidates):
+                fetch = None
+        if fetch is None:
+            count_column_used = None
+            fetch = connector.plan(table, candidates, Needs(limit_rows=limit_rows if single else None))
+        else:
+            count_column_used = count_column
+        scans.append(ScanPlan(ref, table, connector, candidates, fetch, None, scan_items))
+        if single:
+            count_column = count_column_used
+    if not single:
+        count_column = None
+    return Plan(bound, scans, where, count_column=count_column, contradiction=impossible)
+

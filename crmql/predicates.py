@@ -1,0 +1,341 @@
+"""Pure passes over WHERE expressions: each takes an expression and returns an equivalent one.
+
+Order (see :func:`normalize`): expand BETWEEN, push NOT inward (De Morgan; this is valid under SQL's
+three-valued logic), flatten AND/OR, put the column on the left of comparisons, fold comparisons
+with NULL (never true in a filter), merge OR-ed equalities on one column into IN. Then
+:func:`conjuncts` splits the top-level AND and :func:`contradiction` finds conjunctions that no row
+can satisfy.
+
+All passes are for *filter* positions (WHERE, ON), where only TRUE keeps a row: there a NULL and a
+FALSE are the same.
+
+>>> from crmql.parser import parse_expression
+>>> str(normalize(parse_expression("NOT (a = 1 OR a = 2) AND b BETWEEN 1 AND 5")))[:40]
+'And(items=(Compare(op=\\'!=\\', left=Column(n'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from . import ast
+
+__all__ = ["columns_of", "conjuncts", "contradiction", "is_simple", "normalize"]
+
+FALSE = ast.Literal(False, "boolean")
+TRUE = ast.Literal(True, "boolean")
+
+_INVERSE = {"=": "!=", "!=": "=", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
+_FLIP = {"=": "=", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
+
+
+def normalize(expr: ast.Expr) -> ast.Expr:
+    """Run every pass in order; the result selects exactly the rows ``expr`` selects."""
+    for step in (expand_between, push_not, flatten, orient, fold_null, merge_in, flatten):
+        expr = step(expr)
+    return expr
+
+
+def _map(expr: ast.Expr, fn: Callable[[ast.Expr], ast.Expr]) -> ast.Expr:
+    if isinstance(expr, ast.And):
+        return ast.replace(expr, items=tuple(fn(i) for i in expr.items))
+    if isinstance(expr, ast.Or):
+        return ast.replace(expr, items=tuple(fn(i) for i in expr.items))
+    if isinstance(expr, ast.Not):
+        return ast.replace(expr, item=fn(expr.item))
+    return expr
+
+
+def expand_between(expr: ast.Expr) -> ast.Expr:
+    """``x BETWEEN a AND b`` -> ``x >= a AND x <= b``; NOT BETWEEN -> ``x < a OR x > b``."""
+    if isinstance(expr, ast.Between):
+        if expr.negated:
+            return ast.Or((ast.Compare("<", expr.operand, expr.low, span=expr.span),
+                           ast.Compare(">", expr.operand, expr.high, span=expr.span)), span=expr.span)
+        return ast.And((ast.Compare(">=", expr.operand, expr.low, span=expr.span),
+                        ast.Compare("<=", expr.operand, expr.high, span=expr.span)), span=expr.span)
+    return _map(expr, expand_between)
+
+
+def push_not(expr: ast.Expr) -> ast.Expr:
+    """Move NOT down to the leaves (De Morgan, inverse comparisons, negated LIKE/IN/IS NULL)."""
+    if not isinstance(expr, ast.Not):
+        return _map(expr, push_not)
+    inner = expr.item
+    if isinstance(inner, ast.Not):
+        return push_not(inner.item)
+    if isinstance(inner, ast.And):
+        return ast.Or(tuple(push_not(ast.Not(i)) for i in inner.items), span=inner.span)
+    if isinstance(inner, ast.Or):
+        return ast.And(tuple(push_not(ast.Not(i)) for i in inner.items), span=inner.span)
+    if isinstance(inner, ast.Compare):
+        return ast.replace(inner, op=_INVERSE[inner.op])
+    if isinstance(inner, (ast.Like, ast.InList, ast.IsNull, ast.Between)):
+        return push_not(ast.replace(inner, negated=not inner.negated)) if isinstance(inner, ast.Between) \
+            else ast.replace(inner, negated=not inner.negated)
+    if isinstance(inner, ast.Literal) and inner.kind == "boolean":
+        return ast.Literal(not inner.value, "boolean", span=inner.span)
+    if isinstance(inner, ast.Literal) and inner.kind == "null":
+        return inner
+    return expr
+
+
+def flatten(expr: ast.Expr) -> ast.Expr:
+    """Nested AND in AND (and OR in OR) become one list; TRUE/FALSE items are folded."""
+    if isinstance(expr, (ast.And, ast.Or)):
+        kind = type(expr)
+        items: list[ast.Expr] = []
+        for item in (flatten(i) for i in expr.items):
+            if isinstance(item, kind):
+                items.extend(item.items)
+            else:
+                items.append(item)
+        absorbing, neutral = (FALSE, TRUE) if kind is ast.And else (TRUE, FALSE)
+        if any(_is_bool(i, absorbing.value) for i in items):
+            return absorbing
+        items = [i for i in items if not _is_bool(i, neutral.value)]
+        if not items:
+            return neutral
+        return items[0] if len(items) == 1 else kind(tuple(items), span=expr.span)
+    return _map(expr, flatten)
+
+
+def _is_bool(expr: ast.Expr, value: bool) -> bool:
+    return isinstance(expr, ast.Literal) and expr.kind == "boolean" and expr.value is value
+
+
+def _is_value(expr: ast.Expr) -> bool:
+    return isinstance(expr, ast.Literal)
+
+
+def orient(expr: ast.Expr) -> ast.Expr:
+    """``5 < x`` -> ``x > 5``: the column goes on the left of a comparison with a literal."""
+    if isinstance(expr, ast.Compare) and _is_value(expr.left) and isinstance(expr.right, ast.Column):
+        return ast.Compare(_FLIP[expr.op], expr.right, expr.left, span=expr.span)
+    return _map(expr, orient)
+
+
+def fold_null(expr: ast.Expr) -> ast.Expr:
+    """Comparisons and LIKE with a NULL literal are never true: FALSE (in a filter)."""
+    if isinstance(expr, ast.Compare) and (_null(expr.left) or _null(expr.right)):
+        return FALSE
+    if isinstance(expr, ast.Like) and (_null(expr.operand) or _null(expr.pattern)):
+        return FALSE
+    if isinstance(expr, ast.InList) and expr.negated and any(_null(i) for i in expr.items):
+        return FALSE  # x NOT IN (..., NULL) is never true
+    if isinstance(expr, ast.Literal) and expr.kind == "null":
+        return FALSE
+    return _map(expr, fold_null)
+
+
+def _null(expr: ast.Expr) -> bool:
+    return isinstance(expr, ast.Literal) and expr.kind == "null"
+
+
+def merge_in(expr: ast.Expr) -> ast.Expr:
+    """In an OR, equalities and IN lists on the same column merge into one IN list."""
+    expr = _map(expr, merge_in)
+    if not isinstance(expr, ast.Or):
+        return expr
+    groups: dict[tuple[str, str | None], list[ast.Expr]] = defaultdict(list)
+    rest: list[ast.Expr] = []
+    order: list[Any] = []
+    for item in expr.items:
+        key = _eq_column(item)
+        if key is None:
+            rest.append(item)
+            order.append(item)
+            continue
+        if key not in groups:
+            order.append(key)
+        groups[key].append(item)
+    if all(len(v) == 1 for v in groups.values()):
+        return expr
+    out: list[ast.Expr] = []
+    for entry in order:
+        if isinstance(entry, tuple):
+            members = groups[entry]
+            if len(members) == 1:
+                out.append(members[0])
+                continue
+            values: list[ast.Expr] = []
+            for m in members:
+                for v in (m.items if isinstance(m, ast.InList) else (m.right,)):
+                    if v not in values:
+                        values.append(v)
+            column = members[0].operand if isinstance(members[0], ast.InList) else members[0].left
+            out.append(ast.InList(column, tuple(values), span=expr.span))
+        else:
+            out.append(entry)
+    return out[0] if len(out) == 1 else ast.Or(tuple(out), span=expr.span)
+
+
+def _eq_column(expr: ast.Expr) -> tuple[str, str | None] | None:
+    if isinstance(expr, ast.Compare) and expr.op == "=" and isinstance(expr.left, ast.Column) and _is_value(expr.right):
+        return (expr.left.name, expr.left.qualifier)
+    if isinstance(expr, ast.InList) and not expr.negated and isinstance(expr.operand, ast.Column) \
+            and all(_is_value(i) for i in expr.items):
+        return (expr.operand.name, expr.operand.qualifier)
+    return None
+
+
+def conjuncts(expr: ast.Expr | None) -> list[ast.Expr]:
+    """The top-level AND list of a normalized expression (``[]`` for no WHERE)."""
+    if expr is None or _is_bool(expr, True):
+        return []
+    if isinstance(expr, ast.And):
+        return list(expr.items)
+    return [expr]
+
+
+def columns_of(expr: ast.Expr) -> set[tuple[str | None, str]]:
+    """Every ``(qualifier, name)`` column an expression reads."""
+    return {(n.qualifier, n.name) for n in ast.walk(expr) if isinstance(n, ast.Column)}
+
+
+def is_simple(expr: ast.Expr) -> bool:
+    """``column op literal``, ``column [NOT] IN (literals)``, ``column [NOT] [I]LIKE literal``, ``column IS [NOT] NULL``."""
+    if isinstance(expr, ast.Compare):
+        return isinstance(expr.left, ast.Column) and _is_value(expr.right)
+    if isinstance(expr, ast.InList):
+        return isinstance(expr.operand, ast.Column) and all(_is_value(i) for i in expr.items)
+    if isinstance(expr, ast.Like):
+        return isinstance(expr.operand, ast.Column) and _is_value(expr.pattern)
+    if isinstance(expr, ast.IsNull):
+        return isinstance(expr.operand, ast.Column)
+    return False
+
+
+# ---- contradictions ------------------------------------------------------------------------------
+
+def _comparable(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return True
+    if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
+        return True
+    if isinstance(a, dt.date) and isinstance(b, dt.date) and not isinstance(a, dt.datetime) and not isinstance(b, dt.datetime):
+        return True
+    return isinstance(a, str) and isinstance(b, str)
+
+
+def contradiction(items: list[ast.Expr]) -> str | None:
+    """Why no row can satisfy all ``items`` together, or None. Sound, not complete.
+
+    >>> from crmql.parser import parse_expression
+    >>> contradiction(conjuncts(normalize(parse_expression("a = 1 AND a = 2"))))
+    'a = 1 and a = 2 cannot both hold'
+    """
+    if any(_is_bool(i, False) for i in items):
+        return "the condition is always false"
+    by_col: dict[tuple[str | None, str], list[ast.Expr]] = defaultdict(list)
+    for item in items:
+        if is_simple(item):
+            col = item.left if isinstance(item, ast.Compare) else item.operand
+            by_col[(col.qualifier, col.name)].append(item)
+    for (_, name), preds in by_col.items():
+        reason = _column_contradiction(name, preds)
+        if reason:
+            return reason
+    return None
+
+
+def _column_contradiction(name: str, preds: list[ast.Expr]) -> str | None:
+    allowed: set[Any] | None = None  # values allowed by = / IN
+    allowed_text = ""
+    lower: tuple[Any, bool] | None = None  # (value, inclusive)
+    upper: tuple[Any, bool] | None = None
+    null_state: bool | None = None  # True: must be NULL; False: must be non-NULL
+    for p in preds:
+        if isinstance(p, ast.IsNull):
+            want_null = not p.negated
+            if null_state is not None and null_state != want_null:
+                return f"{name} cannot be NULL and not NULL"
+            null_state = want_null
+            continue
+        null_state_required = False
+        if isinstance(p, ast.Compare):
+            v = p.right.value
+            null_state_required = True
+            if p.op == "=":
+                vals = {v}
+                if allowed is not None and not _overlap(allowed, vals):
+                    return f"{allowed_text} and {name} = {_show(v)} cannot both hold"
+                allowed = vals if allowed is None else _intersect(allowed, vals)
+                allowed_text = f"{name} = {_show(v)}"
+            elif p.op in (">", ">="):
+                cand = (v, p.op == ">=")
+                if lower is None or _tighter_lower(cand, lower):
+                    lower = cand
+            elif p.op in ("<", "<="):
+                cand = (v, p.op == "<=")
+                if upper is None or _tighter_upper(cand, upper):
+                    upper = cand
+        elif isinstance(p, ast.InList) and not p.negated:
+            null_state_required = True
+            vals = {i.value for i in p.items if i.kind != "null"}
+            if allowed is not None and not _overlap(allowed, vals):
+                return f"{allowed_text or name} and {name} IN (...) cannot both hold"
+            allowed = vals if allowed is None else _intersect(allowed, vals)
+            allowed_text = allowed_text or f"{name} IN (...)"
+            if not allowed:
+                return f"{name} IN () matches nothing"
+        elif isinstance(p, ast.Like) and not p.negated:
+            null_state_required = True
+        if null_state_required and null_state is True:
+            return f"{name} IS NULL contradicts a condition on its value"
+        if null_state_required:
+            null_state = False
+    if lower and upper and _comparable(lower[0], upper[0]):
+        if lower[0] > upper[0] or (lower[0] == upper[0] and not (lower[1] and upper[1])):
+            return f"no {name} is both {'>=' if lower[1] else '>'} {_show(lower[0])} and {'<=' if upper[1] else '<'} {_show(upper[0])}"
+    if allowed is not None:
+        kept = {v for v in allowed if _within(v, lower, upper)}
+        if not kept and allowed:
+            return f"{allowed_text} is outside the range asked for {name}"
+    return None
+
+
+def _overlap(a: set[Any], b: set[Any]) -> bool:
+    # only values of comparable kinds can be decided; anything else might match after coercion
+    for x in a:
+        for y in b:
+            if not _comparable(x, y) or x == y:
+                return True
+    return False
+
+
+def _intersect(a: set[Any], b: set[Any]) -> set[Any]:
+    return {x for x in a if any(not _comparable(x, y) or x == y for y in b)}
+
+
+def _within(v: Any, lower: tuple[Any, bool] | None, upper: tuple[Any, bool] | None) -> bool:
+    if lower and _comparable(v, lower[0]) and (v < lower[0] or (v == lower[0] and not lower[1])):
+        return False
+    if upper and _comparable(v, upper[0]) and (v > upper[0] or (v == upper[0] and not upper[1])):
+        return False
+    return True
+
+
+def _tighter_lower(a: tuple[Any, bool], b: tuple[Any, bool]) -> bool:
+    if not _comparable(a[0], b[0]):
+        return False
+    return a[0] > b[0] or (a[0] == b[0] and not a[1])
+
+
+def _tighter_upper(a: tuple[Any, bool], b: tuple[Any, bool]) -> bool:
+    if not _comparable(a[0], b[0]):
+        return False
+    return a[0] < b[0] or (a[0] == b[0] and not a[1])
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, str):
+        return "'" + v.replace("'", "''") + "'"
+    if isinstance(v, dt.datetime):
+        return v.isoformat()
+    return str(v)

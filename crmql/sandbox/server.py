@@ -1,0 +1,256 @@
+"""The sandbox HTTP server: app assembly, latency/fault middleware, uvicorn runners.
+
+``build_app(settings)`` mounts every simulator under ``/<vendor>``.
+``serve_in_thread()`` runs it with uvicorn on a daemon thread (own event
+loop) and returns a :class:`SandboxServer`; ``serve_forever()`` runs it in the
+calling thread (used by ``crmql sandbox serve``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+import time
+from types import TracebackType
+from typing import Any, Callable
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import azavista
+from .faults import parse_fault_spec, response_fault
+from .settings import CREDENTIALS, SandboxSettings
+from .state import LogEntry, SandboxState, VendorSpec, json_error
+
+logger = logging.getLogger(__name__)
+
+#: Every simulator, keyed by vendor name (= URL prefix).
+VENDORS: dict[str, VendorSpec] = {
+    azavista.VENDOR.name: azavista.VENDOR,
+}
+
+DEFAULT_PORT = 8765
+
+
+class ConnectionDropped(Exception):
+    """Raised inside the ASGI app to make uvicorn abort the connection (``drop`` fault)."""
+
+
+class _QuietDropFilter(logging.Filter):
+    """Hide uvicorn's traceback for deliberately dropped connections."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, ConnectionDropped)
+
+
+_drop_filter = _QuietDropFilter()
+
+
+def _fault_response(kind: str, settings: SandboxSettings) -> Response:
+    if kind == "429":
+        return json_error(429, {"error": "rate_limited", "message": "Too many requests"},
+                          headers={"Retry-After": settings.retry_after})
+    messages = {"500": "Internal server error", "502": "Bad gateway", "503": "Service unavailable"}
+    names = {"500": "internal_error", "502": "bad_gateway", "503": "service_unavailable"}
+    return json_error(int(kind), {"error": names[kind], "message": messages[kind]})
+
+
+class SandboxMiddleware:
+    """Adds latency, injects faults and logs every vendor API request."""
+
+    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        prefix, _, rest = path.lstrip("/").partition("/")
+        vendor = VENDORS.get(prefix)
+        if vendor is None:  # /_sandbox/* and unknown prefixes: no latency, faults or log
+            await self.app(scope, receive, send)
+            return
+        state, settings, method = self.state, self.state.settings, scope["method"]
+        if settings.latency_ms > 0:
+            await asyncio.sleep(settings.latency_ms / 1000)
+        if "/" + rest not in vendor.token_paths:
+            _, kinds = state.faults.next_request(settings.faults, settings.seed)
+            if "expire" in kinds:
+                state.tokens.revoke_all_access()
+            kind = response_fault(kinds)
+            if kind == "drop":
+                state.log_request(method, path, 0)
+                await send({"type": "http.response.start", "status": 200,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"content-length", b"4096")]})
+                await send({"type": "http.response.body", "body": b'{"object_count": ',
+                            "more_body": True})
+                raise ConnectionDropped(f"injected drop of {method} {path}")
+            if kind is not None:
+                state.log_request(method, path, int(kind))
+                await _fault_response(kind, settings)(scope, receive, send)
+                return
+        status = 0
+
+        async def send_and_record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_record)
+        finally:
+            state.log_request(method, path, status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    error = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return json_error(exc.status_code, {"error": error, "message": str(exc.detail)},
+                      headers=dict(exc.headers or {}))
+
+
+def build_app(settings: SandboxSettings | None = None, state: SandboxState | None = None) -> Starlette:
+    """Build the sandbox ASGI app: each vendor simulator mounted under ``/<vendor>``.
+
+    The live :class:`SandboxState` is available as ``app.state.sandbox``.
+    """
+    if state is None:
+        state = SandboxState(settings if settings is not None else SandboxSettings())
+    parse_fault_spec(state.settings.faults)  # fail fast on an invalid spec
+    mounts = [Mount(f"/{name}", routes=spec.build_routes(state)) for name, spec in VENDORS.items()]
+    app = Starlette(routes=mounts, middleware=[Middleware(SandboxMiddleware, state=state)],
+                    exception_handlers={HTTPException: _http_error})
+    app.state.sandbox = state
+    return app
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def _url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _uvicorn_server(app: Starlette) -> uvicorn.Server:
+    config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False,
+                            loop="asyncio", lifespan="off", timeout_graceful_shutdown=2)
+    logging.getLogger("uvicorn.error").addFilter(_drop_filter)
+    return uvicorn.Server(config)
+
+
+def connection_settings(url: str) -> dict[str, dict[str, str]]:
+    """Connection settings (vendor, base_url, credentials) per vendor for a served sandbox."""
+    return {name: {"vendor": name, "base_url": f"{url.rstrip('/')}/{name}", **CREDENTIALS.get(name, {})}
+            for name in VENDORS}
+
+
+class SandboxServer:
+    """A sandbox server running uvicorn on a daemon thread; also a context manager."""
+
+    def __init__(self, settings: SandboxSettings | None = None,
+                 host: str = "127.0.0.1", port: int = 0) -> None:
+        self.settings = settings if settings is not None else SandboxSettings()
+        self.state = SandboxState(self.settings)
+        self.app = build_app(state=self.state)
+        self._sock = _bind(host, port)
+        self.url = _url(self._sock)
+        self._server = _uvicorn_server(self.app)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def request_log(self) -> list[LogEntry]:
+        """Snapshot of ``(method, path, status)`` of every vendor API request so far."""
+        return self.state.request_log()
+
+    def reset_log(self) -> None:
+        """Clear the request log and restart the fault request numbering."""
+        self.state.reset_log()
+
+    def base_url(self, vendor: str) -> str:
+        """Base URL of one vendor's simulator, e.g. ``http://127.0.0.1:54321/azavista``."""
+        return f"{self.url}/{vendor}"
+
+    def start(self, timeout: float = 10.0) -> "SandboxServer":
+        """Start serving and wait until the server accepts connections."""
+        if self._thread is not None:
+            return self
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
+                                        name=f"crmql-sandbox {self.url}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"sandbox server at {self.url} failed to start")
+            time.sleep(0.005)
+        host, port = self._sock.getsockname()[:2]
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+        logger.info("sandbox serving at %s", self.url)
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving and wait for the server thread to finish."""
+        self._server.should_exit = True
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                self._server.force_exit = True
+                self._thread.join(timeout)
+        self._sock.close()
+        logger.debug("sandbox at %s stopped", self.url)
+
+    def __enter__(self) -> "SandboxServer":
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def serve_in_thread(settings: SandboxSettings | None = None, host: str = "127.0.0.1",
+                    port: int = 0) -> SandboxServer:
+    """Start a sandbox server on a daemon thread (``port=0``: any free port) and return it."""
+    return SandboxServer(settings, host, port).start()
+
+
+def serve_forever(settings: SandboxSettings | None = None, host: str = "127.0.0.1",
+                  port: int = DEFAULT_PORT, on_ready: Callable[[str], Any] | None = None) -> str:
+    """Serve in the calling thread until interrupted (Ctrl-C / SIGTERM); return the URL.
+
+    ``on_ready(url)`` is called once the socket is bound, before serving starts.
+    """
+    state = SandboxState(settings if settings is not None else SandboxSettings())
+    app = build_app(state=state)
+    sock = _bind(host, port)
+    url = _url(sock)
+    server = _uvicorn_server(app)
+    logger.info("sandbox serving at %s", url)
+    if on_ready is not None:
+        on_ready(url)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    return url

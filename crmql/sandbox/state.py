@@ -1,0 +1,67 @@
+"""Per-server runtime state shared by the middleware and the simulators."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute
+
+from .faults import FaultInjector
+from .settings import SandboxSettings
+from .tokens import TokenStore
+
+logger = logging.getLogger(__name__)
+
+#: One request log entry: (method, path, status); status 0 means the connection was dropped.
+LogEntry = tuple[str, str, int]
+
+
+class SandboxState:
+    """Live settings, token store, fault counter and request log of one server."""
+
+    def __init__(self, settings: SandboxSettings) -> None:
+        self.settings = settings
+        self.tokens = TokenStore()
+        self.faults = FaultInjector()
+        self._log: list[LogEntry] = []
+        self._log_lock = threading.Lock()
+
+    def log_request(self, method: str, path: str, status: int) -> None:
+        """Append one API request to the log."""
+        with self._log_lock:
+            self._log.append((method, path, status))
+
+    def request_log(self) -> list[LogEntry]:
+        """A snapshot copy of the request log."""
+        with self._log_lock:
+            return list(self._log)
+
+    def reset_log(self) -> None:
+        """Clear the log and restart fault request numbering (and the fault RNG)."""
+        with self._log_lock:
+            self._log.clear()
+        self.faults.reset()
+
+
+@dataclass(frozen=True)
+class VendorSpec:
+    """How a simulator plugs into the server.
+
+    Attributes:
+        name: vendor name, also the URL prefix (``/<name>/...``).
+        build_routes: returns the vendor's routes (paths relative to the prefix).
+        token_paths: relative paths of token endpoints (get latency, never faults).
+    """
+
+    name: str
+    build_routes: Callable[[SandboxState], list[BaseRoute]]
+    token_paths: frozenset[str]
+
+
+def json_error(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    """A JSON error response."""
+    return JSONResponse(body, status_code=status, headers=headers)

@@ -1,0 +1,156 @@
+"""The process-wide background loop and the run_sync bridge."""
+
+from __future__ import annotations
+
+import _thread
+import asyncio
+import concurrent.futures
+import contextvars
+import threading
+import time
+
+import pytest
+
+from crmql.errors import CancelledError
+from crmql.http import get_loop, run_sync
+from crmql.stats import QueryStats, collecting, current
+
+VAR: contextvars.ContextVar[str] = contextvars.ContextVar("test_var", default="unset")
+
+
+async def _value_of_var() -> str:
+    await asyncio.sleep(0)
+    return VAR.get()
+
+
+def test_returns_result_and_reraises_exceptions() -> None:
+    async def boom() -> None:
+        raise ValueError("nope")
+
+    async def add(a: int, b: int) -> int:
+        await asyncio.sleep(0.001)
+        return a + b
+
+    assert run_sync(add(1, 2)) == 3
+    with pytest.raises(ValueError, match="nope"):
+        run_sync(boom())
+
+
+def test_one_loop_in_a_daemon_thread() -> None:
+    async def where() -> tuple[asyncio.AbstractEventLoop, threading.Thread]:
+        return asyncio.get_running_loop(), threading.current_thread()
+
+    loop, thread = run_sync(where())
+    assert loop is get_loop()
+    assert thread is not threading.current_thread()
+    assert thread.daemon
+    assert run_sync(where())[0] is loop
+
+
+def test_contextvars_propagate_as_a_copy() -> None:
+    token = VAR.set("from caller")
+    try:
+        assert run_sync(_value_of_var()) == "from caller"
+
+        async def change() -> str:
+            VAR.set("changed inside")
+            return VAR.get()
+
+        assert run_sync(change()) == "changed inside"
+        assert VAR.get() == "from caller"  # the coroutine ran in a copy
+    finally:
+        VAR.reset(token)
+
+
+def test_stats_context_reaches_tasks_spawned_inside() -> None:
+    async def spawn() -> None:
+        async def one() -> None:
+            current().add(requests=1)
+
+        await asyncio.gather(*(one() for _ in range(5)))
+
+    stats = QueryStats()
+    with collecting(stats):
+        run_sync(spawn())
+    assert stats.requests == 5
+
+
+def test_works_inside_a_running_loop_like_jupyter() -> None:
+    """A Jupyter cell runs in a thread whose loop is running; run_sync must not touch it."""
+
+    async def cell() -> tuple[str, bool]:
+        caller_loop = asyncio.get_running_loop()
+        token = VAR.set("notebook")
+        try:
+            value = run_sync(_value_of_var())  # called synchronously, as a magic would
+        finally:
+            VAR.reset(token)
+        return value, caller_loop is not get_loop()
+
+    assert asyncio.run(cell()) == ("notebook", True)
+
+
+def test_works_from_worker_threads() -> None:
+    async def square(x: int) -> int:
+        await asyncio.sleep(0.001)
+        return x * x
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda x: run_sync(square(x)), range(10)))
+    assert results == [x * x for x in range(10)]
+
+
+def test_from_the_loop_thread_raises_runtime_error() -> None:
+    async def inner() -> int:
+        return 1
+
+    async def outer() -> str:
+        with pytest.raises(RuntimeError, match="deadlock") as info:
+            run_sync(inner())
+        return str(info.value)
+
+    assert "await" in run_sync(outer())
+
+
+def test_task_cancelled_elsewhere_surfaces_as_crmql_cancelled() -> None:
+    async def cancels_itself() -> None:
+        asyncio.current_task().cancel()  # type: ignore[union-attr]
+        await asyncio.sleep(1)
+
+    with pytest.raises(CancelledError):
+        run_sync(cancels_itself())
+
+
+@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="needs the main thread")
+def test_keyboard_interrupt_cancels_the_coroutine() -> None:
+    cancelled = threading.Event()
+
+    async def long_request() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.01)  # cleanup that needs the loop still works
+            cancelled.set()
+            raise
+
+    timer = threading.Timer(0.2, _thread.interrupt_main)
+    timer.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_sync(long_request())
+    finally:
+        timer.cancel()
+    assert cancelled.is_set()
+    assert time.monotonic() - started < 3
+    assert run_sync(_value_of_var()) == "unset"  # the loop is still usable afterwards
+
+
+def test_system_exit_inside_the_coroutine_does_not_kill_the_loop() -> None:
+    async def exits() -> None:
+        raise SystemExit(3)
+
+    loop = get_loop()
+    with pytest.raises(SystemExit):
+        run_sync(exits())
+    assert get_loop() is loop and loop.is_running()
