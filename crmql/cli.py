@@ -1,2 +1,250 @@
-def main() -> int:  # placeholder, replaced by the real CLI
-    return 0
+"""The ``crmql`` command (design section 8).
+
+    crmql                          the interactive shell
+    crmql -e SQL [-e SQL ...]      run statements and exit;  crmql -f FILE.sql  likewise
+    crmql sandbox serve|config|dump
+
+Exit codes: 0 ok, 1 query error, 2 usage or configuration, 3 vendor/network/auth, 130 cancelled.
+
+>>> parse_params(["n=5", "name=O'Neil"])
+{'n': '5', 'name': "O'Neil"}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+__all__ = ["main", "parse_params"]
+
+EXIT_OK, EXIT_QUERY, EXIT_USAGE, EXIT_VENDOR, EXIT_CANCELLED = 0, 1, 2, 3, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own exit code 2 is ours for usage errors too
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"crmql: error: {message}\n")
+
+
+def _main_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="crmql", description="One SQL-like language over CRM and property-management APIs.",
+                epilog="crmql sandbox serve|config|dump: run and inspect the vendor simulators (crmql sandbox -h).")
+    p.add_argument("-e", "--execute", action="append", default=[], metavar="SQL", help="run a statement (repeatable)")
+    p.add_argument("-f", "--file", metavar="FILE", help="run the statements of a file ('-' for standard input)")
+    p.add_argument("--format", choices=["table", "csv", "json", "jsonl", "markdown"], help="output format (default: table)")
+    p.add_argument("--output", "-o", metavar="PATH", help="write the result there (format from the extension unless --format)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="bind :NAME (repeatable)")
+    p.add_argument("--config", metavar="PATH", help="config file (default: $CRMQL_CONFIG, the user config dir, else the sandbox)")
+    p.add_argument("--stats", action="store_true", help="print a stats line on stderr after each statement")
+    p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs (secrets stay redacted)")
+    p.add_argument("--version", action="version", version=f"crmql {_version()}")
+    return p
+
+
+def _sandbox_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="crmql sandbox", description="The vendor simulators crmql runs against when there is no config.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    serve = sub.add_parser("serve", help="serve every simulator on loopback until Ctrl-C")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=None, help="default: the sandbox's usual port")
+    serve.add_argument("--seed", type=int, default=42)
+    serve.add_argument("--latency-ms", type=float, default=0.0)
+    serve.add_argument("--faults", default="", metavar="SPEC", help="e.g. '429@2,500@4,drop=0.05,expire@10'")
+    config = sub.add_parser("config", help="print a config file for a served sandbox")
+    config.add_argument("--host", default="127.0.0.1")
+    config.add_argument("--port", type=int, default=None)
+    dump = sub.add_parser("dump", help="print a simulator's raw records as JSON")
+    dump.add_argument("table", metavar="CONN.TABLE")
+    dump.add_argument("--seed", type=int, default=42)
+    return p
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("crmql")
+    except Exception:  # pragma: no cover
+        return "dev"
+
+
+def parse_params(items: Sequence[str]) -> dict[str, str]:
+    """``NAME=VALUE`` pairs -> dict (values stay text; the binder types them by column)."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise SystemExit(_usage(f"--param needs NAME=VALUE, got {item!r}"))
+        out[name.strip().lstrip(":")] = value
+    return out
+
+
+def _usage(message: str) -> int:
+    print(f"crmql: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _setup_logging(debug: bool) -> None:
+    from .http import install_log_redaction
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    install_log_redaction(handler)
+    root = logging.getLogger("crmql")
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _emit(result: Any, args: argparse.Namespace, out: TextIO) -> None:
+    from .formats import format_for_path, render
+
+    if result.kind == "explain":
+        text = (result.text or "") + "\n"
+        if args.output:
+            _write_atomic(Path(args.output), text.encode("utf-8"))
+        else:
+            out.write(text)
+        return
+    frame = result.frame
+    if args.output:
+        fmt = args.format or format_for_path(args.output) or "csv"
+        if fmt == "parquet":
+            import io
+            buf = io.BytesIO()
+            frame.to_parquet(buf, index=False)
+            data = buf.getvalue()
+        else:
+            data = render(frame, fmt, max_cell=None, footer=False).encode("utf-8")
+        _write_atomic(Path(args.output), data)
+        return
+    fmt = args.format or "table"
+    text = render(frame, fmt, max_cell=None if fmt != "table" else 80)
+    out.write(text if text.endswith("\n") else text + "\n")
+
+
+def _run_statements(args: argparse.Namespace, statements: list[str]) -> int:
+    from .errors import CrmqlError
+    from .session import Session
+
+    params = parse_params(args.param)
+    if args.output and len(statements) != 1:
+        return _usage("--output takes exactly one statement")
+    session = Session(args.config)
+    try:
+        for sql in statements:
+            try:
+                result = session.execute(sql, params)
+            except CrmqlError as e:
+                print(f"error: {e}", file=sys.stderr)
+                return e.exit_code
+            _emit(result, args, sys.stdout)
+            sys.stdout.flush()
+            if args.stats:
+                print(result.stats.line(), file=sys.stderr)
+            sys.stdout.flush()
+        return EXIT_OK
+    finally:
+        session.close()
+
+
+def _sandbox(argv: list[str]) -> int:
+    from .sandbox import DEFAULT_PORT, CREDENTIALS, SandboxSettings, records, serve_forever
+
+    args = _sandbox_parser().parse_args(argv)
+    if args.command == "serve":
+        settings = SandboxSettings(seed=args.seed, latency_ms=args.latency_ms, faults=args.faults)
+        port = args.port if args.port is not None else DEFAULT_PORT
+        print(f"crmql sandbox: serving {', '.join(CREDENTIALS)} on http://{args.host}:{port} (Ctrl-C stops)", file=sys.stderr)
+        print(f"  config for it: crmql sandbox config --port {port} > crmql.toml", file=sys.stderr)
+        serve_forever(settings, args.host, port)
+        return EXIT_OK
+    if args.command == "config":
+        from .config import sandbox_config
+
+        port = args.port if args.port is not None else DEFAULT_PORT
+        config = sandbox_config(f"http://{args.host}:{port}")
+        lines = [f"# crmql config for the sandbox served by `crmql sandbox serve --port {port}`"]
+        for name, conn in config.connections.items():
+            lines.append(f"\n[connections.{name}]\nvendor = {json.dumps(conn.vendor)}")
+            lines.extend(f"{k} = {json.dumps(v)}" for k, v in conn.settings.items())
+        print("\n".join(lines))
+        return EXIT_OK
+    conn, _, table = args.table.partition(".")
+    if not table:
+        return _usage("dump needs CONN.TABLE, e.g. azavista.events")
+    try:
+        data = records(conn, table, args.seed)
+    except (KeyError, ValueError) as e:
+        return _usage(f"no simulator table {args.table!r} ({e})")
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=1)
+    sys.stdout.write("\n")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``crmql`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    _setup_logging(debug)
+    try:
+        if argv and argv[0] == "sandbox":
+            return _sandbox(argv[1:])
+        args = _main_parser().parse_args(argv)
+        statements: list[str] = []
+        from .parser import split_statements
+
+        for sql in args.execute:
+            statements.extend(split_statements(sql) or [sql])
+        if args.file:
+            text = sys.stdin.read() if args.file == "-" else _read(args.file)
+            statements.extend(split_statements(text))
+        if statements:
+            return _run_statements(args, statements)
+        if args.output:
+            return _usage("--output needs -e or -f")
+        if not sys.stdin.isatty():
+            return _run_statements(args, split_statements(sys.stdin.read()))
+        from .repl import run_repl
+
+        return run_repl(args)
+    except KeyboardInterrupt:
+        print("cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except SystemExit as e:
+        return int(e.code) if isinstance(e.code, int) else EXIT_USAGE
+    except Exception as e:  # noqa: BLE001 - the last line of defence: one message, no traceback
+        if debug:
+            raise
+        from .errors import CrmqlError
+        from .http import redact
+
+        if isinstance(e, CrmqlError):
+            print(f"error: {e}", file=sys.stderr)
+            return e.exit_code
+        print(f"internal error: {redact(str(e)) or type(e).__name__} (run with --debug for details)", file=sys.stderr)
+        return EXIT_QUERY
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise SystemExit(_usage(f"cannot read {path}: {e.strerror}")) from None

@@ -22,7 +22,7 @@ from .errors import QuerySyntaxError
 from .syntax_errors import describe_unexpected_characters, describe_unexpected_token
 from .values import Interval, parse_date, parse_interval, parse_timestamp
 
-__all__ = ["grammar_text", "parse", "parse_expression"]
+__all__ = ["grammar_text", "parse", "parse_expression", "split_statements"]
 
 log = logging.getLogger(__name__)
 

@@ -66,6 +66,7 @@ _AFTER = {
     "GROUP": "BY after GROUP",
     "COPY": "'(' and a query after COPY, e.g. COPY (SELECT ...) TO 'file.csv'",
     "TO": "a quoted file name after TO, e.g. TO 'events.csv'",
+    "LPAR": "a value or an expression after '('",
 }
 
 
@@ -134,7 +135,9 @@ def describe_unexpected_token(parser: lark.Lark, text: str, e: lark.exceptions.U
     else:
         what = _words(expected)
 
-    if token.type in _KEYWORDS and expected & {"NAME", "QUOTED_NAME"} and prev_type not in ("COMP_OP",):
+    if token.type == "SELECT" and prev_type == "LPAR":
+        hint = "subqueries are not supported; run the inner query first and pass its values with IN (...) or :params"
+    if token.type in _KEYWORDS and expected & {"NAME", "QUOTED_NAME"} and prev_type not in ("COMP_OP", "LPAR"):
         hint = hint or f"{str(token.value).upper()} is a reserved word; write \"{token.value}\" (double quotes) to use it as a name"
     if token.type == "COMP_OP" and prev_type == "COMP_OP":
         hint = "use a single = for equality"

@@ -50,6 +50,8 @@ class HttpConnectorMixin:
     def http(self) -> HttpClient:
         if self._http is None:
             s = self.settings
+            if callable(s.get("base_url")):  # a sandbox connection: the server starts on first use
+                s["base_url"] = s["base_url"]()
             self._http = HttpClient(
                 vendor=self.display or self.vendor,
                 base_url=s["base_url"],

@@ -101,18 +101,22 @@ class SandboxMiddleware:
                 state.log_request(method, path, int(kind))
                 await _fault_response(kind, settings)(scope, receive, send)
                 return
-        status = 0
+        logged = False
 
         async def send_and_record(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
+            nonlocal logged
+            if message["type"] == "http.response.start" and not logged:
+                # Log before the client can see the response, so tests never race the log.
+                state.log_request(method, path, message["status"])
+                logged = True
             await send(message)
 
         try:
             await self.app(scope, receive, send_and_record)
-        finally:
-            state.log_request(method, path, status)
+        except BaseException:
+            if not logged:
+                state.log_request(method, path, 500)
+            raise
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -139,7 +143,9 @@ def build_app(settings: SandboxSettings | None = None, state: SandboxState | Non
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto
+    # is TCP; without it every response pays a ~40 ms Nagle/delayed-ACK stall.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)
