@@ -47,8 +47,9 @@ class ObjectIdFactory:
 
 def utc_ms(moment: datetime) -> str:
     """Format as UTC ISO-8601 with milliseconds and Z, e.g. ``2025-01-23T11:29:18.876Z``."""
-    naive = moment.astimezone(UTC).replace(tzinfo=None)
-    return naive.isoformat(timespec="milliseconds") + "Z"
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"  # drop "+00:00"
 
 
 def random_moment(rng: random.Random, start: datetime, end: datetime) -> datetime:
