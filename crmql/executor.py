@@ -99,7 +99,7 @@ class _PassCounter:
     def add(self, page: list[dict[str, Any]]) -> int:
         if page:
             self.con.register("page", to_arrow(self.scan.table, page))
-            self.passed += self.con.execute(self.sql, self.params).fetchone()[0]
+            self.passed += self.con.execute(self.sql, self.params).fetchall()[0][0]
             self.con.unregister("page")
         return self.passed
 

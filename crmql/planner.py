@@ -12,7 +12,7 @@ is re-checked); ``COUNT(*)`` with a fully, exactly pushed filter reads the vendo
 >>> q = bind(parse("SELECT * FROM azavista.events WHERE event_type = 'sales' AND name != 'x'"), lambda _, t: c.table(t))
 >>> p = plan_query(q, {"azavista": c})
 >>> [str(r[1])[:35] for r in p.scans[0].residual]
-['the vendor has no operator for !=']
+['Azavista has no operator for !=']
 """
 
 from __future__ import annotations
@@ -110,7 +110,8 @@ def _candidate(expr: ast.Expr, bound: BoundQuery, vendor: str) -> Candidate:
         if isinstance(result, Pushed):
             return Candidate(expr, push=result)
         reasons.append(result)
-    return Candidate(expr, reason=reasons[0].replace("no native", "the vendor has no") if reasons else "not pushable")
+    informative = [r for r in reasons if not r.startswith("no native")] or reasons
+    return Candidate(expr, reason=informative[0].replace("no native", f"{vendor} has no") if informative else "not pushable")
 
 
 def _only(expr: ast.Expr, ref_name: str) -> bool:

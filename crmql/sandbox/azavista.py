@@ -15,7 +15,10 @@ Documented behaviour (vendor support article, see ``vendor-notes.md`` section 1)
   limit/offset fall back to the query string; default limit 50, larger limits
   are capped to 50 (the capped value is echoed); answer
   ``{"object_count", "limit", "offset", "<plural>": [...]}``, records ordered
-  by ``(created_at, id)``.
+  by ``(created_at, id)``.  Body keys other than the filter key, ``limit``
+  and ``offset`` are rejected with 400 (so a misspelt filter key never
+  silently returns everything); the body is parsed as JSON whatever the
+  Content-Type (the vendor's organization search example sends none).
 * ``GET /3.1/organization/{id}``, ``/3.1/contact/{id}``, ``/3.0/event/{id}``;
   404 ``{"error": "not_found", "message": ...}``.
 * 400 bodies: ``{"error": "bad_request", "message": "..."}``.
@@ -56,7 +59,7 @@ import binascii
 import json
 import logging
 from collections import OrderedDict
-from typing import Any, Mapping
+from typing import Any, Awaitable, Callable, Mapping
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
@@ -86,6 +89,7 @@ TABLES: dict[str, tuple[str, str, str, str]] = {
 }
 
 Record = dict[str, Any]
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class BadRequest(Exception):
@@ -189,12 +193,12 @@ class AzavistaSimulator:
         return None
 
     # ---------------------------------------------------------------- search
-    def _search_endpoint(self, table: str):  # noqa: ANN202 - returns an endpoint
+    def _search_endpoint(self, table: str) -> Endpoint:
         async def endpoint(request: Request) -> Response:
             return await self.search(request, table)
         return endpoint
 
-    def _get_endpoint(self, table: str):  # noqa: ANN202 - returns an endpoint
+    def _get_endpoint(self, table: str) -> Endpoint:
         async def endpoint(request: Request) -> Response:
             return await self.get_one(request, table)
         return endpoint
