@@ -10,12 +10,13 @@ import datetime as dt
 import functools
 import logging
 import re
+import threading
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import lark
-from lark import Token, Transformer, v_args
+from lark import Token, Transformer
 
 from . import ast
 from .errors import QuerySyntaxError
@@ -35,16 +36,20 @@ def grammar_text() -> str:
     return (Path(__file__).resolve().parent.parent / "grammar" / "crmql.lark").read_text(encoding="utf-8")
 
 
+_local = threading.local()
+
+
 @functools.lru_cache(maxsize=None)
 def _parser(start: str = "start") -> lark.Lark:
+    """The LALR parser with the AST transformer applied inline (no intermediate parse tree)."""
     return lark.Lark(
         grammar_text(),
         parser="lalr",
         lexer="basic",
         start=start,
-        propagate_positions=True,
+        keep_all_tokens=True,
         maybe_placeholders=False,
-        cache=False,
+        transformer=_ToAst(),
     )
 
 
@@ -59,8 +64,15 @@ def parse(text: str) -> ast.Statement:
             "empty statement: expected SELECT, EXPLAIN, SHOW TABLES or DESCRIBE",
             line=1, column=1, source_line=text.splitlines()[0] if text.splitlines() else "",
         )
+    _local.text = text
     try:
-        tree = _parser().parse(text)
+        return _parser().parse(text)
+    except QuerySyntaxError:
+        raise
+    except lark.exceptions.VisitError as e:
+        if isinstance(e.orig_exc, QuerySyntaxError):
+            raise e.orig_exc from None
+        raise
     except lark.exceptions.UnexpectedToken as e:
         line, column = e.line, e.column
         if e.token.type == "$END":  # point just past the last character the user typed
@@ -72,12 +84,8 @@ def parse(text: str) -> ast.Statement:
     except lark.exceptions.UnexpectedEOF as e:  # pragma: no cover - LALR reports $END as a token
         lines = text.splitlines() or [""]
         raise _syntax_error(text, ("the statement ended early", None), len(lines), len(lines[-1]) + 1) from None
-    try:
-        return _ToAst(text).transform(tree)
-    except lark.exceptions.VisitError as e:
-        if isinstance(e.orig_exc, QuerySyntaxError):
-            raise e.orig_exc from None
-        raise
+    finally:
+        _local.text = None
 
 
 def parse_expression(text: str) -> ast.Expr:
@@ -110,6 +118,33 @@ def _span(meta_or_token: Any) -> ast.Span | None:
     return ast.Span(start, meta_or_token.end_pos, meta_or_token.line, meta_or_token.column)
 
 
+class _Meta:
+    """Position of a rule, from the first and last positioned child (tokens are all kept)."""
+
+    __slots__ = ("start_pos", "end_pos", "line", "column")
+
+    def __init__(self, children: list[Any]) -> None:
+        first = last = None
+        for c in children:
+            pos = c if isinstance(c, Token) else getattr(c, "span", None)
+            if pos is not None and getattr(pos, "line", None) is not None:
+                first = first or pos
+                last = pos
+        if first is None:
+            self.start_pos = None
+            return
+        self.start_pos = first.start_pos if isinstance(first, Token) else first.start
+        self.end_pos = last.end_pos if isinstance(last, Token) else last.end
+        self.line, self.column = first.line, first.column
+
+
+def _with_meta(method: Any) -> Any:
+    @functools.wraps(method)
+    def call(self: Any, children: list[Any]) -> Any:
+        return method(self, _Meta(children), children)
+    return call
+
+
 def _ident(token: Token) -> str:
     if token.type == "QUOTED_NAME":
         return token.value[1:-1].replace('""', '"')
@@ -124,13 +159,16 @@ def _nodes(children: list[Any]) -> list[Any]:
     return [c for c in children if not isinstance(c, Token) or c.type in ("NAME", "QUOTED_NAME")]
 
 
-@v_args(meta=True)
 class _ToAst(Transformer):
-    """lark.Tree -> crmql.ast nodes. Keyword tokens are dropped; names become str."""
+    """Parser callbacks -> crmql.ast nodes. Keyword and punctuation tokens are dropped; names become str.
 
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
+    Applied inline by the LALR parser; every rule method gets ``(meta, children)`` through
+    :func:`_with_meta` (set up in ``__init_subclass__``-style below).
+    """
+
+    @property
+    def text(self) -> str:
+        return getattr(_local, "text", None) or ""
 
     def _bad_literal(self, token: Token, message: str) -> QuerySyntaxError:
         return _syntax_error(self.text, (message, None), token.line, token.column)
@@ -152,7 +190,7 @@ class _ToAst(Transformer):
 
     def copy(self, meta, children):
         query = next(c for c in children if isinstance(c, ast.Select))
-        path = next(c for c in children if isinstance(c, ast.Literal)).value
+        path = _tokens(children, "STRING")[0].value[1:-1].replace("''", "'")
         options = tuple(c for c in children if isinstance(c, tuple))
         return ast.Copy(query, path, options, span=_span(meta))
 
@@ -217,7 +255,8 @@ class _ToAst(Transformer):
         return ast.TableRef(conn, table, alias, span=_span(meta))
 
     def table_name(self, meta, children):
-        return (_ident(children[0]), _ident(children[1]))
+        first, second = _tokens(children, "NAME", "QUOTED_NAME")
+        return (_ident(first), _ident(second))
 
     def join_clause(self, meta, children):
         kind, table, on = [c for c in children if not (isinstance(c, Token) and c.type in ("JOIN", "ON"))]
@@ -251,13 +290,16 @@ class _ToAst(Transformer):
         return ("offset", children[-1])
 
     # ---- expressions
+    # a chain a AND b AND c arrives left-deep; keep it one flat list (AND/OR are associative)
     def or_(self, meta, children):
         left, _, right = children
-        return ast.Or((left, right), span=_span(meta))
+        items = left.items if isinstance(left, ast.Or) else (left,)
+        return ast.Or((*items, right), span=_span(meta))
 
     def and_(self, meta, children):
         left, _, right = children
-        return ast.And((left, right), span=_span(meta))
+        items = left.items if isinstance(left, ast.And) else (left,)
+        return ast.And((*items, right), span=_span(meta))
 
     def not_(self, meta, children):
         return ast.Not(children[-1], span=_span(meta))
@@ -303,11 +345,15 @@ class _ToAst(Transformer):
             return ast.Literal(-operand.value, operand.kind, span=_span(meta))
         return ast.Unary("-", operand, span=_span(meta))
 
+    def paren(self, meta, children):
+        inner = children[1]
+        return ast.replace(inner, span=_span(meta)) if isinstance(inner, ast.Node) else inner
+
     def param(self, meta, children):
         return ast.Param(children[0].value[1:], span=_span(meta))
 
     def column(self, meta, children):
-        names = [_ident(c) for c in children]
+        names = [_ident(c) for c in _tokens(children, "NAME", "QUOTED_NAME")]
         if len(names) == 2:
             return ast.Column(names[1], names[0], span=_span(meta))
         return ast.Column(names[0], span=_span(meta))
@@ -320,6 +366,7 @@ class _ToAst(Transformer):
 
     def call_star(self, meta, children):
         return ast.Func(children[0].value.lower(), (), star=True, span=_span(meta))
+
 
     # ---- literals
     def string(self, meta, children):
@@ -358,6 +405,11 @@ class _ToAst(Transformer):
 
     def interval(self, meta, children):
         return self._typed(meta, children, "interval", parse_interval)
+
+
+for _name, _method in list(vars(_ToAst).items()):
+    if not _name.startswith("_") and callable(_method) and _name != "text":
+        setattr(_ToAst, _name, _with_meta(_method))
 
 
 # re-exported for type checkers

@@ -16,6 +16,7 @@ from .. import stats
 from ..catalog import Table
 from ..http import HttpClient, OAuthClientCredentials, OAuthPassword
 from ..http.auth import Auth
+from ..http.retry import RetryPolicy
 
 __all__ = ["HttpConnectorMixin"]
 
@@ -59,9 +60,25 @@ class HttpConnectorMixin:
                 timeout_s=float(s.get("timeout_s") or 30.0),
                 concurrency=self.concurrency,
                 requests_per_second=s.get("requests_per_second"),
+                retry=self.retry_policy(),
                 headers=self.default_headers(),
             )
         return self._http
+
+    def retry_policy(self) -> RetryPolicy:
+        """The retry policy; ``max_attempts``, ``retry_base_s`` and ``retry_cap_s`` override its defaults.
+
+        >>> class Demo(HttpConnectorMixin):
+        ...     settings = {"max_attempts": 3, "retry_base_s": 0.001}
+        >>> Demo().retry_policy().max_attempts, Demo().retry_policy().backoff_base_s
+        (3, 0.001)
+        """
+        s, default = self.settings, RetryPolicy()
+        return RetryPolicy(
+            max_attempts=int(s["max_attempts"]) if s.get("max_attempts") is not None else default.max_attempts,
+            backoff_base_s=float(s["retry_base_s"]) if s.get("retry_base_s") is not None else default.backoff_base_s,
+            backoff_cap_s=float(s["retry_cap_s"]) if s.get("retry_cap_s") is not None else default.backoff_cap_s,
+        )
 
     async def fetch_by_ids(self, table: Table, paths: Sequence[str], sink: Any) -> None:
         """GET each path concurrently; a 404 is simply no row."""

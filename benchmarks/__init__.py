@@ -1,0 +1,1 @@
+"""crmql benchmark suite (see README.md); run benchmarks/run.py."""
