@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,11 +33,23 @@ __all__ = ["ScanResult", "execute_plan", "local_connection"]
 log = logging.getLogger(__name__)
 
 
+_database_lock = threading.Lock()
+_database: duckdb.DuckDBPyConnection | None = None
+
+
 def local_connection() -> duckdb.DuckDBPyConnection:
-    """A fresh in-memory DuckDB connection in UTC, with no access to files or extensions."""
-    con = duckdb.connect(":memory:")
+    """A fresh DuckDB connection (a cursor of one shared in-memory database) in UTC, with no access
+    to files or extensions. Each cursor has its own registered frames; opening a database costs
+    ~15 ms, a cursor ~0.05 ms."""
+    global _database
+    with _database_lock:
+        if _database is None:
+            _database = duckdb.connect(":memory:")
+            _database.execute("SET enable_external_access = false")
+            _database.execute("SET autoinstall_known_extensions = false")
+            _database.execute("SET autoload_known_extensions = false")
+        con = _database.cursor()
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_external_access = false")
     return con
 
 

@@ -20,6 +20,7 @@ from lark import Token, Transformer
 
 from . import ast
 from .errors import QuerySyntaxError
+from .lexer import FastLexer
 from .syntax_errors import describe_unexpected_characters, describe_unexpected_token
 from .values import Interval, parse_date, parse_interval, parse_timestamp
 
@@ -45,7 +46,7 @@ def _parser(start: str = "start") -> lark.Lark:
     return lark.Lark(
         grammar_text(),
         parser="lalr",
-        lexer="basic",
+        lexer=FastLexer,
         start=start,
         keep_all_tokens=True,
         maybe_placeholders=False,
@@ -62,7 +63,7 @@ def parse(text: str) -> ast.Statement:
     if not text.strip() or not _strip_comments(text).strip().strip(";").strip():
         raise QuerySyntaxError(
             "empty statement: expected SELECT, EXPLAIN, SHOW TABLES or DESCRIBE",
-            line=1, column=1, source_line=text.splitlines()[0] if text.splitlines() else "",
+            line=1, column=1, source_line=text.split("\n")[0].rstrip("\r"),
         )
     _local.text = text
     try:
@@ -76,7 +77,7 @@ def parse(text: str) -> ast.Statement:
     except lark.exceptions.UnexpectedToken as e:
         line, column = e.line, e.column
         if e.token.type == "$END":  # point just past the last character the user typed
-            lines = text.rstrip().splitlines() or [""]
+            lines = text.rstrip().split("\n")  # lark counts lines by "\n" only (not \r, \f, \u2028)
             line, column = len(lines), len(lines[-1]) + 1
         raise _syntax_error(text, describe_unexpected_token(_parser(), text, e), line, column) from None
     except lark.exceptions.UnexpectedCharacters as e:
@@ -105,9 +106,9 @@ def _strip_comments(text: str) -> str:
 
 def _syntax_error(text: str, described: tuple[str, str | None], line: int, column: int) -> QuerySyntaxError:
     message, hint = described
-    lines = text.splitlines() or [""]
+    lines = text.split("\n")  # the same lines lark numbers (splitlines also breaks at \r, \f, \u2028...)
     line = max(1, min(line, len(lines)))
-    source_line = lines[line - 1] if line - 1 < len(lines) else ""
+    source_line = lines[line - 1].rstrip("\r")
     return QuerySyntaxError(message, line=line, column=max(1, column), source_line=source_line, hint=hint)
 
 
@@ -308,13 +309,16 @@ class _ToAst(Transformer):
         left, op, right = children
         return ast.Compare("!=" if op.value == "<>" else op.value, left, right, span=_span(meta))
 
-    def like(self, meta, children, ci: bool = False):
+    def like(self, meta, children):
+        return self._like(meta, children, ci=False)
+
+    def ilike(self, meta, children):
+        return self._like(meta, children, ci=True)
+
+    def _like(self, meta, children, ci: bool):  # not a rule callback, so not wrapped by _with_meta
         negated = bool(_tokens(children, "NOT"))
         left, right = [c for c in children if not isinstance(c, Token)]
         return ast.Like(left, right, negated=negated, case_insensitive=ci, span=_span(meta))
-
-    def ilike(self, meta, children):
-        return self.like(meta, children, ci=True)
 
     def in_list(self, meta, children):
         negated = bool(_tokens(children, "NOT"))

@@ -1,0 +1,80 @@
+"""A fast lexer for Lark, built from the grammar's own terminal definitions.
+
+Lark's basic lexer tries several regular expressions per token and runs a callback to tell
+keywords from names; on a 20-predicate query that was two thirds of the parse time. This lexer
+compiles every terminal of the grammar into one alternation (in Lark's own precedence order),
+matches once per token and looks keywords up in a dict. The grammar stays the only definition of
+the tokens: nothing here names a terminal.
+
+>>> import lark
+>>> from crmql.parser import grammar_text
+>>> p = lark.Lark(grammar_text(), parser="lalr", lexer=FastLexer)
+>>> [t.type for t in p.lex("SELECT Name FROM a.b") if t.type != "WS"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from lark.exceptions import UnexpectedCharacters
+from lark.lexer import Lexer, LexerState, PatternStr, Token
+
+__all__ = ["FastLexer"]
+
+
+class FastLexer(Lexer):
+    """One regex match per token; case-insensitive string keywords become a dict lookup."""
+
+    def __init__(self, lexer_conf: Any) -> None:
+        terminals = list(lexer_conf.terminals)
+        self.ignore = frozenset(lexer_conf.ignore)
+        self.keywords: dict[str, str] = {}
+        others = []
+        for t in terminals:
+            p = t.pattern
+            if isinstance(p, PatternStr) and "i" in p.flags and p.value.isalpha():
+                self.keywords[p.value.lower()] = t.name
+            else:
+                others.append(t)
+        # Lark's own order: priority, then the widest possible match, then the longest pattern
+        others.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
+        parts = []
+        for t in others:
+            rx = t.pattern.to_regexp()
+            if t.pattern.flags:
+                rx = f"(?{''.join(sorted(t.pattern.flags))}:{rx})"
+            parts.append(f"(?P<{t.name}>{rx})")
+        self.regex = re.compile("|".join(parts))
+        self.allowed = {t.name for t in terminals} - self.ignore
+
+    def lex(self, data: str | LexerState, parser_state: Any = None) -> Iterator[Token]:  # type: ignore[override]
+        """Lark hands a custom lexer the plain text; a LexerState is accepted too."""
+        text = data if isinstance(data, str) else data.text.text
+        pos, end = 0, len(text)
+        line, line_start = 1, 0
+        match = self.regex.match
+        keywords, ignore = self.keywords, self.ignore
+        while pos < end:
+            m = match(text, pos)
+            if m is None:
+                raise UnexpectedCharacters(text, pos, line, pos - line_start + 1, allowed=self.allowed, state=parser_state)
+            kind = m.lastgroup
+            value = m.group()
+            if kind not in ignore:
+                kw = keywords.get(value.lower()) if value[:1].isalpha() else None
+                token = Token(kw or kind, value, pos, line, pos - line_start + 1)
+            else:
+                token = None
+            newlines = value.count("\n")
+            new_pos = m.end()
+            if newlines:
+                line += newlines
+                line_start = pos + value.rfind("\n") + 1
+            if token is not None:
+                token.end_line = line
+                token.end_column = new_pos - line_start + 1
+                token.end_pos = new_pos
+                yield token
+            pos = new_pos
