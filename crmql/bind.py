@@ -171,9 +171,13 @@ class _Binder:
         for name in ("operand", "pattern", "left", "right", "item", "low", "high"):
             child = getattr(e, name, None)
             if isinstance(child, ast.Node):
-                changes[name] = self.expr(child, **kw)
+                bound = self.expr(child, **kw)
+                if bound is not child:
+                    changes[name] = bound
         if isinstance(e, (ast.And, ast.Or, ast.InList)):
-            changes["items"] = tuple(self.expr(i, **kw) for i in e.items)
+            items = tuple(self.expr(i, **kw) for i in e.items)
+            if any(a is not b for a, b in zip(items, e.items)):
+                changes["items"] = items
         return ast.replace(e, **changes) if changes else e
 
     def func(self, f: ast.Func, *, where: str, allow_alias: bool) -> ast.Expr:
@@ -233,16 +237,21 @@ class _Binder:
                 if kind == "integer" and value in (0, 1):
                     return ast.Literal(bool(value), "boolean", span=lit.span)
         except ValueError:
-            raise QueryError(f"{column.name} is a {want.value} column and {value!r} is not a valid {want.value}",
+            raise QueryError(f"{column.name} is {_a(want.value)} column and {value!r} is not a valid {want.value}",
                              hint=_type_hint(want)) from None
-        if want in (ColumnType.INTEGER, ColumnType.FLOAT) and kind in ("string", "boolean", "timestamp", "date"):
-            raise QueryError(f"{column.name} is a {want.value} column and cannot be compared with {_show(lit)}", hint=_type_hint(want))
-        if want in (ColumnType.TIMESTAMP, ColumnType.DATE) and kind in ("integer", "float", "boolean"):
-            raise QueryError(f"{column.name} is a {want.value} column and cannot be compared with {_show(lit)}", hint=_type_hint(want))
+        if (want in (ColumnType.INTEGER, ColumnType.FLOAT) and kind in ("string", "boolean", "timestamp", "date")) \
+                or (want in (ColumnType.TIMESTAMP, ColumnType.DATE) and kind in ("integer", "float", "boolean")) \
+                or (want is ColumnType.BOOLEAN and kind in ("string", "integer", "float", "timestamp", "date")):
+            raise QueryError(f"{column.name} is {_a(want.value)} column and cannot be compared with {_show(lit)}",
+                             hint=_type_hint(want))
         return lit
 
 
 _MISSING = object()
+
+
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
 def _show(lit: ast.Literal) -> str:

@@ -40,12 +40,15 @@ def normalize(expr: ast.Expr) -> ast.Expr:
 
 
 def _map(expr: ast.Expr, fn: Callable[[ast.Expr], ast.Expr]) -> ast.Expr:
-    if isinstance(expr, ast.And):
-        return ast.replace(expr, items=tuple(fn(i) for i in expr.items))
-    if isinstance(expr, ast.Or):
-        return ast.replace(expr, items=tuple(fn(i) for i in expr.items))
+    """Apply ``fn`` to the children of AND/OR/NOT; rebuild the node only if a child changed."""
+    if isinstance(expr, (ast.And, ast.Or)):
+        items = tuple(fn(i) for i in expr.items)
+        if all(a is b for a, b in zip(items, expr.items)):
+            return expr
+        return type(expr)(items, span=expr.span)
     if isinstance(expr, ast.Not):
-        return ast.replace(expr, item=fn(expr.item))
+        item = fn(expr.item)
+        return expr if item is expr.item else ast.Not(item, span=expr.span)
     return expr
 
 
