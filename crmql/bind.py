@@ -35,6 +35,7 @@ FUNCTIONS = AGGREGATES | {
     "lower", "upper", "length", "trim", "coalesce", "nullif", "round", "abs", "floor", "ceil", "concat",
     "substr", "substring", "replace", "date_trunc", "date_part", "year", "month", "day", "hour", "strftime",
     "greatest", "least", "now", "today", "current_date", "current_timestamp", "ifnull", "left", "right",
+    "list_contains", "array_contains", "list_has", "len", "array_length",
 }
 
 
@@ -239,8 +240,8 @@ class _Binder:
         except ValueError:
             raise QueryError(f"{column.name} is {_a(want.value)} column and {value!r} is not a valid {want.value}",
                              hint=_type_hint(want)) from None
-        if (want in (ColumnType.INTEGER, ColumnType.FLOAT) and kind in ("string", "boolean", "timestamp", "date")) \
-                or (want in (ColumnType.TIMESTAMP, ColumnType.DATE) and kind in ("integer", "float", "boolean")) \
+        if (want in (ColumnType.INTEGER, ColumnType.FLOAT) and kind in ("string", "boolean", "timestamp", "date", "interval")) \
+                or (want in (ColumnType.TIMESTAMP, ColumnType.DATE) and kind in ("integer", "float", "boolean", "interval")) \
                 or (want is ColumnType.BOOLEAN and kind in ("string", "integer", "float", "timestamp", "date")):
             raise QueryError(f"{column.name} is {_a(want.value)} column and cannot be compared with {_show(lit)}",
                              hint=_type_hint(want))
@@ -255,6 +256,8 @@ def _a(word: str) -> str:
 
 
 def _show(lit: ast.Literal) -> str:
+    if lit.kind == "interval":
+        return f"INTERVAL '{lit.value}'"
     return repr(lit.value) if lit.kind == "string" else str(lit.value)
 
 
@@ -268,17 +271,25 @@ def _type_hint(kind: ColumnType) -> str:
     }.get(kind, "")
 
 
+def _add_interval(value: Any, interval: Interval, sign: int = 1) -> Any:
+    try:
+        return add_interval(value, interval, sign)
+    except (OverflowError, ValueError):
+        raise QueryError(f"date arithmetic out of range: {value} {'+' if sign > 0 else '-'} INTERVAL '{interval}'",
+                         hint="dates and timestamps go from year 1 to year 9999") from None
+
+
 def _fold(e: ast.Expr, now: dt.datetime) -> ast.Expr:
     """``timestamp ± interval`` and ``date ± interval`` of constants -> one constant."""
     if isinstance(e, ast.Binary) and e.op in ("+", "-") and isinstance(e.left, ast.Literal) and isinstance(e.right, ast.Literal):
         left, right = e.left, e.right
         if right.kind == "interval" and left.kind in ("timestamp", "date"):
             sign = 1 if e.op == "+" else -1
-            value = add_interval(left.value, right.value, sign)
+            value = _add_interval(left.value, right.value, sign)
             kind = "timestamp" if isinstance(value, dt.datetime) else "date"
             return ast.Literal(value, kind, span=e.span)
         if left.kind == "interval" and right.kind in ("timestamp", "date") and e.op == "+":
-            value = add_interval(right.value, left.value)
+            value = _add_interval(right.value, left.value)
             return ast.Literal(value, "timestamp" if isinstance(value, dt.datetime) else "date", span=e.span)
     if isinstance(e, ast.Literal) and e.kind == "interval":
         return e

@@ -54,6 +54,8 @@ class Column:
     filters: tuple[Capability, ...] = ()
     options: tuple[str, ...] | None = None
     field: str | None = None
+    #: other names that resolve to this column (an Atlas custom field's UUID field id)
+    aliases: tuple[str, ...] = ()
 
     @property
     def native(self) -> str:
@@ -80,12 +82,17 @@ class FilterShape:
     ``or_groups``: how many OR groups (each a flat list of single conditions) a request takes next to
     its AND list (Azavista: one). ``or_same_field_op``: an OR is only expressible as one field and
     operator repeated (Atlas). ``split_or``: an OR the request cannot carry may be split into one
-    request per branch, unioned and de-duplicated by key.
+    request per branch, unioned and de-duplicated by key. ``unique_field_op``: the same field and
+    operator twice in one request would mean OR, so a second one stays local.
     """
 
     or_groups: int = 0
     or_same_field_op: bool = False
     split_or: bool = False
+    #: a field+operator may appear once per request (Atlas reads a repeat as OR)
+    unique_field_op: bool = False
+    #: at most this many requests for one split OR
+    max_split: int = 4
 
 
 @dataclass(frozen=True)
@@ -107,9 +114,10 @@ class Table:
     def column(self, name: str) -> Column | None:
         """Find a column: exact name first, then a unique case-insensitive match."""
         for col in self.columns:
-            if col.name == name:
+            if col.name == name or name in col.aliases:
                 return col
-        folded = [c for c in self.columns if c.name.lower() == name.lower()]
+        folded = [c for c in self.columns if c.name.lower() == name.lower()
+                  or any(a.lower() == name.lower() for a in c.aliases)]
         return folded[0] if len(folded) == 1 else None
 
     def require_column(self, name: str, *, quoted_hint: bool = False) -> Column:

@@ -103,7 +103,12 @@ class _PassCounter:
         self.scan = scan
         self.passed = 0
         self.params: list[Any] = []
-        where = ast.And(tuple(scan.filter)) if scan.filter else None
+        items = list(scan.filter)
+        if scan.fetch.sorted_by:
+            # rows arrive in ascending key order with NULL keys first or last: only a non-NULL key
+            # counts towards the LIMIT (ASC puts NULLs last, so they can only fill a short result)
+            items.append(ast.IsNull(ast.Column(scan.fetch.sorted_by, scan.ref.ref_name), negated=True))
+        where = ast.And(tuple(items)) if items else None
         self.sql = f"SELECT count(*) FROM page AS {quote_ident(scan.ref.ref_name)}"
         if where is not None:
             self.sql += " WHERE " + expr_sql(where, self.params)

@@ -399,6 +399,8 @@ class _ToAst(Transformer):
             value = convert(raw)
         except ValueError as e:
             raise self._bad_literal(token, f"invalid {kind.upper()} literal '{raw}': {e}") from None
+        except OverflowError:  # e.g. 9999-12-31 23:00-05:00 is past year 9999 in UTC
+            raise self._bad_literal(token, f"invalid {kind.upper()} literal '{raw}': out of range") from None
         return ast.Literal(value, kind, span=_span(meta))
 
     def date(self, meta, children):

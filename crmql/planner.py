@@ -26,7 +26,7 @@ from .bind import AGGREGATES, BoundQuery
 from .catalog import Column, Table
 from .connectors.base import Candidate, Connector, FetchPlan, Needs
 from .errors import QueryError
-from .predicates import conjuncts, contradiction, is_simple, normalize
+from .predicates import conjuncts, contradiction, is_simple, normalize, predicate_column
 from .pushdown import Pushed
 
 __all__ = ["Plan", "ScanPlan", "plan_query"]
@@ -98,7 +98,7 @@ def _candidate(expr: ast.Expr, bound: BoundQuery, vendor: str) -> Candidate:
         return Candidate(expr, any_of=tuple(pushes))
     if not is_simple(expr):
         return Candidate(expr, reason="compares computed values or columns; checked locally")
-    col = expr.left if isinstance(expr, ast.Compare) else expr.operand  # type: ignore[union-attr]
+    col = predicate_column(expr)
     column: Column | None = bound.column(col)
     if column is None:
         return Candidate(expr, reason="not a table column")
@@ -110,6 +110,11 @@ def _candidate(expr: ast.Expr, bound: BoundQuery, vendor: str) -> Candidate:
         if isinstance(result, Pushed):
             return Candidate(expr, push=result)
         reasons.append(result)
+    if isinstance(expr, ast.InList) and not expr.negated and len(expr.items) > 1:
+        # no native IN: the same rows as an OR of equalities, which the vendor may take as a group
+        as_or = _candidate(ast.Or(tuple(ast.Compare("=", col, v, span=expr.span) for v in expr.items)), bound, vendor)
+        if as_or.any_of is not None:
+            return Candidate(expr, any_of=as_or.any_of)
     informative = [r for r in reasons if not r.startswith("no native")] or reasons
     return Candidate(expr, reason=informative[0].replace("no native", f"{vendor} has no") if informative else "not pushable")
 
@@ -160,9 +165,17 @@ def plan_query(bound: BoundQuery, connectors: Mapping[str, Connector]) -> Plan:
     single = not select.joins
     count_column = _is_count_star(select)
     limit_rows = None
+    order: tuple[Column, ...] = ()
     if single and select.limit is not None and not select.group_by and not select.distinct \
-            and not select.order_by and not _has_aggregate(select):
+            and not _has_aggregate(select) and len(select.order_by) <= 1:
         limit_rows = int(select.limit.value) + (int(select.offset.value) if select.offset is not None else 0)
+        if select.order_by:
+            key = select.order_by[0]
+            column = bound.column(key.expr) if isinstance(key.expr, ast.Column) else None
+            if column is None or key.descending:
+                limit_rows = None  # only a vendor's ascending sort on a plain column can end a scan early
+            else:
+                order = (column,)
 
     scans: list[ScanPlan] = []
     for ref, table in bound.tables:
@@ -181,7 +194,7 @@ def plan_query(bound: BoundQuery, connectors: Mapping[str, Connector]) -> Plan:
                 fetch = None
         if fetch is None:
             count_column_used = None
-            fetch = connector.plan(table, candidates, Needs(limit_rows=limit_rows if single else None))
+            fetch = connector.plan(table, candidates, Needs(limit_rows=limit_rows if single else None, order=order))
         else:
             count_column_used = count_column
         scans.append(ScanPlan(ref, table, connector, candidates, fetch, None, scan_items))

@@ -23,7 +23,7 @@ from typing import Any
 
 from . import ast
 
-__all__ = ["columns_of", "conjuncts", "contradiction", "is_simple", "normalize"]
+__all__ = ["MEMBERSHIP_FUNCTIONS", "columns_of", "conjuncts", "contradiction", "is_simple", "normalize", "predicate_column"]
 
 FALSE = ast.Literal(False, "boolean")
 TRUE = ast.Literal(True, "boolean")
@@ -199,8 +199,26 @@ def columns_of(expr: ast.Expr) -> set[tuple[str | None, str]]:
     return {(n.qualifier, n.name) for n in ast.walk(expr) if isinstance(n, ast.Column)}
 
 
+#: boolean functions of (column, literal) that connectors may push (multi-select membership)
+MEMBERSHIP_FUNCTIONS = frozenset({"list_contains", "array_contains", "list_has"})
+
+
+def predicate_column(expr: ast.Expr) -> ast.Column | None:
+    """The column a simple predicate tests (see :func:`is_simple`), else None."""
+    if isinstance(expr, ast.Compare):
+        return expr.left if isinstance(expr.left, ast.Column) else None
+    if isinstance(expr, (ast.InList, ast.Like, ast.IsNull)):
+        return expr.operand if isinstance(expr.operand, ast.Column) else None
+    if isinstance(expr, ast.Func) and expr.name in MEMBERSHIP_FUNCTIONS and len(expr.args) == 2:
+        return expr.args[0] if isinstance(expr.args[0], ast.Column) else None
+    return None
+
+
 def is_simple(expr: ast.Expr) -> bool:
-    """``column op literal``, ``column [NOT] IN (literals)``, ``column [NOT] [I]LIKE literal``, ``column IS [NOT] NULL``."""
+    """``column op literal``, ``column [NOT] IN (literals)``, ``column [NOT] [I]LIKE literal``, ``column IS [NOT] NULL``,
+    ``list_contains(column, literal)``."""
+    if isinstance(expr, ast.Func):
+        return predicate_column(expr) is not None and _is_value(expr.args[1])
     if isinstance(expr, ast.Compare):
         return isinstance(expr.left, ast.Column) and _is_value(expr.right)
     if isinstance(expr, ast.InList):
@@ -237,8 +255,8 @@ def contradiction(items: list[ast.Expr]) -> str | None:
         return "the condition is always false"
     by_col: dict[tuple[str | None, str], list[ast.Expr]] = defaultdict(list)
     for item in items:
-        if is_simple(item):
-            col = item.left if isinstance(item, ast.Compare) else item.operand
+        if is_simple(item) and not isinstance(item, ast.Func):
+            col = predicate_column(item)
             by_col[(col.qualifier, col.name)].append(item)
     for (_, name), preds in by_col.items():
         reason = _column_contradiction(name, preds)

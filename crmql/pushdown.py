@@ -29,7 +29,7 @@ from . import ast
 from .catalog import Column, ColumnType
 from .values import to_utc
 
-__all__ = ["Capability", "Equality", "NativeCond", "Pushed", "Range", "Substring", "like_runs"]
+__all__ = ["Capability", "Equality", "Membership", "NativeCond", "Pushed", "Range", "Substring", "like_runs"]
 
 
 @dataclass(frozen=True)
@@ -91,13 +91,21 @@ class Equality(Capability):
     in_op: str | None = "in"
     case_sensitive: bool | None = None
     render: Callable[[Any], Any] = _identity
+    #: values are canonical lower-case ids (hex, account ids): a lower-case value is matched exactly
+    #: even by a case-insensitive vendor, since no other id differs from it only in case
+    lowercase_ids: bool = False
 
     @property
     def sql_ops(self) -> tuple[str, ...]:  # type: ignore[override]
-        return ("=", "IN") if self.in_op else ("=",)
+        return ("=", "IN") if self.in_op else ("=", "IN (as repeated =)")
+
+    def describe(self) -> str:
+        return "=, IN"
 
     def _exact(self, column: Column, values: list[Any]) -> bool:
         if not _is_text(column) or self.case_sensitive:
+            return True
+        if self.lowercase_ids and all(isinstance(v, str) and v == v.casefold() for v in values):
             return True
         return column.options is not None and all(v in column.options for v in values)
 
@@ -139,6 +147,12 @@ class Range(Capability):
     sql_ops: tuple[str, ...] = ("<", "<=", ">", ">=", "BETWEEN")
 
     def push(self, pred: ast.Expr, column: Column) -> Pushed | str:
+        try:
+            return self._push(pred, column)
+        except OverflowError:  # widening a bound at year 1 or 9999; not pushing is always a superset
+            return "the value is at the limit of the calendar and cannot be widened; checked locally"
+
+    def _push(self, pred: ast.Expr, column: Column) -> Pushed | str:
         if not isinstance(pred, ast.Compare):
             return f"no native operator for {_describe(pred)}"
         value = _literal(pred.right)
@@ -225,6 +239,27 @@ class Substring(Capability):
         return Pushed((NativeCond(column.native, self.op, best),), exact, note)
 
 
+@dataclass(frozen=True)
+class Membership(Capability):
+    """``list_contains(column, 'label')`` on a list column as a native contains (Atlas multi-select).
+
+    Whether the vendor matches the whole label, and with which case, is undocumented: pushed as a
+    superset and re-checked unless ``exact`` is configured.
+    """
+
+    op: str = "contains"
+    exact: bool = False
+    sql_ops: tuple[str, ...] = ("list_contains",)
+
+    def push(self, pred: ast.Expr, column: Column) -> Pushed | str:
+        if isinstance(pred, ast.Func) and len(pred.args) == 2 and isinstance(pred.args[1], ast.Literal) \
+                and isinstance(pred.args[1].value, str):
+            value = pred.args[1].value
+            note = "" if self.exact else f"{self.op} may match labels by substring or ignore case; re-checked locally"
+            return Pushed((NativeCond(column.native, self.op, value),), self.exact, note)
+        return f"no native operator for {_describe(pred)}"
+
+
 def _describe(pred: ast.Expr) -> str:
     if isinstance(pred, ast.Compare):
         return pred.op
@@ -235,4 +270,6 @@ def _describe(pred: ast.Expr) -> str:
         return f"NOT {word}" if pred.negated else word
     if isinstance(pred, ast.IsNull):
         return "IS NOT NULL" if pred.negated else "IS NULL"
+    if isinstance(pred, ast.Func):
+        return f"{pred.name}()"
     return type(pred).__name__

@@ -125,6 +125,8 @@ def describe_unexpected_token(parser: lark.Lark, text: str, e: lark.exceptions.U
             hint = "remove the trailing comma"
     elif prev_type in ("BY",):
         what = "a column or an expression after BY"
+    elif prev_type == "FROM" and _after_keyword(parser, text, prev, {"TABLES"}):
+        what = "a connection name after SHOW TABLES FROM, e.g. azavista"
     elif prev_type == "IN" and "LPAR" in expected:
         what = "a list of values in parentheses after IN, e.g. IN ('marketing', 'sales')"
     elif prev_type in _AFTER:
@@ -137,7 +139,10 @@ def describe_unexpected_token(parser: lark.Lark, text: str, e: lark.exceptions.U
 
     if token.type == "SELECT" and prev_type == "LPAR":
         hint = "subqueries are not supported; run the inner query first and pass its values with IN (...) or :params"
-    if token.type in _KEYWORDS and expected & {"NAME", "QUOTED_NAME"} and prev_type not in ("COMP_OP", "LPAR"):
+    if token.type == "FROM" and prev_type in ("SELECT", "DISTINCT"):
+        hint = hint or "list the columns to read (or *) between SELECT and FROM"
+    if token.type in _KEYWORDS and expected & {"NAME", "QUOTED_NAME"} and prev_type not in ("COMP_OP", "LPAR") \
+            and not (token.type == prev_type and token.type in ("AND", "OR")):  # AND AND is a typo, not a name
         hint = hint or f"{str(token.value).upper()} is a reserved word; write \"{token.value}\" (double quotes) to use it as a name"
     if token.type == "COMP_OP" and prev_type == "COMP_OP":
         hint = "use a single = for equality"
@@ -168,6 +173,8 @@ def describe_unexpected_characters(text: str, e: lark.exceptions.UnexpectedChara
     char = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
     if char == "'":
         return "unterminated string: a quote ' is opened here and never closed", "close the string with ' (write '' for a quote inside it)"
+    if text.startswith('""', e.pos_in_stream):
+        return 'empty quoted name ""', "strings use single quotes (an empty string is ''); a quoted name needs a character"
     if char == '"':
         return 'unterminated quoted name: a " is opened here and never closed', 'close the name with " (write "" for a quote inside it)'
     if char == ":":

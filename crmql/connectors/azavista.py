@@ -158,7 +158,7 @@ class AzavistaConnector(HttpConnectorMixin, Connector):
         like_cs = opt.get("like_case_sensitive")
         inclusive = opt.get("range_inclusive")
         return {
-            "id": (Equality("eq", "in", case_sensitive=True),),
+            "id": (Equality("eq", "in", case_sensitive=eq_cs, lowercase_ids=True),),
             "enum": (Equality("eq", "in", case_sensitive=eq_cs), Substring("like", like_cs)),
             "text": (Equality("eq", "in", case_sensitive=eq_cs), Substring("like", like_cs)),
             "eq": (Equality("eq", "in", case_sensitive=eq_cs),),
@@ -192,17 +192,19 @@ class AzavistaConnector(HttpConnectorMixin, Connector):
                 requests=[NativeRequest("GET", res.get.format(id=v)) for v in values],
                 paging=f"one GET per id ({len(values)}), concurrently", estimate=f"{len(values)} GET request(s)",
             )
-        and_conds, or_groups, used, notes = choose_filters(table.shape, candidates)
-        tree = _tree(and_conds, or_groups)
+        choice = choose_filters(table.shape, candidates)
+        used, notes = choice.used, choice.notes
+        tree = _tree(choice.first.conds, choice.first.or_groups)
         exact = all(candidates[i].exact for i in used) and len(used) == len(candidates)
         if needs.count_only:
             body = {res.filter_key: tree, "limit": 1, "offset": 0}
             return FetchPlan(mode="count", requests=[NativeRequest("POST", res.search, body=body)], used=tuple(used),
                              notes=notes, native=tree, page_size=1, paging="none: object_count of one 1-row request",
                              estimate="1 search request")
-        max_rows = needs.limit_rows if (needs.limit_rows is not None and exact) else None
+        limit_rows = needs.unordered_limit  # Azavista does not sort, so an ORDER BY needs every row
+        max_rows = limit_rows if (limit_rows is not None and exact) else None
         page = min(MAX_PAGE, max_rows) if max_rows else MAX_PAGE
-        stop_early = needs.limit_rows is not None and not exact
+        stop_early = limit_rows is not None and not exact
         body = {res.filter_key: tree, "limit": max(page, 1), "offset": 0}
         if max_rows == 0:
             return FetchPlan(mode="none", used=tuple(used), notes=notes, paging="LIMIT 0: nothing to fetch", estimate="0 requests")
@@ -210,7 +212,7 @@ class AzavistaConnector(HttpConnectorMixin, Connector):
             paging = f"limit/offset, {page} per page, stopping after {max_rows} rows (nothing is re-checked locally)"
             estimate = f"at most {math.ceil(max_rows / page)} search request(s)"
         elif stop_early:
-            paging = (f"limit/offset, {page} per page, one page at a time until {needs.limit_rows} rows pass the local re-check")
+            paging = (f"limit/offset, {page} per page, one page at a time until {limit_rows} rows pass the local re-check")
             estimate = "ceil(object_count / 50) search requests at most; fewer when enough rows pass early"
         else:
             paging = (f"limit/offset, {page} per page; the first page gives object_count, the rest are fetched "

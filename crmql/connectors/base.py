@@ -24,7 +24,8 @@ from ..errors import QueryError, did_you_mean
 from ..pushdown import NativeCond, Pushed
 
 __all__ = [
-    "Candidate", "Connector", "FetchPlan", "NativeRequest", "Needs", "PageSink", "choose_filters",
+    "Candidate", "Connector", "FetchPlan", "FilterChoice", "FilterSet", "NativeRequest", "Needs", "PageSink",
+    "choose_filters",
 ]
 
 log = logging.getLogger(__name__)
@@ -83,11 +84,19 @@ class Needs:
     """What the query needs from a scan.
 
     ``limit_rows``: stop once this many rows passed the local re-check (None: every row).
+    ``order``: the rows must be the first ``limit_rows`` in ascending order of this column; a
+    connector may only stop early if the vendor returns rows in that order (``FetchPlan.sorted_by``).
     ``count_only``: only the number of matching rows (every conjunct is pushed exactly).
     """
 
     limit_rows: int | None = None
     count_only: bool = False
+    order: tuple[Any, ...] = ()
+
+    @property
+    def unordered_limit(self) -> int | None:
+        """``limit_rows`` for a connector that cannot sort: usable only when no order is asked."""
+        return None if self.order else self.limit_rows
 
 
 @dataclass
@@ -104,37 +113,103 @@ class FetchPlan:
     paging: str = ""
     estimate: str = ""
     native: Any = None
+    #: the vendor returns rows ascending by this column (nulls anywhere), so LIMIT may stop early
+    #: once enough rows with a non-NULL key passed the re-check
+    sorted_by: str | None = None
 
     def used_all(self, candidates: Sequence[Candidate]) -> bool:
         return set(self.used) == set(range(len(candidates)))
 
 
-def choose_filters(shape: FilterShape, candidates: Sequence[Candidate]) -> tuple[list[NativeCond], list[list[NativeCond]], list[int], dict[int, str]]:
-    """Split candidates into one AND list and up to ``shape.or_groups`` OR groups.
+@dataclass
+class FilterSet:
+    """The native conditions of one request: an AND list and OR groups (each a list of conditions)."""
 
-    Returns ``(and_conds, or_groups, used, notes)``; ``notes`` explains candidates left out.
-    An OR group is usable when each branch is a single native condition.
+    conds: list[NativeCond] = field(default_factory=list)
+    or_groups: list[list[NativeCond]] = field(default_factory=list)
+
+    def keys(self) -> set[tuple[str, str]]:
+        return {(c.field, c.op) for c in self.conds} | {(c.field, c.op) for g in self.or_groups for c in g}
+
+
+@dataclass
+class FilterChoice:
+    """What :func:`choose_filters` decided: one filter set per request (several when an OR is
+    split), the candidates used, and why the others stay local."""
+
+    requests: list[FilterSet]
+    used: list[int]
+    notes: dict[int, str]
+    split: int | None = None
+
+    @property
+    def first(self) -> FilterSet:
+        return self.requests[0]
+
+
+def choose_filters(shape: FilterShape, candidates: Sequence[Candidate]) -> FilterChoice:
+    """Fit the candidates into the vendor's request shape.
+
+    Every simple push goes to the AND list, OR candidates become OR groups while the shape allows
+    (one field and operator per group where ``or_same_field_op``), a field+operator is used once per
+    request where ``unique_field_op``, and, where ``split_or``, one remaining OR whose branches are
+    each pushable is split into one request per branch (their union is a superset; the connector
+    de-duplicates by key).
     """
-    and_conds: list[NativeCond] = []
-    or_groups: list[list[NativeCond]] = []
+    base = FilterSet()
     used: list[int] = []
     notes: dict[int, str] = {}
+    taken: set[tuple[str, str]] = set()
+    repeat_note = "the vendor reads a repeated field and operator as OR, so this one is checked locally"
+
     for i, cand in enumerate(candidates):
-        if cand.push is not None:
-            and_conds.extend(cand.push.conds)
+        if cand.push is None:
+            continue
+        keys = {(c.field, c.op) for c in cand.push.conds}
+        if shape.unique_field_op and (keys & taken or len(keys) < len(cand.push.conds)):
+            notes[i] = repeat_note
+            continue
+        base.conds.extend(cand.push.conds)
+        taken |= keys
+        used.append(i)
+    splittable: list[int] = []
+    for i, cand in enumerate(candidates):
+        if cand.any_of is None:
+            continue
+        keys = {(p.conds[0].field, p.conds[0].op) for p in cand.any_of if len(p.conds) == 1}
+        if any(len(p.conds) != 1 for p in cand.any_of):
+            notes[i] = "a branch of this OR needs more than one native condition"
+        elif shape.or_same_field_op and len(keys) != 1:
+            notes[i] = "the vendor's only OR is one field and operator repeated"
+            splittable.append(i)
+        elif shape.unique_field_op and keys & taken:
+            notes[i] = repeat_note
+        elif len(base.or_groups) >= shape.or_groups:
+            notes[i] = ("the vendor takes no OR group" if shape.or_groups == 0
+                        else f"the vendor takes {shape.or_groups} OR group per request; this one is checked locally")
+            splittable.append(i)
+        else:
+            base.or_groups.append([p.conds[0] for p in cand.any_of])
+            taken |= keys
             used.append(i)
-        elif cand.any_of is not None:
-            if any(len(p.conds) != 1 for p in cand.any_of):
-                notes[i] = "a branch of this OR needs more than one native condition"
-            elif shape.or_same_field_op and len({(p.conds[0].field, p.conds[0].op) for p in cand.any_of}) != 1:
-                notes[i] = "the vendor's only OR is one field and operator repeated"
-            elif len(or_groups) >= shape.or_groups:
-                notes[i] = ("the vendor takes no OR group" if shape.or_groups == 0
-                            else f"the vendor takes {shape.or_groups} OR group per request; this one is checked locally")
-            else:
-                or_groups.append([p.conds[0] for p in cand.any_of])
-                used.append(i)
-    return and_conds, or_groups, used, notes
+    choice = FilterChoice([base], sorted(used), notes)
+    if shape.split_or:
+        for i in splittable:
+            branches = candidates[i].any_of or ()
+            if len(branches) > shape.max_split:
+                notes[i] += f"; too many branches ({len(branches)}) to split into requests"
+                continue
+            requests = []
+            for branch in branches:
+                branch_keys = {(c.field, c.op) for c in branch.conds}
+                # a base condition on the same field and operator would turn into an OR: leave it out
+                # of this request (still a superset; the local re-check applies it)
+                conds = [c for c in base.conds if (c.field, c.op) not in branch_keys] + list(branch.conds)
+                groups = [g for g in base.or_groups if not ({(c.field, c.op) for c in g} & branch_keys)]
+                requests.append(FilterSet(conds, groups))
+            choice = FilterChoice(requests, sorted(used + [i]), {k: v for k, v in notes.items() if k != i}, split=i)
+            break
+    return choice
 
 
 class Connector(ABC):
