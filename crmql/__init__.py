@@ -5,6 +5,9 @@
 >>> session.query("SELECT name, start FROM azavista.events WHERE event_type = 'sales' LIMIT 5")  # doctest: +SKIP
 """
 
+import sys as _sys
+import types as _types
+
 from .errors import (
     AuthenticationError,
     CancelledError,
@@ -45,10 +48,24 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str):
     if name in _LAZY:
-        from . import session
+        import importlib
 
-        return getattr(session, name)
+        return getattr(importlib.import_module("crmql.session"), name)
     raise AttributeError(f"module 'crmql' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython):  # noqa: ANN001 - IPython's hook; imports IPython only when used
+    """``%load_ext crmql``: the ``%crmql`` / ``%%crmql`` magics (see :mod:`crmql.magic`)."""
+    from .magic import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython):  # noqa: ANN001
+    """``%unload_ext crmql``."""
+    from .magic import unload_ipython_extension as unload
+
+    unload(ipython)
 
 
 def query(sql: str, params: dict | None = None, *, config=None):
@@ -68,3 +85,17 @@ def explain(sql: str, params: dict | None = None, *, config=None) -> str:
 
     with connect(config) as session:
         return session.explain(sql, params)
+
+
+class _Package(_types.ModuleType):
+    """The ``crmql`` module itself. Loading the submodule ``crmql/explain.py`` (as any EXPLAIN does)
+    makes the import system set ``crmql.explain`` to that module, which would hide the public
+    function ``explain``; the function keeps its name."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "explain" and isinstance(value, _types.ModuleType) and callable(self.__dict__.get(name)):
+            return
+        super().__setattr__(name, value)
+
+
+_sys.modules[__name__].__class__ = _Package

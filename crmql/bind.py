@@ -66,6 +66,8 @@ def literal_from_python(value: Any, span: ast.Span | None = None) -> ast.Literal
     if isinstance(value, int):
         return ast.Literal(value, "integer", span=span)
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise QueryError(f"parameter value {value} is not a finite number")
         return ast.Literal(value, "float", span=span)
     if isinstance(value, dt.datetime):
         return ast.Literal(to_utc(value), "timestamp", span=span)
@@ -229,6 +231,8 @@ class _Binder:
             elif want is ColumnType.INTEGER or want is ColumnType.FLOAT:
                 if kind == "string":
                     number = float(value) if want is ColumnType.FLOAT or "." in value else int(value)
+                    if isinstance(number, float) and (number != number or number in (float("inf"), float("-inf"))):
+                        raise ValueError("not a finite number")
                     return ast.Literal(number, "float" if isinstance(number, float) else "integer", span=lit.span)
             elif want is ColumnType.STRING and kind in ("integer", "float"):
                 return ast.Literal(str(value), "string", span=lit.span)

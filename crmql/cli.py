@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -101,42 +100,14 @@ def _setup_logging(debug: bool) -> None:
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _emit(result: Any, args: argparse.Namespace, out: TextIO) -> None:
-    from .formats import format_for_path, render
+    from .formats import render
 
-    if result.kind == "explain":
-        text = (result.text or "") + "\n"
-        if args.output:
-            _write_atomic(Path(args.output), text.encode("utf-8"))
-        else:
-            out.write(text)
-        return
-    frame = result.frame
-    if args.output:
-        fmt = args.format or format_for_path(args.output) or "csv"
-        if fmt == "parquet":
-            import io
-            buf = io.BytesIO()
-            frame.to_parquet(buf, index=False)
-            data = buf.getvalue()
-        else:
-            data = render(frame, fmt, max_cell=None, footer=False).encode("utf-8")
-        _write_atomic(Path(args.output), data)
+    if result.frame is None:  # EXPLAIN's plan, COPY's summary
+        out.write((result.text or "") + "\n")
         return
     fmt = args.format or "table"
-    text = render(frame, fmt, max_cell=None if fmt != "table" else 80)
+    text = render(result.frame, fmt, max_cell=None if fmt != "table" else 80)
     out.write(text if text.endswith("\n") else text + "\n")
 
 
@@ -151,11 +122,17 @@ def _run_statements(args: argparse.Namespace, statements: list[str]) -> int:
     try:
         for sql in statements:
             try:
-                result = session.execute(sql, params)
+                if args.output:  # the same writer as COPY: streamed, atomic, the same bytes
+                    from .export import export_statement
+
+                    result = export_statement(session, sql, args.output, format=args.format, params=params)
+                else:
+                    result = session.execute(sql, params)
             except CrmqlError as e:
                 print(f"error: {e}", file=sys.stderr)
                 return e.exit_code
-            _emit(result, args, sys.stdout)
+            if not args.output:
+                _emit(result, args, sys.stdout)
             sys.stdout.flush()
             if args.stats:
                 print(result.stats.line(), file=sys.stderr)

@@ -11,9 +11,11 @@ parameter.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +30,7 @@ from .http import run_sync
 from .localsql import expr_sql, quote_ident, select_sql
 from .planner import Plan, ScanPlan
 
-__all__ = ["ScanResult", "execute_plan", "local_connection"]
+__all__ = ["ScanResult", "can_stream", "execute_plan", "local_connection", "stream_plan"]
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +150,93 @@ def execute_plan(plan: Plan, statement_stats: stats.QueryStats) -> tuple[pd.Data
         frame = frame.iloc[offset: None if limit is None else offset + limit].reset_index(drop=True)
         return frame, results
     return run_local(plan, [r.table for r in results]), results
+
+
+def can_stream(plan: Plan) -> bool:
+    """True when the local SQL can run on each page alone: one scan and no global step (ORDER BY,
+    GROUP BY, DISTINCT, aggregates, joins, OFFSET)."""
+    from .bind import AGGREGATES
+
+    s = plan.select
+    if len(plan.scans) != 1 or s.joins or s.order_by or s.group_by or s.distinct or s.having is not None \
+            or s.offset is not None or plan.count_column is not None or plan.scans[0].fetch.mode == "count":
+        return False
+    return not any(isinstance(n, ast.Func) and n.name in AGGREGATES
+                   for item in s.items if isinstance(item, ast.SelectItem) for n in ast.walk(item.expr))
+
+
+#: rows gathered from consecutive pages before the local SQL runs on them (when there is no LIMIT
+#: to stop at): per-batch overhead stays small and memory stays bounded by this, not by the result
+STREAM_BATCH_ROWS = 2_000
+
+
+def stream_plan(plan: Plan, statement_stats: stats.QueryStats,
+                emit: Callable[[pd.DataFrame], None]) -> tuple[int, list[ScanResult]]:
+    """Run a :func:`can_stream` plan as pages arrive: the local SQL runs on each page (or a few
+    consecutive pages, up to :data:`STREAM_BATCH_ROWS` rows) and ``emit`` receives the result rows
+    (at least one, possibly empty, frame), so memory stays flat. With a LIMIT every page is checked
+    on arrival and the scan stops once enough rows passed. Returns the rows emitted and the scan."""
+    scan = plan.scans[0]
+    result = ScanResult(scan, stats=stats.QueryStats(parent=statement_stats))
+    select = plan.select
+    limit = int(select.limit.value) if select.limit is not None else None
+    con = local_connection()
+    done = {"rows": 0, "batches": 0}
+    pending: list[pa.Table] = []
+
+    def run(table: pa.Table) -> bool:
+        query = select
+        if limit is not None:
+            query = dataclasses.replace(select, limit=ast.Literal(limit - done["rows"], "integer"))
+        params: list[Any] = []
+        sql = select_sql(query, {scan.ref.ref_name: "page"}, params)
+        con.register("page", table)
+        try:
+            frame = con.execute(sql, params).df()
+        except duckdb.Error as e:
+            raise QueryError(_duckdb_message(e), hint="check the types of the values you compare") from None
+        finally:
+            con.unregister("page")
+        if len(frame) or not done["batches"]:
+            emit(frame)
+            done["batches"] += 1
+            done["rows"] += len(frame)
+        return limit is None or done["rows"] < limit
+
+    def flush() -> None:
+        if pending:
+            table = pa.concat_tables(pending) if len(pending) > 1 else pending[0]
+            pending.clear()
+            run(table)
+
+    def sink(records: list[dict[str, Any]]) -> bool:
+        table = to_arrow(scan.table, [scan.connector.row(scan.table, r) for r in records])
+        if limit is not None:
+            return run(table)
+        pending.append(table)
+        if sum(t.num_rows for t in pending) >= STREAM_BATCH_ROWS:
+            flush()
+        return True
+
+    async def fetch() -> None:
+        started = time.perf_counter()
+        token = stats._current.set(result.stats)
+        try:
+            if scan.fetch.mode != "none" and limit != 0:
+                await plan_fetch(scan, sink)
+        finally:
+            stats._current.reset(token)
+            result.elapsed_ms = int((time.perf_counter() - started) * 1000)
+
+    try:
+        with stats.collecting(statement_stats):
+            run_sync(fetch())
+        flush()
+        if not done["batches"]:  # no row at all: the empty result still names (and types) the columns
+            run(to_arrow(scan.table, []))
+    finally:
+        con.close()
+    return done["rows"], [result]
 
 
 def run_local(plan: Plan, tables: list[pa.Table | None]) -> pd.DataFrame:

@@ -104,6 +104,9 @@ def explain_text(plan: Plan, probes: dict[int, int] | None = None, results: list
                 out.append(_wrap(r, 4))
             if scan["more_requests"]:
                 out.append(f"    ... and {scan['more_requests']} more")
+        if scan["contradiction"]:
+            out.append(f"  no request: {scan['contradiction']}")
+            continue
         out.append("  pushed to the vendor:")
         out.extend(_wrap(line, 4) for line in scan["pushed"]) if scan["pushed"] else out.append("    nothing")
         out.append("  checked locally:")

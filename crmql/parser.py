@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import logging
 import re
 import threading
@@ -381,7 +382,10 @@ class _ToAst(Transformer):
         return ast.Literal(int(children[0].value), "integer", span=_span(meta))
 
     def decimal(self, meta, children):
-        return ast.Literal(float(children[0].value), "float", span=_span(meta))
+        value = float(children[0].value)
+        if not math.isfinite(value):
+            raise self._bad_literal(children[0], f"number {children[0].value} is out of range")
+        return ast.Literal(value, "float", span=_span(meta))
 
     def true(self, meta, children):
         return ast.Literal(True, "boolean", span=_span(meta))

@@ -112,8 +112,11 @@ def _candidate(expr: ast.Expr, bound: BoundQuery, vendor: str) -> Candidate:
         reasons.append(result)
     if isinstance(expr, ast.InList) and not expr.negated and len(expr.items) > 1:
         # no native IN: the same rows as an OR of equalities, which the vendor may take as a group
-        as_or = _candidate(ast.Or(tuple(ast.Compare("=", col, v, span=expr.span) for v in expr.items)), bound, vendor)
-        if as_or.any_of is not None:
+        # (a NULL in the list matches no row: it adds no branch, and no capability sees a NULL)
+        values = [v for v in expr.items if not (isinstance(v, ast.Literal) and v.kind == "null")]
+        as_or = _candidate(ast.Or(tuple(ast.Compare("=", col, v, span=expr.span) for v in values)), bound, vendor) \
+            if values else None
+        if as_or is not None and as_or.any_of is not None:
             return Candidate(expr, any_of=as_or.any_of)
     informative = [r for r in reasons if not r.startswith("no native")] or reasons
     return Candidate(expr, reason=informative[0].replace("no native", f"{vendor} has no") if informative else "not pushable")

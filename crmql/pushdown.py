@@ -103,6 +103,8 @@ class Equality(Capability):
         return "=, IN"
 
     def _exact(self, column: Column, values: list[Any]) -> bool:
+        if column.type is ColumnType.DATE and any(isinstance(v, dt.datetime) for v in values):
+            return False  # a date column compared with a time of day: the vendor sees only the date
         if not _is_text(column) or self.case_sensitive:
             return True
         if self.lowercase_ids and all(isinstance(v, str) and v == v.casefold() for v in values):
@@ -158,6 +160,11 @@ class Range(Capability):
         value = _literal(pred.right)
         if column.type is ColumnType.TIMESTAMP and isinstance(value, dt.date):
             value = to_utc(value)
+        if column.type is ColumnType.DATE and isinstance(value, dt.datetime):
+            # the vendor sees only the date: the inclusive day bounds still hold every row, not exactly
+            pushed = Range.push(self, ast.replace(pred, right=ast.Literal(value.date(), "date")), column)
+            return Pushed(pushed.conds, False, "a time of day on a date column; re-checked locally") \
+                if isinstance(pushed, Pushed) else pushed
         op = pred.op
         if op == "=":
             if not self.equality_window:

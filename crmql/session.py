@@ -58,7 +58,7 @@ def sandbox_url(options: Mapping[str, Any] | None = None) -> str:
 class Result:
     """The outcome of one statement: rows (``frame``) or text (EXPLAIN), and what it cost."""
 
-    kind: str  # "rows" | "explain"
+    kind: str  # "rows" | "explain" | "copy" (COPY and exports: ``text`` says what was written)
     frame: pd.DataFrame | None = None
     text: str | None = None
     stats: stats.QueryStats = field(default_factory=stats.QueryStats)
@@ -128,7 +128,6 @@ class Session:
                 statement_stats: stats.QueryStats | None = None) -> Result:
         """Run one statement and return its :class:`Result`."""
         from .explain import explain_text
-        from .planner import plan_query
 
         st = statement_stats or stats.QueryStats()
         started = time.perf_counter()
@@ -141,10 +140,11 @@ class Session:
                 frame = self.describe(stmt.table.connection, stmt.table.table)
                 return self._done(Result("rows", frame=frame, stats=st, statement=stmt), started)
             if isinstance(stmt, ast.Copy):
-                raise QueryError("COPY is not supported yet", hint="use --output PATH on the command line")
+                from .export import execute_copy
+
+                return self._done(execute_copy(self, stmt, sql, params, st), started)
             query = stmt.query if isinstance(stmt, ast.Explain) else stmt
-            bound = bind(query, self.table, params, now=dt.datetime.now(dt.timezone.utc), text=sql)
-            plan = plan_query(bound, {ref.connection: self.connector(ref.connection) for ref, _ in bound.tables})
+            plan = self.plan(query, params, text=sql)
             if isinstance(stmt, ast.Explain) and not stmt.analyze:
                 probes = self._probe(plan, st)
                 return self._done(Result("explain", text=explain_text(plan, probes), stats=st, statement=stmt), started)
@@ -163,6 +163,13 @@ class Session:
         except CrmqlError:
             st.elapsed_ms = int((time.perf_counter() - started) * 1000)
             raise
+
+    def plan(self, query: ast.Select, params: Mapping[str, Any] | None = None, *, text: str | None = None) -> Any:
+        """Bind ``query`` (``text`` is its source, for messages) and plan it over the connections."""
+        from .planner import plan_query
+
+        bound = bind(query, self.table, params, now=dt.datetime.now(dt.timezone.utc), text=text)
+        return plan_query(bound, {ref.connection: self.connector(ref.connection) for ref, _ in bound.tables})
 
     def _probe(self, plan: Any, st: stats.QueryStats) -> dict[int, int]:
         """For EXPLAIN: ask each searched scan's vendor for its total (one 1-row request each)."""

@@ -87,6 +87,8 @@ _ACTUAL: dict[str, str] = {}
 
 @pytest.fixture(scope="module", autouse=True)
 def _update_golden():
+    if UPDATE and os.environ.get("PYTEST_XDIST_WORKER"):
+        pytest.exit("run CRMQL_UPDATE_GOLDEN=1 without -n: each worker would rewrite the file with only its cases")
     yield
     if UPDATE and _ACTUAL:
         write_cases(GOLDEN, HEADER, [dict(c, expected=_ACTUAL.get(c["name"], c["expected"])) for c in CASES])

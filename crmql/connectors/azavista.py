@@ -52,7 +52,7 @@ from ..errors import VendorHTTPError
 from ..pushdown import Capability, Equality, NativeCond, Range, Substring
 from ..values import to_utc
 from .base import Candidate, Connector, FetchPlan, NativeRequest, Needs, PageSink, choose_filters
-from .http_support import HttpConnectorMixin
+from .http_support import HttpConnectorMixin, path_id
 from .paging import offset_scan
 
 __all__ = ["AzavistaConnector"]
@@ -189,7 +189,7 @@ class AzavistaConnector(HttpConnectorMixin, Connector):
                      if i != index and c.pushable}
             return FetchPlan(
                 mode="get", used=(index,), notes=notes, native=values,
-                requests=[NativeRequest("GET", res.get.format(id=v)) for v in values],
+                requests=[NativeRequest("GET", res.get.format(id=path_id(v))) for v in values],
                 paging=f"one GET per id ({len(values)}), concurrently", estimate=f"{len(values)} GET request(s)",
             )
         choice = choose_filters(table.shape, candidates)
@@ -247,7 +247,7 @@ class AzavistaConnector(HttpConnectorMixin, Connector):
         if plan.mode == "none":
             return
         if plan.mode == "get":
-            await self.fetch_by_ids(table, [res.get.format(id=v) for v in plan.native], sink)
+            await self.fetch_by_ids(table, [res.get.format(id=path_id(v)) for v in plan.native if v], sink)
             return
 
         async def page(offset: int, limit: int) -> tuple[list[dict[str, Any]], int | None]:

@@ -241,13 +241,23 @@ class Connector(ABC):
     def refresh(self) -> None:
         self._tables = None
 
+    def table_names(self) -> list[str]:
+        """The connection's table names, without loading every table (override when loading costs I/O)."""
+        return list(self.tables())
+
+    def load_table(self, name: str) -> Table:
+        """One table by its exact name (override to load a single table lazily)."""
+        return self.tables()[name]
+
     def table(self, name: str) -> Table:
-        tables = self.tables()
-        if name in tables:
-            return tables[name]
-        folded = {k.lower(): v for k, v in tables.items()}
+        """A table by name (case-insensitive), or a QueryError with a suggestion."""
+        names = self.table_names()
+        if name in names:
+            return self.load_table(name)
+        folded = {k.lower(): k for k in names}
         if name.lower() in folded:
-            return folded[name.lower()]
+            return self.load_table(folded[name.lower()])
+        tables = names
         hint = did_you_mean(name, list(tables))
         hint = f"{hint[:-1].replace('did you mean ', f'did you mean {self.name}.')}?" if hint else \
             f"{self.name} has: {', '.join(self.name + '.' + t for t in sorted(tables))}"

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import quote
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +19,16 @@ from ..http import HttpClient, OAuthClientCredentials, OAuthPassword
 from ..http.auth import Auth
 from ..http.retry import RetryPolicy
 
-__all__ = ["HttpConnectorMixin"]
+__all__ = ["HttpConnectorMixin", "path_id"]
+
+
+def path_id(value: object) -> str:
+    """An id as one URL path segment: percent-encoded, so ``../x`` or ``a?b`` stay a (missing) id.
+
+    >>> path_id("../contact/1?x=2")
+    '..%2Fcontact%2F1%3Fx%3D2'
+    """
+    return quote(str(value), safe="")
 
 DEFAULT_CONCURRENCY = 8
 
@@ -92,7 +102,7 @@ class HttpConnectorMixin:
                 return None
             return response.json()
 
-        results = await asyncio.gather(*(one(p) for p in paths))
+        results = await asyncio.gather(*(one(p) for p in paths if p))
         records = [r for r in results if isinstance(r, dict)]
         current.add(rows_fetched=len(records))
         sink(records)

@@ -105,3 +105,44 @@ async def _sequential(fetch_page, offset, step, total, max_rows, sink, current, 
             return
         offset += len(page)
         last_len, asked = len(page), limit
+
+
+Linked = tuple[list[dict[str, Any]], int | None, str | None]
+
+
+async def next_link_scan(
+    fetch: Callable[[str | None], Awaitable[Linked]],
+    *,
+    sink: Callable[[list[dict[str, Any]]], bool],
+    max_rows: int | None = None,
+) -> bool:
+    """Follow next links: ``fetch(None)`` is the first page, ``fetch(url)`` the next; each returns
+    ``(records, total, next_url)``. Returns False when the sink (or ``max_rows``) stopped the scan.
+
+    >>> import asyncio
+    >>> pages = {None: ([{"n": 1}], 2, "p2"), "p2": ([{"n": 2}], 2, None)}
+    >>> async def fetch(url):
+    ...     return pages[url]
+    >>> got = []
+    >>> asyncio.run(next_link_scan(fetch, sink=lambda rows: got.extend(rows) or True)), got
+    (True, [{'n': 1}, {'n': 2}])
+    """
+    current = stats.current()
+    url: str | None = None
+    fetched = 0
+    first = True
+    while True:
+        records, total, next_url = await fetch(url)
+        if first and total is not None:
+            want = min(total, max_rows) if max_rows is not None else total
+            current.set_total_pages(max(1, -(-want // max(1, len(records)))))
+            first = False
+        current.add(pages=1, rows_fetched=len(records))
+        if not sink(records):
+            return False
+        fetched += len(records)
+        if max_rows is not None and fetched >= max_rows:
+            return False
+        if not next_url or not records:
+            return True
+        url = next_url

@@ -1,7 +1,7 @@
 """Vendor name -> connector class. Adding a vendor is one line here plus its module.
 
 >>> sorted(CONNECTORS)
-['azavista']
+['atlas', 'azavista']
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ConfigError, did_you_mean
+from .atlas import AtlasConnector
 from .azavista import AzavistaConnector
 from .base import Connector
 
@@ -16,6 +17,7 @@ __all__ = ["CONNECTORS", "create_connector"]
 
 CONNECTORS: dict[str, type[Connector]] = {
     "azavista": AzavistaConnector,
+    "atlas": AtlasConnector,
 }
 
 

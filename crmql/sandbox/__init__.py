@@ -10,6 +10,8 @@ Quick use::
 
 ``server.settings`` (a :class:`SandboxSettings`) is live: change latency,
 faults, token TTL or semantic variants while the server runs.
+``server.state.vendor("atlas")`` is the Atlas CRM simulator's test hooks
+(template changes, reset; see :mod:`crmql.sandbox.atlas`).
 """
 
 from .data import records

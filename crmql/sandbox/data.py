@@ -17,6 +17,7 @@ import logging
 import threading
 from typing import Any, Callable
 
+from .data_atlas import GENERATORS as _ATLAS_GENERATORS
 from .data_azavista import GENERATORS as _AZAVISTA_GENERATORS
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ Generator = Callable[[int, Lookup], list[Record]]
 #: All data generators, keyed by (vendor, table).
 GENERATORS: dict[tuple[str, str], Generator] = {
     **_AZAVISTA_GENERATORS,
+    **_ATLAS_GENERATORS,
 }
 
 _cache: dict[tuple[str, str, int], list[Record]] = {}

@@ -25,7 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import azavista
+from . import atlas, azavista
 from .faults import parse_fault_spec, response_fault
 from .settings import CREDENTIALS, SandboxSettings
 from .state import LogEntry, SandboxState, VendorSpec, json_error
@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 #: Every simulator, keyed by vendor name (= URL prefix).
 VENDORS: dict[str, VendorSpec] = {
     azavista.VENDOR.name: azavista.VENDOR,
+    atlas.VENDOR.name: atlas.VENDOR,
 }
 
 DEFAULT_PORT = 8765

@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from .atlas_filter import VARIANTS as ATLAS_VARIANTS
 from .azavista_filter import VARIANTS as AZAVISTA_VARIANTS
 from .faults import parse_fault_spec
 
@@ -28,11 +29,13 @@ CREDENTIALS: dict[str, dict[str, str]] = {
         "username": "analyst@sandbox.example",
         "password": "sandbox-azavista-password",
     },
+    "atlas": {"client_id": "sandbox-atlas-client", "client_secret": "sandbox-atlas-secret"},
 }
 
 #: Every semantic switch of every simulator: key -> allowed values (first = default).
 ALL_VARIANTS: dict[str, tuple[str, ...]] = {
     **AZAVISTA_VARIANTS,
+    **ATLAS_VARIANTS,
 }
 
 

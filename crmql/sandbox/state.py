@@ -29,6 +29,19 @@ class SandboxState:
         self.faults = FaultInjector()
         self._log: list[LogEntry] = []
         self._log_lock = threading.Lock()
+        self._vendors: dict[str, Any] = {}
+
+    def register_vendor(self, name: str, simulator: Any) -> None:
+        """Make a simulator's test hooks reachable as ``vendor(name)`` (called by build_routes)."""
+        self._vendors[name] = simulator
+
+    def vendor(self, name: str) -> Any:
+        """The simulator object of ``name`` that registered itself, e.g. ``vendor("atlas")``."""
+        try:
+            return self._vendors[name]
+        except KeyError:
+            raise KeyError(f"no simulator registered as {name!r} (registered: "
+                           f"{', '.join(sorted(self._vendors)) or 'none'})") from None
 
     def log_request(self, method: str, path: str, status: int) -> None:
         """Append one API request to the log."""

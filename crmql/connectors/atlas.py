@@ -1,0 +1,392 @@
+"""Atlas CRM by Avisi (companies, contacts, sales, links) through its Cloud REST API.
+
+Source: ``shared/vendor-docs/atlas-crm.txt`` (the Cloud endpoints page) and
+``shared/vendor-notes.md`` section 2. Documented, and followed: client_credentials tokens at
+``/api/1.0/oauth/token`` valid one hour without refresh; ``Content-Type: application/json`` on
+every request, GET included; columns from ``GET /workspace/CRM/template/{type}``; filters
+``fields.ID[op]=value`` with the per-type operator table; different parameters AND, the same
+field and operator repeated OR; gte/lte inclusive; pages of at most 100 with ``_links.next`` and
+``total``. Where the docs are silent, our readings (each widened so no row is lost):
+
+* **Page size parameter**: not named on Cloud; we send ``limit=100`` (the Server API's name). If the
+  vendor ignores it, pages are 20 and we still follow ``_links.next``: only slower, never wrong.
+* **eq / contains case-sensitivity**: undocumented, so string equality and every contains are
+  re-checked locally (single-select labels and user ids are closed vocabularies: exact when the
+  value is one of them). ``eq_case_sensitive`` / ``contains_case_sensitive`` settings make them exact.
+* **contains** is a plain partial match (not a pattern); we push the longest literal run of a LIKE.
+* **multi-select contains** may match a whole label or a substring of one: pushed for
+  ``list_contains(col, 'label')`` and re-checked.
+* **timestamps** may be compared as text: bounds are widened by a second and re-checked.
+* **Sorting**: ``sort-by`` has no direction and undocumented NULL placement and collation. We push
+  it only for ``ORDER BY <decimal or date column> ASC LIMIT n``, where numeric/date order is
+  unambiguous, and stop once n rows with a non-NULL key passed the re-check.
+* **List items**: the docs' example omits ``fields``; when an item comes without them, we GET it.
+* **An OR across fields** cannot be expressed: when every branch is pushable it is split into one
+  request per branch (at most 4), unioned and de-duplicated by id.
+* **Custom fields** (UUID ids) get a readable column name from their label (``Lead Source`` ->
+  ``lead_source``); the UUID works too.
+* **Links**: ``/entities/{id}/links`` per entity id (required); ``other_type`` goes out as ``type``.
+
+>>> slug("Discount %"), slug("Größe"), slug("2nd Owner")
+('discount', 'grosse', 'f_2nd_owner')
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urljoin
+
+from ..catalog import Column, ColumnType, FilterShape, RequiredFilter, Table
+from ..errors import VendorHTTPError
+from ..http import OAuthClientCredentials, run_sync
+from ..http.auth import Auth
+from ..pushdown import Capability, Equality, Membership, Range, Substring
+from ..values import to_utc
+from .base import Candidate, Connector, FetchPlan, NativeRequest, Needs, PageSink, choose_filters
+from .http_support import HttpConnectorMixin, path_id
+from .paging import next_link_scan
+
+__all__ = ["AtlasConnector", "slug"]
+
+log = logging.getLogger(__name__)
+
+API = "/api/1.0/workspace/CRM"
+MAX_PAGE = 100
+MAX_GET_IDS = 50
+ENTITY_TYPES = {"companies": "company", "contacts": "contact", "sales": "sale"}
+SORTABLE = (ColumnType.FLOAT, ColumnType.INTEGER, ColumnType.DATE)
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_TYPES = {
+    "string": ColumnType.STRING, "text": ColumnType.STRING, "user": ColumnType.STRING,
+    "single-select": ColumnType.STRING, "multi-select": ColumnType.LIST, "date": ColumnType.DATE,
+    "timestamp": ColumnType.TIMESTAMP, "decimal": ColumnType.FLOAT,
+}
+SHAPE = FilterShape(or_groups=1000, or_same_field_op=True, unique_field_op=True, split_or=True, max_split=4)
+
+
+def slug(label: str) -> str:
+    """A readable column name from a field label."""
+    text = label.replace("ß", "ss").replace("æ", "ae").replace("ø", "o").replace("Æ", "AE").replace("Ø", "O")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    if not text:
+        return "field"
+    return f"f_{text}" if text[0].isdigit() else text
+
+
+def _num(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _date(v: Any) -> str:
+    return v.date().isoformat() if isinstance(v, dt.datetime) else v.isoformat()
+
+
+def _timestamp(v: Any) -> str:
+    return to_utc(v).strftime("%Y-%m-%dT%H:%M:%S.") + f"{to_utc(v).microsecond // 1000:03d}Z"
+
+
+class AtlasConnector(HttpConnectorMixin, Connector):
+    """Atlas CRM companies, contacts, sales and their links."""
+
+    vendor = "atlas"
+    display = "Atlas CRM"
+    required_settings = ("base_url", "client_id", "client_secret")
+    token_path = "/api/1.0/oauth/token"
+
+    def __init__(self, name: str, settings: dict[str, Any]) -> None:
+        super().__init__(name, settings)
+        self._loaded: dict[str, Table] = {}
+
+    def make_auth(self) -> Auth:
+        s = self.settings
+        return OAuthClientCredentials(self.token_path, s["client_id"], s["client_secret"],
+                                      send_as=s.get("auth_style", "basic"))
+
+    # ---- catalog: one template request per table, on first use
+    def table_names(self) -> list[str]:
+        return [*ENTITY_TYPES, "links"]
+
+    def load_tables(self) -> dict[str, Table]:
+        return {name: self.load_table(name) for name in self.table_names()}
+
+    def refresh(self) -> None:
+        self._loaded.clear()
+        self._tables = None
+
+    def load_table(self, name: str) -> Table:
+        if name not in self._loaded:
+            if name == "links":
+                self._loaded[name] = self._links_table()
+            else:
+                template = run_sync(self.http.request_json(
+                    "GET", f"{API}/template/{ENTITY_TYPES[name]}", table=f"{self.name}.{name}"))
+                self._loaded[name] = self._entity_table(name, template)
+        return self._loaded[name]
+
+    def _capabilities(self, field_type: str) -> tuple[Capability, ...]:
+        eq_cs = self.settings.get("eq_case_sensitive")
+        contains_cs = self.settings.get("contains_case_sensitive")
+        contains = Substring("contains", contains_cs, regex_safe=False)
+        exact_eq = Equality("eq", None, case_sensitive=True, render=_num)
+        return {
+            "string": (Equality("eq", None, case_sensitive=eq_cs), contains),
+            "text": (contains,),
+            "user": (Equality("eq", None, case_sensitive=eq_cs, lowercase_ids=True),),
+            "single-select": (Equality("eq", None, case_sensitive=eq_cs),),
+            "multi-select": (Membership("contains"),),
+            "decimal": (exact_eq, Range("gte", "lte", inclusive=True, render=_num, equality_window=False)),
+            "date": (Equality("eq", None, case_sensitive=True, render=_date),
+                     Range("gte", "lte", inclusive=True, widen=dt.timedelta(days=1), render=_date, equality_window=False)),
+            "timestamp": (Range("gte", "lte", inclusive=None, widen=dt.timedelta(seconds=1), render=_timestamp),),
+        }.get(field_type, ())
+
+    def _entity_table(self, name: str, template: Any) -> Table:
+        if not isinstance(template, dict) or not isinstance(template.get("sections"), list):
+            raise VendorHTTPError("unexpected template response (no sections)", vendor=self.display,
+                                  table=f"{self.name}.{name}")
+        columns = [
+            Column("id", ColumnType.STRING, "entity id (WHERE id = ... reads by id)",
+                   filters=(Equality("get", "get", case_sensitive=True),)),
+            Column("type", ColumnType.STRING, "entity type", options=(ENTITY_TYPES[name],)),
+        ]
+        taken = {"id", "type"}
+        fields = [(section.get("name", ""), f) for section in template["sections"] for f in section.get("fields", [])]
+        taken |= {f["id"] for _, f in fields if not _UUID.match(str(f.get("id", "")))}
+        for section, f in fields:
+            field_id, label, kind = str(f.get("id")), str(f.get("label") or f.get("id")), str(f.get("type"))
+            ctype = _TYPES.get(kind)
+            if ctype is None:
+                log.warning("%s.%s: field %s has unknown type %r; read as text", self.name, name, field_id, kind)
+                ctype, kind = ColumnType.STRING, "unknown"
+            options = _options(f.get("config") or {}) if kind in ("single-select", "multi-select") else None
+            currency = (f.get("config") or {}).get("currency")
+            description = f"{label} ({kind}{', ' + currency if currency else ''}; section {section})"
+            if _UUID.match(field_id):
+                column_name = base = slug(label)
+                n = 2
+                while column_name in taken:
+                    column_name, n = f"{base}_{n}", n + 1
+                taken.add(column_name)
+                columns.append(Column(column_name, ctype, description, filters=self._capabilities(kind),
+                                      options=options, field=field_id, aliases=(field_id,)))
+            else:
+                columns.append(Column(field_id, ctype, description, filters=self._capabilities(kind), options=options))
+        return Table(self.name, name, tuple(columns), f"Atlas CRM {ENTITY_TYPES[name]} entities", shape=SHAPE)
+
+    def _links_table(self) -> Table:
+        columns = (
+            Column("entity_id", ColumnType.STRING, "the entity whose links are read (required)",
+                   filters=(Equality("path", "path", case_sensitive=True),)),
+            Column("other_entity_id", ColumnType.STRING, "the linked entity"),
+            Column("other_type", ColumnType.STRING, "company, contact or sale",
+                   filters=(Equality("type", None, case_sensitive=True),), options=tuple(ENTITY_TYPES.values())),
+            Column("roles", ColumnType.LIST, "roles of the link"),
+        )
+        required = (RequiredFilter("entity_id", ("=", "IN"),
+                                   f"SELECT * FROM {self.name}.links WHERE entity_id = '<company, contact or sale id>'"),)
+        return Table(self.name, "links", columns, "links between entities, per entity id", required=required, shape=SHAPE)
+
+    # ---- planning
+    def plan(self, table: Table, candidates: Sequence[Candidate], needs: Needs) -> FetchPlan:
+        if table.name == "links":
+            return self._plan_links(table, candidates)
+        ids = _pick(candidates, "get")
+        if ids is not None and not needs.count_only:
+            index, values = ids
+            notes = {i: "a read by id carries no other filter; checked locally" for i, c in enumerate(candidates)
+                     if i != index and c.pushable}
+            return FetchPlan(mode="get", used=(index,), notes=notes, native=values,
+                             requests=[NativeRequest("GET", f"{API}/entities/{path_id(v)}") for v in values],
+                             paging=f"one GET per id ({len(values)}), concurrently", estimate=f"{len(values)} GET request(s)")
+        # ids are no filter parameter: an id condition that is not a read by id stays local
+        usable = [c if not _is(c, "get") else Candidate(c.expr, reason="Atlas has no id filter beyond 50 ids")
+                  for c in candidates]
+        choice = choose_filters(table.shape, usable)
+        exact = choice.split is None and all(usable[i].exact for i in choice.used) and len(choice.used) == len(usable)
+        etype = ENTITY_TYPES[table.name]
+        if needs.count_only:
+            if choice.split is not None:
+                return FetchPlan(mode="search")  # overlapping requests: no total to trust
+            params = self._params(etype, choice.first, 1)
+            return FetchPlan(mode="count", requests=[NativeRequest("GET", f"{API}/entities", params)],
+                             used=tuple(choice.used), notes=choice.notes, native=[params], page_size=1,
+                             paging="none: total of one 1-row request", estimate="1 entities request")
+        sort_field = None
+        if needs.order and needs.limit_rows is not None and choice.split is None and needs.order[0].type in SORTABLE:
+            sort_field = needs.order[0]
+        limit_rows = needs.limit_rows if (sort_field is not None or not needs.order) else None
+        max_rows = limit_rows if (limit_rows is not None and exact and sort_field is None) else None
+        stop_early = limit_rows is not None and max_rows is None
+        page = min(MAX_PAGE, max_rows) if max_rows else MAX_PAGE
+        if max_rows == 0:
+            return FetchPlan(mode="none", used=tuple(choice.used), notes=choice.notes, paging="LIMIT 0: nothing to fetch",
+                             estimate="0 requests")
+        params_list = [self._params(etype, fs, page, sort_field.native if sort_field else None) for fs in choice.requests]
+        split = len(params_list) > 1
+        paging = f"{page} per page (limit), following _links.next"
+        if split:
+            paging += f"; the OR is split into {len(params_list)} requests, unioned and de-duplicated by id"
+        if sort_field is not None:
+            paging += f"; sorted by {sort_field.name} at the vendor, stopping once {limit_rows} rows with a value pass"
+        elif stop_early:
+            paging += f"; one page at a time until {limit_rows} rows pass the local re-check"
+        elif max_rows:
+            paging += f"; stopping after {max_rows} rows (nothing is re-checked locally)"
+        estimate = (f"ceil(total / {page}) entities requests" + (" per split request" if split else ""))
+        return FetchPlan(mode="search", requests=[NativeRequest("GET", f"{API}/entities", p) for p in params_list],
+                         used=tuple(choice.used), notes=choice.notes, native=params_list, page_size=page,
+                         max_rows=max_rows, stop_early=stop_early, paging=paging, estimate=estimate,
+                         sorted_by=sort_field.name if sort_field else None)
+
+    @staticmethod
+    def _params(etype: str, fs: Any, page: int, sort_by: str | None = None) -> list[tuple[str, str]]:
+        params = [("type", etype), ("limit", str(page))]
+        for c in fs.conds:
+            params.append((f"fields.{c.field}[{c.op}]", str(c.value)))
+        for group in fs.or_groups:
+            params.extend((f"fields.{c.field}[{c.op}]", str(c.value)) for c in group)
+        if sort_by:
+            params.append(("sort-by", sort_by))
+        return params
+
+    def _plan_links(self, table: Table, candidates: Sequence[Candidate]) -> FetchPlan:
+        ids = _pick(candidates, "path", limit=None)
+        if ids is None:  # the planner enforces the required filter; this is a second guard
+            return FetchPlan(mode="none", paging="no entity_id", estimate="0 requests")
+        index, values = ids
+        used, notes = [index], {}
+        other = _pick(candidates, "type")
+        params = [("limit", str(MAX_PAGE))]
+        if other is not None and len(other[1]) == 1:
+            used.append(other[0])
+            params.append(("type", other[1][0]))
+        for i, c in enumerate(candidates):
+            if i not in used and c.pushable:
+                notes[i] = "the links endpoint filters only by entity and type; checked locally"
+        return FetchPlan(mode="links", used=tuple(sorted(used)), notes=notes, native=(values, params),
+                         requests=[NativeRequest("GET", f"{API}/entities/{path_id(v)}/links", params) for v in values],
+                         paging=f"per entity ({len(values)}) concurrently, {MAX_PAGE} per page, following _links.next",
+                         estimate=f"{len(values)} request(s) or more (one per page of links per entity)")
+
+    # ---- fetching
+    async def count(self, table: Table, plan: FetchPlan) -> int:
+        params = [(k, "1" if k == "limit" else v) for k, v in plan.native[0]]
+        data = await self.http.request_json("GET", f"{API}/entities", params=params, table=table.qualified)
+        return int(data.get("total") or 0) if isinstance(data, dict) else 0
+
+    async def fetch(self, table: Table, plan: FetchPlan, sink: PageSink) -> None:
+        if plan.mode == "none":
+            return
+        etype = ENTITY_TYPES.get(table.name)
+        if plan.mode == "get":
+            def typed(records: list[dict[str, Any]]) -> bool:  # an id of another entity type is no row here
+                return sink([r for r in records if r.get("type") == etype])
+            await self.fetch_by_ids(table, [f"{API}/entities/{path_id(v)}" for v in plan.native if v], typed)
+            return
+        if plan.mode == "links":
+            await self._fetch_links(table, plan, sink)
+            return
+        seen: set[str] | None = set() if len(plan.native) > 1 else None
+
+        def dedupe(records: list[dict[str, Any]]) -> bool:
+            if seen is not None:
+                records = [r for r in records if r.get("id") not in seen]
+                seen.update(r.get("id") for r in records)
+            return sink(records)
+
+        scans = [self._scan(table, params, dedupe, plan.max_rows) for params in plan.native]
+        if plan.stop_early or len(scans) == 1:
+            for scan in scans:
+                if not await scan:
+                    for rest in scans:
+                        rest.close()
+                    return
+        else:
+            await asyncio.gather(*scans)
+
+    async def _scan(self, table: Table, params: list[tuple[str, str]], sink: PageSink, max_rows: int | None) -> bool:
+        async def page(url: str | None) -> tuple[list[dict[str, Any]], int | None, str | None]:
+            if url is None:
+                data = await self.http.request_json("GET", f"{API}/entities", params=params, table=table.qualified)
+            else:
+                data = await self.http.request_json("GET", url, table=table.qualified)
+            items, total, next_url = self._envelope(data, table)
+            missing = [i for i, item in enumerate(items) if "fields" not in item and item.get("id")]
+            if missing:  # list items without fields (as the docs' example shows): read each entity
+                full = await asyncio.gather(*(self.http.request_json("GET", f"{API}/entities/{path_id(items[i]['id'])}",
+                                                                     table=table.qualified) for i in missing))
+                for i, entity in zip(missing, full):
+                    items[i] = entity
+            return items, total, next_url
+
+        return await next_link_scan(page, sink=sink, max_rows=max_rows)
+
+    def _envelope(self, data: Any, table: Table) -> tuple[list[dict[str, Any]], int | None, str | None]:
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            raise VendorHTTPError("unexpected list response (no 'items')", vendor=self.display, table=table.qualified)
+        nxt = ((data.get("_links") or {}).get("next") or {}).get("href")
+        if nxt:
+            nxt = urljoin(self.http.base_url.rstrip("/") + "/", nxt)
+        total = data.get("total")
+        return data["items"], int(total) if isinstance(total, (int, float)) else None, nxt
+
+    async def _fetch_links(self, table: Table, plan: FetchPlan, sink: PageSink) -> None:
+        ids, params = plan.native
+
+        async def one(entity_id: str) -> None:
+            async def page(url: str | None) -> tuple[list[dict[str, Any]], int | None, str | None]:
+                if not entity_id:
+                    return [], 0, None
+                target = url or f"{API}/entities/{path_id(entity_id)}/links"
+                response = await self.http.request("GET", target, params=None if url else params,
+                                                   table=table.qualified, allow_status=(404,))
+                if response.status_code == 404:
+                    return [], 0, None
+                items, total, nxt = self._envelope(response.json(), table)
+                rows = [{"entity_id": entity_id, "other_entity_id": (it.get("entity") or {}).get("id"),
+                         "other_type": (it.get("entity") or {}).get("type"), "roles": it.get("roles") or []}
+                        for it in items]
+                return rows, total, nxt
+
+            await next_link_scan(page, sink=sink)
+
+        await asyncio.gather(*(one(v) for v in ids))
+
+    def row(self, table: Table, record: dict[str, Any]) -> dict[str, Any]:
+        if table.name == "links":
+            return record
+        return {"id": record.get("id"), "type": record.get("type"), **(record.get("fields") or {})}
+
+
+def _options(config: dict[str, Any]) -> tuple[str, ...] | None:
+    raw = config.get("options")
+    if not isinstance(raw, list):
+        return None
+    labels = [o.get("label") if isinstance(o, dict) else o for o in raw]
+    return tuple(str(label) for label in labels if label is not None) or None
+
+
+def _is(cand: Candidate, op: str) -> bool:
+    return cand.push is not None and len(cand.push.conds) == 1 and cand.push.conds[0].op == op
+
+
+def _pick(candidates: Sequence[Candidate], op: str, *, limit: int | None = MAX_GET_IDS) -> tuple[int, list[str]] | None:
+    """The first candidate pushed as ``op`` (single value or list), with its values."""
+    for i, cand in enumerate(candidates):
+        if not _is(cand, op):
+            continue
+        value = cand.push.conds[0].value
+        values = value if isinstance(value, list) else [value]
+        values = [str(v) for v in dict.fromkeys(values)]
+        if values and (limit is None or len(values) <= limit):
+            return i, values
+    return None
