@@ -32,11 +32,15 @@ def _cond(c: NativeCond) -> str:
 
 def _pushed_lines(scan: ScanPlan) -> list[str]:
     lines = []
+    split = scan.candidates[scan.fetch.split] if scan.fetch.split is not None else None
     for cand, exact in scan.pushed:
         if scan.fetch.mode == "get":
             native = "GET by id"
         elif cand.push is not None:
             native = " and ".join(_cond(c) for c in cand.push.conds)
+        elif cand is split:
+            native = "split, one request per branch: " + " | ".join(
+                " and ".join(_cond(c) for c in p.conds) for p in cand.any_of or ())
         else:
             native = "OR group: " + " | ".join(_cond(p.conds[0]) for p in cand.any_of or ())
         lines.append(f"{show(cand.expr, qualify=False)}  ->  {native}  [{'exact' if exact else 'superset'}]")
@@ -60,7 +64,11 @@ def _scan_dict(scan: ScanPlan, probe: int | None, result: ScanResult | None) -> 
     if probe is not None and fetch.mode == "search":
         want = probe if fetch.max_rows is None else min(probe, fetch.max_rows)
         pages = max(1, math.ceil(want / fetch.page_size)) if fetch.page_size else 1
-        d["probe"] = (f"a 1-row probe found {probe} matching row(s) at the vendor -> "
+        many = len(fetch.requests) > 1
+        pages = pages if not many else sum(1 for _ in fetch.requests) + max(0, pages - 1)
+        d["probe"] = (f"1-row probes found {probe} matching row(s) across the {len(fetch.requests)} requests "
+                      f"(before de-duplication) -> at most {pages} requests" if many else
+                      f"a 1-row probe found {probe} matching row(s) at the vendor -> "
                       f"{pages} search request(s){' at most' if fetch.stop_early else ''}")
     if result is not None:
         s = result.stats

@@ -115,13 +115,13 @@ class Session:
             ops = ", ".join(dict.fromkeys(op for cap in col.filters for op in cap.describe().split(", ") if op))
             required = next((r for r in table.required if r.column == col.name), None)
             rows.append({
-                "column": col.name, "type": str(col.type),
+                "column": col.name, "field_id": col.native if col.native != col.name else "", "type": str(col.type),
                 "pushed_filters": ops or "(local only)",
                 "required": f"yes ({' or '.join(required.operators)})" if required else "",
                 "options": ", ".join(col.options) if col.options else "",
                 "description": col.description,
             })
-        return pd.DataFrame(rows, columns=["column", "type", "pushed_filters", "required", "options", "description"])
+        return pd.DataFrame(rows, columns=["column", "field_id", "type", "pushed_filters", "required", "options", "description"])
 
     # ---- statements
     def execute(self, sql: str, params: Mapping[str, Any] | None = None, *,
@@ -132,6 +132,14 @@ class Session:
         st = statement_stats or stats.QueryStats()
         started = time.perf_counter()
         stmt = parse(sql)
+        with stats.collecting(st):  # catalog loads and token requests count towards the statement
+            return self._execute(stmt, sql, params, st, started)
+
+    def _execute(self, stmt: Any, sql: str, params: Mapping[str, Any] | None, st: stats.QueryStats,
+                 started: float) -> Result:
+        from .explain import explain_text
+        from .planner import plan_query
+
         try:
             if isinstance(stmt, ast.ShowTables):
                 frame = self.tables(stmt.connection)

@@ -245,7 +245,7 @@ class AtlasConnector(HttpConnectorMixin, Connector):
         return FetchPlan(mode="search", requests=[NativeRequest("GET", f"{API}/entities", p) for p in params_list],
                          used=tuple(choice.used), notes=choice.notes, native=params_list, page_size=page,
                          max_rows=max_rows, stop_early=stop_early, paging=paging, estimate=estimate,
-                         sorted_by=sort_field.name if sort_field else None)
+                         sorted_by=sort_field.name if sort_field else None, split=choice.split)
 
     @staticmethod
     def _params(etype: str, fs: Any, page: int, sort_by: str | None = None) -> list[tuple[str, str]]:
@@ -279,9 +279,13 @@ class AtlasConnector(HttpConnectorMixin, Connector):
 
     # ---- fetching
     async def count(self, table: Table, plan: FetchPlan) -> int:
-        params = [(k, "1" if k == "limit" else v) for k, v in plan.native[0]]
-        data = await self.http.request_json("GET", f"{API}/entities", params=params, table=table.qualified)
-        return int(data.get("total") or 0) if isinstance(data, dict) else 0
+        """The vendor's total; for a split OR (EXPLAIN's estimate) the sum over its requests."""
+        async def one(native: list[tuple[str, str]]) -> int:
+            params = [(k, "1" if k == "limit" else v) for k, v in native]
+            data = await self.http.request_json("GET", f"{API}/entities", params=params, table=table.qualified)
+            return int(data.get("total") or 0) if isinstance(data, dict) else 0
+
+        return sum(await asyncio.gather(*(one(p) for p in plan.native)))
 
     async def fetch(self, table: Table, plan: FetchPlan, sink: PageSink) -> None:
         if plan.mode == "none":

@@ -116,6 +116,8 @@ class FetchPlan:
     #: the vendor returns rows ascending by this column (nulls anywhere), so LIMIT may stop early
     #: once enough rows with a non-NULL key passed the re-check
     sorted_by: str | None = None
+    #: the candidate whose OR was split into one request per branch
+    split: int | None = None
 
     def used_all(self, candidates: Sequence[Candidate]) -> bool:
         return set(self.used) == set(range(len(candidates)))
