@@ -14,16 +14,26 @@ faults, token TTL or semantic variants while the server runs.
 (template changes, reset; see :mod:`crmql.sandbox.atlas`).
 """
 
-from .data import records
-from .server import (
-    DEFAULT_PORT,
-    SandboxServer,
-    build_app,
-    connection_settings,
-    serve_forever,
-    serve_in_thread,
-)
+from typing import TYPE_CHECKING, Any
+
 from .settings import ALL_VARIANTS, CREDENTIALS, SandboxSettings
+
+if TYPE_CHECKING:
+    from .data import records
+    from .server import DEFAULT_PORT, SandboxServer, build_app, connection_settings, serve_forever, serve_in_thread
+
+# the server (uvicorn, Starlette) and the data generators load on first use: reading CREDENTIALS
+# (e.g. for the default config) must stay cheap, the shell's first prompt waits for it
+_LAZY = {"records": "data", "DEFAULT_PORT": "server", "SandboxServer": "server", "build_app": "server",
+         "connection_settings": "server", "serve_forever": "server", "serve_in_thread": "server"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "ALL_VARIANTS",

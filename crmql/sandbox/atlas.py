@@ -76,6 +76,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import gc
 import hashlib
 import json
 import logging
@@ -90,7 +91,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .atlas_filter import (
-    DEFAULT_LIMIT, ENTITY_TYPES, MAX_LIMIT, OPERATORS, VARIANTS, AtlasQuery, QueryError,
+    DEFAULT_LIMIT, MAX_LIMIT, OPERATORS, VARIANTS, AtlasQuery, QueryError,
     check_entity_type, check_sort, compile_filters, is_number, page_size, parse_date,
     parse_query, parse_timestamp, resolve_filters, sort_key,
 )
@@ -134,23 +135,43 @@ def _json_text(value: Any) -> str:
 
 
 class AtlasStore:
-    """The live (mutable) data of one seed: templates, entities and links."""
+    """The live (mutable) data of one seed: templates, entities and links.
+
+    Copy-on-write: an entity's ``fields`` dict and a link's roles list start out
+    shared with the generated records and are only ever replaced, never mutated.
+    """
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
         self.templates: dict[str, Template] = build_templates(seed)
         self.entities: dict[str, Entity] = {}
-        self.by_type: dict[str, dict[str, Entity]] = {t: {} for t in ENTITY_TYPES}
+        self.by_type: dict[str, dict[str, Entity]] = {}
         for entity_type, table in TABLE_OF_TYPE.items():
-            bucket = self.by_type[entity_type]
-            for row in shared_records(VENDOR_NAME, table, seed):
-                entity = {"id": row["id"], "type": row["type"], "fields": dict(row["fields"])}
-                bucket[row["id"]] = entity
-                self.entities[row["id"]] = entity
-        self.links: dict[str, dict[str, list[str]]] = {}
-        for row in shared_records(VENDOR_NAME, "links", seed):
-            self.links.setdefault(row["entity_id"], {})[row["other_entity_id"]] = list(row["roles"])
+            bucket = {row["id"]: {"id": row["id"], "type": row["type"], "fields": row["fields"]}
+                      for row in shared_records(VENDOR_NAME, table, seed)}
+            self.by_type[entity_type] = bucket
+            self.entities.update(bucket)
+        self._links: dict[str, dict[str, list[str]]] | None = None
         self.rng = make_rng(seed, "atlas", "store")
+
+    @property
+    def links(self) -> dict[str, dict[str, list[str]]]:
+        """Entity id -> linked entity id -> roles (both directions; built on first use)."""
+        if self._links is None:
+            links: dict[str, dict[str, list[str]]] = {}
+            was_enabled = gc.isenabled()
+            gc.disable()
+            try:
+                for row in shared_records(VENDOR_NAME, "links", self.seed):
+                    other = links.get(row["entity_id"])
+                    if other is None:
+                        other = links[row["entity_id"]] = {}
+                    other[row["other_entity_id"]] = row["roles"]
+            finally:
+                if was_enabled:
+                    gc.enable()
+            self._links = links
+        return self._links
 
     def new_id(self) -> str:
         """A fresh entity or field id (UUID, deterministic per store)."""
@@ -277,7 +298,8 @@ class AtlasSimulator:
             store = self.store()
             store.templates[entity_type].remove_field(field_id)
             for entity in store.by_type[entity_type].values():
-                entity["fields"].pop(field_id, None)
+                if field_id in entity["fields"]:  # copy-on-write: never mutate shared dicts
+                    entity["fields"] = {k: v for k, v in entity["fields"].items() if k != field_id}
             self._invalidate()
 
     def entities(self, entity_type: str) -> list[Entity]:
