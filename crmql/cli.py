@@ -43,7 +43,7 @@ def _main_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="PATH", help="config file (default: $CRMQL_CONFIG, the user config dir, else the sandbox)")
     p.add_argument("--stats", action="store_true", help="print a stats line on stderr after each statement")
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs (secrets stay redacted)")
-    p.add_argument("--version", action="version", version=f"crmql {_version()}")
+    p.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     return p
 
 
@@ -63,6 +63,14 @@ def _sandbox_parser() -> argparse.ArgumentParser:
     dump.add_argument("table", metavar="CONN.TABLE")
     dump.add_argument("--seed", type=int, default=42)
     return p
+
+
+class _Version(argparse.Action):
+    """--version, looked up only when asked for (importlib.metadata is slow to import)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        print(f"crmql {_version()}")
+        parser.exit(EXIT_OK)
 
 
 def _version() -> str:
@@ -186,8 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sandbox(argv[1:])
         args = _main_parser().parse_args(argv)
         statements: list[str] = []
-        from .parser import split_statements
-
+        if args.execute or args.file or not sys.stdin.isatty():  # the shell loads the parser (Lark) after its prompt
+            from .parser import split_statements
         for sql in args.execute:
             statements.extend(split_statements(sql) or [sql])
         if args.file:

@@ -192,7 +192,7 @@ def stream_plan(plan: Plan, statement_stats: stats.QueryStats,
         sql = select_sql(query, {scan.ref.ref_name: "page"}, params)
         con.register("page", table)
         try:
-            frame = con.execute(sql, params).df()
+            frame = con.execute(sql, params).df(date_as_object=True)
         except duckdb.Error as e:
             raise QueryError(_duckdb_message(e), hint="check the types of the values you compare") from None
         finally:
@@ -251,7 +251,7 @@ def run_local(plan: Plan, tables: list[pa.Table | None]) -> pd.DataFrame:
     sql = select_sql(plan.select, names, params)
     log.debug("local SQL: %s  params=%r", sql, params)
     try:
-        return con.execute(sql, params).df()
+        return con.execute(sql, params).df(date_as_object=True)
     except duckdb.Error as e:
         raise QueryError(_duckdb_message(e), hint="check the types of the values you compare") from None
     finally:

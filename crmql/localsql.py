@@ -5,7 +5,7 @@ and AST -> crmql text with inline literals for EXPLAIN and messages.
 >>> e = ast.Compare("=", ast.Column("name", "e"), ast.Literal("O'Neil", "string"))
 >>> params = []
 >>> expr_sql(e, params), params
-('("e"."name" = ?)', ["O'Neil"])
+('("e"."name" = $1)', ["O'Neil"])
 >>> show(e)
 "e.name = 'O''Neil'"
 """
@@ -27,22 +27,32 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _param(value: Any, params: list[Any]) -> str:
+    """A numbered parameter for ``value``; an equal value reuses its number, so equal expressions
+    (``date_trunc('month', start)`` in SELECT and in GROUP BY) render as equal text."""
+    for i, existing in enumerate(params):
+        if type(existing) is type(value) and existing == value:
+            return f"${i + 1}"
+    params.append(value)
+    return f"${len(params)}"
+
+
 def expr_sql(e: ast.Expr, params: list[Any]) -> str:
-    """Render one expression; literal values are appended to ``params``."""
+    """Render one expression; literal values go to ``params`` and appear as ``$n``."""
     r = lambda x: expr_sql(x, params)  # noqa: E731
     if isinstance(e, ast.Literal):
         if e.kind == "null":
             return "NULL"
         if e.kind == "interval":
             iv: Interval = e.value
-            params.extend([iv.months, int(iv.delta.total_seconds() * 1_000_000)])
-            return "(to_months(CAST(? AS INTEGER)) + to_microseconds(CAST(? AS BIGINT)))"
-        params.append(e.value)
+            months, micros = _param(iv.months, params), _param(int(iv.delta.total_seconds() * 1_000_000), params)
+            return f"(to_months(CAST({months} AS INTEGER)) + to_microseconds(CAST({micros} AS BIGINT)))"
+        p = _param(e.value, params)
         if e.kind == "timestamp":
-            return "CAST(? AS TIMESTAMPTZ)"
+            return f"CAST({p} AS TIMESTAMPTZ)"
         if e.kind == "date":
-            return "CAST(? AS DATE)"
-        return "?"
+            return f"CAST({p} AS DATE)"
+        return p
     if isinstance(e, ast.Column):
         return (quote_ident(e.qualifier) + "." if e.qualifier else "") + quote_ident(e.name)
     if isinstance(e, ast.Star):

@@ -33,6 +33,7 @@ cancels the scan. Tables complete after FROM and JOIN, columns of the tables in 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import os
 import re
@@ -209,11 +210,15 @@ def _seconds(ms: int) -> str:
 
 @dataclasses.dataclass
 class _Shown:
-    rows: int
+    """How to show one result: its costs, and the display options given with it (None: the
+    magics' configuration at display time, so ``%config Crmql.display_limit`` applies to earlier
+    results too)."""
+
     requests: int
     elapsed_ms: int
-    limit: int
-    format: str
+    limit: int | None
+    format: str | None
+    defaults: Any = None
 
 
 class ResultView:
@@ -309,7 +314,9 @@ class _Registry:
         if item is None or item[0]() is not frame:
             return None
         s = item[1]
-        return ResultView(frame, requests=s.requests, elapsed_ms=s.elapsed_ms, limit=s.limit, format=s.format)
+        limit = s.limit if s.limit is not None else getattr(s.defaults, "display_limit", 10)
+        fmt = s.format or getattr(s.defaults, "format", "dataframe")
+        return ResultView(frame, requests=s.requests, elapsed_ms=s.elapsed_ms, limit=limit, format=fmt)
 
 
 _registry = _Registry()
@@ -328,8 +335,8 @@ def _plain_formatter(frame: pd.DataFrame, p: Any, cycle: bool) -> None:
 # ---- progress ------------------------------------------------------------------------------------
 
 class _Progress:
-    """A tqdm.auto bar that appears once a statement has run ``delay`` seconds, fed by the
-    statement's page counters (from the event loop's thread)."""
+    """A tqdm.auto bar for a scan that has run ``delay`` seconds, fed by the statement's page
+    counters (called from the event loop's thread, and once by a timer if no page came yet)."""
 
     def __init__(self, st: stats.QueryStats, *, enabled: bool, delay: float, desc: str = "crmql") -> None:
         self.st = st
@@ -342,38 +349,25 @@ class _Progress:
         self._timer: threading.Timer | None = None
         if enabled:
             st.on_progress = self.update
-            self._timer = threading.Timer(delay, self._appear)
+            self._timer = threading.Timer(delay, self.update)
             self._timer.daemon = True
             self._timer.start()
 
-    def _make(self) -> None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from tqdm.auto import tqdm
-        self.bar = tqdm(total=self.st.total_pages, unit="page", desc=self.desc, leave=False, mininterval=0.2)
-
-    def _refresh(self) -> None:
-        if self.bar is None:
-            return
-        if self.st.total_pages is not None and self.bar.total != self.st.total_pages:
-            self.bar.total = self.st.total_pages
-        self.bar.n = self.st.pages
-        self.bar.set_postfix_str(f"{self.st.rows_fetched:,} rows", refresh=False)
-        self.bar.refresh()
-
-    def _appear(self) -> None:
+    def update(self, _stats: Any = None) -> None:
         with self._lock:
-            if not self.closed and self.bar is None:
-                self._make()
-                self._refresh()
-
-    def update(self, st: stats.QueryStats) -> None:
-        with self._lock:
-            if self.closed:
+            if self.closed or time.monotonic() - self.started < self.delay:
                 return
-            if self.bar is None and time.monotonic() - self.started >= self.delay:
-                self._make()
-            self._refresh()
+            st = self.st
+            if self.bar is None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # tqdm.auto warns when ipywidgets is missing
+                    from tqdm.auto import tqdm
+                self.bar = tqdm(total=st.total_pages, initial=st.pages, unit="page", desc=self.desc, leave=False,
+                                mininterval=0.25)
+            elif st.total_pages is not None and self.bar.total != st.total_pages:
+                self.bar.total = st.total_pages
+            self.bar.set_postfix_str(f"{st.rows_fetched:,} rows", refresh=False)
+            self.bar.update(st.pages - self.bar.n)
 
     def close(self) -> None:
         with self._lock:
@@ -451,7 +445,9 @@ class Crmql(Magics):
                     raise UsageError(f"--{'analyze' if opts.analyze else 'explain'} needs a SELECT")
                 sql = ("EXPLAIN ANALYZE " if opts.analyze else "EXPLAIN ") + sql
             st = stats.QueryStats()
-            progress = _Progress(st, enabled=self.progress, delay=self.progress_delay)
+            scans = isinstance(stmt, (ast.Select, ast.Copy)) or isinstance(stmt, ast.Explain) and stmt.analyze \
+                or opts.analyze
+            progress = _Progress(st, enabled=self.progress and scans and not opts.explain, delay=self.progress_delay)
             try:
                 result = session.execute(sql, params, statement_stats=st)
             finally:
@@ -459,24 +455,27 @@ class Crmql(Magics):
         except CrmqlError as e:
             raise UsageError(str(e)) from None
         except KeyboardInterrupt:
-            raise UsageError("cancelled: the statement was stopped and nothing was kept") from None
+            raise UsageError("cancelled: the statement was stopped (a COPY leaves no file behind)") from None
         return self._value(result, opts)
 
     def _value(self, result: Result, opts: Options) -> Any:
         if result.frame is None:
             return TextResult(result.text or "")
         frame = result.frame
-        limit = self.display_limit if opts.limit is None else opts.limit
-        _registry.add(frame, _Shown(len(frame), result.stats.requests, result.stats.elapsed_ms, limit,
-                                    opts.format or self.format))
+        _registry.add(frame, _Shown(result.stats.requests, result.stats.elapsed_ms, opts.limit, opts.format, self))
         return frame
 
 
 # ---- completion ----------------------------------------------------------------------------------
 
-_KEYWORDS = {"select", "from", "where", "join", "left", "inner", "on", "group", "by", "order", "having", "limit",
-             "offset", "and", "or", "not", "as", "asc", "desc", "in", "is", "null", "like", "ilike", "between",
-             "distinct", "explain", "analyze", "show", "tables", "describe", "copy", "to", "with", "true", "false"}
+@functools.lru_cache(maxsize=1)
+def _keywords() -> frozenset[str]:
+    """The language's reserved words (lower case), from the grammar's word terminals."""
+    from .parser import grammar_text
+
+    return frozenset(m.lower() for m in re.findall(r'^\s*[A-Z_][A-Z0-9_]*\s*:\s*"([A-Za-z]+)"i\s*$', grammar_text(), re.M))
+
+
 _BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
 _REF = re.compile(rf"\b(?:from|join)\s+({_IDENT})\s*\.\s*({_IDENT})(?:\s+(?:as\s+)?({_IDENT}))?", re.I)
@@ -484,7 +483,7 @@ _OPTION_NAMES = ("--explain", "--analyze", "--limit", "--config", "--format", "-
 
 
 def _name(n: str) -> str:
-    return n if _BARE.match(n) and n.lower() not in _KEYWORDS else '"' + n.replace('"', '""') + '"'
+    return n if _BARE.match(n) and n.lower() not in _keywords() else '"' + n.replace('"', '""') + '"'
 
 
 def _unquote_ident(n: str) -> str:
@@ -511,8 +510,15 @@ def _crmql_text(full_text: str, line: int, column: int) -> tuple[str, int, bool]
         return None
     text = current[at[-1]:]
     cursor = column - at[-1]
+    word = re.search(r"\S*$", text[:cursor]).group(0)  # type: ignore[union-attr]
+    if word.startswith("-"):  # an option being typed, if only options come before it
+        try:
+            if not parse_options(text[: cursor - len(word)])[1]:
+                return text, cursor, True
+        except UsageError:
+            pass
     opts_end = _options_end(text)
-    if cursor <= opts_end:
+    if cursor < opts_end:
         return text, cursor, True
     return text[opts_end:], cursor - opts_end, False
 
@@ -562,7 +568,7 @@ class Completer:
         for m in _REF.finditer(sql):
             conn, table = _unquote_ident(m.group(1)), _unquote_ident(m.group(2))
             alias = m.group(3)
-            if alias and alias.lower() in _KEYWORDS:
+            if alias and alias.lower() in _keywords():
                 alias = None
             scope[_unquote_ident(alias) if alias else table] = (conn, table)
         if "." in token:

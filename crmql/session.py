@@ -23,12 +23,16 @@ from .bind import bind
 from .catalog import Table
 from .config import SANDBOX_URL, Config, load_config
 from .connectors.base import Connector
-from .connectors.registry import create_connector
+from .connectors.registry import CONNECTORS, create_connector
 from .errors import CrmqlError, QueryError, did_you_mean
 from .http import run_sync
 from .parser import parse, split_statements
 
 __all__ = ["Result", "Session", "connect"]
+
+#: every connector class, loaded with the session so the first query's time is its own (the
+#: registry imports them lazily: listing the vendors, e.g. for the default config, stays cheap)
+_CONNECTOR_CLASSES = dict(CONNECTORS)
 
 log = logging.getLogger(__name__)
 
