@@ -15,6 +15,7 @@ import dataclasses
 import logging
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,14 @@ log = logging.getLogger(__name__)
 
 _database_lock = threading.Lock()
 _database: duckdb.DuckDBPyConnection | None = None
+
+
+def to_pandas(cursor: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The cursor's result as a DataFrame (DATE columns as dates). DuckDB's converter uses a pandas
+    keyword that pandas 3 deprecates; that warning is DuckDB's to fix, not the user's to see."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The inplace keyword in DataFrame.drop")
+        return cursor.df(date_as_object=True)
 
 
 def local_connection() -> duckdb.DuckDBPyConnection:
@@ -192,7 +201,7 @@ def stream_plan(plan: Plan, statement_stats: stats.QueryStats,
         sql = select_sql(query, {scan.ref.ref_name: "page"}, params)
         con.register("page", table)
         try:
-            frame = con.execute(sql, params).df(date_as_object=True)
+            frame = to_pandas(con.execute(sql, params))
         except duckdb.Error as e:
             raise QueryError(_duckdb_message(e), hint="check the types of the values you compare") from None
         finally:
@@ -251,7 +260,7 @@ def run_local(plan: Plan, tables: list[pa.Table | None]) -> pd.DataFrame:
     sql = select_sql(plan.select, names, params)
     log.debug("local SQL: %s  params=%r", sql, params)
     try:
-        return con.execute(sql, params).df(date_as_object=True)
+        return to_pandas(con.execute(sql, params))
     except duckdb.Error as e:
         raise QueryError(_duckdb_message(e), hint="check the types of the values you compare") from None
     finally:
