@@ -73,6 +73,7 @@ class ScanResult:
     count: int | None = None
     stats: stats.QueryStats = field(default_factory=stats.QueryStats)
     elapsed_ms: int = 0
+    note: str = ""
 
 
 async def _fetch_scan(scan: ScanPlan, result: ScanResult, limit_rows: int | None) -> None:
@@ -133,13 +134,58 @@ class _PassCounter:
         return self.passed
 
 
-async def _fetch_all(plan: Plan, results: list[ScanResult], limit_rows: int | None) -> None:
-    tasks = [asyncio.ensure_future(_fetch_scan(s, r, limit_rows)) for s, r in zip(plan.scans, results)]
+async def _gather(*coros: Any) -> None:
+    tasks = [asyncio.ensure_future(c) for c in coros]
     try:
         await asyncio.gather(*tasks)
     finally:
         for t in tasks:
             t.cancel()
+
+
+async def _fetch_all(plan: Plan, results: list[ScanResult], limit_rows: int | None) -> None:
+    targets = {sj.target for sj in plan.semijoins}
+    await _gather(*(_fetch_scan(s, r, limit_rows) for i, (s, r) in enumerate(zip(plan.scans, results))
+                    if i not in targets))
+    for sj in plan.semijoins:  # sources are fetched: narrow each target by their key values
+        await _fetch_narrowed(plan, sj, results)
+
+
+async def _fetch_narrowed(plan: Plan, sj: Any, results: list[ScanResult]) -> None:
+    from .joins import MAX_VALUES
+    from .planner import narrow
+
+    target, result = plan.scans[sj.target], results[sj.target]
+    source = results[sj.source].table
+    values = [v for v in dict.fromkeys(source.column(sj.source_column).to_pylist()) if v is not None] \
+        if source is not None else []
+    chunks = narrow(plan, sj.target, sj.target_column, values) if 0 < len(values) <= MAX_VALUES else None
+    if not values:
+        result.table, result.note = to_arrow(target.table, []), "no key values to join: nothing fetched"
+        return
+    if chunks is None:
+        if any(r.column == sj.target_column for r in target.table.required):
+            raise QueryError(f"{target.table.qualified} needs {sj.target_column} values, and the join gives "
+                             f"{len(values)} (at most {MAX_VALUES} are read this way)",
+                             hint=f"filter the other side of the join further, or add WHERE {sj.target_column} IN (...)")
+        await _fetch_scan(target, result, None)
+        result.note = f"not narrowed: {len(values)} key values (more than {MAX_VALUES}, or not pushable)"
+        return
+    parts = [ScanResult(c, stats=stats.QueryStats(parent=result.stats)) for c in chunks]
+    started = time.perf_counter()
+    await _gather(*(_fetch_scan(c, r, None) for c, r in zip(chunks, parts)))
+    table = pa.concat_tables([r.table for r in parts if r.table is not None])
+    key = target.table.key
+    if len(parts) > 1 and key in table.column_names:  # chunks may overlap where the vendor ignores case
+        rows, seen = [], set()
+        for row in table.to_pylist():
+            if row[key] not in seen:
+                seen.add(row[key])
+                rows.append(row)
+        table = pa.Table.from_pylist(rows, schema=table.schema)
+    result.table = table
+    result.elapsed_ms = int((time.perf_counter() - started) * 1000)
+    result.note = f"narrowed to {sj.target_column} IN ({len(values)} key values) in {len(chunks)} request group(s)"
 
 
 def execute_plan(plan: Plan, statement_stats: stats.QueryStats) -> tuple[pd.DataFrame, list[ScanResult]]:

@@ -73,7 +73,8 @@ def _scan_dict(scan: ScanPlan, probe: int | None, result: ScanResult | None) -> 
     if result is not None:
         s = result.stats
         d["actual"] = (f"requests={s.requests} pages={s.pages} retries={s.retries} rows_fetched={s.rows_fetched} "
-                       f"time={result.elapsed_ms} ms" + (f" count={result.count}" if result.count is not None else ""))
+                       f"time={result.elapsed_ms} ms" + (f" count={result.count}" if result.count is not None else "")
+                       + (f"; {result.note}" if result.note else ""))
     return d
 
 
@@ -84,8 +85,10 @@ def explain_dict(plan: Plan, probes: dict[int, int] | None = None, results: list
     params: list[Any] = []
     names = {s.ref.ref_name: f"t{i}" for i, s in enumerate(plan.scans)}
     local = select_sql(plan.select, names, params)
+    refs = [s.ref.ref_name for s in plan.scans]
     d: dict[str, Any] = {
         "scans": [_scan_dict(s, probes.get(i), results[i] if results else None) for i, s in enumerate(plan.scans)],
+        "semijoins": [sj.describe(refs) for sj in plan.semijoins],
         "local_sql": None if plan.count_column else local,
         "local_params": [str(p) for p in params],
         "count_from_vendor_total": plan.count_column is not None,
@@ -102,9 +105,13 @@ def explain_text(plan: Plan, probes: dict[int, int] | None = None, results: list
     out: list[str] = []
     if plan.contradiction:
         out.append(f"The WHERE can never be true ({plan.contradiction}): no request is made.")
-    for scan in d["scans"]:
+    for i, scan in enumerate(d["scans"]):
         title = scan["table"] + (f" AS {scan['alias']}" if scan["alias"] else "")
         out.append(f"Scan {title}")
+        for sj in plan.semijoins:
+            if sj.target == i:
+                out.append(f"  narrowed at run time: {sj.describe([s.ref.ref_name for s in plan.scans])}, "
+                           f"pushed as IN in chunks of 50 when there are at most 500 values")
         if scan["requests"]:
             label = "request" if len(scan["requests"]) == 1 else "requests"
             out.append(f"  {label}:")

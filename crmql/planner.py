@@ -20,16 +20,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import ast
 from .bind import AGGREGATES, BoundQuery
 from .catalog import Column, Table
 from .connectors.base import Candidate, Connector, FetchPlan, Needs
 from .errors import QueryError
+from .joins import CHUNK, SemiJoin, find_semijoins, narrowing_candidate
 from .predicates import conjuncts, contradiction, is_simple, normalize, predicate_column
 from .pushdown import Pushed
 
-__all__ = ["Plan", "ScanPlan", "plan_query"]
+__all__ = ["Plan", "ScanPlan", "narrow", "plan_query"]
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,8 @@ class ScanPlan:
 
     @property
     def pushed(self) -> list[tuple[Candidate, bool]]:
-        return [(self.candidates[i], self.candidates[i].exact) for i in self.fetch.used]
+        # a used candidate with a note holds only for some of the scan's requests (a split OR)
+        return [(self.candidates[i], self.candidates[i].exact and i not in self.fetch.notes) for i in self.fetch.used]
 
     @property
     def residual(self) -> list[tuple[ast.Expr, str]]:
@@ -59,6 +62,8 @@ class ScanPlan:
         for i, cand in enumerate(self.candidates):
             if i not in used:
                 out.append((cand.expr, self.fetch.notes.get(i) or cand.reason or "not pushed"))
+            elif i in self.fetch.notes:
+                out.append((cand.expr, self.fetch.notes[i]))
             elif not cand.exact:
                 notes = [p.note for p in ((cand.push,) if cand.push else cand.any_of or ()) if p.note]
                 out.append((cand.expr, notes[0] if notes else "pushed as a superset"))
@@ -79,6 +84,8 @@ class Plan:
     #: output column name when COUNT(*) is answered from the vendor's total
     count_column: str | None = None
     contradiction: str | None = None
+    #: join sides narrowed at run time by the key values of the other side (see crmql.joins)
+    semijoins: list[SemiJoin] = field(default_factory=list)
 
     @property
     def select(self) -> ast.Select:
@@ -144,9 +151,9 @@ def _has_aggregate(select: ast.Select) -> bool:
     return select.having is not None
 
 
-def _check_required(table: Table, scan_conjuncts: list[ast.Expr]) -> None:
+def _check_required(table: Table, scan_conjuncts: list[ast.Expr], joined: set[str] = frozenset()) -> None:
     for req in table.required:
-        ok = False
+        ok = req.column in joined  # a semi-join supplies the values at run time
         for c in scan_conjuncts:
             if isinstance(c, ast.Compare) and isinstance(c.left, ast.Column) and c.left.name == req.column and c.op in req.operators:
                 ok = True
@@ -180,12 +187,17 @@ def plan_query(bound: BoundQuery, connectors: Mapping[str, Connector]) -> Plan:
             else:
                 order = (column,)
 
-    scans: list[ScanPlan] = []
+    prepared = []
     for ref, table in bound.tables:
         connector = connectors[ref.connection]
         scan_items = [c for c in items if _only(c, ref.ref_name)]
-        _check_required(table, scan_items)
         candidates = [_candidate(c, bound, getattr(connector, "display", connector.vendor)) for c in scan_items]
+        prepared.append((ref, table, connector, scan_items, candidates))
+    semijoins = find_semijoins(bound, [sum(c.pushable for c in p[4]) for p in prepared]) if select.joins else []
+
+    scans: list[ScanPlan] = []
+    for index, (ref, table, connector, scan_items, candidates) in enumerate(prepared):
+        _check_required(table, scan_items, {sj.target_column for sj in semijoins if sj.target == index})
         if impossible:
             fetch = FetchPlan(mode="none", paging="none", estimate="0 requests (the WHERE can never be true)")
             scans.append(ScanPlan(ref, table, connector, candidates, fetch, impossible, scan_items))
@@ -205,5 +217,22 @@ def plan_query(bound: BoundQuery, connectors: Mapping[str, Connector]) -> Plan:
             count_column = count_column_used
     if not single:
         count_column = None
-    return Plan(bound, scans, where, count_column=count_column, contradiction=impossible)
+    return Plan(bound, scans, where, count_column=count_column, contradiction=impossible, semijoins=semijoins)
+
+
+def narrow(plan: Plan, index: int, column: str, values: list[Any]) -> list[ScanPlan] | None:
+    """Plans of scan ``index`` restricted to ``column IN values`` (one per chunk of values), or None
+    when the vendor would not take that filter (then the scan runs as planned)."""
+    scan = plan.scans[index]
+    vendor = getattr(scan.connector, "display", scan.connector.vendor)
+    out = []
+    for start in range(0, len(values), CHUNK):
+        expr = narrowing_candidate(scan, column, values[start:start + CHUNK])
+        cand = _candidate(expr, plan.bound, vendor)
+        candidates = [*scan.candidates, cand]
+        fetch = scan.connector.plan(scan.table, candidates, Needs())
+        if len(candidates) - 1 not in fetch.used:
+            return None
+        out.append(ScanPlan(scan.ref, scan.table, scan.connector, candidates, fetch, None, scan.filter))
+    return out
 

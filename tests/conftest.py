@@ -4,8 +4,9 @@
 * ``sandbox`` (per test): the same server with default behaviour restored and an empty request
   log, before and after the test (latency, faults, token TTL, Retry-After, variants).
 * ``make_session(**overrides)``: a fresh :class:`crmql.Session` on the served sandbox; keyword
-  arguments are extra azavista connection settings (``concurrency``, ``retry_base_s``,
-  ``like_case_sensitive``, ...). Every session made is closed after the test.
+  arguments are extra azavista connection settings (``concurrency``, ``like_case_sensitive``,
+  ``max_attempts``, ``retry_base_s`` / ``retry_cap_s`` for millisecond backoffs, ...). Every
+  session made is closed after the test.
 * ``write_config(path, url, **overrides)`` (a fixture returning the function): a TOML config file
   for the CLI.
 * ``cli_env``: the environment for ``crmql`` subprocesses (empty HOME, no CRMQL_* variables).
@@ -29,8 +30,6 @@ from crmql.sandbox import SandboxServer, SandboxSettings, serve_in_thread
 from crmql.session import Session
 
 REPO = Path(__file__).resolve().parent.parent
-#: retries in tests wait a millisecond or so, never the production backoff
-FAST_RETRY = {"retry_base_s": 0.001, "retry_cap_s": 0.01}
 
 
 def reset_sandbox(server: SandboxServer) -> None:

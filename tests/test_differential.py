@@ -6,11 +6,19 @@ returns: DuckDB running the same WHERE, written independently of crmql (our own 
 tree, typed literals), over the whole table fetched once without any filter.
 
 This runs under every value of every ``azavista.*`` simulator variant (each undocumented reading
-of the vendor's semantics), with a fresh session per variant so no cache leaks across. Where the
-plan claims to be exact, it also checks the two paths that trust that claim: ``COUNT(*)`` answered
-from the vendor's ``object_count``, and ``LIMIT`` pushed as the page size.
+of the vendor's semantics), with a fresh session per variant so no cache leaks across, and under
+connection settings that declare the vendor's reading (which makes pushes exact). Where the plan
+claims to be exact, it also checks the paths that trust that claim: ``COUNT(*)`` answered from the
+vendor's ``object_count``, and ``LIMIT``/``OFFSET`` pushed as the page size; a LIMIT that is
+re-checked locally (pages read one at a time until enough rows pass) is checked too.
 
-``CRMQL_DIFF_EXAMPLES`` scales the number of examples (default 1.0; e.g. 5 for a long soak).
+Each tree is drawn around a "focus" record (its own instants +-1 s/ms/us, its strings in other
+case, substrings, regex metacharacters, ...) and is usually ANDed with a selective pushable
+predicate on that record, so boundary values fall inside the pages actually scanned and most
+examples cost a page or two instead of a full scan.
+
+Examples per (table, variant): ``EXAMPLES`` (about 700 in all, a minute on two cores);
+``CRMQL_DIFF_EXAMPLES`` scales them (e.g. ``CRMQL_DIFF_EXAMPLES=3`` for a soak of ~2,000).
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ UTC = dt.timezone.utc
 TABLES = ("events", "contacts", "organizations")
 SCALE = float(os.environ.get("CRMQL_DIFF_EXAMPLES", "1"))
 #: examples per (table, variant): contacts is 10,000 rows (200 pages per full scan), so fewer
-EXAMPLES = {"organizations": 60, "events": 50, "contacts": 30}
+EXAMPLES = {"organizations": 40, "events": 35, "contacts": 20}
 
 
 # ---- the variants --------------------------------------------------------------------------------
@@ -75,7 +83,7 @@ def _configs() -> list[Config]:
         ((("azavista.like_case", "insensitive"),), (("like_case_sensitive", False),)),
         ((("azavista.like_mode", "regex"), ("azavista.like_case", "sensitive")), (("like_case_sensitive", True),)),
     ]
-    out.extend(Config(v, c, examples=0.4) for v, c in declared)
+    out.extend(Config(v, c, examples=0.3) for v, c in declared)
     return out
 
 
@@ -539,12 +547,14 @@ def check_where(session: Session, oracle: Oracle, table: str, where: Pred) -> No
         assert int(result.frame["n"][0]) == len(expected), f"{count_sql}\n{session.explain(count_sql)}"
         assert result.stats.requests <= 2  # one search (plus a token request)
 
-    # LIMIT pushed as the page size, when nothing is re-checked locally
-    limit_sql = f"SELECT id FROM azavista.{table} WHERE {where.text} LIMIT 7"
-    plan = _plan(session, limit_sql)
-    if plan.scans[0].fetch.max_rows is not None:
-        limited = set(session.query(limit_sql)["id"])
-        assert len(limited) == min(7, len(expected)) and limited <= expected, f"{limit_sql}\n{session.explain(limit_sql)}"
+    # LIMIT/OFFSET: pushed as the page size when nothing is re-checked locally; otherwise pages are
+    # read one at a time until enough rows pass the re-check (run when that stops early for sure)
+    limit_sql = f"SELECT id FROM azavista.{table} WHERE {where.text} LIMIT 5 OFFSET 2"
+    fetch = _plan(session, limit_sql).scans[0].fetch
+    if fetch.max_rows is not None or (fetch.stop_early and len(expected) >= 7):
+        limited = list(session.query(limit_sql)["id"])
+        assert len(limited) == min(5, max(0, len(expected) - 2)) == len(set(limited)) and set(limited) <= expected, \
+            f"{limit_sql}: {len(limited)} rows of {len(expected)}\n{session.explain(limit_sql)}"
 
 
 # ---- the property ----------------------------------------------------------------------------------

@@ -91,7 +91,8 @@ def _date(v: Any) -> str:
 
 
 def _timestamp(v: Any) -> str:
-    return to_utc(v).strftime("%Y-%m-%dT%H:%M:%S.") + f"{to_utc(v).microsecond // 1000:03d}Z"
+    # isoformat, not strftime: "%Y" is not zero-padded before year 1000 on glibc ("99-01-01T...")
+    return to_utc(v).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class AtlasConnector(HttpConnectorMixin, Connector):
@@ -208,9 +209,11 @@ class AtlasConnector(HttpConnectorMixin, Connector):
                              requests=[NativeRequest("GET", f"{API}/entities/{path_id(v)}") for v in values],
                              paging=f"one GET per id ({len(values)}), concurrently", estimate=f"{len(values)} GET request(s)")
         # ids are no filter parameter: an id condition that is not a read by id stays local
-        usable = [c if not _is(c, "get") else Candidate(c.expr, reason="Atlas has no id filter beyond 50 ids")
+        usable = [c if not _uses(c, "get") else Candidate(
+            c.expr, reason="Atlas has no id filter (only a read by id: at most 50 ids, each a URL path segment, not in an OR)")
                   for c in candidates]
         choice = choose_filters(table.shape, usable)
+        choice.notes.update({i: u.reason for i, (u, c) in enumerate(zip(usable, candidates)) if u is not c})
         exact = choice.split is None and all(usable[i].exact for i in choice.used) and len(choice.used) == len(usable)
         etype = ENTITY_TYPES[table.name]
         if needs.count_only:
@@ -266,7 +269,7 @@ class AtlasConnector(HttpConnectorMixin, Connector):
         used, notes = [index], {}
         other = _pick(candidates, "type")
         params = [("limit", str(MAX_PAGE))]
-        if other is not None and len(other[1]) == 1:
+        if other is not None and len(other[1]) == 1 and other[1][0] in ENTITY_TYPES.values():  # else a 400
             used.append(other[0])
             params.append(("type", other[1][0]))
         for i, c in enumerate(candidates):
@@ -383,6 +386,12 @@ def _is(cand: Candidate, op: str) -> bool:
     return cand.push is not None and len(cand.push.conds) == 1 and cand.push.conds[0].op == op
 
 
+def _uses(cand: Candidate, op: str) -> bool:
+    """Whether any native condition of the candidate (or of a branch of its OR) uses ``op``."""
+    pushes = (cand.push,) if cand.push is not None else cand.any_of or ()
+    return any(c.op == op for p in pushes for c in p.conds)
+
+
 def _pick(candidates: Sequence[Candidate], op: str, *, limit: int | None = MAX_GET_IDS) -> tuple[int, list[str]] | None:
     """The first candidate pushed as ``op`` (single value or list), with its values."""
     for i, cand in enumerate(candidates):
@@ -391,6 +400,16 @@ def _pick(candidates: Sequence[Candidate], op: str, *, limit: int | None = MAX_G
         value = cand.push.conds[0].value
         values = value if isinstance(value, list) else [value]
         values = [str(v) for v in dict.fromkeys(values)]
+        if op == "path":  # no path can name such an entity, so it has no links to read
+            values = [v for v in values if _addressable(v)]
+        elif op == "get" and not all(_addressable(v) for v in values):
+            continue  # not a read by id: checked locally over a scan
         if values and (limit is None or len(values) <= limit):
             return i, values
     return None
+
+
+def _addressable(entity_id: str) -> bool:
+    """Whether an id can be one URL path segment: servers decode ``%2F`` before routing (or reject
+    it) and clients remove ``.`` and ``..`` segments, so such an id would reach another path."""
+    return entity_id not in ("", ".", "..") and "/" not in entity_id

@@ -162,6 +162,7 @@ def choose_filters(shape: FilterShape, candidates: Sequence[Candidate]) -> Filte
     used: list[int] = []
     notes: dict[int, str] = {}
     taken: set[tuple[str, str]] = set()
+    owner: dict[tuple[str, str], int] = {}  # field+operator -> the candidate that pushed it
     repeat_note = "the vendor reads a repeated field and operator as OR, so this one is checked locally"
 
     for i, cand in enumerate(candidates):
@@ -173,6 +174,7 @@ def choose_filters(shape: FilterShape, candidates: Sequence[Candidate]) -> Filte
             continue
         base.conds.extend(cand.push.conds)
         taken |= keys
+        owner.update(dict.fromkeys(keys, i))
         used.append(i)
     splittable: list[int] = []
     for i, cand in enumerate(candidates):
@@ -193,6 +195,7 @@ def choose_filters(shape: FilterShape, candidates: Sequence[Candidate]) -> Filte
         else:
             base.or_groups.append([p.conds[0] for p in cand.any_of])
             taken |= keys
+            owner.update(dict.fromkeys(keys, i))
             used.append(i)
     choice = FilterChoice([base], sorted(used), notes)
     if shape.split_or:
@@ -202,6 +205,7 @@ def choose_filters(shape: FilterShape, candidates: Sequence[Candidate]) -> Filte
                 notes[i] += f"; too many branches ({len(branches)}) to split into requests"
                 continue
             requests = []
+            left_out: dict[int, str] = {}
             for branch in branches:
                 branch_keys = {(c.field, c.op) for c in branch.conds}
                 # a base condition on the same field and operator would turn into an OR: leave it out
@@ -209,7 +213,11 @@ def choose_filters(shape: FilterShape, candidates: Sequence[Candidate]) -> Filte
                 conds = [c for c in base.conds if (c.field, c.op) not in branch_keys] + list(branch.conds)
                 groups = [g for g in base.or_groups if not ({(c.field, c.op) for c in g} & branch_keys)]
                 requests.append(FilterSet(conds, groups))
-            choice = FilterChoice(requests, sorted(used + [i]), {k: v for k, v in notes.items() if k != i}, split=i)
+                for key in branch_keys & taken:  # that candidate no longer holds for every row fetched
+                    left_out[owner[key]] = ("left out of a split request whose branch uses the same field and "
+                                            "operator (the vendor would read it as OR); re-checked locally")
+            kept = {k: v for k, v in notes.items() if k != i}
+            choice = FilterChoice(requests, sorted(used + [i]), {**kept, **left_out}, split=i)
             break
     return choice
 

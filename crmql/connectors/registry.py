@@ -6,19 +6,40 @@
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, did_you_mean
-from .atlas import AtlasConnector
-from .azavista import AzavistaConnector
-from .base import Connector
+
+if TYPE_CHECKING:
+    from .base import Connector
 
 __all__ = ["CONNECTORS", "create_connector"]
 
-CONNECTORS: dict[str, type[Connector]] = {
-    "azavista": AzavistaConnector,
-    "atlas": AtlasConnector,
+#: vendor -> "module:class"; a class is imported on first use, so listing the vendors stays cheap
+_CLASSES: dict[str, str] = {
+    "azavista": "crmql.connectors.azavista:AzavistaConnector",
+    "atlas": "crmql.connectors.atlas:AtlasConnector",
 }
+
+
+class _Connectors(Mapping[str, "type[Connector]"]):
+    def __getitem__(self, vendor: str) -> type[Connector]:
+        module, _, name = _CLASSES[vendor].partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    def __contains__(self, vendor: object) -> bool:
+        return vendor in _CLASSES
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_CLASSES)
+
+    def __len__(self) -> int:
+        return len(_CLASSES)
+
+
+CONNECTORS: Mapping[str, type[Connector]] = _Connectors()
 
 
 def create_connector(name: str, vendor: str, settings: dict[str, Any]) -> Connector:

@@ -14,14 +14,28 @@ surfaces drive coroutines with :func:`run_sync`. Every failure is a
 
 from __future__ import annotations
 
+import importlib
 import logging
+from typing import TYPE_CHECKING, Any
 
-from crmql.http.auth import Auth, OAuthClientCredentials, OAuthPassword, StaticHeaderAuth
-from crmql.http.client import HttpClient
 from crmql.http.loop import get_loop, run_sync
-from crmql.http.ratelimit import RateLimiter
 from crmql.http.redact import install_log_redaction, redact, register_secret
-from crmql.http.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from crmql.http.auth import Auth, OAuthClientCredentials, OAuthPassword, StaticHeaderAuth
+    from crmql.http.client import HttpClient
+    from crmql.http.ratelimit import RateLimiter
+    from crmql.http.retry import RetryPolicy
+
+# httpx and the client load on first use: the shell's first prompt must not wait for them
+_LAZY = {"Auth": "auth", "OAuthClientCredentials": "auth", "OAuthPassword": "auth", "StaticHeaderAuth": "auth",
+         "HttpClient": "client", "RateLimiter": "ratelimit", "RetryPolicy": "retry"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "Auth",

@@ -252,7 +252,8 @@ class _OAuth2(TokenAuth):
         register_secret(str(body["access_token"]))
         register_secret(body.get("refresh_token"))
         try:
-            expires_in = float(body.get("expires_in") or DEFAULT_EXPIRES_IN_S)
+            raw = body.get("expires_in")
+            expires_in = DEFAULT_EXPIRES_IN_S if raw is None or raw == "" else float(raw)
         except (TypeError, ValueError):
             expires_in = DEFAULT_EXPIRES_IN_S
         scheme = str(body.get("token_type") or "Bearer")

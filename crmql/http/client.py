@@ -18,6 +18,7 @@ No httpx exception escapes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import ssl
 import logging
@@ -227,15 +228,16 @@ class HttpClient:
         while True:
             tries += 1
             sent += 1
-            auth_headers = await self.auth.headers(self) if use_auth and self.auth else {}
-            try:
-                request = client.build_request(
-                    method, url, params=params, json=json, data=data, content=content, headers={**extra, **auth_headers}
-                )
-            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-                raise self._error(ConfigError, f"invalid URL {url!r}: {exc}", table) from None
+
+            def build(auth_headers: dict[str, str]) -> httpx.Request:
+                try:
+                    return client.build_request(method, url, params=params, json=json, data=data, content=content,
+                                                headers={**extra, **auth_headers})
+                except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+                    raise self._error(ConfigError, f"invalid URL {url!r}: {exc}", table) from None
+
+            request, auth_headers, response, error = await self._attempt(client, build, use_auth, sent, table)
             shown = describe.safe_url(request.url)
-            response, error = await self._attempt(client, request, shown, sent, table)
             if error is not None:
                 reason = describe.cause(error, self.timeout_s, request.url)
                 retryable = idempotent or isinstance(error, _UNSENT_ERRORS)
@@ -284,13 +286,24 @@ class HttpClient:
             )
 
     async def _attempt(
-        self, client: httpx.AsyncClient, request: httpx.Request, shown: str, number: int, table: str | None
-    ) -> tuple[httpx.Response | None, httpx.TransportError | None]:
-        """Send once under the concurrency cap and rate limit; return the response or the error."""
+        self, client: httpx.AsyncClient, build: Any, use_auth: bool, number: int, table: str | None
+    ) -> tuple[httpx.Request, dict[str, str], httpx.Response | None, httpx.TransportError | None]:
+        """Send once under the concurrency cap and rate limit; return the request, the auth headers
+        used, and the response or the error.
+
+        The token is taken inside the slot, so a request that waited for a slot never goes out with
+        a token that expired meanwhile. The auth flow's own requests (``authenticated=False`` on a
+        client with an auth flow: the token endpoint) take no slot, since a token fetch must never
+        wait behind requests that hold slots while waiting for that token.
+        """
         assert self._semaphore is not None
         response: httpx.Response | None = None
         error: httpx.TransportError | None = None
-        async with self._semaphore:
+        token_request = not use_auth and self.auth is not None  # the auth flow's own request
+        async with (contextlib.nullcontext() if token_request else self._semaphore):
+            auth_headers = await self.auth.headers(self) if use_auth and self.auth else {}
+            request = build(auth_headers)
+            shown = describe.safe_url(request.url)
             if self.rate_limiter is not None:
                 await self.rate_limiter.acquire()
             started = time.perf_counter()
@@ -310,7 +323,7 @@ class HttpClient:
         logger.debug(
             "%s %s %s -> %s in %.0f ms (attempt %d)", self.vendor, request.method, shown, outcome, elapsed_ms, number
         )
-        return response, error
+        return request, auth_headers, response, error
 
     async def _backoff(self, method: str, shown: str, reason: str, tries: int, retry_after: str | None) -> None:
         wait = self.retry.delay(tries - 1, retry_after)
