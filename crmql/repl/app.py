@@ -54,6 +54,23 @@ _EXIT_JOIN_S = 5.0
 _MAX_INCLUDE_DEPTH = 16
 
 
+#: statements that change vendor data: the shell asks before running one. The grammar has none
+#: yet, so this only applies once a write keyword exists in it (see :func:`is_destructive`).
+WRITE_KEYWORDS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "UPSERT", "DROP", "TRUNCATE"})
+
+
+def is_destructive(sql: str) -> bool:
+    """Whether ``sql`` starts with a write keyword the grammar knows.
+
+    >>> is_destructive("SELECT * FROM azavista.events"), is_destructive("DELETE FROM x.y")
+    (False, False)
+    """
+    from .lexer import keywords, scan
+
+    first = next(iter(scan(sql)), None)
+    return first is not None and first.kind == "keyword" and first.upper in (WRITE_KEYWORDS & keywords())
+
+
 def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
@@ -146,7 +163,8 @@ class Shell:
     background) and the schema cache the completer reads."""
 
     def __init__(self, config: Config, *, params: dict[str, Any] | None = None, settings: ReplSettings | None = None,
-                 stats: bool = False, debug: bool = False, out: IO[str] | None = None, err: IO[str] | None = None) -> None:
+                 stats: bool = False, debug: bool = False, out: IO[str] | None = None, err: IO[str] | None = None,
+                 input: IO[str] | None = None) -> None:
         from .completer import CrmqlCompleter, SchemaCache
 
         self.config = config
@@ -156,6 +174,7 @@ class Shell:
         self.debug = debug
         self.out = out or sys.stdout
         self.err = err or sys.stderr
+        self.input = input
         self.last_statement = ""
         self._output: IO[str] | None = None
         self._output_path: Path | None = None
@@ -240,9 +259,10 @@ class Shell:
         if app is None or not app.is_running or getattr(app, "loop", None) is None:
             return
 
-        def retrigger() -> None:
+        def retrigger() -> None:  # only while a name is being typed (or right after "conn.")
             buffer = app.current_buffer
-            if buffer.text.strip() and buffer.complete_state is None:
+            before = buffer.document.text_before_cursor
+            if before and (before[-1] == "." or before[-1].isalnum() or before[-1] in '_"') and buffer.complete_state is None:
                 buffer.start_completion(select_first=False)
             app.invalidate()
         try:
@@ -356,33 +376,27 @@ class Shell:
     # ---- running things
     def run_sql(self, sql: str) -> None:
         """Run one statement, with the progress line, and show its result or its error."""
-        from ..errors import CrmqlError
         from ..stats import QueryStats
 
         self.last_statement = sql
-        try:
-            session = self.session()
-        except KeyboardInterrupt:
-            self.error("cancelled")
-            return
-        except Exception as e:  # noqa: BLE001
-            self.error(e)
+        if is_destructive(sql) and not self.confirm("This statement changes data at the vendor. Run it? [y/N] "):
+            self.message("Not run.")
             return
         st = QueryStats()
         progress = Progress(st, self.err, enabled=_isatty(self.err))
         st.on_progress = progress.notify
+        if not self._ready.is_set():
+            progress.phase = "starting up (first statement)"
         progress.start()
         try:
+            session = self.session()
+            progress.phase = None
             result = session.execute(sql, self.params, statement_stats=st)
         except KeyboardInterrupt:
             progress.stop()
             self.error(f"cancelled after {progress.elapsed:.1f} s")
             return
-        except CrmqlError as e:
-            progress.stop()
-            self.error(e)
-            return
-        except Exception as e:  # noqa: BLE001 - one message; the shell goes on
+        except Exception as e:  # noqa: BLE001 - one message (CrmqlError: the user's); the shell goes on
             progress.stop()
             self.error(e)
             return
@@ -394,6 +408,17 @@ class Shell:
             self.message("")
         except BrokenPipeError:  # pragma: no cover - the pager left
             pass
+
+    def confirm(self, question: str) -> bool:
+        """Ask a yes/no question on the terminal (no: when there is no answer)."""
+        try:
+            self.out.write(question)
+            self.out.flush()
+            answer = input() if self.input is None else self.input.readline()
+        except (EOFError, KeyboardInterrupt):
+            self.message("")
+            return False
+        return answer.strip().lower() in ("y", "yes")
 
     def run_command(self, text: str) -> bool:
         """Run a backslash command; False means quit."""

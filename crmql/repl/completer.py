@@ -40,6 +40,8 @@ __all__ = ["CrmqlCompleter", "SchemaCache", "build_keyword_parser", "column_meta
 log = logging.getLogger(__name__)
 
 _BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+#: a name with dashes typed without quotes, right before the cursor (Atlas field ids: sale-status)
+_DASHED = re.compile(r"(?<![A-Za-z0-9_$\"'-])([A-Za-z_][A-Za-z0-9_$]*(?:-[A-Za-z0-9_$]*)+)$")
 #: keyword terminals that read better completed as a phrase
 _PHRASES = {"ORDER": "ORDER BY", "GROUP": "GROUP BY", "SHOW": "SHOW TABLES"}
 _STATEMENT_STARTS = ("SELECT", "EXPLAIN", "EXPLAIN ANALYZE", "SHOW TABLES", "DESCRIBE")
@@ -258,17 +260,38 @@ class CrmqlCompleter(Completer):
         text, cursor = document.text, document.cursor_position
         stmt_start, stmt_end = self._statement_bounds(text, cursor)
         before = text[stmt_start:cursor]
+        dashed = _DASHED.search(before)
+        if dashed:  # `sale-st` typed bare: offer the field ids it starts, quoted ("sale-status")
+            found = list(self._complete_at(text, stmt_start, stmt_end, cursor - len(dashed.group(1)), cursor))
+            if found:
+                yield from found
+                return
+        yield from self._complete_at(text, stmt_start, stmt_end, cursor, cursor)
+
+    def _complete_at(self, text: str, stmt_start: int, stmt_end: int, word_start: int, cursor: int) -> Iterator[Completion]:
+        """Completions for the word ending at ``cursor``; with ``word_start < cursor`` the word is
+        taken as ``text[word_start:cursor]`` (a dashed name) rather than the scanner's last token."""
+        before = text[stmt_start:cursor]
+        if word_start < cursor:
+            toks = scan(text[stmt_start:word_start])
+            word_tok: Tok | None = Tok("name", text[word_start:cursor], word_start - stmt_start, cursor - stmt_start)
+            return self._complete_word(text, stmt_start, stmt_end, cursor, before, toks, text[word_start:cursor], word_tok)
+        return self._complete_word(text, stmt_start, stmt_end, cursor, before, None, "", None)
+
+    def _complete_word(self, text: str, stmt_start: int, stmt_end: int, cursor: int, before: str,
+                       toks: list[Tok] | None, word: str, word_tok: Tok | None) -> Iterator[Completion]:
+        dashed = toks is not None
         whole = scan(text[stmt_start:stmt_end])
         if any(not t.closed for t in whole):  # an open quote at the cursor swallows the rest: scan both sides
             whole = scan(text[stmt_start:cursor]) + scan(text[cursor:stmt_end])
-        toks = scan(before)
-        # the word being typed: a name, an open quoted name or an open string ending at the cursor
-        word, word_tok = "", None
-        if toks and toks[-1].end == len(before) and (
-                toks[-1].kind in ("name", "keyword") or (toks[-1].kind in ("quoted", "string") and not toks[-1].closed)):
-            word_tok = toks[-1]
-            word = word_tok.text
-            toks = toks[:-1]
+        if toks is None:
+            toks = scan(before)
+            # the word being typed: a name, an open quoted name or an open string ending at the cursor
+            if toks and toks[-1].end == len(before) and (
+                    toks[-1].kind in ("name", "keyword") or (toks[-1].kind in ("quoted", "string") and not toks[-1].closed)):
+                word_tok = toks[-1]
+                word = word_tok.text
+                toks = toks[:-1]
         if toks and toks[-1].kind == "string" and not toks[-1].closed:
             return  # inside a string that is not a value we complete
         # a qualifier: `x.` right before the word
@@ -279,6 +302,12 @@ class CrmqlCompleter(Completer):
         else:
             ctx_toks = toks
         refs = _table_refs(whole)
+        if dashed:  # only a column id can be spelled with dashes
+            if qualifier is not None:
+                yield from self._qualified_columns(qualifier, word, word_tok, refs)
+            elif self._clause(ctx_toks) in _COLUMN_CLAUSES:
+                yield from self._columns(word, word_tok, refs)
+            return
         prev = ctx_toks[-1] if ctx_toks else None
         prev2 = ctx_toks[-2] if len(ctx_toks) >= 2 else None
 

@@ -242,6 +242,8 @@ class Progress:
         self._shown = False
         self._thread: threading.Thread | None = None
         self._tick = 0
+        #: shown instead of the counters while set (e.g. while the session is still starting)
+        self.phase: str | None = None
 
     def notify(self, _stats: Any = None) -> None:
         self._wake.set()
@@ -277,11 +279,13 @@ class Progress:
 
     def line(self) -> str:
         s = self.stats
+        spin = self.SPINNER[self._tick % len(self.SPINNER)]
+        if self.phase:
+            return f"{spin} {self.phase} · {self.elapsed:.1f} s  (Ctrl-C cancels)"
         if s.pages:
             pages = f"{s.pages}/{s.total_pages} pages" if s.total_pages else f"{s.pages} page{'' if s.pages == 1 else 's'}"
         else:
             pages = "waiting for the first page"
-        spin = self.SPINNER[self._tick % len(self.SPINNER)]
         return (f"{spin} {pages} · {s.rows_fetched} rows · {s.retries} retr{'y' if s.retries == 1 else 'ies'}"
                 f" · {self.elapsed:.1f} s  (Ctrl-C cancels)")
 
