@@ -34,13 +34,17 @@ from crmql.errors import QueryError  # noqa: E402
 from crmql.sandbox import CREDENTIALS, SandboxSettings, serve_in_thread  # noqa: E402
 
 from benchmarks.naive import PAGE_SIZE, TOKEN_PATH, NaiveClient  # noqa: E402
-from benchmarks.scenarios import PLAN_SQL, Evaluation, Scenario, build_scenarios, lower_bound  # noqa: E402
+from benchmarks.scenarios import (  # noqa: E402
+    ATLAS_PAGE, ATLAS_TOKEN_PATH, PLAN_SQL, Evaluation, NaiveAtlasClient, Scenario, build_atlas_scenarios,
+    build_scenarios, lower_bound,
+)
 
 VENDOR = "azavista"
 PLAN_RUNS = 1000
 PLAN_TARGET_MS = 2.0
+ATLAS_SCENARIOS = ("atlas_sales", "atlas_count", "atlas_full_scan", "atlas_or_split", "atlas_sorted_limit")
 HTTP_SCENARIOS = ("headline", "in_list", "selective", "full_scan", "limit", "count", "unpushable",
-                  "limit_residual", "join")
+                  "limit_residual", "join") + ATLAS_SCENARIOS
 ALL_SCENARIOS = HTTP_SCENARIOS + ("plan",)
 
 
@@ -52,6 +56,9 @@ class Requests:
     token: int = 0
     data: int = 0
     errors: list[tuple[str, str, int]] = field(default_factory=list)
+    #: of the data requests: Atlas list requests (GET .../entities), and Atlas template requests
+    entities: int = 0
+    templates: int = 0
 
     @property
     def total(self) -> int:
@@ -64,10 +71,12 @@ class Requests:
     def from_log(cls, log: list[tuple[str, str, int]]) -> Requests:
         r = cls()
         for method, path, status in log:
-            if path.endswith(TOKEN_PATH):
+            if path.endswith(TOKEN_PATH) or path.endswith(ATLAS_TOKEN_PATH):
                 r.token += 1
             else:
                 r.data += 1
+                r.entities += path.startswith("/atlas/") and path.endswith("/entities")
+                r.templates += path.startswith("/atlas/") and "/template/" in path
             if not 200 <= status < 300:
                 r.errors.append((method, path, status))
         return r
@@ -112,6 +121,8 @@ class PlanOutcome:
     predicates: int
     pushed: int
     local: int
+    #: median ms of each phase over the warm runs
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------- scenarios
@@ -132,10 +143,19 @@ def bench_plan(runs: int = PLAN_RUNS) -> PlanOutcome:
     connectors = {VENDOR: connector}
     now = dt.datetime(2025, 6, 1, tzinfo=dt.timezone.utc)
 
+    phases: dict[str, list[float]] = {"parse": [], "bind": [], "plan": []}
+
     def once() -> Any:
+        t0 = time.perf_counter_ns()
         stmt = parse(PLAN_SQL)
+        t1 = time.perf_counter_ns()
         bound = bind(stmt, resolve, now=now, text=PLAN_SQL)
-        return plan_query(bound, connectors)
+        t2 = time.perf_counter_ns()
+        planned = plan_query(bound, connectors)
+        t3 = time.perf_counter_ns()
+        for name, ns in (("parse", t1 - t0), ("bind", t2 - t1), ("plan", t3 - t2)):
+            phases[name].append(ns / 1e6)
+        return planned
 
     clear = getattr(getattr(parser_mod, "_parser", None), "cache_clear", None)
     if clear is not None:  # make the first run cold even if something parsed before
@@ -150,12 +170,12 @@ def bench_plan(runs: int = PLAN_RUNS) -> PlanOutcome:
         timings.append((time.perf_counter_ns() - t0) / 1e6)
     timings.sort()
     scan = plan.scans[0]
-    pushed = len(scan.fetch.used)
     return PlanOutcome(cold_ms, statistics.median(timings), timings[max(0, math.ceil(0.95 * len(timings)) - 1)],
-                       runs, len(scan.candidates), pushed, len(scan.residual))
+                       runs, len(scan.candidates), len(scan.fetch.used), len(scan.candidates) - len(scan.fetch.used),
+                       {name: statistics.median(v[1:]) for name, v in phases.items()})
 
 
-def pushed_matches(config: Any, sql: str, naive: NaiveClient) -> list[int]:
+def pushed_matches(config: Any, sql: str, naive: NaiveClient | NaiveAtlasClient) -> list[int]:
     """Per scan of crmql's plan: rows matching the filter crmql pushes (a 1-row probe each)."""
     from crmql.bind import bind
     from crmql.parser import parse
@@ -169,7 +189,9 @@ def pushed_matches(config: Any, sql: str, naive: NaiveClient) -> list[int]:
         out = []
         for scan in plan.scans:
             mode = scan.fetch.mode
-            if mode in ("search", "count"):
+            if mode in ("search", "count") and isinstance(naive, NaiveAtlasClient):  # one probe per (split) request
+                out.append(sum(naive.total(params) for params in scan.fetch.native))
+            elif mode in ("search", "count"):
                 out.append(int(naive.search(scan.table.name, scan.fetch.native or {}, limit=1)["object_count"]))
             elif mode == "get":
                 out.append(len(scan.fetch.native))
@@ -195,7 +217,8 @@ def run_crmql(server: Any, config: Any, sql: str) -> tuple[Any, float, Requests]
 def run_naive(server: Any, base_url: str, creds: dict[str, str], sc: Scenario) -> tuple[Evaluation, float, Requests]:
     server.reset_log()
     t0 = time.perf_counter()
-    with NaiveClient(base_url, creds["client_id"], creds["client_secret"]) as client:
+    client_class = NaiveAtlasClient if sc.vendor == "atlas" else NaiveClient
+    with client_class(base_url, creds["client_id"], creds["client_secret"]) as client:
         client.token()
         tables = {t: client.fetch_all(t) for t in sc.tables}
         evaluation = sc.evaluate(tables)
@@ -204,7 +227,7 @@ def run_naive(server: Any, base_url: str, creds: dict[str, str], sc: Scenario) -
 
 
 def run_scenario(sc: Scenario, server: Any, config: Any, base_url: str, creds: dict[str, str],
-                 probe: NaiveClient, repeat: int) -> Outcome:
+                 probe: NaiveClient | NaiveAtlasClient, repeat: int) -> Outcome:
     out = Outcome(sc)
     try:
         out.pushed = pushed_matches(config, sc.sql, probe)
@@ -228,7 +251,7 @@ def run_scenario(sc: Scenario, server: Any, config: Any, base_url: str, creds: d
                 out.crmql_stats = result.stats.as_dict()
                 frame = result.frame
                 out.rows = len(frame) if frame is not None else None
-                if sc.name == "count" and frame is not None and len(frame) == 1:
+                if sc.name in ("count", "atlas_count") and frame is not None and len(frame) == 1:
                     out.value = int(frame.iloc[0, 0])
         evaluation, ms, reqs = run_naive(server, base_url, creds, sc)
         out.naive_ms.append(ms)
@@ -236,7 +259,7 @@ def run_scenario(sc: Scenario, server: Any, config: Any, base_url: str, creds: d
         out.evaluation = evaluation
         out.naive_rows, out.naive_value = evaluation.rows, evaluation.value
     if out.evaluation is not None:
-        out.bound = lower_bound(out.evaluation.needed)
+        out.bound = lower_bound(out.evaluation.needed, sc.page)
     if out.status == "ok":
         _sanity(out, seen)
     return out
@@ -272,7 +295,7 @@ def _ratio(a: float | None, b: float | None, suffix: str = "") -> str:
     return f"{a / b:.2f}{suffix}"
 
 
-COLUMNS = [("scenario", "<", 14), ("rows", ">", 6), ("pushed", ">", 10), ("fetched", ">", 7),
+COLUMNS = [("scenario", "<", 18), ("rows", ">", 6), ("pushed", ">", 10), ("fetched", ">", 7),
            ("crmql req", ">", 9), ("naive req", ">", 9), ("bound", ">", 6),
            ("crmql/naive", ">", 11), ("crmql/bound", ">", 11),
            ("crmql ms", ">", 8), ("naive ms", ">", 8), ("speedup", ">", 7)]
@@ -290,7 +313,7 @@ def table_rows(outcomes: list[Outcome], plan: PlanOutcome | None) -> list[str]:
         bound = f"{o.bound}+1"
         if o.status != "ok":
             what = "not supported yet" if o.status == "unsupported" else "ERROR"
-            cells = [name, str(o.naive_rows if o.naive_rows is not None else "-"), "-", "-", what, o.naive.show(),
+            cells = [name, "-", "-", "-", what, o.naive.show(),
                      bound, "-", "-", "-", _ms(naive_ms), "-"]
             lines.append(_line(cells) + f"   ({o.message})")
             continue
@@ -338,12 +361,51 @@ def targets(outcomes: dict[str, Outcome], plan: PlanOutcome | None) -> list[dict
                 add(name, o.crmql.data == 1, f"{o.crmql.data} search request(s) (+{o.crmql.token} token) vs target 1")
             else:
                 add(name, None, f"did not run ({o.message})")
+    targets_atlas(outcomes, add)
     if plan is not None:
         add("plan", plan.median_ms < PLAN_TARGET_MS,
             f"median {plan.median_ms:.3f} ms vs target < {PLAN_TARGET_MS:g} ms "
             f"(p95 {plan.p95_ms:.3f} ms, cold first run {plan.cold_ms:.1f} ms, {plan.runs} runs; "
-            f"{plan.predicates} predicates: {plan.pushed} pushed, {plan.local} re-checked locally)")
+            f"{plan.predicates} predicates: {plan.pushed} pushed, {plan.local} local only; phase medians: "
+            + ", ".join(f"{k} {v:.3f}" for k, v in plan.phases.items()) + " ms)")
     return res
+
+
+def targets_atlas(outcomes: dict[str, Outcome], add: Any) -> None:
+    """Issue 3's targets for Atlas CRM (and two informational ones: the OR split, the sorted LIMIT)."""
+    o = outcomes.get("atlas_sales")
+    if o is not None:
+        if o.status == "ok" and o.pushed:
+            limit = math.ceil(o.pushed[0] / ATLAS_PAGE) + 2
+            add("atlas_sales", o.crmql.total <= limit,
+                f"{o.crmql.total} requests ({o.crmql.entities} entities + {o.crmql.templates} template + "
+                f"{o.crmql.token} token) vs target ceil({o.pushed[0]} matching / {ATLAS_PAGE}) + 2 = {limit}")
+        else:
+            add("atlas_sales", None, f"did not run ({o.message})")
+    for name in ("atlas_count", "atlas_sorted_limit"):
+        o = outcomes.get(name)
+        if o is not None:
+            if o.status == "ok":
+                add(name, o.crmql.entities == 1, f"{o.crmql.entities} entities request(s) (+{o.crmql.templates} "
+                                                 f"template, +{o.crmql.token} token) vs target 1")
+            else:
+                add(name, None, f"did not run ({o.message})")
+    o = outcomes.get("atlas_full_scan")
+    if o is not None:
+        if o.status == "ok" and o.crmql_median and o.naive_median:
+            add("atlas_full_scan", o.crmql_median <= o.naive_median,
+                f"crmql {o.crmql_median:.0f} ms vs target <= naive (following next links) {o.naive_median:.0f} ms "
+                f"({o.crmql.total} vs {o.naive.total} requests)")
+        else:
+            add("atlas_full_scan", None, f"did not run ({o.message})")
+    o = outcomes.get("atlas_or_split")
+    if o is not None:
+        if o.status == "ok" and o.crmql_median and o.naive_median:
+            add("atlas_or_split", o.crmql.total < o.naive.total and o.crmql_median < o.naive_median,
+                f"{o.crmql.total} requests ({o.crmql.entities} entities over the split requests) and "
+                f"{o.crmql_median:.0f} ms vs a full scan's {o.naive.total} requests and {o.naive_median:.0f} ms")
+        else:
+            add("atlas_or_split", None, f"did not run ({o.message})")
 
 
 def notes(outcomes: list[Outcome]) -> list[str]:
@@ -394,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"crmql benchmarks  {now:%Y-%m-%d %H:%M:%S %Z}")
     print(f"machine: {machine['cores']} cores, {machine['machine']}, {machine['platform']}, "
           f"Python {machine['python']}, crmql {machine['crmql']}")
-    print(f"sandbox: loopback, {args.latency_ms:g} ms latency per request; page size {PAGE_SIZE}; "
+    print(f"sandbox: loopback, {args.latency_ms:g} ms latency per request; page size {PAGE_SIZE} (Atlas {ATLAS_PAGE}); "
           f"repeat {args.repeat} (wall times are medians)")
 
     plan = bench_plan() if "plan" in args.names else None  # first: no HTTP, and the parser still cold
@@ -407,7 +469,10 @@ def main(argv: list[str] | None = None) -> int:
             config = sandbox_config(server.url)
             base_url = f"{server.url}/{VENDOR}"
             creds = CREDENTIALS[VENDOR]
-            with NaiveClient(base_url, creds["client_id"], creds["client_secret"]) as probe:
+            atlas_creds = CREDENTIALS["atlas"]
+            atlas_url = f"{server.url}/atlas"
+            atlas_probe = NaiveAtlasClient(atlas_url, atlas_creds["client_id"], atlas_creds["client_secret"])
+            with NaiveClient(base_url, creds["client_id"], creds["client_secret"]) as probe, atlas_probe:
                 # warm up: the sandbox generates its data on first use; crmql imports DuckDB etc.
                 for table in ("events", "contacts", "organizations"):
                     probe.search(table, {}, limit=1)
@@ -417,15 +482,25 @@ def main(argv: list[str] | None = None) -> int:
                     warm.execute("SELECT name FROM azavista.organizations WHERE country = 'NL' LIMIT 3")
                 finally:
                     warm.close()
-                scenarios = {s.name: s for s in build_scenarios(org_id)}
+                if any(n in ATLAS_SCENARIOS for n in http_names):  # warm up the Atlas simulator and connector too
+                    for etype in ("company", "contact", "sale"):
+                        atlas_probe.total([("type", etype), ("limit", "1")])
+                    warm = crmql.Session(config)
+                    try:
+                        warm.execute("SELECT id FROM atlas.sales WHERE \"sale-status\" = 'won' LIMIT 3")
+                    finally:
+                        warm.close()
+                scenarios = {s.name: s for s in build_scenarios(org_id) + build_atlas_scenarios()}
+                contexts = {"azavista": (base_url, creds, probe), "atlas": (atlas_url, atlas_creds, atlas_probe)}
                 print()
                 print("scenarios:")
                 for name in http_names:
-                    print(f"  {name:<14} {scenarios[name].sql}")
+                    print(f"  {name:<18} {scenarios[name].sql}")
                 if plan is not None:
-                    print(f"  {'plan':<14} parse + bind + plan_query, no HTTP: {PLAN_SQL}")
+                    print(f"  {'plan':<18} parse + bind + plan_query, no HTTP: {PLAN_SQL}")
                 for name in http_names:
-                    outcomes.append(run_scenario(scenarios[name], server, config, base_url, creds, probe, args.repeat))
+                    sc = scenarios[name]
+                    outcomes.append(run_scenario(sc, server, config, *contexts[sc.vendor], args.repeat))
         finally:
             server.stop()
     elif plan is not None:
@@ -438,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("rows: rows returned; pushed: rows matching the filter crmql pushed (per scan); fetched: rows crmql")
     print("transferred; req columns: search+token requests counted by the server; bound: one request per full page")
-    print("of 50 needed rows (min 1 per table) + 1 token; crmql/naive, crmql/bound: ratios of total requests;")
+    print("of 50 needed rows (100 for Atlas; min 1 per table) + 1 token; crmql/naive, crmql/bound: ratios of total requests;")
     print("ms: wall time; speedup: naive ms / crmql ms. The naive client fetches every table in full, sequentially.")
 
     warnings = [w for o in outcomes for w in o.warnings]
@@ -465,7 +540,8 @@ def main(argv: list[str] | None = None) -> int:
             "scenarios": [_outcome_json(o) for o in outcomes],
             "plan": None if plan is None else {
                 "sql": PLAN_SQL, "runs": plan.runs, "cold_ms": plan.cold_ms, "median_ms": plan.median_ms,
-                "p95_ms": plan.p95_ms, "predicates": plan.predicates, "pushed": plan.pushed, "local": plan.local},
+                "p95_ms": plan.p95_ms, "phase_median_ms": plan.phases,
+                "predicates": plan.predicates, "pushed": plan.pushed, "local_only": plan.local},
             "targets": checks, "warnings": warnings, "notes": note_lines,
         }
         Path(args.json).write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")
@@ -475,7 +551,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _outcome_json(o: Outcome) -> dict[str, Any]:
     return {
-        "scenario": o.scenario.name, "sql": o.scenario.sql, "status": o.status, "message": o.message,
+        "scenario": o.scenario.name, "vendor": o.scenario.vendor, "sql": o.scenario.sql, "status": o.status,
+        "message": o.message,
         "rows": o.rows, "naive_rows": o.naive_rows, "count_value": o.value, "naive_count_value": o.naive_value,
         "pushed_matches": o.pushed,
         "needed_rows": o.evaluation.needed if o.evaluation else None,

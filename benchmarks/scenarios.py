@@ -14,7 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Evaluation", "Scenario", "build_scenarios", "lower_bound", "PLAN_SQL"]
+import httpx
+
+__all__ = ["ATLAS_PAGE", "ATLAS_TOKEN_PATH", "Evaluation", "NaiveAtlasClient", "Scenario", "build_atlas_scenarios",
+           "build_scenarios", "lower_bound", "PLAN_SQL"]
 
 Tables = dict[str, list[dict[str, Any]]]
 
@@ -41,11 +44,14 @@ class Scenario:
     #: informational target, checked by run.py
     target: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the connection (and simulator) the scenario runs against, and its largest page
+    vendor: str = "azavista"
+    page: int = PAGE
 
 
-def lower_bound(needed: dict[str, int]) -> int:
-    """Search requests a perfect client needs (token excluded): ceil(rows / 50), min 1, per table."""
-    return sum(max(1, math.ceil(n / PAGE)) for n in needed.values())
+def lower_bound(needed: dict[str, int], page: int = PAGE) -> int:
+    """Search requests a perfect client needs (token excluded): ceil(rows / page), min 1, per table."""
+    return sum(max(1, math.ceil(n / page)) for n in needed.values())
 
 
 def _ts(text: Any) -> dt.datetime | None:
@@ -138,6 +144,122 @@ def build_scenarios(org_id: str) -> list[Scenario]:
                  "SELECT c.first_name, o.name FROM azavista.contacts c JOIN azavista.organizations o "
                  "ON c.organization_id = o.id WHERE o.country = 'NL'",
                  ("contacts", "organizations"), _join, "join; the filter is on one side only"),
+    ]
+
+
+# ---- Atlas CRM ---------------------------------------------------------------------------------------
+
+ATLAS_PAGE = 100
+ATLAS_TOKEN_PATH = "/api/1.0/oauth/token"
+ATLAS_API = "/api/1.0/workspace/CRM"
+#: crmql table -> Atlas entity type
+ATLAS_TYPES = {"companies": "company", "contacts": "contact", "sales": "sale"}
+
+
+class NaiveAtlasClient:
+    """The Atlas baseline, written by hand with httpx: a client_credentials token, then
+    ``GET /entities?type=...&limit=100`` following ``_links.next`` one page after the other, with
+    ``Content-Type: application/json`` on every request (the documented quirk). Every filter, sort
+    and limit is then done in Python by the caller (``fields`` keyed by field id)."""
+
+    def __init__(self, base_url: str, client_id: str, client_secret: str, *, timeout_s: float = 30.0) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s)
+        self.headers: dict[str, str] | None = None
+
+    def __enter__(self) -> NaiveAtlasClient:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def token(self) -> None:
+        r = self.http.post(ATLAS_TOKEN_PATH, data={"grant_type": "client_credentials"},
+                           auth=(self.client_id, self.client_secret))
+        r.raise_for_status()
+        self.headers = {"Authorization": f"Bearer {r.json()['access_token']}", "Content-Type": "application/json"}
+
+    def get(self, url: str, params: Any = None) -> dict[str, Any]:
+        if self.headers is None:
+            self.token()
+        r = self.http.get(url, params=params, headers=self.headers)
+        r.raise_for_status()
+        return r.json()
+
+    def total(self, params: list[tuple[str, str]]) -> int:
+        """The vendor's total for one list request's parameters (asked for one row)."""
+        one = [(k, "1" if k == "limit" else v) for k, v in params]
+        return int(self.get(f"{ATLAS_API}/entities", one)["total"])
+
+    def fetch_all(self, table: str) -> list[dict[str, Any]]:
+        """Every entity of ``table``: 100 per page, following next links sequentially."""
+        data = self.get(f"{ATLAS_API}/entities", {"type": ATLAS_TYPES[table], "limit": ATLAS_PAGE})
+        rows = list(data["items"])
+        while (nxt := ((data.get("_links") or {}).get("next") or {}).get("href")):
+            data = self.get(nxt)
+            rows.extend(data["items"])
+        return rows
+
+
+def _f(entity: dict[str, Any]) -> dict[str, Any]:
+    return entity.get("fields") or {}
+
+
+def _atlas_sales(t: Tables) -> Evaluation:
+    hits = [e for e in t["sales"] if _f(e).get("sale-status") in ("won", "lost")
+            and isinstance(_f(e).get("sale-balance"), (int, float)) and _f(e)["sale-balance"] >= 500]
+    return Evaluation(len(hits), {"sales": len(hits)})
+
+
+def _atlas_count(t: Tables) -> Evaluation:
+    n = sum(1 for e in t["sales"] if _f(e).get("sale-status") == "open")
+    return Evaluation(1, {"sales": 0}, value=n)
+
+
+def _atlas_full_scan(t: Tables) -> Evaluation:
+    return Evaluation(len(t["contacts"]), {"contacts": len(t["contacts"])})
+
+
+def _atlas_or_split(t: Tables) -> Evaluation:
+    # SQL LIKE is case-sensitive; the union of two branches, each row once
+    hits = [e for e in t["contacts"] if str(_f(e).get("contact-email") or "").endswith("@gmail.com")
+            or _f(e).get("contact-name") == "Tom"]
+    return Evaluation(len(hits), {"contacts": len(hits)})
+
+
+def _atlas_sorted_limit(t: Tables) -> Evaluation:
+    with_balance = [e for e in t["sales"] if isinstance(_f(e).get("sale-balance"), (int, float))]
+    rows = sorted(with_balance, key=lambda e: _f(e)["sale-balance"])[:10]
+    return Evaluation(len(rows), {"sales": len(rows)})
+
+
+ATLAS_SALES_SQL = ('SELECT "sale-name", "sale-balance", "sale-status" FROM atlas.sales WHERE "sale-status" IN '
+                   "('won', 'lost') AND \"sale-balance\" >= 500 ORDER BY \"sale-balance\"")
+
+
+def build_atlas_scenarios() -> list[Scenario]:
+    """The Atlas CRM scenarios (issue 3's performance targets), in table order."""
+    atlas = {"vendor": "atlas", "page": ATLAS_PAGE}
+    return [
+        Scenario("atlas_sales", ATLAS_SALES_SQL, ("sales",), _atlas_sales,
+                 "IN as repeated eq parameters + a decimal gte, both exact; ORDER BY local (no LIMIT)",
+                 target="requests <= ceil(matching / 100) + 2 (token, template)", **atlas),
+        Scenario("atlas_count", "SELECT COUNT(*) FROM atlas.sales WHERE \"sale-status\" = 'open'", ("sales",),
+                 _atlas_count, "COUNT(*) from the vendor's total", target="1 entities request", **atlas),
+        Scenario("atlas_full_scan", "SELECT * FROM atlas.contacts", ("contacts",), _atlas_full_scan,
+                 "5,000 rows, 50 pages; next links are sequential for both clients",
+                 target="no slower than the naive client following next links", **atlas),
+        Scenario("atlas_or_split",
+                 "SELECT * FROM atlas.contacts WHERE \"contact-email\" LIKE '%@gmail.com' OR \"contact-name\" = 'Tom'",
+                 ("contacts",), _atlas_or_split, "an OR across two fields: one request per branch, unioned",
+                 target="fewer requests and less time than a full scan", **atlas),
+        Scenario("atlas_sorted_limit", 'SELECT "sale-name", "sale-balance" FROM atlas.sales ORDER BY "sale-balance" LIMIT 10',
+                 ("sales",), _atlas_sorted_limit, "sort-by at the vendor, stopping once 10 rows with a balance passed",
+                 target="1 entities request", **atlas),
     ]
 
 

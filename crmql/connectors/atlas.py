@@ -310,7 +310,8 @@ class AtlasConnector(HttpConnectorMixin, Connector):
                 seen.update(r.get("id") for r in records)
             return sink(records)
 
-        scans = [self._scan(table, params, dedupe, plan.max_rows) for params in plan.native]
+        prefetch = not plan.stop_early
+        scans = [self._scan(table, params, dedupe, plan.max_rows, prefetch) for params in plan.native]
         if plan.stop_early or len(scans) == 1:
             for scan in scans:
                 if not await scan:
@@ -320,7 +321,8 @@ class AtlasConnector(HttpConnectorMixin, Connector):
         else:
             await asyncio.gather(*scans)
 
-    async def _scan(self, table: Table, params: list[tuple[str, str]], sink: PageSink, max_rows: int | None) -> bool:
+    async def _scan(self, table: Table, params: list[tuple[str, str]], sink: PageSink, max_rows: int | None,
+                    prefetch: bool = False) -> bool:
         async def page(url: str | None) -> tuple[list[dict[str, Any]], int | None, str | None]:
             if url is None:
                 data = await self.http.request_json("GET", f"{API}/entities", params=params, table=table.qualified)
@@ -335,7 +337,7 @@ class AtlasConnector(HttpConnectorMixin, Connector):
                     items[i] = entity
             return items, total, next_url
 
-        return await next_link_scan(page, sink=sink, max_rows=max_rows)
+        return await next_link_scan(page, sink=sink, max_rows=max_rows, prefetch=prefetch)
 
     def _envelope(self, data: Any, table: Table) -> tuple[list[dict[str, Any]], int | None, str | None]:
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):

@@ -108,6 +108,8 @@ async def _sequential(fetch_page, offset, step, total, max_rows, sink, current, 
 
 
 Linked = tuple[list[dict[str, Any]], int | None, str | None]
+#: event-loop turns a prefetched request gets to write itself to the socket (pool lock, send)
+PREFETCH_YIELDS = 4
 
 
 async def next_link_scan(
@@ -115,9 +117,14 @@ async def next_link_scan(
     *,
     sink: Callable[[list[dict[str, Any]]], bool],
     max_rows: int | None = None,
+    prefetch: bool = False,
 ) -> bool:
     """Follow next links: ``fetch(None)`` is the first page, ``fetch(url)`` the next; each returns
     ``(records, total, next_url)``. Returns False when the sink (or ``max_rows``) stopped the scan.
+
+    Next links make pages sequential; with ``prefetch`` the next page is requested as soon as its
+    link is known, so handling a page overlaps the wait for the next one. Leave it off when the
+    sink may stop the scan early (a LIMIT with a local re-check): it could cost one page too many.
 
     >>> import asyncio
     >>> pages = {None: ([{"n": 1}], 2, "p2"), "p2": ([{"n": 2}], 2, None)}
@@ -128,21 +135,34 @@ async def next_link_scan(
     (True, [{'n': 1}, {'n': 2}])
     """
     current = stats.current()
-    url: str | None = None
     fetched = 0
     first = True
-    while True:
-        records, total, next_url = await fetch(url)
-        if first and total is not None:
-            want = min(total, max_rows) if max_rows is not None else total
-            current.set_total_pages(max(1, -(-want // max(1, len(records)))))
-            first = False
-        current.add(pages=1, rows_fetched=len(records))
-        if not sink(records):
-            return False
-        fetched += len(records)
-        if max_rows is not None and fetched >= max_rows:
-            return False
-        if not next_url or not records:
-            return True
-        url = next_url
+    pending: asyncio.Future[Linked] | None = asyncio.ensure_future(fetch(None))
+    try:
+        while pending is not None:
+            records, total, next_url = await pending
+            pending = None
+            if first and total is not None:
+                want = min(total, max_rows) if max_rows is not None else total
+                current.set_total_pages(max(1, -(-want // max(1, len(records)))))
+                first = False
+            more = bool(next_url and records) and (max_rows is None or fetched + len(records) < max_rows)
+            if more and prefetch:  # the next request goes out while this page is processed
+                pending = asyncio.ensure_future(fetch(next_url))
+                for _ in range(PREFETCH_YIELDS):  # let it reach the socket before the page is handled
+                    await asyncio.sleep(0)
+            current.add(pages=1, rows_fetched=len(records))
+            if not sink(records):
+                return False
+            fetched += len(records)
+            if max_rows is not None and fetched >= max_rows:
+                return False
+            if not more:
+                return True
+            if pending is None:
+                pending = asyncio.ensure_future(fetch(next_url))
+        return True
+    finally:
+        if pending is not None and not pending.done():
+            pending.cancel()
+            await asyncio.gather(pending, return_exceptions=True)
