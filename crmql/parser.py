@@ -126,18 +126,24 @@ class _Meta:
     __slots__ = ("start_pos", "end_pos", "line", "column")
 
     def __init__(self, children: list[Any]) -> None:
-        first = last = None
-        for c in children:
-            pos = c if isinstance(c, Token) else getattr(c, "span", None)
-            if pos is not None and getattr(pos, "line", None) is not None:
-                first = first or pos
-                last = pos
+        first = _position(children[0]) if children else None
+        last = _position(children[-1]) if children else None
+        if first is None or last is None:  # an unpositioned end (a clause tuple): look further in
+            positioned = [p for p in map(_position, children) if p is not None]
+            first, last = (positioned[0], positioned[-1]) if positioned else (None, None)
         if first is None:
             self.start_pos = None
             return
         self.start_pos = first.start_pos if isinstance(first, Token) else first.start
         self.end_pos = last.end_pos if isinstance(last, Token) else last.end
         self.line, self.column = first.line, first.column
+
+
+def _position(child: Any) -> Any:
+    """A token, or a node's span, when it carries a position."""
+    if isinstance(child, Token):
+        return child if child.line is not None else None
+    return getattr(child, "span", None)
 
 
 def _with_meta(method: Any) -> Any:
