@@ -23,31 +23,30 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from crmql.bind import bind
 from crmql.catalog import ColumnType
 from crmql.config import sandbox_config
 from crmql.connectors.atlas import ENTITY_TYPES, AtlasConnector
-from crmql.parser import parse
-from crmql.planner import Plan, plan_query
+from crmql.planner import Plan
 from crmql.sandbox import ALL_VARIANTS, SandboxServer, records
 from crmql.sandbox.atlas_template import build_templates
 from crmql.session import Session
 
-UTC = dt.timezone.utc
+from differential_support import (
+    COMPARE_OPS, FLIP, SCALE, STEPS, UTC, DuckOracle, Pred, VariantConfig, assert_same_ids, combine, make_tree,
+    mutate_case, plan_on, property_settings, substring,
+)
+
 TABLES = ("companies", "contacts", "sales")
-SCALE = float(os.environ.get("CRMQL_DIFF_EXAMPLES", "1"))
 #: examples per (table, variant value); contacts is 5,000 rows (50 pages per full scan)
 EXAMPLES = {"companies": 45, "sales": 40, "contacts": 40}
 ATLAS_KEYS = sorted(k for k in ALL_VARIANTS if k.startswith("atlas."))
@@ -58,21 +57,12 @@ SMALL_ONLY = {"atlas.list_fields"}
 # ---- the variants --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Config:
+class Config(VariantConfig):
     """Simulator variants, plus connection settings that declare them (making pushes exact)."""
 
-    variants: tuple[tuple[str, str], ...] = ()
-    connection: tuple[tuple[str, Any], ...] = ()
-    examples: float = 1.0
     #: scales how often a tree is not anchored on its focus record (0: never); such trees often
     #: read many pages, which pages of 20 make five times as costly
     bare: float = 1.0
-
-    @property
-    def id(self) -> str:
-        parts = [f"{k.split('.')[1]}={v}" for k, v in self.variants] or ["defaults"]
-        parts += [f"{k}={v}" for k, v in self.connection]
-        return ",".join(parts)
 
 
 def _configs() -> list[Config]:
@@ -208,15 +198,6 @@ def _d(value: dt.date) -> Lit:
 NULL = Lit(None, "null", "NULL")
 
 
-@dataclass(frozen=True)
-class Pred:
-    text: str  # crmql
-    duck: str  # DuckDB
-
-    def __repr__(self) -> str:
-        return self.text
-
-
 def _ref(col: Col, draw: Callable[[Any], Any]) -> tuple[str, str]:
     """The column in crmql (its name, now and then its UUID field id) and in DuckDB."""
     if col.field != col.name and draw(st.integers(0, 3)) == 0:
@@ -226,28 +207,6 @@ def _ref(col: Col, draw: Callable[[Any], Any]) -> tuple[str, str]:
 
 #: characters that must survive URL encoding, regexes and LIKE
 HOSTILE = ("&", "=", "[", "]", "%", "+", "#", "?", "'", '"', " ", "/", "\\", ".", "*", "é", "ß", "😀")
-
-
-def _mutate_case(draw: Callable[[Any], Any], s: str) -> str:
-    how = draw(st.sampled_from(["upper", "lower", "swap", "first", "same"]))
-    if how == "upper":
-        return s.upper()
-    if how == "lower":
-        return s.lower()
-    if how == "swap":
-        return s.swapcase()
-    if how == "first" and s:
-        return s[0].swapcase() + s[1:]
-    return s
-
-
-def _substring(draw: Callable[[Any], Any], s: str, min_size: int = 1) -> str:
-    if not s:
-        return s
-    size = min(len(s), min_size)
-    i = draw(st.integers(0, len(s) - size))
-    j = draw(st.integers(i + size, min(len(s), i + max(size, 12))))
-    return s[i:j]
 
 
 Focus = dict[str, Any]  # one raw record; values are drawn near it half of the time
@@ -267,9 +226,9 @@ def string_value(draw: Callable[[Any], Any], data: ColumnData, focus: Focus) -> 
     if how == "real":
         return _s(real)
     if how == "case":
-        return _s(_mutate_case(draw, real))
+        return _s(mutate_case(draw, real))
     if how == "sub":
-        return _s(_substring(draw, real))
+        return _s(substring(draw, real))
     if how == "prefix":
         return _s(real[: draw(st.integers(0, len(real)))])
     if how == "hostile":
@@ -285,7 +244,7 @@ def string_value(draw: Callable[[Any], Any], data: ColumnData, focus: Focus) -> 
 @st.composite
 def like_pattern(draw: Callable[[Any], Any], data: ColumnData, focus: Focus) -> Lit:
     real = _real(draw, data, focus) or "x"
-    sub = _substring(draw, real)
+    sub = substring(draw, real)
     how = draw(st.sampled_from(["contains"] * 3 + ["prefix", "suffix", "two", "underscore", "exact", "hostile",
                                                   "wild", "plain"]))
     if how == "contains":
@@ -296,7 +255,7 @@ def like_pattern(draw: Callable[[Any], Any], data: ColumnData, focus: Focus) -> 
         pattern = "%" + real[draw(st.integers(0, max(0, len(real) - 1))):]
     elif how == "two":
         cut = draw(st.integers(0, len(real)))
-        pattern = f"%{_substring(draw, real[:cut]) if cut else ''}%{_substring(draw, real[cut:])}%"
+        pattern = f"%{substring(draw, real[:cut]) if cut else ''}%{substring(draw, real[cut:])}%"
     elif how == "underscore":
         if real:
             i = draw(st.integers(0, len(real) - 1))
@@ -314,7 +273,7 @@ def like_pattern(draw: Callable[[Any], Any], data: ColumnData, focus: Focus) -> 
     else:
         pattern = sub
     if draw(st.integers(0, 3)) == 0:
-        pattern = _mutate_case(draw, pattern)
+        pattern = mutate_case(draw, pattern)
     return _s(pattern)
 
 
@@ -334,10 +293,6 @@ def _ts_lit(draw: Callable[[Any], Any], value: dt.datetime, raw: str | None, *, 
     if how == "string":  # a plain string compared with a timestamp column is read as a timestamp
         return Lit(value, "timestamp", f"'{value.isoformat()}'")
     return Lit(value, "timestamp", f"TIMESTAMP '{value.isoformat()}'")
-
-
-STEPS = {"s": dt.timedelta(seconds=1), "ms": dt.timedelta(milliseconds=1), "us": dt.timedelta(microseconds=1),
-         "day": dt.timedelta(days=1)}
 
 
 @st.composite
@@ -400,9 +355,9 @@ def label_value(draw: Callable[[Any], Any], data: ColumnData, focus: Focus) -> L
     real = _real(draw, data, focus) or "x"
     how = draw(st.sampled_from(["real"] * 4 + ["case", "sub", "other"]))
     if how == "case":
-        return _s(_mutate_case(draw, real))
+        return _s(mutate_case(draw, real))
     if how == "sub":
-        return _s(_substring(draw, real, min_size=2))
+        return _s(substring(draw, real, min_size=2))
     if how == "other":
         return _s(draw(st.sampled_from(["Nope", "SMB & Co", "Tips", "&"])))
     return _s(real)
@@ -417,10 +372,6 @@ def scalar(data: ColumnData, focus: Focus) -> st.SearchStrategy[Lit]:
     if kind == "decimal":
         return number_value(data, focus)
     return string_value(data, focus)
-
-
-COMPARE_OPS = ("=", "!=", "<>", "<", "<=", ">", ">=")
-_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
 
 
 @st.composite
@@ -444,7 +395,7 @@ def leaf(draw: Callable[[Any], Any], table: str, focus: Focus) -> Pred:
         op = draw(st.sampled_from(COMPARE_OPS))
         value = draw(value_or_null)
         if draw(st.integers(0, 7)) == 0:  # literal on the left
-            flip = _FLIP.get(op, op)
+            flip = FLIP.get(op, op)
             return Pred(f"{value.text} {flip} {c}", f"({value.duck} {'<>' if flip == '!=' else flip} {d})")
         return Pred(f"{c} {op} {value.text}", f"({d} {'<>' if op == '!=' else op} {value.duck})")
     if shape in ("in", "notin"):
@@ -465,23 +416,7 @@ def leaf(draw: Callable[[Any], Any], table: str, focus: Focus) -> Pred:
     return Pred(f"{c} {word} {pattern.text}", f"({d} {word} {pattern.duck} ESCAPE '')")
 
 
-def tree(table: str, focus: Focus, depth: int) -> st.SearchStrategy[Pred]:
-    if depth == 0:
-        return leaf(table, focus)
-
-    @st.composite
-    def node(draw: Callable[[Any], Any]) -> Pred:
-        kind = draw(st.sampled_from(["leaf", "leaf", "and", "or", "not"]))
-        if kind == "leaf":
-            return draw(leaf(table, focus))
-        if kind == "not":
-            inner = draw(tree(table, focus, depth - 1))
-            return Pred(f"NOT ({inner.text})", f"(NOT {inner.duck})")
-        items = draw(st.lists(tree(table, focus, depth - 1), min_size=2, max_size=3))
-        word = "AND" if kind == "and" else "OR"
-        return Pred(f" {word} ".join(f"({i.text})" for i in items), "(" + f" {word} ".join(i.duck for i in items) + ")")
-
-    return node()
+tree = make_tree(leaf)
 
 
 @st.composite
@@ -498,7 +433,7 @@ def probe(draw: Callable[[Any], Any], table: str, focus: Focus) -> Pred:
         shape = draw(st.sampled_from(["eq", "in", "like", "like"] if kind != "id" else ["eq", "in"]))
         if shape == "like":
             real = _real(draw, data, focus) or "x"
-            pattern = _s(f"%{_mutate_case(draw, _substring(draw, real, min_size=2))}%")
+            pattern = _s(f"%{mutate_case(draw, substring(draw, real, min_size=2))}%")
             word = draw(st.sampled_from(["LIKE", "ILIKE"]))
             return Pred(f"{c} {word} {pattern.text}", f"({d} {word} {pattern.duck} ESCAPE '')")
     else:
@@ -528,7 +463,7 @@ def anchor(draw: Callable[[Any], Any], table: str, focus: Focus) -> Pred:
     how = draw(st.sampled_from(["eq", "eq", "in", "like", "id", "number"]))
     if how == "like":
         words = [w for w in own.split() if len(w) >= 4] or [own]
-        pattern = _s(f"%{_substring(draw, draw(st.sampled_from(words)), min_size=4)}%")
+        pattern = _s(f"%{substring(draw, draw(st.sampled_from(words)), min_size=4)}%")
         return Pred(f'"{name}" LIKE {pattern.text}', f'("{name}" LIKE {pattern.duck} ESCAPE \'\')')
     if how == "id":
         return Pred(f"id = '{focus['id']}'", f"(id = '{focus['id']}')")
@@ -569,7 +504,7 @@ def example(draw: Callable[[Any], Any], table: str, bare: float = 1.0) -> Exampl
         parts = [draw(anchor(table, focus)), body]
         if draw(st.booleans()):
             parts.reverse()
-        where = Pred(" AND ".join(f"({p.text})" for p in parts), "(" + " AND ".join(p.duck for p in parts) + ")")
+        where = combine("AND", parts)
     order = draw(st.sampled_from(SORTABLE[table])) if draw(st.integers(0, 2)) == 0 else None
     return Example(where, order, draw(st.sampled_from([1, 3, 10, 40])), draw(probe(table, focus)))
 
@@ -606,24 +541,16 @@ def base_table(server: SandboxServer, table: str) -> pa.Table:
     return _BASE[table]
 
 
-class Oracle:
+class Oracle(DuckOracle):
     """DuckDB over one whole table (``t``), in UTC."""
 
     _made: dict[str, Oracle] = {}
-
-    def __init__(self, data: pa.Table) -> None:
-        self.con = duckdb.connect(":memory:")
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.con.register("t", data)
 
     @classmethod
     def of(cls, server: SandboxServer, table: str) -> Oracle:
         if table not in cls._made:
             cls._made[table] = cls(base_table(server, table))
         return cls._made[table]
-
-    def ids(self, where: str) -> set[str]:
-        return {r[0] for r in self.con.execute(f"SELECT id FROM t WHERE {where}").fetchall()}
 
     def sorted_keys(self, where: str, column: str, limit: int) -> list[Any]:
         sql = f'SELECT "{column}" FROM t WHERE {where} ORDER BY "{column}" ASC NULLS LAST LIMIT {limit}'
@@ -637,9 +564,7 @@ def _config(url: str, connection: tuple[tuple[str, Any], ...]) -> Any:
 
 
 def _plan(session: Session, sql: str) -> Plan:
-    stmt = parse(sql)
-    bound = bind(stmt, session.table, None, text=sql)
-    return plan_query(bound, {"atlas": session.connector("atlas")})
+    return plan_on(session, "atlas", sql)
 
 
 def _key(value: Any, ctype: ColumnType) -> Any:
@@ -670,13 +595,7 @@ def check_example(session: Session, oracle: Oracle, table: str, ex: Example) -> 
     where = ex.where
     sql = f"SELECT id FROM atlas.{table} WHERE {where.text}"
     expected = oracle.ids(where.duck)
-    got_frame = session.query(sql)
-    got = set(got_frame["id"])
-    assert len(got_frame) == len(got), f"duplicate ids from {sql}"
-    missing, extra = sorted(expected - got)[:5], sorted(got - expected)[:5]
-    assert got == expected, (
-        f"pushdown changed the answer of\n  {sql}\n  {len(got)} rows vs {len(expected)} expected; "
-        f"missing {missing}, extra {extra}\n{session.explain(sql)}")
+    assert_same_ids(session, sql, expected)
 
     check_trusted(session, table, where, expected)
     check_trusted(session, table, ex.probe, None, oracle)
@@ -701,9 +620,7 @@ def test_pushdown_equals_local_filter(sandbox: SandboxServer, table: str, config
     sandbox.settings.variants = dict(config.variants)
     session = Session(_config(sandbox.url, config.connection))
 
-    @settings(max_examples=max(5, int(EXAMPLES[table] * config.examples * SCALE)), deadline=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-              print_blob=True)
+    @property_settings(max(5, int(EXAMPLES[table] * config.examples * SCALE)))
     @given(ex=example(table, config.bare))
     def check(ex: Example) -> None:
         check_example(session, oracle, table, ex)

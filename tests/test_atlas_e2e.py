@@ -18,12 +18,8 @@ import io
 import json
 import math
 import re
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +32,8 @@ from crmql.sandbox import CREDENTIALS, SandboxServer, records
 from crmql.sandbox.atlas import AtlasSimulator
 from crmql.sandbox.atlas_filter import FIELD_TYPES
 from crmql.session import Session
+
+from cli_support import Run, ok, parallel, run_crmql
 
 SECRET = CREDENTIALS["atlas"]["client_secret"]
 API = "/api/1.0/workspace/CRM"
@@ -280,17 +278,6 @@ def test_content_type_on_every_request(sandbox: SandboxServer) -> None:
 
 # ---- the CLI ----------------------------------------------------------------------------------------
 
-@dataclass
-class Run:
-    args: list[str]
-    returncode: int
-    stdout: str
-    stderr: str
-
-    def __str__(self) -> str:
-        return f"crmql {' '.join(self.args)} -> {self.returncode}\n--- stdout\n{self.stdout[-3000:]}\n--- stderr\n{self.stderr[-3000:]}"
-
-
 @pytest.fixture
 def config(sandbox: SandboxServer, tmp_path: Path, write_config: Callable[..., Path]) -> Path:
     path = write_config(tmp_path / "crmql.toml", sandbox.url)
@@ -307,9 +294,7 @@ def crmql(cli_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Run
 
     def run(*args: str, config: Path) -> Run:
         argv = ["--config", str(config), *args]
-        done = subprocess.run([sys.executable, "-m", "crmql", *argv], capture_output=True, text=True, env=cli_env,
-                              cwd=tmp_path, timeout=120)
-        result = Run(argv, done.returncode, done.stdout, done.stderr)
+        result = run_crmql(argv, env=cli_env, cwd=tmp_path, timeout=120)
         runs.append(result)
         return result
 
@@ -317,16 +302,6 @@ def crmql(cli_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Run
     for r in runs:
         assert SECRET not in r.stdout + r.stderr, f"the secret leaked:\n{r}"
         assert "Traceback" not in r.stderr, str(r)
-
-
-def ok(run: Run) -> Run:
-    assert run.returncode == 0, str(run)
-    return run
-
-
-def parallel(*calls: Callable[[], Run]) -> list[Run]:
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        return list(pool.map(lambda f: f(), calls))
 
 
 def issue_sales() -> list[dict[str, Any]]:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import os
 import random
 from functools import lru_cache
 from pathlib import Path
@@ -60,87 +59,19 @@ from crmql.sandbox.atlas_filter import (
 from crmql.sandbox.atlas_template import build_templates
 from crmql.sandbox.data_atlas_words import OWNERS
 
+from golden import UPDATE, read_cases, update_fixture
+
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = FIXTURES / "golden" / "atlas_pushdown.txt"
 TEMPLATES_FILE = FIXTURES / "atlas_templates.json"
-UPDATE = os.environ.get("CRMQL_UPDATE_GOLDEN") == "1"
 NOW = dt.datetime(2025, 6, 15, 12, 0, tzinfo=dt.timezone.utc)
 BASE_SETTINGS = {"base_url": "http://127.0.0.1:1", "client_id": "x", "client_secret": "y"}
 TEMPLATES: dict[str, Any] = {k: v for k, v in json.loads(TEMPLATES_FILE.read_text(encoding="utf-8")).items()
                              if not k.startswith("_")}
 
-# ---- golden file format (as tests/fixtures/golden/pushdown.txt) -------------------------------------
-
-def read_cases(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
-    header: list[str] = []
-    cases: list[dict[str, Any]] = []
-    current: dict[str, Any] | None = None
-    section = "input"
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("=== "):
-            if current is not None:
-                cases.append(_close(current))
-            current = {"name": line[4:].strip(), "input": [], "expected": []}
-            section = "input"
-        elif current is None:
-            header.append(line)
-        elif line == "---" and section == "input":
-            section = "expected"
-        else:
-            current[section].append(line)
-    if current is not None:
-        cases.append(_close(current))
-    return header, cases
-
-
-def _strip(lines: list[str]) -> list[str]:
-    while lines and not lines[-1].strip():
-        lines = lines[:-1]
-    return lines
-
-
-def _close(case: dict[str, Any]) -> dict[str, Any]:
-    inputs = _strip(case["input"])
-    settings: dict[str, Any] = {}
-    params: dict[str, Any] = {}
-    query: list[str] = []
-    for line in inputs:
-        if line.startswith("@settings "):
-            settings = json.loads(line[len("@settings "):])
-        elif line.startswith("@params "):
-            params = json.loads(line[len("@params "):], object_hook=_decode)
-        else:
-            query.append(line)
-    return {"name": case["name"], "input": "\n".join(inputs), "query": "\n".join(query),
-            "settings": settings, "params": params, "expected": "\n".join(_strip(case["expected"]))}
-
-
-def _decode(obj: dict[str, Any]) -> Any:
-    if set(obj) == {"$date"}:
-        return dt.date.fromisoformat(obj["$date"])
-    if set(obj) == {"$timestamp"}:
-        return dt.datetime.fromisoformat(obj["$timestamp"])
-    return obj
-
-
-def write_cases(path: Path, header: list[str], cases: list[dict[str, Any]]) -> None:
-    out = _strip(list(header)) + [""]
-    for case in cases:
-        out += [f"=== {case['name']}", case["input"], "---", case["expected"], ""]
-    path.write_text("\n".join(out), encoding="utf-8")
-
-
 HEADER, CASES = read_cases(GOLDEN)
 _ACTUAL: dict[str, str] = {}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _update_golden():
-    if UPDATE and os.environ.get("PYTEST_XDIST_WORKER"):
-        pytest.exit("run CRMQL_UPDATE_GOLDEN=1 without -n: each worker would rewrite the file with only its cases")
-    yield
-    if UPDATE and _ACTUAL:
-        write_cases(GOLDEN, HEADER, [dict(c, expected=_ACTUAL.get(c["name"], c["expected"])) for c in CASES])
+_update_golden = update_fixture(GOLDEN, HEADER, CASES, _ACTUAL)
 
 
 def test_template_fixture_is_current():

@@ -24,28 +24,27 @@ Examples per (table, variant): ``EXAMPLES`` (about 700 in all, a minute on two c
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from crmql.bind import bind
 from crmql.catalog import ColumnType
 from crmql.connectors.azavista import AzavistaConnector
-from crmql.parser import parse
-from crmql.planner import Plan, plan_query
+from crmql.planner import Plan
 from crmql.sandbox import ALL_VARIANTS, SandboxServer, records
 from crmql.session import Session
 
-UTC = dt.timezone.utc
+from differential_support import (
+    COMPARE_OPS, FLIP, SCALE, STEPS, UTC, DuckOracle, Pred, VariantConfig, assert_same_ids, combine, make_tree,
+    mutate_case, plan_on, property_settings, substring,
+)
+
 TABLES = ("events", "contacts", "organizations")
-SCALE = float(os.environ.get("CRMQL_DIFF_EXAMPLES", "1"))
 #: examples per (table, variant): contacts is 10,000 rows (200 pages per full scan), so fewer
 EXAMPLES = {"organizations": 40, "events": 35, "contacts": 20}
 
@@ -53,18 +52,8 @@ EXAMPLES = {"organizations": 40, "events": 35, "contacts": 20}
 # ---- the variants --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Config:
+class Config(VariantConfig):
     """Simulator variants, plus connection settings that declare them (making pushes exact)."""
-
-    variants: tuple[tuple[str, str], ...] = ()
-    connection: tuple[tuple[str, Any], ...] = ()
-    examples: float = 1.0
-
-    @property
-    def id(self) -> str:
-        parts = [f"{k.split('.')[1]}={v}" for k, v in self.variants] or ["defaults"]
-        parts += [f"{k}={v}" for k, v in self.connection]
-        return ",".join(parts)
 
 
 def _configs() -> list[Config]:
@@ -186,43 +175,12 @@ def _n(value: int | float) -> Lit:
 NULL = Lit(None, "null", "NULL")
 
 
-@dataclass(frozen=True)
-class Pred:
-    text: str  # crmql
-    duck: str  # DuckDB
-
-    def __repr__(self) -> str:
-        return self.text
-
-
 def _col(name: str, draw: Callable[[Any], Any]) -> tuple[str, str]:
     crmql = f'"{name}"' if draw(st.integers(0, 9)) == 0 else name  # quoted names now and then
     return crmql, f'"{name}"'
 
 
 METACHARS = (".", "+", "(", ")", "*", "?", "[", "]", "^", "$", "|", "\\", "{", "}")
-
-
-def _mutate_case(draw: Callable[[Any], Any], s: str) -> str:
-    how = draw(st.sampled_from(["upper", "lower", "swap", "first", "same"]))
-    if how == "upper":
-        return s.upper()
-    if how == "lower":
-        return s.lower()
-    if how == "swap":
-        return s.swapcase()
-    if how == "first" and s:
-        return s[0].swapcase() + s[1:]
-    return s
-
-
-def _substring(draw: Callable[[Any], Any], s: str, min_size: int = 1) -> str:
-    if not s:
-        return s
-    size = min(len(s), min_size)
-    i = draw(st.integers(0, len(s) - size))
-    j = draw(st.integers(i + size, min(len(s), i + max(size, 12))))
-    return s[i:j]
 
 
 #: Every value in a tree is drawn near one "focus" record: its own values (and values next to them:
@@ -245,9 +203,9 @@ def string_value(draw: Callable[[Any], Any], col: ColumnData, focus: Focus) -> L
     if how == "real":
         return _s(real)
     if how == "case":
-        return _s(_mutate_case(draw, real))
+        return _s(mutate_case(draw, real))
     if how == "sub":
-        return _s(_substring(draw, real))
+        return _s(substring(draw, real))
     if how == "prefix":
         return _s(real[: draw(st.integers(0, len(real)))])
     if how == "meta":
@@ -265,7 +223,7 @@ def string_value(draw: Callable[[Any], Any], col: ColumnData, focus: Focus) -> L
 @st.composite
 def like_pattern(draw: Callable[[Any], Any], col: ColumnData, focus: Focus) -> Lit:
     real = _real(draw, col, focus) or "x"
-    sub = _substring(draw, real)
+    sub = substring(draw, real)
     how = draw(st.sampled_from(["contains"] * 3 + ["prefix", "suffix", "two", "underscore", "exact", "meta",
                                                   "metasub", "wild", "plain"]))
     if how == "contains":
@@ -276,7 +234,7 @@ def like_pattern(draw: Callable[[Any], Any], col: ColumnData, focus: Focus) -> L
         pattern = "%" + real[draw(st.integers(0, max(0, len(real) - 1))):]
     elif how == "two":
         cut = draw(st.integers(0, len(real)))
-        pattern = f"%{_substring(draw, real[:cut]) if cut else ''}%{_substring(draw, real[cut:])}%"
+        pattern = f"%{substring(draw, real[:cut]) if cut else ''}%{substring(draw, real[cut:])}%"
     elif how == "underscore":
         if real:
             i = draw(st.integers(0, len(real) - 1))
@@ -296,7 +254,7 @@ def like_pattern(draw: Callable[[Any], Any], col: ColumnData, focus: Focus) -> L
     else:
         pattern = sub
     if draw(st.integers(0, 3)) == 0:
-        pattern = _mutate_case(draw, pattern)
+        pattern = mutate_case(draw, pattern)
     return _s(pattern)
 
 
@@ -312,10 +270,6 @@ def _ts_lit(draw: Callable[[Any], Any], value: dt.datetime, raw: str | None) -> 
     if how == "string":  # a plain string compared with a timestamp column is read as a timestamp
         return Lit(value, "timestamp", f"'{value.isoformat()}'")
     return Lit(value, "timestamp", f"TIMESTAMP '{value.isoformat()}'")
-
-
-STEPS = {"s": dt.timedelta(seconds=1), "ms": dt.timedelta(milliseconds=1), "us": dt.timedelta(microseconds=1),
-         "day": dt.timedelta(days=1)}
 
 
 @st.composite
@@ -367,10 +321,6 @@ def scalar(col: ColumnData, focus: Focus) -> st.SearchStrategy[Lit]:
     return st.sampled_from(BOOLEANS)
 
 
-COMPARE_OPS = ("=", "!=", "<>", "<", "<=", ">", ">=")
-_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
-
-
 @st.composite
 def leaf(draw: Callable[[Any], Any], table: str, focus: Focus) -> Pred:
     col = draw(st.sampled_from(column_data(table)))
@@ -384,7 +334,7 @@ def leaf(draw: Callable[[Any], Any], table: str, focus: Focus) -> Pred:
         op = draw(st.sampled_from(COMPARE_OPS))
         value = draw(value_or_null)
         if draw(st.integers(0, 7)) == 0:  # literal on the left
-            flip = _FLIP.get(op, op)
+            flip = FLIP.get(op, op)
             return Pred(f"{value.text} {flip} {c}", f"({value.duck} {'<>' if flip == '!=' else flip} {d})")
         return Pred(f"{c} {op} {value.text}", f"({d} {'<>' if op == '!=' else op} {value.duck})")
     if shape in ("in", "notin"):
@@ -404,23 +354,7 @@ def leaf(draw: Callable[[Any], Any], table: str, focus: Focus) -> Pred:
     return Pred(f"{c} {word} {pattern.text}", f"({d} {word} {pattern.duck})")
 
 
-def tree(table: str, focus: Focus, depth: int) -> st.SearchStrategy[Pred]:
-    if depth == 0:
-        return leaf(table, focus)
-
-    @st.composite
-    def node(draw: Callable[[Any], Any]) -> Pred:
-        kind = draw(st.sampled_from(["leaf", "leaf", "and", "or", "not"]))
-        if kind == "leaf":
-            return draw(leaf(table, focus))
-        if kind == "not":
-            inner = draw(tree(table, focus, depth - 1))
-            return Pred(f"NOT ({inner.text})", f"(NOT {inner.duck})")
-        items = draw(st.lists(tree(table, focus, depth - 1), min_size=2, max_size=3))
-        word = "AND" if kind == "and" else "OR"
-        return Pred(f" {word} ".join(f"({i.text})" for i in items), "(" + f" {word} ".join(i.duck for i in items) + ")")
-
-    return node()
+tree = make_tree(leaf)
 
 
 #: columns whose value narrows a table to a few pages; an anchor on one keeps most examples cheap
@@ -451,7 +385,7 @@ def anchor(draw: Callable[[Any], Any], table: str, focus: Focus) -> Pred:
     if col.kind == "string":
         how = draw(st.sampled_from(["eq", "in", "like"]))
         if how == "like" and len(own) >= 4:
-            pattern = _s(f"%{_substring(draw, own, min_size=4)}%")
+            pattern = _s(f"%{substring(draw, own, min_size=4)}%")
             return Pred(f"{name} LIKE {pattern.text}", f'("{name}" LIKE {pattern.duck})')
         value = _s(own)
     else:
@@ -477,7 +411,7 @@ def where_clause(draw: Callable[[Any], Any], table: str) -> Pred:
     parts = [draw(anchor(table, focus)), body]
     if draw(st.booleans()):
         parts.reverse()
-    return Pred(" AND ".join(f"({p.text})" for p in parts), "(" + " AND ".join(p.duck for p in parts) + ")")
+    return combine("AND", parts)
 
 
 # ---- the oracle ------------------------------------------------------------------------------------
@@ -495,24 +429,16 @@ def base_frame(server: SandboxServer, table: str) -> pd.DataFrame:
     return _BASE[table]
 
 
-class Oracle:
+class Oracle(DuckOracle):
     """DuckDB over one whole table (``t``), in UTC."""
 
     _made: dict[int, Oracle] = {}
-
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self.con = duckdb.connect(":memory:")
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.con.register("t", frame)
 
     @classmethod
     def of(cls, frame: pd.DataFrame) -> Oracle:
         if id(frame) not in cls._made:
             cls._made[id(frame)] = cls(frame)
         return cls._made[id(frame)]
-
-    def ids(self, where: str) -> set[str]:
-        return {r[0] for r in self.con.execute(f"SELECT id FROM t WHERE {where}").fetchall()}
 
 
 def _config(url: str, connection: tuple[tuple[str, Any], ...]) -> Any:
@@ -524,21 +450,13 @@ def _config(url: str, connection: tuple[tuple[str, Any], ...]) -> Any:
 
 
 def _plan(session: Session, sql: str) -> Plan:
-    stmt = parse(sql)
-    bound = bind(stmt, session.table, None, text=sql)
-    return plan_query(bound, {"azavista": session.connector("azavista")})
+    return plan_on(session, "azavista", sql)
 
 
 def check_where(session: Session, oracle: Oracle, table: str, where: Pred) -> None:
     sql = f"SELECT id FROM azavista.{table} WHERE {where.text}"
     expected = oracle.ids(where.duck)
-    got_frame = session.query(sql)
-    got = set(got_frame["id"])
-    assert len(got_frame) == len(got), f"duplicate ids from {sql}"
-    missing, extra = sorted(expected - got)[:5], sorted(got - expected)[:5]
-    assert got == expected, (
-        f"pushdown changed the answer of\n  {sql}\n  {len(got)} rows vs {len(expected)} expected; "
-        f"missing {missing}, extra {extra}\n{session.explain(sql)}")
+    assert_same_ids(session, sql, expected)
 
     # COUNT(*) from the vendor's total, when the plan says every conjunct is pushed exactly
     count_sql = f"SELECT COUNT(*) AS n FROM azavista.{table} WHERE {where.text}"
@@ -566,9 +484,7 @@ def test_pushdown_equals_local_filter(sandbox: SandboxServer, table: str, config
     sandbox.settings.variants = dict(config.variants)
     session = Session(_config(sandbox.url, config.connection))
 
-    @settings(max_examples=max(5, int(EXAMPLES[table] * config.examples * SCALE)), deadline=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-              print_blob=True)
+    @property_settings(max(5, int(EXAMPLES[table] * config.examples * SCALE)))
     @given(where=where_clause(table))
     def check(where: Pred) -> None:
         check_where(session, oracle, table, where)

@@ -16,18 +16,17 @@ import csv
 import io
 import json
 import re
-import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from crmql.sandbox import CREDENTIALS, SandboxServer, records
+
+from cli_support import Run, ok, parallel, run_crmql
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "crmql"
 SECRET = CREDENTIALS["azavista"]["client_secret"]
@@ -38,18 +37,6 @@ HEADLINE = ("SELECT name, start, event_type FROM azavista.events WHERE start > T
             "AND event_type IN ('marketing', 'sales') AND name LIKE '%Workshop%' ORDER BY start LIMIT 20")
 STATS_LINE = re.compile(r"^stats: requests=(\d+) pages=(\d+) rows_fetched=(\d+) rows=(\d+) retries=(\d+) elapsed_ms=(\d+)$")
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$")
-
-
-@dataclass
-class Run:
-    args: list[str]
-    returncode: int
-    stdout: str
-    stderr: str
-    prints_credentials: bool = False
-
-    def __str__(self) -> str:
-        return f"crmql {' '.join(self.args)} -> {self.returncode}\n--- stdout\n{self.stdout[-3000:]}\n--- stderr\n{self.stderr[-3000:]}"
 
 
 # ---- fixtures -------------------------------------------------------------------------------------
@@ -98,9 +85,8 @@ def crmql(cli_env: dict[str, str], tokens: Tokens, tmp_path: Path) -> Iterator[C
         if config is not None:
             argv = ["--config", str(config), *argv]
         command = [str(CONSOLE_SCRIPT)] if script else [sys.executable, "-m", "crmql"]
-        done = subprocess.run([*command, *argv], capture_output=True, text=True, env=cli_env, cwd=tmp_path,
-                              input=stdin, timeout=timeout)
-        result = Run(argv, done.returncode, done.stdout, done.stderr, prints_credentials)
+        result = run_crmql(argv, env=cli_env, cwd=tmp_path, timeout=timeout, stdin=stdin, command=command,
+                           prints_credentials=prints_credentials)
         runs.append(result)
         return result
 
@@ -111,17 +97,6 @@ def crmql(cli_env: dict[str, str], tokens: Tokens, tmp_path: Path) -> Iterator[C
             assert secret not in r.stdout and secret not in r.stderr, f"a secret leaked:\n{r}"
         if "--debug" not in r.args:
             assert "Traceback" not in r.stderr, str(r)
-
-
-def parallel(*calls: Callable[[], Run]) -> list[Run]:
-    """Run independent crmql invocations a few at a time."""
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        return list(pool.map(lambda f: f(), calls))
-
-
-def ok(run: Run) -> Run:
-    assert run.returncode == 0, str(run)
-    return run
 
 
 def headline_rows() -> list[tuple[str, pd.Timestamp, str]]:

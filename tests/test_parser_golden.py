@@ -22,7 +22,6 @@ identifiers or are keywords), strings are single-quoted, ``(op left right)`` for
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from pathlib import Path
 
@@ -34,64 +33,14 @@ from crmql.parser import parse, split_statements
 from crmql.syntax_errors import _KEYWORDS
 from crmql.values import Interval
 
+from golden import UPDATE, read_cases, update_fixture
+
 GOLDEN = Path(__file__).parent / "fixtures" / "golden" / "parse.txt"
-UPDATE = os.environ.get("CRMQL_UPDATE_GOLDEN") == "1"
 
 
-# ---- golden file format -------------------------------------------------------------------------
-
-def read_cases(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    """``(header_lines, [{"name", "input", "expected"}])`` of a golden file."""
-    header: list[str] = []
-    cases: list[dict[str, str]] = []
-    current: dict[str, list[str]] | None = None
-    section = "input"
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("=== "):
-            if current is not None:
-                cases.append(_close(current))
-            current = {"name": [line[4:].strip()], "input": [], "expected": []}
-            section = "input"
-        elif current is None:
-            header.append(line)
-        elif line == "---" and section == "input":
-            section = "expected"
-        else:
-            current[section].append(line)
-    if current is not None:
-        cases.append(_close(current))
-    return header, cases
-
-
-def _close(case: dict[str, list[str]]) -> dict[str, str]:
-    def text(lines: list[str]) -> str:
-        while lines and not lines[-1].strip():
-            lines = lines[:-1]
-        return "\n".join(lines)
-    return {"name": case["name"][0], "input": text(case["input"]), "expected": text(case["expected"])}
-
-
-def write_cases(path: Path, header: list[str], cases: list[dict[str, str]]) -> None:
-    out = list(header)
-    while out and not out[-1].strip():
-        out.pop()
-    out.append("")
-    for case in cases:
-        out += [f"=== {case['name']}", case["input"], "---", case["expected"], ""]
-    path.write_text("\n".join(out), encoding="utf-8")
-
-
-HEADER, CASES = read_cases(GOLDEN)
+HEADER, CASES = read_cases(GOLDEN, directives=False)
 _ACTUAL: dict[str, str] = {}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _update_golden():
-    if UPDATE and os.environ.get("PYTEST_XDIST_WORKER"):
-        pytest.exit("run CRMQL_UPDATE_GOLDEN=1 without -n: each worker would rewrite the file with only its cases")
-    yield
-    if UPDATE and _ACTUAL:
-        write_cases(GOLDEN, HEADER, [dict(c, expected=_ACTUAL.get(c["name"], c["expected"])) for c in CASES])
+_update_golden = update_fixture(GOLDEN, HEADER, CASES, _ACTUAL)
 
 
 # ---- AST -> text ----------------------------------------------------------------------------------

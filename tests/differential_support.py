@@ -1,0 +1,149 @@
+"""What ``tests/test_differential.py`` (Azavista) and ``tests/test_atlas_differential.py`` share:
+the run configuration, predicates rendered twice (crmql text and DuckDB text), the strategies that
+combine them into trees, the DuckDB oracle's core, and the comparison of crmql's ids with the
+oracle's. Literals, columns, leaves and anchors are each vendor's own and stay in its module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+from crmql.bind import bind
+from crmql.parser import parse
+from crmql.planner import Plan, plan_query
+from crmql.session import Session
+
+UTC = dt.timezone.utc
+#: ``CRMQL_DIFF_EXAMPLES`` scales the number of examples
+SCALE = float(os.environ.get("CRMQL_DIFF_EXAMPLES", "1"))
+STEPS = {"s": dt.timedelta(seconds=1), "ms": dt.timedelta(milliseconds=1), "us": dt.timedelta(microseconds=1),
+         "day": dt.timedelta(days=1)}
+
+
+# ---- the variants --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VariantConfig:
+    """Simulator variants, plus connection settings that declare them (making pushes exact)."""
+
+    variants: tuple[tuple[str, str], ...] = ()
+    connection: tuple[tuple[str, Any], ...] = ()
+    examples: float = 1.0
+
+    @property
+    def id(self) -> str:
+        parts = [f"{k.split('.')[1]}={v}" for k, v in self.variants] or ["defaults"]
+        parts += [f"{k}={v}" for k, v in self.connection]
+        return ",".join(parts)
+
+
+def property_settings(max_examples: int) -> settings:
+    """Hypothesis settings of the differential property (slow examples, no deadline)."""
+    return settings(max_examples=max_examples, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+                    print_blob=True)
+
+
+# ---- predicates, rendered twice: crmql text and DuckDB text ---------------------------------------
+
+@dataclass(frozen=True)
+class Pred:
+    text: str  # crmql
+    duck: str  # DuckDB
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def combine(word: str, items: Iterable[Pred]) -> Pred:
+    """``(a) AND (b)`` (or OR) in crmql, ``(a AND b)`` in DuckDB."""
+    items = list(items)
+    return Pred(f" {word} ".join(f"({i.text})" for i in items), "(" + f" {word} ".join(i.duck for i in items) + ")")
+
+
+def mutate_case(draw: Callable[[Any], Any], s: str) -> str:
+    how = draw(st.sampled_from(["upper", "lower", "swap", "first", "same"]))
+    if how == "upper":
+        return s.upper()
+    if how == "lower":
+        return s.lower()
+    if how == "swap":
+        return s.swapcase()
+    if how == "first" and s:
+        return s[0].swapcase() + s[1:]
+    return s
+
+
+def substring(draw: Callable[[Any], Any], s: str, min_size: int = 1) -> str:
+    if not s:
+        return s
+    size = min(len(s), min_size)
+    i = draw(st.integers(0, len(s) - size))
+    j = draw(st.integers(i + size, min(len(s), i + max(size, 12))))
+    return s[i:j]
+
+
+COMPARE_OPS = ("=", "!=", "<>", "<", "<=", ">", ">=")
+FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+
+
+def make_tree(leaf: Callable[[str, Any], st.SearchStrategy[Pred]]) -> Callable[[str, Any, int], st.SearchStrategy[Pred]]:
+    """``tree(table, focus, depth)``: AND / OR / NOT trees over a vendor's ``leaf(table, focus)``."""
+    def tree(table: str, focus: Any, depth: int) -> st.SearchStrategy[Pred]:
+        if depth == 0:
+            return leaf(table, focus)
+
+        @st.composite
+        def node(draw: Callable[[Any], Any]) -> Pred:
+            kind = draw(st.sampled_from(["leaf", "leaf", "and", "or", "not"]))
+            if kind == "leaf":
+                return draw(leaf(table, focus))
+            if kind == "not":
+                inner = draw(tree(table, focus, depth - 1))
+                return Pred(f"NOT ({inner.text})", f"(NOT {inner.duck})")
+            items = draw(st.lists(tree(table, focus, depth - 1), min_size=2, max_size=3))
+            return combine("AND" if kind == "and" else "OR", items)
+
+        return node()
+
+    return tree
+
+
+# ---- the oracle and the comparison ------------------------------------------------------------------
+
+class DuckOracle:
+    """DuckDB over one whole table (``t``), in UTC."""
+
+    def __init__(self, data: Any) -> None:
+        self.con = duckdb.connect(":memory:")
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.register("t", data)
+
+    def ids(self, where: str) -> set[str]:
+        return {r[0] for r in self.con.execute(f"SELECT id FROM t WHERE {where}").fetchall()}
+
+
+def plan_on(session: Session, connection: str, sql: str) -> Plan:
+    """The plan of ``sql`` on one connection of the session (no request)."""
+    stmt = parse(sql)
+    bound = bind(stmt, session.table, None, text=sql)
+    return plan_query(bound, {connection: session.connector(connection)})
+
+
+def assert_same_ids(session: Session, sql: str, expected: set[str]) -> None:
+    """crmql's answer to ``sql`` (``SELECT id ...``) has no duplicate and is exactly ``expected``."""
+    got_frame = session.query(sql)
+    got = set(got_frame["id"])
+    assert len(got_frame) == len(got), f"duplicate ids from {sql}"
+    missing, extra = sorted(expected - got)[:5], sorted(got - expected)[:5]
+    assert got == expected, (
+        f"pushdown changed the answer of\n  {sql}\n  {len(got)} rows vs {len(expected)} expected; "
+        f"missing {missing}, extra {extra}\n{session.explain(sql)}")
