@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+from naive import ATLAS_PAGE, ATLAS_TOKEN_PATH, NaiveAtlasClient  # noqa: F401  (re-exported for run.py)
 
 __all__ = ["ATLAS_PAGE", "ATLAS_TOKEN_PATH", "Evaluation", "NaiveAtlasClient", "Scenario", "build_atlas_scenarios",
            "build_scenarios", "lower_bound", "PLAN_SQL"]
@@ -149,60 +149,6 @@ def build_scenarios(org_id: str) -> list[Scenario]:
 
 # ---- Atlas CRM ---------------------------------------------------------------------------------------
 
-ATLAS_PAGE = 100
-ATLAS_TOKEN_PATH = "/api/1.0/oauth/token"
-ATLAS_API = "/api/1.0/workspace/CRM"
-#: crmql table -> Atlas entity type
-ATLAS_TYPES = {"companies": "company", "contacts": "contact", "sales": "sale"}
-
-
-class NaiveAtlasClient:
-    """The Atlas baseline, written by hand with httpx: a client_credentials token, then
-    ``GET /entities?type=...&limit=100`` following ``_links.next`` one page after the other, with
-    ``Content-Type: application/json`` on every request (the documented quirk). Every filter, sort
-    and limit is then done in Python by the caller (``fields`` keyed by field id)."""
-
-    def __init__(self, base_url: str, client_id: str, client_secret: str, *, timeout_s: float = 30.0) -> None:
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s)
-        self.headers: dict[str, str] | None = None
-
-    def __enter__(self) -> NaiveAtlasClient:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.http.close()
-
-    def token(self) -> None:
-        r = self.http.post(ATLAS_TOKEN_PATH, data={"grant_type": "client_credentials"},
-                           auth=(self.client_id, self.client_secret))
-        r.raise_for_status()
-        self.headers = {"Authorization": f"Bearer {r.json()['access_token']}", "Content-Type": "application/json"}
-
-    def get(self, url: str, params: Any = None) -> dict[str, Any]:
-        if self.headers is None:
-            self.token()
-        r = self.http.get(url, params=params, headers=self.headers)
-        r.raise_for_status()
-        return r.json()
-
-    def total(self, params: list[tuple[str, str]]) -> int:
-        """The vendor's total for one list request's parameters (asked for one row)."""
-        one = [(k, "1" if k == "limit" else v) for k, v in params]
-        return int(self.get(f"{ATLAS_API}/entities", one)["total"])
-
-    def fetch_all(self, table: str) -> list[dict[str, Any]]:
-        """Every entity of ``table``: 100 per page, following next links sequentially."""
-        data = self.get(f"{ATLAS_API}/entities", {"type": ATLAS_TYPES[table], "limit": ATLAS_PAGE})
-        rows = list(data["items"])
-        while (nxt := ((data.get("_links") or {}).get("next") or {}).get("href")):
-            data = self.get(nxt)
-            rows.extend(data["items"])
-        return rows
 
 
 def _f(entity: dict[str, Any]) -> dict[str, Any]:
