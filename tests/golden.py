@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from crmql import ast
+
 UPDATE = os.environ.get("CRMQL_UPDATE_GOLDEN") == "1"
 
 
@@ -101,3 +103,36 @@ def update_fixture(path: Path, header: list[str], cases: list[dict[str, Any]], a
         if UPDATE and actual:
             write_cases(path, header, [dict(c, expected=actual.get(c["name"], c["expected"])) for c in cases])
     return _update_golden
+
+# ---- boundary values for the mechanical superset checks of the pushdown golden suites -----------
+
+def query_literals(expr: ast.Expr) -> list[tuple[ast.Column, Any]]:
+    """Every (column, literal) a WHERE compares, for building boundary records."""
+    out = []
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Func) and len(node.args) == 2 and isinstance(node.args[0], ast.Column):
+            operand, values = node.args[0], [node.args[1]]
+        else:
+            operand = getattr(node, "left", None) if isinstance(node, ast.Compare) else getattr(node, "operand", None)
+            if not isinstance(operand, ast.Column):
+                continue
+            values = []
+            if isinstance(node, ast.Compare):
+                values = [node.right]
+            elif isinstance(node, ast.InList):
+                values = list(node.items)
+            elif isinstance(node, ast.Like):
+                values = [node.pattern]
+            elif isinstance(node, ast.Between):
+                values = [node.low, node.high]
+        out += [(operand, v.value) for v in values if isinstance(v, ast.Literal) and v.value is not None]
+    return out
+
+
+def like_instances(pattern: str) -> list[str]:
+    """Strings a LIKE pattern matches (wildcards filled two ways)."""
+    out = set()
+    for fill in ("", "Zq"):
+        for one in ("a", "Q"):
+            out.add(pattern.replace("%", fill).replace("_", one))
+    return sorted(out)

@@ -59,7 +59,7 @@ from crmql.sandbox.atlas_filter import (
 from crmql.sandbox.atlas_template import build_templates
 from crmql.sandbox.data_atlas_words import OWNERS
 
-from golden import UPDATE, read_cases, update_fixture
+from golden import UPDATE, read_cases, update_fixture, like_instances, query_literals
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = FIXTURES / "golden" / "atlas_pushdown.txt"
@@ -283,36 +283,6 @@ def allowed_by(settings: dict[str, Any], reading: dict[str, str]) -> bool:
     return True
 
 
-def _literals(expr: ast.Expr) -> list[tuple[ast.Column, Any]]:
-    out = []
-    for node in ast.walk(expr):
-        if isinstance(node, ast.Func) and len(node.args) == 2 and isinstance(node.args[0], ast.Column):
-            operand, values = node.args[0], [node.args[1]]
-        else:
-            operand = getattr(node, "left", None) if isinstance(node, ast.Compare) else getattr(node, "operand", None)
-            if not isinstance(operand, ast.Column):
-                continue
-            values = []
-            if isinstance(node, ast.Compare):
-                values = [node.right]
-            elif isinstance(node, ast.InList):
-                values = list(node.items)
-            elif isinstance(node, ast.Like):
-                values = [node.pattern]
-            elif isinstance(node, ast.Between):
-                values = [node.low, node.high]
-        out += [(operand, v.value) for v in values if isinstance(v, ast.Literal) and v.value is not None]
-    return out
-
-
-def _like_instances(pattern: str) -> list[str]:
-    out = set()
-    for fill in ("", "Zq"):
-        for one in ("a", "Q"):
-            out.add(pattern.replace("%", fill).replace("_", one))
-    return sorted(out)
-
-
 def _utc_ms(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -374,7 +344,7 @@ def _raw_values(table: Table, name: str, literals: list[Any]) -> list[Any]:
     texts: list[str] = []
     for lit in literals:
         if isinstance(lit, str):
-            texts += _like_instances(lit) if ("%" in lit or "_" in lit) else [lit, f"x{lit}y"]
+            texts += like_instances(lit) if ("%" in lit or "_" in lit) else [lit, f"x{lit}y"]
     for t in list(texts):
         texts += [t.upper(), t.lower(), t.swapcase()]
     return values + sorted(set(texts)) + ["unrelated"]
@@ -383,7 +353,7 @@ def _raw_values(table: Table, name: str, literals: list[Any]) -> list[Any]:
 def synthetic_entities(table: Table, expr: ast.Expr | None, seed: int) -> list[dict[str, Any]]:
     """Entities whose filtered fields take every combination of boundary values (sampled if many)."""
     by_col: dict[str, list[Any]] = {}
-    for col, value in _literals(expr) if expr is not None else []:
+    for col, value in query_literals(expr) if expr is not None else []:
         by_col.setdefault(table.column(col.name).name, []).append(value)
     for _q, name in columns_of(expr) if expr is not None else set():
         by_col.setdefault(table.column(name).name, [])
@@ -506,7 +476,7 @@ def check_links(plan: Plan) -> None:
     table = scan.table
     sample = sandbox_records("atlas", "links")[::40]
     # an entity whose id is no URL path segment ("", ".", "..", a "/") cannot be read, nor its links
-    ids = [v for c, v in _literals(where) if c.name == "entity_id" and isinstance(v, str)
+    ids = [v for c, v in query_literals(where) if c.name == "entity_id" and isinstance(v, str)
            and v not in ("", ".", "..") and "/" not in v]
     records = list(sample) + [{"entity_id": i, "other_entity_id": f"o{n}", "other_type": t, "roles": ["x"]}
                               for n, (i, t) in enumerate(itertools.product(ids + ["zz"], ENTITY_TYPES.values()))]

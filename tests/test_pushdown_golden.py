@@ -53,7 +53,7 @@ from crmql.predicates import columns_of
 from crmql.sandbox.azavista_filter import VARIANTS, compile_filter
 from crmql.sandbox.data import records as sandbox_records
 
-from golden import UPDATE, read_cases, update_fixture
+from golden import UPDATE, read_cases, update_fixture, like_instances, query_literals
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden" / "pushdown.txt"
 NOW = dt.datetime(2025, 6, 15, 12, 0, tzinfo=dt.timezone.utc)
@@ -185,33 +185,6 @@ def allowed_by(settings: dict[str, Any], reading: dict[str, str]) -> bool:
     return True
 
 
-def _literals(expr: ast.Expr) -> list[tuple[ast.Column, Any]]:
-    out = []
-    for node in ast.walk(expr):
-        operand = getattr(node, "left", None) if isinstance(node, ast.Compare) else getattr(node, "operand", None)
-        if not isinstance(operand, ast.Column):
-            continue
-        values = []
-        if isinstance(node, ast.Compare):
-            values = [node.right]
-        elif isinstance(node, ast.InList):
-            values = list(node.items)
-        elif isinstance(node, ast.Like):
-            values = [node.pattern]
-        elif isinstance(node, ast.Between):
-            values = [node.low, node.high]
-        out += [(operand, v.value) for v in values if isinstance(v, ast.Literal) and v.value is not None]
-    return out
-
-
-def _like_instances(pattern: str) -> list[str]:
-    out = set()
-    for fill in ("", "Zq"):
-        for one in ("a", "Q"):
-            out.add(pattern.replace("%", fill).replace("_", one))
-    return sorted(out)
-
-
 def _raw_values(table: Table, name: str, literals: list[Any]) -> list[Any]:
     """Raw vendor values for a column on and around the query's literals (and NULL)."""
     column = table.column(name)
@@ -239,7 +212,7 @@ def _raw_values(table: Table, name: str, literals: list[Any]) -> list[Any]:
     texts: list[str] = []
     for lit in literals:
         if isinstance(lit, str):
-            texts += _like_instances(lit) if ("%" in lit or "_" in lit) else [lit, f"x{lit}y"]
+            texts += like_instances(lit) if ("%" in lit or "_" in lit) else [lit, f"x{lit}y"]
     for t in list(texts):
         texts += [t.upper(), t.lower(), t.swapcase()]
     return values + sorted(set(texts)) + ["unrelated"]
@@ -248,7 +221,7 @@ def _raw_values(table: Table, name: str, literals: list[Any]) -> list[Any]:
 def synthetic_records(table: Table, expr: ast.Expr | None, seed: int) -> list[dict[str, Any]]:
     """Records whose filtered columns take every combination of boundary values (sampled if many)."""
     by_col: dict[str, list[Any]] = {}
-    for col, value in _literals(expr) if expr is not None else []:
+    for col, value in query_literals(expr) if expr is not None else []:
         by_col.setdefault(col.name, []).append(value)
     for _q, name in columns_of(expr) if expr is not None else set():
         by_col.setdefault(name, [])
