@@ -355,5 +355,3 @@ def _count(b: _Binder, e: ast.Expr | None, clause: str) -> ast.Literal | None:
         raise QueryError(f"{clause} cannot be negative")
     return lit
 
-
-_ = Interval  # re-exported type used by callers of _fold

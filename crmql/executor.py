@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from . import ast, stats
-from .errors import CrmqlError, QueryError
+from .errors import QueryError
 from .frames import to_arrow
 from .http import run_sync
 from .localsql import expr_sql, quote_ident, select_sql
@@ -329,5 +329,3 @@ def _duckdb_message(e: Exception) -> str:
         first = first.replace(prefix, "")
     return f"cannot evaluate the query locally: {first}"
 
-
-_ = CrmqlError

@@ -12,7 +12,6 @@ and AST -> crmql text with inline literals for EXPLAIN and messages.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
@@ -192,5 +191,3 @@ def show(e: ast.Expr, *, qualify: bool = True) -> str:
         return f"{s(e.operand)} IS {'NOT ' if e.negated else ''}NULL"
     return str(e)
 
-
-_ = dt  # datetime values are rendered by the Literal branches above

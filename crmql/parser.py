@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import math
 import logging
@@ -23,7 +22,7 @@ from . import ast
 from .errors import QuerySyntaxError
 from .lexer import FastLexer
 from .syntax_errors import describe_unexpected_characters, describe_unexpected_token
-from .values import Interval, parse_date, parse_interval, parse_timestamp
+from .values import parse_date, parse_interval, parse_timestamp
 
 __all__ = ["grammar_text", "parse", "parse_expression", "split_statements"]
 
@@ -83,7 +82,7 @@ def parse(text: str) -> ast.Statement:
         raise _syntax_error(text, describe_unexpected_token(_parser(), text, e), line, column) from None
     except lark.exceptions.UnexpectedCharacters as e:
         raise _syntax_error(text, describe_unexpected_characters(text, e), e.line, e.column) from None
-    except lark.exceptions.UnexpectedEOF as e:  # pragma: no cover - LALR reports $END as a token
+    except lark.exceptions.UnexpectedEOF:  # pragma: no cover - LALR reports $END as a token
         lines = text.splitlines() or [""]
         raise _syntax_error(text, ("the statement ended early", None), len(lines), len(lines[-1]) + 1) from None
     finally:
@@ -427,9 +426,6 @@ for _name, _method in list(vars(_ToAst).items()):
     if not _name.startswith("_") and callable(_method) and _name != "text":
         setattr(_ToAst, _name, _with_meta(_method))
 
-
-# re-exported for type checkers
-_ = (dt, Interval)
 
 
 def split_statements(text: str) -> list[str]:

@@ -131,8 +131,6 @@ class Session:
     def execute(self, sql: str, params: Mapping[str, Any] | None = None, *,
                 statement_stats: stats.QueryStats | None = None) -> Result:
         """Run one statement and return its :class:`Result`."""
-        from .explain import explain_text
-
         st = statement_stats or stats.QueryStats()
         started = time.perf_counter()
         stmt = parse(sql)
@@ -142,7 +140,6 @@ class Session:
     def _execute(self, stmt: Any, sql: str, params: Mapping[str, Any] | None, st: stats.QueryStats,
                  started: float) -> Result:
         from .explain import explain_text
-        from .planner import plan_query
 
         try:
             if isinstance(stmt, ast.ShowTables):
