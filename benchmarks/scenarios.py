@@ -150,7 +150,6 @@ def build_scenarios(org_id: str) -> list[Scenario]:
 # ---- Atlas CRM ---------------------------------------------------------------------------------------
 
 
-
 def _f(entity: dict[str, Any]) -> dict[str, Any]:
     return entity.get("fields") or {}
 
