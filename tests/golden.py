@@ -136,3 +136,20 @@ def like_instances(pattern: str) -> list[str]:
         for one in ("a", "Q"):
             out.add(pattern.replace("%", fill).replace("_", one))
     return sorted(out)
+
+
+def pushed_branches(cand: Any) -> list[ast.Expr]:
+    """The predicates a candidate pushed: each branch of a pushed OR (an IN may also arrive as one)."""
+    return list(cand.expr.items) if cand.any_of is not None and isinstance(cand.expr, ast.Or) else [cand.expr]
+
+
+def assert_never_pushed(plan: Any, *, ilike_ok: bool, show: Any) -> None:
+    """!=, NOT, IS [NOT] NULL, NOT IN, NOT LIKE are never pushed; ILIKE only where ``ilike_ok``."""
+    for scan in plan.scans:
+        for cand, _exact in scan.pushed:
+            for expr in pushed_branches(cand):
+                assert not isinstance(expr, (ast.Not, ast.IsNull, ast.And, ast.Or, ast.Between)), show(expr)
+                assert not (isinstance(expr, ast.Compare) and expr.op == "!="), show(expr)
+                assert not getattr(expr, "negated", False), show(expr)
+                if isinstance(expr, ast.Like) and expr.case_insensitive:
+                    assert ilike_ok, f"ILIKE pushed: {show(expr)}"
