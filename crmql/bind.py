@@ -171,13 +171,14 @@ class _Binder:
 
     def _children(self, e: ast.Expr, **kw: Any) -> ast.Expr:
         changes: dict[str, Any] = {}
-        for name in ("operand", "pattern", "left", "right", "item", "low", "high"):
-            child = getattr(e, name, None)
+        single, lists = ast.child_fields(e.__class__)
+        for name in single:
+            child = getattr(e, name)
             if isinstance(child, ast.Node):
                 bound = self.expr(child, **kw)
                 if bound is not child:
                     changes[name] = bound
-        if isinstance(e, (ast.And, ast.Or, ast.InList)):
+        if "items" in lists:  # And, Or, InList (a function's args are bound by func())
             items = tuple(self.expr(i, **kw) for i in e.items)
             if any(a is not b for a, b in zip(items, e.items)):
                 changes["items"] = items
@@ -201,17 +202,22 @@ class _Binder:
         return ast.replace(f, args=args)
 
     def _coerce(self, e: ast.Expr) -> ast.Expr:
-        """Literals compared with a typed column take the column's type."""
+        """Literals compared with a typed column take the column's type (the node is rebuilt only
+        when a literal changed)."""
         if isinstance(e, ast.Compare):
             if isinstance(e.left, ast.Column) and isinstance(e.right, ast.Literal):
-                return ast.replace(e, right=self._as(e.right, e.left))
+                right = self._as(e.right, e.left)
+                return e if right is e.right else ast.replace(e, right=right)
             if isinstance(e.right, ast.Column) and isinstance(e.left, ast.Literal):
-                return ast.replace(e, left=self._as(e.left, e.right))
+                left = self._as(e.left, e.right)
+                return e if left is e.left else ast.replace(e, left=left)
         if isinstance(e, ast.InList) and isinstance(e.operand, ast.Column):
-            return ast.replace(e, items=tuple(self._as(i, e.operand) if isinstance(i, ast.Literal) else i for i in e.items))
+            items = tuple(self._as(i, e.operand) if isinstance(i, ast.Literal) else i for i in e.items)
+            return e if all(a is b for a, b in zip(items, e.items)) else ast.replace(e, items=items)
         if isinstance(e, ast.Between) and isinstance(e.operand, ast.Column):
-            return ast.replace(e, low=self._as(e.low, e.operand) if isinstance(e.low, ast.Literal) else e.low,
-                               high=self._as(e.high, e.operand) if isinstance(e.high, ast.Literal) else e.high)
+            low = self._as(e.low, e.operand) if isinstance(e.low, ast.Literal) else e.low
+            high = self._as(e.high, e.operand) if isinstance(e.high, ast.Literal) else e.high
+            return e if low is e.low and high is e.high else ast.replace(e, low=low, high=high)
         return e
 
     def _as(self, lit: ast.Literal, col: ast.Column) -> ast.Literal:

@@ -48,6 +48,9 @@ class FastLexer(Lexer):
             parts.append(f"(?P<{t.name}>{rx})")
         self.regex = re.compile("|".join(parts))
         self.allowed = {t.name for t in terminals} - self.ignore
+        # a space is skipped without a regex match when the grammar ignores it (it does: WS)
+        first = self.regex.match(" ")
+        self.skip_space = first is not None and first.lastgroup in self.ignore
 
     def lex(self, data: str | LexerState, parser_state: Any = None) -> Iterator[Token]:  # type: ignore[override]
         """Lark hands a custom lexer the plain text; a LexerState is accepted too."""
@@ -55,26 +58,33 @@ class FastLexer(Lexer):
         pos, end = 0, len(text)
         line, line_start = 1, 0
         match = self.regex.match
-        keywords, ignore = self.keywords, self.ignore
+        keywords, ignore, skip_space = self.keywords, self.ignore, self.skip_space
+        new_token = Token._future_new  # Token(...) minus the deprecated-argument check
         while pos < end:
+            if skip_space and text[pos] == " ":
+                pos += 1
+                continue
             m = match(text, pos)
             if m is None:
                 raise UnexpectedCharacters(text, pos, line, pos - line_start + 1, allowed=self.allowed, state=parser_state)
             kind = m.lastgroup
             value = m.group()
-            if kind not in ignore:
-                kw = keywords.get(value.lower()) if value[:1].isalpha() else None
-                token = Token(kw or kind, value, pos, line, pos - line_start + 1)
-            else:
-                token = None
-            newlines = value.count("\n")
             new_pos = m.end()
-            if newlines:
-                line += newlines
+            if kind in ignore:
+                newlines = value.count("\n")
+                if newlines:
+                    line += newlines
+                    line_start = pos + value.rfind("\n") + 1
+                pos = new_pos
+                continue
+            if value[:1].isalpha():
+                kind = keywords.get(value.lower(), kind)
+            if "\n" in value:  # a string or quoted name spanning lines
+                column = pos - line_start + 1
+                start_line = line
+                line += value.count("\n")
                 line_start = pos + value.rfind("\n") + 1
-            if token is not None:
-                token.end_line = line
-                token.end_column = new_pos - line_start + 1
-                token.end_pos = new_pos
-                yield token
+                yield new_token(kind, value, pos, start_line, column, line, new_pos - line_start + 1, new_pos)
+            else:
+                yield new_token(kind, value, pos, line, pos - line_start + 1, line, new_pos - line_start + 1, new_pos)
             pos = new_pos

@@ -20,6 +20,7 @@ from lark import Token, Transformer
 
 from . import ast
 from .errors import QuerySyntaxError
+from .lalr import Driver, Rejected
 from .lexer import FastLexer
 from .syntax_errors import describe_unexpected_characters, describe_unexpected_token
 from .values import parse_date, parse_interval, parse_timestamp
@@ -54,19 +55,31 @@ def _parser(start: str = "start") -> lark.Lark:
     )
 
 
+@functools.lru_cache(maxsize=None)
+def _fast() -> tuple[FastLexer, Driver]:
+    """The same grammar, table and callbacks as :func:`_parser`, driven by :mod:`crmql.lalr`."""
+    parser = _parser()
+    return FastLexer(parser.lexer_conf), Driver(parser)
+
+
 def parse(text: str) -> ast.Statement:
     """Parse one statement into an AST node, or raise :class:`QuerySyntaxError`.
 
     >>> parse("SHOW TABLES FROM azavista")
     ShowTables(connection='azavista')
     """
-    if not text.strip() or not _strip_comments(text).strip().strip(";").strip():
-        raise QuerySyntaxError(
-            "empty statement: expected SELECT, EXPLAIN, SHOW TABLES or DESCRIBE",
-            line=1, column=1, source_line=text.split("\n")[0].rstrip("\r"),
-        )
     _local.text = text
     try:
+        lexer, driver = _fast()
+        try:
+            return driver.parse(lexer.lex(text))
+        except (Rejected, lark.exceptions.LarkError):
+            pass  # not valid: Lark's own parser finds the same error and says it precisely
+        if not text.strip() or not _strip_comments(text).strip().strip(";").strip():
+            raise QuerySyntaxError(
+                "empty statement: expected SELECT, EXPLAIN, SHOW TABLES or DESCRIBE",
+                line=1, column=1, source_line=text.split("\n")[0].rstrip("\r"),
+            )
         return _parser().parse(text)
     except QuerySyntaxError:
         raise
@@ -112,44 +125,31 @@ def _syntax_error(text: str, described: tuple[str, str | None], line: int, colum
     return QuerySyntaxError(message, line=line, column=max(1, column), source_line=source_line, hint=hint)
 
 
-def _span(meta_or_token: Any) -> ast.Span | None:
-    start = getattr(meta_or_token, "start_pos", None)
-    if start is None:
+def _span(token: Token) -> ast.Span:
+    return ast.Span(token.start_pos, token.end_pos, token.line, token.column)
+
+
+def _children_span(children: list[Any]) -> ast.Span | None:
+    """From the first positioned child to the last (tokens are all kept; clause tuples have no position)."""
+    for first in children:
+        if first.__class__ is Token:
+            start, line, column = first.start_pos, first.line, first.column
+            break
+        span = getattr(first, "span", None)
+        if span is not None:
+            start, end, line, column = span
+            break
+    else:
         return None
-    return ast.Span(start, meta_or_token.end_pos, meta_or_token.line, meta_or_token.column)
-
-
-class _Meta:
-    """Position of a rule, from the first and last positioned child (tokens are all kept)."""
-
-    __slots__ = ("start_pos", "end_pos", "line", "column")
-
-    def __init__(self, children: list[Any]) -> None:
-        first = _position(children[0]) if children else None
-        last = _position(children[-1]) if children else None
-        if first is None or last is None:  # an unpositioned end (a clause tuple): look further in
-            positioned = [p for p in map(_position, children) if p is not None]
-            first, last = (positioned[0], positioned[-1]) if positioned else (None, None)
-        if first is None:
-            self.start_pos = None
-            return
-        self.start_pos = first.start_pos if isinstance(first, Token) else first.start
-        self.end_pos = last.end_pos if isinstance(last, Token) else last.end
-        self.line, self.column = first.line, first.column
-
-
-def _position(child: Any) -> Any:
-    """A token, or a node's span, when it carries a position."""
-    if isinstance(child, Token):
-        return child if child.line is not None else None
-    return getattr(child, "span", None)
-
-
-def _with_meta(method: Any) -> Any:
-    @functools.wraps(method)
-    def call(self: Any, children: list[Any]) -> Any:
-        return method(self, _Meta(children), children)
-    return call
+    for last in reversed(children):
+        if last.__class__ is Token:
+            end = last.end_pos
+            break
+        span = getattr(last, "span", None)
+        if span is not None:
+            end = span.end
+            break
+    return ast.Span(start, end, line, column)
 
 
 def _ident(token: Token) -> str:
@@ -162,15 +162,11 @@ def _tokens(children: list[Any], *types: str) -> list[Token]:
     return [c for c in children if isinstance(c, Token) and c.type in types]
 
 
-def _nodes(children: list[Any]) -> list[Any]:
-    return [c for c in children if not isinstance(c, Token) or c.type in ("NAME", "QUOTED_NAME")]
-
-
 class _ToAst(Transformer):
     """Parser callbacks -> crmql.ast nodes. Keyword and punctuation tokens are dropped; names become str.
 
-    Applied inline by the LALR parser; every rule method gets ``(meta, children)`` through
-    :func:`_with_meta` (set up in ``__init_subclass__``-style below).
+    Applied inline by the LALR parser (each rule method gets the rule's children: tokens are all
+    kept, so a node's span runs from its first child to its last).
     """
 
     @property
@@ -181,27 +177,31 @@ class _ToAst(Transformer):
         return _syntax_error(self.text, (message, None), token.line, token.column)
 
     # ---- statements
-    def start(self, meta, children):
+    def start(self, children):
         return children[0]
 
-    def explain(self, meta, children):
-        return ast.Explain(children[-1], analyze=bool(_tokens(children, "ANALYZE")), span=_span(meta))
+    def explain(self, children):
+        span = _children_span(children)
+        return ast.Explain(children[-1], analyze=bool(_tokens(children, "ANALYZE")), span=span)
 
-    def show_tables(self, meta, children):
+    def show_tables(self, children):
+        span = _children_span(children)
         names = [c for c in children if isinstance(c, Token) and c.type in ("NAME", "QUOTED_NAME")]
-        return ast.ShowTables(_ident(names[0]) if names else None, span=_span(meta))
+        return ast.ShowTables(_ident(names[0]) if names else None, span=span)
 
-    def describe(self, meta, children):
+    def describe(self, children):
+        span = _children_span(children)
         conn, table = children[-1]
-        return ast.Describe(ast.TableRef(conn, table, span=_span(meta)), span=_span(meta))
+        return ast.Describe(ast.TableRef(conn, table, span=span), span=span)
 
-    def copy(self, meta, children):
+    def copy(self, children):
+        span = _children_span(children)
         query = next(c for c in children if isinstance(c, ast.Select))
         path = _tokens(children, "STRING")[0].value[1:-1].replace("''", "'")
         options = tuple(c for c in children if isinstance(c, tuple))
-        return ast.Copy(query, path, options, span=_span(meta))
+        return ast.Copy(query, path, options, span=span)
 
-    def copy_option(self, meta, children):
+    def copy_option(self, children):
         name, value = children
         if isinstance(value, Token):
             value = _ident(value)
@@ -210,7 +210,8 @@ class _ToAst(Transformer):
         return (_ident(name).lower(), value)
 
     # ---- query
-    def query(self, meta, children):
+    def query(self, children):
+        span = _children_span(children)
         parts: dict[str, Any] = {"joins": []}
         for child in children:
             kind, value = child
@@ -230,178 +231,198 @@ class _ToAst(Transformer):
             order_by=parts.get("order", ()),
             limit=parts.get("limit"),
             offset=parts.get("offset"),
-            span=_span(meta),
+            span=span,
         )
 
-    def select_clause(self, meta, children):
+    def select_clause(self, children):
         distinct = bool(_tokens(children, "DISTINCT"))
         items = tuple(c for c in children if not isinstance(c, Token))
         return ("select", (distinct, items))
 
-    def star(self, meta, children):
-        return ast.Star(span=_span(meta))
+    def star(self, children):
+        span = _children_span(children)
+        return ast.Star(span=span)
 
-    def qualified_star(self, meta, children):
-        return ast.Star(_ident(children[0]), span=_span(meta))
+    def qualified_star(self, children):
+        span = _children_span(children)
+        return ast.Star(_ident(children[0]), span=span)
 
-    def select_expr(self, meta, children):
+    def select_expr(self, children):
+        span = _children_span(children)
         expr = children[0]
         names = [c for c in children[1:] if isinstance(c, Token) and c.type in ("NAME", "QUOTED_NAME")]
         alias = _ident(names[-1]) if names else None
-        span = _span(meta)
         expr_span = getattr(expr, "span", None) or span
         text = self.text[expr_span.start:expr_span.end] if expr_span else None
         return ast.SelectItem(expr, alias, text=text, span=span)
 
-    def from_clause(self, meta, children):
+    def from_clause(self, children):
         return ("from", children[-1])
 
-    def table_ref(self, meta, children):
+    def table_ref(self, children):
+        span = _children_span(children)
         (conn, table), *rest = [c for c in children if not (isinstance(c, Token) and c.type == "AS")]
         alias = _ident(rest[0]) if rest else None
-        return ast.TableRef(conn, table, alias, span=_span(meta))
+        return ast.TableRef(conn, table, alias, span=span)
 
-    def table_name(self, meta, children):
+    def table_name(self, children):
         first, second = _tokens(children, "NAME", "QUOTED_NAME")
         return (_ident(first), _ident(second))
 
-    def join_clause(self, meta, children):
+    def join_clause(self, children):
+        span = _children_span(children)
         kind, table, on = [c for c in children if not (isinstance(c, Token) and c.type in ("JOIN", "ON"))]
-        return ("join", ast.Join(kind, table, on, span=_span(meta)))
+        return ("join", ast.Join(kind, table, on, span=span))
 
-    def inner_join(self, meta, children):
+    def inner_join(self, children):
         return "inner"
 
-    def left_join(self, meta, children):
+    def left_join(self, children):
         return "left"
 
-    def where_clause(self, meta, children):
+    def where_clause(self, children):
         return ("where", children[-1])
 
-    def group_clause(self, meta, children):
+    def group_clause(self, children):
         return ("group", tuple(c for c in children if not isinstance(c, Token) or c.type in ("NAME", "QUOTED_NAME")))
 
-    def having_clause(self, meta, children):
+    def having_clause(self, children):
         return ("having", children[-1])
 
-    def order_clause(self, meta, children):
+    def order_clause(self, children):
         return ("order", tuple(c for c in children if isinstance(c, ast.OrderItem)))
 
-    def order_item(self, meta, children):
-        return ast.OrderItem(children[0], descending=bool(_tokens(children, "DESC")), span=_span(meta))
+    def order_item(self, children):
+        span = _children_span(children)
+        return ast.OrderItem(children[0], descending=bool(_tokens(children, "DESC")), span=span)
 
-    def limit_clause(self, meta, children):
+    def limit_clause(self, children):
         return ("limit", children[-1])
 
-    def offset_clause(self, meta, children):
+    def offset_clause(self, children):
         return ("offset", children[-1])
 
     # ---- expressions
-    # a chain a AND b AND c arrives left-deep; keep it one flat list (AND/OR are associative)
-    def or_(self, meta, children):
-        left, _, right = children
-        items = left.items if isinstance(left, ast.Or) else (left,)
-        return ast.Or((*items, right), span=_span(meta))
+    # a chain a AND b AND c arrives as one flat list: operand, keyword, operand, ...
+    def expr(self, children):  # OR
+        return ast.Or(tuple(children[::2]), span=_children_span(children))
 
-    def and_(self, meta, children):
-        left, _, right = children
-        items = left.items if isinstance(left, ast.And) else (left,)
-        return ast.And((*items, right), span=_span(meta))
+    def and_expr(self, children):
+        return ast.And(tuple(children[::2]), span=_children_span(children))
 
-    def not_(self, meta, children):
-        return ast.Not(children[-1], span=_span(meta))
+    def not_(self, children):
+        span = _children_span(children)
+        return ast.Not(children[-1], span=span)
 
-    def comparison(self, meta, children):
+    def comparison(self, children):
+        span = _children_span(children)
         left, op, right = children
-        return ast.Compare("!=" if op.value == "<>" else op.value, left, right, span=_span(meta))
+        return ast.Compare("!=" if op.value == "<>" else op.value, left, right, span=span)
 
-    def like(self, meta, children):
-        return self._like(meta, children, ci=False)
+    def like(self, children):
+        span = _children_span(children)
+        return self._like(span, children, ci=False)
 
-    def ilike(self, meta, children):
-        return self._like(meta, children, ci=True)
+    def ilike(self, children):
+        span = _children_span(children)
+        return self._like(span, children, ci=True)
 
-    def _like(self, meta, children, ci: bool):  # not a rule callback, so not wrapped by _with_meta
+    def _like(self, span, children, ci: bool):
         negated = bool(_tokens(children, "NOT"))
         left, right = [c for c in children if not isinstance(c, Token)]
-        return ast.Like(left, right, negated=negated, case_insensitive=ci, span=_span(meta))
+        return ast.Like(left, right, negated=negated, case_insensitive=ci, span=span)
 
-    def in_list(self, meta, children):
+    def in_list(self, children):
+        span = _children_span(children)
         negated = bool(_tokens(children, "NOT"))
         operand, *items = [c for c in children if not isinstance(c, Token)]
-        return ast.InList(operand, tuple(items), negated=negated, span=_span(meta))
+        return ast.InList(operand, tuple(items), negated=negated, span=span)
 
-    def in_param(self, meta, children):
+    def in_param(self, children):
+        span = _children_span(children)
         negated = bool(_tokens(children, "NOT"))
         operand = children[0]
         param = _tokens(children, "PARAM")[0]
-        return ast.InList(operand, (ast.Param(param.value[1:], span=_span(param)),), negated=negated, span=_span(meta))
+        return ast.InList(operand, (ast.Param(param.value[1:], span=_span(param)),), negated=negated, span=span)
 
-    def between(self, meta, children):
+    def between(self, children):
+        span = _children_span(children)
         negated = bool(_tokens(children, "NOT"))
         operand, low, high = [c for c in children if not isinstance(c, Token)]
-        return ast.Between(operand, low, high, negated=negated, span=_span(meta))
+        return ast.Between(operand, low, high, negated=negated, span=span)
 
-    def is_null(self, meta, children):
-        return ast.IsNull(children[0], negated=bool(_tokens(children, "NOT")), span=_span(meta))
+    def is_null(self, children):
+        span = _children_span(children)
+        return ast.IsNull(children[0], negated=bool(_tokens(children, "NOT")), span=span)
 
-    def binary(self, meta, children):
+    def binary(self, children):
+        span = _children_span(children)
         left, op, right = children
-        return ast.Binary(op.value, left, right, span=_span(meta))
+        return ast.Binary(op.value, left, right, span=span)
 
-    def negate(self, meta, children):
+    def negate(self, children):
+        span = _children_span(children)
         operand = children[-1]
         if isinstance(operand, ast.Literal) and operand.kind in ("integer", "float"):
-            return ast.Literal(-operand.value, operand.kind, span=_span(meta))
-        return ast.Unary("-", operand, span=_span(meta))
+            return ast.Literal(-operand.value, operand.kind, span=span)
+        return ast.Unary("-", operand, span=span)
 
-    def paren(self, meta, children):
+    def paren(self, children):
+        span = _children_span(children)
         inner = children[1]
-        return ast.replace(inner, span=_span(meta)) if isinstance(inner, ast.Node) else inner
+        return ast.replace(inner, span=span) if isinstance(inner, ast.Node) else inner
 
-    def param(self, meta, children):
-        return ast.Param(children[0].value[1:], span=_span(meta))
+    def param(self, children):
+        span = _span(children[0])  # one token
+        return ast.Param(children[0].value[1:], span=span)
 
-    def column(self, meta, children):
-        names = [_ident(c) for c in _tokens(children, "NAME", "QUOTED_NAME")]
-        if len(names) == 2:
-            return ast.Column(names[1], names[0], span=_span(meta))
-        return ast.Column(names[0], span=_span(meta))
+    def column(self, children):  # ident | ident "." ident
+        if len(children) == 1:
+            return ast.Column(_ident(children[0]), span=_span(children[0]))
+        return ast.Column(_ident(children[2]), _ident(children[0]), span=_children_span(children))
 
-    def call(self, meta, children):
+    def call(self, children):
+        span = _children_span(children)
         name = children[0].value.lower()
         distinct = bool(_tokens(children, "DISTINCT"))
         args = tuple(c for c in children[1:] if not isinstance(c, Token) or c.type in ("NAME", "QUOTED_NAME"))
-        return ast.Func(name, args, distinct=distinct, span=_span(meta))
+        return ast.Func(name, args, distinct=distinct, span=span)
 
-    def call_star(self, meta, children):
-        return ast.Func(children[0].value.lower(), (), star=True, span=_span(meta))
+    def call_star(self, children):
+        span = _children_span(children)
+        return ast.Func(children[0].value.lower(), (), star=True, span=span)
 
 
     # ---- literals
-    def string(self, meta, children):
+    def string(self, children):
+        span = _span(children[0])  # one token
         token = children[0]
-        return ast.Literal(token.value[1:-1].replace("''", "'"), "string", span=_span(meta))
+        return ast.Literal(token.value[1:-1].replace("''", "'"), "string", span=span)
 
-    def integer(self, meta, children):
-        return ast.Literal(int(children[0].value), "integer", span=_span(meta))
+    def integer(self, children):
+        span = _span(children[0])  # one token
+        return ast.Literal(int(children[0].value), "integer", span=span)
 
-    def decimal(self, meta, children):
+    def decimal(self, children):
+        span = _span(children[0])  # one token
         value = float(children[0].value)
         if not math.isfinite(value):
             raise self._bad_literal(children[0], f"number {children[0].value} is out of range")
-        return ast.Literal(value, "float", span=_span(meta))
+        return ast.Literal(value, "float", span=span)
 
-    def true(self, meta, children):
-        return ast.Literal(True, "boolean", span=_span(meta))
+    def true(self, children):
+        span = _span(children[0])  # one token
+        return ast.Literal(True, "boolean", span=span)
 
-    def false(self, meta, children):
-        return ast.Literal(False, "boolean", span=_span(meta))
+    def false(self, children):
+        span = _span(children[0])  # one token
+        return ast.Literal(False, "boolean", span=span)
 
-    def null(self, meta, children):
-        return ast.Literal(None, "null", span=_span(meta))
+    def null(self, children):
+        span = _span(children[0])  # one token
+        return ast.Literal(None, "null", span=span)
 
-    def _typed(self, meta, children, kind: str, convert):
+    def _typed(self, span, children, kind: str, convert):
         token = children[-1]
         raw = token.value[1:-1].replace("''", "'")
         try:
@@ -410,21 +431,19 @@ class _ToAst(Transformer):
             raise self._bad_literal(token, f"invalid {kind.upper()} literal '{raw}': {e}") from None
         except OverflowError:  # e.g. 9999-12-31 23:00-05:00 is past year 9999 in UTC
             raise self._bad_literal(token, f"invalid {kind.upper()} literal '{raw}': out of range") from None
-        return ast.Literal(value, kind, span=_span(meta))
+        return ast.Literal(value, kind, span=span)
 
-    def date(self, meta, children):
-        return self._typed(meta, children, "date", parse_date)
+    def date(self, children):
+        span = _children_span(children)
+        return self._typed(span, children, "date", parse_date)
 
-    def timestamp(self, meta, children):
-        return self._typed(meta, children, "timestamp", parse_timestamp)
+    def timestamp(self, children):
+        span = _children_span(children)
+        return self._typed(span, children, "timestamp", parse_timestamp)
 
-    def interval(self, meta, children):
-        return self._typed(meta, children, "interval", parse_interval)
-
-
-for _name, _method in list(vars(_ToAst).items()):
-    if not _name.startswith("_") and callable(_method) and _name != "text":
-        setattr(_ToAst, _name, _with_meta(_method))
+    def interval(self, children):
+        span = _children_span(children)
+        return self._typed(span, children, "interval", parse_interval)
 
 
 

@@ -130,8 +130,14 @@ def _candidate(expr: ast.Expr, bound: BoundQuery, vendor: str) -> Candidate:
 
 
 def _only(expr: ast.Expr, ref_name: str) -> bool:
-    cols = [n for n in ast.walk(expr) if isinstance(n, ast.Column)]
-    return bool(cols) and all(c.qualifier == ref_name for c in cols)
+    """Whether ``expr`` reads columns, all of the table known in this query as ``ref_name``."""
+    seen = False
+    for node in ast.walk(expr):
+        if node.__class__ is ast.Column:
+            if node.qualifier != ref_name:
+                return False
+            seen = True
+    return seen
 
 
 def _is_count_star(select: ast.Select) -> str | None:

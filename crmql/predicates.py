@@ -41,12 +41,15 @@ def normalize(expr: ast.Expr) -> ast.Expr:
 
 def _map(expr: ast.Expr, fn: Callable[[ast.Expr], ast.Expr]) -> ast.Expr:
     """Apply ``fn`` to the children of AND/OR/NOT; rebuild the node only if a child changed."""
-    if isinstance(expr, (ast.And, ast.Or)):
-        items = tuple(fn(i) for i in expr.items)
-        if all(a is b for a, b in zip(items, expr.items)):
-            return expr
-        return type(expr)(items, span=expr.span)
-    if isinstance(expr, ast.Not):
+    cls = expr.__class__
+    if cls is ast.And or cls is ast.Or:
+        old = expr.items
+        items = [fn(i) for i in old]
+        for new, was in zip(items, old):
+            if new is not was:
+                return cls(tuple(items), span=expr.span)
+        return expr
+    if cls is ast.Not:
         item = fn(expr.item)
         return expr if item is expr.item else ast.Not(item, span=expr.span)
     return expr
@@ -88,22 +91,31 @@ def push_not(expr: ast.Expr) -> ast.Expr:
 
 def flatten(expr: ast.Expr) -> ast.Expr:
     """Nested AND in AND (and OR in OR) become one list; TRUE/FALSE items are folded."""
-    if isinstance(expr, (ast.And, ast.Or)):
-        kind = type(expr)
-        items: list[ast.Expr] = []
-        for item in (flatten(i) for i in expr.items):
-            if isinstance(item, kind):
-                items.extend(item.items)
-            else:
-                items.append(item)
+    kind = expr.__class__
+    if kind is not ast.And and kind is not ast.Or:
+        return _map(expr, flatten)
+    items: list[ast.Expr] = []
+    changed = False
+    for old in expr.items:
+        item = flatten(old)
+        if item.__class__ is kind:
+            items.extend(item.items)
+            changed = True
+        else:
+            items.append(item)
+            changed = changed or item is not old
+    if any(i.__class__ is ast.Literal for i in items):
         absorbing, neutral = (FALSE, TRUE) if kind is ast.And else (TRUE, FALSE)
         if any(_is_bool(i, absorbing.value) for i in items):
             return absorbing
-        items = [i for i in items if not _is_bool(i, neutral.value)]
-        if not items:
+        kept = [i for i in items if not _is_bool(i, neutral.value)]
+        if not kept:
             return neutral
-        return items[0] if len(items) == 1 else kind(tuple(items), span=expr.span)
-    return _map(expr, flatten)
+        changed = changed or len(kept) != len(items)
+        items = kept
+    if len(items) == 1:
+        return items[0]
+    return kind(tuple(items), span=expr.span) if changed else expr
 
 
 def _is_bool(expr: ast.Expr, value: bool) -> bool:
