@@ -361,3 +361,13 @@ def _count(b: _Binder, e: ast.Expr | None, clause: str) -> ast.Literal | None:
         raise QueryError(f"{clause} cannot be negative")
     return lit
 
+
+def uses_aggregates(select: ast.Select) -> bool:
+    """Whether the SELECT list computes an aggregate (COUNT, SUM, AVG, MIN, MAX).
+
+    >>> from crmql.parser import parse
+    >>> uses_aggregates(parse("SELECT COUNT(*) + 1 FROM x.y")), uses_aggregates(parse("SELECT a FROM x.y"))
+    (True, False)
+    """
+    return any(isinstance(n, ast.Func) and n.name in AGGREGATES
+               for item in select.items if isinstance(item, ast.SelectItem) for n in ast.walk(item.expr))

@@ -47,6 +47,12 @@ def to_pandas(cursor: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
         table = cursor.to_arrow_table()
+    return arrow_to_pandas(table)
+
+
+def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as crmql's result frame: DATE columns as dates, integer and boolean columns
+    with NULLs as pandas' nullable Int64 and boolean (not floats or objects)."""
     frame = table.to_pandas(date_as_object=True)
     for position, column in enumerate(table.columns):  # by position: output names may repeat
         # integers and booleans with NULLs stay integers and booleans (nullable), not floats or objects
@@ -219,14 +225,13 @@ def execute_plan(plan: Plan, statement_stats: stats.QueryStats) -> tuple[pd.Data
 def can_stream(plan: Plan) -> bool:
     """True when the local SQL can run on each page alone: one scan and no global step (ORDER BY,
     GROUP BY, DISTINCT, aggregates, joins, OFFSET)."""
-    from .bind import AGGREGATES
+    from .bind import uses_aggregates
 
     s = plan.select
     if len(plan.scans) != 1 or s.joins or s.order_by or s.group_by or s.distinct or s.having is not None \
             or s.offset is not None or plan.count_column is not None or plan.scans[0].fetch.mode == "count":
         return False
-    return not any(isinstance(n, ast.Func) and n.name in AGGREGATES
-                   for item in s.items if isinstance(item, ast.SelectItem) for n in ast.walk(item.expr))
+    return not uses_aggregates(s)
 
 
 #: rows gathered from consecutive pages before the local SQL runs on them (when there is no LIMIT
@@ -303,8 +308,21 @@ def stream_plan(plan: Plan, statement_stats: stats.QueryStats,
     return done["rows"], [result]
 
 
+def is_identity(plan: Plan) -> bool:
+    """True when the local SQL would return its one table unchanged (``SELECT *`` and nothing
+    else: no WHERE, ORDER BY, LIMIT, ...), so DuckDB can be skipped."""
+    s = plan.select
+    return (len(plan.scans) == 1 and plan.count_column is None and s.where is None and not s.joins
+            and not s.group_by and s.having is None and not s.order_by and s.limit is None
+            and s.offset is None and not s.distinct and len(s.items) == 1 and isinstance(s.items[0], ast.Star)
+            and s.items[0].qualifier in (None, plan.scans[0].ref.ref_name))
+
+
 def run_local(plan: Plan, tables: list[pa.Table | None]) -> pd.DataFrame:
     """Run the statement's local SQL over the fetched tables with DuckDB."""
+    if is_identity(plan):
+        table = tables[0]
+        return arrow_to_pandas(table if table is not None else to_arrow(plan.scans[0].table, []))
     con = local_connection()
     names: dict[str, str] = {}
     for i, (scan, table) in enumerate(zip(plan.scans, tables)):

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import ast
-from .bind import AGGREGATES, BoundQuery
+from .bind import BoundQuery, uses_aggregates
 from .catalog import Column, Table
 from .connectors.base import Candidate, Connector, FetchPlan, Needs
 from .errors import QueryError
@@ -150,11 +150,7 @@ def _is_count_star(select: ast.Select) -> str | None:
 
 
 def _has_aggregate(select: ast.Select) -> bool:
-    for item in select.items:
-        if isinstance(item, ast.SelectItem) and any(
-                isinstance(n, ast.Func) and n.name in AGGREGATES for n in ast.walk(item.expr)):
-            return True
-    return select.having is not None
+    return uses_aggregates(select) or select.having is not None
 
 
 def _check_required(table: Table, scan_conjuncts: list[ast.Expr], joined: set[str] = frozenset()) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from . import ast, stats
-from .bind import bind
+from .bind import bind, uses_aggregates
 from .catalog import Table
 from .config import SANDBOX_URL, Config, load_config
 from .connectors.base import Connector
@@ -135,7 +135,28 @@ class Session:
         started = time.perf_counter()
         stmt = parse(sql)
         with stats.collecting(st):  # catalog loads and token requests count towards the statement
-            return self._execute(stmt, sql, params, st, started)
+            self._warm(stmt)
+            try:
+                return self._execute(stmt, sql, params, st, started)
+            finally:
+                for connector in list(self._connectors.values()):
+                    connector.discard_early()
+
+    def _warm(self, stmt: Any) -> None:
+        """Let each connector start the I/O this statement will need before binding asks for it
+        (see :meth:`Connector.warm`): templates of joined tables load concurrently, and a
+        whole-table read gets its first page together with its template."""
+        if isinstance(stmt, ast.Copy) or (isinstance(stmt, ast.Explain) and stmt.analyze):
+            stmt = stmt.query
+        if not isinstance(stmt, ast.Select):
+            return
+        whole = _reads_whole_table(stmt)
+        for ref in (stmt.table, *(j.table for j in stmt.joins)):
+            try:
+                connector = self.connector(ref.connection)
+            except CrmqlError:
+                return  # binding reports it, with its suggestion
+            connector.warm(ref.table, whole_table=whole)
 
     def _execute(self, stmt: Any, sql: str, params: Mapping[str, Any] | None, st: stats.QueryStats,
                  started: float) -> Result:
@@ -246,3 +267,12 @@ def connect(config: Config | str | os.PathLike[str] | None = None) -> Session:
     >>> s.query("SELECT name FROM azavista.events LIMIT 3")  # doctest: +SKIP
     """
     return Session(config)
+
+
+def _reads_whole_table(select: ast.Select) -> bool:
+    """One table, every row: no WHERE, JOIN, GROUP BY, HAVING, ORDER BY, LIMIT, OFFSET, DISTINCT or
+    aggregate, so the first request is the vendor's plain first page whatever the catalog says."""
+    if select.where is not None or select.joins or select.group_by or select.having is not None \
+            or select.order_by or select.limit is not None or select.offset is not None or select.distinct:
+        return False
+    return not uses_aggregates(select)

@@ -45,10 +45,11 @@ from urllib.parse import urljoin
 from ..catalog import Column, ColumnType, FilterShape, RequiredFilter, Table
 from ..errors import VendorHTTPError
 from ..http import OAuthClientCredentials, run_sync
+from ..http.loop import Spawned, spawn
 from ..http.auth import Auth
 from ..pushdown import Capability, Equality, Membership, Range, Substring
 from ..values import to_utc
-from .base import Candidate, Connector, FetchPlan, NativeRequest, Needs, PageSink, choose_filters
+from .base import Candidate, Connector, FetchPlan, FilterSet, NativeRequest, Needs, PageSink, choose_filters
 from .http_support import HttpConnectorMixin, path_id
 from .paging import next_link_scan
 
@@ -106,6 +107,7 @@ class AtlasConnector(HttpConnectorMixin, Connector):
     def __init__(self, name: str, settings: dict[str, Any]) -> None:
         super().__init__(name, settings)
         self._loaded: dict[str, Table] = {}
+        self._loading: dict[str, Spawned] = {}  # template requests started by warm()
 
     def make_auth(self) -> Auth:
         s = self.settings
@@ -120,18 +122,37 @@ class AtlasConnector(HttpConnectorMixin, Connector):
         return {name: self.load_table(name) for name in self.table_names()}
 
     def refresh(self) -> None:
+        for loading in self._loading.values():
+            loading.cancel()
+        self._loading.clear()
         self._loaded.clear()
         self._tables = None
+
+    def warm(self, name: str, *, whole_table: bool = False) -> None:
+        """Start the table's template request and, for a whole-table read, its first page with it:
+        the page does not depend on the template when nothing is filtered or sorted."""
+        name = name.lower()
+        if name not in ENTITY_TYPES or name in self._loaded:
+            return  # links have no template; a loaded template is no wait to overlap
+        if name not in self._loading:
+            self._loading[name] = spawn(self._template(name))
+        if whole_table:
+            params = self._params(ENTITY_TYPES[name], FilterSet(), MAX_PAGE)
+            self.early.start(("entities", tuple(params)), self.http.request_json(
+                "GET", f"{API}/entities", params=params, table=f"{self.name}.{name}"))
 
     def load_table(self, name: str) -> Table:
         if name not in self._loaded:
             if name == "links":
                 self._loaded[name] = self._links_table()
             else:
-                template = run_sync(self.http.request_json(
-                    "GET", f"{API}/template/{ENTITY_TYPES[name]}", table=f"{self.name}.{name}"))
+                loading = self._loading.pop(name, None)
+                template = loading.result() if loading is not None else run_sync(self._template(name))
                 self._loaded[name] = self._entity_table(name, template)
         return self._loaded[name]
+
+    async def _template(self, name: str) -> Any:
+        return await self.http.request_json("GET", f"{API}/template/{ENTITY_TYPES[name]}", table=f"{self.name}.{name}")
 
     def _capabilities(self, field_type: str) -> tuple[Capability, ...]:
         eq_cs = self.settings.get("eq_case_sensitive")
@@ -325,7 +346,9 @@ class AtlasConnector(HttpConnectorMixin, Connector):
                     prefetch: bool = False) -> bool:
         async def page(url: str | None) -> tuple[list[dict[str, Any]], int | None, str | None]:
             if url is None:
-                data = await self.http.request_json("GET", f"{API}/entities", params=params, table=table.qualified)
+                early = self.early.take(("entities", tuple(params)))  # started with the template (warm)
+                data = await early if early is not None else \
+                    await self.http.request_json("GET", f"{API}/entities", params=params, table=table.qualified)
             else:
                 data = await self.http.request_json("GET", url, table=table.qualified)
             items, total, next_url = self._envelope(data, table)

@@ -273,6 +273,15 @@ class Connector(ABC):
             f"{self.name} has: {', '.join(self.name + '.' + t for t in sorted(tables))}"
         raise QueryError(f"unknown table '{self.name}.{name}'", hint=hint)
 
+    def warm(self, name: str, *, whole_table: bool = False) -> None:
+        """Start, without waiting, the I/O a statement on table ``name`` is about to need, so it
+        overlaps other waits: a live catalog (several tables' templates load concurrently) and,
+        with ``whole_table`` (no WHERE, ORDER BY, LIMIT or aggregate), the first page too. A no-op
+        by default; an unknown name is ignored (binding reports it)."""
+
+    def discard_early(self) -> None:
+        """Cancel what :meth:`warm` started and no scan used (called after every statement)."""
+
     # ---- planning and fetching
     @abstractmethod
     def plan(self, table: Table, candidates: Sequence[Candidate], needs: Needs) -> FetchPlan:

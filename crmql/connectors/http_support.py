@@ -18,6 +18,7 @@ from ..catalog import Table
 from ..http import HttpClient, OAuthClientCredentials, OAuthPassword
 from ..http.auth import Auth
 from ..http.retry import RetryPolicy
+from .early import EarlyRequests
 
 __all__ = ["HttpConnectorMixin", "path_id"]
 
@@ -41,6 +42,18 @@ class HttpConnectorMixin:
     vendor: str = ""
     token_path: str = ""
     _http: HttpClient | None = None
+    _early: EarlyRequests | None = None
+
+    @property
+    def early(self) -> EarlyRequests:
+        """Requests started before the plan that uses them (see :mod:`crmql.connectors.early`)."""
+        if self._early is None:
+            self._early = EarlyRequests()
+        return self._early
+
+    def discard_early(self) -> None:
+        if self._early is not None:
+            self._early.discard()
 
     @property
     def concurrency(self) -> int:
@@ -108,6 +121,8 @@ class HttpConnectorMixin:
         sink(records)
 
     async def aclose(self) -> None:
+        if self._early is not None:
+            self._early.discard()
         if self._http is not None:
             await self._http.aclose()
             self._http = None

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from crmql.errors import CancelledError
 
-__all__ = ["get_loop", "run_sync"]
+__all__ = ["Spawned", "get_loop", "run_sync", "spawn"]
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,94 @@ def in_loop_thread() -> bool:
     return _thread is not None and threading.current_thread() is _thread and _loop_alive()
 
 
+class Spawned:
+    """A coroutine started on the background loop by :func:`spawn`: wait for it from any other
+    thread with :meth:`result`, from a coroutine on the loop with ``await``, or :meth:`cancel` it.
+
+    >>> async def double(x: int) -> int:
+    ...     return 2 * x
+    >>> spawn(double(4)).result()
+    8
+    """
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], loop: asyncio.AbstractEventLoop) -> None:
+        self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self._loop = loop
+        self._task: asyncio.Task[None] | None = None
+        self._done = threading.Event()
+        self.future.add_done_callback(lambda _f: self._done.set())
+        context = contextvars.copy_context()
+        future = self.future
+
+        async def _runner() -> None:
+            # Deliver every outcome through the future ourselves: a KeyboardInterrupt/SystemExit
+            # escaping a task would otherwise stop the shared loop itself.
+            try:
+                result = await coro
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:
+                if not future.done():
+                    future.set_exception(exc)
+            else:
+                if not future.done():
+                    future.set_result(result)
+
+        def _transfer(task: asyncio.Task[None]) -> None:
+            if not future.done():  # only reached when the task was cancelled
+                future.set_exception(CancelledError("the statement was cancelled"))
+
+        def _start() -> None:
+            if not future.set_running_or_notify_cancel():
+                coro.close()  # cancelled before it ever started
+                return
+            self._task = loop.create_task(_runner(), context=context)
+            self._task.add_done_callback(_transfer)
+
+        loop.call_soon_threadsafe(_start)
+
+    def result(self) -> Any:
+        """Block until the coroutine returns (or raise what it raised); Ctrl-C cancels it."""
+        if in_loop_thread():
+            raise RuntimeError(
+                "crmql.http.run_sync() was called from the crmql event-loop thread, which would "
+                "deadlock; inside a coroutine running there, use 'await' instead"
+            )
+        try:
+            # Wait with a timeout in a loop: a bare blocking wait cannot be interrupted by
+            # Ctrl-C on every platform, and polling lets pending signals run promptly.
+            while not self._done.wait(_POLL_S):
+                pass
+        except KeyboardInterrupt:
+            logger.debug("interrupted; cancelling the running coroutine")
+            self.cancel()
+            self._done.wait(CANCEL_GRACE_S)
+            raise
+        return self.future.result()
+
+    def cancel(self) -> None:
+        """Cancel the coroutine (aborting its in-flight requests); safe from any thread, any time."""
+        if not self.future.cancel():  # already started: cancel the task on its loop
+            self._loop.call_soon_threadsafe(self._cancel_task)
+
+    def _cancel_task(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    def __await__(self) -> Any:
+        """``await spawned`` from a coroutine running on the background loop."""
+        return asyncio.wrap_future(self.future).__await__()
+
+
+def spawn(coro: Coroutine[Any, Any, T]) -> Spawned:
+    """Start ``coro`` on the background loop, in a copy of the caller's context, without waiting.
+
+    Used to start I/O a statement will need before the step that needs it (a table's template
+    and its first page, concurrently). :func:`run_sync` is ``spawn(coro).result()``.
+    """
+    return Spawned(coro, get_loop())
+
+
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` on the background loop and block until it returns (or raises).
 
@@ -121,60 +209,10 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     >>> run_sync(slow_double(21))
     42
     """
-    loop = get_loop()
     if in_loop_thread():
         coro.close()
         raise RuntimeError(
             "crmql.http.run_sync() was called from the crmql event-loop thread, which would "
             "deadlock; inside a coroutine running there, use 'await' instead"
         )
-    context = contextvars.copy_context()
-    future: concurrent.futures.Future[T] = concurrent.futures.Future()
-    holder: dict[str, asyncio.Task[None]] = {}
-
-    async def _runner() -> None:
-        # Deliver every outcome through the future ourselves: a KeyboardInterrupt/SystemExit
-        # escaping a task would otherwise stop the shared loop itself.
-        try:
-            result = await coro
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:
-            if not future.done():
-                future.set_exception(exc)
-        else:
-            if not future.done():
-                future.set_result(result)
-
-    def _transfer(task: asyncio.Task[None]) -> None:
-        if not future.done():  # only reached when the task was cancelled
-            future.set_exception(CancelledError("the statement was cancelled"))
-
-    def _start() -> None:
-        if not future.set_running_or_notify_cancel():
-            coro.close()  # cancelled before it ever started
-            return
-        task = loop.create_task(_runner(), context=context)
-        holder["task"] = task
-        task.add_done_callback(_transfer)
-
-    def _cancel() -> None:
-        task = holder.get("task")
-        if task is not None:
-            task.cancel()
-
-    done = threading.Event()
-    future.add_done_callback(lambda _f: done.set())
-    loop.call_soon_threadsafe(_start)
-    try:
-        # Wait with a timeout in a loop: a bare blocking wait cannot be interrupted by
-        # Ctrl-C on every platform, and polling lets pending signals run promptly.
-        while not done.wait(_POLL_S):
-            pass
-    except KeyboardInterrupt:
-        logger.debug("interrupted; cancelling the running coroutine")
-        if not future.cancel():  # already started: cancel the task on its loop
-            loop.call_soon_threadsafe(_cancel)
-            done.wait(CANCEL_GRACE_S)
-        raise
-    return future.result()
+    return spawn(coro).result()
