@@ -193,6 +193,35 @@ def test_request_json_rejects_non_json(make_client: MakeClient) -> None:
     assert run_sync(make_client(handler).request_json("DELETE", "/x")) is None
 
 
+@pytest.mark.parametrize("body, headers, expected", [
+    (b'{"items": [{"id": "a", "n": 1.5}], "total": 1}', {}, {"items": [{"id": "a", "n": 1.5}], "total": 1}),
+    # beyond 64 bits: exact integers (the fast decoder would make them floats)
+    (b'{"id": 123456789012345678901234567890}', {}, {"id": 123456789012345678901234567890}),
+    (b'[-9223372036854775809, 18446744073709551616]', {}, [-9223372036854775809, 18446744073709551616]),
+    (b'{"phone": "00491234567890123456789"}', {}, {"phone": "00491234567890123456789"}),
+    (b'{"score": NaN}', {}, None),  # NaN: only the standard library reads it
+    ('{"name": "Müller"}'.encode("latin-1"), {"content-type": "application/json; charset=latin-1"}, {"name": "Müller"}),
+    ('{"name": "Zoë"}'.encode(), {}, {"name": "Zoë"}),
+])
+def test_request_json_decodes_like_the_standard_library(make_client: MakeClient, body: bytes,
+                                                        headers: dict[str, str], expected: Any) -> None:
+    handler, _ = scripted(httpx.Response(200, content=body, headers=headers))
+    got = run_sync(make_client(handler).request_json("GET", "/x"))
+    if expected is None:  # NaN != NaN
+        assert list(got) == ["score"] and got["score"] != got["score"]
+    else:
+        assert got == expected
+        assert all(type(a) is type(b) for a, b in zip(_leaves(got), _leaves(expected)))
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _leaves(v)]
+    if isinstance(value, list):
+        return [x for v in value for x in _leaves(v)]
+    return [value]
+
+
 @pytest.mark.parametrize("url", ["ftp://api.test/x", "http://[::1/x"])
 def test_invalid_url_is_a_config_error(url: str) -> None:
     client = HttpClient(vendor="acme", base_url="http://127.0.0.1:9")  # real transport
