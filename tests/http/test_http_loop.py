@@ -154,3 +154,54 @@ def test_system_exit_inside_the_coroutine_does_not_kill_the_loop() -> None:
     with pytest.raises(SystemExit):
         run_sync(exits())
     assert get_loop() is loop and loop.is_running()
+
+
+# ---- spawn: start now, wait later ----------------------------------------------------------------
+
+def test_spawn_starts_at_once_and_result_waits() -> None:
+    from crmql.http.loop import spawn
+
+    started = threading.Event()
+
+    async def work() -> str:
+        started.set()
+        await asyncio.sleep(0.05)
+        return VAR.get()
+
+    token = VAR.set("caller")
+    try:
+        spawned = spawn(work())
+    finally:
+        VAR.reset(token)
+    assert started.wait(2), "spawn() did not start the coroutine before anyone waited"
+    assert spawned.result() == "caller"  # the caller's context, copied at spawn time
+
+
+def test_spawned_can_be_awaited_on_the_loop_and_cancelled() -> None:
+    from crmql.http.loop import spawn
+
+    cancelled = threading.Event()
+
+    async def forever() -> None:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    async def double_later() -> int:
+        await asyncio.sleep(0.01)
+        return 21
+
+    quick = spawn(double_later())
+
+    async def waiter() -> int:
+        return 2 * await quick
+
+    assert run_sync(waiter()) == 42
+    slow = spawn(forever())
+    time.sleep(0.05)
+    slow.cancel()
+    assert cancelled.wait(2)
+    with pytest.raises(CancelledError):
+        slow.result()

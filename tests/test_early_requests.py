@@ -1,0 +1,196 @@
+"""Work started before the step that needs it: templates and a whole-table read's first page
+(Connector.warm / crmql.connectors.early), and SELECT * without DuckDB (executor.is_identity).
+
+Concurrency is proven, not timed: the template request is made to wait until the server has
+logged the first entities page, which can only happen if that page went out alongside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import crmql.executor as executor
+from crmql.config import sandbox_config
+from crmql.connectors.atlas import AtlasConnector
+from crmql.connectors.early import EarlyRequests
+from crmql.http.loop import run_sync
+from crmql.parser import parse
+from crmql.sandbox.server import SandboxServer
+from crmql.session import Session
+
+from test_atlas_e2e import _log
+
+
+@pytest.fixture
+def atlas_session(sandbox: SandboxServer) -> Iterator[Callable[[], Session]]:
+    made: list[Session] = []
+
+    def make() -> Session:
+        made.append(Session(sandbox_config(sandbox.url)))
+        return made[-1]
+
+    yield make
+    for s in made:
+        s.close()
+
+
+def _entities_logged(server: SandboxServer) -> int:
+    return sum(1 for _m, path, _s in server.request_log if path.endswith("/entities"))
+
+
+def test_a_whole_table_read_sends_its_first_page_with_the_template(
+        sandbox: SandboxServer, atlas_session: Callable[[], Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    original = AtlasConnector._template
+
+    async def template_after_first_page(self: AtlasConnector, name: str) -> Any:
+        deadline = time.monotonic() + 20
+        while not _entities_logged(sandbox):
+            assert time.monotonic() < deadline, "the first page did not go out while the template loaded"
+            await asyncio.sleep(0.01)
+        return await original(self, name)
+
+    monkeypatch.setattr(AtlasConnector, "_template", template_after_first_page)
+    sandbox.reset_log()
+    frame = atlas_session().query("SELECT * FROM atlas.companies")
+    assert len(frame) == 1000 and frame["id"].is_unique
+    assert _log(sandbox) == {"token": 1, "template": 1, "entities": 10, "entity": 0, "links": 0, "other": 0}
+
+
+@pytest.mark.parametrize("sql, entities", [
+    ('SELECT * FROM atlas.companies WHERE "company-name" = \'nobody\'', 1),
+    ("SELECT COUNT(*) FROM atlas.companies", 1),
+    ("SELECT * FROM atlas.companies LIMIT 5", 1),
+    ('SELECT "company-name" FROM atlas.companies ORDER BY "company-employees" LIMIT 3', 1),
+    ('SELECT "company-country", COUNT(*) FROM atlas.companies GROUP BY "company-country"', 10),
+])
+def test_no_early_page_when_the_first_request_depends_on_the_query(
+        sandbox: SandboxServer, atlas_session: Callable[[], Session], sql: str, entities: int) -> None:
+    sandbox.reset_log()
+    atlas_session().query(sql)
+    log = _log(sandbox)
+    assert (log["token"], log["template"], log["entities"]) == (1, 1, entities), log
+
+
+def test_templates_of_joined_tables_load_concurrently(
+        atlas_session: Callable[[], Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    original = AtlasConnector._template
+    active = {"now": 0, "max": 0}
+
+    async def counted(self: AtlasConnector, name: str) -> Any:
+        active["now"] += 1
+        active["max"] = max(active["max"], active["now"])
+        try:
+            await asyncio.sleep(0.2)  # both are out before either finishes, unless they run one by one
+            return await original(self, name)
+        finally:
+            active["now"] -= 1
+
+    monkeypatch.setattr(AtlasConnector, "_template", counted)
+    frame = atlas_session().query(
+        'SELECT s."sale-name", c."company-name" FROM atlas.sales s JOIN atlas.companies c ON s."sale-name" = c."company-name" '
+        "WHERE c.\"company-name\" = 'nobody'")
+    assert frame.empty
+    assert active["max"] == 2
+
+
+def test_an_early_page_nobody_used_is_discarded(sandbox: SandboxServer, atlas_session: Callable[[], Session]) -> None:
+    session = atlas_session()
+    with pytest.raises(Exception, match="unknown column"):
+        session.query("SELECT no_such_column FROM atlas.companies")  # whole-table read: warm() started page 1
+    connector = session.connector("atlas")
+    assert len(connector.early) == 0
+    # the template that warm() loaded is used; the next statement needs no second template request
+    sandbox.reset_log()
+    assert len(session.query('SELECT "company-name" FROM atlas.companies LIMIT 2')) == 2
+    assert _log(sandbox)["template"] == 0
+
+
+def test_discard_cancels_what_was_not_taken() -> None:
+    early = EarlyRequests()
+    state = {"cancelled": False}
+
+    async def slow() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            state["cancelled"] = True
+            raise
+
+    async def quick() -> int:
+        return 7
+
+    early.start("slow", slow())
+    early.start("quick", quick())
+    early.start("quick", quick())  # already out under this key: not started twice
+    assert len(early) == 2
+    assert early.take("quick").result() == 7
+    early.discard()
+    deadline = time.monotonic() + 5
+    while not state["cancelled"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert state["cancelled"] and len(early) == 0
+
+
+# ---- SELECT * skips DuckDB ----------------------------------------------------------------------
+
+TABLES = ["azavista.events", "azavista.contacts", "azavista.organizations",
+          "atlas.companies", "atlas.contacts", "atlas.sales", "atlas.links"]
+
+
+@pytest.mark.parametrize("table", [t for t in TABLES if t != "atlas.links"])
+def test_select_star_without_duckdb_gives_the_duckdb_frame(
+        table: str, atlas_session: Callable[[], Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    session = atlas_session()
+    plan = session.plan(parse(f"SELECT * FROM {table}"))
+    assert executor.is_identity(plan)
+    fast = session.query(f"SELECT * FROM {table}")
+    monkeypatch.setattr(executor, "is_identity", lambda _plan: False)
+    pd.testing.assert_frame_equal(fast, session.query(f"SELECT * FROM {table}"))
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_an_empty_table_has_the_same_typed_columns_either_way(
+        table: str, atlas_session: Callable[[], Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    session = atlas_session()
+    plan = session.plan(parse(f"SELECT * FROM {table}" + (" WHERE entity_id = 'x'" if table == "atlas.links" else "")))
+    empty = [executor.to_arrow(plan.scans[0].table, [])]
+    fast = executor.run_local(plan, empty) if executor.is_identity(plan) else None
+    monkeypatch.setattr(executor, "is_identity", lambda _plan: False)
+    slow = executor.run_local(plan, empty)
+    assert list(slow.columns) == [c.name for c in plan.scans[0].table.columns]
+    if fast is not None:
+        pd.testing.assert_frame_equal(fast, slow)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT *, 1 AS one FROM atlas.companies",
+    "SELECT * FROM atlas.companies LIMIT 3",
+    "SELECT * FROM atlas.companies ORDER BY id",
+    "SELECT DISTINCT * FROM atlas.companies",
+    'SELECT * FROM atlas.companies WHERE "company-name" IS NOT NULL',
+    "SELECT c.* FROM atlas.companies c JOIN atlas.sales s ON s.id = c.id",
+])
+def test_anything_but_a_bare_select_star_goes_through_duckdb(sql: str, atlas_session: Callable[[], Session]) -> None:
+    assert not executor.is_identity(atlas_session().plan(parse(sql)))
+
+
+def test_run_sync_is_not_needed_to_take_an_early_request() -> None:
+    early = EarlyRequests()
+
+    async def page() -> list[int]:
+        return [1]
+
+    early.start("k", page())
+
+    async def consume() -> list[int]:
+        taken = early.take("k")
+        assert taken is not None
+        return await taken
+
+    assert run_sync(consume()) == [1]
