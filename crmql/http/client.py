@@ -178,9 +178,9 @@ class HttpClient:
         [1, 2]
         """
         response = await self.request(method, url, **kwargs)
-        if not response.content.strip():
-            return None
         content = response.content
+        if not content or content.isspace():  # (no stripped copy of a large body)
+            return None
         if not _has_long_digit_run(content):  # orjson would read integers beyond 64 bits as floats
             try:
                 return orjson.loads(content)
