@@ -13,8 +13,8 @@ and their message is built from Lark's parser state).
 >>> from crmql.parser import grammar_text
 >>> driver = Driver(lark.Lark(grammar_text(), parser="lalr", keep_all_tokens=True))
 >>> tree = driver.parse(lark.Lark(grammar_text(), parser="lalr").lex("SHOW TABLES"))
->>> tree.data
-'start'
+>>> str(tree.data), [t.type for t in tree.children[0].children]
+('start', ['SHOW', 'TABLES'])
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ All passes are for *filter* positions (WHERE, ON), where only TRUE keeps a row: 
 FALSE are the same.
 
 >>> from crmql.parser import parse_expression
->>> str(normalize(parse_expression("NOT (a = 1 OR a = 2) AND b BETWEEN 1 AND 5")))[:40]
-'And(items=(Compare(op=\\'!=\\', left=Column(n'
+>>> e = normalize(parse_expression("NOT (a = 1 OR a = 2) AND b BETWEEN 1 AND 5"))
+>>> [f"{i.left.name} {i.op} {i.right.value}" for i in e.items]
+['a != 1', 'a != 2', 'b >= 1', 'b <= 5']
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ local re-check is what makes the answer right (shillelagh's ``exact=False``).
 >>> from crmql.catalog import Column, ColumnType
 >>> col = Column("name", ColumnType.STRING)
 >>> Substring("like").push(ast.Like(ast.Column("name"), ast.Literal("%Work%shop%", "string")), col)
-Pushed(conds=(NativeCond(field='name', op='like', value='shop'),), exact=False, note="'%Work%shop%' pushed as like 'shop' (superset), re-checked locally")
+Pushed(conds=(NativeCond(field='name', op='like', value='Work'),), exact=False, note="'%Work%shop%' pushed as like 'Work' (superset), re-checked locally")
 """
 
 from __future__ import annotations

@@ -14,7 +14,9 @@ from typing import Any
 
 import lark
 
-__all__ = ["describe_unexpected_characters", "describe_unexpected_token"]
+from .errors import QuerySyntaxError
+
+__all__ = ["describe_unexpected_characters", "describe_unexpected_token", "syntax_error"]
 
 _KEYWORDS = {
     "SELECT", "DISTINCT", "FROM", "WHERE", "GROUP", "BY", "HAVING", "ORDER", "ASC", "DESC", "LIMIT", "OFFSET",
@@ -184,3 +186,16 @@ def describe_unexpected_characters(text: str, e: lark.exceptions.UnexpectedChara
     if char == "=" and e.pos_in_stream > 0 and text[e.pos_in_stream - 1] == "=":
         return "unexpected '='", "use a single = for equality"
     return f"unexpected character '{char}'", None
+
+
+def syntax_error(text: str, described: tuple[str, str | None], line: int, column: int) -> QuerySyntaxError:
+    """The error for ``described`` (message, hint) at ``line``/``column`` of ``text``, with its source line.
+
+    >>> syntax_error("SELECT\\nFROM", ("expected a column", None), 2, 1).source_line
+    'FROM'
+    """
+    message, hint = described
+    lines = text.split("\n")  # the same lines lark numbers (splitlines also breaks at \r, \f, \u2028...)
+    line = max(1, min(line, len(lines)))
+    source_line = lines[line - 1].rstrip("\r")
+    return QuerySyntaxError(message, line=line, column=max(1, column), source_line=source_line, hint=hint)

@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 
 from crmql import ast
 from crmql.lalr import Rejected
-from crmql.parser import _fast, _local, _parser, grammar_text
+from crmql.parser import _fast, _parser, grammar_text
+from crmql.to_ast import source
 
 from test_parser_golden import CASES
 from test_syntax_errors import TEXTS, VALID
@@ -33,19 +34,19 @@ def _with_spans(node: object) -> object:
 
 def _fast_parse(text: str) -> object:
     lexer, driver = _fast()
-    _local.text = text
+    source.text = text
     try:
         return driver.parse(lexer.lex(text))
     finally:
-        _local.text = None
+        source.text = None
 
 
 def _lark_parse(text: str) -> object:
-    _local.text = text
+    source.text = text
     try:
         return _parser().parse(text)
     finally:
-        _local.text = None
+        source.text = None
 
 
 _BASIC = lark.Lark(grammar_text(), parser="lalr", lexer="basic")
