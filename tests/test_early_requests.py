@@ -194,3 +194,92 @@ def test_run_sync_is_not_needed_to_take_an_early_request() -> None:
         return await taken
 
     assert run_sync(consume()) == [1]
+
+
+# ---- LinkAhead: the next page requested from the raw body ---------------------------------------
+
+def _chain(bodies: dict[str, str], peeks: dict[str, str | None]) -> tuple[Any, list[str]]:
+    """A LinkAhead over fake pages: ``bodies`` url -> decoded value, ``peeks`` url -> peeked link."""
+    from crmql.connectors.paging import LinkAhead
+
+    sent: list[str] = []
+
+    async def send(url: str) -> str:
+        sent.append(url)
+        if bodies[url] == "boom":
+            raise RuntimeError(f"{url} failed")
+        await asyncio.sleep(0.001)
+        return url
+
+    return LinkAhead(send, decode=lambda url: bodies[url], peek=lambda url: peeks.get(url)), sent
+
+
+def test_link_ahead_requests_the_next_page_before_decoding_and_bounds_what_it_holds() -> None:
+    bodies = {f"p{i}": f"page {i}" for i in range(1, 6)}
+    peeks: dict[str, str | None] = {f"p{i}": f"p{i + 1}" for i in range(1, 5)}
+    ahead, sent = _chain(bodies, peeks)
+
+    async def run() -> list[str]:
+        first = await ahead.get("p1")
+        await asyncio.sleep(0.05)  # the chain runs ahead by itself, but holds at most AHEAD pages
+        held = len(ahead._started)
+        got = [first] + [await ahead.get(f"p{i}") for i in range(2, 6)]
+        await ahead.aclose()
+        return [*got, held]
+
+    *pages, held = run_sync(run())
+    assert pages == [f"page {i}" for i in range(1, 6)]
+    assert held <= ahead.AHEAD
+    assert sent == [f"p{i}" for i in range(1, 6)]  # every page exactly once
+
+
+def test_link_ahead_never_hands_out_a_page_under_another_url() -> None:
+    # p1's raw body seems to link to "wrong", but its decoded body says p2: "wrong" is never used
+    ahead, sent = _chain({"p1": "one", "p2": "two", "wrong": "nope"}, {"p1": "wrong"})
+
+    async def run() -> list[str]:
+        got = [await ahead.get("p1"), await ahead.get("p2")]
+        await ahead.aclose()
+        return got
+
+    assert run_sync(run()) == ["one", "two"]
+    assert sent[0] == "p1" and "p2" in sent and set(sent) <= {"p1", "p2", "wrong"}
+
+
+def test_link_ahead_failures_surface_when_taken_and_leftovers_are_cancelled() -> None:
+    ahead, _ = _chain({"p1": "one", "p2": "boom"}, {"p1": "p2"})
+
+    async def failing() -> None:
+        await ahead.get("p1")
+        await ahead.get("p2")
+
+    with pytest.raises(RuntimeError, match="p2 failed"):
+        run_sync(failing())
+    run_sync(ahead.aclose())
+
+    ahead, _ = _chain({"p1": "one", "p2": "two"}, {"p1": "p2"})
+
+    async def stop_after_first() -> int:
+        await ahead.get("p1")
+        left = len(ahead._started)
+        await ahead.aclose()
+        return left
+
+    assert run_sync(stop_after_first()) == 1
+    assert not ahead._started
+
+
+@pytest.mark.parametrize("tail, expected", [
+    (b'],"total":5000,"_links":{"self":{"href":"/x"},"next":{"href":"/api/1.0/workspace/CRM/entities?cursor=abc"}}}',
+     "/api/1.0/workspace/CRM/entities?cursor=abc"),
+    (b'],"total":5000,"_links":{"self":{"href":"/x"}}}', None),  # the last page
+    (b'],"_links":{"next":{"href":"\\/api\\/escaped"}}}', None),  # escapes: left to the decoder
+])
+def test_atlas_peeks_only_a_plain_page_level_next_link(tail: bytes, expected: str | None) -> None:
+    connector = AtlasConnector("atlas", {"base_url": "http://vendor.test/rest", "client_id": "x", "client_secret": "y"})
+
+    class Raw:
+        content = b'{"items":[' + b'{"id":"1","fields":{}},' * 200 + b'{"id":"2"}' + tail
+
+    got = connector._peek_next(Raw())
+    assert got == (None if expected is None else "http://vendor.test" + expected)  # as urljoin resolves it

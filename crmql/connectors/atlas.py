@@ -51,7 +51,7 @@ from ..pushdown import Capability, Equality, Membership, Range, Substring
 from ..values import to_utc
 from .base import Candidate, Connector, FetchPlan, FilterSet, NativeRequest, Needs, PageSink, choose_filters
 from .http_support import HttpConnectorMixin, path_id
-from .paging import next_link_scan
+from .paging import LinkAhead, next_link_scan
 
 __all__ = ["AtlasConnector", "slug"]
 
@@ -59,6 +59,9 @@ log = logging.getLogger(__name__)
 
 API = "/api/1.0/workspace/CRM"
 MAX_PAGE = 100
+#: a list body's next link, unescaped, as the last bytes of the body show it (see _peek_next)
+_NEXT_HREF = re.compile(rb'"next"\s*:\s*\{\s*"href"\s*:\s*"([^"\\]*)"\s*\}')
+PEEK_BYTES = 2048
 MAX_GET_IDS = 50
 ENTITY_TYPES = {"companies": "company", "contacts": "contact", "sales": "sale"}
 SORTABLE = (ColumnType.FLOAT, ColumnType.INTEGER, ColumnType.DATE)
@@ -344,11 +347,17 @@ class AtlasConnector(HttpConnectorMixin, Connector):
 
     async def _scan(self, table: Table, params: list[tuple[str, str]], sink: PageSink, max_rows: int | None,
                     prefetch: bool = False) -> bool:
+        ahead = LinkAhead(lambda url: self.http.request("GET", url, table=table.qualified),
+                          decode=lambda response: self.http.decode_json(response, table.qualified),
+                          peek=self._peek_next) if prefetch and max_rows is None else None
+
         async def page(url: str | None) -> tuple[list[dict[str, Any]], int | None, str | None]:
             if url is None:
                 early = self.early.take(("entities", tuple(params)))  # started with the template (warm)
                 data = await early if early is not None else \
                     await self.http.request_json("GET", f"{API}/entities", params=params, table=table.qualified)
+            elif ahead is not None:
+                data = await ahead.get(url)
             else:
                 data = await self.http.request_json("GET", url, table=table.qualified)
             items, total, next_url = self._envelope(data, table)
@@ -360,7 +369,20 @@ class AtlasConnector(HttpConnectorMixin, Connector):
                     items[i] = entity
             return items, total, next_url
 
-        return await next_link_scan(page, sink=sink, max_rows=max_rows, prefetch=prefetch)
+        try:
+            return await next_link_scan(page, sink=sink, max_rows=max_rows, prefetch=prefetch)
+        finally:
+            if ahead is not None:
+                await ahead.aclose()
+
+    def _peek_next(self, response: Any) -> str | None:
+        """The page's next link read from the end of its raw body, where the documented list shape
+        puts the page's ``_links`` (after ``items``); None when it is not plainly there."""
+        content = response.content
+        match = _NEXT_HREF.search(content, max(0, len(content) - PEEK_BYTES))
+        if match is None:
+            return None
+        return urljoin(self.http.base_url.rstrip("/") + "/", match.group(1).decode("utf-8", "replace"))
 
     def _envelope(self, data: Any, table: Table) -> tuple[list[dict[str, Any]], int | None, str | None]:
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):

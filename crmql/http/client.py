@@ -178,6 +178,10 @@ class HttpClient:
         [1, 2]
         """
         response = await self.request(method, url, **kwargs)
+        return self.decode_json(response, kwargs.get("table"))
+
+    def decode_json(self, response: httpx.Response, table: str | None = None) -> Any:
+        """The JSON body of a response read by :meth:`request` (``None`` for an empty body)."""
         content = response.content
         if not content or content.isspace():  # (no stripped copy of a large body)
             return None
@@ -192,7 +196,7 @@ class HttpClient:
             raise VendorHTTPError(
                 "the vendor answered with a body that is not JSON",
                 vendor=self.vendor,
-                table=kwargs.get("table"),
+                table=table,
                 status=response.status_code,
                 vendor_message=redact(describe.body_excerpt(response)),
             ) from None

@@ -54,6 +54,9 @@ def test_a_slow_scan_shows_a_progress_bar(ip: Any, sandbox: Any, bars: list[Fake
 
 def test_a_fast_scan_shows_none(ip: Any, bars: list[FakeBar]) -> None:
     ip.run_line_magic("config", "Crmql.progress = True")
+    # "fast" = finished before the delay; a generous delay keeps a loaded CI machine from making
+    # a one-request query look slow (the default 0.5 s was crossed once under two busy workers)
+    ip.run_line_magic("config", "Crmql.progress_delay = 5.0")
     run(ip, "%crmql SELECT name FROM azavista.events LIMIT 5")
     assert bars == []
 
