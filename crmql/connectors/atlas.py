@@ -27,30 +27,26 @@ field and operator repeated OR; gte/lte inclusive; pages of at most 100 with ``_
   ``lead_source``); the UUID works too.
 * **Links**: ``/entities/{id}/links`` per entity id (required); ``other_type`` goes out as ``type``.
 
->>> slug("Discount %"), slug("Größe"), slug("2nd Owner")
-('discount', 'grosse', 'f_2nd_owner')
+The catalog (tables from templates, operators per field type) is in :mod:`.atlas_catalog`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import re
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urljoin
 
-from ..catalog import Column, ColumnType, FilterShape, RequiredFilter, Table
+from ..catalog import ColumnType, Table
 from ..errors import VendorHTTPError
 from ..http import OAuthClientCredentials, run_sync
 from ..http.loop import Spawned, spawn
 from ..http.auth import Auth
-from ..pushdown import Capability, Equality, Membership, Range, Substring
-from ..values import to_utc
 from .base import Candidate, Connector, FetchPlan, FilterSet, NativeRequest, Needs, PageSink, choose_filters
 from .http_support import HttpConnectorMixin, path_id
+from .atlas_catalog import ENTITY_TYPES, entity_table, links_table, slug
 from .paging import LinkAhead, next_link_scan
 
 __all__ = ["AtlasConnector", "slug"]
@@ -63,40 +59,9 @@ MAX_PAGE = 100
 _NEXT_HREF = re.compile(rb'"next"\s*:\s*\{\s*"href"\s*:\s*"([^"\\]*)"\s*\}')
 PEEK_BYTES = 2048
 MAX_GET_IDS = 50
-ENTITY_TYPES = {"companies": "company", "contacts": "contact", "sales": "sale"}
+
 SORTABLE = (ColumnType.FLOAT, ColumnType.INTEGER, ColumnType.DATE)
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_TYPES = {
-    "string": ColumnType.STRING, "text": ColumnType.STRING, "user": ColumnType.STRING,
-    "single-select": ColumnType.STRING, "multi-select": ColumnType.LIST, "date": ColumnType.DATE,
-    "timestamp": ColumnType.TIMESTAMP, "decimal": ColumnType.FLOAT,
-}
-SHAPE = FilterShape(or_groups=1000, or_same_field_op=True, unique_field_op=True, split_or=True, max_split=4)
 
-
-def slug(label: str) -> str:
-    """A readable column name from a field label."""
-    text = label.replace("ß", "ss").replace("æ", "ae").replace("ø", "o").replace("Æ", "AE").replace("Ø", "O")
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    text = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
-    if not text:
-        return "field"
-    return f"f_{text}" if text[0].isdigit() else text
-
-
-def _num(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
-def _date(v: Any) -> str:
-    return v.date().isoformat() if isinstance(v, dt.datetime) else v.isoformat()
-
-
-def _timestamp(v: Any) -> str:
-    # isoformat, not strftime: "%Y" is not zero-padded before year 1000 on glibc ("99-01-01T...")
-    return to_utc(v).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class AtlasConnector(HttpConnectorMixin, Connector):
@@ -154,71 +119,14 @@ class AtlasConnector(HttpConnectorMixin, Connector):
                 self._loaded[name] = self._entity_table(name, template)
         return self._loaded[name]
 
-    async def _template(self, name: str) -> Any:
-        return await self.http.request_json("GET", f"{API}/template/{ENTITY_TYPES[name]}", table=f"{self.name}.{name}")
-
-    def _capabilities(self, field_type: str) -> tuple[Capability, ...]:
-        eq_cs = self.settings.get("eq_case_sensitive")
-        contains_cs = self.settings.get("contains_case_sensitive")
-        contains = Substring("contains", contains_cs, regex_safe=False)
-        exact_eq = Equality("eq", None, case_sensitive=True, render=_num)
-        return {
-            "string": (Equality("eq", None, case_sensitive=eq_cs), contains),
-            "text": (contains,),
-            "user": (Equality("eq", None, case_sensitive=eq_cs, lowercase_ids=True),),
-            "single-select": (Equality("eq", None, case_sensitive=eq_cs),),
-            "multi-select": (Membership("contains"),),
-            "decimal": (exact_eq, Range("gte", "lte", inclusive=True, render=_num, equality_window=False)),
-            "date": (Equality("eq", None, case_sensitive=True, render=_date),
-                     Range("gte", "lte", inclusive=True, widen=dt.timedelta(days=1), render=_date, equality_window=False)),
-            "timestamp": (Range("gte", "lte", inclusive=None, widen=dt.timedelta(seconds=1), render=_timestamp),),
-        }.get(field_type, ())
-
     def _entity_table(self, name: str, template: Any) -> Table:
-        if not isinstance(template, dict) or not isinstance(template.get("sections"), list):
-            raise VendorHTTPError("unexpected template response (no sections)", vendor=self.display,
-                                  table=f"{self.name}.{name}")
-        columns = [
-            Column("id", ColumnType.STRING, "entity id (WHERE id = ... reads by id)",
-                   filters=(Equality("get", "get", case_sensitive=True),)),
-            Column("type", ColumnType.STRING, "entity type", options=(ENTITY_TYPES[name],)),
-        ]
-        taken = {"id", "type"}
-        fields = [(section.get("name", ""), f) for section in template["sections"] for f in section.get("fields", [])]
-        taken |= {f["id"] for _, f in fields if not _UUID.match(str(f.get("id", "")))}
-        for section, f in fields:
-            field_id, label, kind = str(f.get("id")), str(f.get("label") or f.get("id")), str(f.get("type"))
-            ctype = _TYPES.get(kind)
-            if ctype is None:
-                log.warning("%s.%s: field %s has unknown type %r; read as text", self.name, name, field_id, kind)
-                ctype, kind = ColumnType.STRING, "unknown"
-            options = _options(f.get("config") or {}) if kind in ("single-select", "multi-select") else None
-            currency = (f.get("config") or {}).get("currency")
-            description = f"{label} ({kind}{', ' + currency if currency else ''}; section {section})"
-            if _UUID.match(field_id):
-                column_name = base = slug(label)
-                n = 2
-                while column_name in taken:
-                    column_name, n = f"{base}_{n}", n + 1
-                taken.add(column_name)
-                columns.append(Column(column_name, ctype, description, filters=self._capabilities(kind),
-                                      options=options, field=field_id, aliases=(field_id,)))
-            else:
-                columns.append(Column(field_id, ctype, description, filters=self._capabilities(kind), options=options))
-        return Table(self.name, name, tuple(columns), f"Atlas CRM {ENTITY_TYPES[name]} entities", shape=SHAPE)
+        return entity_table(self.name, name, template, self.settings)
 
     def _links_table(self) -> Table:
-        columns = (
-            Column("entity_id", ColumnType.STRING, "the entity whose links are read (required)",
-                   filters=(Equality("path", "path", case_sensitive=True),)),
-            Column("other_entity_id", ColumnType.STRING, "the linked entity"),
-            Column("other_type", ColumnType.STRING, "company, contact or sale",
-                   filters=(Equality("type", None, case_sensitive=True),), options=tuple(ENTITY_TYPES.values())),
-            Column("roles", ColumnType.LIST, "roles of the link"),
-        )
-        required = (RequiredFilter("entity_id", ("=", "IN"),
-                                   f"SELECT * FROM {self.name}.links WHERE entity_id = '<company, contact or sale id>'"),)
-        return Table(self.name, "links", columns, "links between entities, per entity id", required=required, shape=SHAPE)
+        return links_table(self.name)
+
+    async def _template(self, name: str) -> Any:
+        return await self.http.request_json("GET", f"{API}/template/{ENTITY_TYPES[name]}", table=f"{self.name}.{name}")
 
     # ---- planning
     def plan(self, table: Table, candidates: Sequence[Candidate], needs: Needs) -> FetchPlan:
@@ -419,14 +327,6 @@ class AtlasConnector(HttpConnectorMixin, Connector):
         if table.name == "links":
             return record
         return {"id": record.get("id"), "type": record.get("type"), **(record.get("fields") or {})}
-
-
-def _options(config: dict[str, Any]) -> tuple[str, ...] | None:
-    raw = config.get("options")
-    if not isinstance(raw, list):
-        return None
-    labels = [o.get("label") if isinstance(o, dict) else o for o in raw]
-    return tuple(str(label) for label in labels if label is not None) or None
 
 
 def _is(cand: Candidate, op: str) -> bool:
