@@ -204,6 +204,13 @@ class Select(Node):
     limit: Expr | None = None
     offset: Expr | None = None
 
+    @property
+    def bare(self) -> bool:
+        """Only a select list over one table: no WHERE, JOIN, GROUP BY, HAVING, ORDER BY, LIMIT,
+        OFFSET or DISTINCT (every row of the table is read, in the vendor's order)."""
+        return (self.where is None and not self.joins and not self.group_by and self.having is None
+                and not self.order_by and self.limit is None and self.offset is None and not self.distinct)
+
 
 @dataclass(frozen=True)
 class Explain(Node):

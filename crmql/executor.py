@@ -312,10 +312,8 @@ def is_identity(plan: Plan) -> bool:
     """True when the local SQL would return its one table unchanged (``SELECT *`` and nothing
     else: no WHERE, ORDER BY, LIMIT, ...), so DuckDB can be skipped."""
     s = plan.select
-    return (len(plan.scans) == 1 and plan.count_column is None and s.where is None and not s.joins
-            and not s.group_by and s.having is None and not s.order_by and s.limit is None
-            and s.offset is None and not s.distinct and len(s.items) == 1 and isinstance(s.items[0], ast.Star)
-            and s.items[0].qualifier in (None, plan.scans[0].ref.ref_name))
+    return (len(plan.scans) == 1 and plan.count_column is None and s.bare and len(s.items) == 1
+            and isinstance(s.items[0], ast.Star) and s.items[0].qualifier in (None, plan.scans[0].ref.ref_name))
 
 
 def run_local(plan: Plan, tables: list[pa.Table | None]) -> pd.DataFrame:

@@ -272,7 +272,4 @@ def connect(config: Config | str | os.PathLike[str] | None = None) -> Session:
 def _reads_whole_table(select: ast.Select) -> bool:
     """One table, every row: no WHERE, JOIN, GROUP BY, HAVING, ORDER BY, LIMIT, OFFSET, DISTINCT or
     aggregate, so the first request is the vendor's plain first page whatever the catalog says."""
-    if select.where is not None or select.joins or select.group_by or select.having is not None \
-            or select.order_by or select.limit is not None or select.offset is not None or select.distinct:
-        return False
-    return not uses_aggregates(select)
+    return select.bare and not uses_aggregates(select)
