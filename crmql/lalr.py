@@ -30,7 +30,7 @@ from lark.parsers.lalr_analysis import Shift
 __all__ = ["Driver", "Rejected"]
 
 #: a reduce action: (number of children, the rule's name, its callback or None for a pass-through)
-_Reduce = tuple[int, str, "Callable[[list[Any]], Any] | None"]
+_Reduce = tuple[int, str, Callable[[list[Any]], Any] | None]
 
 
 class Rejected(Exception):

@@ -14,23 +14,26 @@ What is offered where the cursor is:
 
 Schemas come from a :class:`SchemaCache`: it never blocks. A connection's tables are loaded by a
 background thread on first need and cached; until they arrive, column and table completions are
-simply empty. :meth:`SchemaCache.refresh` drops the cache (``\\refresh``).
+simply empty. :meth:`SchemaCache.refresh` drops the cache (``\\refresh``). The cache lives in
+:mod:`crmql.repl.schema`; reading the statement around the cursor (its clause, the tables in scope,
+the keywords the grammar accepts next) in :mod:`crmql.repl.analysis`.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
+from .analysis import (TableRef, accepted_terminals, build_keyword_parser, clause_at, expects_operand, keyword_pool,
+                       listed_values, statement_bounds, table_refs, value_target)
 from .commands import COMMANDS, Command
-from .lexer import Tok, grammar_keywords, keywords, scan
+from .lexer import Tok, keywords, scan
+from .schema import SchemaCache
 
 if TYPE_CHECKING:
     from ..catalog import Column, Table
@@ -42,9 +45,6 @@ log = logging.getLogger(__name__)
 _BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 #: a name with dashes typed without quotes, right before the cursor (Atlas field ids: sale-status)
 _DASHED = re.compile(r"(?<![A-Za-z0-9_$\"'-])([A-Za-z_][A-Za-z0-9_$]*(?:-[A-Za-z0-9_$]*)+)$")
-#: keyword terminals that read better completed as a phrase
-_PHRASES = {"ORDER": "ORDER BY", "GROUP": "GROUP BY", "SHOW": "SHOW TABLES"}
-_STATEMENT_STARTS = ("SELECT", "EXPLAIN", "EXPLAIN ANALYZE", "SHOW TABLES", "DESCRIBE")
 _COLUMN_CLAUSES = {"SELECT", "WHERE", "ON", "HAVING", "GROUP BY", "ORDER BY"}
 FORMAT_CHOICES = ("table", "csv", "json", "jsonl", "markdown")
 
@@ -70,166 +70,6 @@ def column_meta(col: Column, table: Table | None = None) -> str:
     if table is not None:
         text = f"{table.name} · {text}"
     return text
-
-
-class SchemaCache:
-    """Connections and their tables, loaded lazily off the UI thread and cached.
-
-    ``loader(connection) -> {table name: Table}`` may do I/O; it runs on a daemon thread. Every
-    lookup returns at once with what is known (None: not loaded yet, loading has been started).
-    ``on_loaded(connection)`` is called from the loading thread when a connection's tables arrive.
-    """
-
-    def __init__(self, connections: Sequence[str], loader: Callable[[str], dict[str, Table]] | None,
-                 on_loaded: Callable[[str], Any] | None = None) -> None:
-        self._connections = list(connections)
-        self._loader = loader
-        self.on_loaded = on_loaded
-        self._lock = threading.Lock()
-        self._tables: dict[str, dict[str, Table]] = {}
-        self._loading: dict[str, threading.Thread] = {}
-        self._errors: dict[str, str] = {}
-        self._generation = 0
-
-    @property
-    def connections(self) -> list[str]:
-        return list(self._connections)
-
-    def tables(self, connection: str) -> dict[str, Table] | None:
-        """The connection's tables if loaded; otherwise start loading them and return None."""
-        conn = self._canonical(connection)
-        if conn is None:
-            return None
-        with self._lock:
-            if conn in self._tables:
-                return self._tables[conn]
-            if conn in self._loading or conn in self._errors or self._loader is None:
-                return None
-            thread = threading.Thread(target=self._load, args=(conn, self._generation),
-                                      name=f"crmql-schema-{conn}", daemon=True)
-            self._loading[conn] = thread
-        thread.start()
-        return None
-
-    def _load(self, conn: str, generation: int) -> None:
-        assert self._loader is not None
-        try:
-            tables = dict(self._loader(conn))
-        except BaseException as e:  # noqa: BLE001 - reported by \dt; completion just stays empty
-            log.debug("loading the tables of %s failed", conn, exc_info=True)
-            with self._lock:
-                self._loading.pop(conn, None)
-                if generation == self._generation:
-                    self._errors[conn] = str(e) or type(e).__name__
-            return
-        with self._lock:
-            self._loading.pop(conn, None)
-            if generation != self._generation:  # a \refresh happened meanwhile; its load wins
-                return
-            self._tables[conn] = tables
-        if self.on_loaded is not None:
-            try:
-                self.on_loaded(conn)
-            except Exception:  # pragma: no cover - a display hook must not break loading
-                log.debug("on_loaded hook failed", exc_info=True)
-
-    def load_all(self) -> None:
-        """Start loading every connection's tables (in the background)."""
-        for conn in self._connections:
-            self.tables(conn)
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until no load is running (tests, ``\\dt``); True when idle."""
-        import time
-
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            with self._lock:
-                threads = list(self._loading.values())
-            if not threads:
-                return True
-            for t in threads:
-                remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-                t.join(remaining)
-            if deadline is not None and time.monotonic() >= deadline:
-                with self._lock:
-                    return not self._loading
-
-    def refresh(self) -> None:
-        """Forget every cached schema (and failure); the next lookups load them again."""
-        with self._lock:
-            self._generation += 1
-            self._tables.clear()
-            self._errors.clear()
-            self._loading.clear()
-
-    def error(self, connection: str) -> str | None:
-        return self._errors.get(connection)
-
-    def _canonical(self, connection: str) -> str | None:
-        if connection in self._connections:
-            return connection
-        folded = {c.lower(): c for c in self._connections}
-        return folded.get(connection.lower())
-
-    def table(self, connection: str, name: str) -> Table | None:
-        tables = self.tables(connection)
-        if not tables:
-            return None
-        if name in tables:
-            return tables[name]
-        folded = {k.lower(): v for k, v in tables.items()}
-        return folded.get(name.lower())
-
-    def loaded_tables(self) -> Iterator[Table]:
-        with self._lock:
-            snapshot = [t for tables in self._tables.values() for t in tables.values()]
-        return iter(snapshot)
-
-
-def build_keyword_parser() -> Any:
-    """An LALR parser of the grammar without AST callbacks, to ask which terminals come next.
-
-    Imports Lark (slow): the shell builds it on a background thread.
-    """
-    import lark
-
-    from ..lexer import FastLexer
-    from ..parser import grammar_text
-
-    return lark.Lark(grammar_text(), parser="lalr", lexer=FastLexer, keep_all_tokens=True)
-
-
-@dataclass(frozen=True)
-class _Ref:
-    connection: str
-    table: str
-    alias: str | None
-
-
-def _ident_at(toks: Sequence[Tok], i: int) -> str | None:
-    if 0 <= i < len(toks):
-        return toks[i].ident
-    return None
-
-
-def _table_refs(toks: Sequence[Tok]) -> list[_Ref]:
-    """``conn.table [AS] alias`` after each FROM / JOIN of one statement."""
-    refs: list[_Ref] = []
-    for i, t in enumerate(toks):
-        if not t.is_kw("FROM", "JOIN"):
-            continue
-        conn, table = _ident_at(toks, i + 1), _ident_at(toks, i + 3)
-        if conn is None or table is None or i + 2 >= len(toks) or toks[i + 2].text != ".":
-            continue
-        if not toks[i + 3].closed:
-            continue
-        j = i + 4
-        if j < len(toks) and toks[j].is_kw("AS"):
-            j += 1
-        alias = _ident_at(toks, j) if j < len(toks) and toks[j].closed else None
-        refs.append(_Ref(conn, table, alias))
-    return refs
 
 
 class CrmqlCompleter(Completer):
@@ -258,7 +98,7 @@ class CrmqlCompleter(Completer):
             yield from self._command(line.lstrip(), document, event)
             return
         text, cursor = document.text, document.cursor_position
-        stmt_start, stmt_end = self._statement_bounds(text, cursor)
+        stmt_start, stmt_end = statement_bounds(text, cursor)
         before = text[stmt_start:cursor]
         dashed = _DASHED.search(before)
         if dashed:  # `sale-st` typed bare: offer the field ids it starts, quoted ("sale-status")
@@ -301,11 +141,11 @@ class CrmqlCompleter(Completer):
             ctx_toks = toks[:-2]
         else:
             ctx_toks = toks
-        refs = _table_refs(whole)
+        refs = table_refs(whole)
         if dashed:  # only a column id can be spelled with dashes
             if qualifier is not None:
                 yield from self._qualified_columns(qualifier, word, word_tok, refs)
-            elif self._clause(ctx_toks) in _COLUMN_CLAUSES:
+            elif clause_at(ctx_toks) in _COLUMN_CLAUSES:
                 yield from self._columns(word, word_tok, refs)
             return
         prev = ctx_toks[-1] if ctx_toks else None
@@ -320,18 +160,18 @@ class CrmqlCompleter(Completer):
                 yield from self._connections(word)
             return
 
-        clause = self._clause(ctx_toks)
+        clause = clause_at(ctx_toks)
         if clause in ("FROM", "JOIN") and qualifier is None:
             # after the table reference: an alias is typed freely; offer the keywords that fit
             yield from self._keywords(word, before[: len(before) - len(word)], word_tok)
             return
 
         # values of an enum column after = / != / IN (
-        target = self._value_target(ctx_toks) if qualifier is None else None
+        target = value_target(ctx_toks) if qualifier is None else None
         if target is not None:
             col = self._resolve_column(target, refs)
             if col is not None and (col.options or str(col.type) == "boolean"):
-                yield from self._values(col, word, word_tok, exclude=self._listed_values(ctx_toks))
+                yield from self._values(col, word, word_tok, exclude=listed_values(ctx_toks))
                 return
 
         if word_tok is not None and word_tok.kind == "string":
@@ -341,95 +181,15 @@ class CrmqlCompleter(Completer):
             yield from self._qualified_columns(qualifier, word, word_tok, refs)
             return
 
-        if clause in _COLUMN_CLAUSES and self._expects_operand(ctx_toks, before[: len(before) - len(word)]):
+        if clause in _COLUMN_CLAUSES and expects_operand(ctx_toks, self._accepts(before[: len(before) - len(word)])):
             yield from self._columns(word, word_tok, refs)
             if word_tok is None or word_tok.kind != "quoted":
                 yield from self._functions(word)
         if word_tok is None or word_tok.kind != "quoted":
             yield from self._keywords(word, before[: len(before) - len(word)], word_tok)
 
-    # ---- statement structure
-    @staticmethod
-    def _statement_bounds(text: str, cursor: int) -> tuple[int, int]:
-        start, end = 0, len(text)
-        for t in scan(text):
-            if t.kind == "punct" and t.text == ";":
-                if t.end <= cursor:
-                    start = t.end
-                elif t.start >= cursor:
-                    end = t.start
-                    break
-        return start, end
-
-    @staticmethod
-    def _clause(toks: Sequence[Tok]) -> str | None:
-        """The clause the cursor is in: the last clause keyword at the cursor's parenthesis depth."""
-        depth = 0
-        for i in range(len(toks) - 1, -1, -1):
-            t = toks[i]
-            if t.kind == "punct" and t.text == ")":
-                depth += 1
-            elif t.kind == "punct" and t.text == "(":
-                depth = max(0, depth - 1)
-            elif depth == 0 and t.kind == "keyword":
-                u = t.upper
-                if u == "BY" and i > 0 and toks[i - 1].is_kw("ORDER", "GROUP"):
-                    return f"{toks[i - 1].upper} BY"
-                if u in ("SELECT", "FROM", "JOIN", "ON", "WHERE", "HAVING", "LIMIT", "OFFSET"):
-                    return u
-        return None
-
-    def _expects_operand(self, toks: Sequence[Tok], before: str) -> bool:
-        """Whether a column may be typed here (from the grammar when the parser is warm)."""
-        accepts = self._accepts(before)
-        if accepts is not None:
-            return "NAME" in accepts
-        if not toks:
-            return False
-        p = toks[-1]
-        return (p.kind in ("op", "keyword") and not p.is_kw("NULL", "TRUE", "FALSE", "ASC", "DESC")) or \
-            (p.kind == "punct" and p.text in ("(", ",", "*") and not (p.text == "*" and len(toks) >= 2 and toks[-2].is_kw("SELECT")))
-
-    def _value_target(self, toks: Sequence[Tok]) -> tuple[str | None, str] | None:
-        """The column compared when the cursor is after ``col =``, ``col !=`` or ``col [NOT] IN (v, ...``."""
-        if not toks:
-            return None
-        i = len(toks) - 1
-        if toks[i].kind == "op" and toks[i].text in ("=", "!=", "<>"):
-            return self._operand_before(toks, i)
-        # inside IN ( ... : walk back over values and commas
-        j = i
-        while j >= 0 and (toks[j].kind in ("string", "number") or toks[j].is_kw("NULL", "TRUE", "FALSE") or toks[j].text == ","):
-            j -= 1
-        if j >= 1 and toks[j].kind == "punct" and toks[j].text == "(" and toks[j - 1].is_kw("IN"):
-            k = j - 1
-            if k >= 1 and toks[k - 1].is_kw("NOT"):
-                k -= 1
-            return self._operand_before(toks, k)
-        return None
-
-    @staticmethod
-    def _operand_before(toks: Sequence[Tok], i: int) -> tuple[str | None, str] | None:
-        name = _ident_at(toks, i - 1)
-        if name is None:
-            return None
-        if i >= 3 and toks[i - 2].text == "." and toks[i - 3].ident is not None:
-            return (toks[i - 3].ident, name)
-        return (None, name)
-
-    @staticmethod
-    def _listed_values(toks: Sequence[Tok]) -> set[str]:
-        out: set[str] = set()
-        for t in reversed(toks):
-            if t.kind == "string" and t.closed:
-                out.add(t.text[1:-1].replace("''", "'"))
-            elif t.text == "(":
-                break
-            elif t.text != "," and t.kind != "number":
-                break
-        return out
-
-    def _scope(self, refs: Sequence[_Ref]) -> list[tuple[_Ref, Table]]:
+    # ---- the tables in scope
+    def _scope(self, refs: Sequence[TableRef]) -> list[tuple[TableRef, Table]]:
         scope = []
         for ref in refs:
             table = self.schema.table(ref.connection, ref.table)
@@ -437,7 +197,7 @@ class CrmqlCompleter(Completer):
                 scope.append((ref, table))
         return scope
 
-    def _resolve_qualifier(self, qualifier: str, refs: Sequence[_Ref]) -> list[Table]:
+    def _resolve_qualifier(self, qualifier: str, refs: Sequence[TableRef]) -> list[Table]:
         scope = self._scope(refs)
         q = qualifier.lower()
         by_alias = [t for r, t in scope if r.alias and r.alias.lower() == q]
@@ -445,7 +205,7 @@ class CrmqlCompleter(Completer):
             return by_alias
         return [t for r, t in scope if r.table.lower() == q]
 
-    def _resolve_column(self, target: tuple[str | None, str], refs: Sequence[_Ref]) -> Column | None:
+    def _resolve_column(self, target: tuple[str | None, str], refs: Sequence[TableRef]) -> Column | None:
         qualifier, name = target
         tables = self._resolve_qualifier(qualifier, refs) if qualifier else [t for _, t in self._scope(refs)]
         for table in tables:
@@ -456,15 +216,7 @@ class CrmqlCompleter(Completer):
 
     def _accepts(self, before: str) -> set[str] | None:
         """Terminal names the parser accepts after ``before`` (None: parser not ready, or no parse)."""
-        parser = self.parser
-        if parser is None:
-            return None
-        try:
-            ip = parser.parse_interactive(before)
-            ip.exhaust_lexer()
-            return set(ip.accepts())
-        except Exception:  # an error before the cursor: fall back to every keyword
-            return None
+        return accepted_terminals(self.parser, before)
 
     # ---- producers
     @staticmethod
@@ -486,26 +238,7 @@ class CrmqlCompleter(Completer):
         return keyword.lower() if word and word == word.lower() and word[:1].isalpha() else keyword.upper()
 
     def _keywords(self, word: str, before: str, word_tok: Tok | None) -> Iterator[Completion]:
-        accepts = self._accepts(before)
-        names = grammar_keywords()
-        if accepts is None:
-            if not before.strip():
-                pool = list(_STATEMENT_STARTS)
-            else:
-                pool = sorted(keywords() | {"ORDER BY", "GROUP BY", "LEFT JOIN", "IS NOT NULL"})
-        else:
-            pool = []
-            for terminal in sorted(accepts):
-                kw = names.get(terminal)
-                if kw is None:
-                    continue
-                pool.append(_PHRASES.get(kw, kw))
-                if kw == "LEFT":
-                    pool.append("LEFT JOIN")
-                if kw == "EXPLAIN":
-                    pool.append("EXPLAIN ANALYZE")
-            order = {k: i for i, k in enumerate(_STATEMENT_STARTS)}
-            pool.sort(key=lambda k: (order.get(k, 99), k))
+        pool = keyword_pool(self._accepts(before), before)
         for kw in self._matches(word, dict.fromkeys(pool)):
             if word and kw.upper() == word.upper():
                 continue
@@ -557,13 +290,13 @@ class CrmqlCompleter(Completer):
             text = '"' + name.replace('"', '""') + '"' if quoted else quote_ident(name)
             yield Completion(text, start_position=-len(word), display=name, display_meta=column_meta(col, table))
 
-    def _columns(self, word: str, word_tok: Tok | None, refs: Sequence[_Ref]) -> Iterator[Completion]:
+    def _columns(self, word: str, word_tok: Tok | None, refs: Sequence[TableRef]) -> Iterator[Completion]:
         scope = self._scope(refs)
         several = len(scope) > 1
         items = [(c, t if several else None) for _, t in scope for c in t.columns]
         yield from self._column_completions(word, word_tok, items)
 
-    def _qualified_columns(self, qualifier: str, word: str, word_tok: Tok | None, refs: Sequence[_Ref]) -> Iterator[Completion]:
+    def _qualified_columns(self, qualifier: str, word: str, word_tok: Tok | None, refs: Sequence[TableRef]) -> Iterator[Completion]:
         tables = self._resolve_qualifier(qualifier, refs)
         items = [(c, None) for t in tables[:1] for c in t.columns]
         yield from self._column_completions(word, word_tok, items)

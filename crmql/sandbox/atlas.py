@@ -69,6 +69,12 @@ Test hooks: ``server.state.vendor("atlas")`` is the :class:`AtlasSimulator`;
 :meth:`AtlasSimulator.add_custom_field`, :meth:`~AtlasSimulator.rename_field`,
 :meth:`~AtlasSimulator.remove_field` change the template of the current seed,
 :meth:`~AtlasSimulator.reset` drops every change (entities, links, templates).
+
+Modules: this one (routes, test hooks, token endpoint), :mod:`~crmql.sandbox.atlas_base`
+(request plumbing), :mod:`~crmql.sandbox.atlas_list` (list routes, cursors),
+:mod:`~crmql.sandbox.atlas_entities` (entity and link routes), :mod:`~crmql.sandbox.atlas_store`
+(live data, write validation), :mod:`~crmql.sandbox.atlas_filter` (query semantics) and
+:mod:`~crmql.sandbox.atlas_template` (templates).
 """
 
 from __future__ import annotations
@@ -76,131 +82,37 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
-import gc
-import hashlib
-import json
 import logging
-import threading
-from collections import OrderedDict
-from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Iterable, Mapping
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .atlas_filter import (
-    DEFAULT_LIMIT, MAX_LIMIT, OPERATORS, VARIANTS, AtlasQuery, QueryError,
-    check_entity_type, check_sort, compile_filters, is_number, page_size, parse_date,
-    parse_query, parse_timestamp, resolve_filters, sort_key,
-)
-from .atlas_template import (
-    CUSTOM_SECTION, NAME_FIELD, Template, build_templates, check_field_type, new_uuid,
-)
-from .data import shared_records
-from .data_atlas import API_PREFIX, ENTITIES_PATH, entity_links
-from .data_util import make_rng, utc_ms
-from .settings import CREDENTIALS, variant
-from .state import SandboxState, VendorSpec, json_error
-from .tokens import TokenError
+from .atlas_entities import AtlasEntityRoutes
+from .atlas_filter import DEFAULT_LIMIT, MAX_LIMIT, OPERATORS, VARIANTS, check_entity_type, sort_key
+from .atlas_list import AtlasListRoutes
+from .atlas_store import VENDOR_NAME, AtlasStore, Entity, _message
+from .atlas_template import CUSTOM_SECTION, NAME_FIELD, check_field_type
+from .data_atlas import API_PREFIX
+from .settings import CREDENTIALS
+from .state import SandboxState, VendorSpec
 
 __all__ = ["VARIANTS", "OPERATORS", "DEFAULT_LIMIT", "MAX_LIMIT", "VENDOR", "AtlasSimulator", "AtlasStore"]
 
 logger = logging.getLogger(__name__)
 
-VENDOR_NAME = "atlas"
 TOKEN_PATH = "/api/1.0/oauth/token"
-TABLE_OF_TYPE = {"company": "companies", "contact": "contacts", "sale": "sales"}
 
-Entity = dict[str, Any]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-class ApiError(Exception):
-    """An error response ``{"message": ...}`` with a status code."""
+class AtlasSimulator(AtlasListRoutes, AtlasEntityRoutes):
+    """Request handlers and test hooks of the Atlas simulator for one server.
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def _message(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return json_error(status, {"message": message}, headers=headers)
-
-
-def _json_text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-class AtlasStore:
-    """The live (mutable) data of one seed: templates, entities and links.
-
-    Copy-on-write: an entity's ``fields`` dict and a link's roles list start out
-    shared with the generated records and are only ever replaced, never mutated.
+    Its state and request plumbing are :class:`~crmql.sandbox.atlas_base.AtlasBase`'s.
     """
-
-    def __init__(self, seed: int) -> None:
-        self.seed = seed
-        self.templates: dict[str, Template] = build_templates(seed)
-        self.entities: dict[str, Entity] = {}
-        self.by_type: dict[str, dict[str, Entity]] = {}
-        for entity_type, table in TABLE_OF_TYPE.items():
-            bucket = {row["id"]: {"id": row["id"], "type": row["type"], "fields": row["fields"]}
-                      for row in shared_records(VENDOR_NAME, table, seed)}
-            self.by_type[entity_type] = bucket
-            self.entities.update(bucket)
-        self._links: dict[str, dict[str, list[str]]] | None = None
-        self.rng = make_rng(seed, "atlas", "store")
-
-    @property
-    def links(self) -> dict[str, dict[str, list[str]]]:
-        """Entity id -> linked entity id -> roles (both directions; built on first use)."""
-        if self._links is None:
-            links: dict[str, dict[str, list[str]]] = {}
-            was_enabled = gc.isenabled()
-            gc.disable()
-            try:
-                for row in shared_records(VENDOR_NAME, "links", self.seed):
-                    other = links.get(row["entity_id"])
-                    if other is None:
-                        other = links[row["entity_id"]] = {}
-                    other[row["other_entity_id"]] = row["roles"]
-            finally:
-                if was_enabled:
-                    gc.enable()
-            self._links = links
-        return self._links
-
-    def new_id(self) -> str:
-        """A fresh entity or field id (UUID, deterministic per store)."""
-        while True:
-            candidate = new_uuid(self.rng)
-            if candidate not in self.entities:
-                return candidate
-
-    def link(self, a: str, b: str, roles: list[str]) -> None:
-        """Create or replace the symmetric link between ``a`` and ``b``."""
-        self.links.setdefault(a, {})[b] = list(roles)
-        self.links.setdefault(b, {})[a] = list(roles)
-
-    def unlink(self, a: str, b: str) -> None:
-        """Remove the link between ``a`` and ``b`` (both directions)."""
-        self.links.get(a, {}).pop(b, None)
-        self.links.get(b, {}).pop(a, None)
-
-
-class AtlasSimulator:
-    """Request handlers and test hooks of the Atlas simulator for one server."""
-
-    def __init__(self, state: SandboxState, cache_size: int = 32) -> None:
-        self.state = state
-        self._stores: dict[int, AtlasStore] = {}
-        self._lock = threading.RLock()
-        self._cache: OrderedDict[tuple[Any, ...], list[Entity]] = OrderedDict()
-        self._cache_size = cache_size
-        self._modified = False
 
     def routes(self) -> list[BaseRoute]:
         """The simulator's routes, relative to the ``/atlas`` prefix."""
@@ -221,16 +133,6 @@ class AtlasSimulator:
         ]
 
     # ------------------------------------------------------------ state/hooks
-    def store(self) -> AtlasStore:
-        """The live data of the current seed (created from the generated data on first use)."""
-        seed = self.state.settings.seed
-        with self._lock:
-            store = self._stores.get(seed)
-            if store is None:
-                store = AtlasStore(seed)
-                self._stores[seed] = store
-            return store
-
     def reset(self) -> None:
         """Forget every write and template change (all seeds): back to the generated data."""
         with self._lock:
@@ -242,11 +144,6 @@ class AtlasSimulator:
     def modified(self) -> bool:
         """True when a write or template change happened since the start or the last :meth:`reset`."""
         return self._modified
-
-    def _invalidate(self) -> None:
-        """After any write: clear the filter cache."""
-        self._cache.clear()
-        self._modified = True
 
     def template(self, entity_type: str) -> dict[str, Any]:
         """The current template of ``entity_type`` (as ``GET /template/{type}`` returns it)."""
@@ -336,85 +233,6 @@ class AtlasSimulator:
         access = self.state.tokens.issue_access(VENDOR_NAME, creds["client_id"], ttl)
         return JSONResponse({"access_token": access, "token_type": "Bearer", "expires_in": int(ttl)})
 
-    def _guard(self, request: Request) -> Response | None:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        presented = token.strip() if scheme.lower() == "bearer" else None
-        try:
-            self.state.tokens.check_access(VENDOR_NAME, presented)
-        except TokenError:
-            return _message(401, "Unauthorized", headers={"WWW-Authenticate": "Bearer"})
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype != "application/json":
-            return _message(400, "Content-Type must be application/json")
-        return None
-
-    def _variants(self) -> dict[str, str]:
-        return {key: variant(self.state.settings, key) for key in VARIANTS}
-
-    # ------------------------------------------------------------- plumbing
-    async def _handle(self, request: Request, handler: Callable[..., Response],
-                      with_body: bool = False) -> Response:
-        denied = self._guard(request)
-        if denied is not None:
-            return denied
-        try:
-            variants = self._variants()
-        except ValueError as exc:
-            return _message(500, str(exc))
-        body: Any = None
-        if with_body:
-            raw = await request.body()
-            try:
-                body = json.loads(raw) if raw.strip() else None
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                return _message(400, "Request body is not valid JSON")
-            if not isinstance(body, dict):
-                return _message(400, "Request body must be a JSON object")
-        try:
-            with self._lock:
-                return handler(request, variants, body)
-        except (ApiError, QueryError) as exc:
-            status = exc.status if isinstance(exc, ApiError) else 400
-            return _message(status, exc.message if isinstance(exc, ApiError) else str(exc))
-
-    @staticmethod
-    def _base(request: Request) -> str:
-        return f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}"
-
-    @staticmethod
-    def _pairs(request: Request) -> list[tuple[str, str]]:
-        raw = request.scope.get("query_string", b"").decode("utf-8", "replace")
-        return parse_qsl(raw, keep_blank_values=True, encoding="utf-8", errors="replace")
-
-    def _entity(self, store: AtlasStore, entity_id: str) -> Entity:
-        entity = store.entities.get(entity_id)
-        if entity is None:
-            raise ApiError(404, "Entity not found")
-        return entity
-
-    @staticmethod
-    def _render(entity: Entity, base: str, with_fields: bool = True) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": entity["id"], "type": entity["type"]}
-        if with_fields:
-            out["fields"] = entity["fields"]
-        out["_links"] = entity_links(entity["id"], base)
-        return out
-
-    def _page(self, request: Request, query: AtlasQuery, variants: Mapping[str, str],
-              matches: list[Any], fingerprint: str,
-              render: Callable[[Any], dict[str, Any]]) -> JSONResponse:
-        size = page_size(query, variants)
-        offset = _decode_cursor(query.cursor, fingerprint) if query.cursor is not None else 0
-        page = matches[offset:offset + size]
-        links: dict[str, Any] = {"self": {"href": str(request.url)}}
-        if offset + size < len(matches):
-            pairs = [(k, v) for k, v in query.pairs if k != "cursor"]
-            pairs.append(("cursor", _encode_cursor(offset + size, fingerprint)))
-            links["next"] = {"href": str(request.url.replace(query=urlencode(pairs, quote_via=quote)))}
-        return JSONResponse({"items": [render(item) for item in page], "total": len(matches),
-                             "_links": links})
-
     # ------------------------------------------------------------- templates
     async def get_template(self, request: Request) -> Response:
         """``GET /api/1.0/workspace/CRM/template/{entity-type}``."""
@@ -422,307 +240,6 @@ class AtlasSimulator:
             entity_type = check_entity_type(request.path_params["entity_type"])
             return JSONResponse(self.store().templates[entity_type].to_json())
         return await self._handle(request, handler)
-
-    # ----------------------------------------------------------------- list
-    async def list_entities(self, request: Request) -> Response:
-        """``GET /api/1.0/workspace/CRM/entities?type=...``."""
-        def handler(request: Request, variants: Mapping[str, str], body: Any) -> Response:
-            query = parse_query(self._pairs(request))
-            entity_type = check_entity_type(query.entity_type)
-            assert entity_type is not None
-            store = self.store()
-            types = store.templates[entity_type].field_types()
-            groups = resolve_filters(query, entity_type, types)
-            sort_by = check_sort(query, entity_type, types)
-            matches = self.matches(store, entity_type, groups, sort_by, variants)
-            fingerprint = _fingerprint(entity_type, groups, sort_by)
-            base = self._base(request)
-            with_fields = variants["atlas.list_fields"] == "included"
-            return self._page(request, query, variants, matches, fingerprint,
-                              lambda e: self._render(e, base, with_fields))
-        return await self._handle(request, handler)
-
-    def matches(self, store: AtlasStore, entity_type: str,
-                groups: Mapping[tuple[str, str], tuple[str, ...]], sort_by: str | None,
-                variants: Mapping[str, str]) -> list[Entity]:
-        """Entities of a type matching ``groups``, sorted (LRU-cached; writes clear the cache)."""
-        key = (store.seed, entity_type, tuple(sorted(groups.items())), sort_by,
-               tuple(sorted(variants.items())))
-        cached = self._cache.get(key)
-        if cached is not None:
-            self._cache.move_to_end(key)
-            return cached
-        types = store.templates[entity_type].field_types()
-        rows = store.by_type[entity_type].values()
-        if groups:
-            predicate = compile_filters(groups, types, variants)
-            result = [e for e in rows if predicate(e)]
-        else:
-            result = list(rows)
-        field_id = sort_by or NAME_FIELD[entity_type]
-        result.sort(key=sort_key(field_id, types.get(field_id, "string"), variants["atlas.sort_nulls"]))
-        self._cache[key] = result
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return result
-
-    # ------------------------------------------------------------ entities
-    async def get_entity(self, request: Request) -> Response:
-        """``GET /entities/{id}``."""
-        def handler(request: Request, variants: Mapping[str, str], body: Any) -> Response:
-            entity = self._entity(self.store(), request.path_params["id"])
-            return JSONResponse(self._render(entity, self._base(request)))
-        return await self._handle(request, handler)
-
-    async def create_entity(self, request: Request) -> Response:
-        """``POST /entities`` ``{"type", "fields"}`` -> 201."""
-        def handler(request: Request, variants: Mapping[str, str], body: Any) -> Response:
-            if body is None:
-                raise ApiError(400, "Request body must be a JSON object with 'type' and 'fields'")
-            entity_type = body.get("type")
-            if not isinstance(entity_type, str):
-                raise ApiError(400, "Missing 'type' (company, contact or sale)")
-            check_entity_type(entity_type)
-            values = body.get("fields", {})
-            if not isinstance(values, dict):
-                raise ApiError(400, "'fields' must be an object mapping field ids to values")
-            store = self.store()
-            template = store.templates[entity_type]
-            fields: dict[str, Any] = {}
-            for f in template.fields():
-                if f["default-value"] is not None:
-                    fields[f["id"]] = f["default-value"]
-            created_field = f"{entity_type}-created"
-            if created_field in template.field_types():
-                fields[created_field] = utc_ms(datetime.now(timezone.utc))
-            _apply(template, fields, values)
-            for field_id in template.required():
-                if fields.get(field_id) in (None, ""):
-                    raise ApiError(400, f"Field '{field_id}' is required")
-            entity = {"id": store.new_id(), "type": entity_type, "fields": fields}
-            store.entities[entity["id"]] = entity
-            store.by_type[entity_type][entity["id"]] = entity
-            self._invalidate()
-            return JSONResponse(self._render(entity, self._base(request)), status_code=201)
-        return await self._handle(request, handler, with_body=True)
-
-    async def update_entity(self, request: Request) -> Response:
-        """``PUT /entities/{id}`` ``{"fields"}`` (partial; null removes a value)."""
-        def handler(request: Request, variants: Mapping[str, str], body: Any) -> Response:
-            store = self.store()
-            entity = self._entity(store, request.path_params["id"])
-            if body is None or not isinstance(body.get("fields"), dict):
-                raise ApiError(400, "Request body must be {\"fields\": {...}}")
-            template = store.templates[entity["type"]]
-            fields = dict(entity["fields"])
-            _apply(template, fields, body["fields"])
-            for field_id in template.required():
-                if fields.get(field_id) in (None, ""):
-                    raise ApiError(400, f"Field '{field_id}' is required")
-            entity["fields"] = fields
-            self._invalidate()
-            return JSONResponse(self._render(entity, self._base(request)))
-        return await self._handle(request, handler, with_body=True)
-
-    async def delete_entity(self, request: Request) -> Response:
-        """``DELETE /entities/{id}`` (its links go too)."""
-        def handler(request: Request, variants: Mapping[str, str], body: Any) -> Response:
-            store = self.store()
-            entity = self._entity(store, request.path_params["id"])
-            rendered = self._render(entity, self._base(request))
-            for other in list(store.links.get(entity["id"], {})):
-                store.unlink(entity["id"], other)
-            store.links.pop(entity["id"], None)
-            del store.entities[entity["id"]]
-            del store.by_type[entity["type"]][entity["id"]]
-            self._invalidate()
-            return JSONResponse(rendered)
-        return await self._handle(request, handler)
-
-    # ---------------------------------------------------------------- links
-    def _link_item(self, store: AtlasStore, entity_id: str, other: Entity, base: str) -> dict[str, Any]:
-        return {"roles": list(store.links[entity_id][other["id"]]),
-                "entity": self._render(other, base, with_fields=False),
-                "_links": {"self": {"href": f"{base}{ENTITIES_PATH}/{entity_id}/links/{other['id']}"}}}
-
-    async def list_links(self, request: Request) -> Response:
-        """``GET /entities/{id}/links`` (``type``, field filters with ``type``, ``limit``, ``cursor``)."""
-        def handler(request: Request, variants: Mapping[str, str], body: Any) -> Response:
-            store = self.store()
-            entity = self._entity(store, request.path_params["id"])
-            query = parse_query(self._pairs(request))
-            entity_type = check_entity_type(query.entity_type, required=False)
-            others = [store.entities[o] for o in store.links.get(entity["id"], {})]
-            groups: dict[tuple[str, str], tuple[str, ...]] = {}
-            sort_by = None
-            if entity_type is None:
-                if query.filters or query.sort_by is not None:
-                    raise QueryError("Filtering or sorting links on fields requires the 'type' parameter")
-                others.sort(key=lambda e: (e["fields"].get(NAME_FIELD[e["type"]], ""), e["id"]))
-            else:
-                types = store.templates[entity_type].field_types()
-                groups = resolve_filters(query, entity_type, types)
-                sort_by = check_sort(query, entity_type, types)
-                others = [e for e in others if e["type"] == entity_type]
-                if groups:
-                    predicate = compile_filters(groups, types, variants)
-                    others = [e for e in others if predicate(e)]
-                field_id = sort_by or NAME_FIELD[entity_type]
-                others.sort(key=sort_key(field_id, types[field_id], variants["atlas.sort_nulls"]))
-            fingerprint = _fingerprint(f"{entity['id']}:{entity_type}", groups, sort_by)
-            base = self._base(request)
-            return self._page(request, query, variants, others, fingerprint,
-                              lambda other: self._link_item(store, entity["id"], other, base))
-        return await self._handle(request, handler)
-
-    async def create_link(self, request: Request) -> Response:
-        """``POST /entities/{id}/links`` ``{"entity-id", "roles"}`` -> 201."""
-        def handler(request: Request, variants: Mapping[str, str], body: Any) -> Response:
-            store = self.store()
-            entity = self._entity(store, request.path_params["id"])
-            if body is None or not isinstance(body.get("entity-id"), str):
-                raise ApiError(400, "Request body must be {\"entity-id\": \"...\", \"roles\": [...]}")
-            other = self._entity(store, body["entity-id"])
-            if other["id"] == entity["id"]:
-                raise ApiError(400, "An entity cannot be linked to itself")
-            roles = _roles(body.get("roles", []))
-            if other["id"] in store.links.get(entity["id"], {}):
-                raise ApiError(409, "Entities are already linked")
-            store.link(entity["id"], other["id"], roles)
-            self._invalidate()
-            return JSONResponse(self._link_item(store, entity["id"], other, self._base(request)),
-                                status_code=201)
-        return await self._handle(request, handler, with_body=True)
-
-    def _linked(self, store: AtlasStore, request: Request) -> tuple[Entity, Entity]:
-        entity = self._entity(store, request.path_params["id"])
-        other = self._entity(store, request.path_params["other"])
-        if other["id"] not in store.links.get(entity["id"], {}):
-            raise ApiError(404, "Link not found")
-        return entity, other
-
-    async def get_link(self, request: Request) -> Response:
-        """``GET /entities/{id}/links/{other-id}``."""
-        def handler(request: Request, variants: Mapping[str, str], body: Any) -> Response:
-            store = self.store()
-            entity, other = self._linked(store, request)
-            return JSONResponse(self._link_item(store, entity["id"], other, self._base(request)))
-        return await self._handle(request, handler)
-
-    async def update_link(self, request: Request) -> Response:
-        """``PUT /entities/{id}/links/{other-id}`` ``{"roles"}``."""
-        def handler(request: Request, variants: Mapping[str, str], body: Any) -> Response:
-            store = self.store()
-            entity, other = self._linked(store, request)
-            if body is None or "roles" not in body:
-                raise ApiError(400, "Request body must be {\"roles\": [...]}")
-            store.link(entity["id"], other["id"], _roles(body["roles"]))
-            self._invalidate()
-            return JSONResponse(self._link_item(store, entity["id"], other, self._base(request)))
-        return await self._handle(request, handler, with_body=True)
-
-    async def delete_link(self, request: Request) -> Response:
-        """``DELETE /entities/{id}/links/{other-id}``."""
-        def handler(request: Request, variants: Mapping[str, str], body: Any) -> Response:
-            store = self.store()
-            entity, other = self._linked(store, request)
-            item = self._link_item(store, entity["id"], other, self._base(request))
-            store.unlink(entity["id"], other["id"])
-            self._invalidate()
-            return JSONResponse(item)
-        return await self._handle(request, handler)
-
-
-# ------------------------------------------------------------------ helpers
-def _fingerprint(scope: str, groups: Mapping[tuple[str, str], tuple[str, ...]], sort_by: str | None) -> str:
-    text = json.dumps([scope, sorted([list(k), list(v)] for k, v in groups.items()), sort_by],
-                      ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
-
-
-def _encode_cursor(offset: int, fingerprint: str) -> str:
-    raw = json.dumps({"o": offset, "q": fingerprint}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, fingerprint: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data = json.loads(raw)
-        offset, owner = data["o"], data["q"]
-    except (ValueError, TypeError, KeyError, binascii.Error):
-        raise QueryError("Invalid cursor") from None
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise QueryError("Invalid cursor")
-    if owner != fingerprint:
-        raise QueryError("Cursor does not belong to this query (type, filters and sort-by must not change)")
-    return offset
-
-
-def _roles(value: Any) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(r, str) for r in value):
-        raise ApiError(400, "'roles' must be an array of strings")
-    return list(dict.fromkeys(value))
-
-
-def _check_value(template: Template, field: dict[str, Any], value: Any) -> Any:
-    """Validate a written value for ``field``; return the value to store (None: remove)."""
-    field_id, ftype = field["id"], field["type"]
-
-    def bad(expected: str) -> ApiError:
-        return ApiError(400, f"Invalid value for field '{field_id}' ({ftype}): expected {expected}, "
-                             f"got {_json_text(value)}")
-
-    if value is None:
-        return None
-    if ftype in ("string", "text"):
-        if not isinstance(value, str):
-            raise bad("a string")
-        return value
-    if ftype == "user":
-        if not isinstance(value, str) or not value:
-            raise bad("an Atlassian account id")
-        return value
-    if ftype == "date":
-        if parse_date(value) is None:
-            raise bad("a date yyyy-mm-dd")
-        return value
-    if ftype == "timestamp":
-        instant = parse_timestamp(value)
-        if instant is None:
-            raise bad("an ISO-8601 date-time")
-        return utc_ms(instant.astimezone(timezone.utc))
-    if ftype == "decimal":
-        if not is_number(value):
-            raise bad("a number")
-        return value
-    options = template.options(field_id)
-    if ftype == "single-select":
-        if not isinstance(value, str) or value not in options:
-            raise ApiError(400, f"Invalid option {_json_text(value)} for field '{field_id}' "
-                                f"(single-select); options: {', '.join(options)}")
-        return value
-    # multi-select
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise bad("an array of option labels")
-    for label in value:
-        if label not in options:
-            raise ApiError(400, f"Invalid option {_json_text(label)} for field '{field_id}' "
-                                f"(multi-select); options: {', '.join(options)}")
-    return list(dict.fromkeys(value)) or None
-
-
-def _apply(template: Template, fields: dict[str, Any], values: Mapping[str, Any]) -> None:
-    """Validate ``values`` against ``template`` and write them into ``fields`` (None removes)."""
-    for field_id, value in values.items():
-        field = template.field(field_id)
-        if field is None:
-            raise ApiError(400, f"Unknown field '{field_id}' for entity type '{template.entity_type}'")
-        stored = _check_value(template, field, value)
-        if stored is None:
-            fields.pop(field_id, None)
-        else:
-            fields[field_id] = stored
 
 
 def build_routes(state: SandboxState) -> list[BaseRoute]:

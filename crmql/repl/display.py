@@ -1,0 +1,127 @@
+"""Where the shell's output goes: results to the screen (through the pager when they do not fit)
+or into the ``\\o`` file, and shell chatter and errors to the terminal.
+
+:class:`DisplayMixin` is the part of :class:`~crmql.repl.app.Shell` that prints; rendering itself
+(tables, expanded records, the pager, the progress line) is in :mod:`crmql.repl.output`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import traceback
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from .output import _isatty, page, render_expanded, render_table, text_width, timing_line
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..session import Result
+    from .settings import ReplSettings
+
+__all__ = ["DisplayMixin"]
+
+log = logging.getLogger(__name__)
+
+
+class DisplayMixin:
+    """Printing for :class:`~crmql.repl.app.Shell`: ``out`` and ``err`` are the terminal, ``_output``
+    the open ``\\o`` file (None: the screen)."""
+
+    settings: ReplSettings
+    stats: bool
+    debug: bool
+    out: IO[str]
+    err: IO[str]
+    _output: IO[str] | None
+    _output_path: Path | None
+
+    @property
+    def color(self) -> bool:
+        return self._output is None and not os.environ.get("NO_COLOR") and _isatty(self.out)
+
+    def message(self, text: str) -> None:
+        """Shell chatter (never into a \\o file)."""
+        self.out.write(text.rstrip("\n") + "\n")
+        self.out.flush()
+
+    def error(self, error: BaseException | str) -> None:
+        text = str(error)
+        if not isinstance(error, str):
+            from ..errors import CrmqlError
+
+            if not isinstance(error, CrmqlError):
+                from ..http import redact
+
+                text = f"internal error: {redact(text) or type(error).__name__}"
+                if self.debug:
+                    text += "\n" + "".join(traceback.format_exception(error))
+            else:
+                text = f"error: {text}"
+        else:
+            text = f"error: {text}"
+        if _isatty(self.err) and not os.environ.get("NO_COLOR"):
+            first, _, rest = text.partition("\n")
+            text = f"\x1b[31m{first}\x1b[0m" + (f"\n{rest}" if rest else "")
+        self.out.flush()
+        self.err.write(text.rstrip("\n") + "\n")
+        self.err.flush()
+
+    def emit(self, text: str) -> None:
+        """A result: into the \\o file, or the screen (through the pager when it does not fit)."""
+        if self._output is not None:
+            self._output.write(text if text.endswith("\n") else text + "\n")
+            self._output.flush()
+            return
+        page(text, self.settings.pager, self.out)
+
+    def show_frame(self, frame: pd.DataFrame) -> None:
+        s = self.settings
+        to_file = self._output is not None
+        if s.format != "table":
+            from ..formats import render
+
+            self.emit(render(frame, s.format, max_cell=None, footer=False))
+            return
+        max_rows = None if to_file else s.max_rows
+        max_cell = None if to_file else s.max_width
+        width = shutil.get_terminal_size().columns
+        expanded = s.expanded == "on"
+        text = None
+        if not expanded:
+            text = render_table(frame, max_rows=max_rows, max_cell=max_cell, color=self.color)
+            if s.expanded == "auto" and not to_file and len(frame) and max(map(text_width, text.split("\n", 2)[:2])) > width:
+                expanded = True
+        if expanded:
+            text = render_expanded(frame, max_rows=max_rows, max_cell=max_cell if to_file else None, color=self.color,
+                                   width=None if to_file else width)
+        assert text is not None
+        self.emit(text)
+
+    def show_result(self, result: Result) -> None:
+        if result.frame is None:  # EXPLAIN's plan, COPY's summary
+            self.emit(result.text or "")
+        else:
+            self.show_frame(result.frame)
+        if self.settings.timing:
+            self.message(timing_line(result.stats))
+        if self.stats:
+            self.err.write(result.stats.line() + "\n")
+            self.err.flush()
+
+    def set_output(self, path: Path | None) -> None:
+        if self._output is not None:
+            self._output.close()
+            self.message(f"Results go to the screen again (were going to {self._output_path}).")
+            self._output, self._output_path = None, None
+        if path is None:
+            return
+        try:
+            self._output = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by \o
+        except OSError as e:
+            raise ValueError(f"cannot write {path}: {e.strerror or e}") from None
+        self._output_path = path
+        self.message(f"Results go to {path} (\\o alone: back to the screen).")

@@ -1,0 +1,142 @@
+"""The shell's schema cache: connections and their tables for completion, loaded lazily.
+
+It never blocks typing. A connection's tables are loaded by a background thread on first need and
+cached; until they arrive, lookups return None (the completer offers no columns or tables yet).
+:meth:`SchemaCache.refresh` drops the cache (``\\refresh``); a load that was running meanwhile is
+discarded.
+
+>>> cache = SchemaCache(["crm"], lambda connection: {})
+>>> cache.tables("CRM") is None  # not loaded yet: loading starts in the background
+True
+>>> cache.wait(5), cache.tables("crm")
+(True, {})
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..catalog import Table
+
+__all__ = ["SchemaCache"]
+
+log = logging.getLogger(__name__)
+
+
+class SchemaCache:
+    """Connections and their tables, loaded lazily off the UI thread and cached.
+
+    ``loader(connection) -> {table name: Table}`` may do I/O; it runs on a daemon thread. Every
+    lookup returns at once with what is known (None: not loaded yet, loading has been started).
+    ``on_loaded(connection)`` is called from the loading thread when a connection's tables arrive.
+    """
+
+    def __init__(self, connections: Sequence[str], loader: Callable[[str], dict[str, Table]] | None,
+                 on_loaded: Callable[[str], Any] | None = None) -> None:
+        self._connections = list(connections)
+        self._loader = loader
+        self.on_loaded = on_loaded
+        self._lock = threading.Lock()
+        self._tables: dict[str, dict[str, Table]] = {}
+        self._loading: dict[str, threading.Thread] = {}
+        self._errors: dict[str, str] = {}
+        self._generation = 0
+
+    @property
+    def connections(self) -> list[str]:
+        return list(self._connections)
+
+    def tables(self, connection: str) -> dict[str, Table] | None:
+        """The connection's tables if loaded; otherwise start loading them and return None."""
+        conn = self._canonical(connection)
+        if conn is None:
+            return None
+        with self._lock:
+            if conn in self._tables:
+                return self._tables[conn]
+            if conn in self._loading or conn in self._errors or self._loader is None:
+                return None
+            thread = threading.Thread(target=self._load, args=(conn, self._generation),
+                                      name=f"crmql-schema-{conn}", daemon=True)
+            self._loading[conn] = thread
+        thread.start()
+        return None
+
+    def _load(self, conn: str, generation: int) -> None:
+        assert self._loader is not None
+        try:
+            tables = dict(self._loader(conn))
+        except BaseException as e:  # noqa: BLE001 - reported by \dt; completion just stays empty
+            log.debug("loading the tables of %s failed", conn, exc_info=True)
+            with self._lock:
+                self._loading.pop(conn, None)
+                if generation == self._generation:
+                    self._errors[conn] = str(e) or type(e).__name__
+            return
+        with self._lock:
+            self._loading.pop(conn, None)
+            if generation != self._generation:  # a \refresh happened meanwhile; its load wins
+                return
+            self._tables[conn] = tables
+        if self.on_loaded is not None:
+            try:
+                self.on_loaded(conn)
+            except Exception:  # pragma: no cover - a display hook must not break loading
+                log.debug("on_loaded hook failed", exc_info=True)
+
+    def load_all(self) -> None:
+        """Start loading every connection's tables (in the background)."""
+        for conn in self._connections:
+            self.tables(conn)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until no load is running (tests, ``\\dt``); True when idle."""
+        import time
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._lock:
+                threads = list(self._loading.values())
+            if not threads:
+                return True
+            for t in threads:
+                remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+                t.join(remaining)
+            if deadline is not None and time.monotonic() >= deadline:
+                with self._lock:
+                    return not self._loading
+
+    def refresh(self) -> None:
+        """Forget every cached schema (and failure); the next lookups load them again."""
+        with self._lock:
+            self._generation += 1
+            self._tables.clear()
+            self._errors.clear()
+            self._loading.clear()
+
+    def error(self, connection: str) -> str | None:
+        return self._errors.get(connection)
+
+    def _canonical(self, connection: str) -> str | None:
+        if connection in self._connections:
+            return connection
+        folded = {c.lower(): c for c in self._connections}
+        return folded.get(connection.lower())
+
+    def table(self, connection: str, name: str) -> Table | None:
+        tables = self.tables(connection)
+        if not tables:
+            return None
+        if name in tables:
+            return tables[name]
+        folded = {k.lower(): v for k, v in tables.items()}
+        return folded.get(name.lower())
+
+    def loaded_tables(self) -> Iterator[Table]:
+        with self._lock:
+            snapshot = [t for tables in self._tables.values() for t in tables.values()]
+        return iter(snapshot)
