@@ -118,9 +118,10 @@ def test_token_expiry_by_ttl_mid_scan(faulty: SandboxServer, make_session: Calla
 
 
 def test_tokens_shorter_lived_than_a_request_wait(faulty: SandboxServer, make_session: Callable[..., Session]) -> None:
-    # With concurrency 1 the queued pages wait up to ~16 x 150 ms for a slot, far longer than a
-    # token lives; the token is taken inside the slot, right before sending, so each request still
-    # goes out with a live one (0.6 s leaves room for a loaded machine's scheduling delays).
+    # With concurrency 1 the queued pages wait up to ~10 x 150 ms for a slot, far longer than a
+    # token lives; the token is taken inside the slot, right before sending, and is refreshed while
+    # it still has twice a round trip to live, so each request goes out with one that outlives it
+    # (a 0.06 s margin, a tenth of the lifetime, once lost that race to the 150 ms latency).
     faulty.settings.token_ttl_s = 0.6
     faulty.settings.latency_ms = 150
     session = make_session(concurrency=1, **FAST)

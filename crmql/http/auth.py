@@ -132,7 +132,9 @@ class TokenAuth(Auth):
     """A cached token, fetched by :meth:`fetch_token` when missing, near expiry or rejected.
 
     The token is refreshed once ``now >= expires_at - margin`` where
-    ``margin = min(refresh_margin_s, ttl * 0.1)``, so short-lived tokens still get used.
+    ``margin = min(refresh_margin_s, ttl * 0.1)``, so short-lived tokens still get used, but at
+    least twice the token request's own round trip (at most half the lifetime): a token handed out
+    must outlive the request it goes with, whose wait the vendor may count against it.
     Concurrent callers share one fetch through a lock created lazily on the running loop.
     """
 
@@ -176,7 +178,9 @@ class TokenAuth(Auth):
             refresh_at = float("inf")
         else:
             ttl = max(0.0, float(token.expires_in))
-            refresh_at = started + ttl - min(self.refresh_margin_s, ttl * 0.1)
+            round_trip = time.monotonic() - started
+            margin = max(min(self.refresh_margin_s, ttl * 0.1), min(ttl * 0.5, 2 * round_trip))
+            refresh_at = started + ttl - margin
         self._cached = _Cached(token, headers, refresh_at)
         logger.debug("obtained a new token for %s (expires in %s s)", client.vendor, token.expires_in)
         return self._cached

@@ -26,8 +26,10 @@ def form(request: httpx.Request) -> dict[str, str]:
 class Vendor:
     """A fake OAuth vendor: /oauth/token issues tok-1, tok-2...; /api/* needs the latest token."""
 
-    def __init__(self, *, expires_in: float | None = 3600, secret: str = "right-secret") -> None:
+    def __init__(self, *, expires_in: float | None = 3600, secret: str = "right-secret",
+                 token_delay_s: float = 0.01) -> None:
         self.expires_in = expires_in
+        self.token_delay_s = token_delay_s
         self.secret = secret
         self.counter = itertools.count(1)
         self.valid: set[str] = set()
@@ -39,7 +41,7 @@ class Vendor:
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/oauth/token"):
-            await asyncio.sleep(0.01)  # give concurrent callers a chance to pile up
+            await asyncio.sleep(self.token_delay_s)  # (also gives concurrent callers a chance to pile up)
             grant = form(request)
             self.grants.append(grant)
             self.token_headers.append(request.headers)
@@ -105,6 +107,17 @@ def test_token_refreshed_when_near_expiry(make_client: MakeClient) -> None:
     time.sleep(0.95)
     assert run_sync(client.request_json("GET", "/api/x")) == {"auth": "Bearer tok-2"}
     assert len(vendor.grants) == 2
+
+
+def test_a_slow_vendor_gets_its_token_refreshed_earlier(make_client: MakeClient) -> None:
+    # a 0.2 s token round trip: the margin grows to twice that (0.4 s of a 1 s token, not 0.1 s),
+    # so no token is handed out that a request as slow as the token request could outlive
+    vendor = Vendor(expires_in=1, token_delay_s=0.2)
+    client = make_client(vendor, auth=cc_auth(refresh_margin_s=60))
+    started = time.monotonic()
+    assert run_sync(client.request_json("GET", "/api/x")) == {"auth": "Bearer tok-1"}
+    time.sleep(max(0.0, started + 0.65 - time.monotonic()))  # inside the old margin, past the new one
+    assert run_sync(client.request_json("GET", "/api/x")) == {"auth": "Bearer tok-2"}
 
 
 def test_missing_expires_in_defaults_to_an_hour(make_client: MakeClient) -> None:
