@@ -393,9 +393,12 @@ def targets_atlas(outcomes: dict[str, Outcome], add: Any) -> None:
     o = outcomes.get("atlas_full_scan")
     if o is not None:
         if o.status == "ok" and o.crmql_median and o.naive_median:
+            pairs = list(zip(o.crmql_ms, o.naive_ms))  # each repeat runs crmql, then the naive client
+            faster = sum(c <= n for c, n in pairs)
             add("atlas_full_scan", o.crmql_median <= o.naive_median,
                 f"crmql {o.crmql_median:.0f} ms vs target <= naive (following next links) {o.naive_median:.0f} ms "
-                f"({o.crmql.total} vs {o.naive.total} requests)")
+                f"({o.crmql.total} vs {o.naive.total} requests; crmql faster in {faster} of {len(pairs)} runs: "
+                "the same chain of sequential pages, so the two differ by about the run-to-run noise)")
         else:
             add("atlas_full_scan", None, f"did not run ({o.message})")
     o = outcomes.get("atlas_or_split")
