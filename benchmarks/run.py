@@ -34,6 +34,7 @@ from crmql.errors import QueryError  # noqa: E402
 from crmql.sandbox import CREDENTIALS, SandboxSettings, serve_in_thread  # noqa: E402
 
 from benchmarks.naive import PAGE_SIZE, TOKEN_PATH, NaiveClient  # noqa: E402
+from benchmarks.remote import ProcessSandbox  # noqa: E402
 from benchmarks.scenarios import (  # noqa: E402
     ATLAS_PAGE, ATLAS_TOKEN_PATH, PLAN_SQL, Evaluation, NaiveAtlasClient, Scenario, build_atlas_scenarios,
     build_scenarios, lower_bound,
@@ -436,6 +437,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help=f"run only these (repeatable or comma-separated): {', '.join(ALL_SCENARIOS)}")
     p.add_argument("--repeat", type=int, default=1, help="runs per scenario; wall times are medians (default 1)")
     p.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    p.add_argument("--server", choices=("process", "thread"), default="process",
+                   help="run the sandbox in its own process, as a real vendor is (default), or on a thread "
+                        "of the benchmark process, sharing its GIL with the clients")
     args = p.parse_args(argv)
     names = [n.strip() for s in args.scenario for n in s.split(",") if n.strip()]
     unknown = [n for n in names if n not in ALL_SCENARIOS]
@@ -459,7 +463,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"crmql benchmarks  {now:%Y-%m-%d %H:%M:%S %Z}")
     print(f"machine: {machine['cores']} cores, {machine['machine']}, {machine['platform']}, "
           f"Python {machine['python']}, crmql {machine['crmql']}")
-    print(f"sandbox: loopback, {args.latency_ms:g} ms latency per request; page size {PAGE_SIZE} (Atlas {ATLAS_PAGE}); "
+    print(f"sandbox: loopback, {'its own process' if args.server == 'process' else 'a thread of this process'}, "
+          f"{args.latency_ms:g} ms latency per request; page size {PAGE_SIZE} (Atlas {ATLAS_PAGE}); "
           f"repeat {args.repeat} (wall times are medians)")
 
     plan = bench_plan() if "plan" in args.names else None  # first: no HTTP, and the parser still cold
@@ -467,7 +472,8 @@ def main(argv: list[str] | None = None) -> int:
     http_names = [n for n in args.names if n in HTTP_SCENARIOS]
     outcomes: list[Outcome] = []
     if http_names:
-        server = serve_in_thread(SandboxSettings(latency_ms=args.latency_ms))
+        server = ProcessSandbox(args.latency_ms) if args.server == "process" \
+            else serve_in_thread(SandboxSettings(latency_ms=args.latency_ms))
         try:
             config = sandbox_config(server.url)
             base_url = f"{server.url}/{VENDOR}"

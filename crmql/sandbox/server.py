@@ -1,6 +1,8 @@
 """The sandbox HTTP server: app assembly, latency/fault middleware, uvicorn runners.
 
-``build_app(settings)`` mounts every simulator under ``/<vendor>``.
+``build_app(settings)`` mounts every simulator under ``/<vendor>``, and ``/_sandbox/log``: the
+request log over HTTP (GET lists ``[method, path, status]`` of every vendor API request so far,
+DELETE clears it), so a server in another process (``crmql sandbox serve``) can be watched too.
 ``serve_in_thread()`` runs it with uvicorn on a daemon thread (own event
 loop) and returns a :class:`SandboxServer`; ``serve_forever()`` runs it in the
 calling thread (used by ``crmql sandbox serve``).
@@ -21,8 +23,8 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Mount
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import atlas, azavista
@@ -136,6 +138,14 @@ def build_app(settings: SandboxSettings | None = None, state: SandboxState | Non
         state = SandboxState(settings if settings is not None else SandboxSettings())
     parse_fault_spec(state.settings.faults)  # fail fast on an invalid spec
     mounts = [Mount(f"/{name}", routes=spec.build_routes(state)) for name, spec in VENDORS.items()]
+
+    async def request_log(request: Request) -> Response:
+        if request.method == "DELETE":
+            state.reset_log()
+            return Response(status_code=204)
+        return JSONResponse([list(entry) for entry in state.request_log()])
+
+    mounts.append(Mount("/_sandbox", routes=[Route("/log", request_log, methods=["GET", "DELETE"])]))
     app = Starlette(routes=mounts, middleware=[Middleware(SandboxMiddleware, state=state)],
                     exception_handlers={HTTPException: _http_error})
     app.state.sandbox = state

@@ -166,3 +166,17 @@ def test_second_server_and_helpers() -> None:
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{other.url}/azavista/3.0/event/x", timeout=2)
     assert build_app(SandboxSettings()).state.sandbox.settings.seed == 42
+
+
+def test_request_log_over_http(server: SandboxServer, client: httpx.Client, auth: dict) -> None:
+    server.settings.latency_ms = 30
+    search(client, auth, "events")
+    with httpx.Client(base_url=server.url, timeout=10) as raw:
+        started = time.perf_counter()
+        listed = raw.get("/_sandbox/log")
+        assert time.perf_counter() - started < 0.03  # no injected latency, fault or log entry of its own
+        assert listed.status_code == 200
+        assert listed.json() == [list(entry) for entry in server.request_log]
+        assert ["POST", "/azavista/3.0/event/search", 200] in listed.json()
+        assert raw.delete("/_sandbox/log").status_code == 204
+        assert raw.get("/_sandbox/log").json() == [] == server.request_log
