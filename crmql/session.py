@@ -135,8 +135,8 @@ class Session:
         started = time.perf_counter()
         stmt = parse(sql)
         with stats.collecting(st):  # catalog loads and token requests count towards the statement
-            self._warm(stmt)
             try:
+                self._warm(stmt)
                 return self._execute(stmt, sql, params, st, started)
             finally:
                 for connector in list(self._connectors.values()):

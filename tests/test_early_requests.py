@@ -269,11 +269,34 @@ def test_link_ahead_failures_surface_when_taken_and_leftovers_are_cancelled() ->
     assert not ahead._started
 
 
+def test_a_failed_warm_template_is_not_replayed_by_the_next_statement(
+        sandbox: SandboxServer, atlas_session: Callable[[], Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    original = AtlasConnector._template
+    calls = {"n": 0}
+
+    async def first_fails(self: AtlasConnector, name: str) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("template request failed")
+        return await original(self, name)
+
+    monkeypatch.setattr(AtlasConnector, "_template", first_fails)
+    session = atlas_session()
+    # warm() starts the template, then the statement fails before binding reads it
+    with pytest.raises(Exception, match="format"):
+        session.execute("COPY (SELECT * FROM atlas.companies) TO '/tmp/crmql-never-written.x' WITH (FORMAT xml)")
+    assert len(session.query('SELECT "company-name" FROM atlas.companies LIMIT 2')) == 2
+
+
 @pytest.mark.parametrize("tail, expected", [
     (b'],"total":5000,"_links":{"self":{"href":"/x"},"next":{"href":"/api/1.0/workspace/CRM/entities?cursor=abc"}}}',
      "/api/1.0/workspace/CRM/entities?cursor=abc"),
     (b'],"total":5000,"_links":{"self":{"href":"/x"}}}', None),  # the last page
     (b'],"_links":{"next":{"href":"\\/api\\/escaped"}}}', None),  # escapes: left to the decoder
+    # a record's own object field named "next", not the page's link: not at the end of the body
+    (b',{"id":"3","fields":{"x":{"next":{"href":"/api/1.0/steal"}}}}],"total":3,"_links":{"self":{"href":"/x"}}}', None),
+    # another origin is never requested on a peek alone
+    (b'],"_links":{"next":{"href":"https://elsewhere.example/api/1.0/x"}}}', None),
 ])
 def test_atlas_peeks_only_a_plain_page_level_next_link(tail: bytes, expected: str | None) -> None:
     connector = AtlasConnector("atlas", {"base_url": "http://vendor.test/rest", "client_id": "x", "client_secret": "y"})

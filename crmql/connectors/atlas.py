@@ -37,7 +37,7 @@ import logging
 import re
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from ..catalog import ColumnType, Table
 from ..errors import VendorHTTPError
@@ -55,8 +55,9 @@ log = logging.getLogger(__name__)
 
 API = "/api/1.0/workspace/CRM"
 MAX_PAGE = 100
-#: a list body's next link, unescaped, as the last bytes of the body show it (see _peek_next)
-_NEXT_HREF = re.compile(rb'"next"\s*:\s*\{\s*"href"\s*:\s*"([^"\\]*)"\s*\}')
+#: a list body's own next link: unescaped, closing the body (next, _links and the envelope end
+#: right after it), so a "next" object inside a record is never taken for it (see _peek_next)
+_NEXT_HREF = re.compile(rb'"next"\s*:\s*\{\s*"href"\s*:\s*"([^"\\]*)"\s*\}\s*\}\s*\}\s*$')
 PEEK_BYTES = 2048
 MAX_GET_IDS = 50
 
@@ -108,6 +109,14 @@ class AtlasConnector(HttpConnectorMixin, Connector):
             params = self._params(ENTITY_TYPES[name], FilterSet(), MAX_PAGE)
             self.early.start(("entities", tuple(params)), self.http.request_json(
                 "GET", f"{API}/entities", params=params, table=f"{self.name}.{name}"))
+
+    def discard_early(self) -> None:
+        """Also drop a template request warm() started that no statement used (a failed one must
+        not answer for the next statement)."""
+        super().discard_early()
+        loading, self._loading = self._loading, {}
+        for spawned in loading.values():
+            spawned.cancel()
 
     def load_table(self, name: str) -> Table:
         if name not in self._loaded:
@@ -290,7 +299,10 @@ class AtlasConnector(HttpConnectorMixin, Connector):
         match = _NEXT_HREF.search(content, max(0, len(content) - PEEK_BYTES))
         if match is None:
             return None
-        return urljoin(self.http.base_url.rstrip("/") + "/", match.group(1).decode("utf-8", "replace"))
+        base = self.http.base_url.rstrip("/") + "/"
+        link = urljoin(base, match.group(1).decode("utf-8", "replace"))
+        same_origin = urlsplit(link)[:2] == urlsplit(base)[:2]
+        return link if same_origin else None  # the token never goes anywhere on a peek alone
 
     def _envelope(self, data: Any, table: Table) -> tuple[list[dict[str, Any]], int | None, str | None]:
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):

@@ -20,6 +20,7 @@ the session discards what no scan took (a cancelled or wasted request, never a w
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Coroutine, Hashable
 from typing import Any
 
@@ -35,22 +36,26 @@ class EarlyRequests:
 
     def __init__(self) -> None:
         self._started: dict[Hashable, Spawned] = {}
+        self._lock = threading.Lock()  # start/discard run on the caller's thread, take on the loop
 
     def start(self, key: Hashable, coro: Coroutine[Any, Any, Any]) -> None:
         """Start ``coro`` on the background loop now (unless a request under ``key`` is already out)."""
-        if key in self._started:
-            coro.close()
-            return
-        log.debug("starting early: %s", key)
-        self._started[key] = spawn(coro)
+        with self._lock:
+            if key in self._started:
+                coro.close()
+                return
+            log.debug("starting early: %s", key)
+            self._started[key] = spawn(coro)
 
     def take(self, key: Hashable) -> Spawned | None:
         """The request started under ``key`` (await it or call ``.result()``), or None."""
-        return self._started.pop(key, None)
+        with self._lock:
+            return self._started.pop(key, None)
 
     def discard(self) -> None:
         """Cancel every request nobody took (a finished one is simply dropped)."""
-        started, self._started = self._started, {}
+        with self._lock:
+            started, self._started = self._started, {}
         for key, spawned in started.items():
             log.debug("discarding an early request nobody used: %s", key)
             spawned.cancel()

@@ -191,7 +191,8 @@ class HttpClient:
             except orjson.JSONDecodeError:
                 pass  # the standard library also reads NaN and non-UTF-8 charsets
         try:
-            return json.loads(response.text)  # .text honours the charset the vendor declared
+            # a declared charset is honoured; otherwise the standard library detects UTF-8/16/32 and a BOM
+            return json.loads(response.text if response.charset_encoding else content)
         except ValueError:
             raise VendorHTTPError(
                 "the vendor answered with a body that is not JSON",

@@ -179,8 +179,16 @@ class Spawned:
             self._task.cancel()
 
     def __await__(self) -> Any:
-        """``await spawned`` from a coroutine running on the background loop."""
-        return asyncio.wrap_future(self.future).__await__()
+        """``await spawned`` from a coroutine running on the background loop; cancelling the
+        awaiting task cancels the coroutine too."""
+        return self._wait().__await__()
+
+    async def _wait(self) -> Any:
+        try:
+            return await asyncio.wrap_future(self.future)
+        except asyncio.CancelledError:
+            self.cancel()
+            raise
 
 
 def spawn(coro: Coroutine[Any, Any, T]) -> Spawned:

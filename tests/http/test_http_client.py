@@ -202,6 +202,8 @@ def test_request_json_rejects_non_json(make_client: MakeClient) -> None:
     (b'{"score": NaN}', {}, None),  # NaN: only the standard library reads it
     ('{"name": "Müller"}'.encode("latin-1"), {"content-type": "application/json; charset=latin-1"}, {"name": "Müller"}),
     ('{"name": "Zoë"}'.encode(), {}, {"name": "Zoë"}),
+    (b'\xef\xbb\xbf{"name": "Zo\xc3\xab"}', {}, {"name": "Zoë"}),  # a UTF-8 byte-order mark
+    ('{"name": "Zoë"}'.encode("utf-16"), {}, {"name": "Zoë"}),  # UTF-16 without a declared charset
 ])
 def test_request_json_decodes_like_the_standard_library(make_client: MakeClient, body: bytes,
                                                         headers: dict[str, str], expected: Any) -> None:

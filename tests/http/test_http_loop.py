@@ -205,3 +205,31 @@ def test_spawned_can_be_awaited_on_the_loop_and_cancelled() -> None:
     assert cancelled.wait(2)
     with pytest.raises(CancelledError):
         slow.result()
+
+
+def test_cancelling_the_task_awaiting_a_spawned_coroutine_cancels_it_too() -> None:
+    from crmql.http.loop import spawn
+
+    cancelled = threading.Event()
+
+    async def slow() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    spawned = spawn(slow())
+
+    async def waiter() -> None:
+        task = asyncio.ensure_future(_await(spawned))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    run_sync(waiter())
+    assert cancelled.wait(2), "the spawned coroutine kept running after its awaiting task was cancelled"
+
+
+async def _await(spawned: object) -> object:
+    return await spawned  # type: ignore[misc]
