@@ -19,6 +19,7 @@ and their message is built from Lark's parser state).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -31,6 +32,10 @@ __all__ = ["Driver", "Rejected"]
 
 #: a reduce action: (number of children, the rule's name, its callback or None for a pass-through)
 _Reduce = tuple[int, str, Callable[[list[Any]], Any] | None]
+
+
+#: the end of input, fed after the last token (Lark's ``$END``)
+_END = Token("$END", "")
 
 
 class Rejected(Exception):
@@ -65,22 +70,22 @@ class Driver:
 
         Raises :class:`Rejected` where Lark's parser would raise ``UnexpectedToken``.
         """
-        states = self.states
+        states, end_state = self.states, self.end_state
         stack = [self.start_state]
         values: list[Any] = []
         push_state, push_value = stack.append, values.append
-        for token in tokens:
+        for token in itertools.chain(tokens, (_END,)):
             kind = token.type
             while True:
                 action = states[stack[-1]].get(kind)
-                if action.__class__ is int:
+                if action.__class__ is int and token is not _END:
                     push_state(action)
                     push_value(token)
                     break
-                if action is None:
+                if action is None or action.__class__ is int:
                     raise Rejected(token)
                 size, origin, callback = action  # reduce (inlined: this is the hot loop)
-                if callback is None:
+                if callback is None:  # a pass-through rule: the one child is the value
                     stack.pop()
                 else:
                     children = values[-size:] if size else []
@@ -89,26 +94,6 @@ class Driver:
                         del values[-size:]
                     push_value(callback(children))
                 push_state(states[stack[-1]][origin])
-        return self._finish(stack, values)
-
-    def _reduce(self, action: _Reduce, stack: list[int], values: list[Any]) -> None:
-        size, origin, callback = action
-        if callback is None:  # a pass-through rule: the one child is the value
-            stack.pop()
-        else:
-            children = values[-size:] if size else []
-            if size:
-                del stack[-size:]
-                del values[-size:]
-            values.append(callback(children))
-        stack.append(self.states[stack[-1]][origin])  # type: ignore[arg-type]
-
-    def _finish(self, stack: list[int], values: list[Any]) -> Any:
-        states, end_state = self.states, self.end_state
-        while True:
-            action = states[stack[-1]].get("$END")
-            if action is None or action.__class__ is int:
-                raise Rejected("$END")
-            self._reduce(action, stack, values)
-            if stack[-1] == end_state:
-                return values[-1]
+                if token is _END and stack[-1] == end_state:
+                    return values[-1]
+        raise Rejected(_END)  # pragma: no cover - $END always ends in a reduce or a rejection
