@@ -272,19 +272,22 @@ def test_link_ahead_failures_surface_when_taken_and_leftovers_are_cancelled() ->
 def test_a_failed_warm_template_is_not_replayed_by_the_next_statement(
         sandbox: SandboxServer, atlas_session: Callable[[], Session], monkeypatch: pytest.MonkeyPatch) -> None:
     original = AtlasConnector._template
-    calls = {"n": 0}
+    failing = {"on": True}
 
-    async def first_fails(self: AtlasConnector, name: str) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 1:
+    async def fails_while_on(self: AtlasConnector, name: str) -> Any:
+        # Fail every template request made while the first statement runs. Whether warm()'s
+        # request ran (and failed) or was discarded before it started is a race; either way
+        # the next statement must make its own request, not reuse the failed one.
+        if failing["on"]:
             raise RuntimeError("template request failed")
         return await original(self, name)
 
-    monkeypatch.setattr(AtlasConnector, "_template", first_fails)
+    monkeypatch.setattr(AtlasConnector, "_template", fails_while_on)
     session = atlas_session()
     # warm() starts the template, then the statement fails before binding reads it
     with pytest.raises(Exception, match="format"):
         session.execute("COPY (SELECT * FROM atlas.companies) TO '/tmp/crmql-never-written.x' WITH (FORMAT xml)")
+    failing["on"] = False
     assert len(session.query('SELECT "company-name" FROM atlas.companies LIMIT 2')) == 2
 
 
