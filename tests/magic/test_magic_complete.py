@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pytest
@@ -22,11 +23,18 @@ def texts(ip: Any, text: str, cursor: int | None = None) -> list[str]:
         return [c.text for c in ip.Completer.completions(text, offset)]
 
 
+def legacy(ip: Any, line: str, cursor: int) -> tuple[str, list[str]]:
+    """The older ``InteractiveShell.complete`` API (terminal IPython, some kernels); IPython warns it is pending deprecation."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        return ip.complete("", line, cursor)
+
+
 def test_tables_after_from_in_a_line(ip: Any) -> None:
     assert texts(ip, "%crmql SELECT * FROM az") == ["azavista.contacts", "azavista.events", "azavista.organizations"]
     assert texts(ip, "%crmql SELECT * FROM azavista.ev") == ["azavista.events"]
     line = "%crmql SELECT * FROM azavista.con"
-    assert ip.complete("", line, len(line)) == ("azavista.con", ["azavista.contacts"])
+    assert legacy(ip, line, len(line)) == ("azavista.con", ["azavista.contacts"])
     assert completions(ip, "df = %crmql SELECT * FROM azavista.org") == ["df = %crmql SELECT * FROM azavista.organizations"]
 
 
@@ -45,7 +53,7 @@ def test_columns_of_the_table_in_scope(ip: Any) -> None:
     line = "%crmql SELECT na FROM azavista.events"
     assert texts(ip, line, line.index("na") + 2) == ["name"]
     line = "x = %crmql SELECT first FROM azavista.contacts"
-    assert ip.complete("", line, line.index("first") + 5) == ("first", ["first_name"])
+    assert legacy(ip, line, line.index("first") + 5) == ("first", ["first_name"])
     cell = "%%crmql df <<\nSELECT name\nFROM azavista.events\nWHERE event_t"
     assert texts(ip, cell) == ["event_type"]
 
