@@ -3,10 +3,10 @@ this environment) against the in-process sandbox, in a scratch directory, withou
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from kernel_support import ipc_kernel_manager, kernel_env
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -17,13 +17,6 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 CELL_TIMEOUT = 180
 
 
-def kernel_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRMQL_")}
-    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), MPLBACKEND="module://matplotlib_inline.backend_inline",
-               PYTHONPATH=os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p))
-    return env
-
-
 def test_the_notebooks_are_there() -> None:
     assert {p.name for p in NOTEBOOKS} >= {"quickstart.ipynb", "export.ipynb"}
 
@@ -32,7 +25,7 @@ def test_the_notebooks_are_there() -> None:
 def test_notebook_runs(path: Path, tmp_path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit notebooks without outputs"
-    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT, allow_errors=False,
+    client = nbclient.NotebookClient(nb, km=ipc_kernel_manager(), timeout=CELL_TIMEOUT, allow_errors=False,
                                      resources={"metadata": {"path": str(tmp_path)}})
     client.execute(cwd=str(tmp_path), env=kernel_env(tmp_path))
     for cell in nb.cells:

@@ -114,9 +114,11 @@ class Spawned:
     8
     """
 
-    def __init__(self, coro: Coroutine[Any, Any, Any], loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, coro: Coroutine[Any, Any, Any], loop: asyncio.AbstractEventLoop, *, start: bool = True) -> None:
         self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         self._loop = loop
+        self._coro = coro
+        self._scheduled = False
         self._task: asyncio.Task[None] | None = None
         self._done = threading.Event()
         self.future.add_done_callback(lambda _f: self._done.set())
@@ -148,7 +150,13 @@ class Spawned:
             self._task = loop.create_task(_runner(), context=context)
             self._task.add_done_callback(_transfer)
 
-        loop.call_soon_threadsafe(_start)
+        self._start = _start
+        if start:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        self._loop.call_soon_threadsafe(self._start)
+        self._scheduled = True
 
     def result(self) -> Any:
         """Block until the coroutine returns (or raise what it raised); Ctrl-C cancels it."""
@@ -158,6 +166,8 @@ class Spawned:
                 "deadlock; inside a coroutine running there, use 'await' instead"
             )
         try:
+            if not self._scheduled:  # run_sync: started here, so a Ctrl-C at any point cancels it
+                self._schedule()
             # Wait with a timeout in a loop: a bare blocking wait cannot be interrupted by
             # Ctrl-C on every platform, and polling lets pending signals run promptly.
             while not self._done.wait(_POLL_S):
@@ -173,6 +183,8 @@ class Spawned:
         """Cancel the coroutine (aborting its in-flight requests); safe from any thread, any time."""
         if not self.future.cancel():  # already started: cancel the task on its loop
             self._loop.call_soon_threadsafe(self._cancel_task)
+        elif not self._scheduled:  # never handed to the loop (closing twice is harmless)
+            self._coro.close()
 
     def _cancel_task(self) -> None:
         if self._task is not None:
@@ -223,4 +235,6 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
             "crmql.http.run_sync() was called from the crmql event-loop thread, which would "
             "deadlock; inside a coroutine running there, use 'await' instead"
         )
-    return spawn(coro).result()
+    # Not spawn(coro).result(): a Ctrl-C landing after the coroutine started but before result()
+    # began waiting would leave it running. result() starts it inside its interrupt handler.
+    return Spawned(coro, get_loop(), start=False).result()

@@ -73,20 +73,28 @@ class SchemaCache:
         except BaseException as e:  # noqa: BLE001 - reported by \dt; completion just stays empty
             log.debug("loading the tables of %s failed", conn, exc_info=True)
             with self._lock:
-                self._loading.pop(conn, None)
+                self._done(conn)
                 if generation == self._generation:
                     self._errors[conn] = str(e) or type(e).__name__
             return
         with self._lock:
-            self._loading.pop(conn, None)
             if generation != self._generation:  # a \refresh happened meanwhile; its load wins
+                self._done(conn)
                 return
             self._tables[conn] = tables
-        if self.on_loaded is not None:
-            try:
+        try:
+            if self.on_loaded is not None:
                 self.on_loaded(conn)
-            except Exception:  # pragma: no cover - a display hook must not break loading
-                log.debug("on_loaded hook failed", exc_info=True)
+        except Exception:  # pragma: no cover - a display hook must not break loading
+            log.debug("on_loaded hook failed", exc_info=True)
+        finally:  # only now, so wait() returns after the hook has run
+            with self._lock:
+                self._done(conn)
+
+    def _done(self, conn: str) -> None:
+        """Forget this thread's load of ``conn`` (not a newer one a refresh started); lock held."""
+        if self._loading.get(conn) is threading.current_thread():
+            del self._loading[conn]
 
     def load_all(self) -> None:
         """Start loading every connection's tables (in the background)."""

@@ -110,13 +110,14 @@ def test_token_refreshed_when_near_expiry(make_client: MakeClient) -> None:
 
 
 def test_a_slow_vendor_gets_its_token_refreshed_earlier(make_client: MakeClient) -> None:
-    # a 0.2 s token round trip: the margin grows to twice that (0.4 s of a 1 s token, not 0.1 s),
+    # a 0.4 s token round trip: the margin grows to twice that (0.8 s of a 2 s token, not 0.2 s),
     # so no token is handed out that a request as slow as the token request could outlive
-    vendor = Vendor(expires_in=1, token_delay_s=0.2)
+    vendor = Vendor(expires_in=2, token_delay_s=0.4)
     client = make_client(vendor, auth=cc_auth(refresh_margin_s=60))
     started = time.monotonic()
     assert run_sync(client.request_json("GET", "/api/x")) == {"auth": "Bearer tok-1"}
-    time.sleep(max(0.0, started + 0.65 - time.monotonic()))  # inside the old margin, past the new one
+    # renewed from 1.2 s on (was 1.8 s): 1.5 s is inside the old margin, past the new one, 0.3 s either side
+    time.sleep(max(0.0, started + 1.5 - time.monotonic()))
     assert run_sync(client.request_json("GET", "/api/x")) == {"auth": "Bearer tok-2"}
 
 

@@ -124,8 +124,10 @@ def test_task_cancelled_elsewhere_surfaces_as_crmql_cancelled() -> None:
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="needs the main thread")
 def test_keyboard_interrupt_cancels_the_coroutine() -> None:
     cancelled = threading.Event()
+    running = threading.Event()
 
     async def long_request() -> None:
+        running.set()
         try:
             await asyncio.sleep(30)
         except asyncio.CancelledError:
@@ -133,17 +135,40 @@ def test_keyboard_interrupt_cancels_the_coroutine() -> None:
             cancelled.set()
             raise
 
-    timer = threading.Timer(0.2, _thread.interrupt_main)
+    def interrupt_once_running() -> None:
+        if running.wait(10):  # Ctrl-C while the request runs, not before it started
+            _thread.interrupt_main()
+
+    timer = threading.Thread(target=interrupt_once_running, daemon=True)
     timer.start()
     started = time.monotonic()
     try:
         with pytest.raises(KeyboardInterrupt):
             run_sync(long_request())
     finally:
-        timer.cancel()
+        timer.join(5)
     assert cancelled.is_set()
     assert time.monotonic() - started < 3
     assert run_sync(_value_of_var()) == "unset"  # the loop is still usable afterwards
+
+
+def test_ctrl_c_the_moment_the_coroutine_starts_still_cancels_it() -> None:
+    # The interrupt lands while the caller may still be between starting the coroutine and
+    # waiting for it; run_sync must cancel it wherever it lands (it once leaked the coroutine).
+    for _ in range(10):
+        cancelled = threading.Event()
+
+        async def interrupts_at_once() -> None:
+            _thread.interrupt_main()
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+        with pytest.raises(KeyboardInterrupt):
+            run_sync(interrupts_at_once())
+        assert cancelled.wait(2)
 
 
 def test_system_exit_inside_the_coroutine_does_not_kill_the_loop() -> None:
@@ -182,13 +207,6 @@ def test_spawned_can_be_awaited_on_the_loop_and_cancelled() -> None:
 
     cancelled = threading.Event()
 
-    async def forever() -> None:
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-
     async def double_later() -> int:
         await asyncio.sleep(0.01)
         return 21
@@ -199,8 +217,18 @@ def test_spawned_can_be_awaited_on_the_loop_and_cancelled() -> None:
         return 2 * await quick
 
     assert run_sync(waiter()) == 42
+    running = threading.Event()
+
+    async def forever() -> None:
+        running.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
     slow = spawn(forever())
-    time.sleep(0.05)
+    assert running.wait(5)  # cancelling before it starts would close it without a CancelledError
     slow.cancel()
     assert cancelled.wait(2)
     with pytest.raises(CancelledError):

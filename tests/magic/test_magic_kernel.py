@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kernel_support import ipc_kernel_manager
 
 jupyter_client = pytest.importorskip("jupyter_client")
 
@@ -17,7 +18,7 @@ jupyter_client = pytest.importorskip("jupyter_client")
 def kernel(tmp_path: Path) -> Any:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRMQL_")}
     env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / ".config"))
-    km = jupyter_client.KernelManager(kernel_name="python3")
+    km = ipc_kernel_manager()
     km.start_kernel(cwd=str(tmp_path), env=env)
     kc = km.client()
     kc.start_channels()

@@ -328,7 +328,7 @@ def test_completion_never_waits_for_a_slow_schema():
     c = CrmqlCompleter(schema)
     started = time.perf_counter()
     got = texts(c, "SELECT * FROM azavista.events WHERE ")
-    assert time.perf_counter() - started < 0.2
+    assert time.perf_counter() - started < 1.0  # not the 10 s the loader waits
     assert "event_type" not in got  # not loaded yet
     texts(c, "SELECT * FROM azavista.")  # a second ask starts no second load
     release.set()

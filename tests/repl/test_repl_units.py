@@ -124,7 +124,9 @@ def test_progress_line():
     st.on_progress = p.notify
     st.add(pages=1)
     import time
-    time.sleep(0.1)
+    deadline = time.monotonic() + 5
+    while "4/10 pages" not in p.stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
     p.stop()
     written = p.stream.getvalue()
     assert "4/10 pages" in written and written.endswith("\r\x1b[K")
