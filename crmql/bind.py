@@ -92,11 +92,19 @@ class _Binder:
         self.aliases: set[str] = set()
 
     # ---- tables and columns
+    def at(self, err: QueryError, node: ast.Node | None) -> QueryError:
+        """``err`` pointed at ``node`` in the statement's text (unless it already points somewhere)."""
+        span = node.span if node is not None else None
+        return err.locate(self.text, start=span.start, end=span.end) if span is not None else err
+
     def add_table(self, ref: ast.TableRef) -> ast.TableRef:
-        table = self.resolve(ref.connection, ref.table)
+        try:
+            table = self.resolve(ref.connection, ref.table)
+        except QueryError as err:  # unknown connection or table
+            raise self.at(err, ref)
         name = ref.ref_name
         if any(r.ref_name.lower() == name.lower() for r, _ in self.scope):
-            raise QueryError(f"table name '{name}' is used twice", hint="give each table its own alias")
+            raise self.at(QueryError(f"table name '{name}' is used twice", hint="give each table its own alias"), ref)
         self.scope.append((ref, table))
         return ref
 
@@ -140,6 +148,13 @@ class _Binder:
 
     # ---- expressions
     def expr(self, e: ast.Expr, *, where: str, allow_alias: bool = False) -> ast.Expr:
+        """Bind ``e``; an error is located at the innermost node it came from."""
+        try:
+            return self._expr(e, where=where, allow_alias=allow_alias)
+        except QueryError as err:
+            raise self.at(err, e)
+
+    def _expr(self, e: ast.Expr, *, where: str, allow_alias: bool) -> ast.Expr:
         if isinstance(e, ast.Column):
             return self.column(e, allow_alias=allow_alias)
         if isinstance(e, ast.Param):
@@ -248,13 +263,13 @@ class _Binder:
                 if kind == "integer" and value in (0, 1):
                     return ast.Literal(bool(value), "boolean", span=lit.span)
         except ValueError:
-            raise QueryError(f"{column.name} is {_a(want.value)} column and {value!r} is not a valid {want.value}",
-                             hint=_type_hint(want)) from None
+            raise self.at(QueryError(f"{column.name} is {_a(want.value)} column and {value!r} is not a valid {want.value}",
+                                     hint=_type_hint(want)), lit) from None
         if (want in (ColumnType.INTEGER, ColumnType.FLOAT) and kind in ("string", "boolean", "timestamp", "date", "interval")) \
                 or (want in (ColumnType.TIMESTAMP, ColumnType.DATE) and kind in ("integer", "float", "boolean", "interval")) \
                 or (want is ColumnType.BOOLEAN and kind in ("string", "integer", "float", "timestamp", "date")):
-            raise QueryError(f"{column.name} is {_a(want.value)} column and cannot be compared with {_show(lit)}",
-                             hint=_type_hint(want))
+            raise self.at(QueryError(f"{column.name} is {_a(want.value)} column and cannot be compared with {_show(lit)}",
+                                     hint=_type_hint(want)), lit)
         return lit
 
 
@@ -327,8 +342,8 @@ def bind(
     for item in select.items:
         if isinstance(item, ast.Star):
             if item.qualifier and not any(r.ref_name.lower() == item.qualifier.lower() for r, _ in b.scope):
-                raise QueryError(f"unknown table or alias '{item.qualifier}' in {item.qualifier}.*",
-                                 hint=did_you_mean(item.qualifier, [r.ref_name for r, _ in b.scope]))
+                raise b.at(QueryError(f"unknown table or alias '{item.qualifier}' in {item.qualifier}.*",
+                                      hint=did_you_mean(item.qualifier, [r.ref_name for r, _ in b.scope])), item)
             items.append(item)
             continue
         items.append(ast.replace(item, expr=b.expr(item.expr, where="SELECT")))
@@ -342,7 +357,7 @@ def bind(
     offset = _count(b, select.offset, "OFFSET")
     for e in (where,):
         if e is not None and isinstance(e, ast.Literal) and e.kind not in ("boolean", "null"):
-            raise QueryError("WHERE needs a condition, not a value", hint="e.g. WHERE name = 'x'")
+            raise b.at(QueryError("WHERE needs a condition, not a value", hint="e.g. WHERE name = 'x'"), e)
     bound = ast.replace(select, table=table, joins=tuple(joins), items=tuple(items), where=where, group_by=group_by,
                         having=having, order_by=order_by, limit=limit, offset=offset)
     return BoundQuery(bound, list(b.scope), b.columns, b.aliases, now)
@@ -356,9 +371,9 @@ def _count(b: _Binder, e: ast.Expr | None, clause: str) -> ast.Literal | None:
         if isinstance(lit, ast.Literal) and lit.kind == "string" and lit.value.strip().isdigit():
             lit = ast.Literal(int(lit.value), "integer", span=lit.span)
         else:
-            raise QueryError(f"{clause} needs a whole number", hint=f"e.g. {clause} 20")
+            raise b.at(QueryError(f"{clause} needs a whole number", hint=f"e.g. {clause} 20"), e)
     if lit.value < 0:
-        raise QueryError(f"{clause} cannot be negative")
+        raise b.at(QueryError(f"{clause} cannot be negative"), e)
     return lit
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any
 
 __all__ = [
     "AuthenticationError",
@@ -75,7 +76,46 @@ class QuerySyntaxError(CrmqlError):
 
 
 class QueryError(CrmqlError):
-    """A well-formed statement that cannot run: unknown names, missing filters, unsupported."""
+    """A well-formed statement that cannot run: unknown names, missing filters, unsupported.
+
+    The binder locates it at the name or value at fault (:meth:`locate`); it then shows the line
+    and a caret under that part of the statement, like a syntax error:
+
+    >>> print(QueryError("unknown column 'nme' in azavista.events", hint="did you mean name?")
+    ...       .locate("SELECT nme FROM azavista.events", start=7, end=10))
+    unknown column 'nme' in azavista.events, at line 1, column 8
+      SELECT nme FROM azavista.events
+             ^^^
+      hint: did you mean name?
+    """
+
+    line: int | None = None
+    column: int | None = None
+    source_line: str | None = None
+    width: int = 1
+    #: where it points (an ``ast.Span``) when raised without the text at hand; see :meth:`locate`
+    span: Any = None
+
+    def locate(self, text: str | None, *, start: int, end: int) -> QueryError:
+        """Point the error at ``text[start:end]`` (0-based offsets); the first location wins."""
+        if self.line is None and text and 0 <= start <= len(text):
+            before = text[:start]
+            self.line = before.count("\n") + 1
+            line_start = before.rfind("\n") + 1
+            self.column = start - line_start + 1
+            line_end = text.find("\n", start)
+            self.source_line = text[line_start: len(text) if line_end < 0 else line_end].rstrip("\r")
+            self.width = max(1, min(end, line_start + len(self.source_line)) - start)
+        return self
+
+    def __str__(self) -> str:
+        if self.line is None or self.source_line is None:
+            return super().__str__()
+        caret = " " * ((self.column or 1) - 1) + "^" * self.width
+        text = f"{self.message}, at line {self.line}, column {self.column}\n  {self.source_line}\n  {caret}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
 
 
 class CancelledError(CrmqlError):

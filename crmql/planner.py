@@ -153,7 +153,7 @@ def _has_aggregate(select: ast.Select) -> bool:
     return uses_aggregates(select) or select.having is not None
 
 
-def _check_required(table: Table, scan_conjuncts: list[ast.Expr], joined: set[str] = frozenset()) -> None:
+def _check_required(ref: ast.TableRef, table: Table, scan_conjuncts: list[ast.Expr], joined: set[str] = frozenset()) -> None:
     for req in table.required:
         ok = req.column in joined  # a semi-join supplies the values at run time
         for c in scan_conjuncts:
@@ -163,9 +163,10 @@ def _check_required(table: Table, scan_conjuncts: list[ast.Expr], joined: set[st
                     and c.operand.name == req.column and "IN" in req.operators:
                 ok = True
         if not ok:
-            raise QueryError(
-                f"{table.qualified} needs a filter on {req.column} ({' or '.join(req.operators)})",
-                hint=f"e.g. {req.example}" if req.example else f"add WHERE {req.column} = ...")
+            err = QueryError(f"{table.qualified} needs a filter on {req.column} ({' or '.join(req.operators)})",
+                             hint=f"e.g. {req.example}" if req.example else f"add WHERE {req.column} = ...")
+            err.span = ref.span  # the session locates it in the statement's text
+            raise err
 
 
 def plan_query(bound: BoundQuery, connectors: Mapping[str, Connector]) -> Plan:
@@ -199,7 +200,7 @@ def plan_query(bound: BoundQuery, connectors: Mapping[str, Connector]) -> Plan:
 
     scans: list[ScanPlan] = []
     for index, (ref, table, connector, scan_items, candidates) in enumerate(prepared):
-        _check_required(table, scan_items, {sj.target_column for sj in semijoins if sj.target == index})
+        _check_required(ref, table, scan_items, {sj.target_column for sj in semijoins if sj.target == index})
         if impossible:
             fetch = FetchPlan(mode="none", paging="none", estimate="0 requests (the WHERE can never be true)")
             scans.append(ScanPlan(ref, table, connector, candidates, fetch, impossible, scan_items))

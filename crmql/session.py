@@ -167,7 +167,11 @@ class Session:
                 frame = self.tables(stmt.connection)
                 return self._done(Result("rows", frame=frame, stats=st, statement=stmt), started)
             if isinstance(stmt, ast.Describe):
-                frame = self.describe(stmt.table.connection, stmt.table.table)
+                try:
+                    frame = self.describe(stmt.table.connection, stmt.table.table)
+                except QueryError as err:  # unknown connection or table: point at the name
+                    span = stmt.table.span
+                    raise err.locate(sql, start=span.start, end=span.end) if span is not None else err
                 return self._done(Result("rows", frame=frame, stats=st, statement=stmt), started)
             if isinstance(stmt, ast.Copy):
                 from .export import execute_copy
@@ -199,7 +203,12 @@ class Session:
         from .planner import plan_query
 
         bound = bind(query, self.table, params, now=dt.datetime.now(dt.timezone.utc), text=text)
-        return plan_query(bound, {ref.connection: self.connector(ref.connection) for ref, _ in bound.tables})
+        try:
+            return plan_query(bound, {ref.connection: self.connector(ref.connection) for ref, _ in bound.tables})
+        except QueryError as err:
+            if err.span is not None:
+                err.locate(text, start=err.span.start, end=err.span.end)
+            raise
 
     def _probe(self, plan: Any, st: stats.QueryStats) -> dict[int, int]:
         """For EXPLAIN: ask each searched scan's vendor for its total (one 1-row request each)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import Any
+from typing import Any, NamedTuple
 
 from lark import Token, Transformer
 
@@ -26,6 +26,14 @@ __all__ = ["ToAst", "source"]
 
 #: the text being parsed in this thread (for select-item text and literal error messages)
 source = threading.local()
+
+
+class _TableName(NamedTuple):
+    """``conn.table`` with its position (a table reference's span starts here)."""
+
+    connection: str
+    table: str
+    span: ast.Span
 
 
 def _span(token: Token) -> ast.Span:
@@ -94,8 +102,8 @@ class ToAst(Transformer):
 
     def describe(self, children):
         span = _children_span(children)
-        conn, table = children[-1]
-        return ast.Describe(ast.TableRef(conn, table, span=span), span=span)
+        conn, table, name_span = children[-1]
+        return ast.Describe(ast.TableRef(conn, table, span=name_span), span=span)
 
     def copy(self, children):
         span = _children_span(children)
@@ -164,13 +172,13 @@ class ToAst(Transformer):
 
     def table_ref(self, children):
         span = _children_span(children)
-        (conn, table), *rest = [c for c in children if not (isinstance(c, Token) and c.type == "AS")]
+        (conn, table, _), *rest = [c for c in children if not (isinstance(c, Token) and c.type == "AS")]
         alias = _ident(rest[0]) if rest else None
         return ast.TableRef(conn, table, alias, span=span)
 
     def table_name(self, children):
         first, second = _tokens(children, "NAME", "QUOTED_NAME")
-        return (_ident(first), _ident(second))
+        return _TableName(_ident(first), _ident(second), ast.Span(first.start_pos, second.end_pos, first.line, first.column))
 
     def join_clause(self, children):
         span = _children_span(children)

@@ -332,12 +332,20 @@ def test_query_error(session, text, params, message, hint):
     if hint is not ...:
         assert info.value.hint == hint
     assert info.value.exit_code == 1
+    # every binding error points into the statement: a line, a column and a caret under the part at fault
+    err = info.value
+    assert err.line is not None and err.source_line is not None, f"not located: {err}"
+    assert err.source_line == text.split("\n")[err.line - 1]
+    assert 1 <= err.column <= len(err.source_line) and err.column + err.width - 1 <= len(err.source_line)
 
 
 def test_session_reports_binding_errors_without_any_request(session):
     with pytest.raises(QueryError) as info:
         session.execute("SELECT * FROM azavista.event")
-    assert str(info.value) == "unknown table 'azavista.event'\n  hint: did you mean azavista.events?"
+    assert str(info.value) == ("unknown table 'azavista.event', at line 1, column 15\n"
+                               "  SELECT * FROM azavista.event\n"
+                               "                ^^^^^^^^^^^^^^\n"
+                               "  hint: did you mean azavista.events?")
 
 
 # ---- hypothesis: nothing but CrmqlError, positions inside the input --------------------------------
