@@ -140,6 +140,7 @@ class Spawned:
                     future.set_result(result)
 
         def _transfer(task: asyncio.Task[None]) -> None:
+            coro.close()  # a task cancelled before its first step never ran it (a no-op otherwise)
             if not future.done():  # only reached when the task was cancelled
                 future.set_exception(CancelledError("the statement was cancelled"))
 
@@ -160,12 +161,13 @@ class Spawned:
 
     def result(self) -> Any:
         """Block until the coroutine returns (or raise what it raised); Ctrl-C cancels it."""
-        if in_loop_thread():
-            raise RuntimeError(
-                "crmql.http.run_sync() was called from the crmql event-loop thread, which would "
-                "deadlock; inside a coroutine running there, use 'await' instead"
-            )
         try:
+            if in_loop_thread():
+                self.cancel()
+                raise RuntimeError(
+                    "crmql.http.run_sync() was called from the crmql event-loop thread, which would "
+                    "deadlock; inside a coroutine running there, use 'await' instead"
+                )
             if not self._scheduled:  # run_sync: started here, so a Ctrl-C at any point cancels it
                 self._schedule()
             # Wait with a timeout in a loop: a bare blocking wait cannot be interrupted by
@@ -196,6 +198,8 @@ class Spawned:
         return self._wait().__await__()
 
     async def _wait(self) -> Any:
+        if not self._scheduled:
+            self._schedule()
         try:
             return await asyncio.wrap_future(self.future)
         except asyncio.CancelledError:
@@ -207,7 +211,7 @@ def spawn(coro: Coroutine[Any, Any, T]) -> Spawned:
     """Start ``coro`` on the background loop, in a copy of the caller's context, without waiting.
 
     Used to start I/O a statement will need before the step that needs it (a table's template
-    and its first page, concurrently). :func:`run_sync` is ``spawn(coro).result()``.
+    and its first page, concurrently). :func:`run_sync` is the same, started from inside its wait (so Ctrl-C at any point cancels).
     """
     return Spawned(coro, get_loop())
 
@@ -237,4 +241,9 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         )
     # Not spawn(coro).result(): a Ctrl-C landing after the coroutine started but before result()
     # began waiting would leave it running. result() starts it inside its interrupt handler.
-    return Spawned(coro, get_loop(), start=False).result()
+    try:
+        spawned = Spawned(coro, get_loop(), start=False)
+    except BaseException:
+        coro.close()
+        raise
+    return spawned.result()

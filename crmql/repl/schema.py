@@ -102,13 +102,16 @@ class SchemaCache:
             self.tables(conn)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until no load is running (tests, ``\\dt``); True when idle."""
+        """Block until no load is running (tests, ``\\dt``); True when idle.
+
+        Called from an ``on_loaded`` hook, it waits for the other loads (not the hook's own)."""
         import time
 
         deadline = None if timeout is None else time.monotonic() + timeout
+        me = threading.current_thread()
         while True:
             with self._lock:
-                threads = list(self._loading.values())
+                threads = [t for t in self._loading.values() if t is not me]
             if not threads:
                 return True
             for t in threads:
@@ -116,7 +119,7 @@ class SchemaCache:
                 t.join(remaining)
             if deadline is not None and time.monotonic() >= deadline:
                 with self._lock:
-                    return not self._loading
+                    return not any(t is not me for t in self._loading.values())
 
     def refresh(self) -> None:
         """Forget every cached schema (and failure); the next lookups load them again."""

@@ -152,6 +152,7 @@ def test_keyboard_interrupt_cancels_the_coroutine() -> None:
     assert run_sync(_value_of_var()) == "unset"  # the loop is still usable afterwards
 
 
+@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="needs the main thread")
 def test_ctrl_c_the_moment_the_coroutine_starts_still_cancels_it() -> None:
     # The interrupt lands while the caller may still be between starting the coroutine and
     # waiting for it; run_sync must cancel it wherever it lands (it once leaked the coroutine).
@@ -261,3 +262,38 @@ def test_cancelling_the_task_awaiting_a_spawned_coroutine_cancels_it_too() -> No
 
 async def _await(spawned: object) -> object:
     return await spawned  # type: ignore[misc]
+
+
+def test_a_task_cancelled_before_its_first_step_closes_its_coroutine() -> None:
+    # cancel() between the future starting and the task's first step: the task never runs the
+    # coroutine, which must still be closed (no "coroutine ... was never awaited")
+    from crmql.http.loop import Spawned
+
+    async def work() -> int:
+        return 1
+
+    coro = work()
+    spawned = Spawned(coro, get_loop(), start=False)
+    original = spawned.future.set_running_or_notify_cancel
+
+    def start_then_cancel() -> bool:
+        started = original()
+        spawned.cancel()  # queued on the loop ahead of the task's first step
+        return started
+
+    spawned.future.set_running_or_notify_cancel = start_then_cancel  # type: ignore[method-assign]
+    with pytest.raises(Exception):
+        spawned.result()
+    assert coro.cr_frame is None  # closed
+
+
+def test_awaiting_an_unstarted_spawned_starts_it() -> None:
+    from crmql.http.loop import Spawned
+
+    async def value() -> int:
+        return 7
+
+    async def outer() -> int:
+        return await Spawned(value(), get_loop(), start=False)
+
+    assert run_sync(outer()) == 7

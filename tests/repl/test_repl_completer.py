@@ -370,3 +370,51 @@ def test_dashed_field_id_typed_without_quotes(completer):
 def test_subtraction_is_not_taken_for_a_field_id(completer):
     got = texts(completer, "SELECT capacity-reg FROM azavista.events", cursor=len("SELECT capacity-reg"))
     assert got[0] == "registered_count"
+
+
+def test_wait_returns_after_the_loaded_hook_ran():
+    seen = []
+
+    def hook(conn: str) -> None:
+        time.sleep(0.05)  # a slow display hook
+        seen.append(conn)
+
+    schema = SchemaCache(["azavista", "crm"], _loader, on_loaded=hook)
+    schema.load_all()
+    assert schema.wait(5)
+    assert sorted(seen) == ["azavista", "crm"]
+
+
+def test_a_hook_may_wait_for_the_other_loads():
+    waited = []
+    schema = SchemaCache(["azavista", "crm"], _loader)
+    schema.on_loaded = lambda conn: waited.append(schema.wait(5))
+    schema.load_all()
+    assert schema.wait(5)
+    assert waited == [True, True]
+
+
+def test_a_load_that_ends_after_refresh_keeps_the_newer_load():
+    releases = [threading.Event(), threading.Event()]
+    calls = []
+
+    def loader(conn: str) -> dict[str, Table]:
+        calls.append(conn)
+        releases[len(calls) - 1].wait(5)
+        return _loader(conn)
+
+    schema = SchemaCache(["azavista"], loader)
+    assert schema.tables("azavista") is None
+    older = schema._loading["azavista"]
+    schema.refresh()  # while the first load still runs
+    assert schema.tables("azavista") is None  # a second load starts
+    newer = schema._loading["azavista"]
+    while len(calls) < 2:
+        time.sleep(0.001)
+    releases[0].set()  # the old load ends first: it must not forget the newer one
+    older.join(5)
+    assert schema._loading.get("azavista") is newer
+    assert schema.tables("azavista") is None and len(calls) == 2  # no third load meanwhile
+    releases[1].set()
+    assert schema.wait(5)
+    assert schema.tables("azavista") is not None and len(calls) == 2
