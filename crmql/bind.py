@@ -174,12 +174,15 @@ class _Binder:
         if isinstance(e, ast.InList) and len(e.items) == 1 and isinstance(e.items[0], ast.Param):
             p = e.items[0]
             value = self.params.get(p.name, _MISSING)
-            if value is _MISSING:
-                raise QueryError(f"no value for parameter :{p.name}", hint=f"pass it with --param {p.name}=VALUE")
-            values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
-            if not values:
-                raise QueryError(f"parameter :{p.name} is an empty list", hint="IN needs at least one value")
-            e = ast.replace(e, items=tuple(literal_from_python(v, p.span) for v in values))
+            try:  # errors point at the parameter, not the whole IN
+                if value is _MISSING:
+                    raise QueryError(f"no value for parameter :{p.name}", hint=f"pass it with --param {p.name}=VALUE")
+                values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+                if not values:
+                    raise QueryError(f"parameter :{p.name} is an empty list", hint="IN needs at least one value")
+                e = ast.replace(e, items=tuple(literal_from_python(v, p.span) for v in values))
+            except QueryError as err:
+                raise self.at(err, p)
         e = self._children(e, where=where, allow_alias=allow_alias)
         e = _fold(e, self.now)
         return self._coerce(e)

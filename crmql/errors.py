@@ -15,6 +15,7 @@ unknown table 'azavista.event'
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -68,11 +69,27 @@ class QuerySyntaxError(CrmqlError):
         self.source_line = source_line
 
     def __str__(self) -> str:
-        caret = " " * (self.column - 1) + "^"
+        caret = caret_line(self.source_line, self.column)
         text = f"syntax error at line {self.line}, column {self.column}: {self.message}\n  {self.source_line}\n  {caret}"
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
+
+
+def caret_line(source_line: str, column: int, width: int = 1) -> str:
+    """Carets under ``width`` characters of ``source_line`` from ``column`` (1-based), lined up as a
+    terminal shows the line: tabs are kept, East Asian wide characters take two cells.
+
+    >>> print("SELECT '日本', nme"); print(caret_line("SELECT '日本', nme", 14, 3))
+    SELECT '日本', nme
+                   ^^^
+    """
+    def cells(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+    before = source_line[: column - 1]
+    pad = "".join("\t" if ch == "\t" else " " * cells(ch) for ch in before)
+    return pad + "^" * max(1, cells(source_line[column - 1: column - 1 + width]))
 
 
 class QueryError(CrmqlError):
@@ -111,7 +128,7 @@ class QueryError(CrmqlError):
     def __str__(self) -> str:
         if self.line is None or self.source_line is None:
             return super().__str__()
-        caret = " " * ((self.column or 1) - 1) + "^" * self.width
+        caret = caret_line(self.source_line, self.column or 1, self.width)
         text = f"{self.message}, at line {self.line}, column {self.column}\n  {self.source_line}\n  {caret}"
         if self.hint:
             text += f"\n  hint: {self.hint}"

@@ -180,9 +180,11 @@ async def _fetch_narrowed(plan: Plan, sj: Any, results: list[ScanResult]) -> Non
         return
     if chunks is None:
         if any(r.column == sj.target_column for r in target.table.required):
-            raise QueryError(f"{target.table.qualified} needs {sj.target_column} values, and the join gives "
+            err = QueryError(f"{target.table.qualified} needs {sj.target_column} values, and the join gives "
                              f"{len(values)} (at most {MAX_VALUES} are read this way)",
                              hint=f"filter the other side of the join further, or add WHERE {sj.target_column} IN (...)")
+            err.span = target.ref.span  # located by the session
+            raise err
         await _fetch_scan(target, result, None)
         result.note = f"not narrowed: {len(values)} key values (more than {MAX_VALUES}, or not pushable)"
         return

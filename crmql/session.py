@@ -129,15 +129,27 @@ class Session:
 
     # ---- statements
     def execute(self, sql: str, params: Mapping[str, Any] | None = None, *,
-                statement_stats: stats.QueryStats | None = None) -> Result:
-        """Run one statement and return its :class:`Result`."""
+                statement_stats: stats.QueryStats | None = None, explain: str | None = None) -> Result:
+        """Run one statement and return its :class:`Result`.
+
+        ``explain="plan"`` or ``"analyze"`` runs a SELECT as ``EXPLAIN`` / ``EXPLAIN ANALYZE``
+        (what ``--explain`` and ``.explain()`` do); errors still point into ``sql`` as written.
+        """
         st = statement_stats or stats.QueryStats()
         started = time.perf_counter()
         stmt = parse(sql)
+        if explain is not None and not isinstance(stmt, ast.Explain):
+            if not isinstance(stmt, ast.Select):
+                raise QueryError("only a SELECT can be explained", hint="write EXPLAIN SELECT ...")
+            stmt = ast.Explain(stmt, analyze=explain == "analyze", span=stmt.span)
         with stats.collecting(st):  # catalog loads and token requests count towards the statement
             try:
                 self._warm(stmt)
                 return self._execute(stmt, sql, params, st, started)
+            except QueryError as err:  # raised where the text is not at hand (e.g. a join's limit)
+                if err.span is not None:
+                    err.locate(sql, start=err.span.start, end=err.span.end)
+                raise
             finally:
                 for connector in list(self._connectors.values()):
                     connector.discard_early()
@@ -248,10 +260,7 @@ class Session:
 
     def explain(self, sql: str, params: Mapping[str, Any] | None = None) -> str:
         """The EXPLAIN text of a query (``EXPLAIN`` may be omitted)."""
-        text = sql.lstrip()
-        if not text[:7].lower().startswith("explain"):
-            text = "EXPLAIN " + text
-        return self.execute(text, params).text or ""
+        return self.execute(sql, params, explain="plan").text or ""
 
     def close(self) -> None:
         """Close every connection's HTTP client."""

@@ -444,6 +444,11 @@ def test_bind_and_plan_raise_only_crmql_errors(text, params):
     try:
         bound = bind(stmt, _resolve, params, now=NOW, text=text)
         plan_query(bound, {"azavista": _AZAVISTA})
+    except QueryError as e:
+        str(e)  # renders
+        if e.line is not None:  # a located error points inside the text, on the line it shows
+            assert e.source_line == text.split("\n")[e.line - 1].rstrip("\r")
+            assert 1 <= e.column <= len(e.source_line) + 1
     except CrmqlError:
         pass
 
@@ -469,3 +474,25 @@ def test_extreme_values_never_crash(text):
         plan_query(bound, {"azavista": _AZAVISTA})
     except CrmqlError:
         pass
+
+
+def test_carets_line_up_after_tabs_and_wide_characters(session):
+    text = "SELECT\tname, '日本', nme FROM azavista.events"
+    with pytest.raises(QueryError) as info:
+        bind(parse(text), session.table, {}, now=NOW, text=text)
+    _, source, caret = str(info.value).split("\n")[:3]
+    assert source == "  " + text
+    # as a terminal shows them: the tab is kept, each wide character takes two cells
+    assert caret == "  " + "      \t" + " " * len("name, ") + " " * 6 + " " * 2 + "^^^"
+    with pytest.raises(QuerySyntaxError) as syntax:
+        parse("SELECT\t'日本' FROM azavista.events WHERE")
+    assert str(syntax.value).split("\n")[2] == "  " + "      \t" + " " * 6 + " " * len(" FROM azavista.events WHERE") + "^"
+
+
+def test_explain_errors_point_into_the_text_as_written(session):
+    # .explain() (and the magic's --explain) add EXPLAIN to the statement, not to its text
+    with pytest.raises(QueryError) as info:
+        session.explain("\n\n   SELECT name,\n  nme FROM azavista.events")
+    assert (info.value.line, info.value.column, info.value.source_line) == (4, 3, "  nme FROM azavista.events")
+    with pytest.raises(QueryError, match="only a SELECT"):
+        session.execute("DESCRIBE azavista.events", explain="plan")

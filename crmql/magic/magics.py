@@ -136,13 +136,13 @@ class Crmql(Magics):
             if opts.explain or opts.analyze:
                 if not isinstance(stmt, ast.Select):
                     raise UsageError(f"--{'analyze' if opts.analyze else 'explain'} needs a SELECT")
-                sql = ("EXPLAIN ANALYZE " if opts.analyze else "EXPLAIN ") + sql
             st = stats.QueryStats()
             scans = isinstance(stmt, (ast.Select, ast.Copy)) or isinstance(stmt, ast.Explain) and stmt.analyze \
                 or opts.analyze
             progress = _Progress(st, enabled=self.progress and scans and not opts.explain, delay=self.progress_delay)
             try:
-                result = session.execute(sql, params, statement_stats=st)
+                explain = "analyze" if opts.analyze else "plan" if opts.explain else None
+                result = session.execute(sql, params, statement_stats=st, explain=explain)
             finally:
                 progress.close()
         except CrmqlError as e:
