@@ -110,8 +110,12 @@ class QueryError(CrmqlError):
     column: int | None = None
     source_line: str | None = None
     width: int = 1
-    #: where it points (an ``ast.Span``) when raised without the text at hand; see :meth:`locate`
-    span: Any = None
+
+    def __init__(self, message: str, *, hint: str | None = None, at: Any = None) -> None:
+        super().__init__(message, hint=hint)
+        #: where it points (an ``ast.Span``), given where the text is not at hand; the session
+        #: then calls :meth:`locate` with the statement's text
+        self.span = at
 
     def locate(self, text: str | None, *, start: int, end: int) -> QueryError:
         """Point the error at ``text[start:end]`` (0-based offsets); the first location wins."""

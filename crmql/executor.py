@@ -180,11 +180,10 @@ async def _fetch_narrowed(plan: Plan, sj: Any, results: list[ScanResult]) -> Non
         return
     if chunks is None:
         if any(r.column == sj.target_column for r in target.table.required):
-            err = QueryError(f"{target.table.qualified} needs {sj.target_column} values, and the join gives "
+            raise QueryError(f"{target.table.qualified} needs {sj.target_column} values, and the join gives "
                              f"{len(values)} (at most {MAX_VALUES} are read this way)",
-                             hint=f"filter the other side of the join further, or add WHERE {sj.target_column} IN (...)")
-            err.span = target.ref.span  # located by the session
-            raise err
+                             hint=f"filter the other side of the join further, or add WHERE {sj.target_column} IN (...)",
+                             at=target.ref.span)
         await _fetch_scan(target, result, None)
         result.note = f"not narrowed: {len(values)} key values (more than {MAX_VALUES}, or not pushable)"
         return

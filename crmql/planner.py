@@ -163,10 +163,8 @@ def _check_required(ref: ast.TableRef, table: Table, scan_conjuncts: list[ast.Ex
                     and c.operand.name == req.column and "IN" in req.operators:
                 ok = True
         if not ok:
-            err = QueryError(f"{table.qualified} needs a filter on {req.column} ({' or '.join(req.operators)})",
-                             hint=f"e.g. {req.example}" if req.example else f"add WHERE {req.column} = ...")
-            err.span = ref.span  # the session locates it in the statement's text
-            raise err
+            raise QueryError(f"{table.qualified} needs a filter on {req.column} ({' or '.join(req.operators)})",
+                             hint=f"e.g. {req.example}" if req.example else f"add WHERE {req.column} = ...", at=ref.span)
 
 
 def plan_query(bound: BoundQuery, connectors: Mapping[str, Connector]) -> Plan:

@@ -211,7 +211,8 @@ def spawn(coro: Coroutine[Any, Any, T]) -> Spawned:
     """Start ``coro`` on the background loop, in a copy of the caller's context, without waiting.
 
     Used to start I/O a statement will need before the step that needs it (a table's template
-    and its first page, concurrently). :func:`run_sync` is the same, started from inside its wait (so Ctrl-C at any point cancels).
+    and its first page, concurrently). :func:`run_sync` does the same but starts the coroutine from
+    inside its wait, so a Ctrl-C at any point cancels it.
     """
     return Spawned(coro, get_loop())
 
