@@ -8,7 +8,9 @@ directory cannot collide.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -33,4 +35,5 @@ def ipc_kernel_manager(kernel_name: str = "python3") -> Any:
     import jupyter_client
 
     sockets = tempfile.mkdtemp(prefix="crmql-k-")
+    atexit.register(shutil.rmtree, sockets, ignore_errors=True)  # after the kernel has shut down
     return jupyter_client.KernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sockets, "k"))
