@@ -15,6 +15,7 @@ unknown table 'azavista.event'
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -30,7 +31,9 @@ __all__ = [
     "QueryError",
     "QuerySyntaxError",
     "RateLimitedError",
+    "RequestBudgetError",
     "VendorHTTPError",
+    "VendorResponseError",
     "did_you_mean",
 ]
 
@@ -189,12 +192,78 @@ class VendorHTTPError(ConnectorError):
     """The vendor answered with an HTTP error we cannot recover from."""
 
 
+class VendorResponseError(VendorHTTPError):
+    """The vendor answered, but what it sent is malformed or outside crmql's limits.
+
+    A body that is not JSON, JSON with ``NaN``/``Infinity`` or nested too deep, a body past
+    ``max_response_mb``, an envelope without its list, a total that is not a count, a next link to
+    a foreign origin... Exit code 3. ``what`` says what was wrong; ``request`` is the request that
+    got the answer: a string (``"GET https://h/x"``) or anything with ``method`` and ``url`` (an
+    ``httpx.Request``). It is shown with secret-looking query values masked and registered secrets
+    redacted, as is ``what``.
+
+    >>> print(VendorResponseError("the body is not JSON (starts with '<html>')", vendor="azavista",
+    ...       table="azavista.events", request="GET http://127.0.0.1:1/x?token=abc&page=2", status=200))
+    azavista (azavista.events): malformed response to GET http://127.0.0.1:1/x?token=***&page=2: the body is not JSON (starts with '<html>') [HTTP 200]
+    """
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        vendor: str | None = None,
+        table: str | None = None,
+        request: Any = None,
+        status: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        from crmql.http.redact import redact
+
+        self.what = redact(what)
+        self.request = _shown_request(request)
+        message = f"malformed response to {self.request}: {self.what}" if self.request else f"malformed response: {self.what}"
+        super().__init__(message, vendor=vendor, table=table, status=status, hint=redact(hint) if hint else None)
+
+
+#: query parameters whose values never appear in a message (as in :func:`crmql.http.describe.safe_url`)
+_SENSITIVE_PARAM = re.compile(r"(?i)(token|key|secret|password|passwd|signature|sig|auth|code|session)")
+
+
+def _shown_request(request: Any) -> str | None:
+    """``METHOD url`` for an error message, secrets masked (see :class:`VendorResponseError`)."""
+    if request is None:
+        return None
+    from crmql.http.redact import redact
+
+    method, url = getattr(request, "method", None), getattr(request, "url", None)
+    if url is not None:
+        try:
+            from crmql.http.describe import safe_url
+
+            shown = safe_url(url)
+        except Exception:  # not an httpx.URL: show it as text
+            shown = str(url)
+        text = f"{method} {shown}" if method else shown
+    else:
+        text = str(request)
+        if "?" in text:  # mask secret-looking query values of a URL given as text
+            head, _, query = text.partition("?")
+            parts = [f"{k}=***" if _SENSITIVE_PARAM.search(k) and eq else k + eq + v
+                     for k, eq, v in (p.partition("=") for p in query.split("&"))]
+            text = head + "?" + "&".join(parts)
+    return redact(text)
+
+
 class RateLimitedError(VendorHTTPError):
     """The vendor kept answering 429 after every retry."""
 
 
 class NetworkError(ConnectorError):
     """Timeouts, refused or dropped connections, after every retry."""
+
+
+class RequestBudgetError(ConnectorError):
+    """A statement needed more requests than the connection's ``max_requests`` allows (exit 3)."""
 
 
 def did_you_mean(name: str, candidates: Iterable[str], *, n: int = 3) -> str | None:
