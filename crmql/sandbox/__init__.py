@@ -20,11 +20,12 @@ from .settings import ALL_VARIANTS, CREDENTIALS, SandboxSettings
 
 if TYPE_CHECKING:
     from .data import records
-    from .server import DEFAULT_PORT, SandboxServer, build_app, connection_settings, serve_forever, serve_in_thread
+    from .server import (DEFAULT_PORT, PortInUseError, SandboxServer, bind, build_app, connection_settings, serve_forever,
+                         serve_in_thread)
 
 # the server (uvicorn, Starlette) and the data generators load on first use: reading CREDENTIALS
 # (e.g. for the default config) must stay cheap, the shell's first prompt waits for it
-_LAZY = {"records": "data", "DEFAULT_PORT": "server", "SandboxServer": "server", "build_app": "server",
+_LAZY = {"records": "data", "DEFAULT_PORT": "server", "PortInUseError": "server", "bind": "server", "SandboxServer": "server", "build_app": "server",
          "connection_settings": "server", "serve_forever": "server", "serve_in_thread": "server"}
 
 
@@ -39,8 +40,10 @@ __all__ = [
     "ALL_VARIANTS",
     "CREDENTIALS",
     "DEFAULT_PORT",
+    "PortInUseError",
     "SandboxServer",
     "SandboxSettings",
+    "bind",
     "build_app",
     "connection_settings",
     "records",

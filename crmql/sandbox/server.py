@@ -6,11 +6,18 @@ DELETE clears it), so a server in another process (``crmql sandbox serve``) can 
 ``serve_in_thread()`` runs it with uvicorn on a daemon thread (own event
 loop) and returns a :class:`SandboxServer`; ``serve_forever()`` runs it in the
 calling thread (used by ``crmql sandbox serve``).
+
+The socket is bound before anything says it serves: :func:`bind` turns a busy port into a
+:class:`PortInUseError` (exit 2) naming the port. A client that goes away mid-request (Ctrl-C on a
+running query) is normal: it is logged at debug level and recorded with status 499, never a
+traceback; uvicorn's own error records are re-logged under this module's logger, one line each,
+their traceback at debug level only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import socket
 import threading
@@ -22,11 +29,12 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..errors import ConfigError
 from . import atlas, azavista
 from .faults import parse_fault_spec, response_fault
 from .settings import CREDENTIALS, SandboxSettings
@@ -47,15 +55,45 @@ class ConnectionDropped(Exception):
     """Raised inside the ASGI app to make uvicorn abort the connection (``drop`` fault)."""
 
 
-class _QuietDropFilter(logging.Filter):
-    """Hide uvicorn's traceback for deliberately dropped connections."""
+#: status recorded in the request log for a request whose client went away (nginx's convention)
+CLIENT_CLOSED = 499
+
+
+class PortInUseError(ConfigError):
+    """The sandbox's port is taken by another process (``crmql sandbox serve`` exits 2).
+
+    >>> print(PortInUseError("127.0.0.1", 8765))
+    cannot serve the sandbox on 127.0.0.1:8765: the port is already in use
+      hint: stop what is using it, or pick another port: crmql sandbox serve --port 8766 (--port 0: any free port)
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        super().__init__(f"cannot serve the sandbox on {host}:{port}: the port is already in use",
+                         hint=f"stop what is using it, or pick another port: crmql sandbox serve --port {port + 1}"
+                              " (--port 0: any free port)")
+
+
+class _UvicornLogBridge(logging.Filter):
+    """uvicorn's error records, re-logged under this module's logger without their traceback.
+
+    A client that went away (:class:`ClientDisconnect`) or a deliberately dropped connection is
+    normal: debug level only. Any other record with an exception becomes one line at its level,
+    the traceback at debug level (``--debug``)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(exc, ConnectionDropped)
+        if exc is None:
+            return True
+        if isinstance(exc, (ConnectionDropped, ClientDisconnect)):
+            logger.debug("sandbox: %s (%s)", record.getMessage(), type(exc).__name__)
+            return False
+        logger.log(record.levelno, "sandbox: %s: %s", record.getMessage(), str(exc) or type(exc).__name__)
+        logger.debug("sandbox: traceback", exc_info=record.exc_info)
+        return False
 
 
-_drop_filter = _QuietDropFilter()
+_uvicorn_bridge = _UvicornLogBridge()
 
 
 def _fault_response(kind: str, settings: SandboxSettings) -> Response:
@@ -116,6 +154,10 @@ class SandboxMiddleware:
 
         try:
             await self.app(scope, receive, send_and_record)
+        except ClientDisconnect:  # the client went away (Ctrl-C on a query): nothing to answer
+            logger.debug("sandbox: client disconnected during %s %s", method, path)
+            if not logged:
+                state.log_request(method, path, CLIENT_CLOSED)
         except BaseException:
             if not logged:
                 state.log_request(method, path, 500)
@@ -152,14 +194,39 @@ def build_app(settings: SandboxSettings | None = None, state: SandboxState | Non
     return app
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int) -> socket.socket:
+    """A listening, non-blocking TCP socket on ``host:port`` (``port`` 0: any free port).
+
+    A busy port is a :class:`PortInUseError`; any other failure to bind (a host that is not
+    local, a port that needs privileges) a :class:`~crmql.errors.ConfigError` naming the address.
+
+    >>> sock = bind("127.0.0.1", 0)
+    >>> try:
+    ...     bind("127.0.0.1", sock.getsockname()[1])
+    ... except PortInUseError as e:
+    ...     e.exit_code
+    2
+    >>> sock.close()
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto
     # is TCP; without it every response pays a ~40 ms Nagle/delayed-ACK stall.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
+    try:
+        # SO_REUSEADDR lets a restarted server take a port still in TIME_WAIT; it never lets two
+        # listening sockets share a port on Linux or macOS (that would need SO_REUSEPORT)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as e:
+        sock.close()
+        if e.errno == errno.EADDRINUSE:
+            raise PortInUseError(host, port) from None
+        if e.errno == errno.EACCES:
+            hint = "ports below 1024 need privileges: pick another with --port"
+        else:
+            hint = "use a local address such as 127.0.0.1 (--host) and a free port (--port)"
+        raise ConfigError(f"cannot serve the sandbox on {host}:{port}: {e.strerror or e}", hint=hint) from None
     sock.setblocking(False)
     return sock
 
@@ -172,7 +239,9 @@ def _url(sock: socket.socket) -> str:
 def _uvicorn_server(app: Starlette) -> uvicorn.Server:
     config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False,
                             loop="asyncio", lifespan="off", timeout_graceful_shutdown=2)
-    logging.getLogger("uvicorn.error").addFilter(_drop_filter)
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    if _uvicorn_bridge not in uvicorn_log.filters:
+        uvicorn_log.addFilter(_uvicorn_bridge)
     return uvicorn.Server(config)
 
 
@@ -190,7 +259,7 @@ class SandboxServer:
         self.settings = settings if settings is not None else SandboxSettings()
         self.state = SandboxState(self.settings)
         self.app = build_app(state=self.state)
-        self._sock = _bind(host, port)
+        self._sock = bind(host, port)
         self.url = _url(self._sock)
         self._server = _uvicorn_server(self.app)
         self._thread: threading.Thread | None = None
@@ -256,11 +325,13 @@ def serve_forever(settings: SandboxSettings | None = None, host: str = "127.0.0.
                   port: int = DEFAULT_PORT, on_ready: Callable[[str], Any] | None = None) -> str:
     """Serve in the calling thread until interrupted (Ctrl-C / SIGTERM); return the URL.
 
-    ``on_ready(url)`` is called once the socket is bound, before serving starts.
+    The socket is bound first: a busy port raises :class:`PortInUseError` before anything else.
+    ``on_ready(url)`` is called once the socket is bound, before serving starts (the place to say
+    where it serves).
     """
     state = SandboxState(settings if settings is not None else SandboxSettings())
     app = build_app(state=state)
-    sock = _bind(host, port)
+    sock = bind(host, port)
     url = _url(sock)
     server = _uvicorn_server(app)
     logger.info("sandbox serving at %s", url)
