@@ -47,6 +47,9 @@ class Literal(Node):
 
     value: Any
     kind: str
+    #: the parameter's name when its value was given as text (``crmql --param n=499``): the binder
+    #: gives it the type of what it meets (a column, a number, an interval); None for everything else
+    from_text: str | None = field(default=None, compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True)

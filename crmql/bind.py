@@ -2,9 +2,11 @@
 
 * tables ``conn.table`` are resolved through the session's catalog (``did you mean`` on a miss);
 * every column is resolved to one table in scope and qualified with its reference name;
-* ``:name`` parameters become literals (never text), ``IN :ids`` expands a list;
+* ``:name`` parameters become literals (never text), ``IN :ids`` expands a list; a value given as
+  text (``crmql --param``) takes the type of what it meets (see :mod:`crmql.coerce`);
 * ``NOW()``, ``TODAY()`` and ``± INTERVAL '...'`` are folded to constants once per statement;
-* literals compared with a typed column are coerced (``start > '2025-01-01'`` compares timestamps).
+* literals compared with a typed column are coerced (``start > '2025-01-01'`` compares timestamps);
+* ``ORDER BY 2`` / ``GROUP BY 1`` refer to the select list's columns by position, as in SQL.
 
 >>> import datetime as dt
 >>> from crmql.catalog import Column, ColumnType, Table
@@ -23,9 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import ast
-from .catalog import Column, ColumnType, Table
+from .catalog import Column, Table
+from .coerce import INTEGER_ARGS, as_column, column_kind, expr_kind, fold_interval, literal_from_python, param_literal, text_as
 from .errors import QueryError, did_you_mean
-from .values import Interval, add_interval, parse_date, parse_timestamp, to_utc
+from .values import ParamText, to_utc
 
 __all__ = ["AGGREGATES", "BoundQuery", "FUNCTIONS", "bind", "literal_from_python"]
 
@@ -53,34 +56,6 @@ class BoundQuery:
         return self.columns.get((col.qualifier or "", col.name))
 
 
-def literal_from_python(value: Any, span: ast.Span | None = None) -> ast.Literal:
-    """A Python value as a typed literal.
-
-    >>> literal_from_python(3).kind, literal_from_python("x").kind
-    ('integer', 'string')
-    """
-    if value is None:
-        return ast.Literal(None, "null", span=span)
-    if isinstance(value, bool):
-        return ast.Literal(value, "boolean", span=span)
-    if isinstance(value, int):
-        return ast.Literal(value, "integer", span=span)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise QueryError(f"parameter value {value} is not a finite number")
-        return ast.Literal(value, "float", span=span)
-    if isinstance(value, dt.datetime):
-        return ast.Literal(to_utc(value), "timestamp", span=span)
-    if isinstance(value, dt.date):
-        return ast.Literal(value, "date", span=span)
-    if hasattr(value, "to_pydatetime"):  # pandas.Timestamp
-        return ast.Literal(to_utc(value.to_pydatetime()), "timestamp", span=span)
-    if isinstance(value, str):
-        return ast.Literal(value, "string", span=span)
-    raise QueryError(f"cannot use a value of type {type(value).__name__} as a parameter",
-                     hint="parameters are strings, numbers, booleans, dates, timestamps, None, or lists of these (for IN)")
-
-
 class _Binder:
     def __init__(self, resolve: Callable[[str, str], Table], params: Mapping[str, Any], now: dt.datetime, text: str | None):
         self.resolve = resolve
@@ -93,8 +68,9 @@ class _Binder:
 
     # ---- tables and columns
     def at(self, err: QueryError, node: ast.Node | None) -> QueryError:
-        """``err`` pointed at ``node`` in the statement's text (unless it already points somewhere)."""
-        span = node.span if node is not None else None
+        """``err`` pointed at its own span, else at ``node``, in the statement's text (unless it
+        already points somewhere)."""
+        span = err.span or (node.span if node is not None else None)
         return err.locate(self.text, start=span.start, end=span.end) if span is not None else err
 
     def add_table(self, ref: ast.TableRef) -> ast.TableRef:
@@ -163,8 +139,10 @@ class _Binder:
                                  hint=f"pass it with --param {e.name}=VALUE (CLI) or params={{'{e.name}': ...}} (Python)")
             value = self.params[e.name]
             if isinstance(value, (list, tuple, set, frozenset)):
-                raise QueryError(f"parameter :{e.name} is a list; lists are only allowed as IN :{e.name}")
-            return literal_from_python(value, e.span)
+                raise QueryError(f"parameter :{e.name} is a list; lists are only allowed as IN :{e.name}",
+                                 hint="a --param given more than once is a list" if value and all(
+                                     isinstance(v, ParamText) for v in value) else None)
+            return param_literal(e.name, value, e.span)
         if isinstance(e, ast.Func):
             return self.func(e, where=where, allow_alias=allow_alias)
         if isinstance(e, ast.Star):
@@ -180,12 +158,12 @@ class _Binder:
                 values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
                 if not values:
                     raise QueryError(f"parameter :{p.name} is an empty list", hint="IN needs at least one value")
-                e = ast.replace(e, items=tuple(literal_from_python(v, p.span) for v in values))
+                e = ast.replace(e, items=tuple(param_literal(p.name, v, p.span) for v in values))
             except QueryError as err:
                 raise self.at(err, p)
         e = self._children(e, where=where, allow_alias=allow_alias)
-        e = _fold(e, self.now)
-        return self._coerce(e)
+        e = self._coerce(e)
+        return fold_interval(e)
 
     def _children(self, e: ast.Expr, **kw: Any) -> ast.Expr:
         changes: dict[str, Any] = {}
@@ -217,111 +195,88 @@ class _Binder:
             return ast.Literal(self.now.date(), "date", span=f.span)
         inner = "aggregate" if f.name in AGGREGATES else where
         args = tuple(self.expr(a, where=inner, allow_alias=allow_alias) for a in f.args)
+        for i in INTEGER_ARGS.get(f.name, ()):
+            if i < len(args) and args[i].__class__ is ast.Literal:
+                typed = text_as(args[i], "number", f"argument {i + 1} of {f.name}()")
+                args = args[:i] + (typed,) + args[i + 1:]
         return ast.replace(f, args=args)
 
+    def column_of(self, col: ast.Column) -> Column | None:
+        return self.columns.get((col.qualifier or "", col.name))
+
     def _coerce(self, e: ast.Expr) -> ast.Expr:
-        """Literals compared with a typed column take the column's type (the node is rebuilt only
-        when a literal changed)."""
-        if isinstance(e, ast.Compare):
-            if isinstance(e.left, ast.Column) and isinstance(e.right, ast.Literal):
-                right = self._as(e.right, e.left)
-                return e if right is e.right else ast.replace(e, right=right)
-            if isinstance(e.right, ast.Column) and isinstance(e.left, ast.Literal):
-                left = self._as(e.left, e.right)
-                return e if left is e.left else ast.replace(e, left=left)
-        if isinstance(e, ast.InList) and isinstance(e.operand, ast.Column):
-            items = tuple(self._as(i, e.operand) if isinstance(i, ast.Literal) else i for i in e.items)
-            return e if all(a is b for a, b in zip(items, e.items)) else ast.replace(e, items=items)
-        if isinstance(e, ast.Between) and isinstance(e.operand, ast.Column):
-            low = self._as(e.low, e.operand) if isinstance(e.low, ast.Literal) else e.low
-            high = self._as(e.high, e.operand) if isinstance(e.high, ast.Literal) else e.high
-            return e if low is e.low and high is e.high else ast.replace(e, low=low, high=high)
+        """Literals take the type of what they meet (a typed column; for text parameters, also a
+        typed expression or literal): see :mod:`crmql.coerce`. The node is rebuilt only when a
+        literal changed."""
+        cls = e.__class__
+        if cls is ast.Compare:
+            if e.right.__class__ is ast.Literal:
+                right = self._meet(e.right, e.left)
+                if right is not e.right:
+                    e = ast.replace(e, right=right)
+            if e.left.__class__ is ast.Literal:
+                left = self._meet(e.left, e.right)
+                if left is not e.left:
+                    e = ast.replace(e, left=left)
+            return e
+        if cls is ast.InList:
+            operand = e.operand
+            if operand.__class__ is ast.Literal:  # '2025-03-01' IN (start, "end"), :n IN (1, 2)
+                ref = self._reference(e.items)
+                operand = self._meet(operand, ref) if ref is not None else operand
+            items = tuple(self._meet(i, operand) if i.__class__ is ast.Literal else i for i in e.items)
+            if operand is e.operand and all(a is b for a, b in zip(items, e.items)):
+                return e
+            return ast.replace(e, operand=operand, items=items)
+        if cls is ast.Between:  # every literal takes the type of the first typed part, wherever it is
+            ref = self._reference((e.operand, e.low, e.high))
+            if ref is None:
+                return e
+            parts = [self._meet(p, ref) if p.__class__ is ast.Literal else p for p in (e.operand, e.low, e.high)]
+            if parts[0] is e.operand and parts[1] is e.low and parts[2] is e.high:
+                return e
+            return ast.replace(e, operand=parts[0], low=parts[1], high=parts[2])
+        if cls is ast.Binary and e.op != "||":
+            for side, other in (("left", e.right), ("right", e.left)):
+                lit = getattr(e, side)
+                if lit.__class__ is ast.Literal and lit.from_text is not None:
+                    kind = _ARITHMETIC.get(expr_kind(other, self.column_of), "number")
+                    e = ast.replace(e, **{side: text_as(lit, kind, f"in {e.op} arithmetic")})
+            return e
+        if cls is ast.Unary and e.operand.__class__ is ast.Literal:
+            operand = text_as(e.operand, "number", "negated")
+            return e if operand is e.operand else ast.replace(e, operand=operand)
         return e
 
-    def _as(self, lit: ast.Literal, col: ast.Column) -> ast.Literal:
-        column = self.columns.get((col.qualifier or "", col.name))
-        if column is None or lit.kind == "null":
-            return lit
-        want, value, kind = column.type, lit.value, lit.kind
-        try:
-            if want is ColumnType.TIMESTAMP:
-                if kind == "string":
-                    return ast.Literal(parse_timestamp(value), "timestamp", span=lit.span)
-                if kind == "date":
-                    return ast.Literal(to_utc(value), "timestamp", span=lit.span)
-            elif want is ColumnType.DATE:
-                if kind == "string":
-                    return ast.Literal(parse_date(value), "date", span=lit.span)
-            elif want is ColumnType.INTEGER or want is ColumnType.FLOAT:
-                if kind == "string":
-                    number = float(value) if want is ColumnType.FLOAT or "." in value else int(value)
-                    if isinstance(number, float) and (number != number or number in (float("inf"), float("-inf"))):
-                        raise ValueError("not a finite number")
-                    return ast.Literal(number, "float" if isinstance(number, float) else "integer", span=lit.span)
-            elif want is ColumnType.STRING and kind in ("integer", "float"):
-                return ast.Literal(str(value), "string", span=lit.span)
-            elif want is ColumnType.BOOLEAN:
-                if kind == "string" and value.lower() in ("true", "false", "t", "f", "yes", "no", "1", "0"):
-                    return ast.Literal(value.lower() in ("true", "t", "yes", "1"), "boolean", span=lit.span)
-                if kind == "integer" and value in (0, 1):
-                    return ast.Literal(bool(value), "boolean", span=lit.span)
-        except ValueError:
-            raise self.at(QueryError(f"{column.name} is {_a(want.value)} column and {value!r} is not a valid {want.value}",
-                                     hint=_type_hint(want)), lit) from None
-        if (want in (ColumnType.INTEGER, ColumnType.FLOAT) and kind in ("string", "boolean", "timestamp", "date", "interval")) \
-                or (want in (ColumnType.TIMESTAMP, ColumnType.DATE) and kind in ("integer", "float", "boolean", "interval")) \
-                or (want is ColumnType.BOOLEAN and kind in ("string", "integer", "float", "timestamp", "date")):
-            raise self.at(QueryError(f"{column.name} is {_a(want.value)} column and cannot be compared with {_show(lit)}",
-                                     hint=_type_hint(want)), lit)
+    def _reference(self, parts: Any) -> ast.Expr | None:
+        """The part whose type literals among ``parts`` take: the first known column, else the
+        first part of a known kind that is not a text parameter."""
+        for p in parts:
+            if p.__class__ is ast.Column and self.column_of(p) is not None:
+                return p
+        for p in parts:
+            if expr_kind(p, self.column_of) is not None:
+                return p
+        return None
+
+    def _meet(self, lit: ast.Literal, other: ast.Expr) -> ast.Literal:
+        """``lit`` in the type of ``other``, the expression it meets."""
+        if other.__class__ is ast.Column:
+            column = self.column_of(other)
+            if column is None:
+                return lit
+            lit = text_as(lit, column_kind(column), f"{column.name} is {column.type.value}")
+            return as_column(lit, column)
+        if lit.from_text is not None:
+            return text_as(lit, expr_kind(other, self.column_of))
         return lit
 
 
+#: the type a text parameter takes in arithmetic with a value of each kind
+_ARITHMETIC = {"number": "number", "interval": "timestamp", "timestamp": "interval", "date": "interval"}
+
+
 _MISSING = object()
-
-
-def _a(word: str) -> str:
-    return ("an " if word[:1] in "aeiou" else "a ") + word
-
-
-def _show(lit: ast.Literal) -> str:
-    if lit.kind == "interval":
-        return f"INTERVAL '{lit.value}'"
-    return repr(lit.value) if lit.kind == "string" else str(lit.value)
-
-
-def _type_hint(kind: ColumnType) -> str:
-    return {
-        ColumnType.TIMESTAMP: "write e.g. TIMESTAMP '2025-03-01 09:00:00' or '2025-03-01'",
-        ColumnType.DATE: "write e.g. DATE '2025-03-01'",
-        ColumnType.INTEGER: "write a number, e.g. 500",
-        ColumnType.FLOAT: "write a number, e.g. 500.5",
-        ColumnType.BOOLEAN: "write TRUE or FALSE",
-    }.get(kind, "")
-
-
-def _add_interval(value: Any, interval: Interval, sign: int = 1) -> Any:
-    try:
-        return add_interval(value, interval, sign)
-    except (OverflowError, ValueError):
-        raise QueryError(f"date arithmetic out of range: {value} {'+' if sign > 0 else '-'} INTERVAL '{interval}'",
-                         hint="dates and timestamps go from year 1 to year 9999") from None
-
-
-def _fold(e: ast.Expr, now: dt.datetime) -> ast.Expr:
-    """``timestamp ± interval`` and ``date ± interval`` of constants -> one constant."""
-    if isinstance(e, ast.Binary) and e.op in ("+", "-") and isinstance(e.left, ast.Literal) and isinstance(e.right, ast.Literal):
-        left, right = e.left, e.right
-        if right.kind == "interval" and left.kind in ("timestamp", "date"):
-            sign = 1 if e.op == "+" else -1
-            value = _add_interval(left.value, right.value, sign)
-            kind = "timestamp" if isinstance(value, dt.datetime) else "date"
-            return ast.Literal(value, kind, span=e.span)
-        if left.kind == "interval" and right.kind in ("timestamp", "date") and e.op == "+":
-            value = _add_interval(right.value, left.value)
-            return ast.Literal(value, "timestamp" if isinstance(value, dt.datetime) else "date", span=e.span)
-    if isinstance(e, ast.Literal) and e.kind == "interval":
-        return e
-    return e
 
 
 def bind(
@@ -353,9 +308,12 @@ def bind(
         if item.alias:
             b.aliases.add(item.alias)
     where = b.expr(select.where, where="WHERE") if select.where is not None else None
-    group_by = tuple(b.expr(g, where="GROUP BY", allow_alias=True) for g in select.group_by)
+    outputs = _outputs(b, items) if any(_is_position(e) for e in (*select.group_by, *(o.expr for o in select.order_by))) else []
+    group_by = tuple(_position(b, g, outputs, "GROUP BY") if _is_position(g) else b.expr(g, where="GROUP BY", allow_alias=True)
+                     for g in select.group_by)
     having = b.expr(select.having, where="HAVING", allow_alias=True) if select.having is not None else None
-    order_by = tuple(ast.replace(o, expr=b.expr(o.expr, where="ORDER BY", allow_alias=True)) for o in select.order_by)
+    order_by = tuple(ast.replace(o, expr=_position(b, o.expr, outputs, "ORDER BY") if _is_position(o.expr)
+                                 else b.expr(o.expr, where="ORDER BY", allow_alias=True)) for o in select.order_by)
     limit = _count(b, select.limit, "LIMIT")
     offset = _count(b, select.offset, "OFFSET")
     for e in (where,):
@@ -364,6 +322,37 @@ def bind(
     bound = ast.replace(select, table=table, joins=tuple(joins), items=tuple(items), where=where, group_by=group_by,
                         having=having, order_by=order_by, limit=limit, offset=offset)
     return BoundQuery(bound, list(b.scope), b.columns, b.aliases, now)
+
+
+def _is_position(e: ast.Expr) -> bool:
+    """``ORDER BY 2``: a whole number written as the item (not a parameter, not an expression)."""
+    return e.__class__ is ast.Literal and e.kind == "integer"
+
+
+def _outputs(b: _Binder, items: list[Any]) -> list[ast.Expr]:
+    """The select list's output columns in order (``*`` and ``t.*`` expanded), as bound expressions."""
+    out: list[ast.Expr] = []
+    for item in items:
+        if isinstance(item, ast.Star):
+            for ref, table in b.scope:
+                if item.qualifier is None or ref.ref_name.lower() == item.qualifier.lower():
+                    out.extend(b._qualified(ast.Column(c.name), ref, c) for c in table.columns)
+        else:
+            out.append(item.expr)
+    return out
+
+
+def _position(b: _Binder, e: ast.Literal, outputs: list[ast.Expr], clause: str) -> ast.Expr:
+    """The select-list column at position ``e`` (1-based) for GROUP BY / ORDER BY, or a located error."""
+    n = e.value
+    if not 1 <= n <= len(outputs):
+        raise b.at(QueryError(f"{clause} {n} is not a position in the select list ({len(outputs)} column"
+                              f"{'s' if len(outputs) != 1 else ''})",
+                              hint=f"write a position from 1 to {len(outputs)}, or the column itself"), e)
+    expr = outputs[n - 1]
+    if clause == "GROUP BY" and any(isinstance(x, ast.Func) and x.name in AGGREGATES for x in ast.walk(expr)):
+        raise b.at(QueryError(f"GROUP BY {n} refers to an aggregate", hint="group by the other columns"), e)
+    return expr
 
 
 def _count(b: _Binder, e: ast.Expr | None, clause: str) -> ast.Literal | None:

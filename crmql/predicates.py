@@ -24,7 +24,10 @@ from typing import Any
 
 from . import ast
 
-__all__ = ["MEMBERSHIP_FUNCTIONS", "columns_of", "conjuncts", "contradiction", "is_simple", "normalize", "predicate_column"]
+__all__ = [
+    "MEMBERSHIP_FUNCTIONS", "columns_of", "conjuncts", "constant_conjuncts", "contradiction", "fold_constants", "is_simple",
+    "normalize", "predicate_column",
+]
 
 FALSE = ast.Literal(False, "boolean")
 TRUE = ast.Literal(True, "boolean")
@@ -35,7 +38,7 @@ _FLIP = {"=": "=", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
 
 def normalize(expr: ast.Expr) -> ast.Expr:
     """Run every pass in order; the result selects exactly the rows ``expr`` selects."""
-    for step in (expand_between, push_not, flatten, orient, fold_null, merge_in, flatten):
+    for step in (expand_between, push_not, flatten, orient, fold_null, fold_constants, merge_in, flatten):
         expr = step(expr)
     return expr
 
@@ -145,6 +148,80 @@ def fold_null(expr: ast.Expr) -> ast.Expr:
     if isinstance(expr, ast.Literal) and expr.kind == "null":
         return FALSE
     return _map(expr, fold_null)
+
+
+def fold_constants(expr: ast.Expr) -> ast.Expr:
+    """Conditions on constants alone (``1 = 2``, ``'no' = 'yes'``, ``3 IN (1, 2)``, ``'a' IS NULL``)
+    become TRUE or FALSE when both sides are of one comparable kind; anything else is kept (and
+    evaluated locally). Runs after :func:`fold_null` (no NULL is compared here but in IN lists).
+
+    >>> from crmql.parser import parse_expression
+    >>> fold_constants(parse_expression("1 = 2")), fold_constants(parse_expression("'a' IN ('b', 'a')"))
+    (Literal(value=False, kind='boolean'), Literal(value=True, kind='boolean'))
+    """
+    cls = expr.__class__
+    if cls is ast.Compare:
+        if expr.left.__class__ is ast.Literal and expr.right.__class__ is ast.Literal:
+            result = _compare_constants(expr.op, expr.left, expr.right)
+            if result is not None:
+                return TRUE if result else FALSE
+        return expr
+    if cls is ast.InList:
+        if expr.operand.__class__ is ast.Literal and all(i.__class__ is ast.Literal for i in expr.items):
+            hits = [_compare_constants("=", expr.operand, i) for i in expr.items if i.kind != "null"]
+            if None in hits or expr.operand.kind == "null":
+                return expr
+            if any(hits):
+                return FALSE if expr.negated else TRUE
+            # no value matched: IN is FALSE (NULL when the list holds a NULL: the same in a filter);
+            # NOT IN is TRUE unless the list holds a NULL (fold_null has made that FALSE already)
+            return TRUE if expr.negated and not any(i.kind == "null" for i in expr.items) else FALSE
+        return expr
+    if cls is ast.IsNull:
+        if expr.operand.__class__ is ast.Literal:
+            return TRUE if (expr.operand.kind == "null") != expr.negated else FALSE
+        return expr
+    return _map(expr, fold_constants)
+
+
+_ORDERED = {"integer": "number", "float": "number", "string": "string", "boolean": "boolean",
+            "timestamp": "timestamp", "date": "date"}
+#: integers beyond this may compare differently once DuckDB takes them as doubles next to a float
+_EXACT_FLOAT_INT = 2 ** 53
+
+
+def _compare_constants(op: str, left: ast.Literal, right: ast.Literal) -> bool | None:
+    """``left op right`` for two non-NULL literals of one comparable kind, else None (not decided here)."""
+    kind = _ORDERED.get(left.kind)
+    if kind is None or kind != _ORDERED.get(right.kind):
+        return None
+    a, b = left.value, right.value
+    if kind == "number" and left.kind != right.kind and any(
+            isinstance(v, int) and abs(v) > _EXACT_FLOAT_INT for v in (a, b)):
+        return None
+    if op == "=":
+        return a == b
+    if op == "!=":
+        return a != b
+    if op == "<":
+        return a < b
+    if op == "<=":
+        return a <= b
+    if op == ">":
+        return a > b
+    if op == ">=":
+        return a >= b
+    return None
+
+
+def constant_conjuncts(items: list[ast.Expr]) -> list[ast.Expr]:
+    """The conjuncts that read no column (after :func:`normalize`, those that could not be folded).
+
+    >>> from crmql.parser import parse_expression
+    >>> constant_conjuncts(conjuncts(normalize(parse_expression("a = 1 AND lower('X') = 'x'"))))
+    [Compare(op='=', left=Func(name='lower', args=(Literal(value='X', kind='string'),), distinct=False, star=False), right=Literal(value='x', kind='string'))]
+    """
+    return [i for i in items if not any(n.__class__ is ast.Column for n in ast.walk(i))]
 
 
 def _null(expr: ast.Expr) -> bool:

@@ -13,10 +13,24 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
 
-__all__ = ["Interval", "add_interval", "iso", "parse_date", "parse_interval", "parse_timestamp", "to_utc"]
+__all__ = ["Interval", "ParamText", "add_interval", "iso", "parse_date", "parse_interval", "parse_timestamp", "to_utc"]
 
 UTC = dt.timezone.utc
+_MICRO = dt.timedelta(microseconds=1)
+
+
+class ParamText(str):
+    """A parameter value given as text (``crmql --param n=499``): the binder types it by what it
+    meets (``capacity > :n`` makes it an integer, ``:n + 1`` a number, ``start > :t`` a timestamp).
+    Values from the Python API keep their own type; a plain ``str`` stays a string.
+
+    >>> ParamText("499") == "499"
+    True
+    """
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True)
@@ -29,12 +43,33 @@ class Interval:
     def __neg__(self) -> Interval:
         return Interval(-self.months, -self.delta)
 
+    @property
+    def micros(self) -> int:
+        """The fixed part in whole microseconds, exactly (no float on the way).
+
+        >>> parse_interval("1.001 seconds").micros, parse_interval("100 days 1 second").micros
+        (1001000, 8640001000000)
+        """
+        return self.delta // _MICRO
+
     def __str__(self) -> str:
+        """Exact text that :func:`parse_interval` reads back as the same interval.
+
+        >>> str(parse_interval("100 days 0.000001 seconds")), str(parse_interval("-1.5 seconds"))
+        ('100 days 0.000001 seconds', '-1.5 seconds')
+        """
         parts = []
         if self.months:
             parts.append(f"{self.months} months")
         if self.delta:
-            parts.append(f"{self.delta.total_seconds():g} seconds")
+            days, rest = divmod(self.micros, 86_400_000_000)  # days keep the sign; rest is >= 0
+            if days and (days > 0 or not rest):
+                parts.append(f"{days} days")
+            else:
+                rest += days * 86_400_000_000
+            if rest:
+                seconds = Decimal(rest).scaleb(-6).normalize()
+                parts.append(f"{seconds:f} seconds")
         return " ".join(parts) or "0 seconds"
 
 
@@ -69,18 +104,23 @@ def to_utc(value: dt.datetime | dt.date) -> dt.datetime:
     return value.astimezone(UTC)
 
 
-_UNITS = {
-    "second": dt.timedelta(seconds=1), "minute": dt.timedelta(minutes=1), "hour": dt.timedelta(hours=1),
-    "day": dt.timedelta(days=1), "week": dt.timedelta(weeks=1),
-}
+#: microseconds per unit (integers: an interval is exact, '1.001 seconds' is 1,001,000 us)
+_UNITS = {"second": 1_000_000, "minute": 60_000_000, "hour": 3_600_000_000, "day": 86_400_000_000,
+          "week": 604_800_000_000}
 _MONTHS = {"month": 1, "year": 12}
 _PART = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*([a-z]+?)s?\s*(?:,|$|(?=\s*-?\d))", re.I)
 
 
 def parse_interval(text: str) -> Interval:
-    """``'7 days'``, ``'1 day 2 hours'``, ``'3 months'``, ``'1 year'`` -> :class:`Interval`."""
+    """``'7 days'``, ``'1 day 2 hours'``, ``'3 months'``, ``'1 year'`` -> :class:`Interval`.
+
+    Fractions are exact decimals, rounded (half to even) to the microsecond:
+
+    >>> parse_interval("1.001 seconds").delta, parse_interval("0.0000005 seconds").delta
+    (datetime.timedelta(seconds=1, microseconds=1000), datetime.timedelta(0))
+    """
     raw = text.strip().lower()
-    pos, months, delta = 0, 0, dt.timedelta(0)
+    pos, months, micros = 0, 0, 0
     if not raw:
         raise ValueError("empty interval; expected e.g. INTERVAL '7 days'")
     while pos < len(raw):
@@ -89,7 +129,7 @@ def parse_interval(text: str) -> Interval:
             raise ValueError("expected a number and a unit (seconds, minutes, hours, days, weeks, months, years), e.g. '7 days'")
         number, unit = m.group(1), m.group(2)
         if unit in _UNITS:
-            delta += _UNITS[unit] * float(number)
+            micros += int((Decimal(number) * _UNITS[unit]).to_integral_value(ROUND_HALF_EVEN))
         elif unit in _MONTHS:
             if "." in number:
                 raise ValueError("months and years must be whole numbers")
@@ -97,7 +137,7 @@ def parse_interval(text: str) -> Interval:
         else:
             raise ValueError(f"unknown unit '{unit}'; use seconds, minutes, hours, days, weeks, months or years")
         pos = m.end()
-    return Interval(months, delta)
+    return Interval(months, dt.timedelta(microseconds=micros))
 
 
 def add_interval(value: dt.datetime | dt.date, interval: Interval, sign: int = 1) -> dt.datetime | dt.date:
