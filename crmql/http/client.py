@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import ssl
 import logging
 import time
@@ -28,7 +27,6 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 import httpx
-import orjson
 
 from crmql.errors import (
     AuthenticationError,
@@ -40,9 +38,12 @@ from crmql.errors import (
 )
 from crmql.http import describe
 from crmql.http.auth import Auth
+from crmql.http.attempt import send_once
+from crmql.http.budget import DEFAULT_MAX_REQUESTS, RequestBudget
+from crmql.http.decode import decode_json
 from crmql.http.ratelimit import RateLimiter
 from crmql.http.redact import redact, register_secret
-from crmql.http.retry import RetryPolicy
+from crmql.http.retry import RetryBudgetExceeded, RetryPolicy
 from crmql.stats import current
 
 __all__ = ["HttpClient"]
@@ -59,17 +60,8 @@ def _ssl_context() -> ssl.SSLContext:
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 #: statuses that prove the server did not process the request: safe to retry any method
 _UNPROCESSED_STATUSES = frozenset({429, 503})
-#: a run of 19+ digits may be an integer beyond 64 bits, which orjson reads as a float: such a
-#: body goes to the standard library's exact decoder (digits inside strings only cost speed).
-#: Found by mapping digits to "0" and everything else to "x" and searching for 19 zeros: a regex
-#: search took 1 ms on a 77 kB page, this 0.07 ms.
-_DIGITS_ONLY = bytes(48 if 48 <= i <= 57 else 120 for i in range(256))
-_LONG_RUN = b"0" * 19
-
-
-def _has_long_digit_run(content: bytes) -> bool:
-    return content.translate(_DIGITS_ONLY).find(_LONG_RUN) >= 0
-
+#: the largest decoded response body a connection accepts by default (``max_response_mb``)
+DEFAULT_MAX_RESPONSE_MB = 64.0
 
 #: transport errors that prove the request never reached the server
 _UNSENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -83,6 +75,12 @@ class HttpClient:
     ``http://127.0.0.1:5000/azavista`` requests ``http://127.0.0.1:5000/azavista/3.0/event/search``;
     absolute URLs are used as they are. ``headers`` are sent with every request. Pass an
     ``httpx.MockTransport`` as ``transport`` in tests.
+
+    Limits, each a clear :class:`~crmql.errors.ConnectorError` when passed: ``timeout_s`` is a
+    deadline for a whole response (connect, headers and body) per attempt; ``max_response_mb``
+    caps the decoded body, checked while reading; ``max_requests`` caps the requests one
+    statement sends on this connection (``None``: no cap); the retry policy's
+    ``max_retry_wait_s`` caps the time one request spends waiting between attempts.
 
     >>> HttpClient(vendor="demo", base_url="http://127.0.0.1:5000/azavista").base_url
     'http://127.0.0.1:5000/azavista/'
@@ -100,9 +98,13 @@ class HttpClient:
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_response_mb: float = DEFAULT_MAX_RESPONSE_MB,
+        max_requests: int | None = DEFAULT_MAX_REQUESTS,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if not timeout_s > 0 or not max_response_mb > 0 or (max_requests is not None and max_requests < 1):
+            raise ValueError("timeout_s, max_response_mb and max_requests must be positive")
         self.vendor = vendor
         self.base_url = base_url.rstrip("/") + "/"
         self.auth = auth
@@ -111,6 +113,9 @@ class HttpClient:
         self.retry = retry or RetryPolicy()
         self.headers = dict(headers or {})
         self.rate_limiter = RateLimiter(requests_per_second) if requests_per_second else None
+        self.max_response_mb = float(max_response_mb)
+        self.max_response_bytes = int(self.max_response_mb * (1 << 20))
+        self.budget = RequestBudget(max_requests)
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._semaphore: asyncio.Semaphore | None = None
@@ -169,7 +174,7 @@ class HttpClient:
     async def request_json(self, method: str, url: str, **kwargs: Any) -> Any:
         """:meth:`request`, then decode the JSON body (``None`` for an empty body).
 
-        A body that is not JSON raises :class:`~crmql.errors.VendorHTTPError`.
+        A body that is not strict JSON raises :class:`~crmql.errors.VendorResponseError`.
 
         >>> import httpx
         >>> from crmql.http.loop import run_sync
@@ -181,26 +186,16 @@ class HttpClient:
         return self.decode_json(response, kwargs.get("table"))
 
     def decode_json(self, response: httpx.Response, table: str | None = None) -> Any:
-        """The JSON body of a response read by :meth:`request` (``None`` for an empty body)."""
-        content = response.content
-        if not content or content.isspace():  # (no stripped copy of a large body)
-            return None
-        if not _has_long_digit_run(content):  # orjson would read integers beyond 64 bits as floats
-            try:
-                return orjson.loads(content)
-            except orjson.JSONDecodeError:
-                pass  # the standard library also reads NaN and non-UTF-8 charsets
-        try:
-            # a declared charset is honoured; otherwise the standard library detects UTF-8/16/32 and a BOM
-            return json.loads(response.text if response.charset_encoding else content)
-        except ValueError:
-            raise VendorHTTPError(
-                "the vendor answered with a body that is not JSON",
-                vendor=self.vendor,
-                table=table,
-                status=response.status_code,
-                vendor_message=redact(describe.body_excerpt(response)),
-            ) from None
+        """The JSON body of a response read by :meth:`request` (``None`` for an empty body).
+
+        Strict (no ``NaN``/``Infinity``, at most 1024 levels deep, exact big integers); anything
+        else is a :class:`~crmql.errors.VendorResponseError` (see :mod:`crmql.http.decode`).
+
+        >>> import httpx
+        >>> HttpClient(vendor="demo", base_url="http://x").decode_json(httpx.Response(200, json=[1]))
+        [1]
+        """
+        return decode_json(response, vendor=self.vendor, table=table)
 
     async def request(
         self,
@@ -251,6 +246,8 @@ class HttpClient:
         tries = 0  # attempts counted against policy.max_attempts
         sent = 0  # every attempt, including the one after a 401
         auth_retried = False
+        began = time.monotonic()
+        waited = [0.0]  # seconds spent between attempts, bounded by policy.max_retry_wait_s
         while True:
             tries += 1
             sent += 1
@@ -268,10 +265,10 @@ class HttpClient:
                 reason = describe.cause(error, self.timeout_s, request.url)
                 retryable = idempotent or isinstance(error, _UNSENT_ERRORS)
                 if retryable and tries < policy.max_attempts:
-                    await self._backoff(method, shown, reason, tries, None)
+                    await self._backoff(method, shown, reason, tries, None, waited, table, None)
                     continue
                 if retryable:
-                    message = f"{reason} (gave up after {tries} attempts)"
+                    message = f"{reason} (gave up after {tries} attempts in {time.monotonic() - began:.1f} s)"
                 else:
                     message = f"{reason}; not retried because the {method} request may have been processed"
                 raise self._error(NetworkError, message, table) from None
@@ -298,7 +295,8 @@ class HttpClient:
             if status in policy.retry_statuses:
                 retryable = idempotent or status in _UNPROCESSED_STATUSES
                 if retryable and tries < policy.max_attempts:
-                    await self._backoff(method, shown, f"HTTP {status}", tries, response.headers.get("Retry-After"))
+                    await self._backoff(method, shown, f"HTTP {status}", tries, response.headers.get("Retry-After"),
+                                        waited, table, response)
                     continue
                 if status == 429:
                     message = f"rate limited: gave up after {tries} attempts"
@@ -324,8 +322,6 @@ class HttpClient:
         wait behind requests that hold slots while waiting for that token.
         """
         assert self._semaphore is not None
-        response: httpx.Response | None = None
-        error: httpx.TransportError | None = None
         token_request = not use_auth and self.auth is not None  # the auth flow's own request
         async with (contextlib.nullcontext() if token_request else self._semaphore):
             auth_headers = await self.auth.headers(self) if use_auth and self.auth else {}
@@ -333,17 +329,7 @@ class HttpClient:
             if self.rate_limiter is not None:
                 await self.rate_limiter.acquire()
             started = time.perf_counter()
-            current().add(requests=1)
-            try:
-                response = await client.send(request)
-            except httpx.UnsupportedProtocol as exc:
-                raise self._error(ConfigError, f"unsupported URL {describe.safe_url(request.url)}: {exc}", table) from None
-            except httpx.TransportError as exc:
-                error = exc
-            except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, httpx.CookieConflict) as exc:
-                # e.g. a body that claims gzip but is not: the vendor sent something unreadable
-                reason = describe.cause(exc, self.timeout_s, request.url)
-                raise self._error(VendorHTTPError, f"could not read the response: {reason}", table) from None
+            response, error = await send_once(self, client, request, table)
         if logger.isEnabledFor(logging.DEBUG):
             elapsed_ms = (time.perf_counter() - started) * 1000
             outcome = response.status_code if response is not None else type(error).__name__
@@ -351,8 +337,24 @@ class HttpClient:
                          describe.safe_url(request.url), outcome, elapsed_ms, number)
         return request, auth_headers, response, error
 
-    async def _backoff(self, method: str, shown: str, reason: str, tries: int, retry_after: str | None) -> None:
-        wait = self.retry.delay(tries - 1, retry_after)
+    async def _backoff(
+        self, method: str, shown: str, reason: str, tries: int, retry_after: str | None,
+        waited: list[float], table: str | None, response: httpx.Response | None,
+    ) -> None:
+        """Sleep before the next attempt, within what is left of the request's ``max_retry_wait_s``.
+
+        A ``Retry-After`` asking for more than is left fails at once (``RateLimitedError`` for a
+        429), saying how long the vendor asked to wait; a backoff of crmql's own is cut to fit.
+        """
+        try:
+            wait = self.retry.next_wait(tries - 1, retry_after, waited=waited[0])
+        except RetryBudgetExceeded as exc:
+            status = response.status_code if response is not None else None
+            cls = RateLimitedError if status == 429 else VendorHTTPError
+            what = "rate limited" if status == 429 else describe.status_phrase(status) if status else reason
+            raise self._error(cls, f"{what}: {exc}; not retried", table, response,
+                              hint="try again later, or raise max_retry_wait_s in the connection settings") from None
+        waited[0] += wait
         logger.warning(
             "%s: %s %s failed: %s; retrying in %.2f s (attempt %d of %d)",
             self.vendor, method, shown, reason, wait, tries + 1, self.retry.max_attempts,

@@ -16,6 +16,7 @@ from crmql.errors import (
     NetworkError,
     RateLimitedError,
     VendorHTTPError,
+    VendorResponseError,
 )
 from crmql.http import HttpClient, RetryPolicy, run_sync
 from crmql.stats import QueryStats, collecting
@@ -199,7 +200,6 @@ def test_request_json_rejects_non_json(make_client: MakeClient) -> None:
     (b'{"id": 123456789012345678901234567890}', {}, {"id": 123456789012345678901234567890}),
     (b'[-9223372036854775809, 18446744073709551616]', {}, [-9223372036854775809, 18446744073709551616]),
     (b'{"phone": "00491234567890123456789"}', {}, {"phone": "00491234567890123456789"}),
-    (b'{"score": NaN}', {}, None),  # NaN: only the standard library reads it
     ('{"name": "Müller"}'.encode("latin-1"), {"content-type": "application/json; charset=latin-1"}, {"name": "Müller"}),
     ('{"name": "Zoë"}'.encode(), {}, {"name": "Zoë"}),
     (b'\xef\xbb\xbf{"name": "Zo\xc3\xab"}', {}, {"name": "Zoë"}),  # a UTF-8 byte-order mark
@@ -209,11 +209,18 @@ def test_request_json_decodes_like_the_standard_library(make_client: MakeClient,
                                                         headers: dict[str, str], expected: Any) -> None:
     handler, _ = scripted(httpx.Response(200, content=body, headers=headers))
     got = run_sync(make_client(handler).request_json("GET", "/x"))
-    if expected is None:  # NaN != NaN
-        assert list(got) == ["score"] and got["score"] != got["score"]
-    else:
-        assert got == expected
-        assert all(type(a) is type(b) for a, b in zip(_leaves(got), _leaves(expected)))
+    assert got == expected
+    assert all(type(a) is type(b) for a, b in zip(_leaves(got), _leaves(expected)))
+
+
+@pytest.mark.parametrize("body", [b'{"score": NaN}', b'{"n": Infinity}', b'[-Infinity]',
+                                  b'{"n": 12345678901234567890123, "x": NaN}'])
+def test_request_json_rejects_nan_and_infinity(make_client: MakeClient, body: bytes) -> None:
+    """They are not JSON (the standard library reads them; crmql must not)."""
+    handler, _ = scripted(httpx.Response(200, content=body))
+    with pytest.raises(VendorResponseError, match="which is not JSON") as info:
+        run_sync(make_client(handler).request_json("GET", "/x", table="acme.events"))
+    assert "acme (acme.events): malformed response to GET http://api.test/acme/x" in str(info.value)
 
 
 def _leaves(value: Any) -> list[Any]:

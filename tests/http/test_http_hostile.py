@@ -1,0 +1,247 @@
+"""The HTTP layer against a hostile vendor on real loopback sockets (issue 9, points 6-9 and 4).
+
+A small threaded raw-socket server (:class:`HostileServer`, 127.0.0.1 only, every handler bounded
+in time and stopped with the fixture) answers by path: a gzip bomb, a body dripped 2 bytes a
+second, ``429 Retry-After: N``, HTML, JSON nested 100k deep, ``NaN``/``Infinity``. Each test
+checks that the statement ends within its limits with a :class:`~crmql.errors.CrmqlError` naming
+the vendor, the table and the request (redacted), never a hang, a traceback or unbounded memory.
+"""
+
+from __future__ import annotations
+
+import gzip
+import socket
+import socketserver
+import threading
+import time
+import tracemalloc
+from collections.abc import Iterator
+
+import pytest
+
+from crmql.errors import CrmqlError, NetworkError, RateLimitedError, RequestBudgetError, VendorResponseError
+from crmql.http import HttpClient, RetryPolicy, run_sync
+from crmql.stats import QueryStats, collecting
+
+#: no handler runs longer than this, whatever the client does
+HANDLER_LIMIT_S = 20.0
+_BOMB_MB = 200
+_BOMB = gzip.compress(b"0" * (_BOMB_MB << 20), compresslevel=9)  # ~200 KB on the wire
+
+
+class _Handler(socketserver.BaseRequestHandler):
+    server: HostileServer
+
+    def handle(self) -> None:
+        sock = self.request
+        sock.settimeout(HANDLER_LIMIT_S)
+        try:
+            while True:  # keep-alive: one request after another on this connection
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        return
+                    head += chunk
+                    if len(head) > 1 << 20:
+                        return
+                line = head.split(b"\r\n", 1)[0].decode("latin-1")
+                path = line.split(" ")[1]
+                with self.server.lock:
+                    self.server.seen.append(path)
+                if not self.answer(sock, path):
+                    return
+        except OSError:
+            return
+
+    def answer(self, sock: socket.socket, path: str) -> bool:
+        """Answer one request; False closes the connection."""
+        if path.startswith("/drip"):
+            body = b'{"items": [' + b" " * 200 + b"]}"
+            sock.sendall(self.head(200, len(body)))
+            deadline = time.monotonic() + HANDLER_LIMIT_S
+            for i in range(0, len(body), 2):  # 2 bytes a second, for at most HANDLER_LIMIT_S
+                if time.monotonic() > deadline or self.server.stopping.is_set():
+                    return False
+                sock.sendall(body[i:i + 2])
+                time.sleep(1.0)
+            return True
+        if path.startswith("/bomb"):
+            sock.sendall(self.head(200, len(_BOMB), extra="Content-Encoding: gzip\r\n") + _BOMB)
+            return True
+        if path.startswith("/retry-after/"):
+            sock.sendall(self.head(429, 2, extra=f"Retry-After: {path.rsplit('/', 1)[1]}\r\n") + b"{}")
+            return True
+        bodies = {
+            "/html": b"<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>",
+            "/deep": b"[" * 100_000 + b"]" * 100_000,
+            "/nan": b'{"items": [], "total": NaN}',
+            "/infinity": b'{"items": [], "total": Infinity}',
+            "/minus-infinity": b'{"items": [{"n": -Infinity}]}',
+            "/ok": b'{"ok": true}',
+        }
+        body = bodies.get(path.split("?")[0], b"{}")
+        sock.sendall(self.head(200, len(body)) + body)
+        return True
+
+    @staticmethod
+    def head(status: int, length: int, *, extra: str = "") -> bytes:
+        return (f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n"
+                f"{extra}\r\n").encode()
+
+
+class HostileServer(socketserver.ThreadingTCPServer):
+    """A misbehaving vendor on 127.0.0.1 (an ephemeral port); ``seen`` lists the paths asked for."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.lock = threading.Lock()
+        self.seen: list[str] = []
+        self.stopping = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@pytest.fixture(scope="module")
+def hostile() -> Iterator[HostileServer]:
+    server = HostileServer()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()
+
+
+def client(server: HostileServer, **kwargs: object) -> HttpClient:
+    kwargs.setdefault("retry", RetryPolicy(max_attempts=1))
+    return HttpClient(vendor="acme", base_url=server.url, **kwargs)  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------- 6: body size
+
+
+def test_gzip_bomb_fails_at_the_cap_without_inflating_it(hostile: HostileServer) -> None:
+    """200 MB of zeros in ~200 KB of gzip, cap 2 MB: a clear error, and memory stays near the cap."""
+    http = client(hostile, max_response_mb=2)
+    tracemalloc.start()
+    try:
+        started = time.perf_counter()
+        with pytest.raises(VendorResponseError) as info:
+            run_sync(http.request_json("GET", "/bomb?api_key=hunter2hunter2", table="acme.events"))
+        elapsed = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    text = str(info.value)
+    assert "acme (acme.events)" in text and "2 MB" in text and "max_response_mb" in text
+    assert "/bomb?api_key=***" in text and "hunter2" not in text
+    assert info.value.exit_code == 3
+    assert peak < 16 << 20, f"peak {peak / 2**20:.0f} MB"
+    assert elapsed < 5
+
+
+def test_body_under_the_cap_is_read_whole(hostile: HostileServer) -> None:
+    assert run_sync(client(hostile, max_response_mb=1).request_json("GET", "/ok")) == {"ok": True}
+
+
+# ----------------------------------------------------------------------------- 7: whole-response deadline
+
+
+def test_timeout_is_a_deadline_for_the_whole_response(hostile: HostileServer) -> None:
+    """Headers at once, then 2 bytes a second: timeout_s = 1 ends each attempt after ~1 s, and the
+    retries stay bounded (2 attempts, no backoff: ~2 s in all) and are reported."""
+    http = client(hostile, timeout_s=1, retry=RetryPolicy(max_attempts=2, backoff_base_s=0))
+    started = time.perf_counter()
+    with pytest.raises(NetworkError) as info:
+        run_sync(http.request_json("GET", "/drip", table="acme.events"))
+    elapsed = time.perf_counter() - started
+    assert 1.9 < elapsed < 4, elapsed
+    text = str(info.value)
+    assert "acme (acme.events): timed out after 1 s" in text and "gave up after 2 attempts in" in text
+
+
+# ----------------------------------------------------------------------------- 8: Retry-After budget
+
+
+def test_retry_after_beyond_the_budget_fails_at_once(hostile: HostileServer) -> None:
+    http = client(hostile, retry=RetryPolicy(max_attempts=5))
+    started = time.perf_counter()
+    with pytest.raises(RateLimitedError) as info:
+        run_sync(http.request("GET", "/retry-after/999999", table="acme.events"))
+    assert time.perf_counter() - started < 2
+    assert "asked to wait 999999 s" in str(info.value) and "max_retry_wait_s" in str(info.value)
+    assert info.value.exit_code == 3
+
+
+def test_retry_after_waits_add_up_to_the_budget_at_most(hostile: HostileServer) -> None:
+    """Retry-After: 1 with a 2.5 s budget: two waits of 1 s fit, the third would not: ~2 s, 3 requests."""
+    http = client(hostile, retry=RetryPolicy(max_attempts=10, max_retry_wait_s=2.5))
+    before = len(hostile.seen)
+    started = time.perf_counter()
+    with pytest.raises(RateLimitedError, match=r"more than the 0.5 s left of the 2.5 s retry budget"):
+        run_sync(http.request("GET", "/retry-after/1", table="acme.events"))
+    assert 1.9 < time.perf_counter() - started < 3.5
+    assert len(hostile.seen) - before == 3
+
+
+# ----------------------------------------------------------------------------- 9: malformed bodies
+
+
+@pytest.mark.parametrize("path, what", [
+    ("/html", "the body is not JSON, starting '<!DOCTYPE html>"),
+    ("/deep", "nests deeper than 1024 levels"),
+    ("/nan", "the body holds NaN, which is not JSON"),
+    ("/infinity", "the body holds Infinity, which is not JSON"),
+    ("/minus-infinity", "the body holds -Infinity, which is not JSON"),
+])
+def test_malformed_200_bodies_are_vendor_response_errors(hostile: HostileServer, path: str, what: str) -> None:
+    with pytest.raises(VendorResponseError) as info:
+        run_sync(client(hostile).request_json("GET", f"{path}?token=s3cr3t-t0ken", table="acme.events"))
+    text = str(info.value)
+    assert text.startswith(f"acme (acme.events): malformed response to GET {hostile.url}{path}?token=***: ")
+    assert what in text and "s3cr3t" not in text
+    assert info.value.exit_code == 3 and isinstance(info.value, CrmqlError)
+
+
+def test_deep_json_with_long_integers_takes_the_exact_path_and_still_fails_cleanly() -> None:
+    """A 19+ digit run sends the body to the standard library: its RecursionError is caught too."""
+    import httpx
+
+    from crmql.http.decode import decode_json
+
+    body = b"[" * 100_000 + b"12345678901234567890123" + b"]" * 100_000
+    with pytest.raises(VendorResponseError, match="nests deeper than 1024 levels"):
+        decode_json(httpx.Response(200, content=body), vendor="acme", table="acme.events")
+    shallow = b"[" * 1100 + b"12345678901234567890123" + b"]" * 1100  # below the recursion limit
+    with pytest.raises(VendorResponseError, match="nests deeper than 1024 levels"):
+        decode_json(httpx.Response(200, content=shallow), vendor="acme", table="acme.events")
+
+
+# ----------------------------------------------------------------------------- 4: request budget
+
+
+def test_request_budget_per_statement(hostile: HostileServer) -> None:
+    http = client(hostile, max_requests=3)
+
+    async def many(n: int) -> None:
+        for _ in range(n):
+            await http.request_json("GET", "/ok", table="acme.events")
+
+    with collecting(QueryStats()):
+        run_sync(many(3))  # exactly the budget
+    statement = QueryStats()
+    with collecting(statement), pytest.raises(RequestBudgetError) as info:
+        run_sync(many(10))
+    assert statement.requests == 3
+    assert str(info.value).startswith("acme (acme.events): request budget of 3 requests for one statement exceeded")
+    assert info.value.exit_code == 3
+    with collecting(QueryStats()):  # a new statement starts afresh
+        run_sync(many(2))
