@@ -6,8 +6,8 @@
 
 Exit codes: 0 ok, 1 query error, 2 usage or configuration, 3 vendor/network/auth, 130 cancelled.
 
->>> parse_params(["n=5", "name=O'Neil"])
-{'n': '5', 'name': "O'Neil"}
+>>> parse_params(["n=5", "name=O'Neil", "c=NL", "c=DE"])
+{'n': '5', 'name': "O'Neil", 'c': ['NL', 'DE']}
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, TextIO
 
 __all__ = ["main", "parse_params"]
@@ -39,7 +38,9 @@ def _main_parser() -> argparse.ArgumentParser:
     p.add_argument("-f", "--file", metavar="FILE", help="run the statements of a file ('-' for standard input)")
     p.add_argument("--format", choices=["table", "csv", "json", "jsonl", "markdown"], help="output format (default: table)")
     p.add_argument("--output", "-o", metavar="PATH", help="write the result there (format from the extension unless --format)")
-    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="bind :NAME (repeatable)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="bind :NAME; the value takes the type of what it meets (capacity > :n: a number). "
+                        "Give a name more than once for a list: --param c=NL --param c=DE for IN :c")
     p.add_argument("--config", metavar="PATH", help="config file (default: $CRMQL_CONFIG, the user config dir, else the sandbox)")
     p.add_argument("--stats", action="store_true", help="print a stats line on stderr after each statement")
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs (secrets stay redacted)")
@@ -81,14 +82,22 @@ def _version() -> str:
         return "dev"
 
 
-def parse_params(items: Sequence[str]) -> dict[str, str]:
-    """``NAME=VALUE`` pairs -> dict (values stay text; the binder types them by column)."""
-    out = {}
+def parse_params(items: Sequence[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` pairs -> dict of :class:`~crmql.values.ParamText` (text the binder types by
+    what it meets: a column, a number, an interval). A name given more than once is a list, in the
+    order given (for ``IN :name``), so no value ever needs splitting or quoting."""
+    from .values import ParamText
+
+    out: dict[str, Any] = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise SystemExit(_usage(f"--param needs NAME=VALUE, got {item!r}"))
-        out[name.strip().lstrip(":")] = value
+        key = name.strip().lstrip(":")
+        if key in out:
+            out[key] = [*(out[key] if isinstance(out[key], list) else [out[key]]), ParamText(value)]
+        else:
+            out[key] = ParamText(value)
     return out
 
 
@@ -199,14 +208,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for sql in args.execute:
             statements.extend(split_statements(sql) or [sql])
         if args.file:
-            text = sys.stdin.read() if args.file == "-" else _read(args.file)
-            statements.extend(split_statements(text))
+            statements.extend(split_statements(_read(args.file)))
         if statements:
             return _run_statements(args, statements)
         if args.output:
             return _usage("--output needs -e or -f")
         if not sys.stdin.isatty():
-            return _run_statements(args, split_statements(sys.stdin.read()))
+            return _run_statements(args, split_statements(_read("-")))
         from .repl import run_repl
 
         return run_repl(args)
@@ -232,7 +240,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _read(path: str) -> str:
+    """A script's text: at most MAX_TEXT bytes of UTF-8 (a leading byte-order mark is dropped), from
+    a file or, for ``-``, standard input; anything else is a usage error naming the file."""
+    from .parser import MAX_TEXT
+
+    name = "standard input" if path == "-" else path
     try:
-        return Path(path).read_text(encoding="utf-8")
+        if path == "-":
+            data = sys.stdin.buffer.read(MAX_TEXT + 1)
+        else:
+            with open(path, "rb") as f:
+                data = f.read(MAX_TEXT + 1)
     except OSError as e:
-        raise SystemExit(_usage(f"cannot read {path}: {e.strerror}")) from None
+        raise SystemExit(_usage(f"cannot read {name}: {e.strerror}")) from None
+    if len(data) > MAX_TEXT:
+        raise SystemExit(_usage(f"{name} is larger than {MAX_TEXT // 2**20} MB, the limit for a script"))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise SystemExit(_usage(f"{name} is not UTF-8 text: byte 0x{data[e.start]:02x} at line {line}, "
+                                f"byte {column}")) from None

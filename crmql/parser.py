@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from importlib import resources
 from pathlib import Path
 
@@ -21,9 +20,15 @@ from .lexer import FastLexer
 from .syntax_errors import describe_unexpected_characters, describe_unexpected_token, syntax_error
 from .to_ast import ToAst, source
 
-__all__ = ["grammar_text", "parse", "parse_expression", "split_statements"]
+__all__ = ["MAX_DEPTH", "MAX_TEXT", "grammar_text", "parse", "parse_expression", "split_statements"]
 
 log = logging.getLogger(__name__)
+
+#: the most characters one statement (or a script) may have
+MAX_TEXT = 16 * 1024 * 1024
+#: the deepest an expression may nest (NOT NOT ..., f(f(...)), 1 + 1 + ... count one level per operator):
+#: every later pass (binding, planning, local SQL) walks the tree recursively
+MAX_DEPTH = 150
 
 
 def grammar_text() -> str:
@@ -61,14 +66,22 @@ def parse(text: str) -> ast.Statement:
     >>> parse("SHOW TABLES FROM azavista")
     ShowTables(connection='azavista')
     """
+    if len(text) > MAX_TEXT:
+        raise QuerySyntaxError(f"the statement is {len(text) / 2**20:.1f} MB; the limit is {MAX_TEXT // 2**20} MB",
+                               line=1, column=1, source_line=text[:80].split("\n")[0],
+                               hint="split it, or pass long value lists as a :parameter")
     source.text = text
     try:
         lexer, driver = _fast()
         try:
-            return driver.parse(lexer.lex(text))
+            stmt = driver.parse(lexer.lex(text))
         except (Rejected, lark.exceptions.LarkError):
             pass  # not valid: Lark's own parser finds the same error and says it precisely
-        if not text.strip() or not _strip_comments(text).strip().strip(";").strip():
+        else:
+            if len(text) >= 2 * MAX_DEPTH:  # shorter text cannot nest that deep (2 characters a level at least)
+                _check_depth(stmt, text)
+            return stmt
+        if not split_statements(text):
             raise QuerySyntaxError(
                 "empty statement: expected SELECT, EXPLAIN, SHOW TABLES or DESCRIBE",
                 line=1, column=1, source_line=text.split("\n")[0].rstrip("\r"),
@@ -106,21 +119,51 @@ def parse_expression(text: str) -> ast.Expr:
     return stmt.where
 
 
-def _strip_comments(text: str) -> str:
-    return re.sub(r"--[^\n]*|/\*(.|\n)*?\*/", "", text)
+def _check_depth(stmt: ast.Statement, text: str) -> None:
+    """Raise a syntax error at the first expression nested deeper than :data:`MAX_DEPTH` (iterative)."""
+    stack: list[tuple[object, int]] = [(stmt, 0)]
+    pop, push, fields = stack.pop, stack.append, ast.child_fields
+    while stack:
+        node, depth = pop()
+        if depth > MAX_DEPTH:
+            span = getattr(node, "span", None)
+            line, column = (span.line, span.column) if span is not None else (1, 1)
+            raise syntax_error(text, (f"the expression is nested more than {MAX_DEPTH} levels deep",
+                                      "simplify it, e.g. a list of values as IN (...) instead of a chain of ORs "
+                                      "or of + terms"), line, column)
+        single, lists = fields(node.__class__)
+        for name in single:
+            child = getattr(node, name)
+            if isinstance(child, ast.Node):
+                push((child, depth + 1))
+        for name in lists:
+            children = getattr(node, name)
+            if isinstance(children, tuple):
+                for child in children:
+                    if isinstance(child, ast.Node):
+                        push((child, depth + 1))
+        if node.__class__ is ast.Select:  # clauses that are not expression fields
+            for child in (*node.items, *node.joins, *node.group_by, *node.order_by, node.where, node.having):
+                if child is not None:
+                    push((child, depth))
+        elif node.__class__ in (ast.Explain, ast.Copy):
+            push((node.query, depth))
 
 
 def split_statements(text: str) -> list[str]:
-    """Split a script at top-level semicolons (not inside quotes or comments); drop empty parts.
+    """Split a script at top-level semicolons (not inside quotes or comments); drop empty parts
+    (blank or only comments). One linear pass: a comment opener inside a string is text.
 
     >>> split_statements("SELECT 'a;b' FROM x.y; -- done;\\nSHOW TABLES")
     ["SELECT 'a;b' FROM x.y", '-- done;\\nSHOW TABLES']
     """
     parts: list[str] = []
     start, i, n = 0, 0, len(text)
+    content = False  # the current part has something besides blanks and comments
     while i < n:
         ch = text[i]
         if ch in ("'", '"'):
+            content = True
             j = i + 1
             while j < n:
                 if text[j] == ch:
@@ -140,8 +183,12 @@ def split_statements(text: str) -> list[str]:
             i = n if j < 0 else j + 2
             continue
         if ch == ";":
-            parts.append(text[start:i])
-            start = i + 1
+            if content:
+                parts.append(text[start:i].strip())
+            start, content = i + 1, False
+        elif not content and not ch.isspace() and ch != "\ufeff":  # a byte-order mark is a blank
+            content = True
         i += 1
-    parts.append(text[start:])
-    return [p.strip() for p in parts if _strip_comments(p).strip()]
+    if content:
+        parts.append(text[start:].strip())
+    return parts

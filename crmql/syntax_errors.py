@@ -72,6 +72,13 @@ _AFTER = {
 }
 
 
+#: words a shell user types for help or to leave, and what crmql's shell takes instead
+_SHELL_WORDS = {
+    "help": "type \\? for help (backslash commands run without ';')",
+    "quit": "type \\q (or Ctrl-D) to quit", "exit": "type \\q (or Ctrl-D) to quit",
+}
+
+
 def _found_text_for(token_type: str, value: str) -> str:
     if token_type == "$END":
         return "the end of the statement"
@@ -139,13 +146,21 @@ def describe_unexpected_token(parser: lark.Lark, text: str, e: lark.exceptions.U
     else:
         what = _words(expected)
 
+    if prev is None and token.type == "NAME" and str(token.value).lower() in _SHELL_WORDS:
+        hint = _SHELL_WORDS[str(token.value).lower()]
+    if prev_type == "LEFT" and "LPAR" in expected and "JOIN" not in expected:  # SELECT left FROM ...
+        hint = 'LEFT is a reserved word; write "left" (double quotes) to use it as a name, or left(text, n) for the function'
     if token.type == "SELECT" and prev_type == "LPAR":
         hint = "subqueries are not supported; run the inner query first and pass its values with IN (...) or :params"
     if token.type == "FROM" and prev_type in ("SELECT", "DISTINCT"):
         hint = hint or "list the columns to read (or *) between SELECT and FROM"
     if token.type in _KEYWORDS and expected & {"NAME", "QUOTED_NAME"} and prev_type not in ("COMP_OP", "LPAR") \
             and not (token.type == prev_type and token.type in ("AND", "OR")):  # AND AND is a typo, not a name
-        hint = hint or f"{str(token.value).upper()} is a reserved word; write \"{token.value}\" (double quotes) to use it as a name"
+        word = str(token.value).upper()
+        if text[token.end_pos:].lstrip().startswith("("):  # a reserved word used as a function
+            hint = hint or f"{word} is a reserved word, not a function"
+        else:
+            hint = hint or f"{word} is a reserved word; write \"{token.value}\" (double quotes) to use it as a name"
     if token.type == "COMP_OP" and prev_type == "COMP_OP":
         hint = "use a single = for equality"
     if token.type == "$END" and "FROM" in expected and prev_type not in _AFTER:

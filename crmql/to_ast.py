@@ -69,6 +69,11 @@ def _ident(token: Token) -> str:
     return token.value
 
 
+def _function_name(token: Token) -> str:
+    """``lower``, ``LEFT`` -> lower case; a quoted name is taken as written (``"left"``)."""
+    return _ident(token) if token.type == "QUOTED_NAME" else token.value.lower()
+
+
 def _tokens(children: list[Any], *types: str) -> list[Token]:
     return [c for c in children if isinstance(c, Token) and c.type in types]
 
@@ -294,14 +299,14 @@ class ToAst(Transformer):
 
     def call(self, children):
         span = _children_span(children)
-        name = children[0].value.lower()
+        name = _function_name(children[0])
         distinct = bool(_tokens(children, "DISTINCT"))
         args = tuple(c for c in children[1:] if not isinstance(c, Token) or c.type in ("NAME", "QUOTED_NAME"))
         return ast.Func(name, args, distinct=distinct, span=span)
 
     def call_star(self, children):
         span = _children_span(children)
-        return ast.Func(children[0].value.lower(), (), star=True, span=span)
+        return ast.Func(_function_name(children[0]), (), star=True, span=span)
 
 
     # ---- literals
