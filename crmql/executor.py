@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from . import ast, stats
 from .errors import QueryError
+from .formats import unique_names
 from .frames import to_arrow
 from .http import run_sync
 from .localsql import expr_sql, quote_ident, select_sql
@@ -51,10 +52,19 @@ def to_pandas(cursor: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
-    """An Arrow table as crmql's result frame: DATE columns as dates, integer and boolean columns
-    with NULLs as pandas' nullable Int64 and boolean (not floats or objects)."""
+    """An Arrow table as crmql's result frame: unique column names (a repeated output name, e.g.
+    ``c.id, o.id`` or ``SELECT *`` over a join, becomes ``id``, ``id_1``: see
+    :func:`crmql.formats.unique_names`), DATE columns as dates, integer and boolean columns with
+    NULLs as pandas' nullable Int64 and boolean (not floats or objects).
+
+    >>> arrow_to_pandas(pa.table([[1], pa.array([None], pa.int64())], names=["id", "id"])).dtypes.to_dict()
+    {'id': dtype('int64'), 'id_1': Int64Dtype()}
+    """
+    names = unique_names(table.column_names)
+    if names != table.column_names:
+        table = table.rename_columns(names)
     frame = table.to_pandas(date_as_object=True)
-    for position, column in enumerate(table.columns):  # by position: output names may repeat
+    for position, column in enumerate(table.columns):
         # integers and booleans with NULLs stay integers and booleans (nullable), not floats or objects
         if column.null_count and (pa.types.is_integer(column.type) or pa.types.is_boolean(column.type)):
             dtype = pd.BooleanDtype() if pa.types.is_boolean(column.type) else pd.Int64Dtype()

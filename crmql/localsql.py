@@ -26,27 +26,66 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _param(value: Any, params: list[Any]) -> str:
-    """A numbered parameter for ``value``; an equal value reuses its number, so equal expressions
-    (``date_trunc('month', start)`` in SELECT and in GROUP BY) render as equal text."""
-    for i, existing in enumerate(params):
-        if type(existing) is type(value) and existing == value:
-            return f"${i + 1}"
-    params.append(value)
-    return f"${len(params)}"
+class _Params:
+    """The statement's parameter list with an index of its values, so that an equal value reuses
+    its number (``date_trunc('month', start)`` in SELECT and in GROUP BY render as equal text) in
+    constant time: an IN list of 20,000 values renders in milliseconds, not in a minute.
+
+    Values are keyed by their exact type as well as their value, so ``1``, ``1.0``, ``True`` and
+    ``'1'`` stay four parameters (``1 == 1.0 == True`` in Python), and floats by their bits, so
+    ``0.0`` and ``-0.0`` stay two. An unhashable value always gets a number of its own.
+
+    >>> p = _Params([])
+    >>> [p.ref(v) for v in (1, 1.0, True, "1", 1, -0.0, 0.0)], p.values
+    (['$1', '$2', '$3', '$4', '$1', '$5', '$6'], [1, 1.0, True, '1', -0.0, 0.0])
+    """
+
+    def __init__(self, values: list[Any]) -> None:
+        self.values = values  # the caller's list: numbers already in it are reused, new ones appended
+        self.index: dict[Any, int] = {}
+        for i, value in enumerate(values):
+            key = _param_key(value)
+            if key is not None:
+                self.index.setdefault(key, i)
+
+    def ref(self, value: Any) -> str:
+        key = _param_key(value)
+        if key is not None:
+            i = self.index.get(key)
+            if i is not None:
+                return f"${i + 1}"
+            self.index[key] = len(self.values)
+        self.values.append(value)
+        return f"${len(self.values)}"
+
+
+def _param_key(value: Any) -> Any:
+    """``(type, value)``, floats by their exact bits (``-0.0`` is not ``0.0``); None if unhashable."""
+    if isinstance(value, float):
+        return (float, value.hex())
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return (type(value), value)
 
 
 def expr_sql(e: ast.Expr, params: list[Any]) -> str:
-    """Render one expression; literal values go to ``params`` and appear as ``$n``."""
-    r = lambda x: expr_sql(x, params)  # noqa: E731
+    """Render one expression; literal values go to ``params`` and appear as ``$n`` (a value already
+    in ``params`` reuses its number)."""
+    return _expr(e, _Params(params))
+
+
+def _expr(e: ast.Expr, params: _Params) -> str:
+    r = lambda x: _expr(x, params)  # noqa: E731
     if isinstance(e, ast.Literal):
         if e.kind == "null":
             return "NULL"
         if e.kind == "interval":
             iv: Interval = e.value
-            months, micros = _param(iv.months, params), _param(int(iv.delta.total_seconds() * 1_000_000), params)
+            months, micros = params.ref(iv.months), params.ref(int(iv.delta.total_seconds() * 1_000_000))
             return f"(to_months(CAST({months} AS INTEGER)) + to_microseconds(CAST({micros} AS BIGINT)))"
-        p = _param(e.value, params)
+        p = params.ref(e.value)
         if e.kind == "timestamp":
             return f"CAST({p} AS TIMESTAMPTZ)"
         if e.kind == "date":
@@ -97,29 +136,30 @@ def output_name(item: ast.SelectItem) -> str:
 
 def select_sql(select: ast.Select, table_names: dict[str, str], params: list[Any], *, where: bool = True) -> str:
     """The local query over registered frames. ``table_names`` maps reference names to frame names."""
+    p = _Params(params)  # one index for the whole statement
     parts = ["SELECT DISTINCT" if select.distinct else "SELECT"]
     items = []
     for item in select.items:
         if isinstance(item, ast.Star):
-            items.append(expr_sql(item, params))
+            items.append(_expr(item, p))
         else:
-            items.append(f"{expr_sql(item.expr, params)} AS {quote_ident(output_name(item))}")
+            items.append(f"{_expr(item.expr, p)} AS {quote_ident(output_name(item))}")
     parts.append(", ".join(items))
     ref = select.table
     parts.append(f"FROM {quote_ident(table_names[ref.ref_name])} AS {quote_ident(ref.ref_name)}")
     for join in select.joins:
         kind = "LEFT JOIN" if join.kind == "left" else "JOIN"
         parts.append(f"{kind} {quote_ident(table_names[join.table.ref_name])} AS {quote_ident(join.table.ref_name)} "
-                     f"ON {expr_sql(join.on, params)}")
+                     f"ON {_expr(join.on, p)}")
     if where and select.where is not None:
-        parts.append("WHERE " + expr_sql(select.where, params))
+        parts.append("WHERE " + _expr(select.where, p))
     if select.group_by:
-        parts.append("GROUP BY " + ", ".join(expr_sql(g, params) for g in select.group_by))
+        parts.append("GROUP BY " + ", ".join(_expr(g, p) for g in select.group_by))
     if select.having is not None:
-        parts.append("HAVING " + expr_sql(select.having, params))
+        parts.append("HAVING " + _expr(select.having, p))
     if select.order_by:
         parts.append("ORDER BY " + ", ".join(
-            expr_sql(o.expr, params) + (" DESC" if o.descending else " ASC") for o in select.order_by))
+            _expr(o.expr, p) + (" DESC" if o.descending else " ASC") for o in select.order_by))
     if select.limit is not None:
         parts.append(f"LIMIT {int(select.limit.value)}")
     if select.offset is not None:

@@ -13,13 +13,12 @@ import io
 import json
 import logging
 import threading
-from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import pandas as pd
 
 from ..errors import ExportError
-from ..formats import _json_value, _py, _text, render
+from ..formats import _json_value, _text, python_rows, render, unique_names
 from .options import ExportOptions
 
 __all__ = [
@@ -45,14 +44,6 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 # ---- rows as text --------------------------------------------------------------------------------
-
-def _rows(frame: pd.DataFrame) -> Iterator[list[Any]]:
-    """Rows of plain Python values, column by column (the values of :func:`crmql.formats.python_rows`,
-    without a per-cell ``iloc``)."""
-    columns = [frame.iloc[:, i].tolist() for i in range(frame.shape[1])]
-    for row in zip(*columns) if columns else ([] for _ in range(len(frame))):
-        yield [_py(v) for v in row]
-
 
 def _neutralize(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
@@ -80,8 +71,8 @@ class Writer:
         with self._lock:
             if self._aborted:
                 raise ExportError("the export was stopped")
-            if self.columns is None:
-                self.columns = [str(c) for c in frame.columns]
+            if self.columns is None:  # unique, as on screen: a repeated name would lose a JSON key
+                self.columns = unique_names(frame.columns)
                 self._begin(frame)
             self._write(frame)
             self.rows += len(frame)
@@ -128,7 +119,7 @@ class CsvWriter(Writer):
         buf = io.StringIO()
         writer = csv.writer(buf, delimiter=self.options.delimiter, lineterminator="\r\n")
         safe = self.options.safe
-        for row in _rows(frame):
+        for row in python_rows(frame):
             writer.writerow([_neutralize(v) if safe and isinstance(v, str) else _text(v) for v in row])
         self._emit(buf.getvalue())
 
@@ -138,7 +129,7 @@ class JsonlWriter(Writer):
         names = self.columns or []
         self._emit("".join(
             json.dumps(dict(zip(names, (_json_value(v) for v in row))), ensure_ascii=False, default=str) + "\n"
-            for row in _rows(frame)))
+            for row in python_rows(frame)))
 
 
 class JsonWriter(Writer):
@@ -147,7 +138,7 @@ class JsonWriter(Writer):
     def _write(self, frame: pd.DataFrame) -> None:
         names = self.columns or []
         parts = []
-        for row in _rows(frame):
+        for row in python_rows(frame):
             obj = json.dumps(dict(zip(names, (_json_value(v) for v in row))), ensure_ascii=False, indent=2, default=str)
             parts.append(("[\n" if self.rows == 0 and not parts else ",\n") + "  " + obj.replace("\n", "\n  "))
         self._emit("".join(parts))
@@ -167,7 +158,7 @@ class MarkdownWriter(Writer):
 
     def _write(self, frame: pd.DataFrame) -> None:
         self._emit("".join("| " + " | ".join(self._esc(_text(v)) if v is not None else "" for v in row) + " |\n"
-                           for row in _rows(frame)))
+                           for row in python_rows(frame)))
 
 
 class TableWriter(Writer):
@@ -233,8 +224,9 @@ class ParquetWriter(Writer):
     def _arrow(self, frame: pd.DataFrame) -> Any:
         import pyarrow as pa
 
-        table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
-        fields = [pa.field(str(name), _canonical_type(f.type)) for name, f in zip(frame.columns, table.schema)]
+        frame = frame.reset_index(drop=True).set_axis(self.columns or [], axis=1)  # unique names
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        fields = [pa.field(name, _canonical_type(f.type)) for name, f in zip(frame.columns, table.schema)]
         schema = pa.schema(fields)
         if self._schema is not None:
             schema = self._schema
