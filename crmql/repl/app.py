@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ..config import Config
     from ..session import Session
 
-__all__ = ["ReplSettings", "Shell", "history_path", "run_repl"]
+__all__ = ["ReplSettings", "ScriptPlace", "Shell", "history_path", "run_repl"]
 
 log = logging.getLogger(__name__)
 
@@ -80,18 +80,23 @@ class Shell(WarmUpMixin, DisplayMixin, PromptMixin):
         self.last_statement = ""
         self._output: IO[str] | None = None
         self._output_path: Path | None = None
+        self._output_format: str | None = None
         self._session: Session | None = None
         self._session_error: BaseException | None = None
         self._ready = threading.Event()
         self._warm_thread: threading.Thread | None = None
         self._include_depth = 0
         self.prompt_session: Any = None
-        self.schema = SchemaCache(list(config.connections), self._load_tables, on_loaded=self._schema_loaded)
+        self.schema = SchemaCache(list(config.connections), self._load_tables, on_loaded=self._schema_loaded,
+                                  declared=self._declared_tables)
         self.completer = CrmqlCompleter(self.schema, keyword_case=self.settings.keyword_case)
 
     # ---- running things
-    def run_sql(self, sql: str) -> None:
-        """Run one statement, with the progress line, and show its result or its error."""
+    def run_sql(self, sql: str, *, at: ScriptPlace | None = None) -> None:
+        """Run one statement, with the progress line, and show its result or its error.
+
+        ``at``: where the statement starts in a ``\\i`` file; a located error then gives the line
+        and column in that file (and its line), and names the file."""
         from ..stats import QueryStats
 
         self.last_statement = sql
@@ -114,7 +119,9 @@ class Shell(WarmUpMixin, DisplayMixin, PromptMixin):
             return
         except Exception as e:  # noqa: BLE001 - one message (CrmqlError: the user's); the shell goes on
             progress.stop()
-            self.error(e)
+            if at is not None:
+                at.relocate(e)
+            self.error(e, source=at.source if at is not None else None)
             return
         finally:
             progress.stop()
@@ -157,8 +164,11 @@ class Shell(WarmUpMixin, DisplayMixin, PromptMixin):
         stripped = text.strip()
         if not stripped:
             return True, ""
-        if stripped.rstrip(";").strip().lower() in ("quit", "exit"):
+        word = stripped.rstrip(";").strip().lower()
+        if word in ("quit", "exit"):
             return False, ""
+        if word == "help":  # as psql and pgcli: not a statement
+            return self.run_command("\\?"), ""
         lines = text.rstrip().split("\n")
         if lines[-1].strip().startswith("\\"):
             command = lines[-1].strip()
@@ -179,30 +189,45 @@ class Shell(WarmUpMixin, DisplayMixin, PromptMixin):
         return True, ""
 
     def run_script(self, text: str, *, source: str = "script") -> bool:
-        """Run statements and backslash commands from a file (``\\i``); False means quit."""
+        """Run statements and backslash commands from a file (``\\i``); False means quit.
+
+        Errors are located in the file: its line and column, not the statement's."""
         from ..parser import split_statements
         from .lexer import statement_complete
 
         if self._include_depth >= _MAX_INCLUDE_DEPTH:
             raise ValueError(f"\\i nested more than {_MAX_INCLUDE_DEPTH} deep ({source})")
         self._include_depth += 1
+        lines = text.replace("\r\n", "\n").split("\n")
+        name = Path(source).name if source != "script" else source
+
+        def run(buffer: list[str], first_line: int) -> None:
+            joined = "\n".join(buffer)
+            pos = 0
+            for sql in split_statements(joined):
+                offset = joined.find(sql, pos)
+                pos = offset + len(sql)
+                before = joined[:offset]
+                place = ScriptPlace(name, lines, first_line + before.count("\n"), offset - (before.rfind("\n") + 1))
+                self.run_sql(sql, at=place)
+
         try:
             buffer: list[str] = []
-            for line in text.splitlines():
+            start = 0
+            for number, line in enumerate(lines):
                 if not buffer and line.strip().startswith("\\"):
                     if parse_command(line)[0] == "\\e":
                         self.error("\\e works at the prompt only")
                     elif not self.run_command(line.strip()):
                         return False
                     continue
+                if not buffer:
+                    start = number
                 buffer.append(line)
                 if statement_complete("\n".join(buffer)) and "\n".join(buffer).strip():
-                    for sql in split_statements("\n".join(buffer)):
-                        self.run_sql(sql)
+                    run(buffer, start)
                     buffer = []
-            rest = "\n".join(buffer)
-            for sql in split_statements(rest):
-                self.run_sql(sql)
+            run(buffer, start)
             return True
         finally:
             self._include_depth -= 1
@@ -216,6 +241,35 @@ class Shell(WarmUpMixin, DisplayMixin, PromptMixin):
             thread.join(_EXIT_JOIN_S)  # let imports finish: leaving mid-import can crash the interpreter
         if self._session is not None:
             self._session.close()
+
+
+class ScriptPlace:
+    """Where a statement starts in a ``\\i`` file: the file's name and lines, the 0-based line and
+    column of the statement's first character.
+
+    >>> from crmql.errors import QueryError
+    >>> e = QueryError("unknown column 'nme'").locate("SELECT nme\\nFROM x.y", start=7, end=10)
+    >>> print(ScriptPlace("a.sql", ["-- c", "  SELECT nme", "FROM x.y"], 1, 2).relocate(e))
+    unknown column 'nme', at line 2, column 10
+        SELECT nme
+               ^^^
+    """
+
+    def __init__(self, source: str, lines: list[str], line: int, column: int) -> None:
+        self.source, self.lines, self.line, self.column = source, lines, line, column
+
+    def relocate(self, error: BaseException) -> BaseException:
+        """Move a located error (``line``, ``column``, ``source_line``) from the statement to the file."""
+        line = getattr(error, "line", None)
+        if not isinstance(line, int) or getattr(error, "source_line", None) is None:
+            return error
+        if line == 1 and isinstance(getattr(error, "column", None), int):
+            error.column += self.column  # type: ignore[attr-defined]
+        index = self.line + line - 1
+        error.line = index + 1  # type: ignore[attr-defined]
+        if 0 <= index < len(self.lines):
+            error.source_line = self.lines[index].rstrip("\r")  # type: ignore[attr-defined]
+        return error
 
 
 def run_repl(args: Any) -> int:
@@ -237,7 +291,7 @@ def run_repl(args: Any) -> int:
     for warning in settings.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     where = "the built-in sandbox" if config.source == "built-in sandbox" else config.source
-    print(f"crmql on {where}: {', '.join(config.connections)}. End statements with ';'; \\? for help, \\q or Ctrl-D quits.")
+    print(f"crmql on {where}: {', '.join(config.connections)}. End statements with ';'; help or \\? for help, \\q or Ctrl-D quits.")
     try:
         return shell.loop()
     finally:

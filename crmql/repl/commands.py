@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .app import Shell
 
-__all__ = ["COMMANDS", "Command", "edit_text", "parse_command", "run_command"]
+__all__ = ["ALIASES", "COMMANDS", "Command", "edit_text", "parse_command", "run_command"]
 
 FORMATS = ("table", "csv", "json", "jsonl", "markdown")
 
@@ -67,7 +67,8 @@ def _on_off(arg: str, current: bool, what: str) -> bool | None:
 
 def _help(shell: Shell, arg: str) -> bool:
     width = max(len(f"{c.name} {c.args}") for c in COMMANDS.values())
-    lines = ["Statements end with ';' (Enter inserts a newline until then; Alt-Enter runs at once).", ""]
+    lines = ["Statements end with ';' (Enter inserts a newline until then; Alt-Enter runs at once).",
+             "help, \\h or \\? shows this; quit, exit, \\q or Ctrl-D leaves.", ""]
     for c in COMMANDS.values():
         lines.append(f"  {(c.name + ' ' + c.args).ljust(width)}  {c.help}")
     lines += [
@@ -147,9 +148,12 @@ def _include(shell: Shell, arg: str) -> bool:
         raise ValueError("\\i needs a file name")
     path = _path(arg)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM at the start is not part of the script
     except OSError as e:
         raise ValueError(f"cannot read {path}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        line = e.object[: e.start].count(b"\n") + 1
+        raise ValueError(f"cannot read {path}: not UTF-8 (byte 0x{e.object[e.start]:02x} on line {line})") from None
     return shell.run_script(text, source=str(path))
 
 
@@ -210,7 +214,8 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("\\x", "[on|off|auto]", "expanded display (one line per column)", _expanded, choices=("on", "off", "auto")),
     Command("\\timing", "[on|off]", "show time and requests after each statement", _timing, choices=("on", "off")),
     Command("\\format", "table|csv|json|jsonl|markdown", "output format", _format, choices=FORMATS),
-    Command("\\o", "[FILE]", "send results to FILE; \\o alone: back to the screen", _output, arg_kind="file"),
+    Command("\\o", "[FILE]", "send results to FILE (format from its extension, as --output); \\o alone: the screen",
+            _output, arg_kind="file"),
     Command("\\i", "FILE", "run the statements of a file", _include, arg_kind="file"),
     Command("\\e", "", "edit the current (or last) statement in $EDITOR", _edit),
     Command("\\conninfo", "", "connections and their settings (credentials redacted)", _conninfo),
@@ -218,12 +223,16 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
 )}
 
 
+#: other spellings of a command (pgcli's ``\\h`` / ``\\help`` for the help); not listed by ``\\?``
+ALIASES: dict[str, str] = {"\\h": "\\?", "\\help": "\\?"}
+
+
 def run_command(shell: Shell, text: str) -> bool:
     """Run one backslash command line; False means quit. Errors are the caller's to print."""
     from ..errors import QueryError, did_you_mean
 
     name, arg = parse_command(text)
-    cmd = COMMANDS.get(name)
+    cmd = COMMANDS.get(ALIASES.get(name, name))
     if cmd is None:
         hint = did_you_mean(name, COMMANDS)
         raise QueryError(f"unknown command {name}", hint=hint or "\\? lists the commands")

@@ -12,9 +12,10 @@ What is offered where the cursor is:
 * after ``col =`` / ``col !=`` / ``col IN (``: the option labels of an enum column, quoted;
 * elsewhere: the keywords the LALR parser accepts next (all keywords until the parser is warm).
 
-Schemas come from a :class:`SchemaCache`: it never blocks. A connection's tables are loaded by a
-background thread on first need and cached; until they arrive, column and table completions are
-simply empty. :meth:`SchemaCache.refresh` drops the cache (``\\refresh``). The cache lives in
+Schemas come from a :class:`SchemaCache`: it never waits on the network. A connection's tables are
+loaded by a background thread on first need and cached; the table names (and the columns) a
+connector declares statically are there from the first keystroke, discovered ones (Atlas
+templates) once they have loaded. :meth:`SchemaCache.refresh` drops the cache (``\\refresh``). The cache lives in
 :mod:`crmql.repl.schema`; reading the statement around the cursor (its clause, the tables in scope,
 the keywords the grammar accepts next) in :mod:`crmql.repl.analysis`.
 """
@@ -46,6 +47,8 @@ _BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 #: a name with dashes typed without quotes, right before the cursor (Atlas field ids: sale-status)
 _DASHED = re.compile(r"(?<![A-Za-z0-9_$\"'-])([A-Za-z_][A-Za-z0-9_$]*(?:-[A-Za-z0-9_$]*)+)$")
 _COLUMN_CLAUSES = {"SELECT", "WHERE", "ON", "HAVING", "GROUP BY", "ORDER BY"}
+#: clauses where an aggregate is not allowed (the binder says so): no count() after WHERE
+_NO_AGGREGATE_CLAUSES = {"WHERE", "ON", "GROUP BY"}
 FORMAT_CHOICES = ("table", "csv", "json", "jsonl", "markdown")
 
 
@@ -73,14 +76,18 @@ def column_meta(col: Column, table: Table | None = None) -> str:
 
 
 class CrmqlCompleter(Completer):
-    """The shell's completer. ``parser`` (see :func:`build_keyword_parser`) and ``functions`` may be
-    set later, from a background thread; until then keywords are not filtered by grammar state."""
+    """The shell's completer. ``parser`` (see :func:`build_keyword_parser`), ``functions`` and
+    ``aggregates`` (those of the functions offered only where an aggregate may stand: the select
+    list, HAVING, ORDER BY) may be set later, from a background thread; until then keywords are not
+    filtered by grammar state."""
 
     def __init__(self, schema: SchemaCache, *, parser: Any = None, functions: Iterable[str] = (),
-                 commands: dict[str, Command] | None = None, keyword_case: str = "auto") -> None:
+                 aggregates: Iterable[str] = (), commands: dict[str, Command] | None = None,
+                 keyword_case: str = "auto") -> None:
         self.schema = schema
         self.parser = parser
         self.functions = sorted(functions)
+        self.aggregates = frozenset(a.lower() for a in aggregates)
         self.commands = COMMANDS if commands is None else commands
         self.keyword_case = keyword_case
         self._paths = PathCompleter(expanduser=True)
@@ -184,7 +191,7 @@ class CrmqlCompleter(Completer):
         if clause in _COLUMN_CLAUSES and expects_operand(ctx_toks, self._accepts(before[: len(before) - len(word)])):
             yield from self._columns(word, word_tok, refs)
             if word_tok is None or word_tok.kind != "quoted":
-                yield from self._functions(word)
+                yield from self._functions(word, aggregates=clause not in _NO_AGGREGATE_CLAUSES)
         if word_tok is None or word_tok.kind != "quoted":
             yield from self._keywords(word, before[: len(before) - len(word)], word_tok)
 
@@ -244,10 +251,11 @@ class CrmqlCompleter(Completer):
                 continue
             yield Completion(self._case(kw, word), start_position=-len(word), display_meta="keyword")
 
-    def _functions(self, word: str) -> Iterator[Completion]:
+    def _functions(self, word: str, *, aggregates: bool = True) -> Iterator[Completion]:
         if not word:
             return
-        for name in self._matches(word, self.functions):
+        names = self.functions if aggregates else [f for f in self.functions if f.lower() not in self.aggregates]
+        for name in self._matches(word, names):
             yield Completion(self._case(name, word) + "(", start_position=-len(word),
                              display=name + "()", display_meta="function")
 
@@ -255,27 +263,30 @@ class CrmqlCompleter(Completer):
         for conn in self._matches(word.lstrip('"'), self.schema.connections):
             yield Completion(quote_ident(conn), start_position=-len(word), display_meta="connection")
 
+    def _table_meta(self, conn: str, name: str) -> str:
+        table = self.schema.table(conn, name)
+        return f"table · {len(table.columns)} columns" if table is not None else "table"
+
     def _tables(self, word: str, qualifier: str | None, word_tok: Tok | None) -> Iterator[Completion]:
+        # table names come from the cache's table_names(): those a connector declares statically
+        # are there from the first keystroke, before any schema has loaded
         if qualifier is not None:
-            tables = self.schema.tables(qualifier)
-            if not tables:
+            names = self.schema.table_names(qualifier)
+            if not names:
                 return
             bare = word[1:] if word.startswith('"') else word
-            for name in self._matches(bare, sorted(tables)):
-                t = tables[name]
-                yield Completion(quote_ident(name), start_position=-len(word),
-                                 display_meta=f"table · {len(t.columns)} columns")
+            for name in self._matches(bare, names):
+                yield Completion(quote_ident(name), start_position=-len(word), display_meta=self._table_meta(qualifier, name))
             return
         yield from self._connections(word)
         full = []
         for conn in self.schema.connections:
-            tables = self.schema.tables(conn)
-            for name in sorted(tables or ()):
-                full.append((f"{quote_ident(conn)}.{quote_ident(name)}", tables[name]))  # type: ignore[index]
+            for name in self.schema.table_names(conn) or ():
+                full.append((f"{quote_ident(conn)}.{quote_ident(name)}", (conn, name)))
         bare = word[1:] if word.startswith('"') else word
+        where = dict(full)
         for text in self._matches(bare, [f for f, _ in full]):
-            t = dict(full)[text]
-            yield Completion(text, start_position=-len(word), display_meta=f"table · {len(t.columns)} columns")
+            yield Completion(text, start_position=-len(word), display_meta=self._table_meta(*where[text]))
 
     def _column_completions(self, word: str, word_tok: Tok | None, items: list[tuple[Column, Table | None]]) -> Iterator[Completion]:
         quoted = word.startswith('"')

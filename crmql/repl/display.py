@@ -3,6 +3,11 @@ or into the ``\\o`` file, and shell chatter and errors to the terminal.
 
 :class:`DisplayMixin` is the part of :class:`~crmql.repl.app.Shell` that prints; rendering itself
 (tables, expanded records, the pager, the progress line) is in :mod:`crmql.repl.output`.
+
+A ``\\o`` file is written in the format its extension names, as ``--output`` does (``.csv``,
+``.json``, ``.jsonl``, ``.md``: the same bytes as ``--output`` for each result; ``.txt``: aligned
+tables); a name without an extension takes the ``\\format`` in force. Results are appended one
+after the other while the file is open, as psql does.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ if TYPE_CHECKING:
     from ..session import Result
     from .settings import ReplSettings
 
-__all__ = ["DisplayMixin"]
+__all__ = ["DisplayMixin", "output_format"]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +43,8 @@ class DisplayMixin:
     err: IO[str]
     _output: IO[str] | None
     _output_path: Path | None
+    #: the \o file's format (from its extension); None: the \format in force
+    _output_format: str | None = None
 
     @property
     def color(self) -> bool:
@@ -48,7 +55,8 @@ class DisplayMixin:
         self.out.write(text.rstrip("\n") + "\n")
         self.out.flush()
 
-    def error(self, error: BaseException | str) -> None:
+    def error(self, error: BaseException | str, *, source: str | None = None) -> None:
+        """One error message on the terminal; ``source`` (a ``\\i`` file) is named after ``error:``."""
         text = str(error)
         if not isinstance(error, str):
             from ..errors import CrmqlError
@@ -60,9 +68,9 @@ class DisplayMixin:
                 if self.debug:
                     text += "\n" + "".join(traceback.format_exception(error))
             else:
-                text = f"error: {text}"
+                text = f"error: {source + ': ' if source else ''}{text}"
         else:
-            text = f"error: {text}"
+            text = f"error: {source + ': ' if source else ''}{text}"
         if _isatty(self.err) and not os.environ.get("NO_COLOR"):
             first, _, rest = text.partition("\n")
             text = f"\x1b[31m{first}\x1b[0m" + (f"\n{rest}" if rest else "")
@@ -81,10 +89,16 @@ class DisplayMixin:
     def show_frame(self, frame: pd.DataFrame) -> None:
         s = self.settings
         to_file = self._output is not None
-        if s.format != "table":
+        fmt = (self._output_format if to_file else None) or s.format
+        if fmt != "table" and to_file:  # the bytes --output writes for this result
+            from ..export.files import frame_bytes
+
+            self.emit(frame_bytes(frame, fmt).decode("utf-8"))
+            return
+        if fmt != "table":
             from ..formats import render
 
-            self.emit(render(frame, s.format, max_cell=None, footer=False))
+            self.emit(render(frame, fmt, max_cell=None, footer=False))
             return
         max_rows = None if to_file else s.max_rows
         max_cell = None if to_file else s.max_width
@@ -113,15 +127,43 @@ class DisplayMixin:
             self.err.flush()
 
     def set_output(self, path: Path | None) -> None:
+        """``\\o FILE``: results go to ``path`` in the format of its extension; None: the screen."""
+        fmt = None if path is None else output_format(path)
         if self._output is not None:
             self._output.close()
             self.message(f"Results go to the screen again (were going to {self._output_path}).")
-            self._output, self._output_path = None, None
+            self._output, self._output_path, self._output_format = None, None, None
         if path is None:
             return
         try:
             self._output = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by \o
         except OSError as e:
             raise ValueError(f"cannot write {path}: {e.strerror or e}") from None
-        self._output_path = path
-        self.message(f"Results go to {path} (\\o alone: back to the screen).")
+        self._output_path, self._output_format = path, fmt
+        how = f" as {fmt}" if fmt else ""
+        self.message(f"Results go to {path}{how} (\\o alone: back to the screen).")
+
+
+def output_format(path: Path) -> str | None:
+    """The format of a ``\\o`` file, from its extension (None: none named, the ``\\format`` in force).
+
+    Raises ValueError for Parquet (not a stream of text results: use COPY or ``--output``) and
+    for an extension crmql does not write.
+
+    >>> output_format(Path("out.csv")), output_format(Path("out.txt")), output_format(Path("out"))
+    ('csv', 'table', None)
+    """
+    from ..formats import format_for_path
+
+    if not path.suffix:
+        return None
+    try:
+        fmt = format_for_path(path)
+    except Exception as e:  # an unknown extension, where format_for_path says so
+        raise ValueError(str(e)) from None
+    if fmt == "parquet":
+        raise ValueError(f"\\o writes text results; for Parquet use COPY (SELECT ...) TO '{path}' or crmql --output {path}")
+    if fmt is None:
+        raise ValueError(f"\\o cannot tell the format of {path.name}: use .csv, .json, .jsonl, .md or .txt"
+                         " (or no extension: the \\format in force)")
+    return fmt

@@ -27,7 +27,7 @@ from pathlib import Path
 from pygments.lexer import RegexLexer, words
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text, Whitespace
 
-__all__ = ["CrmqlLexer", "Tok", "grammar_keywords", "keywords", "scan", "statement_complete"]
+__all__ = ["SHELL_WORDS", "CrmqlLexer", "Tok", "grammar_keywords", "keywords", "scan", "statement_complete"]
 
 _KEYWORD_TERMINAL = re.compile(r'^\s*([A-Z_][A-Z0-9_]*)\s*:\s*"([A-Za-z]+)"i\s*$', re.M)
 
@@ -179,10 +179,18 @@ def scan(text: str, *, comments: bool = False) -> list[Tok]:
     return out
 
 
+#: words the shell takes on their own (with or without ';'), as psql and pgcli do: not statements
+SHELL_WORDS = frozenset({"help", "quit", "exit"})
+
+
 def statement_complete(text: str) -> bool:
     """Whether Enter should run the buffer: it ends with ``;`` (outside quotes and comments), its
-    last line is a backslash command, or it is empty."""
-    if not text.strip():
+    last line is a backslash command, it is one of :data:`SHELL_WORDS`, or it is empty.
+
+    >>> statement_complete("help"), statement_complete("SELECT 1"), statement_complete("SELECT 1;")
+    (True, False, True)
+    """
+    if not text.strip() or text.strip().rstrip(";").strip().lower() in SHELL_WORDS:
         return True
     last_line = text.rstrip().rsplit("\n", 1)[-1].strip()
     if last_line.startswith("\\"):

@@ -2,7 +2,11 @@
 a ``-> `` continuation and the history file, and the read-and-run loop on it.
 
 The history is kept in ``$CRMQL_HISTORY``, else in ``history`` in the user state directory; when
-that cannot be written the session keeps it in memory (and says so).
+that cannot be written the session keeps it in memory (and says so). It holds the literals typed
+(names, e-mail addresses, ids), so, as psql and pgcli do, the file is private to its owner: created
+``0600`` (an existing one is tightened to it), in a directory created ``0700``. crmql's own state
+directory is tightened to ``0700`` too; the directory of a ``$CRMQL_HISTORY`` file that already
+exists is the user's and is left as it is.
 """
 
 from __future__ import annotations
@@ -17,13 +21,18 @@ if TYPE_CHECKING:
     from .completer import CrmqlCompleter
     from .settings import ReplSettings
 
-__all__ = ["PromptMixin", "history_path"]
+__all__ = ["PromptMixin", "history_path", "secure_history"]
 
 log = logging.getLogger(__name__)
 
 
+_PRIVATE_FILE = 0o600
+_PRIVATE_DIR = 0o700
+
+
 def history_path() -> Path:
-    """``$CRMQL_HISTORY``, else ``history`` in the user state directory."""
+    """``$CRMQL_HISTORY``, else ``history`` in the user state directory; the file exists and is
+    private to its owner when this returns (see :func:`secure_history`)."""
     override = os.environ.get("CRMQL_HISTORY")
     if override:
         path = Path(override).expanduser()
@@ -31,7 +40,35 @@ def history_path() -> Path:
         from platformdirs import user_state_dir
 
         path = Path(user_state_dir("crmql")) / "history"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    secure_history(path, own_directory=not override)
+    return path
+
+
+def secure_history(path: Path, *, own_directory: bool = True) -> Path:
+    """Make ``path`` a history file only its owner can read: the file ``0600`` (created so, or
+    tightened), its directory created ``0700``; an existing directory is tightened to ``0700``
+    when it is crmql's own (``own_directory``). Raises OSError when that cannot be done.
+
+    >>> import stat, tempfile
+    >>> d = Path(tempfile.mkdtemp()) / "state"
+    >>> f = secure_history(d / "history")
+    >>> oct(stat.S_IMODE(f.stat().st_mode)), oct(stat.S_IMODE(d.stat().st_mode))
+    ('0o600', '0o700')
+    """
+    parent = path.parent
+    if not parent.is_dir():
+        parent.mkdir(parents=True, mode=_PRIVATE_DIR, exist_ok=True)
+        os.chmod(parent, _PRIVATE_DIR)
+    elif own_directory and parent.stat().st_mode & 0o077:
+        log.info("tightening %s to 0700", parent)
+        os.chmod(parent, parent.stat().st_mode & _PRIVATE_DIR)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, _PRIVATE_FILE)  # never world-readable, even briefly
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            log.info("tightening %s to 0600", path)
+            os.chmod(path, _PRIVATE_FILE)
+    finally:
+        os.close(fd)
     return path
 
 

@@ -46,6 +46,9 @@ class WarmUpMixin:
             self._warm_thread.start()
 
     def _warm(self) -> None:
+        # the declared tables (a fraction of a second, no I/O) first: with the CPU to themselves
+        # they complete sooner, and the session's imports (pandas, DuckDB) follow at once
+        self.schema.wait_declared(1.0)
         try:
             from ..session import Session
 
@@ -70,9 +73,10 @@ class WarmUpMixin:
             return
         self.schema.load_all()
         try:
-            from ..bind import FUNCTIONS
+            from ..bind import AGGREGATES, FUNCTIONS
             from .analysis import build_keyword_parser
 
+            self.completer.aggregates = frozenset(AGGREGATES)
             self.completer.functions = sorted(FUNCTIONS)
             self.completer.parser = build_keyword_parser()
         except Exception:  # pragma: no cover - completion then offers every keyword
@@ -103,6 +107,24 @@ class WarmUpMixin:
 
     def _load_tables(self, connection: str) -> dict[str, Any]:
         return self.session().connector(connection).tables()
+
+    def _declared_tables(self, connection: str) -> tuple[list[str], dict[str, Any]]:
+        """What the connection's connector declares without I/O: its table names, and its tables
+        when its catalog is built in code. Needs no session (so no pandas): a connector of its own
+        is made, and used for nothing else.
+
+        By the :class:`~crmql.connectors.base.Connector` contract, ``table_names()`` never does
+        I/O, and a connector whose ``load_tables()`` costs I/O overrides it (Atlas); one that does
+        not (Azavista) builds its tables in code, so they are read too."""
+        from ..connectors.base import Connector
+        from ..connectors.registry import create_connector
+
+        conn = self.config.connections[connection]
+        connector = create_connector(conn.name, conn.vendor, dict(conn.settings))
+        if type(connector).table_names is Connector.table_names:
+            tables = connector.tables()
+            return list(tables), dict(tables)
+        return list(connector.table_names()), {}
 
     def _schema_loaded(self, connection: str) -> None:
         """A schema arrived: refresh the completion menu if one is being typed."""
