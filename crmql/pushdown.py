@@ -158,6 +158,8 @@ class Range(Capability):
         if not isinstance(pred, ast.Compare):
             return f"no native operator for {_describe(pred)}"
         value = _literal(pred.right)
+        if not _fits(value, column):  # the binder types literals; a value of another type is not widened
+            return f"{value!r} is not a {column.type.value}; checked locally"
         if column.type is ColumnType.TIMESTAMP and isinstance(value, dt.date):
             value = to_utc(value)
         if column.type is ColumnType.DATE and isinstance(value, dt.datetime):
@@ -192,6 +194,16 @@ class Range(Capability):
             return Pushed((NativeCond(column.native, native, self.render(value)),), True)
         return Pushed((NativeCond(column.native, native, self.render(value + shift)),), False,
                       f"{op} pushed as exclusive {native} of a widened bound, re-checked locally")
+
+
+def _fits(value: Any, column: Column) -> bool:
+    """Whether a range bound can be widened and rendered for ``column`` (a date or time for a date or
+    timestamp column, a number for a number column; other columns as the capability's own render)."""
+    if column.type in (ColumnType.TIMESTAMP, ColumnType.DATE):
+        return isinstance(value, dt.date)
+    if column.type in (ColumnType.INTEGER, ColumnType.FLOAT):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return True
 
 
 _REGEX_META = set(".^$*+?()[]{}|\\")
