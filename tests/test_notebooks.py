@@ -27,7 +27,10 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit notebooks without outputs"
     client = nbclient.NotebookClient(nb, km=ipc_kernel_manager(), timeout=CELL_TIMEOUT, allow_errors=False,
                                      resources={"metadata": {"path": str(tmp_path)}})
-    client.execute(cwd=str(tmp_path), env=kernel_env(tmp_path))
+    scratch = tmp_path / "tmp"  # the kernel's TMPDIR: where export.ipynb makes its scratch directory
+    scratch.mkdir()
+    before = set(tmp_path.iterdir())
+    client.execute(cwd=str(tmp_path), env={**kernel_env(tmp_path), "TMPDIR": str(scratch)})
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             assert out.output_type != "error", f"{out.ename}: {out.evalue}"
@@ -42,5 +45,11 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
         assert any("azavista" in out.get("text", "") for c in nb.cells for out in c.get("outputs", [])
                    if out.output_type == "stream")
     if path.name == "export.ipynb":
-        assert (tmp_path / "contacts_nl.csv").is_file() and (tmp_path / "sales.parquet").is_file()
-        assert not list(tmp_path.glob(".*.tmp")), "a temporary export file was left behind"
+        # run from notebooks/ (the kernel's cwd), it must leave nothing there: its files go to a
+        # scratch directory of its own
+        exported = {".csv", ".parquet", ".jsonl", ".tsv", ".json", ".tmp"}
+        left = [p.name for p in set(tmp_path.iterdir()) - before if p.suffix in exported]  # (HOME's .ipython aside)
+        assert not left, f"the notebook left files in its directory: {left}"
+        [workdir] = scratch.glob("crmql-export-*")
+        assert (workdir / "contacts_nl.csv").is_file() and (workdir / "sales.parquet").is_file()
+        assert not list(workdir.glob(".*.tmp")), "a temporary export file was left behind"
