@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 __all__ = ["QueryStats", "collecting", "current"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -33,6 +36,9 @@ class QueryStats:
     retries: int = 0
     elapsed_ms: int = 0
     total_pages: int | None = None
+    #: what the user should know about a result that ran (e.g. a vendor served fewer rows than it
+    #: reported), in order; also logged as warnings, which the CLI prints on stderr
+    warnings: list[str] = field(default_factory=list)
     #: counters of the statement this scan belongs to; every add() rolls up into it
     parent: QueryStats | None = field(default=None, repr=False, compare=False)
     #: called (from any thread) after each page, for progress displays
@@ -51,6 +57,23 @@ class QueryStats:
                 self.on_progress(self)
             except Exception:  # a broken progress display must never break a query
                 pass
+
+    def warn(self, message: str) -> None:
+        """Record a warning for this statement (and every parent) and log it once.
+
+        >>> s = QueryStats()
+        >>> s.warn("Azavista (azavista.events): vendor reported 20000 rows, served 1")
+        >>> s.warnings
+        ['Azavista (azavista.events): vendor reported 20000 rows, served 1']
+        """
+        log.warning("%s", message)
+        node: QueryStats | None = self
+        for _ in range(100):  # parents form a short chain
+            if node is None or node is _sink:  # nobody reads the throwaway counters: keep them small
+                break
+            with node._lock:
+                node.warnings.append(message)
+            node = node.parent
 
     def set_total_pages(self, pages: int) -> None:
         """Record how many pages the scan will take, once the vendor's total is known."""

@@ -37,17 +37,18 @@ import logging
 import re
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from ..catalog import ColumnType, Table
-from ..errors import VendorHTTPError
+from ..errors import VendorResponseError
 from ..http import OAuthClientCredentials, run_sync
 from ..http.loop import Spawned, spawn
 from ..http.auth import Auth
 from .base import Candidate, Connector, FetchPlan, FilterSet, NativeRequest, Needs, PageSink, choose_filters
-from .http_support import HttpConnectorMixin, path_id
-from .atlas_catalog import ENTITY_TYPES, entity_table, links_table, slug
-from .paging import LinkAhead, next_link_scan
+from .http_support import HttpConnectorMixin, addressable, addressable_ids, check_records, path_id, same_origin, \
+    valid_total
+from .atlas_catalog import ENTITY_TYPES, RESERVED, entity_table, links_table, shadow_key, slug
+from .paging import LinkAhead, ScanLimits, next_link_scan
 
 __all__ = ["AtlasConnector", "slug"]
 
@@ -146,6 +147,10 @@ class AtlasConnector(HttpConnectorMixin, Connector):
             index, values = ids
             notes = {i: "a read by id carries no other filter; checked locally" for i, c in enumerate(candidates)
                      if i != index and c.pushable}
+            if not values:
+                return FetchPlan(mode="none", used=(index,), notes=notes, native=[],
+                                 paging="no id can be a URL path segment, so none names an entity: nothing to fetch",
+                                 estimate="0 requests")
             return FetchPlan(mode="get", used=(index,), notes=notes, native=values,
                              requests=[NativeRequest("GET", f"{API}/entities/{path_id(v)}") for v in values],
                              paging=f"one GET per id ({len(values)}), concurrently", estimate=f"{len(values)} GET request(s)")
@@ -206,6 +211,9 @@ class AtlasConnector(HttpConnectorMixin, Connector):
         ids = _pick(candidates, "path", limit=None)
         if ids is None:  # the planner enforces the required filter; this is a second guard
             return FetchPlan(mode="none", paging="no entity_id", estimate="0 requests")
+        if not ids[1]:
+            return FetchPlan(mode="none", used=(ids[0],), paging="no entity_id can be a URL path segment, so none "
+                             "names an entity: nothing to fetch", estimate="0 requests")
         index, values = ids
         used, notes = [index], {}
         other = _pick(candidates, "type")
@@ -227,7 +235,20 @@ class AtlasConnector(HttpConnectorMixin, Connector):
         async def one(native: list[tuple[str, str]]) -> int:
             params = [(k, "1" if k == "limit" else v) for k, v in native]
             data = await self.http.request_json("GET", f"{API}/entities", params=params, table=table.qualified)
-            return int(data.get("total") or 0) if isinstance(data, dict) else 0
+            total = self._envelope(data, table, f"GET {API}/entities (total)", links=False)[1]
+            if total is not None:
+                return total
+            log.warning("%s (%s): no usable total (%r); counting the entities instead", self.display,
+                        table.qualified, data.get("total"))
+            counted = 0
+
+            def tally(records: list[dict[str, Any]]) -> bool:
+                nonlocal counted
+                counted += len(records)
+                return True
+
+            await self._scan(table, [(k, str(MAX_PAGE) if k == "limit" else v) for k, v in native], tally, None)
+            return counted
 
         return sum(await asyncio.gather(*(one(p) for p in plan.native)))
 
@@ -237,8 +258,11 @@ class AtlasConnector(HttpConnectorMixin, Connector):
         etype = ENTITY_TYPES.get(table.name)
         if plan.mode == "get":
             def typed(records: list[dict[str, Any]]) -> bool:  # an id of another entity type is no row here
+                for record in records:
+                    self._check_entity(record, table, "GET by id")
                 return sink([r for r in records if r.get("type") == etype])
-            await self.fetch_by_ids(table, [f"{API}/entities/{path_id(v)}" for v in plan.native if v], typed)
+            await self.fetch_by_ids(table, [f"{API}/entities/{path_id(v)}" for v in addressable_ids(plan.native)],
+                                    typed)
             return
         if plan.mode == "links":
             await self._fetch_links(table, plan, sink)
@@ -277,20 +301,39 @@ class AtlasConnector(HttpConnectorMixin, Connector):
                 data = await ahead.get(url)
             else:
                 data = await self.http.request_json("GET", url, table=table.qualified)
-            items, total, next_url = self._envelope(data, table)
-            missing = [i for i, item in enumerate(items) if "fields" not in item and item.get("id")]
+            request = f"GET {url}" if url else f"GET {API}/entities"
+            items, total, next_url = self._envelope(data, table, request)
+            missing = [i for i, item in enumerate(items) if "fields" not in item and item.get("id") is not None]
             if missing:  # list items without fields (as the docs' example shows): read each entity
-                full = await asyncio.gather(*(self.http.request_json("GET", f"{API}/entities/{path_id(items[i]['id'])}",
-                                                                     table=table.qualified) for i in missing))
+                full = await asyncio.gather(*(self._entity(items[i]["id"], table, request) for i in missing))
                 for i, entity in zip(missing, full):
                     items[i] = entity
             return items, total, next_url
 
         try:
-            return await next_link_scan(page, sink=sink, max_rows=max_rows, prefetch=prefetch)
+            return await next_link_scan(page, sink=sink, max_rows=max_rows, prefetch=prefetch,
+                                        limits=ScanLimits(self.display, table.qualified, self.max_pages))
         finally:
             if ahead is not None:
                 await ahead.aclose()
+
+    async def _entity(self, entity_id: Any, table: Table, listed_by: str) -> dict[str, Any]:
+        """One entity a list named without its fields, read by id."""
+        if not isinstance(entity_id, (str, int)) or isinstance(entity_id, bool) or not addressable(entity_id):
+            raise VendorResponseError(f"a listed entity's id {entity_id!r} cannot be read by id", vendor=self.display,
+                                      table=table.qualified, request=listed_by)
+        path = f"{API}/entities/{path_id(entity_id)}"
+        entity = await self.http.request_json("GET", path, table=table.qualified)
+        if not isinstance(entity, dict):
+            raise VendorResponseError("a read by id answered with no entity object", vendor=self.display,
+                                      table=table.qualified, request=f"GET {path}")
+        return self._check_entity(entity, table, f"GET {path}")
+
+    def _check_entity(self, entity: dict[str, Any], table: Table, request: str) -> dict[str, Any]:
+        if not isinstance(entity.get("fields", {}), dict):
+            raise VendorResponseError("an entity's fields are not an object", vendor=self.display,
+                                      table=table.qualified, request=request)
+        return entity
 
     def _peek_next(self, response: Any) -> str | None:
         """The page's next link read from the end of its raw body, where the documented list shape
@@ -300,18 +343,31 @@ class AtlasConnector(HttpConnectorMixin, Connector):
         if match is None:
             return None
         base = self.http.base_url.rstrip("/") + "/"
-        link = urljoin(base, match.group(1).decode("utf-8", "replace"))
-        same_origin = urlsplit(link)[:2] == urlsplit(base)[:2]
-        return link if same_origin else None  # the token never goes anywhere on a peek alone
+        try:
+            link = urljoin(base, match.group(1).decode("utf-8", "replace"))
+        except ValueError:
+            return None
+        return link if same_origin(link, base) else None  # the token never goes anywhere on a peek alone
 
-    def _envelope(self, data: Any, table: Table) -> tuple[list[dict[str, Any]], int | None, str | None]:
+    def _envelope(self, data: Any, table: Table, request: str, *,
+                  links: bool = True) -> tuple[list[dict[str, Any]], int | None, str | None]:
+        """Items (each an object, its fields an object), total (None unless a count) and next link
+        (on the connection's origin) of a list response; anything else a VendorResponseError."""
+        def bad(what: str) -> VendorResponseError:
+            return VendorResponseError(what, vendor=self.display, table=table.qualified, request=request)
+
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):
-            raise VendorHTTPError("unexpected list response (no 'items')", vendor=self.display, table=table.qualified)
-        nxt = ((data.get("_links") or {}).get("next") or {}).get("href")
-        if nxt:
-            nxt = urljoin(self.http.base_url.rstrip("/") + "/", nxt)
-        total = data.get("total")
-        return data["items"], int(total) if isinstance(total, (int, float)) else None, nxt
+            raise bad("the list response has no 'items' list")
+        items = check_records(data["items"], vendor=self.display, table=table.qualified, request=request)
+        for item in items:
+            self._check_entity(item, table, request)
+        link_obj = data.get("_links")
+        nxt = None
+        if links and link_obj is not None:
+            if not isinstance(link_obj, dict) or not isinstance(link_obj.get("next") or {}, dict):
+                raise bad("its '_links' are not an object with a 'next' object")
+            nxt = self.next_link((link_obj.get("next") or {}).get("href"), table.qualified, request)
+        return items, valid_total(data.get("total")), nxt
 
     async def _fetch_links(self, table: Table, plan: FetchPlan, sink: PageSink) -> None:
         ids, params = plan.native
@@ -325,20 +381,27 @@ class AtlasConnector(HttpConnectorMixin, Connector):
                                                    table=table.qualified, allow_status=(404,))
                 if response.status_code == 404:
                     return [], 0, None
-                items, total, nxt = self._envelope(response.json(), table)
+                request = f"GET {target}"
+                items, total, nxt = self._envelope(self.http.decode_json(response, table.qualified), table, request)
+                if any(not isinstance(it.get("entity") or {}, dict) for it in items):
+                    raise VendorResponseError("a link's 'entity' is not an object", vendor=self.display,
+                                              table=table.qualified, request=request)
                 rows = [{"entity_id": entity_id, "other_entity_id": (it.get("entity") or {}).get("id"),
                          "other_type": (it.get("entity") or {}).get("type"), "roles": it.get("roles") or []}
                         for it in items]
                 return rows, total, nxt
 
-            await next_link_scan(page, sink=sink)
+            await next_link_scan(page, sink=sink, limits=ScanLimits(self.display, table.qualified, self.max_pages))
 
         await asyncio.gather(*(one(v) for v in ids))
 
     def row(self, table: Table, record: dict[str, Any]) -> dict[str, Any]:
         if table.name == "links":
             return record
-        return {"id": record.get("id"), "type": record.get("type"), **(record.get("fields") or {})}
+        fields = record.get("fields") or {}
+        if RESERVED.intersection(fields):  # a vendor field never shadows crmql's own columns
+            fields = {shadow_key(k) if k in RESERVED else k: v for k, v in fields.items()}
+        return {**fields, "id": record.get("id"), "type": record.get("type")}
 
 
 def _is(cand: Candidate, op: str) -> bool:
@@ -358,17 +421,9 @@ def _pick(candidates: Sequence[Candidate], op: str, *, limit: int | None = MAX_G
             continue
         value = cand.push.conds[0].value
         values = value if isinstance(value, list) else [value]
-        values = [str(v) for v in dict.fromkeys(values)]
-        if op == "path":  # no path can name such an entity, so it has no links to read
-            values = [v for v in values if _addressable(v)]
-        elif op == "get" and not all(_addressable(v) for v in values):
-            continue  # not a read by id: checked locally over a scan
-        if values and (limit is None or len(values) <= limit):
-            return i, values
+        if limit is not None and len(set(map(str, values))) > limit:
+            continue  # too many for reads by id: checked locally over a scan
+        # an id that cannot be a URL path segment names no entity (http_support.addressable):
+        # it matches no row, and with no id left nothing is fetched
+        return i, addressable_ids(values)
     return None
-
-
-def _addressable(entity_id: str) -> bool:
-    """Whether an id can be one URL path segment: servers decode ``%2F`` before routing (or reject
-    it) and clients remove ``.`` and ``..`` segments, so such an id would reach another path."""
-    return entity_id not in ("", ".", "..") and "/" not in entity_id

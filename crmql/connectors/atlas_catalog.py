@@ -18,11 +18,11 @@ import unicodedata
 from typing import Any
 
 from ..catalog import Column, ColumnType, FilterShape, RequiredFilter, Table
-from ..errors import VendorHTTPError
+from ..errors import VendorResponseError
 from ..pushdown import Capability, Equality, Membership, Range, Substring
 from ..values import to_utc
 
-__all__ = ["ENTITY_TYPES", "SHAPE", "capabilities", "entity_table", "links_table", "slug"]
+__all__ = ["ENTITY_TYPES", "RESERVED", "SHAPE", "capabilities", "entity_table", "links_table", "shadow_key", "slug"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ _TYPES = {
     "single-select": ColumnType.STRING, "multi-select": ColumnType.LIST, "date": ColumnType.DATE,
     "timestamp": ColumnType.TIMESTAMP, "decimal": ColumnType.FLOAT,
 }
+#: crmql's own columns of every entity table: no vendor field may take their names
+RESERVED = frozenset({"id", "type"})
 SHAPE = FilterShape(or_groups=1000, or_same_field_op=True, unique_field_op=True, split_or=True, max_split=4)
 
 
@@ -44,6 +46,16 @@ def slug(label: str) -> str:
     if not text:
         return "field"
     return f"f_{text}" if text[0].isdigit() else text
+
+
+def shadow_key(field_id: str) -> str:
+    """The key a vendor field named like one of crmql's own columns (``id``) has in a row, so it
+    never replaces the entity's own value.
+
+    >>> shadow_key("id")
+    'fields.id'
+    """
+    return f"fields.{field_id}"
 
 
 def _num(v: Any) -> str:
@@ -96,27 +108,54 @@ def capabilities(field_type: str, settings: dict[str, Any]) -> tuple[Capability,
 def entity_table(connection: str, name: str, template: Any, settings: dict[str, Any]) -> Table:
     """The table of one entity type from its template: ``id``, ``type``, then every field by its id
     (a custom field, whose id is a UUID, by a readable name from its label, the UUID as an alias)."""
+    qualified = f"{connection}.{name}"
+    request = f"GET /api/1.0/workspace/CRM/template/{ENTITY_TYPES[name]}"
+
+    def bad(what: str) -> VendorResponseError:
+        return VendorResponseError(what, vendor="Atlas CRM", table=qualified, request=request)
+
     if not isinstance(template, dict) or not isinstance(template.get("sections"), list):
-        raise VendorHTTPError("unexpected template response (no sections)", vendor="Atlas CRM",
-                              table=f"{connection}.{name}")
+        raise bad("the template has no 'sections' list")
+    for n, section in enumerate(template["sections"], 1):
+        if not isinstance(section, dict) or not isinstance(section.get("fields", []), list):
+            raise bad(f"section {n} of the template is not an object with a 'fields' list")
+        for f in section.get("fields", []):
+            if not isinstance(f, dict) or not isinstance(f.get("id"), str) or not f["id"]:
+                raise bad(f"a field of section {n} is not an object with a text 'id'")
     columns = [
         Column("id", ColumnType.STRING, "entity id (WHERE id = ... reads by id)",
                filters=(Equality("get", "get", case_sensitive=True),)),
         Column("type", ColumnType.STRING, "entity type", options=(ENTITY_TYPES[name],)),
     ]
-    taken = {"id", "type"}
+    taken = set(RESERVED)
     fields = [(section.get("name", ""), f) for section in template["sections"] for f in section.get("fields", [])]
-    taken |= {f["id"] for _, f in fields if not _UUID.match(str(f.get("id", "")))}
+    taken |= {f["id"] for _, f in fields if not _UUID.match(f["id"])}
+    built: set[str] = set()
     for section, f in fields:
-        field_id, label, kind = str(f.get("id")), str(f.get("label") or f.get("id")), str(f.get("type"))
+        field_id, label, kind = f["id"], str(f.get("label") or f["id"]), str(f.get("type"))
+        if field_id in built:
+            log.warning("%s: the template lists field %s twice; the first one is used", qualified, field_id)
+            continue
+        built.add(field_id)
         ctype = _TYPES.get(kind)
         if ctype is None:
             log.warning("%s.%s: field %s has unknown type %r; read as text", connection, name, field_id, kind)
             ctype, kind = ColumnType.STRING, "unknown"
-        options = _options(f.get("config") or {}) if kind in ("single-select", "multi-select") else None
-        currency = (f.get("config") or {}).get("currency")
+        config = f.get("config") if isinstance(f.get("config"), dict) else {}
+        options = _options(config) if kind in ("single-select", "multi-select") else None
+        currency = config.get("currency")
         description = f"{label} ({kind}{', ' + currency if currency else ''}; section {section})"
-        if _UUID.match(field_id):
+        if field_id in RESERVED:  # it would shadow crmql's own column: renamed, and checked locally only
+            column_name = base = slug(label) if slug(label) not in RESERVED else f"{field_id}_field"
+            n = 2
+            while column_name in taken:
+                column_name, n = f"{base}_{n}", n + 1
+            taken.add(column_name)
+            log.warning("%s: the vendor field %r is named like crmql's own column; it is column %s",
+                        qualified, field_id, column_name)
+            columns.append(Column(column_name, ctype, description + f"; the vendor's field {field_id!r}",
+                                  options=options, field=shadow_key(field_id)))
+        elif _UUID.match(field_id):
             column_name = base = slug(label)
             n = 2
             while column_name in taken:

@@ -48,12 +48,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalog import Column, ColumnType, FilterShape, Table
-from ..errors import VendorHTTPError
+from ..errors import VendorResponseError
 from ..pushdown import Capability, Equality, NativeCond, Range, Substring
 from ..values import to_utc
 from .base import Candidate, Connector, FetchPlan, NativeRequest, Needs, PageSink, choose_filters
-from .http_support import HttpConnectorMixin, path_id
-from .paging import offset_scan
+from .http_support import HttpConnectorMixin, addressable_ids, check_records, path_id, valid_total
+from .paging import ScanLimits, offset_scan
 
 __all__ = ["AzavistaConnector"]
 
@@ -187,6 +187,10 @@ class AzavistaConnector(HttpConnectorMixin, Connector):
             index, values = ids
             notes = {i: "GET by id carries no other filter; checked locally" for i, c in enumerate(candidates)
                      if i != index and c.pushable}
+            if not values:
+                return FetchPlan(mode="none", used=(index,), notes=notes, native=[],
+                                 paging="no id can be a URL path segment, so none names a record: nothing to fetch",
+                                 estimate="0 requests")
             return FetchPlan(
                 mode="get", used=(index,), notes=notes, native=values,
                 requests=[NativeRequest("GET", res.get.format(id=path_id(v))) for v in values],
@@ -232,43 +236,64 @@ class AzavistaConnector(HttpConnectorMixin, Connector):
                 continue
             values = cond.value if cond.op == "in" else [cond.value] if cond.op == "eq" else None
             if values is not None and 0 < len(values) <= MAX_GET_IDS and all(isinstance(v, str) for v in values):
-                return i, list(dict.fromkeys(values))
+                return i, addressable_ids(values)  # an id that cannot be a path segment matches no row
         return None
 
     # ---- fetching
     async def count(self, table: Table, plan: FetchPlan) -> int:
+        """``object_count`` of a 1-row search; when it is no count (missing, text, negative, not
+        finite), the matching rows are counted over a scan instead."""
         res = RESOURCES[table.name]
         data = await self.http.request_json("POST", res.search, table=table.qualified, idempotent=True,
                                             json={res.filter_key: plan.native or {}, "limit": 1, "offset": 0})
-        return int(self._payload(data, res, table)[1] or 0)
+        total = self._payload(data, res, table)[1]
+        if total is not None:
+            return total
+        log.warning("%s (%s): no usable object_count (%r); counting the rows instead", self.display,
+                    table.qualified, data.get("object_count") if isinstance(data, dict) else None)
+        counted = 0
+
+        def tally(records: list[dict[str, Any]]) -> bool:
+            nonlocal counted
+            counted += len(records)
+            return True
+
+        await self.fetch(table, FetchPlan(mode="search", native=plan.native, page_size=MAX_PAGE), tally)
+        return counted
 
     async def fetch(self, table: Table, plan: FetchPlan, sink: PageSink) -> None:
         res = RESOURCES[table.name]
         if plan.mode == "none":
             return
         if plan.mode == "get":
-            await self.fetch_by_ids(table, [res.get.format(id=path_id(v)) for v in plan.native if v], sink)
+            await self.fetch_by_ids(table, [res.get.format(id=path_id(v)) for v in addressable_ids(plan.native)], sink)
             return
 
         async def page(offset: int, limit: int) -> tuple[list[dict[str, Any]], int | None]:
             body = {res.filter_key: plan.native or {}, "limit": limit, "offset": offset}
             data = await self.http.request_json("POST", res.search, table=table.qualified, idempotent=True, json=body)
-            records, total = self._payload(data, res, table)
-            echoed = data.get("offset") if isinstance(data, dict) else None
+            records, total = self._payload(data, res, table, offset)
+            echoed = data.get("offset")
             if echoed is not None and echoed != offset:
-                raise VendorHTTPError(f"asked for offset {offset} but got offset {echoed}; paging is unreliable",
-                                      vendor=self.display, table=table.qualified)
+                raise VendorResponseError(f"asked for offset {offset} but got offset {echoed!r}; paging is unreliable",
+                                          vendor=self.display, table=table.qualified,
+                                          request=f"POST {res.search} (offset {offset})")
             return records, total
 
         await offset_scan(page, page_size=plan.page_size, sink=sink, max_rows=plan.max_rows,
-                          sequential=plan.stop_early, window=max(2, self.concurrency * 2))
+                          sequential=plan.stop_early, window=max(2, self.concurrency * 2),
+                          limits=ScanLimits(self.display, table.qualified, self.max_pages))
 
-    def _payload(self, data: Any, res: _Resource, table: Table) -> tuple[list[dict[str, Any]], int | None]:
+    def _payload(self, data: Any, res: _Resource, table: Table,
+                 offset: int = 0) -> tuple[list[dict[str, Any]], int | None]:
+        """The records and the total (None unless it is a count) of a search response."""
+        request = f"POST {res.search} (offset {offset})"
         if not isinstance(data, dict) or not isinstance(data.get(res.items_key, []), list):
-            raise VendorHTTPError(f"unexpected search response (no '{res.items_key}' list)",
-                                  vendor=self.display, table=table.qualified)
-        total = data.get("object_count")
-        return data.get(res.items_key) or [], int(total) if isinstance(total, (int, float)) else None
+            raise VendorResponseError(f"the search response has no '{res.items_key}' list", vendor=self.display,
+                                      table=table.qualified, request=request)
+        records = check_records(data.get(res.items_key) or [], vendor=self.display, table=table.qualified,
+                                request=request)
+        return records, valid_total(data.get("object_count"))
 
 
 def _tree(and_conds: list[NativeCond], or_groups: list[list[NativeCond]]) -> dict[str, Any]:

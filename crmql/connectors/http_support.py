@@ -1,4 +1,7 @@
-"""What HTTP connectors share: building the client and auth flow from settings, GET-by-id fan-out.
+"""What HTTP connectors share: building the client and auth flow from settings, GET-by-id fan-out,
+and the rules every vendor answer is held to: which ids may become a URL path segment
+(:func:`addressable`), which next links may be followed with the token (:func:`same_origin`),
+and which totals are counts (:func:`valid_total`).
 
 >>> class Demo(HttpConnectorMixin):
 ...     settings = {"concurrency": 4}
@@ -9,29 +12,107 @@
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import quote
-from collections.abc import Sequence
+import logging
+import math
+from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.parse import quote, urljoin, urlsplit
 
 from .. import stats
 from ..catalog import Table
+from ..errors import ConfigError, VendorResponseError
 from ..http import HttpClient, OAuthClientCredentials, OAuthPassword
 from ..http.auth import Auth
 from ..http.retry import RetryPolicy
 from .early import EarlyRequests
 
-__all__ = ["HttpConnectorMixin", "path_id"]
+__all__ = ["DEFAULT_MAX_PAGES", "HttpConnectorMixin", "addressable", "addressable_ids", "path_id",
+           "check_records", "same_origin", "valid_total"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONCURRENCY = 8
+#: pages one scan may read (``max_pages`` on the connection): 500,000 rows at 50 per page
+DEFAULT_MAX_PAGES = 10_000
+
+
+def addressable(value: object) -> bool:
+    """Whether an id can be one URL path segment of a read by id, for every vendor.
+
+    Clients and servers remove ``.`` and ``..`` segments, and servers decode ``%2F`` (some also
+    ``%5C``) before routing, so such an id would reach another path with the token. An id that
+    cannot be a segment names no record a read by id could return: it matches no row.
+
+    >>> [addressable(v) for v in ("5f1e", "", ".", "..", "a/b", "a" + chr(92) + "b", "..a", "a b")]
+    [True, False, False, False, False, False, True, True]
+    """
+    text = str(value)
+    return text not in ("", ".", "..") and "/" not in text and "\\" not in text
+
+
+def addressable_ids(values: Iterable[object]) -> list[str]:
+    """The distinct ids (as text, in order) that can be read by id; the others match no row.
+
+    >>> addressable_ids(["a", "..", "b", "a", "x/y"])
+    ['a', 'b']
+    """
+    return [v for v in dict.fromkeys(str(v) for v in values) if addressable(v)]
 
 
 def path_id(value: object) -> str:
-    """An id as one URL path segment: percent-encoded, so ``../x`` or ``a?b`` stay a (missing) id.
+    """An id as one URL path segment: percent-encoded, so ``a?b`` or ``a#b`` stay a (missing) id.
+    Check :func:`addressable` first: ``.`` and ``..`` survive encoding.
 
-    >>> path_id("../contact/1?x=2")
-    '..%2Fcontact%2F1%3Fx%3D2'
+    >>> path_id("a?x=2#y")
+    'a%3Fx%3D2%23y'
     """
     return quote(str(value), safe="")
 
-DEFAULT_CONCURRENCY = 8
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a port that is not a number, or out of range
+        return None
+    if parts.username is not None or parts.password is not None:
+        return None  # credentials in a link: never ours
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), port if port is not None else _DEFAULT_PORTS.get(scheme)
+
+
+def same_origin(url: str, base_url: str) -> bool:
+    """Whether ``url`` is on ``base_url``'s scheme, host and port (default ports spelled or not),
+    the only place a request may carry the connection's token.
+
+    >>> base = "https://crm.example.com/api/"
+    >>> same_origin("https://CRM.example.com:443/api/x?page=2", base)
+    True
+    >>> [same_origin(u, base) for u in ("http://crm.example.com/api/x", "https://crm.example.com:8443/x",
+    ...                                 "https://evil.example/x", "https://u:p@crm.example.com/x")]
+    [False, False, False, False]
+    """
+    mine, theirs = _origin(base_url), _origin(url)
+    return mine is not None and theirs is not None and bool(theirs[0]) and mine == theirs
+
+
+def valid_total(value: object) -> int | None:
+    """A vendor's total when it is a count (a non-negative integer: an integral float such as
+    ``1e3`` included, ``true`` not), else ``None``: unknown, so the rows are counted instead.
+
+    >>> [valid_total(v) for v in (364, 0, 1e3, True, -5, "1234", 2.5, float("inf"), float("nan"), None)]
+    [364, 0, 1000, None, None, None, None, None, None, None]
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and value >= 0:
+        return int(value)
+    return None
 
 
 class HttpConnectorMixin:
@@ -58,6 +139,54 @@ class HttpConnectorMixin:
     @property
     def concurrency(self) -> int:
         return int(self.settings.get("concurrency") or DEFAULT_CONCURRENCY)
+
+    @property
+    def max_pages(self) -> int:
+        """Pages one scan may read (``max_pages``; a positive integer).
+
+        >>> class Demo(HttpConnectorMixin):
+        ...     settings = {"max_pages": 3}
+        >>> Demo().max_pages
+        3
+        """
+        raw = self.settings.get("max_pages")
+        if raw is None:
+            return DEFAULT_MAX_PAGES
+        if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+            raise ConfigError(f"max_pages must be a positive integer, not {raw!r}", vendor=self.display or self.vendor,
+                              hint="e.g. max_pages = 10000")
+        return raw
+
+    def next_link(self, href: object, table: str, request: str) -> str | None:
+        """The URL a page's next link points to (relative links resolved against the connection's
+        base URL), or None when there is none. A link off the connection's own scheme, host and
+        port is a :class:`VendorResponseError` naming that origin: the token never follows it.
+
+        >>> class Demo(HttpConnectorMixin):
+        ...     display, http = "Demo", type("H", (), {"base_url": "http://127.0.0.1:9/v/"})()
+        >>> Demo().next_link("/v/items?page=2", "demo.items", "GET /v/items")
+        'http://127.0.0.1:9/v/items?page=2'
+        >>> Demo().next_link("//127.0.0.1:10/x", "demo.items", "GET /v/items")
+        Traceback (most recent call last):
+        ...
+        crmql.errors.VendorResponseError: Demo (demo.items): malformed response to GET /v/items: its next link goes to another origin (http://127.0.0.1:10), where the connection's token must not go
+        """
+        if href is None or href == "":
+            return None
+        if not isinstance(href, str):
+            raise VendorResponseError(f"its next link is a {type(href).__name__}, not a URL",
+                                      vendor=self.display, table=table, request=request)
+        base = self.http.base_url.rstrip("/") + "/"
+        try:
+            url = urljoin(base, href.strip())
+        except ValueError:
+            url = href
+        if not same_origin(url, base):
+            parts = urlsplit(url)
+            shown = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts.netloc else repr(href[:80])
+            raise VendorResponseError(f"its next link goes to another origin ({shown}), where the connection's "
+                                      "token must not go", vendor=self.display, table=table, request=request)
+        return url
 
     def make_auth(self) -> Auth | None:
         """OAuth password flow when a username is configured, else client credentials."""
@@ -104,7 +233,9 @@ class HttpConnectorMixin:
         )
 
     async def fetch_by_ids(self, table: Table, paths: Sequence[str], sink: Any) -> None:
-        """GET each path concurrently; a 404 is simply no row."""
+        """GET each path concurrently; a 404 is simply no row, a body that is not one record a
+        :class:`VendorResponseError`. Build each path with :func:`path_id` from an
+        :func:`addressable` id."""
         current = stats.current()
         current.set_total_pages(len(paths))
 
@@ -113,10 +244,15 @@ class HttpConnectorMixin:
             current.add(pages=1)
             if response.status_code == 404:
                 return None
-            return response.json()
+            record = self.http.decode_json(response, table.qualified)
+            if not isinstance(record, dict):
+                raise VendorResponseError(f"a read by id answered with {_kind(record)}, not a record",
+                                          vendor=self.display, table=table.qualified, request=f"GET {path}",
+                                          status=response.status_code)
+            return record
 
         results = await asyncio.gather(*(one(p) for p in paths if p))
-        records = [r for r in results if isinstance(r, dict)]
+        records = [r for r in results if r is not None]
         current.add(rows_fetched=len(records))
         sink(records)
 
@@ -126,3 +262,33 @@ class HttpConnectorMixin:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+
+
+def _kind(value: object) -> str:
+    """How a JSON value is named in an error message.
+
+    >>> _kind(None), _kind("x"), _kind([1]), _kind(True)
+    ('null', 'a string', 'a list', 'a boolean')
+    """
+    if value is None:
+        return "null"
+    names = {bool: "a boolean", str: "a string", list: "a list", dict: "an object", int: "a number", float: "a number"}
+    return names.get(type(value), f"a {type(value).__name__}")
+
+
+def check_records(items: list[Any], *, vendor: str, table: str, request: str) -> list[dict[str, Any]]:
+    """``items`` when every one is a JSON object (a record), else a :class:`VendorResponseError`
+    saying which is not.
+
+    >>> check_records([{"id": "a"}], vendor="Demo", table="demo.t", request="GET /t")
+    [{'id': 'a'}]
+    >>> check_records([{"id": "a"}, "b"], vendor="Demo", table="demo.t", request="GET /t")
+    Traceback (most recent call last):
+    ...
+    crmql.errors.VendorResponseError: Demo (demo.t): malformed response to GET /t: item 2 of the page is a string, not a record
+    """
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise VendorResponseError(f"item {i + 1} of the page is {_kind(item)}, not a record",
+                                      vendor=vendor, table=table, request=request)
+    return items

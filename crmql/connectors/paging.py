@@ -22,15 +22,46 @@ import asyncio
 import collections
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .. import stats
+from ..errors import RequestBudgetError, VendorResponseError
+from .http_support import DEFAULT_MAX_PAGES, valid_total
 
-__all__ = ["LinkAhead", "next_link_scan", "offset_scan"]
+__all__ = ["LinkAhead", "ScanLimits", "next_link_scan", "offset_scan"]
 
 log = logging.getLogger(__name__)
 
 Page = tuple[list[dict[str, Any]], int | None]
+
+
+@dataclass(frozen=True)
+class ScanLimits:
+    """Who a scan reads from (for its errors and warnings) and how many pages it may read.
+
+    >>> ScanLimits("Azavista", "azavista.events").max_pages
+    10000
+    """
+
+    vendor: str = ""
+    table: str = ""
+    max_pages: int = DEFAULT_MAX_PAGES
+
+    @property
+    def where(self) -> str:
+        return " ".join(p for p in (self.vendor, f"({self.table})" if self.table else "") if p) or "vendor"
+
+    def over_budget(self, pages: int, why: str = "") -> RequestBudgetError:
+        return RequestBudgetError(
+            f"the scan needs more than {self.max_pages} pages{why}", vendor=self.vendor or None,
+            table=self.table or None,
+            hint="narrow the query, or raise max_pages on the connection if the vendor really has that many rows")
+
+    def served_short(self, reported: int, served: int) -> None:
+        """Say (stats and a logged warning) that the vendor served fewer rows than its total."""
+        stats.current().warn(f"{self.where}: vendor reported {reported} rows, served {served}; the result may be "
+                             "incomplete")
 
 
 async def offset_scan(
@@ -41,11 +72,19 @@ async def offset_scan(
     max_rows: int | None = None,
     sequential: bool = False,
     window: int = 16,
+    limits: ScanLimits = ScanLimits(),
 ) -> None:
-    """Page through ``fetch_page(offset, limit) -> (records, total)`` into ``sink``."""
+    """Page through ``fetch_page(offset, limit) -> (records, total)`` into ``sink``.
+
+    The total is used only when it is a count (:func:`valid_total`); offsets are produced as
+    requests go out (never a list of every offset); an empty page before the total ends the scan
+    with a warning ("vendor reported N rows, served M"); a total that would take more pages than
+    ``limits.max_pages`` fails at once, and so does a scan that reads that many pages.
+    """
     current = stats.current()
     first_limit = min(page_size, max_rows) if max_rows else page_size
     records, total = await fetch_page(0, first_limit)
+    total = valid_total(total)
     fetched = len(records)
     step = page_size
     if records and len(records) < first_limit and total is not None and total > len(records):
@@ -59,27 +98,46 @@ async def offset_scan(
     if max_rows is not None and fetched >= max_rows:
         return
     if total is None or sequential:
-        await _sequential(fetch_page, fetched, step, total, max_rows, sink, current, last_len=len(records), asked=first_limit)
+        await _sequential(fetch_page, fetched, step, total, max_rows, sink, current, limits,
+                          last_len=len(records), asked=first_limit)
         return
     end = min(total, max_rows) if max_rows else total
-    offsets = collections.deque(range(fetched, end, step))
+    if fetched and fetched < end and 1 + -(-(end - fetched) // step) > limits.max_pages:
+        # too many pages to plan from this total: one more page tells a lie (nothing there) from a
+        # vendor that really has that many rows (which would take more pages than allowed)
+        probe, _ = await fetch_page(fetched, min(step, end - fetched))
+        current.add(pages=1, rows_fetched=len(probe))
+        if probe:
+            raise limits.over_budget(2, f": the vendor reports {total} rows at {step} per page")
+        limits.served_short(total, fetched)
+        return
+    if not records and end > 0:
+        limits.served_short(total, 0)
+        return
+    next_offset = fetched
     in_flight: collections.deque[asyncio.Task[Page]] = collections.deque()
 
     def spawn() -> None:
-        offset = offsets.popleft()
-        limit = min(step, end - offset)
-        in_flight.append(asyncio.ensure_future(fetch_page(offset, limit)))
+        nonlocal next_offset
+        in_flight.append(asyncio.ensure_future(fetch_page(next_offset, min(step, end - next_offset))))
+        next_offset += step
 
     try:
-        while offsets and len(in_flight) < window:
+        while next_offset < end and len(in_flight) < window:
             spawn()
         while in_flight:
             page, _ = await in_flight.popleft()
             current.add(pages=1, rows_fetched=len(page))
+            if not page:  # before the total: the vendor has no more rows than these
+                limits.served_short(total, fetched)
+                return
+            fetched += len(page)
             if not sink(page):
                 return
-            if offsets:
+            if next_offset < end:
                 spawn()
+        if fetched < end:
+            limits.served_short(total, fetched)
     finally:
         for task in in_flight:
             task.cancel()
@@ -87,7 +145,9 @@ async def offset_scan(
             await asyncio.gather(*in_flight, return_exceptions=True)
 
 
-async def _sequential(fetch_page, offset, step, total, max_rows, sink, current, *, last_len: int, asked: int) -> None:
+async def _sequential(fetch_page, offset, step, total, max_rows, sink, current, limits: ScanLimits, *,
+                      last_len: int, asked: int) -> None:
+    pages = 1
     while True:
         if total is not None and offset >= total:
             return
@@ -95,11 +155,16 @@ async def _sequential(fetch_page, offset, step, total, max_rows, sink, current, 
             return  # a short page ends a scan whose total is unknown
         if max_rows is not None and offset >= max_rows:
             return
+        if pages >= limits.max_pages:
+            raise limits.over_budget(pages)
         limit = step if max_rows is None else min(step, max_rows - offset)
         page, total_now = await fetch_page(offset, limit)
-        total = total_now if total_now is not None else total
+        pages += 1
+        total = valid_total(total_now) if valid_total(total_now) is not None else total
         current.add(pages=1, rows_fetched=len(page))
         if not page:
+            if total is not None and offset < total:
+                limits.served_short(total, offset)
             return
         if not sink(page):
             return
@@ -118,6 +183,7 @@ async def next_link_scan(
     sink: Callable[[list[dict[str, Any]]], bool],
     max_rows: int | None = None,
     prefetch: bool = False,
+    limits: ScanLimits = ScanLimits(),
 ) -> bool:
     """Follow next links: ``fetch(None)`` is the first page, ``fetch(url)`` the next; each returns
     ``(records, total, next_url)``. Returns False when the sink (or ``max_rows``) stopped the scan.
@@ -125,6 +191,10 @@ async def next_link_scan(
     Next links make pages sequential; with ``prefetch`` the next page is requested as soon as its
     link is known, so handling a page overlaps the wait for the next one. Leave it off when the
     sink may stop the scan early (a LIMIT with a local re-check): it could cost one page too many.
+
+    A next link already followed is a paging loop (:class:`VendorResponseError`), and a scan
+    reads at most ``limits.max_pages`` pages (:class:`RequestBudgetError`). ``fetch`` checks that a
+    link stays on the connection's origin before returning it.
 
     >>> import asyncio
     >>> pages = {None: ([{"n": 1}], 2, "p2"), "p2": ([{"n": 2}], 2, None)}
@@ -137,11 +207,25 @@ async def next_link_scan(
     current = stats.current()
     fetched = 0
     first = True
+    seen: set[str] = set()
+    pages = 0
+    url: str | None = None
     pending: asyncio.Future[Linked] | None = asyncio.ensure_future(fetch(None))
     try:
         while pending is not None:
             records, total, next_url = await pending
             pending = None
+            pages += 1
+            total = valid_total(total)
+            if next_url is not None and records and (max_rows is None or fetched + len(records) < max_rows):
+                if next_url in seen or next_url == url:
+                    raise VendorResponseError(f"its next link {next_url} points back to a page already read "
+                                              "(a paging loop)", vendor=limits.vendor or None,
+                                              table=limits.table or None,
+                                              request=f"GET {url}" if url else "the scan's first request")
+                if pages >= limits.max_pages:
+                    raise limits.over_budget(pages)
+                seen.add(next_url)
             if first and total is not None:
                 want = min(total, max_rows) if max_rows is not None else total
                 current.set_total_pages(max(1, -(-want // max(1, len(records)))))
@@ -159,6 +243,7 @@ async def next_link_scan(
                 return False
             if not more:
                 return True
+            url = next_url
             if pending is None:
                 pending = asyncio.ensure_future(fetch(next_url))
         return True
