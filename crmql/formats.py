@@ -28,16 +28,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["FORMATS", "format_for_path", "python_rows", "render", "unique_names", "with_unique_names"]
+__all__ = ["EXTENSIONS", "FORMATS", "format_for_path", "python_rows", "render", "unique_names", "with_unique_names"]
 
 FORMATS = ("table", "csv", "json", "jsonl", "markdown")
-_EXTENSIONS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".md": "markdown",
+#: the file extensions crmql knows, and the format each one asks for
+EXTENSIONS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".md": "markdown",
                ".markdown": "markdown", ".txt": "table", ".parquet": "parquet"}
 
 
 def format_for_path(path: str | Path) -> str | None:
-    """The format a file name asks for, from its extension."""
-    return _EXTENSIONS.get(Path(path).suffix.lower())
+    """The format a file name asks for, from its extension; None when it has none or crmql does not
+    know it (:meth:`crmql.export.ExportOptions.for_path` makes the latter an error).
+
+    >>> format_for_path("out.JSONL"), format_for_path("out.xlsx"), format_for_path("out")
+    ('jsonl', None, None)
+    """
+    return EXTENSIONS.get(Path(path).suffix.lower())
 
 
 def _py(value: Any) -> Any:

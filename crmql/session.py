@@ -142,6 +142,10 @@ class Session:
             if not isinstance(stmt, ast.Select):
                 raise QueryError("only a SELECT can be explained", hint="write EXPLAIN SELECT ...")
             stmt = ast.Explain(stmt, analyze=explain == "analyze", span=stmt.span)
+        if isinstance(stmt, ast.Copy):  # a bad FORMAT, option or file extension fails before any request
+            from .export import ExportOptions
+
+            ExportOptions.from_copy(stmt.path, stmt.options)
         with stats.collecting(st):  # catalog loads and token requests count towards the statement
             try:
                 self._warm(stmt)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import QueryError, did_you_mean
-from ..formats import format_for_path
+from ..formats import EXTENSIONS, format_for_path
 
-__all__ = ["EXPORT_FORMATS", "ExportOptions"]
+__all__ = ["EXPORT_FORMATS", "ExportOptions", "export_format"]
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,17 @@ class ExportOptions:
 
     @classmethod
     def for_path(cls, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> ExportOptions:
-        """Options for ``path``: the format given, else the file's extension, else CSV."""
-        return cls(format=format or format_for_path(path) or "csv", **options)
+        """Options for ``path``: the format given, else the file's extension, else (no extension,
+        e.g. ``/dev/stdout``) CSV. An extension crmql does not write (``.xlsx``) is an error naming
+        the formats, never a silent CSV.
+
+        >>> ExportOptions.for_path("out.parquet").format, ExportOptions.for_path("out").format
+        ('parquet', 'csv')
+        >>> ExportOptions.for_path("out.xlsx")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        crmql.errors.QueryError: cannot tell the format of out.xlsx: crmql does not write .xlsx files...
+        """
+        return cls(format=format or export_format(path), **options)
 
     @classmethod
     def from_copy(cls, path: str, options: Sequence[tuple[str, Any]]) -> ExportOptions:
@@ -82,6 +92,33 @@ class ExportOptions:
         if fmt is not None and not isinstance(fmt, str):
             raise QueryError("FORMAT must be a name", hint=f"e.g. FORMAT csv; formats: {', '.join(EXPORT_FORMATS)}")
         return cls.for_path(path, fmt, **kwargs)
+
+
+def export_format(path: str | os.PathLike[str]) -> str:
+    """The format ``path``'s extension asks for; CSV when it has none; a :class:`QueryError` listing
+    what crmql writes when it has one crmql does not know (``--output x.xlsx`` used to write CSV).
+
+    >>> export_format("report.MD"), export_format("/dev/stdout")
+    ('markdown', 'csv')
+    """
+    fmt = format_for_path(path)
+    if fmt is not None:
+        return fmt
+    suffix = Path(os.fspath(path)).suffix
+    if not suffix:
+        return "csv"
+    raise QueryError(f"cannot tell the format of {Path(os.fspath(path)).name}: crmql does not write {suffix} files",
+                     hint=f"write to {_extensions()}, or name the format: FORMAT in COPY, --format on the command "
+                          f"line ({', '.join(EXPORT_FORMATS)})")
+
+
+def _extensions() -> str:
+    by_format: dict[str, list[str]] = {}
+    for ext, fmt in EXTENSIONS.items():
+        by_format.setdefault(fmt, []).append(ext)
+    parts = [f"{exts[0]} ({', '.join(exts[1:])})" if len(exts) > 1 else exts[0] for exts in by_format.values()]
+    parts = [p + " (a text table)" if p == ".txt" else p for p in parts]
+    return ", ".join(parts[:-1]) + " or " + parts[-1]
 
 
 def _boolean(name: str, value: Any) -> bool:
