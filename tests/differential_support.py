@@ -117,6 +117,30 @@ def make_tree(leaf: Callable[[str, Any], st.SearchStrategy[Pred]]) -> Callable[[
     return tree
 
 
+# ---- conditions on constants alone (issue 9 A) -----------------------------------------------------
+
+#: the same text in crmql and DuckDB: some fold to TRUE or FALSE (a FALSE is a contradiction: no
+#: request), some only DuckDB can decide (they turn COUNT(*)-from-the-vendor's-total off)
+CONSTANTS = ("1 = 2", "1 = 1", "'a' = 'b'", "'a' < 'b'", "2 IN (1, 2)", "3 NOT IN (1, 2)", "3 IN (1, NULL)",
+             "NULL IS NULL", "1 IS NULL", "NOT (1 = 2)", "1 = 1.0", "2.5 > 3", "lower('A') = 'a'",
+             "lower('A') = 'b'", "length('abc') > 5", "1 + 1 = 2", "DATE '2025-01-01' < DATE '2025-01-02'")
+
+
+def constant() -> st.SearchStrategy[Pred]:
+    """A condition on constants alone."""
+    return st.sampled_from([Pred(c, f"({c})") for c in CONSTANTS])
+
+
+def with_constant(draw: Callable[[Any], Any], pred: Pred) -> Pred:
+    """``pred`` ANDed (now and then ORed) with a constant condition, one time in four."""
+    if draw(st.integers(0, 3)) != 1:
+        return pred
+    parts = [pred, draw(constant())]
+    if draw(st.booleans()):
+        parts.reverse()
+    return combine("OR" if draw(st.integers(0, 3)) == 0 else "AND", parts)
+
+
 # ---- the oracle and the comparison ------------------------------------------------------------------
 
 class DuckOracle:

@@ -43,7 +43,7 @@ from crmql.session import Session
 
 from differential_support import (
     COMPARE_OPS, FLIP, SCALE, STEPS, UTC, DuckOracle, Pred, VariantConfig, assert_same_ids, combine, make_tree,
-    mutate_case, plan_on, property_settings, substring,
+    mutate_case, plan_on, property_settings, substring, with_constant,
 )
 
 TABLES = ("companies", "contacts", "sales")
@@ -389,8 +389,16 @@ def leaf(draw: Callable[[Any], Any], table: str, focus: Focus) -> Pred:
     shapes = ["cmp", "cmp", "cmp", "in", "between", "isnull", "notin"]
     if data.col.kind in ("string", "text", "user", "single-select", "id"):
         shapes += ["like", "like", "like"]
+    others = [o for o in column_data(table) if o.col.kind == data.col.kind and o.col.name != data.col.name]
+    if data.col.kind in ("decimal", "date", "timestamp") and others:
+        shapes += ["between_columns"]
     shape = draw(st.sampled_from(shapes))
     value_or_null = st.one_of(scalar(data, focus), scalar(data, focus), scalar(data, focus), st.just(NULL))
+    if shape == "between_columns":  # a literal as the operand, columns as the bounds (issue 9 C)
+        o, od = _ref(draw(st.sampled_from(others)).col, draw)
+        value = draw(scalar(data, focus))
+        neg = "NOT " if draw(st.integers(0, 3)) == 0 else ""
+        return Pred(f"{value.text} {neg}BETWEEN {c} AND {o}", f"({value.duck} {neg}BETWEEN {d} AND {od})")
     if shape == "cmp":
         op = draw(st.sampled_from(COMPARE_OPS))
         value = draw(value_or_null)
@@ -506,7 +514,10 @@ def example(draw: Callable[[Any], Any], table: str, bare: float = 1.0) -> Exampl
             parts.reverse()
         where = combine("AND", parts)
     order = draw(st.sampled_from(SORTABLE[table])) if draw(st.integers(0, 2)) == 0 else None
-    return Example(where, order, draw(st.sampled_from([1, 3, 10, 40])), draw(probe(table, focus)))
+    # constant conditions (issue 9 A) beside the tree and beside the probe, whose COUNT(*) may be
+    # answered from the vendor's total
+    return Example(with_constant(draw, where), order, draw(st.sampled_from([1, 3, 10, 40])),
+                   with_constant(draw, draw(probe(table, focus))))
 
 
 # ---- the oracle ------------------------------------------------------------------------------------

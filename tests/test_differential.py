@@ -40,11 +40,12 @@ from crmql.sandbox import ALL_VARIANTS, SandboxServer, records
 from crmql.session import Session
 
 from differential_support import (
-    COMPARE_OPS, FLIP, SCALE, STEPS, UTC, DuckOracle, Pred, VariantConfig, assert_same_ids, combine, make_tree,
-    mutate_case, plan_on, property_settings, substring,
+    COMPARE_OPS, CONSTANTS, FLIP, SCALE, STEPS, UTC, DuckOracle, Pred, VariantConfig, assert_same_ids, combine, make_tree,
+    mutate_case, plan_on, property_settings, substring, with_constant,
 )
 
 TABLES = ("events", "contacts", "organizations")
+CONSTANT_PREDS = [Pred(c, f"({c})") for c in CONSTANTS]
 #: examples per (table, variant): contacts is 10,000 rows (200 pages per full scan), so fewer
 EXAMPLES = {"organizations": 40, "events": 35, "contacts": 20}
 
@@ -328,8 +329,17 @@ def leaf(draw: Callable[[Any], Any], table: str, focus: Focus) -> Pred:
     shapes = ["cmp", "cmp", "cmp", "in", "between", "isnull", "notin"]
     if col.kind == "string":
         shapes += ["like", "like", "like"]
+    others = [o for o in column_data(table) if o.kind == col.kind and o.name != col.name]
+    if col.kind in ("timestamp", "integer", "float") and others:
+        shapes += ["between_columns"]
     shape = draw(st.sampled_from(shapes))
     value_or_null = st.one_of(scalar(col, focus), scalar(col, focus), scalar(col, focus), st.just(NULL))
+    if shape == "between_columns":  # a literal as the operand, columns as the bounds (issue 9 C)
+        other = draw(st.sampled_from(others))
+        o, od = _col(other.name, draw)
+        value = draw(scalar(col, focus))
+        neg = "NOT " if draw(st.integers(0, 3)) == 0 else ""
+        return Pred(f"{value.text} {neg}BETWEEN {c} AND {o}", f"({value.duck} {neg}BETWEEN {d} AND {od})")
     if shape == "cmp":
         op = draw(st.sampled_from(COMPARE_OPS))
         value = draw(value_or_null)
@@ -409,9 +419,11 @@ def where_clause(draw: Callable[[Any], Any], table: str) -> Pred:
     if every and draw(st.integers(0, every - 1)) == every // 2:  # not 0: Hypothesis favours the ends
         return body
     parts = [draw(anchor(table, focus)), body]
+    if draw(st.integers(0, 5)) == 0:  # the anchor alone is often exact: COUNT(*) from the total, with a constant
+        parts = [parts[0], draw(st.sampled_from(CONSTANT_PREDS))]
     if draw(st.booleans()):
         parts.reverse()
-    return combine("AND", parts)
+    return with_constant(draw, combine("AND", parts))
 
 
 # ---- the oracle ------------------------------------------------------------------------------------
