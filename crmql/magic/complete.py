@@ -89,11 +89,13 @@ class Completer:
         self.session = session
 
     def tables(self) -> list[tuple[str, str]]:
+        """(connection, table) of every connection: the names each connector declares, which needs
+        no request (an Atlas template loads only when its columns are completed)."""
         session = self.session()
         out = []
         for name in session.config.connections:
             try:
-                out.extend((name, t) for t in session.connector(name).tables())
+                out.extend((name, t) for t in session.connector(name).table_names())
             except Exception:  # a connection that cannot list its tables just completes nothing
                 continue
         return out
