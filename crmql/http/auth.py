@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -192,11 +193,20 @@ class TokenAuth(Auth):
             self._cached = None
 
 
+def _usable_token(token: Any) -> bool:
+    """A token that can go in an ``Authorization`` header: visible ASCII, at most 16 KB.
+
+    >>> _usable_token("eyJ.abc-_~+/="), _usable_token({"a": 1}), _usable_token("a\\r\\nX-Evil: 1")
+    (True, False, False)
+    """
+    return isinstance(token, str) and 0 < len(token) <= 16384 and all("!" <= ch <= "~" for ch in token)
+
+
 def _oauth_error(response: httpx.Response) -> str | None:
     """``error_description`` or ``error`` from an OAuth2 error body, redacted."""
     try:
         body: Any = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the stack
         text = response.text.strip()
         return redact(text[:300]) if text else None
     if isinstance(body, dict):
@@ -243,31 +253,37 @@ class _OAuth2(TokenAuth):
         )
 
     def _parse(self, client: HttpClient, response: httpx.Response) -> Token:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict) or not body.get("access_token"):
+        body = client.decode_json(response)  # strict: a malformed body is a VendorResponseError
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not _usable_token(token):
+            register_secret(token if isinstance(token, str) else None)
+            what = "without an access_token" if not token else "with an access_token that cannot be sent in a header"
             raise AuthenticationError(
-                "the token endpoint answered without an access_token",
+                f"the token endpoint answered {what}",
                 vendor=client.vendor,
                 status=response.status_code,
             )
-        register_secret(str(body["access_token"]))
-        register_secret(body.get("refresh_token"))
+        assert isinstance(body, dict) and isinstance(token, str)
+        register_secret(token)
+        refresh = body.get("refresh_token")
+        register_secret(refresh if isinstance(refresh, str) else None)
         try:
             raw = body.get("expires_in")
-            expires_in = DEFAULT_EXPIRES_IN_S if raw is None or raw == "" else float(raw)
-        except (TypeError, ValueError):
+            expires_in = DEFAULT_EXPIRES_IN_S if raw is None or raw == "" or isinstance(raw, bool) else float(raw)
+        except (TypeError, ValueError, OverflowError):
             expires_in = DEFAULT_EXPIRES_IN_S
-        scheme = str(body.get("token_type") or "Bearer")
+        if not math.isfinite(expires_in) or expires_in < 0:  # a vendor's "NaN" or -5: the default
+            expires_in = DEFAULT_EXPIRES_IN_S
+        scheme = body.get("token_type")
+        if not isinstance(scheme, str) or not scheme.isascii() or not scheme.isalnum() or len(scheme) > 32:
+            scheme = "Bearer"  # absent, or nothing a header could carry
         if scheme.lower() == "bearer":
             scheme = "Bearer"
         return Token(
-            str(body["access_token"]),
+            token,
             expires_in=expires_in,
             scheme=scheme,
-            refresh_token=body.get("refresh_token") or None,
+            refresh_token=refresh if isinstance(refresh, str) and refresh else None,
         )
 
 
