@@ -13,8 +13,13 @@ the same rows and format:
   GROUP BY, DISTINCT, aggregate, join or OFFSET) is streamed page by page by
   :func:`crmql.executor.stream_plan`, so memory stays flat however many rows there are.
 * Files are written atomically: into a temporary file in the target's directory, renamed over the
-  target only once complete. A failed or cancelled export leaves no file behind and never
-  replaces an existing file with a partial one.
+  target only once complete. A failed or cancelled export (Ctrl-C, or SIGTERM) leaves no file
+  behind and never replaces an existing file with a partial one. A FIFO, a character device
+  (``/dev/null``) or a descriptor's path (``/dev/stdout``, ``/dev/fd/N``) is written directly, never
+  replaced.
+* The format is the one given, else the file's extension's (:func:`export_format`); a path with no
+  extension is CSV, and an extension crmql does not write (``.xlsx``) is an error.
+* Column names are unique (``id``, ``id_1``, ... for a repeated name), as on screen.
 
 The package's modules: :mod:`~crmql.export.options` (formats and ``COPY`` options),
 :mod:`~crmql.export.writers` (one writer per format), :mod:`~crmql.export.files` (atomic files,
@@ -36,7 +41,7 @@ from __future__ import annotations
 import logging
 
 from .files import atomic_file, frame_bytes, open_export, write_frame
-from .options import EXPORT_FORMATS, ExportOptions
+from .options import EXPORT_FORMATS, ExportOptions, export_format
 from .query import execute_copy, export_query, export_statement
 from .writers import (
     FORMULA_PREFIXES,
@@ -57,6 +62,7 @@ __all__ = [
     "Writer",
     "atomic_file",
     "execute_copy",
+    "export_format",
     "export_query",
     "export_statement",
     "frame_bytes",
