@@ -165,7 +165,7 @@ class Shell(WarmUpMixin, DisplayMixin, PromptMixin):
         if not stripped:
             return True, ""
         word = stripped.rstrip(";").strip().lower()
-        if word in ("quit", "exit"):
+        if word in ("quit", "exit"):  # SHELL_WORDS
             return False, ""
         if word == "help":  # as psql and pgcli: not a statement
             return self.run_command("\\?"), ""
@@ -193,7 +193,7 @@ class Shell(WarmUpMixin, DisplayMixin, PromptMixin):
 
         Errors are located in the file: its line and column, not the statement's."""
         from ..parser import split_statements
-        from .lexer import statement_complete
+        from .lexer import SHELL_WORDS, statement_complete
 
         if self._include_depth >= _MAX_INCLUDE_DEPTH:
             raise ValueError(f"\\i nested more than {_MAX_INCLUDE_DEPTH} deep ({source})")
@@ -215,6 +215,12 @@ class Shell(WarmUpMixin, DisplayMixin, PromptMixin):
             buffer: list[str] = []
             start = 0
             for number, line in enumerate(lines):
+                word = line.strip().rstrip(";").strip().lower()
+                if not buffer and word in SHELL_WORDS:  # as at the prompt: help, quit, exit
+                    if word == "help":
+                        self.run_command("\\?")
+                        continue
+                    return False
                 if not buffer and line.strip().startswith("\\"):
                     if parse_command(line)[0] == "\\e":
                         self.error("\\e works at the prompt only")

@@ -86,9 +86,9 @@ class _UvicornLogBridge(logging.Filter):
         if exc is None:
             return True
         if isinstance(exc, (ConnectionDropped, ClientDisconnect)):
-            logger.debug("sandbox: %s (%s)", record.getMessage(), type(exc).__name__)
+            logger.debug("sandbox: %s (%s)", record.getMessage().strip(), type(exc).__name__)
             return False
-        logger.log(record.levelno, "sandbox: %s: %s", record.getMessage(), str(exc) or type(exc).__name__)
+        logger.log(record.levelno, "sandbox: %s: %s", record.getMessage().strip(), str(exc) or type(exc).__name__)
         logger.debug("sandbox: traceback", exc_info=record.exc_info)
         return False
 

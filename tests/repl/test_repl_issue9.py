@@ -240,3 +240,24 @@ def test_where_completion_offers_no_aggregate(config):
         assert "count(" not in texts("SELECT name FROM azavista.events GROUP BY cou")
     finally:
         shell.close()
+
+
+def test_help_and_quit_in_an_included_script(tmp_path: Path):
+    """In a \\i file, help shows the help and quit ends the script (and the shell), as at the prompt."""
+    import io
+
+    from crmql.config import sandbox_config
+    from crmql.repl.app import Shell
+    from crmql.repl.settings import ReplSettings
+
+    class Out(io.StringIO):
+        def isatty(self) -> bool:
+            return False
+
+    shell = Shell(sandbox_config("http://127.0.0.1:9"), settings=ReplSettings.from_config({}, env={}), out=Out(), err=Out())
+    script = tmp_path / "s.sql"
+    script.write_text("help\nquit\n\\x on\n", encoding="utf-8")
+    assert shell.run_command(f"\\i {script}") is False
+    assert "\\conninfo" in shell.out.getvalue() and "Expanded" not in shell.out.getvalue()
+    assert shell.err.getvalue() == ""
+

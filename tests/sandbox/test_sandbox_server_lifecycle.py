@@ -116,3 +116,24 @@ def test_cli_sandbox_serve_on_a_busy_port_exits_2_without_saying_it_serves(tmp_p
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
     assert f"127.0.0.1:{port}" in proc.stderr and "already in use" in proc.stderr and "--port" in proc.stderr
     assert "serving" not in proc.stderr and "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_uvicorn_error_records_become_one_line_without_traceback(caplog: pytest.LogCaptureFixture):
+    """The in-process sandbox's uvicorn errors: one line under crmql's logger, the traceback at debug only."""
+    import logging
+
+    from starlette.requests import ClientDisconnect
+
+    from crmql.sandbox.server import _uvicorn_server, build_app
+
+    _uvicorn_server(build_app())  # installs the bridge on uvicorn.error
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    caplog.set_level(logging.INFO, logger="crmql.sandbox.server")
+    caplog.set_level(logging.INFO, logger="uvicorn.error")
+    for exc in (ClientDisconnect(), RuntimeError("simulator bug")):
+        try:
+            raise exc
+        except Exception:
+            uvicorn_log.error("Exception in ASGI application\n", exc_info=True)
+    records = [(r.name, r.levelname, r.getMessage(), bool(r.exc_info)) for r in caplog.records]
+    assert records == [("crmql.sandbox.server", "ERROR", "sandbox: Exception in ASGI application: simulator bug", False)]
