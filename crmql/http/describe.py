@@ -166,9 +166,9 @@ def body_excerpt(response: httpx.Response) -> str:
     >>> body_excerpt(httpx.Response(502, text="<html><h1>Bad   Gateway</h1></html>"))
     'Bad Gateway'
     """
-    try:
-        text = response.text
-    except Exception:  # undecodable bytes
+    try:  # only the start: a body may be megabytes long
+        text = response.content[:16384].decode(response.encoding or "utf-8", "replace")
+    except Exception:  # an unknown charset
         return ""
     if "html" in response.headers.get("Content-Type", "") or text.lstrip().startswith("<"):
         text = _TAGS.sub(" ", text)
@@ -189,9 +189,11 @@ def vendor_message(response: httpx.Response) -> str | None:
     >>> vendor_message(httpx.Response(500, text="oops"))
     'oops'
     """
+    if len(response.content) > 1 << 20:  # a megabyte of error text: its start is enough
+        return body_excerpt(response) or None
     try:
         body = json.loads(response.content) if response.content else None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested past the stack
         body = None
         text = body_excerpt(response)
         return text or None

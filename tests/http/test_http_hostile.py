@@ -81,6 +81,12 @@ class _Handler(socketserver.BaseRequestHandler):
                 sock.sendall(body[i:i + 2])
                 time.sleep(1.0)
             return True
+        if path.startswith("/raw/"):  # a scripted response, byte for byte; then the connection closes
+            with self.server.lock:
+                queue = self.server.scripts.get(path[5:]) or [b""]
+                script = queue.pop(0)
+            sock.sendall(script)
+            return False
         if path.startswith("/bomb"):
             sock.sendall(self.head(200, len(bomb()), extra="Content-Encoding: gzip\r\n") + bomb())
             return True
@@ -116,6 +122,8 @@ class HostileServer(socketserver.ThreadingTCPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.lock = threading.Lock()
         self.seen: list[str] = []
+        #: raw responses by key, for ``GET /raw/<key>``: each request takes the next one (then b"")
+        self.scripts: dict[str, list[bytes]] = {}
         self.stopping = threading.Event()
 
     @property
@@ -310,3 +318,17 @@ def test_an_odd_expires_in_falls_back_to_the_default(expires_in: str) -> None:
 
     run_sync(three())
     assert seen.count("/oauth/token") == 1
+
+
+def test_an_error_status_with_a_deep_body_is_described_not_crashed() -> None:
+    """describe.vendor_message reads error bodies with the standard library: RecursionError is caught."""
+    import httpx
+
+    from crmql.errors import VendorHTTPError
+
+    body = b'{"message": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    http = HttpClient(vendor="acme", base_url="http://api.test", retry=RetryPolicy(max_attempts=1),
+                      transport=httpx.MockTransport(lambda r: httpx.Response(500, content=body)))
+    with pytest.raises(VendorHTTPError, match=r"acme \(acme.events\): internal server error: gave up") as info:
+        run_sync(http.request("GET", "/x", table="acme.events"))
+    assert len(str(info.value)) < 500  # the body's start only
