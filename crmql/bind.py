@@ -288,6 +288,15 @@ def bind(
     text: str | None = None,
 ) -> BoundQuery:
     """Resolve names, bind parameters and fold constants; raise :class:`QueryError` on a bad name."""
+    try:
+        return _bind(select, resolve, params, now, text)
+    except RecursionError:  # the parser bounds nesting (parser.MAX_DEPTH); a tree built elsewhere may not
+        raise QueryError("the statement is nested too deeply", hint="simplify the expression",
+                         at=select.span) from None
+
+
+def _bind(select: ast.Select, resolve: Callable[[str, str], Table], params: Mapping[str, Any] | None,
+          now: dt.datetime | None, text: str | None) -> BoundQuery:
     now = to_utc(now or dt.datetime.now(dt.timezone.utc))
     b = _Binder(resolve, params or {}, now, text)
     table = b.add_table(select.table)

@@ -86,7 +86,9 @@ def parse(text: str) -> ast.Statement:
                 "empty statement: expected SELECT, EXPLAIN, SHOW TABLES or DESCRIBE",
                 line=1, column=1, source_line=text.split("\n")[0].rstrip("\r"),
             )
-        return _parser().parse(text)
+        stmt = _parser().parse(text)  # pragma: no cover - the driver rejects only what Lark rejects
+        _check_depth(stmt, text)
+        return stmt
     except QuerySyntaxError:
         raise
     except lark.exceptions.VisitError as e:

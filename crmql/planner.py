@@ -169,6 +169,14 @@ def _check_required(ref: ast.TableRef, table: Table, scan_conjuncts: list[ast.Ex
 
 def plan_query(bound: BoundQuery, connectors: Mapping[str, Connector]) -> Plan:
     """Plan a bound SELECT over the given connectors (keyed by connection name)."""
+    try:
+        return _plan_query(bound, connectors)
+    except RecursionError:  # the parser bounds nesting (parser.MAX_DEPTH); a tree built elsewhere may not
+        raise QueryError("the statement is nested too deeply", hint="simplify the expression",
+                         at=bound.select.span) from None
+
+
+def _plan_query(bound: BoundQuery, connectors: Mapping[str, Connector]) -> Plan:
     select = bound.select
     where = normalize(select.where) if select.where is not None else None
     items = conjuncts(where)

@@ -112,6 +112,19 @@ def test_10_nesting_up_to_the_limit_runs_everywhere(session: Session) -> None:
         session.explain(sql)
 
 
+def test_10_a_deep_tree_built_in_python_is_a_query_error(session: Session) -> None:
+    """Trees that do not come from the parser (tools, the Python API's AST) get a QueryError too."""
+    from crmql import ast
+    from crmql.bind import bind
+
+    where: ast.Expr = ast.Compare("=", ast.Column("capacity"), ast.Literal(1, "integer"))
+    for _ in range(5000):
+        where = ast.Not(where)
+    select = ast.replace(parse("SELECT id FROM azavista.events"), where=where)
+    with pytest.raises(QueryError, match="nested too deeply"):
+        bind(select, session.table)
+
+
 def test_10_a_bom_is_accepted() -> None:
     assert parse("\ufeffSELECT a FROM x.y") == parse("SELECT a FROM x.y")
     assert split_statements("\ufeff") == []
