@@ -83,7 +83,7 @@ def _expr(e: ast.Expr, params: _Params) -> str:
             return "NULL"
         if e.kind == "interval":
             iv: Interval = e.value
-            months, micros = params.ref(iv.months), params.ref(int(iv.delta.total_seconds() * 1_000_000))
+            months, micros = params.ref(iv.months), params.ref(iv.micros)
             return f"(to_months(CAST({months} AS INTEGER)) + to_microseconds(CAST({micros} AS BIGINT)))"
         p = params.ref(e.value)
         if e.kind == "timestamp":

@@ -81,3 +81,14 @@ def session_parse(sql: str) -> ast.Select:
     stmt = parse(sql)
     assert isinstance(stmt, ast.Select)
     return stmt
+
+
+def test_an_interval_is_exact_microseconds(make_session: Callable[..., Session]) -> None:
+    """Point D (the local SQL's part): ``int(total_seconds * 1e6)`` made '1.001 seconds' 1,000,999 us."""
+    from crmql.values import parse_interval
+
+    params: list[object] = []
+    expr_sql(ast.Literal(parse_interval("1.001 seconds"), "interval"), params)
+    assert params == [0, 1_001_000]
+    frame = make_session().query("SELECT start, start + INTERVAL '1.001 seconds' AS later FROM azavista.events LIMIT 3")
+    assert ((frame["later"] - frame["start"]) == dt.timedelta(seconds=1, milliseconds=1)).all()
