@@ -122,9 +122,11 @@ def parse_expression(text: str) -> ast.Expr:
 
 
 def _check_depth(stmt: ast.Statement, text: str) -> None:
-    """Raise a syntax error at the first expression nested deeper than :data:`MAX_DEPTH` (iterative)."""
+    """Raise a syntax error at the first expression nested deeper than :data:`MAX_DEPTH` (iterative;
+    leaves within the limit are not visited: nothing is below them)."""
     stack: list[tuple[object, int]] = [(stmt, 0)]
     pop, push, fields = stack.pop, stack.append, ast.child_fields
+    leaves = (ast.Literal, ast.Column, ast.Param, ast.Star)
     while stack:
         node, depth = pop()
         if depth > MAX_DEPTH:
@@ -133,17 +135,19 @@ def _check_depth(stmt: ast.Statement, text: str) -> None:
             raise syntax_error(text, (f"the expression is nested more than {MAX_DEPTH} levels deep",
                                       "simplify it, e.g. a list of values as IN (...) instead of a chain of ORs "
                                       "or of + terms"), line, column)
+        below = depth + 1
+        keep_leaves = below > MAX_DEPTH
         single, lists = fields(node.__class__)
         for name in single:
             child = getattr(node, name)
-            if isinstance(child, ast.Node):
-                push((child, depth + 1))
+            if isinstance(child, ast.Node) and (keep_leaves or child.__class__ not in leaves):
+                push((child, below))
         for name in lists:
             children = getattr(node, name)
             if isinstance(children, tuple):
                 for child in children:
-                    if isinstance(child, ast.Node):
-                        push((child, depth + 1))
+                    if isinstance(child, ast.Node) and (keep_leaves or child.__class__ not in leaves):
+                        push((child, below))
         if node.__class__ is ast.Select:  # clauses that are not expression fields
             for child in (*node.items, *node.joins, *node.group_by, *node.order_by, node.where, node.having):
                 if child is not None:

@@ -221,7 +221,7 @@ def constant_conjuncts(items: list[ast.Expr]) -> list[ast.Expr]:
     >>> constant_conjuncts(conjuncts(normalize(parse_expression("a = 1 AND lower('X') = 'x'"))))
     [Compare(op='=', left=Func(name='lower', args=(Literal(value='X', kind='string'),), distinct=False, star=False), right=Literal(value='x', kind='string'))]
     """
-    return [i for i in items if not any(n.__class__ is ast.Column for n in ast.walk(i))]
+    return [i for i in items if not is_simple(i) and not any(n.__class__ is ast.Column for n in ast.walk(i))]
 
 
 def _null(expr: ast.Expr) -> bool:
