@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 #: how long a table-name lookup waits for the declared names (read without I/O) on first use
-DECLARED_WAIT_S = 2.0
+DECLARED_WAIT_S = 1.0
 
 #: ``declared(connection) -> (table names, {name: Table} known without I/O)``
 Declared = Callable[[str], "tuple[list[str], dict[str, Table]]"]

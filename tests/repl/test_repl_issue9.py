@@ -261,3 +261,42 @@ def test_help_and_quit_in_an_included_script(tmp_path: Path):
     assert "\\conninfo" in shell.out.getvalue() and "Expanded" not in shell.out.getvalue()
     assert shell.err.getvalue() == ""
 
+
+
+def test_schema_cache_serves_declared_tables_while_the_load_is_stuck():
+    """SchemaCache on its own: the declared names (and a catalog built in code) complete while the
+    real load (a session, templates over HTTP) has not returned; the loaded tables win once there."""
+    import threading
+
+    from crmql.connectors.azavista import AzavistaConnector
+    from crmql.repl.completer import CrmqlCompleter
+    from crmql.repl.schema import SchemaCache
+
+    azavista = AzavistaConnector("azavista", {"base_url": "https://example.invalid", "client_id": "x", "client_secret": "y"})
+    release = threading.Event()
+
+    def loader(conn: str):
+        release.wait(30)
+        return azavista.tables() if conn == "azavista" else {}
+
+    def declared(conn: str):
+        return (list(azavista.tables()), azavista.tables()) if conn == "azavista" else (["sales", "links"], {})
+
+    schema = SchemaCache(["azavista", "atlas"], loader, declared=declared)
+    completer = CrmqlCompleter(schema)
+    try:
+        from prompt_toolkit.completion import CompleteEvent
+        from prompt_toolkit.document import Document
+
+        def texts(text: str) -> list[str]:
+            return [c.text for c in completer.get_completions(Document(text, len(text)), CompleteEvent(completion_requested=True))]
+
+        assert texts("SELECT * FROM azavista.eve") == ["events"]
+        assert texts("SELECT * FROM atlas.sa") == ["sales"]      # names only: the columns wait for the template
+        assert "atlas.sales" in texts("SELECT * FROM ")
+        assert "event_type" in texts("SELECT * FROM azavista.events WHERE event_t")
+        assert texts("SELECT * FROM atlas.sales WHERE sale") == []
+        assert schema.tables("azavista") is None                 # the real load is still running
+    finally:
+        release.set()
+    assert schema.wait(10) and schema.tables("azavista") is not None
