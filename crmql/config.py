@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config_rules import validate_settings
-from .errors import ConfigError
+from .config_rules import RULES, validate_settings
+from .errors import ConfigError, did_you_mean
 
 __all__ = ["SANDBOX_URL", "Config", "ConnectionConfig", "config_path", "interpolate", "load_config", "sandbox_config",
            "warn_if_exposed"]
@@ -164,6 +164,15 @@ def warn_if_exposed(path: Path, raw: Mapping[str, Any]) -> bool:
     return True
 
 
+def _warn_unknown(path: Path, connection: str, settings: Mapping[str, Any]) -> None:
+    """A setting no connector reads is most likely a typo: say so (it is not an error)."""
+    for key in settings:
+        if key not in RULES:
+            hint = did_you_mean(key, RULES)
+            logger.warning("%s: connections.%s: unknown setting %r is ignored%s", path, connection, key,
+                           f" ({hint})" if hint else "")
+
+
 def config_path(path: str | os.PathLike[str] | None = None) -> Path | None:
     """The config file that applies, or None for the sandbox."""
     if path:
@@ -217,5 +226,6 @@ def load_config(path: str | os.PathLike[str] | None = None, *, env: Mapping[str,
         settings = interpolate(dict(table), env, where=f"{found}: connections.{name}")
         vendor = settings.pop("vendor", None) or name
         settings = validate_settings(settings, connection=name, where=str(found))
+        _warn_unknown(found, name, settings)
         connections[name] = ConnectionConfig(name, str(vendor), settings)
     return Config(connections, repl=dict(data.get("repl", {})), sandbox=dict(data.get("sandbox", {})), source=str(found))

@@ -146,3 +146,12 @@ def test_the_cli_shows_the_warning_on_stderr(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert "holds a literal secret" in done.stderr and "accessible to its group" in done.stderr
     assert "hunter2-literal" not in done.stderr + done.stdout
+
+
+def test_an_unknown_setting_is_a_warning_with_a_suggestion(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = write(tmp_path, "timout_s = 5\n")
+    with caplog.at_level(logging.WARNING, logger="crmql.config"):
+        config = load_config(path, env={"AZ_SECRET": "s"})
+    assert config.connections["az"].settings["timout_s"] == 5  # kept: not an error
+    assert [r.getMessage() for r in caplog.records if r.name == "crmql.config"] == [
+        f"{path}: connections.az: unknown setting 'timout_s' is ignored (did you mean timeout_s?)"]
