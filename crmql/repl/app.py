@@ -165,10 +165,10 @@ class Shell(WarmUpMixin, DisplayMixin, PromptMixin):
         if not stripped:
             return True, ""
         word = stripped.rstrip(";").strip().lower()
-        if word in ("quit", "exit"):  # SHELL_WORDS
-            return False, ""
-        if word == "help":  # as psql and pgcli: not a statement
+        if word == "help":  # help, quit and exit are the shell's words (lexer.SHELL_WORDS), as in psql
             return self.run_command("\\?"), ""
+        if word in ("quit", "exit"):
+            return False, ""
         lines = text.rstrip().split("\n")
         if lines[-1].strip().startswith("\\"):
             command = lines[-1].strip()
