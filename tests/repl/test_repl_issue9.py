@@ -300,3 +300,23 @@ def test_schema_cache_serves_declared_tables_while_the_load_is_stuck():
     finally:
         release.set()
     assert schema.wait(10) and schema.tables("azavista") is not None
+
+
+def test_o_with_an_extension_crmql_does_not_write_is_an_error(tmp_path: Path):
+    import io
+
+    from crmql.config import sandbox_config
+    from crmql.repl.app import Shell
+    from crmql.repl.settings import ReplSettings
+
+    class Out(io.StringIO):
+        def isatty(self) -> bool:
+            return False
+
+    shell = Shell(sandbox_config("http://127.0.0.1:9"), settings=ReplSettings.from_config({}, env={}), out=Out(), err=Out())
+    assert shell.run_command(f"\\o {tmp_path / 'out.xlsx'}")
+    assert "cannot tell the format of out.xlsx" in shell.err.getvalue() and shell._output is None
+    assert not (tmp_path / "out.xlsx").exists()
+    assert shell.run_command(f"\\o {tmp_path / 'plain'}")  # no extension: the \format in force
+    assert shell._output is not None and shell._output_format is None
+    shell.close()
