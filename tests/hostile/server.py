@@ -269,7 +269,7 @@ class HostileVendor:
             etype = query.get("type", "contact")
             offset, limit = int(query.get("offset", 0)), int(query.get("limit", 20))
             served = min(limit, mode.page_cap) if mode.page_cap else limit
-            end = min(mode.rows, offset + served)
+            end = offset + served if mode.next_link == "endless" else min(mode.rows, offset + served)
             items: list[Any] = [atlas_entity(etype, i) for i in range(offset, end)]
             if mode.shadow_id:
                 for item in items:
