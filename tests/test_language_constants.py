@@ -126,9 +126,8 @@ def test_d_interval_is_exact() -> None:
         assert parse_interval(str(parse_interval(text))) == parse_interval(text)
 
 
-@pytest.mark.xfail(reason="crmql/localsql.py (H4) still renders int(total_seconds * 1e6); use Interval.micros")
 def test_d_interval_arithmetic_in_duckdb_is_exact(session: Session) -> None:
-    """Needs crmql/localsql.py to render Interval.micros (H4's file; see the report)."""
+    """Before: 1.000999 s (int(total_seconds * 1e6) truncated); crmql/localsql.py renders Interval.micros."""
     frame = session.query("SELECT created_at, created_at + INTERVAL '1.001 seconds' AS later FROM azavista.events LIMIT 20")
     assert ((frame["later"] - frame["created_at"]) == pd.Timedelta(microseconds=1_001_000)).all()
 
