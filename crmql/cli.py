@@ -20,7 +20,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-__all__ = ["main", "parse_params"]
+from .errors import CrmqlError
+
+__all__ = ["ScriptReadError", "main", "parse_params", "read_script"]
 
 EXIT_OK, EXIT_QUERY, EXIT_USAGE, EXIT_VENDOR, EXIT_CANCELLED = 0, 1, 2, 3, 130
 
@@ -239,26 +241,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_QUERY
 
 
-def _read(path: str) -> str:
-    """A script's text: at most MAX_TEXT bytes of UTF-8 (a leading byte-order mark is dropped), from
-    a file or, for ``-``, standard input; anything else is a usage error naming the file."""
+class ScriptReadError(CrmqlError):
+    """A script that cannot be read: missing, over :data:`crmql.parser.MAX_TEXT`, or not UTF-8 (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+def read_script(path: str | os.PathLike[str]) -> str:
+    """A script's text: at most ``parser.MAX_TEXT`` bytes of UTF-8 (a leading byte-order mark is
+    dropped), from a file or, for ``-``, standard input. Raises :class:`ScriptReadError` naming the
+    file (and, for a bad byte, its line); never reads more than the limit.
+
+    >>> read_script("/nonexistent.sql")
+    Traceback (most recent call last):
+    crmql.cli.ScriptReadError: cannot read /nonexistent.sql: No such file or directory
+    """
     from .parser import MAX_TEXT
 
-    name = "standard input" if path == "-" else path
+    name = "standard input" if str(path) == "-" else str(path)
     try:
-        if path == "-":
+        if str(path) == "-":
             data = sys.stdin.buffer.read(MAX_TEXT + 1)
         else:
             with open(path, "rb") as f:
                 data = f.read(MAX_TEXT + 1)
     except OSError as e:
-        raise SystemExit(_usage(f"cannot read {name}: {e.strerror}")) from None
+        raise ScriptReadError(f"cannot read {name}: {e.strerror}") from None
     if len(data) > MAX_TEXT:
-        raise SystemExit(_usage(f"{name} is larger than {MAX_TEXT // 2**20} MB, the limit for a script"))
+        raise ScriptReadError(f"{name} is larger than {MAX_TEXT // 2**20} MB, the limit for a script")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
-        raise SystemExit(_usage(f"{name} is not UTF-8 text: byte 0x{data[e.start]:02x} at line {line}, "
-                                f"byte {column}")) from None
+        raise ScriptReadError(f"{name} is not UTF-8 text: byte 0x{data[e.start]:02x} at line {line}, "
+                              f"byte {column}") from None
+
+
+def _read(path: str) -> str:
+    try:
+        return read_script(path)
+    except ScriptReadError as e:
+        raise SystemExit(_usage(e.message)) from None

@@ -199,3 +199,17 @@ def test_22_hints(sql: str, hint: str) -> None:
     with pytest.raises(QuerySyntaxError) as err:
         parse(sql.rstrip(";") if sql.endswith(";") else sql)
     assert hint in str(err.value)
+
+
+def test_10_read_script_for_other_surfaces(tmp_path: Path) -> None:
+    """The bounded UTF-8 reader the CLI uses, for the shell's \\i and other surfaces."""
+    from crmql.cli import ScriptReadError, read_script
+
+    (tmp_path / "bom.sql").write_bytes(b"\xef\xbb\xbfSELECT 1")
+    assert read_script(tmp_path / "bom.sql") == "SELECT 1"
+    (tmp_path / "bad.sql").write_bytes(b"SELECT\n'\xc3'")
+    with pytest.raises(ScriptReadError, match="byte 0xc3 at line 2, byte 2") as err:
+        read_script(tmp_path / "bad.sql")
+    assert err.value.exit_code == 2
+    with pytest.raises(ScriptReadError, match="larger than 16 MB"):
+        read_script("/dev/zero")
