@@ -279,7 +279,7 @@ def open_export(path: str | os.PathLike[str], options: ExportOptions, *, make_di
 
 
 def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str], *, format: str | None = None,
-                header: bool = True, delimiter: str = ",", safe: bool = False, make_dirs: bool = False) -> int:
+                header: bool = True, delimiter: str | None = None, safe: bool = False, make_dirs: bool = False) -> int:
     """Write a DataFrame (e.g. a notebook's ``df = %crmql ...``) atomically; returns the rows written.
 
     The bytes are those ``COPY (query) TO path`` writes for the query that produced ``frame``.

@@ -57,15 +57,23 @@ class ExportOptions:
     def for_path(cls, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> ExportOptions:
         """Options for ``path``: the format given, else the file's extension, else (no extension,
         e.g. ``/dev/stdout``) CSV. An extension crmql does not write (``.xlsx``) is an error naming
-        the formats, never a silent CSV.
+        the formats, never a silent CSV. A ``.tsv`` file is CSV whose delimiter is a tab unless one
+        is given (``delimiter=None`` is not given).
 
         >>> ExportOptions.for_path("out.parquet").format, ExportOptions.for_path("out").format
         ('parquet', 'csv')
+        >>> ExportOptions.for_path("out.tsv").delimiter
+        '\\t'
         >>> ExportOptions.for_path("out.xlsx")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         crmql.errors.QueryError: cannot tell the format of out.xlsx: crmql does not write .xlsx files...
         """
-        return cls(format=format or export_format(path), **options)
+        fmt = format or export_format(path)
+        if options.get("delimiter") is None:
+            options.pop("delimiter", None)
+            if str(fmt).lower() == "csv" and _is_tsv(path):
+                options["delimiter"] = "\t"
+        return cls(format=fmt, **options)
 
     @classmethod
     def from_copy(cls, path: str, options: Sequence[tuple[str, Any]]) -> ExportOptions:
@@ -98,18 +106,22 @@ def export_format(path: str | os.PathLike[str]) -> str:
     """The format ``path``'s extension asks for; CSV when it has none; a :class:`QueryError` listing
     what crmql writes when it has one crmql does not know (``--output x.xlsx`` used to write CSV).
 
-    >>> export_format("report.MD"), export_format("/dev/stdout")
-    ('markdown', 'csv')
+    >>> export_format("report.MD"), export_format("/dev/stdout"), export_format("x.tsv")
+    ('markdown', 'csv', 'csv')
     """
     fmt = format_for_path(path)
     if fmt is not None:
         return fmt
     suffix = Path(os.fspath(path)).suffix
-    if not suffix:
+    if not suffix or _is_tsv(path):
         return "csv"
     raise QueryError(f"cannot tell the format of {Path(os.fspath(path)).name}: crmql does not write {suffix} files",
                      hint=f"write to {_extensions()}, or name the format: FORMAT in COPY, --format on the command "
                           f"line ({', '.join(EXPORT_FORMATS)})")
+
+
+def _is_tsv(path: str | os.PathLike[str]) -> bool:
+    return Path(os.fspath(path)).suffix.lower() == ".tsv"
 
 
 def _extensions() -> str:
@@ -118,6 +130,7 @@ def _extensions() -> str:
         by_format.setdefault(fmt, []).append(ext)
     parts = [f"{exts[0]} ({', '.join(exts[1:])})" if len(exts) > 1 else exts[0] for exts in by_format.values()]
     parts = [p + " (a text table)" if p == ".txt" else p for p in parts]
+    parts.insert(1, ".tsv (tab-separated)")
     return ", ".join(parts[:-1]) + " or " + parts[-1]
 
 

@@ -54,7 +54,7 @@ def execute_copy(session: Any, stmt: ast.Copy, sql: str, params: Mapping[str, An
 
 
 def export_query(session: Any, sql: str, path: str | os.PathLike[str], *, params: Mapping[str, Any] | None = None,
-                 format: str | None = None, header: bool = True, delimiter: str = ",", safe: bool = False,
+                 format: str | None = None, header: bool = True, delimiter: str | None = None, safe: bool = False,
                  statement_stats: stats.QueryStats | None = None, make_dirs: bool = False) -> Any:
     """Run one SELECT and write its rows to ``path`` (streamed when the query allows it).
 

@@ -113,9 +113,12 @@ def test_header_and_delimiter(session: Any, tmp_path: Path, options: str, delimi
 
 
 def test_format_from_the_extension(session: Any, tmp_path: Path) -> None:
-    for name, first in (("a.csv", b"name\r\n"), ("a.jsonl", b'{"name": '), ("a.unknown", b"name\r\n")):
-        session.execute(f"COPY (SELECT name FROM azavista.events LIMIT 1) TO '{tmp_path / name}'")
+    for name, first in (("a.csv", b"name,city\r\n"), ("a.jsonl", b'{"name": '), ("a", b"name,city\r\n"),
+                        ("a.tsv", b"name\tcity\r\n")):
+        session.execute(f"COPY (SELECT name, city FROM azavista.events LIMIT 1) TO '{tmp_path / name}'")
         assert (tmp_path / name).read_bytes().startswith(first)
+    with pytest.raises(QueryError, match="cannot tell the format of a.unknown"):  # not a silent CSV
+        session.execute(f"COPY (SELECT name FROM azavista.events LIMIT 1) TO '{tmp_path / 'a.unknown'}'")
     session.execute(f"COPY (SELECT name FROM azavista.events LIMIT 1) TO '{tmp_path / 'b.csv'}' WITH (FORMAT jsonl)")
     assert (tmp_path / "b.csv").read_bytes().startswith(b'{"name": ')
 
@@ -151,4 +154,5 @@ def test_csv_matches_the_cli_csv_format(session: Any) -> None:
 def test_options_from_copy() -> None:
     o = ExportOptions.from_copy("x.tsv", [("delimiter", "\\t"), ("header", False)])
     assert (o.format, o.delimiter, o.header, o.safe) == ("csv", "\t", False, False)
+    assert ExportOptions.from_copy("x.tsv", [("delimiter", ";")]).delimiter == ";"
     assert ExportOptions.from_copy("x.parquet", []).format == "parquet"

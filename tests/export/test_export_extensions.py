@@ -21,12 +21,12 @@ FRAME = pd.DataFrame({"name": ["a"], "n": [1]})
 @pytest.mark.parametrize("name, fmt", [("o.csv", "csv"), ("o.JSON", "json"), ("o.jsonl", "jsonl"),
                                        ("o.ndjson", "jsonl"), ("o.md", "markdown"), ("o.markdown", "markdown"),
                                        ("o.parquet", "parquet"), ("o.txt", "table"), ("out", "csv"),
-                                       ("/dev/stdout", "csv"), (".hidden", "csv")])
+                                       ("/dev/stdout", "csv"), (".hidden", "csv"), ("o.tsv", "csv")])
 def test_known_extensions_and_none(name: str, fmt: str) -> None:
     assert ExportOptions.for_path(name).format == fmt
 
 
-@pytest.mark.parametrize("name", ["x.xlsx", "x.tsv", "x.tar.gz", "report.v2"])
+@pytest.mark.parametrize("name", ["x.xlsx", "x.xls", "x.tar.gz", "report.v2"])
 def test_an_unknown_extension_is_an_error(name: str, tmp_path: Path) -> None:
     with pytest.raises(QueryError) as info:
         ExportOptions.for_path(name)
@@ -38,6 +38,13 @@ def test_an_unknown_extension_is_an_error(name: str, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
     export.write_frame(FRAME, tmp_path / name, format="jsonl")  # a format named: any file name
     assert (tmp_path / name).read_text(encoding="utf-8") == '{"name": "a", "n": 1}\n'
+
+
+def test_tsv_is_tab_separated_csv(tmp_path: Path) -> None:
+    export.write_frame(FRAME, tmp_path / "a.tsv")
+    assert (tmp_path / "a.tsv").read_bytes() == b"name\tn\r\na\t1\r\n"
+    export.write_frame(FRAME, tmp_path / "b.tsv", delimiter=";")
+    assert (tmp_path / "b.tsv").read_bytes() == b"name;n\r\na;1\r\n"
 
 
 def test_copy_to_an_unknown_extension_fails_before_any_request(session: Any, sandbox: Any, tmp_path: Path) -> None:

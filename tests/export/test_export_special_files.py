@@ -100,7 +100,7 @@ def test_a_file_descriptor_path(tmp_path: Path) -> None:
 
 
 def test_a_block_device_or_a_socket_is_refused(tmp_path: Path) -> None:
-    sock_path = tmp_path / "s.sock"
+    sock_path = tmp_path / "s"
     server = socket.socket(socket.AF_UNIX)
     try:
         server.bind(str(sock_path))
@@ -109,7 +109,7 @@ def test_a_block_device_or_a_socket_is_refused(tmp_path: Path) -> None:
     finally:
         server.close()
     assert stat.S_ISSOCK(sock_path.stat().st_mode)
-    block = _mknod(tmp_path / "disk", stat.S_IFBLK, (7, 200))
+    block = _mknod(tmp_path / "disk.csv", stat.S_IFBLK, (7, 200))
     with pytest.raises(ExportError, match="block device"):
         export.write_frame(FRAME, block)
     assert block.is_block_device()
