@@ -263,3 +263,20 @@ def test_crmql_errors_are_the_only_escape(hostile: HostileVendor) -> None:
         assert len(session.query("SELECT id FROM azavista.contacts")) == 120
         assert len(session.query("SELECT id FROM atlas.sales")) == 120
     assert isinstance(VendorResponseError("x"), crmql.CrmqlError)
+
+
+def test_explain_never_scans_to_estimate_from_a_total_that_is_no_count(hostile: HostileVendor) -> None:
+    hostile.mode.total, hostile.mode.rows = "lots", 500
+    with hostile.session() as session:
+        text = session.explain("SELECT id FROM azavista.events WHERE name LIKE '%a%'")
+    assert "azavista.events" in text
+    assert len(hostile.api_hits()) == 1  # the 1-row probe only, not a counting scan of 10 pages
+
+
+def test_the_connection_limits_reach_the_http_client(hostile: HostileVendor) -> None:
+    hostile.mode.rows = 500  # 10 pages
+    error = _error(hostile, "SELECT id FROM azavista.events", RequestBudgetError, max_requests=3)
+    assert "max_requests" in str(error)
+    with hostile.session(max_response_mb=2, max_retry_wait_s=0.5) as session:
+        http = session.connector("azavista").http
+        assert (http.max_response_mb, http.retry.max_retry_wait_s) == (2.0, 0.5)

@@ -28,8 +28,14 @@ silent, these are the readings we chose (each widened so a query never loses a r
 * **Paging**: ``limit``/``offset`` in the JSON body next to the filter (the article's examples echo
   them in the response body; their placement in the request is not shown), limit at most 50
   (documented). ``object_count`` is the total number of matches: it drives concurrent paging and
-  ``COUNT(*)``. If a response echoes an offset other than the one asked for, the scan fails loudly
-  rather than returning duplicated rows.
+  ``COUNT(*)``, but only when it is a count (a non-negative integer); otherwise pages are read one
+  at a time and ``COUNT(*)`` counts the rows. An empty page before the total ends the scan with a
+  warning ("vendor reported N rows, served M"); a total needing more than ``max_pages`` pages is
+  checked with one more page (empty: a lie, the scan ends; full: the page budget is exceeded). If
+  a response echoes an offset other than the one asked for, the scan fails loudly rather than
+  returning duplicated rows.
+* **GET by id**: an id that cannot be one URL path segment (``.``, ``..``, with ``/``) names no
+  record: it matches no row and sends no request (:func:`.http_support.addressable`).
 * **Sparse records**: a key missing from a record is NULL (the article's responses omit keys).
 * **Scopes**: a client without "super admin" only sees its teams' records; crmql cannot detect it.
 
@@ -249,6 +255,9 @@ class AzavistaConnector(HttpConnectorMixin, Connector):
         total = self._payload(data, res, table)[1]
         if total is not None:
             return total
+        if plan.mode != "count":  # an estimate (EXPLAIN's probe) is not worth a scan
+            raise VendorResponseError(f"no usable object_count ({data.get('object_count')!r})", vendor=self.display,
+                                      table=table.qualified, request=f"POST {res.search} (limit 1)")
         log.warning("%s (%s): no usable object_count (%r); counting the rows instead", self.display,
                     table.qualified, data.get("object_count") if isinstance(data, dict) else None)
         counted = 0

@@ -214,11 +214,13 @@ class HttpConnectorMixin:
                 requests_per_second=s.get("requests_per_second"),
                 retry=self.retry_policy(),
                 headers=self.default_headers(),
+                **{key: s[key] for key in ("max_response_mb", "max_requests") if s.get(key) is not None},
             )
         return self._http
 
     def retry_policy(self) -> RetryPolicy:
-        """The retry policy; ``max_attempts``, ``retry_base_s`` and ``retry_cap_s`` override its defaults.
+        """The retry policy; ``max_attempts``, ``retry_base_s``, ``retry_cap_s`` and ``max_retry_wait_s``
+        override its defaults.
 
         >>> class Demo(HttpConnectorMixin):
         ...     settings = {"max_attempts": 3, "retry_base_s": 0.001}
@@ -230,6 +232,8 @@ class HttpConnectorMixin:
             max_attempts=int(s["max_attempts"]) if s.get("max_attempts") is not None else default.max_attempts,
             backoff_base_s=float(s["retry_base_s"]) if s.get("retry_base_s") is not None else default.backoff_base_s,
             backoff_cap_s=float(s["retry_cap_s"]) if s.get("retry_cap_s") is not None else default.backoff_cap_s,
+            max_retry_wait_s=(float(s["max_retry_wait_s"]) if s.get("max_retry_wait_s") is not None
+                              else default.max_retry_wait_s),
         )
 
     async def fetch_by_ids(self, table: Table, paths: Sequence[str], sink: Any) -> None:
