@@ -81,6 +81,13 @@ class _Handler(socketserver.BaseRequestHandler):
                 sock.sendall(body[i:i + 2])
                 time.sleep(1.0)
             return True
+        if path.startswith("/vendor/"):  # /vendor/<mode>/...: an Azavista-like vendor answering as /<mode> (~ for /)
+            mode, rest = path.split("/")[2], "/" + "/".join(path.split("/")[3:])
+            if rest.startswith("/3.0/oauth/token"):
+                body = b'{"access_token": "tok-0123456789abcdef", "token_type": "bearer", "expires_in": 3600}'
+                sock.sendall(self.head(200, len(body)) + body)
+                return True
+            return self.answer(sock, "/" + mode.replace("~", "/"))
         if path.startswith("/raw/"):  # a scripted response, byte for byte; then the connection closes
             with self.server.lock:
                 queue = self.server.scripts.get(path[5:]) or [b""]
@@ -94,7 +101,7 @@ class _Handler(socketserver.BaseRequestHandler):
             sock.sendall(self.head(429, 2, extra=f"Retry-After: {path.rsplit('/', 1)[1]}\r\n") + b"{}")
             return True
         bodies = {
-            "/html": b"<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>",
+            "/html": b"<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>",  # sent as text/html
             "/deep": b"[" * 100_000 + b"]" * 100_000,
             "/nan": b'{"items": [], "total": NaN}',
             "/infinity": b'{"items": [], "total": Infinity}',
@@ -102,13 +109,14 @@ class _Handler(socketserver.BaseRequestHandler):
             "/ok": b'{"ok": true}',
             "/page": _PAGE,
         }
-        body = bodies.get(path.split("?")[0], b"{}")
-        sock.sendall(self.head(200, len(body)) + body)
+        name = path.split("?")[0]
+        body = bodies.get(name, b"{}")
+        sock.sendall(self.head(200, len(body), content_type="text/html" if name == "/html" else "application/json") + body)
         return True
 
     @staticmethod
-    def head(status: int, length: int, *, extra: str = "") -> bytes:
-        return (f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n"
+    def head(status: int, length: int, *, extra: str = "", content_type: str = "application/json") -> bytes:
+        return (f"HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n"
                 f"{extra}\r\n").encode()
 
 
@@ -220,7 +228,7 @@ def test_retry_after_waits_add_up_to_the_budget_at_most(hostile: HostileServer) 
 
 
 @pytest.mark.parametrize("path, what", [
-    ("/html", "the body is not JSON, starting '<!DOCTYPE html>"),
+    ("/html", "the body is not JSON (text/html), starting '<!DOCTYPE html>"),
     ("/deep", "nests deeper than 1024 levels"),
     ("/nan", "the body holds NaN, which is not JSON"),
     ("/infinity", "the body holds Infinity, which is not JSON"),
@@ -332,3 +340,36 @@ def test_an_error_status_with_a_deep_body_is_described_not_crashed() -> None:
     with pytest.raises(VendorHTTPError, match=r"acme \(acme.events\): internal server error: gave up") as info:
         run_sync(http.request("GET", "/x", table="acme.events"))
     assert len(str(info.value)) < 500  # the body's start only
+
+
+# ----------------------------------------------------------------------------- the CLI, end to end
+
+
+@pytest.mark.parametrize("mode, settings, words, within", [
+    ("html", "", "Azavista (azavista.events): malformed response to POST {url}/vendor/html/3.0/event/search: "
+                 "the body is not JSON (text/html)", 30),
+    ("nan", "", "the body holds NaN, which is not JSON", 30),
+    ("bomb", "", "the body is larger than the 64 MB limit (max_response_mb)", 30),
+    ("drip", "timeout_s = 1\nmax_attempts = 1\n", "Azavista (azavista.events): timed out after 1 s", 8),
+    ("retry-after~999999", "", "the vendor asked to wait 999999 s", 30),
+])
+def test_the_cli_exits_3_naming_vendor_table_and_request(hostile: HostileServer, tmp_path: pytest.TempPathFactory,
+                                                         mode: str, settings: str, words: str, within: float) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    config = Path(str(tmp_path)) / "crmql.toml"
+    config.write_text(f'[connections.azavista]\nbase_url = "{hostile.url}/vendor/{mode}"\nclient_id = "me"\n'
+                      f'client_secret = "not-a-real-secret-1"\n{settings}', encoding="utf-8")
+    config.chmod(0o600)
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "crmql", "--config", str(config), "-e",
+                           "SELECT name FROM azavista.events WHERE event_type = 'sales'"],
+                          capture_output=True, text=True, timeout=60)
+    elapsed = time.monotonic() - started
+    assert done.returncode == 3, done.stderr
+    assert words.format(url=hostile.url) in done.stderr, done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+    assert "not-a-real-secret-1" not in done.stderr and "tok-0123456789abcdef" not in done.stderr
+    assert elapsed < within, elapsed
