@@ -323,6 +323,12 @@ def _bind(select: ast.Select, resolve: Callable[[str, str], Table], params: Mapp
     having = b.expr(select.having, where="HAVING", allow_alias=True) if select.having is not None else None
     order_by = tuple(ast.replace(o, expr=_position(b, o.expr, outputs, "ORDER BY") if _is_position(o.expr)
                                  else b.expr(o.expr, where="ORDER BY", allow_alias=True)) for o in select.order_by)
+    # a constant sorts nothing, and beside other keys groups nothing (DuckDB takes no parameter there)
+    order_by = tuple(o for o in order_by if o.expr.__class__ is not ast.Literal)
+    if group_by and all(g.__class__ is ast.Literal for g in group_by):
+        raise b.at(QueryError("GROUP BY only a constant", hint="remove GROUP BY (an aggregate over every row) "
+                              "or group by a column"), select.group_by[0])
+    group_by = tuple(g for g in group_by if g.__class__ is not ast.Literal)
     limit = _count(b, select.limit, "LIMIT")
     offset = _count(b, select.offset, "OFFSET")
     for e in (where,):

@@ -74,7 +74,7 @@ _AFTER = {
 
 #: words a shell user types for help or to leave, and what crmql's shell takes instead
 _SHELL_WORDS = {
-    "help": "type \\? for help (backslash commands run without ';')",
+    "help": "in the shell, type \\? for help (backslash commands need no ';'); crmql --help lists the options",
     "quit": "type \\q (or Ctrl-D) to quit", "exit": "type \\q (or Ctrl-D) to quit",
 }
 

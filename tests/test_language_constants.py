@@ -151,3 +151,18 @@ def test_17_bad_positions_are_located(session: Session, sql: str, message: str, 
     with pytest.raises(QueryError) as err:
         session.execute(sql)
     assert message in str(err.value) and err.value.column == column and err.value.line == 1
+
+
+def test_17_constants_in_order_by_and_group_by(session: Session) -> None:
+    """A constant sorts nothing (dropped); before: 'Parameter not supported in ORDER BY clause'."""
+    plain = session.query("SELECT name FROM azavista.events WHERE event_type = 'sales' ORDER BY name LIMIT 5")
+    for sql, params in (("SELECT 'x' AS k, name FROM azavista.events WHERE event_type = 'sales' ORDER BY 1, 2 LIMIT 5", None),
+                        ("SELECT name FROM azavista.events WHERE event_type = 'sales' ORDER BY 'a', name LIMIT 5", None),
+                        ("SELECT :p AS k, name FROM azavista.events WHERE event_type = 'sales' ORDER BY :p, 2 LIMIT 5",
+                         {"p": 1})):
+        assert list(session.query(sql, params)["name"]) == list(plain["name"])
+    grouped = session.query("SELECT 'x' AS k, event_type, COUNT(*) AS n FROM azavista.events GROUP BY 1, 2 ORDER BY 2")
+    assert len(grouped) == 7 and set(grouped["k"]) == {"x"}
+    with pytest.raises(QueryError, match="GROUP BY only a constant") as err:
+        session.execute("SELECT 'x', COUNT(*) FROM azavista.events GROUP BY 1")
+    assert err.value.column == 52
