@@ -115,6 +115,9 @@ async def read_capped(response: httpx.Response, limit: int) -> bytes:
         return response.content
     try:
         layers = _layers(response)
+        declared = response.headers.get("Content-Length", "")
+        if not layers and declared.isdigit() and int(declared) > limit:  # too large before a byte is read
+            raise BodyTooLarge(limit)
         buffer = bytearray()
         async for raw in response.aiter_raw():
             for piece in _through(layers, raw):

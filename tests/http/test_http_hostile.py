@@ -373,3 +373,18 @@ def test_the_cli_exits_3_naming_vendor_table_and_request(hostile: HostileServer,
     assert "internal error" not in done.stderr and "Traceback" not in done.stderr
     assert "not-a-real-secret-1" not in done.stderr and "tok-0123456789abcdef" not in done.stderr
     assert elapsed < within, elapsed
+
+
+def test_a_declared_length_past_the_cap_fails_before_reading() -> None:
+    import httpx
+
+    from crmql.http.body import BodyTooLarge, read_capped
+
+    class Endless(httpx.AsyncByteStream):
+        async def __aiter__(self):  # type: ignore[override]
+            raise AssertionError("the body was read")
+            yield b""
+
+    response = httpx.Response(200, headers={"Content-Length": str(10 << 20)}, stream=Endless())
+    with pytest.raises(BodyTooLarge):
+        run_sync(read_capped(response, 1 << 20))
