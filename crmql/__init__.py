@@ -19,7 +19,9 @@ from .errors import (
     QueryError,
     QuerySyntaxError,
     RateLimitedError,
+    RequestBudgetError,
     VendorHTTPError,
+    VendorResponseError,
 )
 
 _LAZY = {"Result", "Session", "connect"}  # crmql.session imports pandas: load it on first use only
@@ -35,9 +37,11 @@ __all__ = [
     "QueryError",
     "QuerySyntaxError",
     "RateLimitedError",
+    "RequestBudgetError",
     "Result",
     "Session",
     "VendorHTTPError",
+    "VendorResponseError",
     "connect",
     "explain",
     "query",
