@@ -117,6 +117,16 @@ def test_a_scan_has_a_page_budget(hostile: HostileVendor) -> None:
     assert 5 <= len(pages) <= 5 + 2  # the pages allowed, plus at most the two requested ahead
 
 
+@pytest.mark.parametrize("total", [None, "TRUE"], ids=["no total", "true total"])
+def test_a_vendor_that_ignores_the_offset_is_an_error_not_duplicates(hostile: HostileVendor, total: object) -> None:
+    hostile.mode.ignore_offset = True
+    if total is None:
+        hostile.mode.total = None  # (before: one page after another, never ending)
+    error = _error(hostile, "SELECT id FROM azavista.events")  # (before, with a total: 120 rows, 50 distinct)
+    assert "repeats the page before it" in str(error) and "Azavista (azavista.events)" in str(error)
+    assert len(hostile.api_hits()) <= 3
+
+
 # ---- 4. a lying total drives requests and memory
 def test_an_empty_page_before_the_total_ends_the_scan_with_a_warning(hostile: HostileVendor,
                                                                       caplog: pytest.LogCaptureFixture) -> None:

@@ -58,6 +58,12 @@ class ScanLimits:
             table=self.table or None,
             hint="narrow the query, or raise max_pages on the connection if the vendor really has that many rows")
 
+    def repeated(self, where: str) -> VendorResponseError:
+        """A page equal to the one before it: the vendor ignores the paging parameters (duplicate
+        rows, and a scan that might never end)."""
+        return VendorResponseError(f"the page at {where} repeats the page before it, so paging is unreliable",
+                                   vendor=self.vendor or None, table=self.table or None)
+
     def served_short(self, reported: int, served: int) -> None:
         """Say (stats and a logged warning) that the vendor served fewer rows than its total."""
         stats.current().warn(f"{self.where}: vendor reported {reported} rows, served {served}; the result may be "
@@ -99,7 +105,7 @@ async def offset_scan(
         return
     if total is None or sequential:
         await _sequential(fetch_page, fetched, step, total, max_rows, sink, current, limits,
-                          last_len=len(records), asked=first_limit)
+                          last_len=len(records), asked=first_limit, previous=records)
         return
     end = min(total, max_rows) if max_rows else total
     if fetched and fetched < end and 1 + -(-(end - fetched) // step) > limits.max_pages:
@@ -122,6 +128,7 @@ async def offset_scan(
         in_flight.append(asyncio.ensure_future(fetch_page(next_offset, min(step, end - next_offset))))
         next_offset += step
 
+    previous = records
     try:
         while next_offset < end and len(in_flight) < window:
             spawn()
@@ -131,6 +138,9 @@ async def offset_scan(
             if not page:  # before the total: the vendor has no more rows than these
                 limits.served_short(total, fetched)
                 return
+            if page == previous:
+                raise limits.repeated(f"offset {fetched}")
+            previous = page
             fetched += len(page)
             if not sink(page):
                 return
@@ -146,7 +156,7 @@ async def offset_scan(
 
 
 async def _sequential(fetch_page, offset, step, total, max_rows, sink, current, limits: ScanLimits, *,
-                      last_len: int, asked: int) -> None:
+                      last_len: int, asked: int, previous: list[dict[str, Any]]) -> None:
     pages = 1
     while True:
         if total is not None and offset >= total:
@@ -166,6 +176,9 @@ async def _sequential(fetch_page, offset, step, total, max_rows, sink, current, 
             if total is not None and offset < total:
                 limits.served_short(total, offset)
             return
+        if page == previous:
+            raise limits.repeated(f"offset {offset}")
+        previous = page
         if not sink(page):
             return
         offset += len(page)
@@ -208,6 +221,7 @@ async def next_link_scan(
     fetched = 0
     first = True
     seen: set[str] = set()
+    previous: list[dict[str, Any]] = []
     pages = 0
     url: str | None = None
     pending: asyncio.Future[Linked] | None = asyncio.ensure_future(fetch(None))
@@ -226,6 +240,9 @@ async def next_link_scan(
                 if pages >= limits.max_pages:
                     raise limits.over_budget(pages)
                 seen.add(next_url)
+            if records and records == previous:
+                raise limits.repeated(url or "the first link")
+            previous = records
             if first and total is not None:
                 want = min(total, max_rows) if max_rows is not None else total
                 current.set_total_pages(max(1, -(-want // max(1, len(records)))))

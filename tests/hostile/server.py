@@ -73,7 +73,8 @@ class Mode:
     value is written as is, ``float('inf')`` as ``Infinity``). ``page_cap``: most records served per
     page, whatever was asked. ``items``: ``"objects"`` or ``"strings"``. ``shadow_id``: the contact
     template gains a field whose id is ``id``. ``body``: ``"html"`` (a 200 with an HTML page) or
-    ``"huge"`` (a 200 with ``huge_records`` records). ``override(request, body)``: return a
+    ``"huge"`` (a 200 with ``huge_records`` records). ``ignore_offset``: every Azavista page starts
+    at the first record (no offset echoed). ``override(request, body)``: return a
     :class:`Response` to answer a vendor API request with it (token requests excepted).
     """
 
@@ -85,6 +86,7 @@ class Mode:
     shadow_id: bool = False
     body: str | None = None
     huge_records: int = 200_000
+    ignore_offset: bool = False
     override: Callable[[Request, bytes], Response | None] | None = None
 
 
@@ -236,6 +238,9 @@ class HostileVendor:
             except ValueError:
                 return self._json({"message": "bad json"}, 400)
             offset, limit = int(asked.get("offset", 0)), int(asked.get("limit", 50))
+            echo = offset
+            if mode.ignore_offset:  # serves the first records whatever the offset, and echoes none
+                offset, echo = 0, None
             served = min(limit, mode.page_cap) if mode.page_cap else limit
             if mode.body == "huge":
                 records: list[Any] = [azavista_record(kind, i) for i in range(mode.huge_records)]
@@ -243,7 +248,7 @@ class HostileVendor:
                 records = [azavista_record(kind, i) for i in range(offset, min(mode.rows, offset + served))]
             if mode.items == "strings":
                 records = [r["id"] for r in records]
-            answer: dict[str, Any] = {AZAVISTA_TABLES[kind]: records, "offset": offset, "limit": limit}
+            answer: dict[str, Any] = {AZAVISTA_TABLES[kind]: records, "offset": echo, "limit": limit}
             total = self._total(mode.rows)
             if total:
                 answer["object_count"] = total["value"]
