@@ -290,3 +290,15 @@ def test_the_connection_limits_reach_the_http_client(hostile: HostileVendor) -> 
     with hostile.session(max_response_mb=2, max_retry_wait_s=0.5) as session:
         http = session.connector("azavista").http
         assert (http.max_response_mb, http.retry.max_retry_wait_s) == (2.0, 0.5)
+
+
+@pytest.mark.parametrize("sql", ["SELECT id FROM azavista.events", "SELECT id FROM atlas.contacts"])
+def test_an_html_page_on_200_is_a_vendor_response_error(hostile: HostileVendor, sql: str) -> None:
+    hostile.mode.body = "html"
+    assert "malformed response" in str(_error(hostile, sql))
+
+
+def test_a_page_far_larger_than_asked_is_capped(hostile: HostileVendor) -> None:
+    hostile.mode.body, hostile.mode.huge_records = "huge", 50_000  # about 4 MB when 50 records were asked for
+    error = _error(hostile, "SELECT id FROM azavista.events LIMIT 5", max_response_mb=1)
+    assert "max_response_mb" in str(error) or "MB" in str(error)

@@ -58,7 +58,7 @@ class AtlasPages:
         return self._check_entity(entity, table, f"GET {path}")
 
     def _check_entity(self, entity: dict[str, Any], table: Table, request: str) -> dict[str, Any]:
-        if not isinstance(entity.get("fields", {}), dict):
+        if not isinstance(entity.get("fields") or {}, dict):  # (null fields: none, as before)
             raise VendorResponseError("an entity's fields are not an object", vendor=self.display,
                                       table=table.qualified, request=request)
         return entity
