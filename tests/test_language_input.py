@@ -213,3 +213,38 @@ def test_10_read_script_for_other_surfaces(tmp_path: Path) -> None:
     assert err.value.exit_code == 2
     with pytest.raises(ScriptReadError, match="larger than 16 MB"):
         read_script("/dev/zero")
+
+
+def _depth(node: object, depth: int = 0) -> int:
+    """The depth _check_depth measures (recursive: for the small trees of this test)."""
+    from crmql import ast
+
+    below = [node.query] if isinstance(node, (ast.Explain, ast.Copy)) else []
+    if isinstance(node, ast.Select):
+        return max(_depth(c, depth) for c in (*node.items, *node.joins, *node.group_by, *node.order_by,
+                                                node.where, node.having) if c is not None)
+    single, lists = ast.child_fields(node.__class__)
+    below += [getattr(node, n) for n in single] + [c for n in lists for c in getattr(node, n) or ()]
+    return max([depth] + [_depth(c, depth + 1) for c in below if isinstance(c, ast.Node)])
+
+
+@pytest.mark.parametrize("n", [1, 5, 40])
+def test_10_the_cheap_depth_bound_is_an_upper_bound(n: int) -> None:
+    """The parser skips the exact depth check when a few character counts show the text cannot nest
+    past the limit; that bound must never be below the real depth."""
+    from crmql.parser import _depth_bound
+
+    shapes = [
+        "SELECT a FROM x.y WHERE " + "NOT " * n + "a = 1",
+        "SELECT a FROM x.y WHERE a = " + " + ".join(["1"] * (n + 1)),
+        "SELECT a FROM x.y WHERE a = " + "- " * n + "b",
+        "SELECT " + "lower(" * n + "a" + ")" * n + " FROM x.y",
+        "SELECT a FROM x.y WHERE " + "(a = 1 OR (b = 2 AND " * n + "c = 3" + "))" * n,
+        "SELECT a FROM x.y WHERE a || b || c = " + " || ".join(["'x'"] * (n + 1)),
+        "SELECT a FROM x.y WHERE a BETWEEN 1 AND 2 AND b NOT IN (1, 2) OR c IS NOT NULL AND d NOT LIKE 'x'",
+        "SELECT a, COUNT(*) FROM x.y JOIN x.z ON y.k = z.k WHERE NOT a = 1 GROUP BY a HAVING COUNT(*) > 1 ORDER BY a",
+        "EXPLAIN SELECT a * b / c % d FROM x.y WHERE a = -b",
+        "COPY (SELECT a FROM x.y WHERE NOT (NOT a = 1)) TO 'f.csv'",
+    ]
+    for sql in shapes:
+        assert _depth_bound(sql) >= _depth(parse(sql)), sql
