@@ -265,7 +265,8 @@ class _Binder:
             column = self.column_of(other)
             if column is None:
                 return lit
-            lit = text_as(lit, column_kind(column), f"{column.name} is {column.type.value}")
+            if lit.from_text is not None:
+                lit = text_as(lit, column_kind(column), f"{column.name} is {column.type.value}")
             return as_column(lit, column)
         if lit.from_text is not None:
             return text_as(lit, expr_kind(other, self.column_of))

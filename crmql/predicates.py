@@ -38,7 +38,7 @@ _FLIP = {"=": "=", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
 
 def normalize(expr: ast.Expr) -> ast.Expr:
     """Run every pass in order; the result selects exactly the rows ``expr`` selects."""
-    for step in (expand_between, push_not, flatten, orient, fold_null, fold_constants, merge_in, flatten):
+    for step in (expand_between, push_not, flatten, orient, fold_null, merge_in, flatten):
         expr = step(expr)
     return expr
 
@@ -138,15 +138,22 @@ def orient(expr: ast.Expr) -> ast.Expr:
 
 
 def fold_null(expr: ast.Expr) -> ast.Expr:
-    """Comparisons and LIKE with a NULL literal are never true: FALSE (in a filter)."""
-    if isinstance(expr, ast.Compare) and (_null(expr.left) or _null(expr.right)):
-        return FALSE
+    """Comparisons and LIKE with a NULL literal are never true: FALSE (in a filter). Conditions on
+    constants alone are folded in the same pass (see :func:`fold_constants`)."""
+    if isinstance(expr, ast.Compare):
+        if _null(expr.left) or _null(expr.right):
+            return FALSE
+        return _fold_constant(expr)
     if isinstance(expr, ast.Like) and (_null(expr.operand) or _null(expr.pattern)):
         return FALSE
-    if isinstance(expr, ast.InList) and expr.negated and any(_null(i) for i in expr.items):
-        return FALSE  # x NOT IN (..., NULL) is never true
+    if isinstance(expr, ast.InList):
+        if expr.negated and any(_null(i) for i in expr.items):
+            return FALSE  # x NOT IN (..., NULL) is never true
+        return _fold_constant(expr)
     if isinstance(expr, ast.Literal) and expr.kind == "null":
         return FALSE
+    if isinstance(expr, ast.IsNull):
+        return _fold_constant(expr)
     return _map(expr, fold_null)
 
 
@@ -159,6 +166,14 @@ def fold_constants(expr: ast.Expr) -> ast.Expr:
     >>> fold_constants(parse_expression("1 = 2")), fold_constants(parse_expression("'a' IN ('b', 'a')"))
     (Literal(value=False, kind='boolean'), Literal(value=True, kind='boolean'))
     """
+    cls = expr.__class__
+    if cls is ast.Compare or cls is ast.InList or cls is ast.IsNull:
+        return _fold_constant(expr)
+    return _map(expr, fold_constants)
+
+
+def _fold_constant(expr: ast.Expr) -> ast.Expr:
+    """One comparison, IN or IS NULL on constants alone as TRUE/FALSE; anything else as it is."""
     cls = expr.__class__
     if cls is ast.Compare:
         if expr.left.__class__ is ast.Literal and expr.right.__class__ is ast.Literal:
@@ -180,8 +195,7 @@ def fold_constants(expr: ast.Expr) -> ast.Expr:
     if cls is ast.IsNull:
         if expr.operand.__class__ is ast.Literal:
             return TRUE if (expr.operand.kind == "null") != expr.negated else FALSE
-        return expr
-    return _map(expr, fold_constants)
+    return expr
 
 
 _ORDERED = {"integer": "number", "float": "number", "string": "string", "boolean": "boolean",
