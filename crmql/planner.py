@@ -28,7 +28,8 @@ from .catalog import Column, Table
 from .connectors.base import Candidate, Connector, FetchPlan, Needs
 from .errors import QueryError
 from .joins import CHUNK, SemiJoin, find_semijoins, narrowing_candidate
-from .predicates import conjuncts, constant_conjuncts, contradiction, is_simple, normalize, predicate_column
+from .contradictions import contradiction
+from .predicates import conjuncts, constant_conjuncts, is_simple, normalize, predicate_column
 from .pushdown import Pushed
 
 __all__ = ["Plan", "ScanPlan", "narrow", "plan_query"]
