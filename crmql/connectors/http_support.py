@@ -23,6 +23,7 @@ from ..catalog import Table
 from ..errors import ConfigError, VendorResponseError
 from ..http import HttpClient, OAuthClientCredentials, OAuthPassword
 from ..http.auth import Auth
+from ..http.origin import same_origin
 from ..http.retry import RetryPolicy
 from .early import EarlyRequests
 
@@ -67,36 +68,6 @@ def path_id(value: object) -> str:
     'a%3Fx%3D2%23y'
     """
     return quote(str(value), safe="")
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def _origin(url: str) -> tuple[str, str, int | None] | None:
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:  # a port that is not a number, or out of range
-        return None
-    if parts.username is not None or parts.password is not None:
-        return None  # credentials in a link: never ours
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), port if port is not None else _DEFAULT_PORTS.get(scheme)
-
-
-def same_origin(url: str, base_url: str) -> bool:
-    """Whether ``url`` is on ``base_url``'s scheme, host and port (default ports spelled or not),
-    the only place a request may carry the connection's token.
-
-    >>> base = "https://crm.example.com/api/"
-    >>> same_origin("https://CRM.example.com:443/api/x?page=2", base)
-    True
-    >>> [same_origin(u, base) for u in ("http://crm.example.com/api/x", "https://crm.example.com:8443/x",
-    ...                                 "https://evil.example/x", "https://u:p@crm.example.com/x")]
-    [False, False, False, False]
-    """
-    mine, theirs = _origin(base_url), _origin(url)
-    return mine is not None and theirs is not None and bool(theirs[0]) and mine == theirs
 
 
 def valid_total(value: object) -> int | None:

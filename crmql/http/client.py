@@ -41,6 +41,7 @@ from crmql.http.auth import Auth
 from crmql.http.attempt import send_once
 from crmql.http.budget import DEFAULT_MAX_REQUESTS, RequestBudget
 from crmql.http.decode import decode_json
+from crmql.http.origin import origin_of, same_origin
 from crmql.http.ratelimit import RateLimiter
 from crmql.http.redact import redact, register_secret
 from crmql.http.retry import RetryBudgetExceeded, RetryPolicy
@@ -120,9 +121,12 @@ class HttpClient:
         self._client: httpx.AsyncClient | None = None
         self._semaphore: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: configured headers that are credentials (an API key): they, too, stay on the origin
+        self._secret_headers = False
         for name, value in self.headers.items():
             if any(word in name.lower() for word in _SENSITIVE_HEADER_WORDS):
                 register_secret(value)
+                self._secret_headers = True
 
     def __repr__(self) -> str:
         return f"HttpClient(vendor={self.vendor!r}, base_url={self.base_url!r})"
@@ -254,10 +258,14 @@ class HttpClient:
 
             def build(auth_headers: dict[str, str]) -> httpx.Request:
                 try:
-                    return client.build_request(method, url, params=params, json=json, data=data, content=content,
-                                                headers={**extra, **auth_headers})
+                    built = client.build_request(method, url, params=params, json=json, data=data, content=content,
+                                                 headers={**extra, **auth_headers})
                 except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
                     raise self._error(ConfigError, f"invalid URL {url!r}: {exc}", table) from None
+                if (auth_headers or self._secret_headers) and not same_origin(str(built.url), self.base_url):
+                    raise self._error(ConnectorError, f"refused to send the connection's credentials to "
+                                      f"{origin_of(str(built.url))}, which is not {origin_of(self.base_url)}", table)
+                return built
 
             request, auth_headers, response, error = await self._attempt(client, build, use_auth, sent, table)
             if error is not None:

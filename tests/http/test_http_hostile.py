@@ -388,3 +388,32 @@ def test_a_declared_length_past_the_cap_fails_before_reading() -> None:
     response = httpx.Response(200, headers={"Content-Length": str(10 << 20)}, stream=Endless())
     with pytest.raises(BodyTooLarge):
         run_sync(read_capped(response, 1 << 20))
+
+
+def test_the_client_never_attaches_credentials_off_its_origin() -> None:
+    """Whatever URL a connector passes, the token stays on the connection's scheme, host and port."""
+    import httpx
+
+    from crmql.errors import ConnectorError
+    from crmql.http.auth import StaticHeaderAuth
+
+    seen: list[tuple[str, str | None]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((str(request.url), request.headers.get("Authorization")))
+        return httpx.Response(200, json={"ok": True})
+
+    client = HttpClient(vendor="acme", base_url="https://api.test/v1", transport=httpx.MockTransport(handler),
+                        auth=StaticHeaderAuth({"Authorization": "Bearer sekrit-token"}))
+    assert run_sync(client.request_json("GET", "items")) == {"ok": True}
+    for url in ("https://evil.test/v1/items", "http://api.test/v1/items", "https://api.test:8443/v1/items"):
+        with pytest.raises(ConnectorError, match="refused to send") as info:
+            run_sync(client.request("GET", url, table="acme.items"))
+        assert "sekrit" not in str(info.value)
+    assert seen == [("https://api.test/v1/items", "Bearer sekrit-token")]
+    # an API key configured as a header is a credential too
+    keyed = HttpClient(vendor="acme", base_url="https://api.test/v1", transport=httpx.MockTransport(handler),
+                       headers={"X-Api-Key": "sekrit-key"})
+    with pytest.raises(ConnectorError, match="refused to send"):
+        run_sync(keyed.request("GET", "https://evil.test/x", table="acme.items"))
+    assert len(seen) == 1
