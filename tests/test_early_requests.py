@@ -19,6 +19,7 @@ import crmql.executor as executor
 from crmql.config import sandbox_config
 from crmql.connectors.atlas import AtlasConnector
 from crmql.connectors.early import EarlyRequests
+from crmql.errors import QueryError
 from crmql.http.loop import run_sync
 from crmql.parser import parse
 from crmql.sandbox.server import SandboxServer
@@ -284,9 +285,17 @@ def test_a_failed_warm_template_is_not_replayed_by_the_next_statement(
 
     monkeypatch.setattr(AtlasConnector, "_template", fails_while_on)
     session = atlas_session()
-    # warm() starts the template, then the statement fails before binding reads it
-    with pytest.raises(Exception, match="format"):
-        session.execute("COPY (SELECT * FROM atlas.companies) TO '/tmp/crmql-never-written.x' WITH (FORMAT xml)")
+    # warm() starts the template, then the statement fails before binding reads it (a COPY's bad
+    # FORMAT used to be that failure; it is now checked before warm(), so planning fails instead)
+    original_plan = Session.plan
+
+    def plan_fails(self: Session, *args: Any, **kwargs: Any) -> Any:
+        raise QueryError("planning failed before binding")
+
+    monkeypatch.setattr(Session, "plan", plan_fails)
+    with pytest.raises(QueryError, match="planning failed"):
+        session.execute("SELECT * FROM atlas.companies")
+    monkeypatch.setattr(Session, "plan", original_plan)
     failing["on"] = False
     assert len(session.query('SELECT "company-name" FROM atlas.companies LIMIT 2')) == 2
 
