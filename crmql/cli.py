@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from .errors import CrmqlError
+from .source import ScriptReadError, read_script
 
 __all__ = ["ScriptReadError", "main", "parse_params", "read_script"]
 
@@ -38,7 +39,8 @@ def _main_parser() -> argparse.ArgumentParser:
                 epilog="crmql sandbox serve|config|dump: run and inspect the vendor simulators (crmql sandbox -h).")
     p.add_argument("-e", "--execute", action="append", default=[], metavar="SQL", help="run a statement (repeatable)")
     p.add_argument("-f", "--file", metavar="FILE", help="run the statements of a file ('-' for standard input)")
-    p.add_argument("--format", choices=["table", "csv", "json", "jsonl", "markdown"], help="output format (default: table)")
+    p.add_argument("--format", choices=["table", "csv", "json", "jsonl", "markdown", "parquet"],
+                   help="output format (default: table; parquet only with --output)")
     p.add_argument("--output", "-o", metavar="PATH", help="write the result there (format from the extension unless --format)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="bind :NAME; the value takes the type of what it meets (capacity > :n: a number). "
@@ -137,6 +139,8 @@ def _run_statements(args: argparse.Namespace, statements: list[str]) -> int:
     params = parse_params(args.param)
     if args.output and len(statements) != 1:
         return _usage("--output takes exactly one statement")
+    if args.format == "parquet" and not args.output:
+        return _usage("--format parquet needs --output PATH (Parquet is a binary file, not text for a terminal)")
     session = Session(args.config)
     try:
         for sql in statements:
@@ -168,9 +172,12 @@ def _sandbox(argv: list[str]) -> int:
     if args.command == "serve":
         settings = SandboxSettings(seed=args.seed, latency_ms=args.latency_ms, faults=args.faults)
         port = args.port if args.port is not None else DEFAULT_PORT
-        print(f"crmql sandbox: serving {', '.join(CREDENTIALS)} on http://{args.host}:{port} (Ctrl-C stops)", file=sys.stderr)
-        print(f"  config for it: crmql sandbox config --port {port} > crmql.toml", file=sys.stderr)
-        serve_forever(settings, args.host, port)
+
+        def ready(url: str) -> None:  # said only once the port is bound: a busy port fails first (exit 2)
+            print(f"crmql sandbox: serving {', '.join(CREDENTIALS)} on {url} (Ctrl-C stops)", file=sys.stderr)
+            print(f"  config for it: crmql sandbox config --port {url.rsplit(':', 1)[1]} > crmql.toml", file=sys.stderr)
+
+        serve_forever(settings, args.host, port, on_ready=ready)
         return EXIT_OK
     if args.command == "config":
         from .config import sandbox_config
@@ -239,43 +246,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return e.exit_code
         print(f"internal error: {redact(str(e)) or type(e).__name__} (run with --debug for details)", file=sys.stderr)
         return EXIT_QUERY
-
-
-class ScriptReadError(CrmqlError):
-    """A script that cannot be read: missing, over :data:`crmql.parser.MAX_TEXT`, or not UTF-8 (exit 2)."""
-
-    exit_code = EXIT_USAGE
-
-
-def read_script(path: str | os.PathLike[str]) -> str:
-    """A script's text: at most ``parser.MAX_TEXT`` bytes of UTF-8 (a leading byte-order mark is
-    dropped), from a file or, for ``-``, standard input. Raises :class:`ScriptReadError` naming the
-    file (and, for a bad byte, its line); never reads more than the limit.
-
-    >>> read_script("/nonexistent.sql")
-    Traceback (most recent call last):
-    crmql.cli.ScriptReadError: cannot read /nonexistent.sql: No such file or directory
-    """
-    from .parser import MAX_TEXT
-
-    name = "standard input" if str(path) == "-" else str(path)
-    try:
-        if str(path) == "-":
-            data = sys.stdin.buffer.read(MAX_TEXT + 1)
-        else:
-            with open(path, "rb") as f:
-                data = f.read(MAX_TEXT + 1)
-    except OSError as e:
-        raise ScriptReadError(f"cannot read {name}: {e.strerror}") from None
-    if len(data) > MAX_TEXT:
-        raise ScriptReadError(f"{name} is larger than {MAX_TEXT // 2**20} MB, the limit for a script")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
-        raise ScriptReadError(f"{name} is not UTF-8 text: byte 0x{data[e.start]:02x} at line {line}, "
-                              f"byte {column}") from None
 
 
 def _read(path: str) -> str:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..source import ScriptReadError, read_script
+
 if TYPE_CHECKING:
     from .app import Shell
 
@@ -148,12 +150,9 @@ def _include(shell: Shell, arg: str) -> bool:
         raise ValueError("\\i needs a file name")
     path = _path(arg)
     try:
-        text = path.read_text(encoding="utf-8-sig")  # a BOM at the start is not part of the script
-    except OSError as e:
-        raise ValueError(f"cannot read {path}: {e.strerror or e}") from None
-    except UnicodeDecodeError as e:
-        line = e.object[: e.start].count(b"\n") + 1
-        raise ValueError(f"cannot read {path}: not UTF-8 (byte 0x{e.object[e.start]:02x} on line {line})") from None
+        text = read_script(path)  # UTF-8, a BOM dropped, at most parser.MAX_TEXT: as crmql -f reads it
+    except ScriptReadError as e:
+        raise ValueError(e.message) from None
     return shell.run_script(text, source=str(path))
 
 

@@ -66,3 +66,17 @@ def test_cli_output_xlsx(cli_env: dict[str, str], tmp_path: Path) -> None:
     assert proc.stderr.startswith("error: cannot tell the format of x.xlsx: crmql does not write .xlsx files")
     assert "Traceback" not in proc.stderr and "parquet" in proc.stderr
     assert not target.exists() and list(tmp_path.iterdir()) == [tmp_path / "home"]
+
+
+def test_cli_format_parquet_names_the_format_of_any_path(cli_env: dict[str, str], tmp_path: Path) -> None:
+    """The hint for an unknown extension says --format: every export format must be accepted there."""
+    import pyarrow.parquet as pq
+
+    target = tmp_path / "report.dat"
+    run = [sys.executable, "-m", "crmql", "-e", "SELECT id, name FROM azavista.organizations LIMIT 2"]
+    proc = subprocess.run([*run, "--format", "parquet", "--output", str(target)], env=cli_env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert pq.read_table(target).column_names == ["id", "name"] and pq.read_table(target).num_rows == 2
+    proc = subprocess.run([*run, "--format", "parquet"], env=cli_env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "--format parquet needs --output" in proc.stderr
