@@ -233,22 +233,9 @@ class AtlasConnector(AtlasPages, HttpConnectorMixin, Connector):
             params = [(k, "1" if k == "limit" else v) for k, v in native]
             data = await self.http.request_json("GET", f"{API}/entities", params=params, table=table.qualified)
             total = self._envelope(data, table, f"GET {API}/entities (total)", links=False)[1]
-            if total is not None:
-                return total
-            if plan.mode != "count":  # an estimate (EXPLAIN's probe) is not worth a scan
-                raise VendorResponseError(f"no usable total ({data.get('total')!r})", vendor=self.display,
-                                          table=table.qualified, request=f"GET {API}/entities (limit 1)")
-            log.warning("%s (%s): no usable total (%r); counting the entities instead", self.display,
-                        table.qualified, data.get("total"))
-            counted = 0
-
-            def tally(records: list[dict[str, Any]]) -> bool:
-                nonlocal counted
-                counted += len(records)
-                return True
-
-            await self._scan(table, [(k, str(MAX_PAGE) if k == "limit" else v) for k, v in native], tally, None)
-            return counted
+            scan_params = [(k, str(MAX_PAGE) if k == "limit" else v) for k, v in native]
+            return await self.total_or_count(table, plan, total, data.get("total"), f"GET {API}/entities (limit 1)",
+                                             lambda sink: self._scan(table, scan_params, sink, None))
 
         return sum(await asyncio.gather(*(one(p) for p in plan.native)))
 

@@ -253,22 +253,9 @@ class AzavistaConnector(HttpConnectorMixin, Connector):
         data = await self.http.request_json("POST", res.search, table=table.qualified, idempotent=True,
                                             json={res.filter_key: plan.native or {}, "limit": 1, "offset": 0})
         total = self._payload(data, res, table)[1]
-        if total is not None:
-            return total
-        if plan.mode != "count":  # an estimate (EXPLAIN's probe) is not worth a scan
-            raise VendorResponseError(f"no usable object_count ({data.get('object_count')!r})", vendor=self.display,
-                                      table=table.qualified, request=f"POST {res.search} (limit 1)")
-        log.warning("%s (%s): no usable object_count (%r); counting the rows instead", self.display,
-                    table.qualified, data.get("object_count") if isinstance(data, dict) else None)
-        counted = 0
-
-        def tally(records: list[dict[str, Any]]) -> bool:
-            nonlocal counted
-            counted += len(records)
-            return True
-
-        await self.fetch(table, FetchPlan(mode="search", native=plan.native, page_size=MAX_PAGE), tally)
-        return counted
+        search = FetchPlan(mode="search", native=plan.native, page_size=MAX_PAGE)
+        return await self.total_or_count(table, plan, total, data.get("object_count"), f"POST {res.search} (limit 1)",
+                                         lambda sink: self.fetch(table, search, sink))
 
     async def fetch(self, table: Table, plan: FetchPlan, sink: PageSink) -> None:
         res = RESOURCES[table.name]

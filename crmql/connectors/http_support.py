@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -206,6 +206,27 @@ class HttpConnectorMixin:
             max_retry_wait_s=(float(s["max_retry_wait_s"]) if s.get("max_retry_wait_s") is not None
                               else default.max_retry_wait_s),
         )
+
+    async def total_or_count(self, table: Table, plan: Any, total: int | None, raw: object, request: str,
+                             scan: Callable[[Callable[[list[dict[str, Any]]], bool]], Awaitable[None]]) -> int:
+        """``total`` when the vendor's total was a count (see :func:`valid_total`). Otherwise, for
+        COUNT(*) (``plan.mode == "count"``), the rows ``scan(sink)`` delivers are counted, with a
+        warning; for an estimate (EXPLAIN's probe) a scan is not worth it: a VendorResponseError."""
+        if total is not None:
+            return total
+        if plan.mode != "count":
+            raise VendorResponseError(f"no usable total ({raw!r})", vendor=self.display, table=table.qualified,
+                                      request=request)
+        log.warning("%s (%s): no usable total (%r); counting the rows instead", self.display, table.qualified, raw)
+        counted = 0
+
+        def tally(records: list[dict[str, Any]]) -> bool:
+            nonlocal counted
+            counted += len(records)
+            return True
+
+        await scan(tally)
+        return counted
 
     async def fetch_by_ids(self, table: Table, paths: Sequence[str], sink: Any) -> None:
         """GET each path concurrently; a 404 is simply no row, a body that is not one record a
