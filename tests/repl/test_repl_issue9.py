@@ -17,7 +17,7 @@ import pytest
 
 pexpect = pytest.importorskip("pexpect")
 
-from test_repl_pty import COLS, PROMPT, ROWS, Repl  # noqa: E402 - after the importorskip
+from test_repl_pty import COLS, PROMPT, ROWS, Repl, repl_env  # noqa: E402,F401 - after the importorskip; repl_env: a fixture
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -27,13 +27,9 @@ def _mode(path: Path) -> int:
 
 
 @pytest.fixture
-def env(tmp_path: Path, cli_env: dict[str, str]) -> dict[str, str]:
-    env = dict(cli_env)
-    env.update(TERM="xterm", COLUMNS=str(COLS), LINES=str(ROWS), PAGER="cat", PROMPT_TOOLKIT_NO_CPR="1",
-               CRMQL_HISTORY=str(tmp_path / "history"), EDITOR="false", NO_COLOR="1",
-               XDG_STATE_HOME=str(Path(cli_env["HOME"]) / ".local" / "state"))
-    env.pop("VISUAL", None)
-    return env
+def env(repl_env: dict[str, str], cli_env: dict[str, str]) -> dict[str, str]:
+    """test_repl_pty's terminal, with the state directory (the history's default home) in the test's HOME."""
+    return {**repl_env, "XDG_STATE_HOME": str(Path(cli_env["HOME"]) / ".local" / "state")}
 
 
 @pytest.fixture
