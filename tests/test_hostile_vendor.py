@@ -105,7 +105,7 @@ def test_a_next_link_to_a_page_already_read_ends_the_scan(hostile: HostileVendor
     started = time.monotonic()
     error = _error(hostile, "SELECT id FROM atlas.contacts")
     assert "paging loop" in str(error) and "Atlas CRM (atlas.contacts)" in str(error)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 30  # before: no end
     assert len(hostile.api_hits()) <= 4  # template, the first page, the page again at its own link
 
 

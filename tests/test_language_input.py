@@ -160,11 +160,11 @@ def test_10_statement_size_is_bounded() -> None:
 def test_12_comment_openers_in_strings_are_linear() -> None:
     """Before: 6.9 s at 25 KB and over 120 s at 90 KB."""
     sql = "SELECT a FROM x.y WHERE a NOT IN (" + ",".join(["'/*'"] * 18_000) + ")"  # 90 KB
-    started = time.perf_counter()
+    started = time.process_time()
     assert split_statements(sql) == [sql]
     stmt = parse(sql)
     assert len(stmt.where.items) == 18_000
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 15  # CPU time: before, over 120 s
 
 
 def test_12_comments_still_split_and_blank() -> None:

@@ -111,7 +111,7 @@ def test_any_answer_ends_in_time_with_a_value_or_a_crmql_error(hostile: HostileS
     started = time.monotonic()
     outcome = run_sync(ask())
     elapsed = time.monotonic() - started
-    assert elapsed < ATTEMPTS * TIMEOUT_S + WAIT_S + 2.0, elapsed
+    assert elapsed < ATTEMPTS * TIMEOUT_S + WAIT_S + 8.0, elapsed  # slack for a loaded 2-core machine
     if isinstance(outcome, CrmqlError):
         assert str(outcome) and "Traceback" not in str(outcome)
     hostile.scripts.pop(key, None)
