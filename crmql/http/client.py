@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import http.cookiejar
 import ssl
 import logging
 import time
@@ -67,6 +68,31 @@ DEFAULT_MAX_RESPONSE_MB = 64.0
 #: transport errors that prove the request never reached the server
 _UNSENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _SENSITIVE_HEADER_WORDS = ("authorization", "token", "key", "secret", "password", "cookie", "session")
+#: the encodings :func:`crmql.http.body.read_capped` can decode; httpx would also offer ``br`` and
+#: ``zstd`` whenever their packages happen to be installed, and a vendor honouring that is refused
+ACCEPT_ENCODING = "gzip, deflate"
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """A cookie policy that stores nothing: crmql's vendors authenticate with tokens, and a jar
+    would grow with every ``Set-Cookie`` a vendor sends and go back on every later request."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
+        return False
+
+
+def _no_cookie_jar() -> http.cookiejar.CookieJar:
+    """An empty jar that refuses every cookie (a connector that needs a session id sends it itself).
+
+    Given to httpx as the jar itself: httpx keeps a ``CookieJar`` but copies an ``httpx.Cookies``
+    into a new jar of the default policy.
+
+    >>> jar = httpx.Cookies(_no_cookie_jar())
+    >>> jar.extract_cookies(httpx.Response(200, headers={"Set-Cookie": "s=1"}, request=httpx.Request("GET", "http://x/")))
+    >>> len(jar)
+    0
+    """
+    return http.cookiejar.CookieJar(policy=_NoCookies())
 
 
 class HttpClient:
@@ -138,7 +164,8 @@ class HttpClient:
         if self._client is None or self._client.is_closed:
             self._client = httpx.AsyncClient(
                 base_url=self.base_url,
-                headers={"User-Agent": "crmql", **self.headers},
+                headers={"User-Agent": "crmql", "Accept-Encoding": ACCEPT_ENCODING, **self.headers},
+                cookies=_no_cookie_jar(),
                 timeout=httpx.Timeout(self.timeout_s),
                 limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
                 transport=self._transport,

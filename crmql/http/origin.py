@@ -4,7 +4,13 @@ Connectors check a vendor's next link with :func:`same_origin` before following 
 foreign origin in the error); :class:`~crmql.http.client.HttpClient` checks every authenticated
 request again before it attaches credentials, so no path through the code can send a token away.
 
+Both sides are parsed the way httpx parses the URL it sends (:class:`httpx.URL`), so an IDN host
+(``bücher.example``, sent as ``xn--bcher-kva.example``), an IPv6 literal or a spelled default
+port compare as the host httpx connects to, never as two spellings of it.
+
 >>> same_origin("https://api.example.com/v1/x?page=2", "https://API.example.com:443/v1/")
+True
+>>> same_origin("https://xn--bcher-kva.example/api/x", "https://Bücher.example/api")
 True
 >>> origin_of("//evil.example:8080/x")
 '//evil.example:8080'
@@ -12,7 +18,10 @@ True
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import urlsplit
+
+import httpx
 
 __all__ = ["origin_of", "same_origin"]
 
@@ -20,15 +29,23 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _origin(url: str) -> tuple[str, str, int | None] | None:
+    """``(scheme, host, port)`` as httpx would connect, or ``None`` for a URL never to trust."""
     try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:  # a port that is not a number, or out of range
+        parsed = httpx.URL(url)
+        host = parsed.raw_host.decode("ascii").lower()  # IDNA-encoded, as sent
+    except (httpx.InvalidURL, UnicodeError, TypeError, ValueError):
         return None
-    if parts.username is not None or parts.password is not None:
+    if parsed.userinfo:
         return None  # credentials in a link: never ours
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), port if port is not None else _DEFAULT_PORTS.get(scheme)
+    port = parsed.port
+    if port is not None and not 0 < port < 65536:
+        return None
+    try:
+        host = ipaddress.ip_address(host).compressed  # one spelling per IP address
+    except ValueError:
+        pass  # a name, compared as spelled ("a.example." is not "a.example": a resolver may differ)
+    scheme = parsed.scheme.lower()
+    return scheme, host, port if port is not None else _DEFAULT_PORTS.get(scheme)
 
 
 def same_origin(url: str, base_url: str) -> bool:
