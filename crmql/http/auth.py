@@ -42,6 +42,10 @@ __all__ = ["Auth", "OAuthClientCredentials", "OAuthPassword", "StaticHeaderAuth"
 logger = logging.getLogger(__name__)
 
 DEFAULT_EXPIRES_IN_S = 3600.0
+#: a lifetime below this (``expires_in: 0``, ``1e-9``) is taken as the default, a 401 refreshing the
+#: token: taken literally it costs a token request per API request. Real tokens live minutes to
+#: hours; the refresh margin (at most half the lifetime) still uses a 10 s token 5 s or more.
+MIN_EXPIRES_IN_S = 10.0
 _FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
 
 
@@ -136,8 +140,13 @@ class TokenAuth(Auth):
     ``margin = min(refresh_margin_s, ttl * 0.1)``, so short-lived tokens still get used, but at
     least twice the token request's own round trip (at most half the lifetime): a token handed out
     must outlive the request it goes with, whose wait the vendor may count against it.
-    Concurrent callers share one fetch through a lock created lazily on the running loop.
+    Concurrent callers share one fetch through a lock created lazily on the running loop. A
+    lifetime below ``min_lifetime_s`` (default :data:`MIN_EXPIRES_IN_S`) or not finite counts as
+    :data:`DEFAULT_EXPIRES_IN_S`: the token is kept until the vendor refuses it (401).
     """
+
+    #: lifetimes below this are not taken literally (see :data:`MIN_EXPIRES_IN_S`)
+    min_lifetime_s: float = MIN_EXPIRES_IN_S
 
     def __init__(self, *, refresh_margin_s: float = 60.0) -> None:
         self.refresh_margin_s = refresh_margin_s
@@ -178,7 +187,7 @@ class TokenAuth(Auth):
         if token.expires_in is None:
             refresh_at = float("inf")
         else:
-            ttl = max(0.0, float(token.expires_in))
+            ttl = _lifetime(token.expires_in, self.min_lifetime_s)
             round_trip = time.monotonic() - started
             margin = max(min(self.refresh_margin_s, ttl * 0.1), min(ttl * 0.5, 2 * round_trip))
             refresh_at = started + ttl - margin
@@ -191,6 +200,20 @@ class TokenAuth(Auth):
         if cached is not None and all(used.get(k) == v for k, v in cached.headers.items()):
             logger.debug("dropping the rejected token")
             self._cached = None
+
+
+def _lifetime(expires_in: Any, floor: float = MIN_EXPIRES_IN_S) -> float:
+    """The seconds a token is used for: ``expires_in`` as a number, or the default when it is
+    none, not finite, negative or below ``floor`` (a 401 then refreshes the token).
+
+    >>> _lifetime(900), _lifetime(0), _lifetime(1e-9), _lifetime("NaN"), _lifetime(-5), _lifetime("x")
+    (900.0, 3600.0, 3600.0, 3600.0, 3600.0, 3600.0)
+    """
+    try:
+        seconds = float(expires_in)
+    except (TypeError, ValueError, OverflowError):
+        return DEFAULT_EXPIRES_IN_S
+    return seconds if math.isfinite(seconds) and seconds >= max(0.0, floor) else DEFAULT_EXPIRES_IN_S
 
 
 def _usable_token(token: Any) -> bool:
@@ -267,13 +290,8 @@ class _OAuth2(TokenAuth):
         register_secret(token)
         refresh = body.get("refresh_token")
         register_secret(refresh if isinstance(refresh, str) else None)
-        try:
-            raw = body.get("expires_in")
-            expires_in = DEFAULT_EXPIRES_IN_S if raw is None or raw == "" or isinstance(raw, bool) else float(raw)
-        except (TypeError, ValueError, OverflowError):
-            expires_in = DEFAULT_EXPIRES_IN_S
-        if not math.isfinite(expires_in) or expires_in < 0:  # a vendor's "NaN" or -5: the default
-            expires_in = DEFAULT_EXPIRES_IN_S
+        raw = body.get("expires_in")  # absent, "", true, "soon", "NaN" or -5: the default
+        expires_in = _lifetime(DEFAULT_EXPIRES_IN_S if raw is None or isinstance(raw, bool) else raw, 0.0)
         scheme = body.get("token_type")
         if not isinstance(scheme, str) or not scheme.isascii() or not scheme.isalnum() or len(scheme) > 32:
             scheme = "Bearer"  # absent, or nothing a header could carry
@@ -347,16 +365,8 @@ class OAuthPassword(_OAuth2):
     ['bobs-password', 'client-secret']
     """
 
-    def __init__(
-        self,
-        token_path: str,
-        client_id: str,
-        client_secret: str,
-        username: str,
-        password: str,
-        *,
-        refresh_margin_s: float = 60.0,
-    ) -> None:
+    def __init__(self, token_path: str, client_id: str, client_secret: str, username: str, password: str, *,
+                 refresh_margin_s: float = 60.0) -> None:
         super().__init__(token_path, client_id, client_secret, refresh_margin_s=refresh_margin_s)
         self.username = username
         self.password = password

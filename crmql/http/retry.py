@@ -27,10 +27,14 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     """Seconds to wait according to a ``Retry-After`` header, or ``None`` if absent/unusable.
 
     Accepts delta-seconds (``"120"``; a float such as ``"1.5"`` is tolerated) and HTTP-dates
-    (``"Wed, 21 Oct 2015 07:28:00 GMT"``; a date in the past means ``0``).
+    (``"Wed, 21 Oct 2015 07:28:00 GMT"``; a date in the past means ``0``). A number too large to
+    represent (``"1e400"``, ``"inf"``) is ``math.inf``: the vendor asked for longer than any
+    budget, not for nothing.
 
     >>> parse_retry_after("3")
     3.0
+    >>> parse_retry_after("1e400")
+    inf
     >>> parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT")
     0.0
     >>> parse_retry_after("soon") is None
@@ -46,9 +50,9 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     except ValueError:
         pass
     else:
-        if math.isnan(seconds) or math.isinf(seconds):
+        if math.isnan(seconds):
             return None
-        return max(0.0, seconds)
+        return max(0.0, seconds)  # +inf stays inf (longer than any budget); -inf, like -1, is 0
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -67,8 +71,9 @@ class RetryBudgetExceeded(Exception):
     def __init__(self, asked: float, left: float, budget: float) -> None:
         self.asked, self.left, self.budget = asked, left, budget
         spent = f", {budget - left:.1f} s of it already spent" if budget - left > 0 else ""
+        how_long = f"{asked:g} s" if math.isfinite(asked) else "a time too long to represent"
         super().__init__(
-            f"the vendor asked to wait {asked:g} s before retrying (Retry-After), more than the "
+            f"the vendor asked to wait {how_long} before retrying (Retry-After), more than the "
             f"{left:.1f} s left of the {budget:g} s retry budget{spent} (max_retry_wait_s)"
         )
 

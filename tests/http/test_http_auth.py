@@ -14,6 +14,7 @@ import pytest
 
 from crmql.errors import AuthenticationError, VendorHTTPError
 from crmql.http import HttpClient, OAuthClientCredentials, OAuthPassword, StaticHeaderAuth, run_sync
+from crmql.http.auth import TokenAuth
 from crmql.stats import QueryStats, collecting
 
 MakeClient = Callable[..., HttpClient]
@@ -71,6 +72,13 @@ def cc_auth(**kwargs: object) -> OAuthClientCredentials:
     return OAuthClientCredentials("/oauth/token", "my-id", kwargs.pop("secret", "right-secret"), **kwargs)  # type: ignore[arg-type]
 
 
+def short_lived(auth: TokenAuth) -> TokenAuth:
+    """``auth`` taking a lifetime of a second or two literally (the default floor is 10 s), so the
+    refresh tests need not wait that long."""
+    auth.min_lifetime_s = 0.5
+    return auth
+
+
 def test_token_fetched_once_for_20_concurrent_requests(make_client: MakeClient) -> None:
     vendor = Vendor()
     auth = cc_auth()
@@ -101,7 +109,7 @@ def test_basic_client_authentication(make_client: MakeClient) -> None:
 
 def test_token_refreshed_when_near_expiry(make_client: MakeClient) -> None:
     vendor = Vendor(expires_in=1)
-    client = make_client(vendor, auth=cc_auth(refresh_margin_s=0.2))  # margin = min(0.2, 0.1) = 0.1
+    client = make_client(vendor, auth=short_lived(cc_auth(refresh_margin_s=0.2)))  # margin = min(0.2, 0.1) = 0.1
     assert run_sync(client.request_json("GET", "/api/x")) == {"auth": "Bearer tok-1"}
     assert run_sync(client.request_json("GET", "/api/x")) == {"auth": "Bearer tok-1"}
     time.sleep(0.95)
@@ -113,7 +121,7 @@ def test_a_slow_vendor_gets_its_token_refreshed_earlier(make_client: MakeClient)
     # a 0.4 s token round trip: the margin grows to twice that (0.8 s of a 2 s token, not 0.2 s),
     # so no token is handed out that a request as slow as the token request could outlive
     vendor = Vendor(expires_in=2, token_delay_s=0.4)
-    client = make_client(vendor, auth=cc_auth(refresh_margin_s=60))
+    client = make_client(vendor, auth=short_lived(cc_auth(refresh_margin_s=60)))
     started = time.monotonic()
     assert run_sync(client.request_json("GET", "/api/x")) == {"auth": "Bearer tok-1"}
     # renewed from 1.2 s on (was 1.8 s): 1.5 s is inside the old margin, past the new one, 0.3 s either side
@@ -127,6 +135,21 @@ def test_missing_expires_in_defaults_to_an_hour(make_client: MakeClient) -> None
     for _ in range(3):
         run_sync(client.request("GET", "/api/x"))
     assert len(vendor.grants) == 1
+
+
+@pytest.mark.parametrize("expires_in", [0, 1e-9, 9.5])
+def test_a_lifetime_below_the_floor_is_the_default_not_a_token_per_request(make_client: MakeClient,
+                                                                           expires_in: float) -> None:
+    # issue 9 review, point 12: expires_in 0 (or 1e-9) fetched a new token for each of 20 requests
+    vendor = Vendor(expires_in=expires_in)
+    client = make_client(vendor, auth=cc_auth())
+    for _ in range(20):
+        assert run_sync(client.request_json("GET", "/api/x")) == {"auth": "Bearer tok-1"}
+    assert len(vendor.grants) == 1
+    # the vendor's token did expire after all: the 401 refreshes it, once
+    vendor.valid = {"tok-2"}
+    assert run_sync(client.request_json("GET", "/api/x")) == {"auth": "Bearer tok-2"}
+    assert len(vendor.grants) == 2
 
 
 def test_401_invalidates_and_retries_once_with_a_new_token(make_client: MakeClient) -> None:
@@ -175,7 +198,7 @@ def test_401_twice_is_an_authentication_error(make_client: MakeClient) -> None:
 def test_oauth_password_uses_refresh_token_then_falls_back(make_client: MakeClient) -> None:
     vendor = Vendor(expires_in=1)
     auth = OAuthPassword("/oauth/token", "my-id", "right-secret", "bob", "bobs-password", refresh_margin_s=0.5)
-    client = make_client(vendor, auth=auth)
+    client = make_client(vendor, auth=short_lived(auth))
     run_sync(client.request("GET", "/api/x"))
     assert vendor.grants[0] == {
         "grant_type": "password", "client_id": "my-id", "client_secret": "right-secret",
