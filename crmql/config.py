@@ -120,14 +120,17 @@ def _literal_secrets(raw: Mapping[str, Any]) -> list[str]:
 
     >>> _literal_secrets({"a": {"client_secret": "${SECRET}", "password": "pw-123", "client_id": "x"}})
     ['connections.a.password']
-    >>> _literal_secrets({"a": {"api_key": "${KEY:-dev-key}"}})
-    ['connections.a.api_key']
+    >>> _literal_secrets({"a": {"api_key": "${KEY:-dev-key}"}, "b": {"password": 4711}})
+    ['connections.a.api_key', 'connections.b.password']
     """
     found = []
     for name, table in raw.items():
         if not isinstance(table, dict):
             continue
         for key, value in table.items():
+            if _is_secret_key(key) and isinstance(value, int) and not isinstance(value, bool):
+                found.append(f"connections.{name}.{key}")  # password = 4711: a literal too
+                continue
             if not _is_secret_key(key) or not isinstance(value, str) or not value:
                 continue
             outside = _VAR.sub("", value).strip()

@@ -3,7 +3,9 @@
 A wrong value (``concurrency = -1``, ``timeout_s = "abc"``, ``max_attempts = 0``) is a
 :class:`~crmql.errors.ConfigError` (exit 2) naming the connection, the key and what is expected,
 instead of an ``internal error`` at the first query. ``${ENV}`` interpolation yields text, so a
-number or boolean written as text (``timeout_s = "${TIMEOUT:-30}"``) is converted. Keys crmql
+number or boolean written as text (``timeout_s = "${TIMEOUT:-30}"``) is converted, and an empty
+one (``"${TIMEOUT:-}"`` with ``TIMEOUT`` unset) is unset: the default applies. A TOML integer
+where text is expected (``client_id = 123456``, a numeric password) is that text. Keys crmql
 does not know are left alone (a connector may read its own).
 
 >>> validate_settings({"timeout_s": "2.5", "concurrency": 4}, connection="azavista")
@@ -131,11 +133,14 @@ def _check(value: Any, rule: Rule) -> Any:
             return value.strip().lower() in _TRUE
         raise _Bad
     if rule.kind == "choice":
-        if isinstance(value, str) and value in rule.choices:
-            return value
+        chosen = [c for c in rule.choices if isinstance(value, str) and value.strip().lower() == c.lower()]
+        if chosen:
+            return chosen[0]  # "Basic" is "basic"
         raise _Bad
     if isinstance(value, str):
         return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # client_id = 123456: TOML has no other way to write it unquoted
     if callable(value):  # a sandbox base_url, resolved on first use
         return value
     raise _Bad
@@ -144,16 +149,22 @@ def _check(value: Any, rule: Rule) -> Any:
 def validate_settings(settings: Mapping[str, Any], *, connection: str, where: str | None = None) -> dict[str, Any]:
     """``settings`` with every known key checked and converted (text to number or boolean).
 
-    ``None`` (a setting left unset) is kept. Raises :class:`~crmql.errors.ConfigError` naming
+    ``None`` (a setting left unset) is kept; an empty or blank string for a setting that is not
+    text is removed, so its default applies. Raises :class:`~crmql.errors.ConfigError` naming
     ``where`` (the config file), the connection and the key.
 
     >>> validate_settings({"eq_case_sensitive": "yes", "other": [1]}, connection="c")
     {'eq_case_sensitive': True, 'other': [1]}
+    >>> validate_settings({"timeout_s": "", "client_id": 123456, "auth_style": "Basic"}, connection="c")
+    {'client_id': '123456', 'auth_style': 'basic'}
     """
     checked = dict(settings)
     for key, value in settings.items():
         rule = RULES.get(key)
         if rule is None or value is None:
+            continue
+        if rule.kind != "text" and isinstance(value, str) and not value.strip():
+            del checked[key]  # "${TIMEOUT:-}" with TIMEOUT unset: unset, not a bad number
             continue
         try:
             checked[key] = _check(value, rule)

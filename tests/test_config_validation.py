@@ -49,7 +49,8 @@ def write(tmp_path: Path, extra: str = "", *, mode: int = 0o600, base: str = BAS
     ("max_pages = \"many\"", "max_pages must be an integer of at least 1, not 'many'"),
     ('auth_style = "digest"', "auth_style must be one of 'body', 'basic', not 'digest'"),
     ('eq_case_sensitive = "perhaps"', "eq_case_sensitive must be true or false, not 'perhaps'"),
-    ("username = 42", "username must be a string, not a number"),
+    ("username = 4.2", "username must be a string, not a number"),
+    ("username = true", "username must be a string, not a boolean"),
 ])
 def test_wrong_type_or_range_is_a_config_error_naming_the_key(tmp_path: Path, line: str, words: str) -> None:
     path = write(tmp_path, line + "\n")
@@ -71,6 +72,38 @@ def test_values_from_env_interpolation_are_converted(tmp_path: Path) -> None:
     settings = load_config(path, env={"AZ_SECRET": "s", "C": "4"}).connections["az"].settings
     assert (settings["timeout_s"], settings["concurrency"], settings["range_inclusive"]) == (2.5, 4, False)
     assert type(settings["concurrency"]) is int
+
+
+def test_integers_for_text_keys_are_that_text(tmp_path: Path) -> None:
+    # issue 9 review, point 13: TOML integers for client_id / password worked before validation
+    path = write(tmp_path, "username = \"bob\"\npassword = 4711\n", base=BASE.replace('"me"', "123456"))
+    settings = load_config(path, env={"AZ_SECRET": "s"}).connections["az"].settings
+    assert (settings["client_id"], settings["password"]) == ("123456", "4711")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_numeric_literal_password_in_a_readable_file_warns(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = write(tmp_path, "username = \"bob\"\npassword = 4711\n", mode=0o644)
+    with caplog.at_level(logging.WARNING, logger="crmql.config"):
+        load_config(path, env={"AZ_SECRET": "s"})
+    warnings = [r.getMessage() for r in caplog.records if r.name == "crmql.config"]
+    assert len(warnings) == 1 and "connections.az.password" in warnings[0] and "4711" not in warnings[0]
+
+
+@pytest.mark.parametrize("key", ["timeout_s", "concurrency", "max_requests", "auth_style", "range_inclusive"])
+def test_an_empty_value_from_the_environment_is_unset(tmp_path: Path, key: str) -> None:
+    # issue 9 review, point 13: "${T:-}" with T unset was "must be a number greater than 0, not ''"
+    path = write(tmp_path, f'{key} = "${{T:-}}"\n')
+    conn = load_config(path, env={"AZ_SECRET": "s"}).connections["az"]
+    assert key not in conn.settings  # the connector's default applies
+    from crmql.connectors.azavista import AzavistaConnector  # the default reaches the HTTP client
+    http = AzavistaConnector("az", conn.settings).http
+    assert http.timeout_s == 30.0 and http.concurrency >= 1
+
+
+def test_a_choice_is_matched_without_regard_to_case(tmp_path: Path) -> None:
+    path = write(tmp_path, 'auth_style = "Basic"\n')
+    assert load_config(path, env={"AZ_SECRET": "s"}).connections["az"].settings["auth_style"] == "basic"
 
 
 def test_every_key_the_connectors_read_has_a_rule() -> None:
