@@ -1,7 +1,9 @@
 """Raw vendor records -> typed Arrow tables, one column per declared column.
 
 Timestamps become timezone-aware UTC, a key missing from a record is NULL, and a value that does
-not fit its column's type is NULL too (logged once per column), never an exception mid-scan.
+not fit its column's type is NULL too (logged once per column), never an exception mid-scan: an
+integer outside int64, a non-finite float (``1e999`` decodes as infinity, which JSON has not), a
+timestamp outside the calendar, a nested value too deep to write back as JSON text.
 
 >>> from crmql.catalog import Column, ColumnType, Table
 >>> t = Table("a", "b", (Column("n", ColumnType.INTEGER), Column("at", ColumnType.TIMESTAMP)))
@@ -14,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -36,28 +39,54 @@ ARROW_TYPES = {
 }
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def _string(v: Any) -> str:
+    """Text as is; an object or list as its JSON text (too deep to write: unconvertible).
+
+    >>> _string({"a": [1]}), _string(2)
+    ('{"a": [1]}', '2')
+    """
     if isinstance(v, str):
         return v
     if isinstance(v, (dict, list)):
-        return json.dumps(v, ensure_ascii=False)
+        try:
+            return json.dumps(v, ensure_ascii=False, allow_nan=False)
+        except RecursionError:
+            raise ValueError("nested too deep to write as JSON text") from None
     return str(v)
 
 
 def _integer(v: Any) -> int:
+    """An int64 (an integral float included); anything else, or out of range, is unconvertible.
+
+    >>> _integer(5.0), _integer(2**63 - 1)
+    (5, 9223372036854775807)
+    """
     if isinstance(v, bool):
         raise ValueError
     if isinstance(v, float):
         if not v.is_integer():
             raise ValueError
-        return int(v)
-    return int(v)
+    n = int(v)
+    if not INT64_MIN <= n <= INT64_MAX:
+        raise ValueError("outside int64")
+    return n
 
 
 def _float(v: Any) -> float:
+    """A finite float: infinity and NaN are no JSON numbers, so they are unconvertible.
+
+    >>> _float(1), _float("2.5")
+    (1.0, 2.5)
+    """
     if isinstance(v, bool):
         raise ValueError
-    return float(v)
+    f = float(v)
+    if not math.isfinite(f):
+        raise ValueError("not finite")
+    return f
 
 
 def _boolean(v: Any) -> bool:
@@ -111,7 +140,7 @@ def to_arrow(table: Table, rows: Iterable[dict[str, Any]]) -> pa.Table:
                 continue
             try:
                 values.append(convert(v))
-            except (ValueError, TypeError, OverflowError):
+            except (ValueError, TypeError, OverflowError, OSError):  # OSError: fromtimestamp out of range
                 values.append(None)
                 bad += 1
         if bad:

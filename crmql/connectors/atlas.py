@@ -37,7 +37,6 @@ The catalog (tables from templates, operators per field type) is in :mod:`.atlas
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -48,7 +47,7 @@ from ..http import OAuthClientCredentials, run_sync
 from ..http.loop import Spawned, spawn
 from ..http.auth import Auth
 from .base import Candidate, Connector, FetchPlan, FilterSet, NativeRequest, Needs, PageSink, choose_filters
-from .http_support import HttpConnectorMixin, addressable_ids, path_id
+from .http_support import HttpConnectorMixin, addressable_ids, gather_all, path_id
 from .atlas_catalog import ENTITY_TYPES, RESERVED, entity_table, links_table, shadow_key, slug
 from .atlas_pages import API, MAX_PAGE, AtlasPages
 from .paging import LinkAhead, ScanLimits, next_link_scan
@@ -237,7 +236,7 @@ class AtlasConnector(AtlasPages, HttpConnectorMixin, Connector):
             return await self.total_or_count(table, plan, total, data.get("total"), f"GET {API}/entities (limit 1)",
                                              lambda sink: self._scan(table, scan_params, sink, None))
 
-        return sum(await asyncio.gather(*(one(p) for p in plan.native)))
+        return sum(await gather_all(*(one(p) for p in plan.native)))
 
     async def fetch(self, table: Table, plan: FetchPlan, sink: PageSink) -> None:
         if plan.mode == "none":
@@ -271,7 +270,7 @@ class AtlasConnector(AtlasPages, HttpConnectorMixin, Connector):
                         rest.close()
                     return
         else:
-            await asyncio.gather(*scans)
+            await gather_all(*scans)
 
     async def _scan(self, table: Table, params: list[tuple[str, str]], sink: PageSink, max_rows: int | None,
                     prefetch: bool = False) -> bool:
@@ -292,7 +291,7 @@ class AtlasConnector(AtlasPages, HttpConnectorMixin, Connector):
             items, total, next_url = self._envelope(data, table, request)
             missing = [i for i, item in enumerate(items) if "fields" not in item and item.get("id") is not None]
             if missing:  # list items without fields (as the docs' example shows): read each entity
-                full = await asyncio.gather(*(self._entity(items[i]["id"], table, request) for i in missing))
+                full = await gather_all(*(self._entity(items[i]["id"], table, request) for i in missing))
                 for i, entity in zip(missing, full):
                     items[i] = entity
             return items, total, next_url
@@ -308,8 +307,8 @@ class AtlasConnector(AtlasPages, HttpConnectorMixin, Connector):
         if table.name == "links":
             return record
         fields = record.get("fields") or {}
-        if RESERVED.intersection(fields):  # a vendor field never shadows crmql's own columns
-            fields = {shadow_key(k) if k in RESERVED else k: v for k, v in fields.items()}
+        if any(k.lower() in RESERVED for k in fields):  # a vendor field never shadows crmql's own columns
+            fields = {shadow_key(k) if k.lower() in RESERVED else k: v for k, v in fields.items()}
         return {**fields, "id": record.get("id"), "type": record.get("type")}
 
 

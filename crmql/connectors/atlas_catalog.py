@@ -21,6 +21,7 @@ from ..catalog import Column, ColumnType, FilterShape, RequiredFilter, Table
 from ..errors import VendorResponseError
 from ..pushdown import Capability, Equality, Membership, Range, Substring
 from ..values import to_utc
+from .http_support import shown
 
 __all__ = ["ENTITY_TYPES", "RESERVED", "SHAPE", "capabilities", "entity_table", "links_table", "shadow_key", "slug"]
 
@@ -127,33 +128,35 @@ def entity_table(connection: str, name: str, template: Any, settings: dict[str, 
                filters=(Equality("get", "get", case_sensitive=True),)),
         Column("type", ColumnType.STRING, "entity type", options=(ENTITY_TYPES[name],)),
     ]
+    # column names are case-insensitive (``ID`` is ``id``): every comparison is on lower case
     taken = set(RESERVED)
     fields = [(section.get("name", ""), f) for section in template["sections"] for f in section.get("fields", [])]
-    taken |= {f["id"] for _, f in fields if not _UUID.match(f["id"])}
+    taken |= {f["id"].lower() for _, f in fields if not _UUID.match(f["id"])}
     built: set[str] = set()
     for section, f in fields:
         field_id, label, kind = f["id"], str(f.get("label") or f["id"]), str(f.get("type"))
         if field_id in built:
-            log.warning("%s: the template lists field %s twice; the first one is used", qualified, field_id)
+            log.warning("%s: the template lists field %s twice; the first one is used", qualified, shown(field_id))
             continue
         built.add(field_id)
         ctype = _TYPES.get(kind)
         if ctype is None:
-            log.warning("%s.%s: field %s has unknown type %r; read as text", connection, name, field_id, kind)
+            log.warning("%s.%s: field %s has unknown type %s; read as text", connection, name, shown(field_id),
+                        shown(kind))
             ctype, kind = ColumnType.STRING, "unknown"
         config = f.get("config") if isinstance(f.get("config"), dict) else {}
         options = _options(config) if kind in ("single-select", "multi-select") else None
         currency = config.get("currency")
         description = f"{label} ({kind}{', ' + currency if currency else ''}; section {section})"
-        if field_id in RESERVED:  # it would shadow crmql's own column: renamed, and checked locally only
-            column_name = base = slug(label) if slug(label) not in RESERVED else f"{field_id}_field"
+        if field_id.lower() in RESERVED:  # it would shadow crmql's own column: renamed, and checked locally only
+            column_name = base = slug(label) if slug(label) not in RESERVED else f"{field_id.lower()}_field"
             n = 2
             while column_name in taken:
                 column_name, n = f"{base}_{n}", n + 1
             taken.add(column_name)
-            log.warning("%s: the vendor field %r is named like crmql's own column; it is column %s",
-                        qualified, field_id, column_name)
-            columns.append(Column(column_name, ctype, description + f"; the vendor's field {field_id!r}",
+            log.warning("%s: the vendor field %s is named like crmql's own column; it is column %s",
+                        qualified, shown(field_id), column_name)
+            columns.append(Column(column_name, ctype, description + f"; the vendor's field {shown(field_id)}",
                                   options=options, field=shadow_key(field_id)))
         elif _UUID.match(field_id):
             column_name = base = slug(label)

@@ -12,7 +12,6 @@ when it is a non-negative integer (:func:`.http_support.valid_total`).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from typing import Any
@@ -21,7 +20,7 @@ from urllib.parse import urljoin
 from ..catalog import Table
 from ..errors import VendorResponseError
 from .base import FetchPlan, PageSink
-from .http_support import addressable, check_records, path_id, same_origin, valid_total
+from .http_support import addressable, check_records, gather_all, path_id, same_origin, shown, valid_total
 from .paging import ScanLimits, next_link_scan
 
 __all__ = ["API", "MAX_PAGE", "AtlasPages"]
@@ -48,7 +47,7 @@ class AtlasPages:
     async def _entity(self, entity_id: Any, table: Table, listed_by: str) -> dict[str, Any]:
         """One entity a list named without its fields, read by id."""
         if not isinstance(entity_id, (str, int)) or isinstance(entity_id, bool) or not addressable(entity_id):
-            raise VendorResponseError(f"a listed entity's id {entity_id!r} cannot be read by id", vendor=self.display,
+            raise VendorResponseError(f"a listed entity's id {shown(entity_id)} cannot be read by id", vendor=self.display,
                                       table=table.qualified, request=listed_by)
         path = f"{API}/entities/{path_id(entity_id)}"
         entity = await self.http.request_json("GET", path, table=table.qualified)
@@ -77,19 +76,26 @@ class AtlasPages:
             return None
         return link if same_origin(link, base) else None  # the token never goes anywhere on a peek alone
 
-    def _envelope(self, data: Any, table: Table, request: str, *,
-                  links: bool = True) -> tuple[list[dict[str, Any]], int | None, str | None]:
-        """Items (each an object, its fields an object), total (None unless a count) and next link
-        (on the connection's origin) of a list response; anything else a VendorResponseError."""
+    def _envelope(self, data: Any, table: Table, request: str, *, links: bool = True,
+                  entities: bool = True) -> tuple[list[dict[str, Any]], int | None, str | None]:
+        """Items (each an object, its fields an object, and for ``entities`` its id a string or an
+        integer), total (None unless a count) and next link (on the connection's origin) of a list
+        response; anything else a VendorResponseError. ``"_links": []`` (an empty map as PHP
+        writes it) is no links."""
         def bad(what: str) -> VendorResponseError:
             return VendorResponseError(what, vendor=self.display, table=table.qualified, request=request)
 
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):
             raise bad("the list response has no 'items' list")
         items = check_records(data["items"], vendor=self.display, table=table.qualified, request=request)
-        for item in items:
+        for n, item in enumerate(items, 1):
             self._check_entity(item, table, request)
+            entity_id = item.get("id")
+            if entities and (not isinstance(entity_id, (str, int)) or isinstance(entity_id, bool)):
+                raise bad(f"item {n} of the page has the id {shown(entity_id)}, not a string or an integer")
         link_obj = data.get("_links")
+        if link_obj == []:
+            link_obj = None
         nxt = None
         if links and link_obj is not None:
             if not isinstance(link_obj, dict) or not isinstance(link_obj.get("next") or {}, dict):
@@ -110,7 +116,8 @@ class AtlasPages:
                 if response.status_code == 404:
                     return [], 0, None
                 request = f"GET {target}"
-                items, total, nxt = self._envelope(self.http.decode_json(response, table.qualified), table, request)
+                items, total, nxt = self._envelope(self.http.decode_json(response, table.qualified), table, request,
+                                                   entities=False)
                 if any(not isinstance(it.get("entity") or {}, dict) for it in items):
                     raise VendorResponseError("a link's 'entity' is not an object", vendor=self.display,
                                               table=table.qualified, request=request)
@@ -121,4 +128,4 @@ class AtlasPages:
 
             await next_link_scan(page, sink=sink, limits=ScanLimits(self.display, table.qualified, self.max_pages))
 
-        await asyncio.gather(*(one(v) for v in ids))
+        await gather_all(*(one(v) for v in ids))

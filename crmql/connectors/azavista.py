@@ -58,7 +58,7 @@ from ..errors import VendorResponseError
 from ..pushdown import Capability, Equality, NativeCond, Range, Substring
 from ..values import to_utc
 from .base import Candidate, Connector, FetchPlan, NativeRequest, Needs, PageSink, choose_filters
-from .http_support import HttpConnectorMixin, addressable_ids, check_records, path_id, valid_total
+from .http_support import HttpConnectorMixin, addressable_ids, check_records, path_id, shown, valid_total
 from .paging import ScanLimits, offset_scan
 
 __all__ = ["AzavistaConnector"]
@@ -271,24 +271,24 @@ class AzavistaConnector(HttpConnectorMixin, Connector):
             records, total = self._payload(data, res, table, offset)
             echoed = data.get("offset")
             if echoed is not None and echoed != offset:
-                raise VendorResponseError(f"asked for offset {offset} but got offset {echoed!r}; paging is unreliable",
+                raise VendorResponseError(f"asked for offset {offset} but got offset {shown(echoed)}; paging is unreliable",
                                           vendor=self.display, table=table.qualified,
                                           request=f"POST {res.search} (offset {offset})")
             return records, total
 
         await offset_scan(page, page_size=plan.page_size, sink=sink, max_rows=plan.max_rows,
                           sequential=plan.stop_early, window=max(2, self.concurrency * 2),
-                          limits=ScanLimits(self.display, table.qualified, self.max_pages))
+                          limits=ScanLimits(self.display, table.qualified, self.max_pages, f"POST {res.search}"))
 
     def _payload(self, data: Any, res: _Resource, table: Table,
                  offset: int = 0) -> tuple[list[dict[str, Any]], int | None]:
-        """The records and the total (None unless it is a count) of a search response."""
+        """The records and the total (None unless it is a count) of a search response. The items
+        key must be there and a list: ``{}`` or ``{"message": ...}`` on a 200 is no empty page."""
         request = f"POST {res.search} (offset {offset})"
-        if not isinstance(data, dict) or not isinstance(data.get(res.items_key, []), list):
+        if not isinstance(data, dict) or not isinstance(data.get(res.items_key), list):
             raise VendorResponseError(f"the search response has no '{res.items_key}' list", vendor=self.display,
                                       table=table.qualified, request=request)
-        records = check_records(data.get(res.items_key) or [], vendor=self.display, table=table.qualified,
-                                request=request)
+        records = check_records(data[res.items_key], vendor=self.display, table=table.qualified, request=request)
         return records, valid_total(data.get("object_count"))
 
 

@@ -27,14 +27,53 @@ from ..http.origin import same_origin
 from ..http.retry import RetryPolicy
 from .early import EarlyRequests
 
-__all__ = ["DEFAULT_MAX_PAGES", "HttpConnectorMixin", "addressable", "addressable_ids", "path_id",
-           "check_records", "same_origin", "valid_total"]
+__all__ = ["DEFAULT_MAX_PAGES", "MAX_TOTAL", "HttpConnectorMixin", "addressable", "addressable_ids", "path_id",
+           "check_records", "gather_all", "same_origin", "shown", "valid_total"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 8
 #: pages one scan may read (``max_pages`` on the connection): 500,000 rows at 50 per page
 DEFAULT_MAX_PAGES = 10_000
+#: the largest total taken as a count: 2**53 (exact as a JSON number everywhere); a larger one is
+#: no count, so the rows are counted instead (no OverflowError, no absurd EXPLAIN estimate)
+MAX_TOTAL = 2**53
+#: characters of a vendor value an error message or a log line shows
+SHOWN_CHARS = 80
+
+
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """A vendor value as an error message or log line shows it: its ``repr``, cut to about
+    ``limit`` characters (a vendor may send megabytes where a number belongs).
+
+    >>> shown(7), shown("x" * 100, 10)
+    ('7', "'xxxxxxxx… (102 characters)")
+    """
+    try:
+        text = repr(value)
+    except RecursionError:  # a value nested deeper than repr goes
+        return f"a deeply nested {type(value).__name__}"
+    return text if len(text) <= limit else f"{text[:limit - 1]}… ({len(text)} characters)"
+
+
+async def gather_all(*aws: Awaitable[Any]) -> list[Any]:
+    """Like :func:`asyncio.gather`, but the first failure cancels the others (and waits for them)
+    before it is raised, so no sibling keeps sending authenticated requests after the statement
+    failed. The exception raised is the first one itself (no ``ExceptionGroup``).
+
+    >>> async def ok(n):
+    ...     return n
+    >>> asyncio.run(gather_all(ok(1), ok(2)))
+    [1, 2]
+    """
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def addressable(value: object) -> bool:
@@ -71,17 +110,20 @@ def path_id(value: object) -> str:
 
 
 def valid_total(value: object) -> int | None:
-    """A vendor's total when it is a count (a non-negative integer: an integral float such as
-    ``1e3`` included, ``true`` not), else ``None``: unknown, so the rows are counted instead.
+    """A vendor's total when it is a count (a non-negative integer up to :data:`MAX_TOTAL`: an
+    integral float such as ``1e3`` included, ``true`` not), else ``None``: unknown, so the rows are
+    counted instead.
 
     >>> [valid_total(v) for v in (364, 0, 1e3, True, -5, "1234", 2.5, float("inf"), float("nan"), None)]
     [364, 0, 1000, None, None, None, None, None, None, None]
+    >>> [valid_total(v) for v in (2**53, 2**53 + 1, 2**63, 10**30, 1e300)]
+    [9007199254740992, None, None, None, None]
     """
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and value >= 0:
+        return value if 0 <= value <= MAX_TOTAL else None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and 0 <= value <= MAX_TOTAL:
         return int(value)
     return None
 
@@ -215,9 +257,10 @@ class HttpConnectorMixin:
         if total is not None:
             return total
         if plan.mode != "count":
-            raise VendorResponseError(f"no usable total ({raw!r})", vendor=self.display, table=table.qualified,
+            raise VendorResponseError(f"no usable total ({shown(raw)})", vendor=self.display, table=table.qualified,
                                       request=request)
-        log.warning("%s (%s): no usable total (%r); counting the rows instead", self.display, table.qualified, raw)
+        log.warning("%s (%s): no usable total (%s); counting the rows instead", self.display, table.qualified,
+                    shown(raw))
         counted = 0
 
         def tally(records: list[dict[str, Any]]) -> bool:
@@ -247,7 +290,7 @@ class HttpConnectorMixin:
                                           status=response.status_code)
             return record
 
-        results = await asyncio.gather(*(one(p) for p in paths if p))
+        results = await gather_all(*(one(p) for p in paths if p))
         records = [r for r in results if r is not None]
         current.add(rows_fetched=len(records))
         sink(records)

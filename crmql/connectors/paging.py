@@ -47,6 +47,8 @@ class ScanLimits:
     vendor: str = ""
     table: str = ""
     max_pages: int = DEFAULT_MAX_PAGES
+    #: the scan's request as errors name it (``POST /3.0/event/search``)
+    request: str = ""
 
     @property
     def where(self) -> str:
@@ -63,6 +65,17 @@ class ScanLimits:
         rows, and a scan that might never end)."""
         return VendorResponseError(f"the page at {where} repeats the page before it, so paging is unreliable",
                                    vendor=self.vendor or None, table=self.table or None)
+
+    def oversized(self, offset: int, asked: int, got: int) -> VendorResponseError:
+        """A page with more records than the limit asked for: consecutive pages would overlap
+        (duplicate rows) and a page size of the vendor's choosing would drive the work.
+
+        >>> str(ScanLimits("Azavista", "azavista.events", request="POST /s").oversized(50, 50, 100))
+        'Azavista (azavista.events): malformed response to POST /s (offset 50, limit 50): the page has 100 records, more than the 50 asked for, so paging is unreliable'
+        """
+        request = " ".join(p for p in (self.request, f"(offset {offset}, limit {asked})") if p)
+        return VendorResponseError(f"the page has {got} records, more than the {asked} asked for, so paging is "
+                                   "unreliable", vendor=self.vendor or None, table=self.table or None, request=request)
 
     def served_short(self, reported: int, served: int) -> None:
         """Say (stats and a logged warning) that the vendor served fewer rows than its total."""
@@ -83,13 +96,21 @@ async def offset_scan(
     """Page through ``fetch_page(offset, limit) -> (records, total)`` into ``sink``.
 
     The total is used only when it is a count (:func:`valid_total`); offsets are produced as
-    requests go out (never a list of every offset); an empty page before the total ends the scan
+    requests go out (never a list of every offset); a page with more records than asked for is a
+    :class:`VendorResponseError` (pages would overlap); an empty page before the total ends the scan
     with a warning ("vendor reported N rows, served M"); a total that would take more pages than
     ``limits.max_pages`` fails at once, and so does a scan that reads that many pages.
     """
     current = stats.current()
+
+    async def checked(offset: int, limit: int) -> Page:
+        records, total = await fetch_page(offset, limit)
+        if len(records) > limit:
+            raise limits.oversized(offset, limit, len(records))
+        return records, total
+
     first_limit = min(page_size, max_rows) if max_rows else page_size
-    records, total = await fetch_page(0, first_limit)
+    records, total = await checked(0, first_limit)
     total = valid_total(total)
     fetched = len(records)
     step = page_size
@@ -104,14 +125,13 @@ async def offset_scan(
     if max_rows is not None and fetched >= max_rows:
         return
     if total is None or sequential:
-        await _sequential(fetch_page, fetched, step, total, max_rows, sink, current, limits,
-                          last_len=len(records), asked=first_limit, previous=records)
+        await _sequential(checked, fetched, step, total, max_rows, sink, current, limits, previous=records)
         return
     end = min(total, max_rows) if max_rows else total
     if fetched and fetched < end and 1 + -(-(end - fetched) // step) > limits.max_pages:
         # too many pages to plan from this total: one more page tells a lie (nothing there) from a
         # vendor that really has that many rows (which would take more pages than allowed)
-        probe, _ = await fetch_page(fetched, min(step, end - fetched))
+        probe, _ = await checked(fetched, min(step, end - fetched))
         current.add(pages=1, rows_fetched=len(probe))
         if probe:
             raise limits.over_budget(2, f": the vendor reports {total} rows at {step} per page")
@@ -125,7 +145,7 @@ async def offset_scan(
 
     def spawn() -> None:
         nonlocal next_offset
-        in_flight.append(asyncio.ensure_future(fetch_page(next_offset, min(step, end - next_offset))))
+        in_flight.append(asyncio.ensure_future(checked(next_offset, min(step, end - next_offset))))
         next_offset += step
 
     previous = records
@@ -144,7 +164,7 @@ async def offset_scan(
             fetched += len(page)
             if not sink(page):
                 return
-            if next_offset < end:
+            if next_offset < end and fetched < end:
                 spawn()
         if fetched < end:
             limits.served_short(total, fetched)
@@ -156,13 +176,13 @@ async def offset_scan(
 
 
 async def _sequential(fetch_page, offset, step, total, max_rows, sink, current, limits: ScanLimits, *,
-                      last_len: int, asked: int, previous: list[dict[str, Any]]) -> None:
+                      previous: list[dict[str, Any]]) -> None:
+    """Pages one at a time. With no total, only an empty page ends the scan (a vendor may cap its
+    pages below the limit asked, so a short page proves nothing), within ``limits.max_pages``."""
     pages = 1
     while True:
         if total is not None and offset >= total:
             return
-        if total is None and last_len < asked:
-            return  # a short page ends a scan whose total is unknown
         if max_rows is not None and offset >= max_rows:
             return
         if pages >= limits.max_pages:
@@ -182,7 +202,6 @@ async def _sequential(fetch_page, offset, step, total, max_rows, sink, current, 
         if not sink(page):
             return
         offset += len(page)
-        last_len, asked = len(page), limit
 
 
 Linked = tuple[list[dict[str, Any]], int | None, str | None]
@@ -220,6 +239,7 @@ async def next_link_scan(
     current = stats.current()
     fetched = 0
     first = True
+    reported: int | None = None  # the first usable total: a chain ending before it was served short
     seen: set[str] = set()
     previous: list[dict[str, Any]] = []
     pages = 0
@@ -246,7 +266,7 @@ async def next_link_scan(
             if first and total is not None:
                 want = min(total, max_rows) if max_rows is not None else total
                 current.set_total_pages(max(1, -(-want // max(1, len(records)))))
-                first = False
+                first, reported = False, total
             more = bool(next_url and records) and (max_rows is None or fetched + len(records) < max_rows)
             if more and prefetch:  # the next request goes out while this page is processed
                 pending = asyncio.ensure_future(fetch(next_url))
@@ -259,6 +279,8 @@ async def next_link_scan(
             if max_rows is not None and fetched >= max_rows:
                 return False
             if not more:
+                if reported is not None and fetched < reported:
+                    limits.served_short(reported, fetched)
                 return True
             url = next_url
             if pending is None:

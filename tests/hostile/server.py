@@ -72,7 +72,7 @@ class Mode:
     ``object_count`` / ``total`` reported (``TRUE``: the real one; ``None``: left out; any other
     value is written as is, ``float('inf')`` as ``Infinity``). ``page_cap``: most records served per
     page, whatever was asked. ``items``: ``"objects"`` or ``"strings"``. ``shadow_id``: the contact
-    template gains a field whose id is ``id``. ``body``: ``"html"`` (a 200 with an HTML page) or
+    template gains a field whose id is ``shadow_field`` (``id`` unless set: ``ID``, ``Type``...). ``body``: ``"html"`` (a 200 with an HTML page) or
     ``"huge"`` (a 200 with ``huge_records`` records). ``ignore_offset``: every Azavista page starts
     at the first record (no offset echoed). ``override(request, body)``: return a
     :class:`Response` to answer a vendor API request with it (token requests excepted).
@@ -84,6 +84,7 @@ class Mode:
     next_link: str | None = None
     items: str = "objects"
     shadow_id: bool = False
+    shadow_field: str = "id"
     body: str | None = None
     huge_records: int = 200_000
     ignore_offset: bool = False
@@ -267,7 +268,7 @@ class HostileVendor:
             fields = [{"id": f"{parts[1]}-name", "label": "Name", "type": "string"},
                       {"id": f"{parts[1]}-email", "label": "E-mail", "type": "string"}]
             if mode.shadow_id and parts[1] == "contact":
-                fields.append({"id": "id", "label": "Legacy id", "type": "string"})
+                fields.append({"id": mode.shadow_field, "label": "Legacy id", "type": "string"})
             return self._json({"sections": [{"name": "General", "fields": fields}]})
         if parts == ["entities"]:
             query = dict(parse_qsl(request.url.query))
@@ -278,7 +279,7 @@ class HostileVendor:
             items: list[Any] = [atlas_entity(etype, i) for i in range(offset, end)]
             if mode.shadow_id:
                 for item in items:
-                    item["fields"]["id"] = "legacy-" + item["id"]
+                    item["fields"][mode.shadow_field] = "legacy-" + item["id"]
             if mode.items == "strings":
                 items = [item["id"] for item in items]
             links: dict[str, Any] = {}
