@@ -15,10 +15,11 @@ unknown table 'azavista.event'
 from __future__ import annotations
 
 import difflib
-import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
+
+from crmql.redaction import redact, safe_url
 
 __all__ = [
     "AuthenticationError",
@@ -217,41 +218,24 @@ class VendorResponseError(VendorHTTPError):
         status: int | None = None,
         hint: str | None = None,
     ) -> None:
-        from crmql.http.redact import redact
-
         self.what = redact(what)
         self.request = _shown_request(request)
         message = f"malformed response to {self.request}: {self.what}" if self.request else f"malformed response: {self.what}"
         super().__init__(message, vendor=vendor, table=table, status=status, hint=redact(hint) if hint else None)
 
 
-#: query parameters whose values never appear in a message (as in :func:`crmql.http.describe.safe_url`)
-_SENSITIVE_PARAM = re.compile(r"(?i)(token|key|secret|password|passwd|signature|sig|auth|code|session)")
-
-
 def _shown_request(request: Any) -> str | None:
-    """``METHOD url`` for an error message, secrets masked (see :class:`VendorResponseError`)."""
+    """``METHOD url`` for an error message, secrets masked (see :class:`VendorResponseError`).
+
+    >>> _shown_request("GET https://u:pw@h.test/x?token=abc&page=2")
+    'GET https://h.test/x?token=***&page=2'
+    """
     if request is None:
         return None
-    from crmql.http.redact import redact
-
     method, url = getattr(request, "method", None), getattr(request, "url", None)
-    if url is not None:
-        try:
-            from crmql.http.describe import safe_url
-
-            shown = safe_url(url)
-        except Exception:  # not an httpx.URL: show it as text
-            shown = str(url)
-        text = f"{method} {shown}" if method else shown
-    else:
-        text = str(request)
-        if "?" in text:  # mask secret-looking query values of a URL given as text
-            head, _, query = text.partition("?")
-            parts = [f"{k}=***" if _SENSITIVE_PARAM.search(k) and eq else k + eq + v
-                     for k, eq, v in (p.partition("=") for p in query.split("&"))]
-            text = head + "?" + "&".join(parts)
-    return redact(text)
+    if url is not None:  # an httpx.Request (or alike): its URL as text
+        return safe_url(f"{method} {url}" if method else str(url))
+    return safe_url(str(request))
 
 
 class RateLimitedError(VendorHTTPError):

@@ -19,6 +19,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from crmql.http.loop import get_loop, run_sync
+# through the submodule: importing crmql.http.redact later would otherwise rebind the name
+# ``crmql.http.redact`` from the function to the module
 from crmql.http.redact import install_log_redaction, redact, register_secret
 
 if TYPE_CHECKING:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 
 from crmql.errors import AuthenticationError
-from crmql.http.redact import redact, register_secret
+from crmql.redaction import redact, register_secret
 
 if TYPE_CHECKING:
     from crmql.http.client import HttpClient
@@ -69,7 +69,7 @@ class Auth:
         """The vendor answered 401 to a request sent with ``used``; forget those credentials."""
 
     def secrets(self) -> list[str]:
-        """Every secret this object holds, for :func:`~crmql.http.redact.register_secret`."""
+        """Every secret this object holds, for :func:`~crmql.redaction.register_secret`."""
         return []
 
     def _register_secrets(self) -> None:

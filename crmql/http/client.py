@@ -44,7 +44,7 @@ from crmql.http.budget import DEFAULT_MAX_REQUESTS, RequestBudget
 from crmql.http.decode import decode_json
 from crmql.http.origin import origin_of, same_origin
 from crmql.http.ratelimit import RateLimiter
-from crmql.http.redact import redact, register_secret
+from crmql.redaction import redact, register_secret
 from crmql.http.retry import RetryBudgetExceeded, RetryPolicy
 from crmql.stats import current
 

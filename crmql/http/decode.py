@@ -23,7 +23,7 @@ import httpx
 import orjson
 
 from crmql.errors import VendorResponseError
-from crmql.http.redact import redact
+from crmql.redaction import redact
 
 __all__ = ["MAX_DEPTH", "decode_json", "response_request"]
 

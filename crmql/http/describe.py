@@ -17,14 +17,13 @@ from typing import Any
 
 import httpx
 
-from crmql.http.redact import MASK, redact
+from crmql.redaction import MASK, SENSITIVE_PARAM, redact
 
 __all__ = ["body_excerpt", "cause", "safe_url", "status_hint", "status_phrase", "vendor_message"]
 
 #: how much of a vendor's error text ends up in an error message
 MAX_MESSAGE = 300
 _MESSAGE_KEYS = ("message", "error_description", "ErrorMessage", "error", "errors")
-_SENSITIVE_PARAM = re.compile(r"(?i)(token|key|secret|password|passwd|signature|sig|auth|code|session)")
 _TAGS = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
@@ -41,7 +40,7 @@ def safe_url(url: httpx.URL) -> str:
     if url.query:
         parts = []
         for key, value in url.params.multi_items():
-            shown = MASK if _SENSITIVE_PARAM.search(key) else value
+            shown = MASK if SENSITIVE_PARAM.search(key) else value
             parts.append(f"{key}={shown}")
         text += "?" + "&".join(parts)
     return redact(text)

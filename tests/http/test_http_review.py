@@ -200,3 +200,28 @@ def test_the_origin_rule_still_refuses_other_hosts_under_idn() -> None:
 ])
 def test_same_origin_compares_hosts_as_httpx_sends_them(url: str, base: str, same: bool) -> None:
     assert same_origin(url, base) is same
+
+
+# ------------------------------------------------------------------ 18: errors is the bottom layer
+
+
+def test_errors_import_nothing_of_the_http_layer() -> None:
+    # crmql.errors used to import crmql.http.redact and crmql.http.describe (lazily, pointing up)
+    import subprocess
+    import sys
+
+    code = ("import sys, crmql.errors as e; e.VendorResponseError('x', request='GET http://h/?token=abc');"
+            "print(sorted(m for m in sys.modules if m.startswith('crmql')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "['crmql', 'crmql.errors', 'crmql.redaction']"
+
+
+def test_a_request_in_an_error_is_shown_without_credentials_or_secret_values() -> None:
+    from crmql.errors import VendorResponseError
+    from crmql.http.redact import redact as old_path_redact
+    from crmql.redaction import redact
+
+    request = httpx.Request("GET", "https://user:pw-123456@h.test/x?api_key=k-123456&page=2")
+    error = VendorResponseError("bad", vendor="demo", table="demo.t", request=request)
+    assert error.request == "GET https://h.test/x?api_key=***&page=2"
+    assert old_path_redact is redact  # the old import path is the same function
