@@ -39,8 +39,7 @@ from crmql.errors import (
 )
 from crmql.http import describe
 from crmql.http.auth import Auth
-from crmql.http.attempt import send_once
-from crmql.http.budget import DEFAULT_MAX_REQUESTS, RequestBudget
+from crmql.http.attempt import DEFAULT_MAX_REQUESTS, RequestBudget, send_once
 from crmql.http.decode import decode_json
 from crmql.http.origin import origin_of, same_origin
 from crmql.http.ratelimit import RateLimiter
