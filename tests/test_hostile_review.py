@@ -299,3 +299,17 @@ def test_shown() -> None:
     assert shown(5) == "5" and shown("ab") == "'ab'"
     cut = shown("x" * 10_000)
     assert len(cut) < 120 and cut.endswith("(10002 characters)")
+
+
+def test_a_long_next_link_is_cut_in_the_paging_loop_error(hostile: HostileVendor) -> None:
+    link = f"{ENTITIES}?type=contact&limit=100&pad={'A' * 10_000}"  # within the server's request line limit
+
+    def override(request, _body):
+        if request.url.path.endswith("/entities"):
+            return _json({"items": [atlas_entity("contact", 1 if "pad=" in request.url.query else 0)], "total": 9,
+                          "_links": {"next": {"href": link}}})
+        return None
+
+    hostile.mode.override = override
+    error = _error(hostile, "SELECT id FROM atlas.contacts LIMIT 5")
+    assert "paging loop" in str(error) and len(str(error)) < 700  # before: over 20,000 characters

@@ -47,7 +47,7 @@ from ..http import OAuthClientCredentials, run_sync
 from ..http.loop import Spawned, spawn
 from ..http.auth import Auth
 from .base import Candidate, Connector, FetchPlan, FilterSet, NativeRequest, Needs, PageSink, choose_filters
-from .http_support import HttpConnectorMixin, addressable_ids, gather_all, path_id
+from .http_support import HttpConnectorMixin, addressable_ids, cut, gather_all, path_id
 from .atlas_catalog import ENTITY_TYPES, RESERVED, entity_table, links_table, shadow_key, slug
 from .atlas_pages import API, MAX_PAGE, AtlasPages
 from .paging import LinkAhead, ScanLimits, next_link_scan
@@ -287,7 +287,7 @@ class AtlasConnector(AtlasPages, HttpConnectorMixin, Connector):
                 data = await ahead.get(url)
             else:
                 data = await self.http.request_json("GET", url, table=table.qualified)
-            request = f"GET {url}" if url else f"GET {API}/entities"
+            request = f"GET {cut(url)}" if url else f"GET {API}/entities"
             items, total, next_url = self._envelope(data, table, request)
             missing = [i for i, item in enumerate(items) if "fields" not in item and item.get("id") is not None]
             if missing:  # list items without fields (as the docs' example shows): read each entity

@@ -20,7 +20,7 @@ from urllib.parse import urljoin
 from ..catalog import Table
 from ..errors import VendorResponseError
 from .base import FetchPlan, PageSink
-from .http_support import addressable, check_records, gather_all, path_id, same_origin, shown, valid_total
+from .http_support import addressable, check_records, cut, gather_all, path_id, same_origin, shown, valid_total
 from .paging import ScanLimits, next_link_scan
 
 __all__ = ["API", "MAX_PAGE", "AtlasPages"]
@@ -53,8 +53,8 @@ class AtlasPages:
         entity = await self.http.request_json("GET", path, table=table.qualified)
         if not isinstance(entity, dict):
             raise VendorResponseError("a read by id answered with no entity object", vendor=self.display,
-                                      table=table.qualified, request=f"GET {path}")
-        return self._check_entity(entity, table, f"GET {path}")
+                                      table=table.qualified, request=f"GET {cut(path)}")
+        return self._check_entity(entity, table, f"GET {cut(path)}")
 
     def _check_entity(self, entity: dict[str, Any], table: Table, request: str) -> dict[str, Any]:
         if not isinstance(entity.get("fields") or {}, dict):  # (null fields: none, as before)
@@ -115,7 +115,7 @@ class AtlasPages:
                                                    table=table.qualified, allow_status=(404,))
                 if response.status_code == 404:
                     return [], 0, None
-                request = f"GET {target}"
+                request = f"GET {cut(target)}"
                 items, total, nxt = self._envelope(self.http.decode_json(response, table.qualified), table, request,
                                                    entities=False)
                 if any(not isinstance(it.get("entity") or {}, dict) for it in items):

@@ -28,7 +28,7 @@ from ..http.retry import RetryPolicy
 from .early import EarlyRequests
 
 __all__ = ["DEFAULT_MAX_PAGES", "MAX_TOTAL", "HttpConnectorMixin", "addressable", "addressable_ids", "path_id",
-           "check_records", "gather_all", "same_origin", "shown", "valid_total"]
+           "check_records", "cut", "gather_all", "same_origin", "shown", "valid_total"]
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,19 @@ DEFAULT_MAX_PAGES = 10_000
 #: the largest total taken as a count: 2**53 (exact as a JSON number everywhere); a larger one is
 #: no count, so the rows are counted instead (no OverflowError, no absurd EXPLAIN estimate)
 MAX_TOTAL = 2**53
-#: characters of a vendor value an error message or a log line shows
+#: characters of a vendor value an error message or a log line shows (a URL: URL_CHARS)
 SHOWN_CHARS = 80
+URL_CHARS = 200
+
+
+def cut(text: str, limit: int = URL_CHARS) -> str:
+    """``text`` cut to about ``limit`` characters, saying how long it was (for a URL or path
+    built from vendor values, shown in an error).
+
+    >>> cut("/a/b"), cut("/" + "x" * 300, 12)
+    ('/a/b', '/xxxxxxxxxx… (301 characters)')
+    """
+    return text if len(text) <= limit else f"{text[:limit - 1]}… ({len(text)} characters)"
 
 
 def shown(value: object, limit: int = SHOWN_CHARS) -> str:
@@ -53,7 +64,7 @@ def shown(value: object, limit: int = SHOWN_CHARS) -> str:
         text = repr(value)
     except RecursionError:  # a value nested deeper than repr goes
         return f"a deeply nested {type(value).__name__}"
-    return text if len(text) <= limit else f"{text[:limit - 1]}… ({len(text)} characters)"
+    return cut(text, limit)
 
 
 async def gather_all(*aws: Awaitable[Any]) -> list[Any]:
@@ -286,7 +297,7 @@ class HttpConnectorMixin:
             record = self.http.decode_json(response, table.qualified)
             if not isinstance(record, dict):
                 raise VendorResponseError(f"a read by id answered with {_kind(record)}, not a record",
-                                          vendor=self.display, table=table.qualified, request=f"GET {path}",
+                                          vendor=self.display, table=table.qualified, request=f"GET {cut(path)}",
                                           status=response.status_code)
             return record
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from .. import stats
 from ..errors import RequestBudgetError, VendorResponseError
-from .http_support import DEFAULT_MAX_PAGES, valid_total
+from .http_support import DEFAULT_MAX_PAGES, cut, valid_total
 
 __all__ = ["LinkAhead", "ScanLimits", "next_link_scan", "offset_scan"]
 
@@ -253,15 +253,15 @@ async def next_link_scan(
             total = valid_total(total)
             if next_url is not None and records and (max_rows is None or fetched + len(records) < max_rows):
                 if next_url in seen or next_url == url:
-                    raise VendorResponseError(f"its next link {next_url} points back to a page already read "
+                    raise VendorResponseError(f"its next link {cut(next_url)} points back to a page already read "
                                               "(a paging loop)", vendor=limits.vendor or None,
                                               table=limits.table or None,
-                                              request=f"GET {url}" if url else "the scan's first request")
+                                              request=f"GET {cut(url)}" if url else "the scan's first request")
                 if pages >= limits.max_pages:
                     raise limits.over_budget(pages)
                 seen.add(next_url)
             if records and records == previous:
-                raise limits.repeated(url or "the first link")
+                raise limits.repeated(cut(url) if url else "the first link")
             previous = records
             if first and total is not None:
                 want = min(total, max_rows) if max_rows is not None else total
