@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import http.cookiejar
-import ssl
 import logging
 import time
 from collections.abc import Collection, Mapping
@@ -42,6 +39,7 @@ from crmql.http.auth import Auth
 from crmql.http.attempt import DEFAULT_MAX_REQUESTS, RequestBudget, send_once
 from crmql.http.decode import decode_json
 from crmql.http.origin import origin_of, same_origin
+from crmql.http.pool import open_pool
 from crmql.http.ratelimit import RateLimiter
 from crmql.redaction import redact, register_secret
 from crmql.http.retry import RetryBudgetExceeded, RetryPolicy
@@ -50,13 +48,6 @@ from crmql.stats import current
 __all__ = ["HttpClient"]
 
 logger = logging.getLogger(__name__)
-
-
-@functools.lru_cache(maxsize=1)
-def _ssl_context() -> ssl.SSLContext:
-    """One verifying SSL context for the process: building one costs ~40 ms, so clients share it."""
-    return ssl.create_default_context()
-
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 #: statuses that prove the server did not process the request: safe to retry any method
@@ -67,32 +58,6 @@ DEFAULT_MAX_RESPONSE_MB = 64.0
 #: transport errors that prove the request never reached the server
 _UNSENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _SENSITIVE_HEADER_WORDS = ("authorization", "token", "key", "secret", "password", "cookie", "session")
-#: the encodings :func:`crmql.http.body.read_capped` can decode; httpx would also offer ``br`` and
-#: ``zstd`` whenever their packages happen to be installed, and a vendor honouring that is refused
-ACCEPT_ENCODING = "gzip, deflate"
-
-
-class _NoCookies(http.cookiejar.DefaultCookiePolicy):
-    """A cookie policy that stores nothing: crmql's vendors authenticate with tokens, and a jar
-    would grow with every ``Set-Cookie`` a vendor sends and go back on every later request."""
-
-    def set_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
-        return False
-
-
-def _no_cookie_jar() -> http.cookiejar.CookieJar:
-    """An empty jar that refuses every cookie (a connector that needs a session id sends it itself).
-
-    Given to httpx as the jar itself: httpx keeps a ``CookieJar`` but copies an ``httpx.Cookies``
-    into a new jar of the default policy.
-
-    >>> jar = httpx.Cookies(_no_cookie_jar())
-    >>> jar.extract_cookies(httpx.Response(200, headers={"Set-Cookie": "s=1"}, request=httpx.Request("GET", "http://x/")))
-    >>> len(jar)
-    0
-    """
-    return http.cookiejar.CookieJar(policy=_NoCookies())
-
 
 class HttpClient:
     """Async HTTP client for one vendor connection.
@@ -161,16 +126,8 @@ class HttpClient:
     def _ensure_client(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
         if self._client is None or self._client.is_closed:
-            self._client = httpx.AsyncClient(
-                base_url=self.base_url,
-                headers={"User-Agent": "crmql", "Accept-Encoding": ACCEPT_ENCODING, **self.headers},
-                cookies=_no_cookie_jar(),
-                timeout=httpx.Timeout(self.timeout_s),
-                limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
-                transport=self._transport,
-                follow_redirects=False,
-                verify=_ssl_context(),
-            )
+            self._client = open_pool(base_url=self.base_url, headers=self.headers, timeout_s=self.timeout_s,
+                                     concurrency=self.concurrency, transport=self._transport)
             self._semaphore = asyncio.Semaphore(self.concurrency)
             self._loop = loop
         elif self._loop is not loop and self._loop is not None and self._loop.is_closed():
