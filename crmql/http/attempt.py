@@ -51,8 +51,9 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_MAX_REQUESTS", "BudgetExceeded", "RequestBudget", "send_once"]
 
-#: requests one connection may send for one statement; a full scan of 10,000 pages fits
-DEFAULT_MAX_REQUESTS = 10_000
+#: requests one connection may send for one statement: a full scan of max_pages (10,000) pages fits,
+#: and so do the per-entity reads of an Atlas tenant whose lists come without fields
+DEFAULT_MAX_REQUESTS = 50_000
 
 
 class BudgetExceeded(Exception):

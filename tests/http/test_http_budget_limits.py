@@ -33,4 +33,4 @@ def test_a_statement_past_the_budget_fails_and_the_next_starts_afresh(
 def test_the_default_budget_leaves_a_full_scan_alone(make_session: Callable[..., Session]) -> None:
     session = make_session()
     result = session.execute("SELECT COUNT(*) AS n FROM azavista.contacts WHERE email NOT LIKE '%@gmail.com'")
-    assert result.stats.requests > 100 and session.connector("azavista").http.budget.limit == 10_000
+    assert result.stats.requests > 100 and session.connector("azavista").http.budget.limit == 50_000
