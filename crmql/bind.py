@@ -65,6 +65,9 @@ class _Binder:
         self.scope: list[tuple[ast.TableRef, Table]] = []
         self.columns: dict[tuple[str, str], Column] = {}
         self.aliases: set[str] = set()
+        #: output name -> its 1-based positions in the select list (``*`` expanded), to refuse an ambiguous one
+        self.outputs: dict[str, list[int]] = {}
+        self._unnamed = 0
 
     # ---- tables and columns
     def at(self, err: QueryError, node: ast.Node | None) -> QueryError:
@@ -84,7 +87,19 @@ class _Binder:
         self.scope.append((ref, table))
         return ref
 
-    def column(self, col: ast.Column, *, allow_alias: bool = False) -> ast.Expr:
+    def _input_column(self, name: str) -> bool:
+        """Whether ``name`` is a column of a table in scope (GROUP BY prefers those, as in PostgreSQL)."""
+        return any(table.column(name) is not None for _, table in self.scope)
+
+    def add_output(self, name: str | None, width: int = 1) -> None:
+        """Record the next ``width`` output columns (``name`` when it is one named column)."""
+        start = sum(len(v) for v in self.outputs.values()) + self._unnamed + 1
+        if name is None:
+            self._unnamed += width
+        else:
+            self.outputs.setdefault(name, []).append(start)
+
+    def column(self, col: ast.Column, *, allow_alias: bool = False, where: str = "") -> ast.Expr:
         if col.qualifier is not None:
             for ref, table in self.scope:
                 if ref.ref_name.lower() == col.qualifier.lower() or ref.table.lower() == col.qualifier.lower():
@@ -96,7 +111,13 @@ class _Binder:
             raise QueryError(f"unknown table or alias '{col.qualifier}'", hint=did_you_mean(col.qualifier, names)
                              or f"tables in this query: {', '.join(names)}")
         if allow_alias and col.name in self.aliases:
-            return col
+            positions = self.outputs.get(col.name, [])
+            if len(positions) <= 1:
+                return col
+            if not (where == "GROUP BY" and self._input_column(col.name)):  # GROUP BY prefers an input column
+                raise QueryError(f"{where} {col.name} is ambiguous: output columns "
+                                 f"{', '.join(map(str, positions[:-1]))} and {positions[-1]} are both named {col.name}",
+                                 hint="give each output column its own alias, or write the expression itself")
         matches = [(ref, table, table.column(col.name)) for ref, table in self.scope]
         matches = [m for m in matches if m[2] is not None]
         if len(matches) > 1:
@@ -132,7 +153,7 @@ class _Binder:
 
     def _expr(self, e: ast.Expr, *, where: str, allow_alias: bool) -> ast.Expr:
         if isinstance(e, ast.Column):
-            return self.column(e, allow_alias=allow_alias)
+            return self.column(e, allow_alias=allow_alias, where=where)
         if isinstance(e, ast.Param):
             if e.name not in self.params:
                 raise QueryError(f"no value for parameter :{e.name}",
@@ -313,10 +334,13 @@ def _bind(select: ast.Select, resolve: Callable[[str, str], Table], params: Mapp
                 raise b.at(QueryError(f"unknown table or alias '{item.qualifier}' in {item.qualifier}.*",
                                       hint=did_you_mean(item.qualifier, [r.ref_name for r, _ in b.scope])), item)
             items.append(item)
+            b.add_output(None, sum(len(t.columns) for r, t in b.scope
+                                   if item.qualifier is None or r.ref_name.lower() == item.qualifier.lower()))
             continue
         items.append(ast.replace(item, expr=b.expr(item.expr, where="SELECT")))
         if item.alias:
             b.aliases.add(item.alias)
+        b.add_output(item.alias or (item.expr.name if isinstance(item.expr, ast.Column) else None))
     where = b.expr(select.where, where="WHERE") if select.where is not None else None
     outputs = _outputs(b, items) if any(_is_position(e) for e in (*select.group_by, *(o.expr for o in select.order_by))) else []
     group_by = tuple(_position(b, g, outputs, "GROUP BY") if _is_position(g) else b.expr(g, where="GROUP BY", allow_alias=True)
