@@ -30,7 +30,9 @@ field and operator repeated OR; gte/lte inclusive; pages of at most 100 with ``_
   port, never twice, and at most ``max_pages`` per scan; ``total`` counts only when it is a
   non-negative integer (else ``COUNT(*)`` counts the entities); an id no URL path segment can carry
   matches no row; a field whose id is ``id`` or ``type`` gets a column of its own (checked locally)
-  and never replaces the entity's id or type. Anything malformed is a ``VendorResponseError``.
+  (in any case: ``ID``, ``Type``) and never replaces the entity's id or type; a listed entity's id
+  must be a string or an integer; a chain that ends before its total warns that it was served
+  short; ``"_links": []`` is no links. Anything malformed is a ``VendorResponseError``.
 
 The catalog (tables from templates, operators per field type) is in :mod:`.atlas_catalog`.
 """

@@ -29,7 +29,9 @@ silent, these are the readings we chose (each widened so a query never loses a r
   them in the response body; their placement in the request is not shown), limit at most 50
   (documented). ``object_count`` is the total number of matches: it drives concurrent paging and
   ``COUNT(*)``, but only when it is a count (a non-negative integer); otherwise pages are read one
-  at a time and ``COUNT(*)`` counts the rows. An empty page before the total ends the scan with a
+  at a time until an empty page (a short page proves nothing: the vendor may cap its pages) and
+  ``COUNT(*)`` counts the rows; a total above 2**53 is no count either. A page with more records
+  than the ``limit`` asked for, or a 200 without the records list, is a VendorResponseError. An empty page before the total ends the scan with a
   warning ("vendor reported N rows, served M"); a total needing more than ``max_pages`` pages is
   checked with one more page (empty: a lie, the scan ends; full: the page budget is exceeded). If
   a response echoes an offset other than the one asked for, the scan fails loudly rather than
