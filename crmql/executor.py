@@ -119,7 +119,7 @@ async def _fetch_scan(scan: ScanPlan, result: ScanResult, limit_rows: int | None
             batch = to_arrow(scan.table, [scan.connector.row(scan.table, r) for r in records])
             batches.append(batch)
             if checker is not None:
-                return checker.add(batch) < limit_rows
+                return checker.add(batch, limit_rows) < limit_rows
             return True
 
         await plan_fetch(scan, sink)
@@ -134,11 +134,22 @@ async def plan_fetch(scan: ScanPlan, sink: Any) -> None:
 
 
 class _PassCounter:
-    """Counts how many fetched rows pass the scan's own conjuncts (LIMIT's early stop)."""
+    """Counts how many fetched rows pass the scan's own conjuncts (LIMIT's early stop).
+
+    Pages are only counted once the rows fetched but not yet counted could reach the LIMIT (a page
+    of 100 rows cannot complete a LIMIT of 1,000): the scan stops after exactly the same page as
+    when every page is counted, with one DuckDB run per few pages instead of one per page.
+
+    >>> c = _PassCounter.__new__(_PassCounter); c.passed, c.pending, c.runs = 0, [], 0
+    >>> c.add(pa.table({"a": [1, 2]}), need=10), c.runs
+    (0, 0)
+    """
 
     def __init__(self, scan: ScanPlan) -> None:
         self.scan = scan
         self.passed = 0
+        self.runs = 0
+        self.pending: list[pa.Table] = []
         self.params: list[Any] = []
         items = list(scan.filter)
         if scan.fetch.sorted_by:
@@ -151,11 +162,17 @@ class _PassCounter:
             self.sql += " WHERE " + expr_sql(where, self.params)
         self.con = local_connection()
 
-    def add(self, batch: pa.Table) -> int:
+    def add(self, batch: pa.Table, need: int) -> int:
+        """Rows known to pass so far (a lower bound until enough rows arrived to reach ``need``)."""
         if batch.num_rows:
-            self.con.register("page", batch)
+            self.pending.append(batch)
+        if self.pending and self.passed + sum(t.num_rows for t in self.pending) >= need:
+            page = pa.concat_tables(self.pending) if len(self.pending) > 1 else self.pending[0]
+            self.pending.clear()
+            self.con.register("page", page)
             self.passed += self.con.execute(self.sql, self.params).fetchall()[0][0]
             self.con.unregister("page")
+            self.runs += 1
         return self.passed
 
 
@@ -254,8 +271,8 @@ def stream_plan(plan: Plan, statement_stats: stats.QueryStats,
                 emit: Callable[[pd.DataFrame], None]) -> tuple[int, list[ScanResult]]:
     """Run a :func:`can_stream` plan as pages arrive: the local SQL runs on each page (or a few
     consecutive pages, up to :data:`STREAM_BATCH_ROWS` rows) and ``emit`` receives the result rows
-    (at least one, possibly empty, frame), so memory stays flat. With a LIMIT every page is checked
-    on arrival and the scan stops once enough rows passed. Returns the rows emitted and the scan."""
+    (at least one, possibly empty, frame), so memory stays flat. With a LIMIT, pages are also run
+    as soon as the rows waiting could complete it, and the scan stops once enough rows passed. Returns the rows emitted and the scan."""
     scan = plan.scans[0]
     result = ScanResult(scan, stats=stats.QueryStats(parent=statement_stats))
     select = plan.select
@@ -283,19 +300,21 @@ def stream_plan(plan: Plan, statement_stats: stats.QueryStats,
             done["rows"] += len(frame)
         return limit is None or done["rows"] < limit
 
-    def flush() -> None:
+    def flush() -> bool:
         if pending:
             table = pa.concat_tables(pending) if len(pending) > 1 else pending[0]
             pending.clear()
-            run(table)
+            return run(table)
+        return limit is None or done["rows"] < limit
 
     def sink(records: list[dict[str, Any]]) -> bool:
         table = to_arrow(scan.table, [scan.connector.row(scan.table, r) for r in records])
-        if limit is not None:
-            return run(table)
         pending.append(table)
-        if sum(t.num_rows for t in pending) >= STREAM_BATCH_ROWS:
-            flush()
+        rows = sum(t.num_rows for t in pending)
+        # with a LIMIT, run as soon as the rows waiting could complete it (so the scan stops after
+        # the same page as when every page runs), else once a batch is gathered
+        if rows >= STREAM_BATCH_ROWS or (limit is not None and done["rows"] + rows >= limit):
+            return flush()
         return True
 
     async def fetch() -> None:

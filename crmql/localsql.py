@@ -60,9 +60,13 @@ class _Params:
 
 
 def _param_key(value: Any) -> Any:
-    """``(type, value)``, floats by their exact bits (``-0.0`` is not ``0.0``); None if unhashable."""
+    """``(type, value)``, floats by their exact bits (``-0.0`` is not ``0.0``); None if unhashable.
+    A list (an IN list's values, see :func:`_in_list`) is keyed by its items' keys."""
     if isinstance(value, float):
         return (float, value.hex())
+    if isinstance(value, list):
+        keys = tuple(_param_key(v) for v in value)
+        return None if None in keys else (list, keys)
     try:
         hash(value)
     except TypeError:
@@ -117,12 +121,50 @@ def _expr(e: ast.Expr, params: _Params) -> str:
         word = "ILIKE" if e.case_insensitive else "LIKE"
         return f"({r(e.operand)} {'NOT ' if e.negated else ''}{word} {r(e.pattern)} ESCAPE '')"
     if isinstance(e, ast.InList):
+        values = _list_values(e.items)
+        if values is not None:  # one list parameter: DuckDB binds 20,000 parameters in ~0.4 s, one list in ~1 ms
+            return f"({r(e.operand)} {'NOT ' if e.negated else ''}IN (SELECT unnest({params.ref(values)})))"
         return f"({r(e.operand)} {'NOT ' if e.negated else ''}IN ({', '.join(r(i) for i in e.items)}))"
     if isinstance(e, ast.Between):
         return f"({r(e.operand)} {'NOT ' if e.negated else ''}BETWEEN {r(e.low)} AND {r(e.high)})"
     if isinstance(e, ast.IsNull):
         return f"({r(e.operand)} IS {'NOT ' if e.negated else ''}NULL)"
     raise TypeError(f"cannot render {type(e).__name__}")
+
+
+#: an IN list longer than this, of literals of one type, is rendered as one list parameter
+LIST_PARAM_MIN = 64
+_INT64 = range(-2**63, 2**63)
+
+
+def _list_values(items: tuple[ast.Expr, ...]) -> list[Any] | None:
+    """The values of a long IN list of plain literals of one type (strings, integers or floats;
+    NULLs allowed), for ``x IN (SELECT unnest($n))``: a subquery IN keeps SQL's three-valued
+    result exactly (``x NOT IN (1, NULL)`` is NULL, never true). None: render one parameter each.
+
+    >>> lits = [ast.Literal(i, "integer") for i in range(65)] + [ast.Literal(None, "null")]
+    >>> len(_list_values(tuple(lits))), _list_values(tuple(lits[:3]))
+    (66, None)
+    """
+    if len(items) <= LIST_PARAM_MIN:
+        return None
+    values: list[Any] = []
+    kind: type | None = None
+    for item in items:
+        if item.__class__ is not ast.Literal:
+            return None
+        if item.kind == "null":
+            values.append(None)
+            continue
+        if item.kind not in ("string", "integer", "float"):
+            return None
+        value = item.value
+        if kind is None:
+            kind = type(value)
+        if type(value) is not kind or kind not in (str, int, float) or (kind is int and value not in _INT64):
+            return None
+        values.append(value)
+    return values if kind is not None else None
 
 
 def output_name(item: ast.SelectItem) -> str:

@@ -51,3 +51,107 @@ def test_one_alias_still_binds_as_before() -> None:
     assert q.select.group_by[0].qualifier == "c"
     q = _bind("SELECT c.first_name AS x, c.last_name AS y FROM azavista.contacts c ORDER BY x, y")
     assert [o.expr.name for o in q.select.order_by] == ["x", "y"]
+
+
+# ---- 2a. a long IN list is one list parameter, with exactly SQL's three-valued result
+def _in_results(values: list, operands: list, negated: bool, monkeypatch: pytest.MonkeyPatch | None = None) -> list:
+    from crmql import localsql
+    from crmql.executor import local_connection
+
+    kind = {str: "string", int: "integer", float: "float"}
+    items = tuple(ast.Literal(v, "null") if v is None else ast.Literal(v, kind[type(v)]) for v in values)
+    e = ast.InList(ast.Column("v", "t"), items, negated=negated)
+    params: list = []
+    sql = localsql.expr_sql(e, params)
+    con = local_connection()
+    con.execute("CREATE TEMP TABLE src(i INTEGER, v " + ("VARCHAR" if isinstance(values[0], str) else "DOUBLE") + ")")
+    con.executemany("INSERT INTO src VALUES (?, ?)", list(enumerate(operands)))
+    out = con.execute(f"SELECT {sql} FROM src AS t ORDER BY i", params).fetchall()
+    con.close()
+    return [r[0] for r in out], sql, params
+
+
+@pytest.mark.parametrize("negated", [False, True])
+@pytest.mark.parametrize("with_null", [False, True])
+@pytest.mark.parametrize("numbers", [False, True])
+def test_long_in_list_keeps_three_valued_logic(negated: bool, with_null: bool, numbers: bool,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmql import localsql
+
+    values = [float(i) for i in range(200)] if numbers else [f"x{i}" for i in range(200)]
+    if with_null:
+        values.insert(50, None)
+    operands = [values[0], values[-1], 1e9 if numbers else "nope", None]
+    fast, sql, params = _in_results(values, operands, negated)
+    assert "unnest" in sql and len(params) == 1  # one list parameter, not 200
+    monkeypatch.setattr(localsql, "LIST_PARAM_MIN", 10**9)
+    slow, sql, params = _in_results(values, operands, negated)
+    assert "unnest" not in sql and len(params) == len([v for v in values if v is not None])
+    assert fast == slow
+    assert fast[3] is None and (fast[2] is None) == with_null
+
+
+def test_short_or_mixed_in_lists_keep_one_parameter_each() -> None:
+    from crmql.localsql import expr_sql
+
+    short = ast.InList(ast.Column("v"), tuple(ast.Literal(i, "integer") for i in range(64)))
+    mixed = ast.InList(ast.Column("v"), tuple(ast.Literal(i, "integer") for i in range(100)) + (ast.Literal(1.5, "float"),))
+    for e in (short, mixed):
+        params: list = []
+        assert "unnest" not in expr_sql(e, params) and len(params) == len(e.items)
+
+
+# ---- 2b. with a LIMIT the local check runs once enough rows arrived, not once per page
+_LONG_IN = ", ".join(f"'x{i}'" for i in range(100)) + ", 'anna'"
+
+
+def test_limit_counts_passes_only_when_the_limit_is_reachable(make_session, sandbox,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmql import executor
+
+    counters: list = []
+    real = executor._PassCounter
+
+    def spy(scan):  # noqa: ANN001, ANN202
+        counters.append(real(scan))
+        return counters[-1]
+
+    monkeypatch.setattr(executor, "_PassCounter", spy)
+    session = make_session()
+    session.execute("SELECT id FROM azavista.contacts LIMIT 1")  # signs in: later counts are pages only
+    counters.clear()
+    where = f"FROM azavista.contacts WHERE lower(first_name) IN ({_LONG_IN})"
+    whole = session.execute(f"SELECT id {where}")
+    limited = session.execute(f"SELECT id {where} LIMIT 100000")
+    assert sorted(limited.frame["id"]) == sorted(whole.frame["id"]) and len(whole.frame) > 0
+    assert limited.stats.requests == whole.stats.requests  # the same pages, none more
+    assert [c.runs for c in counters] == [0]  # 10,000 rows never reach 100,000: never counted
+    few = session.execute(f"SELECT id {where} LIMIT 3")
+    assert len(few.frame) == 3 and few.stats.requests < whole.stats.requests and counters[-1].runs >= 1
+
+
+def test_streamed_limit_runs_duckdb_per_batch_not_per_page(make_session, sandbox, tmp_path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmql import executor
+
+    runs: list[int] = []
+    real = executor.select_sql
+
+    def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        runs.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(executor, "select_sql", spy)
+    session = make_session()
+    session.execute("SELECT id FROM azavista.contacts LIMIT 1")  # signs in: later counts are pages only
+    runs.clear()
+    where = f"FROM azavista.contacts WHERE lower(first_name) IN ({_LONG_IN})"
+    whole = session.execute(f"COPY (SELECT id {where}) TO '{tmp_path / 'a.csv'}'")
+    n_whole = len(runs)
+    limited = session.execute(f"COPY (SELECT id {where} LIMIT 100000) TO '{tmp_path / 'b.csv'}'")
+    assert sorted((tmp_path / "a.csv").read_text().splitlines()) == sorted((tmp_path / "b.csv").read_text().splitlines())
+    assert limited.stats.requests == whole.stats.requests > 20
+    assert len(runs) - n_whole == n_whole < whole.stats.requests / 5  # batches, as without a LIMIT
+    runs.clear()
+    session.execute(f"COPY (SELECT id {where} LIMIT 2) TO '{tmp_path / 'c.csv'}'")
+    assert len((tmp_path / "c.csv").read_text().splitlines()) == 3 and runs
