@@ -155,3 +155,53 @@ def test_streamed_limit_runs_duckdb_per_batch_not_per_page(make_session, sandbox
     runs.clear()
     session.execute(f"COPY (SELECT id {where} LIMIT 2) TO '{tmp_path / 'c.csv'}'")
     assert len((tmp_path / "c.csv").read_text().splitlines()) == 3 and runs
+
+
+# ---- 3 and 8. \o reads extensions as --output and COPY TO do: .tsv is tab-separated; a date is no extension
+def _shell(url: str):  # noqa: ANN202
+    import io
+
+    from crmql.config import sandbox_config
+    from crmql.repl.app import Shell
+    from crmql.repl.settings import ReplSettings
+
+    class Out(io.StringIO):
+        def isatty(self) -> bool:
+            return False
+
+    return Shell(sandbox_config(url), settings=ReplSettings.from_config({}, env={}), out=Out(), err=Out())
+
+
+def test_o_tsv_writes_the_bytes_of_output_tsv(sandbox, tmp_path) -> None:
+    import crmql
+    from crmql.export import write_frame
+
+    sql = "SELECT first_name, last_name FROM azavista.contacts ORDER BY id LIMIT 3"
+    shell = _shell(sandbox.url)
+    try:
+        assert shell.run_command(f"\\o {tmp_path / 'x.tsv'}")
+        assert shell._output is not None, shell.err.getvalue()
+        assert "as tab-separated csv" in shell.err.getvalue() + shell.out.getvalue()
+        shell.run_sql(sql)
+        shell.run_command("\\o")
+    finally:
+        shell.close()
+    with crmql.connect(crmql.config.sandbox_config(sandbox.url)) as session:
+        write_frame(session.query(sql), tmp_path / "y.tsv")
+    assert (tmp_path / "x.tsv").read_bytes() == (tmp_path / "y.tsv").read_bytes()
+    assert (tmp_path / "x.tsv").read_text().splitlines()[0] == "first_name\tlast_name"
+
+
+def test_o_txt_is_the_table_and_a_date_suffix_is_no_extension(tmp_path) -> None:
+    from pathlib import Path
+
+    from crmql.export import ExportOptions
+    from crmql.repl.display import output_delimiter, output_format
+
+    assert output_format(Path("a.txt")) == "table" and output_format(Path("a")) is None
+    assert output_format(Path("report.2024")) is None and output_format(Path("contacts.2026-12-03")) is None
+    assert output_delimiter(Path("a.TSV")) == "\t" and output_delimiter(Path("a.csv")) == ","
+    with pytest.raises(ValueError, match="cannot tell the format of a.xlsx"):
+        output_format(Path("a.xlsx"))
+    assert ExportOptions.for_path(tmp_path / "report.2024").format == "csv"
+    assert ExportOptions.for_path(tmp_path / "contacts.2026-12-03").format == "csv"

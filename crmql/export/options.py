@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import QueryError, did_you_mean
 from ..formats import EXTENSIONS, format_for_path
 
-__all__ = ["EXPORT_FORMATS", "ExportOptions", "export_format"]
+__all__ = ["EXPORT_FORMATS", "ExportOptions", "export_format", "has_extension"]
 
 log = logging.getLogger(__name__)
 
@@ -108,16 +108,28 @@ def export_format(path: str | os.PathLike[str]) -> str:
 
     >>> export_format("report.MD"), export_format("/dev/stdout"), export_format("x.tsv")
     ('markdown', 'csv', 'csv')
+    >>> export_format("report.2024"), export_format("contacts.2026-12-03")  # a date is no extension
+    ('csv', 'csv')
     """
     fmt = format_for_path(path)
     if fmt is not None:
         return fmt
     suffix = Path(os.fspath(path)).suffix
-    if not suffix or _is_tsv(path):
+    if not has_extension(path) or _is_tsv(path):
         return "csv"
     raise QueryError(f"cannot tell the format of {Path(os.fspath(path)).name}: crmql does not write {suffix} files",
                      hint=f"write to {_extensions()}, or name the format: FORMAT in COPY, --format on the command "
                           f"line ({', '.join(EXPORT_FORMATS)})")
+
+
+def has_extension(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` names an extension: a suffix with a letter in it (``report.2024`` and
+    ``contacts.2026-12-03`` end in a date or a number, not an extension).
+
+    >>> has_extension("a.csv"), has_extension("a"), has_extension("report.2024"), has_extension("v1.2.md")
+    (True, False, False, True)
+    """
+    return any(c.isalpha() for c in Path(os.fspath(path)).suffix)
 
 
 def _is_tsv(path: str | os.PathLike[str]) -> bool:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..session import Result
     from .settings import ReplSettings
 
-__all__ = ["DisplayMixin", "output_format"]
+__all__ = ["DisplayMixin", "output_delimiter", "output_format"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ class DisplayMixin:
     _output_path: Path | None
     #: the \o file's format (from its extension); None: the \format in force
     _output_format: str | None = None
+    #: the \o file's CSV delimiter (a tab for .tsv)
+    _output_delimiter: str = ","
 
     @property
     def color(self) -> bool:
@@ -93,7 +95,7 @@ class DisplayMixin:
         if fmt != "table" and to_file:  # the bytes --output writes for this result
             from ..export.files import frame_bytes
 
-            self.emit(frame_bytes(frame, fmt).decode("utf-8"))
+            self.emit(frame_bytes(frame, fmt, delimiter=self._output_delimiter).decode("utf-8"))
             return
         if fmt != "table":
             from ..formats import render
@@ -140,30 +142,46 @@ class DisplayMixin:
         except OSError as e:
             raise ValueError(f"cannot write {path}: {e.strerror or e}") from None
         self._output_path, self._output_format = path, fmt
-        how = f" as {fmt}" if fmt else ""
+        self._output_delimiter = output_delimiter(path)
+        tabs = self._output_delimiter == "\t"
+        how = f" as {'tab-separated ' if tabs else ''}{fmt}" if fmt else ""
         self.message(f"Results go to {path}{how} (\\o alone: back to the screen).")
 
 
 def output_format(path: Path) -> str | None:
-    """The format of a ``\\o`` file, from its extension (None: none named, the ``\\format`` in force).
+    """The format of a ``\\o`` file, from its extension as ``--output`` and ``COPY TO`` read it
+    (:func:`crmql.export.export_format`: ``.tsv`` is tab-separated CSV), except that ``.txt`` is
+    the aligned table and no extension (or one with no letter, ``report.2024``) is the ``\\format``
+    in force (None).
 
     Raises ValueError for Parquet (not a stream of text results: use COPY or ``--output``) and
     for an extension crmql does not write.
 
-    >>> output_format(Path("out.csv")), output_format(Path("out.txt")), output_format(Path("out"))
-    ('csv', 'table', None)
+    >>> [output_format(Path(p)) for p in ("out.csv", "out.tsv", "out.txt", "out", "report.2024")]
+    ['csv', 'csv', 'table', None, None]
     """
-    from ..formats import format_for_path
+    from ..errors import CrmqlError
+    from ..export.options import export_format, has_extension
 
-    if not path.suffix:
+    if not has_extension(path):
         return None
     try:
-        fmt = format_for_path(path)
-    except Exception as e:  # an unknown extension, where format_for_path says so
-        raise ValueError(str(e)) from None
+        fmt = export_format(path)
+    except CrmqlError as e:  # an extension crmql does not write
+        raise ValueError(str(e).replace("--format on the command line", "\\format in the shell")) from None
     if fmt == "parquet":
         raise ValueError(f"\\o writes text results; for Parquet use COPY (SELECT ...) TO '{path}' or crmql --output {path}")
-    if fmt is None:
-        raise ValueError(f"\\o cannot tell the format of {path.name}: use .csv, .json, .jsonl, .md or .txt"
-                         " (or no extension: the \\format in force)")
     return fmt
+
+
+def output_delimiter(path: Path) -> str:
+    """The CSV delimiter of a ``\\o`` file: a tab for ``.tsv``, else a comma.
+
+    >>> output_delimiter(Path("x.TSV")), output_delimiter(Path("x.csv"))
+    ('\\t', ',')
+    """
+    from ..export.options import ExportOptions
+
+    if output_format(path) != "csv":
+        return ","
+    return ExportOptions.for_path(path).delimiter
