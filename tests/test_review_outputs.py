@@ -205,3 +205,24 @@ def test_o_txt_is_the_table_and_a_date_suffix_is_no_extension(tmp_path) -> None:
         output_format(Path("a.xlsx"))
     assert ExportOptions.for_path(tmp_path / "report.2024").format == "csv"
     assert ExportOptions.for_path(tmp_path / "contacts.2026-12-03").format == "csv"
+
+
+# ---- 4. a port out of range is a configuration error naming it (exit 2), not an internal error
+@pytest.mark.parametrize("port", ["70000", "-1"])
+def test_sandbox_serve_port_out_of_range_is_a_config_error(port: str) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "crmql", "sandbox", "serve", "--port", port],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert f"cannot serve the sandbox on port {port}: a port is a number from 0 to 65535" in done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_sandbox_config_hint_names_a_host_that_is_not_the_default() -> None:
+    from crmql.sandbox.server import config_hint
+
+    assert config_hint("http://127.0.0.1:8765") == "crmql sandbox config --port 8765 > crmql.toml"
+    assert config_hint("http://[::1]:9000") == "crmql sandbox config --host ::1 --port 9000 > crmql.toml"
+    assert config_hint("http://0.0.0.0:9000").startswith("crmql sandbox config --host 0.0.0.0 --port 9000")

@@ -24,6 +24,7 @@ import threading
 import time
 from types import TracebackType
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
@@ -207,7 +208,14 @@ def bind(host: str, port: int) -> socket.socket:
     ...     e.exit_code
     2
     >>> sock.close()
+    >>> bind("127.0.0.1", 70000)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    crmql.errors.ConfigError: cannot serve the sandbox on port 70000: a port is a number from 0 to 65535...
     """
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        # socket.bind raises OverflowError (not OSError) for these
+        raise ConfigError(f"cannot serve the sandbox on port {port}: a port is a number from 0 to 65535",
+                          hint="pick another with --port (0: any free port)")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto
     # is TCP; without it every response pays a ~40 ms Nagle/delayed-ACK stall.
@@ -234,6 +242,18 @@ def bind(host: str, port: int) -> socket.socket:
 def _url(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def config_hint(url: str) -> str:
+    """The command that prints a config for the sandbox served at ``url`` (``--host`` only when it
+    is not the default 127.0.0.1), as ``crmql sandbox serve`` says once it is ready.
+
+    >>> config_hint("http://127.0.0.1:8765"), config_hint("http://[::1]:8765")
+    ('crmql sandbox config --port 8765 > crmql.toml', 'crmql sandbox config --host ::1 --port 8765 > crmql.toml')
+    """
+    parts = urlsplit(url)
+    host = f" --host {parts.hostname}" if parts.hostname not in (None, "127.0.0.1") else ""
+    return f"crmql sandbox config{host} --port {parts.port} > crmql.toml"
 
 
 def _uvicorn_server(app: Starlette) -> uvicorn.Server:
