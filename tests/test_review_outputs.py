@@ -226,3 +226,23 @@ def test_sandbox_config_hint_names_a_host_that_is_not_the_default() -> None:
     assert config_hint("http://127.0.0.1:8765") == "crmql sandbox config --port 8765 > crmql.toml"
     assert config_hint("http://[::1]:9000") == "crmql sandbox config --host ::1 --port 9000 > crmql.toml"
     assert config_hint("http://0.0.0.0:9000").startswith("crmql sandbox config --host 0.0.0.0 --port 9000")
+
+
+# ---- 5. an export to a dangling symlink creates the link's target; the link stays a link
+def test_export_to_a_dangling_symlink_keeps_the_link(tmp_path) -> None:
+    import os
+
+    import pandas as pd
+
+    from crmql.export import write_frame
+
+    link = tmp_path / "link.csv"
+    os.symlink("real.csv", link)  # relative and dangling
+    assert not link.exists() and link.is_symlink()
+    write_frame(pd.DataFrame({"a": [1, 2]}), link)
+    assert link.is_symlink() and os.readlink(link) == "real.csv"
+    assert (tmp_path / "real.csv").read_text().splitlines() == ["a", "1", "2"]
+    chained = tmp_path / "chain.csv"
+    os.symlink(link, chained)  # a link to the (now live) link: the final file is replaced
+    write_frame(pd.DataFrame({"a": [3]}), chained)
+    assert chained.is_symlink() and link.is_symlink() and (tmp_path / "real.csv").read_text().splitlines() == ["a", "3"]

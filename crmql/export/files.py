@@ -151,8 +151,8 @@ def atomic_file(path: str | os.PathLike[str], *, make_dirs: bool = False) -> Ite
             with _device_file(target) as out:
                 yield out
             return
-        if target.is_symlink():  # replace the file the link points to; the link stays
-            target = Path(os.path.realpath(target))
+    if target.is_symlink():  # replace (or, for a dangling link, create) the file it points to; the link stays
+        target = Path(os.path.realpath(target))
     with _sigterm_unwinds(), _replacing_file(_target(target, make_dirs)) as out:
         yield out
 
