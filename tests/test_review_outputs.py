@@ -246,3 +246,26 @@ def test_export_to_a_dangling_symlink_keeps_the_link(tmp_path) -> None:
     os.symlink(link, chained)  # a link to the (now live) link: the final file is replaced
     write_frame(pd.DataFrame({"a": [3]}), chained)
     assert chained.is_symlink() and link.is_symlink() and (tmp_path / "real.csv").read_text().splitlines() == ["a", "3"]
+
+
+# ---- 6. EXPLAIN is text: under a structured extension it is refused, before anything is fetched
+@pytest.mark.parametrize("name", ["plan.parquet", "plan.json", "plan.jsonl", "plan.md"])
+def test_explain_to_a_structured_file_is_refused(make_session, sandbox, tmp_path, name: str) -> None:
+    from crmql.errors import ExportError
+    from crmql.export import export_statement
+
+    session = make_session()
+    with pytest.raises(ExportError, match=f"EXPLAIN writes text, not [a-z]+: cannot write .*{name}") as err:
+        export_statement(session, "EXPLAIN ANALYZE SELECT id FROM azavista.contacts LIMIT 1", tmp_path / name)
+    assert "use a .txt file or one with no extension" in str(err.value)
+    assert not (tmp_path / name).exists()
+    assert sandbox.request_log == []  # EXPLAIN ANALYZE did not run
+
+
+@pytest.mark.parametrize("name", ["plan.txt", "plan", "plan.csv"])
+def test_explain_to_a_text_file_writes_the_plan(make_session, sandbox, tmp_path, name: str) -> None:
+    from crmql.export import export_statement
+
+    result = export_statement(make_session(), "EXPLAIN SELECT id FROM azavista.contacts LIMIT 1", tmp_path / name)
+    assert result.text == f"wrote the plan to {tmp_path / name}"
+    assert "azavista.contacts" in (tmp_path / name).read_text()

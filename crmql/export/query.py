@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import ast, stats
-from ..errors import QueryError
+from ..errors import ExportError, QueryError
 from .files import atomic_file, open_export
 from .options import ExportOptions
 
@@ -70,6 +70,24 @@ def export_query(session: Any, sql: str, path: str | os.PathLike[str], *, params
     return _export_select(session, stmt, sql, path, options, params, st, stmt, make_dirs)
 
 
+#: the formats a text result (EXPLAIN's plan) is written as, as it is: CSV (no extension, .csv) and .txt
+TEXT_FORMATS = ("csv", "table")
+
+
+def _check_text_format(path: str | os.PathLike[str], options: ExportOptions) -> None:
+    """Refuse to write EXPLAIN's plain text under an extension that promises structured data
+    (``plan.parquet``, ``plan.json``): a reader of that file would fail or misread it.
+
+    >>> _check_text_format("plan.json", ExportOptions.for_path("plan.json"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    crmql.errors.ExportError: EXPLAIN writes text, not json: cannot write plan.json
+    ...
+    """
+    if options.format not in TEXT_FORMATS:
+        raise ExportError(f"EXPLAIN writes text, not {options.format}: cannot write {os.fspath(path)}",
+                          hint="use a .txt file or one with no extension")
+
+
 def export_statement(session: Any, sql: str, path: str | os.PathLike[str], *, format: str | None = None,
                      params: Mapping[str, Any] | None = None, statement_stats: stats.QueryStats | None = None,
                      make_dirs: bool = True) -> Any:
@@ -87,12 +105,15 @@ def export_statement(session: Any, sql: str, path: str | os.PathLike[str], *, fo
     options = ExportOptions.for_path(path, format)
     if isinstance(stmt, ast.Select):
         return _export_select(session, stmt, sql, path, options, params, st, stmt, make_dirs)
+    if isinstance(stmt, ast.Explain):
+        _check_text_format(path, options)  # before the statement runs (EXPLAIN ANALYZE fetches)
     result = session.execute(sql, params, statement_stats=st)
     if result.frame is not None:
         with open_export(path, options, make_dirs=make_dirs) as writer:
             writer.write(result.frame)
         return Result("copy", text=_copy_message(len(result.frame), path, options.format), stats=result.stats,
                       statement=stmt)
+    _check_text_format(path, options)
     with atomic_file(path, make_dirs=make_dirs) as out:
         out.write(((result.text or "") + "\n").encode("utf-8"))
     return Result("copy", text=f"wrote the plan to {os.fspath(path)}", stats=result.stats, statement=stmt)
