@@ -269,3 +269,40 @@ def test_explain_to_a_text_file_writes_the_plan(make_session, sandbox, tmp_path,
     result = export_statement(make_session(), "EXPLAIN SELECT id FROM azavista.contacts LIMIT 1", tmp_path / name)
     assert result.text == f"wrote the plan to {tmp_path / name}"
     assert "azavista.contacts" in (tmp_path / name).read_text()
+
+
+# ---- 7. a COPY to the process's stdout puts its summary on stderr, not into the piped data
+_SHELL_COPY = """
+import sys
+from crmql.config import sandbox_config
+from crmql.repl.app import Shell
+from crmql.repl.settings import ReplSettings
+shell = Shell(sandbox_config(sys.argv[1]), settings=ReplSettings.from_config({}, env={}), out=sys.stdout, err=sys.stderr)
+shell.run_sql("COPY (SELECT id FROM azavista.contacts ORDER BY id LIMIT 2) TO '/dev/stdout'")
+shell.close()
+"""
+
+
+def test_shell_copy_to_stdout_sends_its_summary_to_stderr(sandbox) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _SHELL_COPY, sandbox.url], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 3 and lines[0] == "id", done.stdout  # the header and two rows, nothing after
+    assert "COPY 2 rows to /dev/stdout (csv)" in done.stderr
+
+
+def test_summary_on_stderr_only_for_the_process_stdout(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from crmql.export import is_stdout
+
+    code = ("import sys; from crmql.export import is_stdout; "
+            "sys.stderr.write(repr([is_stdout(p) for p in sys.argv[1:]]))")
+    paths = ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", "/dev/stderr", str(tmp_path / "x.csv")]
+    done = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, text=True, timeout=60)
+    assert done.stderr == repr([True, True, True, False, False])
+    assert not is_stdout(tmp_path / "missing.csv")

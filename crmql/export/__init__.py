@@ -40,9 +40,9 @@ from __future__ import annotations
 
 import logging
 
-from .files import atomic_file, frame_bytes, open_export, write_frame
-from .options import EXPORT_FORMATS, ExportOptions, export_format
-from .query import execute_copy, export_query, export_statement
+from .files import atomic_file, frame_bytes, is_stdout, open_export, write_frame
+from .options import EXPORT_FORMATS, ExportOptions, export_format, has_extension
+from .query import execute_copy, export_query, export_statement, summary_on_stderr
 from .writers import (
     FORMULA_PREFIXES,
     PARQUET_ROW_GROUP,
@@ -66,7 +66,10 @@ __all__ = [
     "export_query",
     "export_statement",
     "frame_bytes",
+    "has_extension",
+    "is_stdout",
     "open_export",
+    "summary_on_stderr",
     "write_frame",
     # also importable from here, as before the split into modules
     "FORMULA_PREFIXES",

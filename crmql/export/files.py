@@ -36,7 +36,7 @@ from ..errors import ExportError
 from .options import ExportOptions
 from .writers import Writer, make_writer
 
-__all__ = ["atomic_file", "frame_bytes", "open_export", "write_frame"]
+__all__ = ["atomic_file", "frame_bytes", "is_stdout", "open_export", "write_frame"]
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,27 @@ def descriptor_of(path: str | os.PathLike[str]) -> int | None:
         if rest.isdigit() and rest.isascii():
             return int(rest)
     return None
+
+
+def is_stdout(path: str | os.PathLike[str]) -> bool:
+    """Whether writing ``path`` writes this process's standard output (``/dev/stdout``,
+    ``/dev/fd/1``, or the terminal, FIFO or descriptor stdout is): a COPY's summary line then goes
+    to stderr, not after the data into the same pipe.
+
+    >>> is_stdout("/dev/stdout"), is_stdout("out.csv")
+    (True, False)
+    """
+    fd = descriptor_of(path)
+    if fd == 1:
+        return True
+    try:
+        out = os.fstat(1)
+        if fd is not None:
+            return os.path.samestat(os.fstat(fd), out)
+        st = os.stat(os.path.expanduser(os.fspath(path)))
+    except (OSError, ValueError):
+        return False
+    return (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)) and os.path.samestat(st, out)
 
 
 def _kind(mode: int) -> str | None:

@@ -15,10 +15,10 @@ from typing import Any
 
 from .. import ast, stats
 from ..errors import ExportError, QueryError
-from .files import atomic_file, open_export
+from .files import atomic_file, is_stdout, open_export
 from .options import ExportOptions
 
-__all__ = ["execute_copy", "export_query", "export_statement"]
+__all__ = ["execute_copy", "export_query", "export_statement", "summary_on_stderr"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,20 @@ def _export_select(session: Any, select: ast.Select, sql: str, path: str | os.Pa
         rows = writer.rows
     st.rows = rows
     return Result("copy", text=_copy_message(rows, path, options.format), stats=st, statement=statement)
+
+
+def summary_on_stderr(result: Any) -> bool:
+    """Whether ``result`` is a COPY that wrote this process's standard output: its summary line
+    ("COPY n rows to /dev/stdout (csv)") must then go to stderr, or it would follow the data into
+    the pipe.
+
+    >>> from crmql.session import Result
+    >>> copy = ast.Copy(ast.Select(table=ast.TableRef("a", "b"), items=()), "/dev/stdout", ())
+    >>> summary_on_stderr(Result("copy", text="COPY 1 row to /dev/stdout (csv)", statement=copy))
+    True
+    """
+    stmt = getattr(result, "statement", None)
+    return getattr(result, "kind", None) == "copy" and isinstance(stmt, ast.Copy) and is_stdout(stmt.path)
 
 
 def execute_copy(session: Any, stmt: ast.Copy, sql: str, params: Mapping[str, Any] | None,

@@ -119,6 +119,13 @@ class DisplayMixin:
 
     def show_result(self, result: Result) -> None:
         if result.frame is None:  # EXPLAIN's plan, COPY's summary
+            from ..export import summary_on_stderr
+
+            if summary_on_stderr(result):  # the data went to stdout: the summary must not follow it there
+                self.out.flush()
+                self.err.write((result.text or "").rstrip("\n") + "\n")
+                self.err.flush()
+                return
             self.emit(result.text or "")
         else:
             self.show_frame(result.frame)
