@@ -164,7 +164,7 @@ def _list_values(items: tuple[ast.Expr, ...]) -> list[Any] | None:
         if type(value) is not kind or kind not in (str, int, float) or (kind is int and value not in _INT64):
             return None
         values.append(value)
-    return values if kind is not None else None
+    return list(dict.fromkeys(values)) if kind is not None else None  # a repeated value once
 
 
 def output_name(item: ast.SelectItem) -> str:
