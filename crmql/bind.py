@@ -28,11 +28,11 @@ from . import ast
 from .catalog import Column, Table
 from .coerce import INTEGER_ARGS, as_column, column_kind, expr_kind, fold_interval, literal_from_python, param_literal, text_as
 from .errors import QueryError, did_you_mean
+from .outputs import AGGREGATES, OutputNames, is_position as _is_position, output_exprs, position
 from .values import ParamText, to_utc
 
 __all__ = ["AGGREGATES", "BoundQuery", "FUNCTIONS", "bind", "literal_from_python"]
 
-AGGREGATES = {"count", "sum", "avg", "min", "max"}
 #: scalar functions passed to DuckDB; anything else is refused (no file or network access from SQL)
 FUNCTIONS = AGGREGATES | {
     "lower", "upper", "length", "trim", "coalesce", "nullif", "round", "abs", "floor", "ceil", "concat",
@@ -65,9 +65,7 @@ class _Binder:
         self.scope: list[tuple[ast.TableRef, Table]] = []
         self.columns: dict[tuple[str, str], Column] = {}
         self.aliases: set[str] = set()
-        #: output name -> its 1-based positions in the select list (``*`` expanded), to refuse an ambiguous one
-        self.outputs: dict[str, list[int]] = {}
-        self._unnamed = 0
+        self.outputs = OutputNames()
 
     # ---- tables and columns
     def at(self, err: QueryError, node: ast.Node | None) -> QueryError:
@@ -111,13 +109,11 @@ class _Binder:
             raise QueryError(f"unknown table or alias '{col.qualifier}'", hint=did_you_mean(col.qualifier, names)
                              or f"tables in this query: {', '.join(names)}")
         if allow_alias and col.name in self.aliases:
-            positions = self.outputs.get(col.name, [])
-            if len(positions) <= 1:
+            ambiguous = self.outputs.ambiguous(col.name, where)
+            if ambiguous is None:
                 return col
             if not (where == "GROUP BY" and self._input_column(col.name)):  # GROUP BY prefers an input column
-                raise QueryError(f"{where} {col.name} is ambiguous: output columns "
-                                 f"{', '.join(map(str, positions[:-1]))} and {positions[-1]} are both named {col.name}",
-                                 hint="give each output column its own alias, or write the expression itself")
+                raise ambiguous
         matches = [(ref, table, table.column(col.name)) for ref, table in self.scope]
         matches = [m for m in matches if m[2] is not None]
         if len(matches) > 1:
@@ -334,19 +330,20 @@ def _bind(select: ast.Select, resolve: Callable[[str, str], Table], params: Mapp
                 raise b.at(QueryError(f"unknown table or alias '{item.qualifier}' in {item.qualifier}.*",
                                       hint=did_you_mean(item.qualifier, [r.ref_name for r, _ in b.scope])), item)
             items.append(item)
-            b.add_output(None, sum(len(t.columns) for r, t in b.scope
+            b.outputs.add(None, sum(len(t.columns) for r, t in b.scope
                                    if item.qualifier is None or r.ref_name.lower() == item.qualifier.lower()))
             continue
         items.append(ast.replace(item, expr=b.expr(item.expr, where="SELECT")))
         if item.alias:
             b.aliases.add(item.alias)
-        b.add_output(item.alias or (item.expr.name if isinstance(item.expr, ast.Column) else None))
+        b.outputs.add(item.alias or (item.expr.name if isinstance(item.expr, ast.Column) else None))
     where = b.expr(select.where, where="WHERE") if select.where is not None else None
-    outputs = _outputs(b, items) if any(_is_position(e) for e in (*select.group_by, *(o.expr for o in select.order_by))) else []
-    group_by = tuple(_position(b, g, outputs, "GROUP BY") if _is_position(g) else b.expr(g, where="GROUP BY", allow_alias=True)
+    positions = any(_is_position(e) for e in (*select.group_by, *(o.expr for o in select.order_by)))
+    outputs = output_exprs(b.scope, b._qualified, items) if positions else []
+    group_by = tuple(position(b.at, g, outputs, "GROUP BY") if _is_position(g) else b.expr(g, where="GROUP BY", allow_alias=True)
                      for g in select.group_by)
     having = b.expr(select.having, where="HAVING", allow_alias=True) if select.having is not None else None
-    order_by = tuple(ast.replace(o, expr=_position(b, o.expr, outputs, "ORDER BY") if _is_position(o.expr)
+    order_by = tuple(ast.replace(o, expr=position(b.at, o.expr, outputs, "ORDER BY") if _is_position(o.expr)
                                  else b.expr(o.expr, where="ORDER BY", allow_alias=True)) for o in select.order_by)
     # a constant sorts nothing, and beside other keys groups nothing (DuckDB takes no parameter there)
     order_by = tuple(o for o in order_by if o.expr.__class__ is not ast.Literal)
@@ -362,37 +359,6 @@ def _bind(select: ast.Select, resolve: Callable[[str, str], Table], params: Mapp
     bound = ast.replace(select, table=table, joins=tuple(joins), items=tuple(items), where=where, group_by=group_by,
                         having=having, order_by=order_by, limit=limit, offset=offset)
     return BoundQuery(bound, list(b.scope), b.columns, b.aliases, now)
-
-
-def _is_position(e: ast.Expr) -> bool:
-    """``ORDER BY 2``: a whole number written as the item (not a parameter, not an expression)."""
-    return e.__class__ is ast.Literal and e.kind == "integer"
-
-
-def _outputs(b: _Binder, items: list[Any]) -> list[ast.Expr]:
-    """The select list's output columns in order (``*`` and ``t.*`` expanded), as bound expressions."""
-    out: list[ast.Expr] = []
-    for item in items:
-        if isinstance(item, ast.Star):
-            for ref, table in b.scope:
-                if item.qualifier is None or ref.ref_name.lower() == item.qualifier.lower():
-                    out.extend(b._qualified(ast.Column(c.name), ref, c) for c in table.columns)
-        else:
-            out.append(item.expr)
-    return out
-
-
-def _position(b: _Binder, e: ast.Literal, outputs: list[ast.Expr], clause: str) -> ast.Expr:
-    """The select-list column at position ``e`` (1-based) for GROUP BY / ORDER BY, or a located error."""
-    n = e.value
-    if not 1 <= n <= len(outputs):
-        raise b.at(QueryError(f"{clause} {n} is not a position in the select list ({len(outputs)} column"
-                              f"{'s' if len(outputs) != 1 else ''})",
-                              hint=f"write a position from 1 to {len(outputs)}, or the column itself"), e)
-    expr = outputs[n - 1]
-    if clause == "GROUP BY" and any(isinstance(x, ast.Func) and x.name in AGGREGATES for x in ast.walk(expr)):
-        raise b.at(QueryError(f"GROUP BY {n} refers to an aggregate", hint="group by the other columns"), e)
-    return expr
 
 
 def _count(b: _Binder, e: ast.Expr | None, clause: str) -> ast.Literal | None:
