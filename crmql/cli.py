@@ -125,6 +125,11 @@ def _emit(result: Any, args: argparse.Namespace, out: TextIO) -> None:
     from .formats import render
 
     if result.frame is None:  # EXPLAIN's plan, COPY's summary
+        from .export import summary_on_stderr
+
+        if summary_on_stderr(result):  # COPY ... TO '/dev/stdout': the data is on stdout, the summary is not
+            out.flush()
+            out = sys.stderr
         out.write((result.text or "") + "\n")
         return
     fmt = args.format or "table"
@@ -167,6 +172,7 @@ def _run_statements(args: argparse.Namespace, statements: list[str]) -> int:
 
 def _sandbox(argv: list[str]) -> int:
     from .sandbox import DEFAULT_PORT, CREDENTIALS, SandboxSettings, records, serve_forever
+    from .sandbox.server import config_hint
 
     args = _sandbox_parser().parse_args(argv)
     if args.command == "serve":
@@ -175,7 +181,7 @@ def _sandbox(argv: list[str]) -> int:
 
         def ready(url: str) -> None:  # said only once the port is bound: a busy port fails first (exit 2)
             print(f"crmql sandbox: serving {', '.join(CREDENTIALS)} on {url} (Ctrl-C stops)", file=sys.stderr)
-            print(f"  config for it: crmql sandbox config --port {url.rsplit(':', 1)[1]} > crmql.toml", file=sys.stderr)
+            print(f"  config for it: {config_hint(url)}", file=sys.stderr)
 
         serve_forever(settings, args.host, port, on_ready=ready)
         return EXIT_OK
@@ -183,8 +189,10 @@ def _sandbox(argv: list[str]) -> int:
         from .config import sandbox_config
 
         port = args.port if args.port is not None else DEFAULT_PORT
-        config = sandbox_config(f"http://{args.host}:{port}")
-        lines = [f"# crmql config for the sandbox served by `crmql sandbox serve --port {port}`"]
+        host = f"[{args.host}]" if ":" in args.host else args.host  # an IPv6 address in a URL
+        config = sandbox_config(f"http://{host}:{port}")
+        served = f"crmql sandbox serve{'' if args.host == '127.0.0.1' else f' --host {args.host}'} --port {port}"
+        lines = [f"# crmql config for the sandbox served by `{served}`"]
         for name, conn in config.connections.items():
             lines.append(f"\n[connections.{name}]\nvendor = {json.dumps(conn.vendor)}")
             lines.extend(f"{k} = {json.dumps(v)}" for k, v in conn.settings.items())

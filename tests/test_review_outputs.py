@@ -306,3 +306,15 @@ def test_summary_on_stderr_only_for_the_process_stdout(tmp_path) -> None:
     done = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, text=True, timeout=60)
     assert done.stderr == repr([True, True, True, False, False])
     assert not is_stdout(tmp_path / "missing.csv")
+
+
+def test_cli_copy_to_dev_stdout_keeps_its_summary_off_the_data(cli_env: dict[str, str]) -> None:
+    """`crmql -e "COPY ... TO '/dev/stdout'" | next-tool`: stdout holds the CSV alone."""
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-m", "crmql", "-e",
+                           "COPY (SELECT id FROM azavista.contacts ORDER BY id LIMIT 2) TO '/dev/stdout'"],
+                          env=cli_env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == "id" and len(proc.stdout.splitlines()) == 3
+    assert "COPY 2 rows to /dev/stdout (csv)" in proc.stderr and "COPY" not in proc.stdout
