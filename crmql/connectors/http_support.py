@@ -16,14 +16,14 @@ import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urljoin
 
 from .. import stats
 from ..catalog import Table
-from ..errors import ConfigError, VendorResponseError
+from ..errors import VendorResponseError
 from ..http import HttpClient, OAuthClientCredentials, OAuthPassword
 from ..http.auth import Auth
-from ..http.origin import same_origin
+from ..http.origin import origin_of, same_origin
 from ..http.retry import RetryPolicy
 from .early import EarlyRequests
 
@@ -173,13 +173,8 @@ class HttpConnectorMixin:
         >>> Demo().max_pages
         3
         """
-        raw = self.settings.get("max_pages")
-        if raw is None:
-            return DEFAULT_MAX_PAGES
-        if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
-            raise ConfigError(f"max_pages must be a positive integer, not {raw!r}", vendor=self.display or self.vendor,
-                              hint="e.g. max_pages = 10000")
-        return raw
+        raw = self.settings.get("max_pages")  # type and range are checked with the config (config_rules)
+        return DEFAULT_MAX_PAGES if raw is None else int(raw)
 
     def next_link(self, href: object, table: str, request: str) -> str | None:
         """The URL a page's next link points to (relative links resolved against the connection's
@@ -206,9 +201,8 @@ class HttpConnectorMixin:
         except ValueError:
             url = href
         if not same_origin(url, base):
-            parts = urlsplit(url)
-            shown = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts.netloc else repr(href[:80])
-            raise VendorResponseError(f"its next link goes to another origin ({shown}), where the connection's "
+            where = origin_of(url) if "://" in url else shown(href)  # e.g. a mailto: link has no origin
+            raise VendorResponseError(f"its next link goes to another origin ({where}), where the connection's "
                                       "token must not go", vendor=self.display, table=table, request=request)
         return url
 

@@ -190,7 +190,8 @@ async def _sequential(fetch_page, offset, step, total, max_rows, sink, current, 
         limit = step if max_rows is None else min(step, max_rows - offset)
         page, total_now = await fetch_page(offset, limit)
         pages += 1
-        total = valid_total(total_now) if valid_total(total_now) is not None else total
+        if (now := valid_total(total_now)) is not None:
+            total = now
         current.add(pages=1, rows_fetched=len(page))
         if not page:
             if total is not None and offset < total:
