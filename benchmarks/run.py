@@ -29,7 +29,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import crmql  # noqa: E402
-from crmql.config import sandbox_config  # noqa: E402
+from crmql.api.config import sandbox_config  # noqa: E402
 from crmql.errors import QueryError  # noqa: E402
 from crmql.sandbox import CREDENTIALS, SandboxSettings, serve_in_thread  # noqa: E402
 
@@ -129,11 +129,11 @@ class PlanOutcome:
 # ----------------------------------------------------------------------------- scenarios
 def bench_plan(runs: int = PLAN_RUNS) -> PlanOutcome:
     """parse + bind + plan_query of PLAN_SQL, no HTTP; the first (cold) run is reported apart."""
-    import crmql.parser as parser_mod
-    from crmql.bind import bind
-    from crmql.connectors.azavista import AzavistaConnector
-    from crmql.parser import parse
-    from crmql.planner import plan_query
+    import crmql.language.parser as parser_mod
+    from crmql.plan.bind import bind
+    from crmql.connectors.azavista.connector import AzavistaConnector
+    from crmql.language.parser import parse
+    from crmql.plan.planner import plan_query
 
     connector = AzavistaConnector(VENDOR, {"base_url": "http://127.0.0.1:1", "client_id": "x", "client_secret": "y"})
     connector.tables()  # the catalog is loaded once per session; not what we time
@@ -178,9 +178,9 @@ def bench_plan(runs: int = PLAN_RUNS) -> PlanOutcome:
 
 def pushed_matches(config: Any, sql: str, naive: NaiveClient | NaiveAtlasClient) -> list[int]:
     """Per scan of crmql's plan: rows matching the filter crmql pushes (a 1-row probe each)."""
-    from crmql.bind import bind
-    from crmql.parser import parse
-    from crmql.planner import plan_query
+    from crmql.plan.bind import bind
+    from crmql.language.parser import parse
+    from crmql.plan.planner import plan_query
 
     session = crmql.Session(config)
     try:

@@ -25,9 +25,9 @@ from typing import Any
 
 import pytest
 
-from crmql.config import sandbox_config
+from crmql.api.config import sandbox_config
 from crmql.sandbox import SandboxServer, SandboxSettings, serve_in_thread
-from crmql.session import Session
+from crmql.api.session import Session
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -16,10 +16,10 @@ import duckdb
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from crmql.bind import bind
-from crmql.parser import parse
-from crmql.planner import Plan, plan_query
-from crmql.session import Session
+from crmql.plan.bind import bind
+from crmql.language.parser import parse
+from crmql.plan.planner import Plan, plan_query
+from crmql.api.session import Session
 
 UTC = dt.timezone.utc
 #: ``CRMQL_DIFF_EXAMPLES`` scales the number of examples

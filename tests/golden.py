@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from crmql import ast
+from crmql.language import ast
 
 UPDATE = os.environ.get("CRMQL_UPDATE_GOLDEN") == "1"
 

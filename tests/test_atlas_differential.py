@@ -33,13 +33,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmql.catalog import ColumnType
-from crmql.config import sandbox_config
-from crmql.connectors.atlas import ENTITY_TYPES, AtlasConnector
-from crmql.planner import Plan
+from crmql.plan.catalog import ColumnType
+from crmql.api.config import sandbox_config
+from crmql.connectors.atlas.connector import ENTITY_TYPES, AtlasConnector
+from crmql.plan.planner import Plan
 from crmql.sandbox import ALL_VARIANTS, SandboxServer, records
-from crmql.sandbox.atlas_template import build_templates
-from crmql.session import Session
+from crmql.sandbox.atlas.template import build_templates
+from crmql.api.session import Session
 
 from differential_support import (
     COMPARE_OPS, FLIP, SCALE, STEPS, UTC, DuckOracle, Pred, VariantConfig, assert_same_ids, combine, make_tree,

@@ -26,12 +26,12 @@ from typing import Any
 import httpx
 import pytest
 
-from crmql.config import sandbox_config
+from crmql.api.config import sandbox_config
 from crmql.errors import QueryError
 from crmql.sandbox import CREDENTIALS, SandboxServer, records
-from crmql.sandbox.atlas import AtlasSimulator
-from crmql.sandbox.atlas_filter import FIELD_TYPES
-from crmql.session import Session
+from crmql.sandbox.atlas.simulator import AtlasSimulator
+from crmql.sandbox.atlas.filter import FIELD_TYPES
+from crmql.api.session import Session
 
 from cli_support import Run, ok, parallel, run_crmql
 

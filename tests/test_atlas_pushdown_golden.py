@@ -11,7 +11,7 @@ below to be current), so no case makes a request. Regenerate with
 review the diff against design section 5.
 
 Besides the golden text, every case is checked against the contract mechanically, with the
-Atlas simulator's own code (``crmql.sandbox.atlas_filter``):
+Atlas simulator's own code (``crmql.sandbox.atlas.filter``):
 
 * nothing that may not be pushed is pushed (``!=``, NOT, IS [NOT] NULL, NOT IN / NOT LIKE, and
   ILIKE unless the connection says ``contains`` ignores case);
@@ -40,24 +40,24 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import pyarrow as pa
 import pytest
 
-from crmql import ast
-from crmql.bind import bind
-from crmql.catalog import Table
-from crmql.connectors.atlas import API, ENTITY_TYPES, AtlasConnector
+from crmql.language import ast
+from crmql.plan.bind import bind
+from crmql.plan.catalog import Table
+from crmql.connectors.atlas.connector import API, ENTITY_TYPES, AtlasConnector
 from crmql.errors import CrmqlError
-from crmql.executor import local_connection
-from crmql.frames import to_arrow
-from crmql.localsql import expr_sql, quote_ident, show
-from crmql.parser import parse
-from crmql.planner import Plan, ScanPlan, plan_query
-from crmql.predicates import columns_of
+from crmql.exec.executor import local_connection
+from crmql.exec.frames import to_arrow
+from crmql.exec.localsql import expr_sql, quote_ident, show
+from crmql.language.parser import parse
+from crmql.plan.planner import Plan, ScanPlan, plan_query
+from crmql.plan.predicates import columns_of
 from crmql.sandbox import records as sandbox_records
-from crmql.sandbox.atlas_filter import (
+from crmql.sandbox.atlas.filter import (
     DEFAULT_OPERATOR, OPERATORS, VARIANTS, QueryError as VendorQueryError, check_entity_type, check_sort, compile_filters,
     page_size, parse_query, resolve_filters,
 )
-from crmql.sandbox.atlas_template import build_templates
-from crmql.sandbox.data_atlas_words import OWNERS
+from crmql.sandbox.atlas.template import build_templates
+from crmql.sandbox.atlas.words import OWNERS
 
 from golden import UPDATE, assert_never_pushed, like_instances, query_literals, read_cases, update_fixture
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from crmql import config as config_module
-from crmql.config import Config, ConnectionConfig, load_config
-from crmql.config_rules import RULES
+from crmql.api import config as config_module
+from crmql.api.config import Config, ConnectionConfig, load_config
+from crmql.api.config_rules import RULES
 from crmql.errors import ConfigError
 
 BASE = """
@@ -85,9 +85,9 @@ def test_integers_for_text_keys_are_that_text(tmp_path: Path) -> None:
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 def test_a_numeric_literal_password_in_a_readable_file_warns(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = write(tmp_path, "username = \"bob\"\npassword = 4711\n", mode=0o644)
-    with caplog.at_level(logging.WARNING, logger="crmql.config"):
+    with caplog.at_level(logging.WARNING, logger="crmql.api.config"):
         load_config(path, env={"AZ_SECRET": "s"})
-    warnings = [r.getMessage() for r in caplog.records if r.name == "crmql.config"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "crmql.api.config"]
     assert len(warnings) == 1 and "connections.az.password" in warnings[0] and "4711" not in warnings[0]
 
 
@@ -97,7 +97,7 @@ def test_an_empty_value_from_the_environment_is_unset(tmp_path: Path, key: str) 
     path = write(tmp_path, f'{key} = "${{T:-}}"\n')
     conn = load_config(path, env={"AZ_SECRET": "s"}).connections["az"]
     assert key not in conn.settings  # the connector's default applies
-    from crmql.connectors.azavista import AzavistaConnector  # the default reaches the HTTP client
+    from crmql.connectors.azavista.connector import AzavistaConnector  # the default reaches the HTTP client
     http = AzavistaConnector("az", conn.settings).http
     assert http.timeout_s == 30.0 and http.concurrency >= 1
 
@@ -113,7 +113,7 @@ def test_every_key_the_connectors_read_has_a_rule() -> None:
 
     root = Path(__file__).resolve().parents[1] / "crmql"
     read = set()
-    for source in [*(root / "connectors").glob("*.py"), *(root / "http").glob("*.py")]:
+    for source in [*(root / "connectors").rglob("*.py"), *(root / "http").rglob("*.py")]:
         text = source.read_text(encoding="utf-8")
         read |= set(re.findall(r"""(?:settings|\bs|\bopt)(?:\.get\(|\[)["'](\w+)["']""", text))
     assert read, "the pattern found nothing: the test would assert nothing"
@@ -151,10 +151,10 @@ def test_reprs_never_show_credentials() -> None:
 def test_literal_secret_in_a_readable_file_warns_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     literal = BASE.replace('"${AZ_SECRET}"', '"hunter2-literal"')
     path = write(tmp_path, mode=0o644, base=literal)
-    with caplog.at_level(logging.WARNING, logger="crmql.config"):
+    with caplog.at_level(logging.WARNING, logger="crmql.api.config"):
         load_config(path)
         load_config(path)  # once per file per process
-    warnings = [r.getMessage() for r in caplog.records if r.name == "crmql.config"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "crmql.api.config"]
     assert len(warnings) == 1
     assert f"config file {path} holds a literal secret (connections.az.client_secret)" in warnings[0]
     assert "mode 0644" in warnings[0] and "chmod 600" in warnings[0]
@@ -168,9 +168,9 @@ def test_literal_secret_in_a_readable_file_warns_once(tmp_path: Path, caplog: py
 def test_no_warning_for_a_private_file_or_an_env_secret(tmp_path: Path, caplog: pytest.LogCaptureFixture,
                                                         mode: int, base: str, env: dict[str, str]) -> None:
     path = write(tmp_path, mode=mode, base=base)
-    with caplog.at_level(logging.WARNING, logger="crmql.config"):
+    with caplog.at_level(logging.WARNING, logger="crmql.api.config"):
         load_config(path, env=env)
-    assert not [r for r in caplog.records if r.name == "crmql.config"]
+    assert not [r for r in caplog.records if r.name == "crmql.api.config"]
     assert str(path.resolve()) not in config_module._warned
 
 
@@ -184,8 +184,8 @@ def test_the_cli_shows_the_warning_on_stderr(tmp_path: Path) -> None:
 
 def test_an_unknown_setting_is_a_warning_with_a_suggestion(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = write(tmp_path, "timout_s = 5\n")
-    with caplog.at_level(logging.WARNING, logger="crmql.config"):
+    with caplog.at_level(logging.WARNING, logger="crmql.api.config"):
         config = load_config(path, env={"AZ_SECRET": "s"})
     assert config.connections["az"].settings["timout_s"] == 5  # kept: not an error
-    assert [r.getMessage() for r in caplog.records if r.name == "crmql.config"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "crmql.api.config"] == [
         f"{path}: connections.az: unknown setting 'timout_s' is ignored (did you mean timeout_s?)"]

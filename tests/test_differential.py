@@ -33,11 +33,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmql.catalog import ColumnType
-from crmql.connectors.azavista import AzavistaConnector
-from crmql.planner import Plan
+from crmql.plan.catalog import ColumnType
+from crmql.connectors.azavista.connector import AzavistaConnector
+from crmql.plan.planner import Plan
 from crmql.sandbox import ALL_VARIANTS, SandboxServer, records
-from crmql.session import Session
+from crmql.api.session import Session
 
 from differential_support import (
     COMPARE_OPS, CONSTANTS, FLIP, SCALE, STEPS, UTC, DuckOracle, Pred, VariantConfig, assert_same_ids, combine, make_tree,
@@ -454,7 +454,7 @@ class Oracle(DuckOracle):
 
 
 def _config(url: str, connection: tuple[tuple[str, Any], ...]) -> Any:
-    from crmql.config import sandbox_config
+    from crmql.api.config import sandbox_config
 
     config = sandbox_config(url)
     config.connections["azavista"].settings.update(dict(connection))

@@ -1,5 +1,5 @@
 """Work started before the step that needs it: templates and a whole-table read's first page
-(Connector.warm / crmql.connectors.early), and SELECT * without DuckDB (executor.is_identity).
+(Connector.warm / crmql.connectors.rest.early), and SELECT * without DuckDB (executor.is_identity).
 
 Concurrency is proven, not timed: the template request is made to wait until the server has
 logged the first entities page, which can only happen if that page went out alongside it.
@@ -15,15 +15,15 @@ from typing import Any
 import pandas as pd
 import pytest
 
-import crmql.executor as executor
-from crmql.config import sandbox_config
-from crmql.connectors.atlas import AtlasConnector
-from crmql.connectors.early import EarlyRequests
+import crmql.exec.executor as executor
+from crmql.api.config import sandbox_config
+from crmql.connectors.atlas.connector import AtlasConnector
+from crmql.connectors.rest.early import EarlyRequests
 from crmql.errors import QueryError
 from crmql.http.loop import run_sync
-from crmql.parser import parse
-from crmql.sandbox.server import SandboxServer
-from crmql.session import Session
+from crmql.language.parser import parse
+from crmql.sandbox.core.server import SandboxServer
+from crmql.api.session import Session
 
 from test_atlas_e2e import _log
 
@@ -201,7 +201,7 @@ def test_run_sync_is_not_needed_to_take_an_early_request() -> None:
 
 def _chain(bodies: dict[str, str], peeks: dict[str, str | None]) -> tuple[Any, list[str]]:
     """A LinkAhead over fake pages: ``bodies`` url -> decoded value, ``peeks`` url -> peeked link."""
-    from crmql.connectors.paging import LinkAhead
+    from crmql.connectors.rest.paging import LinkAhead
 
     sent: list[str] = []
 

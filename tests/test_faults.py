@@ -18,7 +18,7 @@ import pytest
 
 import crmql
 from crmql.sandbox import CREDENTIALS, SandboxServer, records
-from crmql.session import Session
+from crmql.api.session import Session
 
 FAST = {"retry_base_s": 0.001, "retry_cap_s": 0.01}
 CONTACT_IDS = [c["id"] for c in records("azavista", "contacts", 42)]

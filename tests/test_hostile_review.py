@@ -21,10 +21,10 @@ from hostile.fixtures import hostile, hostile_server  # noqa: F401  (fixtures)
 from hostile.server import HostileVendor, atlas_entity, azavista_record, dumps
 from starlette.responses import Response
 
-from crmql.catalog import Column, ColumnType, Table
-from crmql.connectors.http_support import shown, valid_total
+from crmql.plan.catalog import Column, ColumnType, Table
+from crmql.connectors.rest.support import shown, valid_total
 from crmql.errors import CrmqlError, VendorResponseError
-from crmql.frames import to_arrow
+from crmql.exec.frames import to_arrow
 
 ENTITIES = "/atlas/api/1.0/workspace/CRM/entities"
 

@@ -22,7 +22,7 @@ from hostile.server import HostileVendor, azavista_record
 from starlette.responses import Response
 
 import crmql
-from crmql.connectors.http_support import HttpConnectorMixin, same_origin, valid_total
+from crmql.connectors.rest.support import HttpConnectorMixin, same_origin, valid_total
 from crmql.errors import CrmqlError, RequestBudgetError, VendorResponseError
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""Semi-join pushdown (crmql.joins): one side of an equi-join is narrowed with the other's key values.
+"""Semi-join pushdown (crmql.plan.joins): one side of an equi-join is narrowed with the other's key values.
 
 Every test compares the result with the same join done by pandas over full, unfiltered reads,
 and checks that narrowing really saved requests where it should.
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from crmql import QueryError, Session
-from crmql.joins import CHUNK, MAX_VALUES
+from crmql.plan.joins import CHUNK, MAX_VALUES
 from crmql.sandbox import SandboxServer, records
 
 

@@ -1,6 +1,6 @@
-"""The fast parse path (crmql.lexer + crmql.lalr) against Lark's own lexer and LALR driver.
+"""The fast parse path (crmql.language.lexer + crmql.language.lalr) against Lark's own lexer and LALR driver.
 
-``crmql.parser.parse`` runs the grammar's table with its own tight loop and lexer; only when that
+``crmql.language.parser.parse`` runs the grammar's table with its own tight loop and lexer; only when that
 rejects the input does Lark's parser run (for its precise error). These tests hold the fast path to
 Lark's answer: the same tokens, the same tree (spans included) for every golden statement, and the
 same accept/reject decision on random and mangled text.
@@ -12,10 +12,10 @@ import lark
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from crmql import ast
-from crmql.lalr import Rejected
-from crmql.parser import _fast, _parser, grammar_text
-from crmql.to_ast import source
+from crmql.language import ast
+from crmql.language.lalr import Rejected
+from crmql.language.parser import _fast, _parser, grammar_text
+from crmql.language.to_ast import source
 
 from test_parser_golden import CASES
 from test_syntax_errors import TEXTS, VALID

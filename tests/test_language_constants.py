@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 
 from crmql.errors import QueryError
-from crmql.parser import parse_expression
-from crmql.predicates import conjuncts, constant_conjuncts, contradiction, normalize
+from crmql.language.parser import parse_expression
+from crmql.plan.predicates import conjuncts, constant_conjuncts, contradiction, normalize
 from crmql.sandbox import SandboxServer
-from crmql.session import Session
-from crmql.values import parse_interval
+from crmql.api.session import Session
+from crmql.language.values import parse_interval
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_a_true_constant_is_dropped_and_the_total_still_used(session: Session) -
                                              ("1 + 1 = 3", False)])
 def test_a_unfoldable_constant_turns_the_shortcut_off(session: Session, constant: str, holds: bool) -> None:
     sql = f"SELECT COUNT(*) FROM azavista.events WHERE event_type = 'sales' AND {constant}"
-    assert session.plan(__import__("crmql.parser").parser.parse(sql), text=sql).count_column is None
+    assert session.plan(__import__("crmql.language.parser").language.parser.parse(sql), text=sql).count_column is None
     assert int(session.execute(sql).frame.iloc[0, 0]) == (364 if holds else 0)
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from crmql.cli import parse_params
+from crmql.surfaces.cli import parse_params
 from crmql.errors import QueryError, QuerySyntaxError
-from crmql.parser import MAX_DEPTH, parse, split_statements
+from crmql.language.parser import MAX_DEPTH, parse, split_statements
 from crmql.sandbox import SandboxServer
-from crmql.session import Session
-from crmql.values import ParamText
+from crmql.api.session import Session
+from crmql.language.values import ParamText
 
 from cli_support import run_crmql
 
@@ -114,8 +114,8 @@ def test_10_nesting_up_to_the_limit_runs_everywhere(session: Session) -> None:
 
 def test_10_a_deep_tree_built_in_python_is_a_query_error(session: Session) -> None:
     """Trees that do not come from the parser (tools, the Python API's AST) get a QueryError too."""
-    from crmql import ast
-    from crmql.bind import bind
+    from crmql.language import ast
+    from crmql.plan.bind import bind
 
     where: ast.Expr = ast.Compare("=", ast.Column("capacity"), ast.Literal(1, "integer"))
     for _ in range(5000):
@@ -203,7 +203,7 @@ def test_22_hints(sql: str, hint: str) -> None:
 
 def test_10_read_script_for_other_surfaces(tmp_path: Path) -> None:
     """The bounded UTF-8 reader the CLI uses, for the shell's \\i and other surfaces."""
-    from crmql.cli import ScriptReadError, read_script
+    from crmql.surfaces.cli import ScriptReadError, read_script
 
     (tmp_path / "bom.sql").write_bytes(b"\xef\xbb\xbfSELECT 1")
     assert read_script(tmp_path / "bom.sql") == "SELECT 1"
@@ -217,7 +217,7 @@ def test_10_read_script_for_other_surfaces(tmp_path: Path) -> None:
 
 def _depth(node: object, depth: int = 0) -> int:
     """The depth _check_depth measures (recursive: for the small trees of this test)."""
-    from crmql import ast
+    from crmql.language import ast
 
     below = [node.query] if isinstance(node, (ast.Explain, ast.Copy)) else []
     if isinstance(node, ast.Select):
@@ -232,7 +232,7 @@ def _depth(node: object, depth: int = 0) -> int:
 def test_10_the_cheap_depth_bound_is_an_upper_bound(n: int) -> None:
     """The parser skips the exact depth check when a few character counts show the text cannot nest
     past the limit; that bound must never be below the real depth."""
-    from crmql.parser import _depth_bound
+    from crmql.language.parser import _depth_bound
 
     shapes = [
         "SELECT a FROM x.y WHERE " + "NOT " * n + "a = 1",

@@ -21,7 +21,7 @@ import pytest
 
 from crmql import Session
 from crmql.export import export_statement, frame_bytes, write_frame
-from crmql.formats import python_rows, render, unique_names, with_unique_names
+from crmql.exec.formats import python_rows, render, unique_names, with_unique_names
 
 JOIN = ("SELECT c.id, o.id, c.created_at, o.created_at, c.organization_id FROM azavista.contacts c "
         "JOIN azavista.organizations o ON c.organization_id = o.id")

@@ -1,7 +1,7 @@
 """The grammar ships inside the wheel, byte for byte, and the installed package parses with it.
 
 ``grammar/crmql.lark`` is the one source of the grammar; ``pyproject.toml`` force-includes it in
-the wheel as ``crmql/grammar/crmql.lark`` and :func:`crmql.parser.grammar_text` prefers that
+the wheel as ``crmql/grammar/crmql.lark`` and :func:`crmql.language.parser.grammar_text` prefers that
 packaged copy. A wheel is built once per module (a few seconds: pip fetches the build backend
 into an isolated environment unless it is installed in the venv).
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from crmql import parser
+from crmql.language import parser
 
 REPO = Path(__file__).resolve().parent.parent
 GRAMMAR = REPO / "grammar" / "crmql.lark"
@@ -58,7 +58,7 @@ def test_wheel_contains_the_grammar_byte_for_byte(wheel):
 def test_wheel_contains_the_package_and_no_tests(wheel):
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
-    assert "crmql/parser.py" in names and "crmql/__init__.py" in names
+    assert "crmql/language/parser.py" in names and "crmql/__init__.py" in names
     assert not any(n.startswith("tests/") for n in names)
     assert any(n.endswith("entry_points.txt") for n in names)
 
@@ -68,7 +68,7 @@ def test_installed_wheel_parses_with_its_packaged_grammar(wheel, tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
                    check=True, capture_output=True, timeout=300)
     code = (
-        "import crmql, crmql.parser as p, sys\n"
+        "import crmql, crmql.language.parser as p, sys\n"
         f"assert crmql.__file__.startswith({str(target)!r}), crmql.__file__\n"
         f"assert p.grammar_text() == open({str(GRAMMAR)!r}, encoding='utf-8').read()\n"
         "print(p.parse(\"SELECT name FROM azavista.events WHERE city ILIKE '%ber%'\").where.case_insensitive)\n"

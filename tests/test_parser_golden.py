@@ -27,11 +27,11 @@ from pathlib import Path
 
 import pytest
 
-from crmql import ast
+from crmql.language import ast
 from crmql.errors import QuerySyntaxError
-from crmql.parser import parse, split_statements
-from crmql.syntax_errors import _KEYWORDS
-from crmql.values import Interval
+from crmql.language.parser import parse, split_statements
+from crmql.language.syntax_errors import _KEYWORDS
+from crmql.language.values import Interval
 
 from golden import UPDATE, read_cases, update_fixture
 

@@ -1,4 +1,4 @@
-"""The WHERE passes of :mod:`crmql.predicates`: normalize (BETWEEN expansion, NOT push-in, flatten,
+"""The WHERE passes of :mod:`crmql.plan.predicates`: normalize (BETWEEN expansion, NOT push-in, flatten,
 orient, NULL folding, IN merging), conjuncts, and contradiction detection.
 
 Unit tests state each rewrite exactly; a hypothesis property checks with DuckDB that
@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crmql import ast
-from crmql.localsql import expr_sql, show
-from crmql.parser import parse_expression as E
-from crmql.predicates import (
+from crmql.language import ast
+from crmql.exec.localsql import expr_sql, show
+from crmql.language.parser import parse_expression as E
+from crmql.plan.predicates import (
     columns_of,
     conjuncts,
     contradiction,

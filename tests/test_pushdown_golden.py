@@ -39,18 +39,18 @@ from typing import Any
 
 import pytest
 
-from crmql import ast
-from crmql.bind import bind
-from crmql.catalog import ColumnType, Table
-from crmql.connectors.azavista import RESOURCES, AzavistaConnector
-from crmql.executor import local_connection
-from crmql.frames import to_arrow
-from crmql.localsql import expr_sql, quote_ident, show
-from crmql.parser import parse
-from crmql.planner import Plan, ScanPlan, plan_query
-from crmql.predicates import columns_of
-from crmql.sandbox.azavista_filter import VARIANTS, compile_filter
-from crmql.sandbox.data import records as sandbox_records
+from crmql.language import ast
+from crmql.plan.bind import bind
+from crmql.plan.catalog import ColumnType, Table
+from crmql.connectors.azavista.connector import RESOURCES, AzavistaConnector
+from crmql.exec.executor import local_connection
+from crmql.exec.frames import to_arrow
+from crmql.exec.localsql import expr_sql, quote_ident, show
+from crmql.language.parser import parse
+from crmql.plan.planner import Plan, ScanPlan, plan_query
+from crmql.plan.predicates import columns_of
+from crmql.sandbox.azavista.filter import VARIANTS, compile_filter
+from crmql.sandbox.core.data import records as sandbox_records
 
 from golden import UPDATE, assert_never_pushed, like_instances, query_literals, read_cases, update_fixture
 

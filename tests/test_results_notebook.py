@@ -45,7 +45,7 @@ def test_notebook_names_are_unique(ip: Any, tmp_path: Path) -> None:
     frame = _run(ip, f"%crmql {JOIN}")
     assert list(frame.columns) == ["id", "id_1", "organization_id"]
     assert (frame["id_1"] == frame["organization_id"]).all() and (frame["id"] != frame["id_1"]).all()
-    from crmql.magic import ResultView
+    from crmql.surfaces.magic import ResultView
 
     shown = ResultView(_run(ip, f"%crmql --format jsonl {JOIN}"), format="jsonl")  # what the cell shows
     rows = [json.loads(line) for line in repr(shown).splitlines() if line.startswith("{")]

@@ -9,8 +9,9 @@ from collections.abc import Callable
 
 import pytest
 
-from crmql import Session, ast
-from crmql.localsql import expr_sql, select_sql
+from crmql import Session
+from crmql.language import ast
+from crmql.exec.localsql import expr_sql, select_sql
 
 
 def _in(values: list[object], kind: str = "string") -> ast.InList:
@@ -20,7 +21,7 @@ def _in(values: list[object], kind: str = "string") -> ast.InList:
 def test_a_20k_value_in_list_renders_in_linear_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """Point 13: 10,000 values took 13 s and 20,000 took 43 s (a linear search per value).
     One parameter per value (a list of mixed types, or with the list form turned off):"""
-    from crmql import localsql
+    from crmql.exec import localsql
 
     monkeypatch.setattr(localsql, "LIST_PARAM_MIN", 10**9)
     values = [f"v{i}" for i in range(20_000)]
@@ -90,7 +91,7 @@ def test_a_long_in_list_end_to_end(make_session: Callable[..., Session], n: int)
 
 
 def session_parse(sql: str) -> ast.Select:
-    from crmql.parser import parse
+    from crmql.language.parser import parse
 
     stmt = parse(sql)
     assert isinstance(stmt, ast.Select)
@@ -99,7 +100,7 @@ def session_parse(sql: str) -> ast.Select:
 
 def test_an_interval_is_exact_microseconds(make_session: Callable[..., Session]) -> None:
     """Point D (the local SQL's part): ``int(total_seconds * 1e6)`` made '1.001 seconds' 1,000,999 us."""
-    from crmql.values import parse_interval
+    from crmql.language.values import parse_interval
 
     params: list[object] = []
     expr_sql(ast.Literal(parse_interval("1.001 seconds"), "interval"), params)

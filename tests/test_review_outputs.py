@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from crmql import ast
-from crmql.bind import bind
-from crmql.catalog import Column, ColumnType, Table
+from crmql.language import ast
+from crmql.plan.bind import bind
+from crmql.plan.catalog import Column, ColumnType, Table
 from crmql.errors import QueryError
-from crmql.parser import parse
+from crmql.language.parser import parse
 
 CONTACTS = Table("azavista", "contacts", (Column("first_name", ColumnType.STRING),
                                           Column("last_name", ColumnType.STRING)))
@@ -55,8 +55,8 @@ def test_one_alias_still_binds_as_before() -> None:
 
 # ---- 2a. a long IN list is one list parameter, with exactly SQL's three-valued result
 def _in_results(values: list, operands: list, negated: bool, monkeypatch: pytest.MonkeyPatch | None = None) -> list:
-    from crmql import localsql
-    from crmql.executor import local_connection
+    from crmql.exec import localsql
+    from crmql.exec.executor import local_connection
 
     kind = {str: "string", int: "integer", float: "float"}
     items = tuple(ast.Literal(v, "null") if v is None else ast.Literal(v, kind[type(v)]) for v in values)
@@ -76,7 +76,7 @@ def _in_results(values: list, operands: list, negated: bool, monkeypatch: pytest
 @pytest.mark.parametrize("numbers", [False, True])
 def test_long_in_list_keeps_three_valued_logic(negated: bool, with_null: bool, numbers: bool,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from crmql import localsql
+    from crmql.exec import localsql
 
     values = [float(i) for i in range(200)] if numbers else [f"x{i}" for i in range(200)]
     if with_null:
@@ -92,7 +92,7 @@ def test_long_in_list_keeps_three_valued_logic(negated: bool, with_null: bool, n
 
 
 def test_short_or_mixed_in_lists_keep_one_parameter_each() -> None:
-    from crmql.localsql import expr_sql
+    from crmql.exec.localsql import expr_sql
 
     short = ast.InList(ast.Column("v"), tuple(ast.Literal(i, "integer") for i in range(64)))
     mixed = ast.InList(ast.Column("v"), tuple(ast.Literal(i, "integer") for i in range(100)) + (ast.Literal(1.5, "float"),))
@@ -107,7 +107,7 @@ _LONG_IN = ", ".join(f"'x{i}'" for i in range(100)) + ", 'anna'"
 
 def test_limit_counts_passes_only_when_the_limit_is_reachable(make_session, sandbox,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from crmql import executor
+    from crmql.exec import executor
 
     counters: list = []
     real = executor._PassCounter
@@ -132,7 +132,7 @@ def test_limit_counts_passes_only_when_the_limit_is_reachable(make_session, sand
 
 def test_streamed_limit_runs_duckdb_per_batch_not_per_page(make_session, sandbox, tmp_path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from crmql import executor
+    from crmql.exec import executor
 
     runs: list[int] = []
     real = executor.select_sql
@@ -161,9 +161,9 @@ def test_streamed_limit_runs_duckdb_per_batch_not_per_page(make_session, sandbox
 def _shell(url: str):  # noqa: ANN202
     import io
 
-    from crmql.config import sandbox_config
-    from crmql.repl.app import Shell
-    from crmql.repl.settings import ReplSettings
+    from crmql.api.config import sandbox_config
+    from crmql.surfaces.repl.app import Shell
+    from crmql.surfaces.repl.settings import ReplSettings
 
     class Out(io.StringIO):
         def isatty(self) -> bool:
@@ -186,7 +186,7 @@ def test_o_tsv_writes_the_bytes_of_output_tsv(sandbox, tmp_path) -> None:
         shell.run_command("\\o")
     finally:
         shell.close()
-    with crmql.connect(crmql.config.sandbox_config(sandbox.url)) as session:
+    with crmql.connect(crmql.api.config.sandbox_config(sandbox.url)) as session:
         write_frame(session.query(sql), tmp_path / "y.tsv")
     assert (tmp_path / "x.tsv").read_bytes() == (tmp_path / "y.tsv").read_bytes()
     assert (tmp_path / "x.tsv").read_text().splitlines()[0] == "first_name\tlast_name"
@@ -196,7 +196,7 @@ def test_o_txt_is_the_table_and_a_date_suffix_is_no_extension(tmp_path) -> None:
     from pathlib import Path
 
     from crmql.export import ExportOptions
-    from crmql.repl.display import output_delimiter, output_format
+    from crmql.surfaces.repl.display import output_delimiter, output_format
 
     assert output_format(Path("a.txt")) == "table" and output_format(Path("a")) is None
     assert output_format(Path("report.2024")) is None and output_format(Path("contacts.2026-12-03")) is None
@@ -221,7 +221,7 @@ def test_sandbox_serve_port_out_of_range_is_a_config_error(port: str) -> None:
 
 
 def test_sandbox_config_hint_names_a_host_that_is_not_the_default() -> None:
-    from crmql.sandbox.server import config_hint
+    from crmql.sandbox.core.server import config_hint
 
     assert config_hint("http://127.0.0.1:8765") == "crmql sandbox config --port 8765 > crmql.toml"
     assert config_hint("http://[::1]:9000") == "crmql sandbox config --host ::1 --port 9000 > crmql.toml"
@@ -274,9 +274,9 @@ def test_explain_to_a_text_file_writes_the_plan(make_session, sandbox, tmp_path,
 # ---- 7. a COPY to the process's stdout puts its summary on stderr, not into the piped data
 _SHELL_COPY = """
 import sys
-from crmql.config import sandbox_config
-from crmql.repl.app import Shell
-from crmql.repl.settings import ReplSettings
+from crmql.api.config import sandbox_config
+from crmql.surfaces.repl.app import Shell
+from crmql.surfaces.repl.settings import ReplSettings
 shell = Shell(sandbox_config(sys.argv[1]), settings=ReplSettings.from_config({}, env={}), out=sys.stdout, err=sys.stderr)
 shell.run_sql("COPY (SELECT id FROM azavista.contacts ORDER BY id LIMIT 2) TO '/dev/stdout'")
 shell.close()

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 import crmql
-from crmql.config import sandbox_config
+from crmql.api.config import sandbox_config
 from crmql.sandbox import SandboxServer, records
-from crmql.session import Session
+from crmql.api.session import Session
 
 EVENTS = records("azavista", "events", 42)
 ORGS = records("azavista", "organizations", 42)

@@ -20,12 +20,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import crmql
-from crmql.bind import bind
-from crmql.config import sandbox_config
-from crmql.connectors.azavista import AzavistaConnector
+from crmql.plan.bind import bind
+from crmql.api.config import sandbox_config
+from crmql.connectors.azavista.connector import AzavistaConnector
 from crmql.errors import CrmqlError, QueryError, QuerySyntaxError
-from crmql.parser import parse
-from crmql.planner import plan_query
+from crmql.language.parser import parse
+from crmql.plan.planner import plan_query
 
 NOW = dt.datetime(2025, 6, 15, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -437,9 +437,9 @@ def test_bind_and_plan_raise_only_crmql_errors(text, params):
     except QuerySyntaxError as e:
         _check_syntax_error(text, e)
         return
-    if isinstance(stmt, crmql.ast.Explain):
+    if isinstance(stmt, crmql.language.ast.Explain):
         stmt = stmt.query
-    if not isinstance(stmt, crmql.ast.Select):
+    if not isinstance(stmt, crmql.language.ast.Select):
         return
     try:
         bound = bind(stmt, _resolve, params, now=NOW, text=text)

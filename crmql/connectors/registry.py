@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError, did_you_mean
 
 if TYPE_CHECKING:
-    from .base import Connector
+    from ..plan.connector import Connector
 
 __all__ = ["CONNECTORS", "create_connector"]
 
 #: vendor -> "module:class"; a class is imported on first use, so listing the vendors stays cheap
 _CLASSES: dict[str, str] = {
-    "azavista": "crmql.connectors.azavista:AzavistaConnector",
-    "atlas": "crmql.connectors.atlas:AtlasConnector",
+    "azavista": "crmql.connectors.azavista.connector:AzavistaConnector",
+    "atlas": "crmql.connectors.atlas.connector:AtlasConnector",
 }
 
 

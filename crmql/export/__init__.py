@@ -11,7 +11,7 @@ the same rows and format:
   a spreadsheet).
 * Rows are written batch by batch as they arrive: a query with no global step (no ORDER BY,
   GROUP BY, DISTINCT, aggregate, join or OFFSET) is streamed page by page by
-  :func:`crmql.executor.stream_plan`, so memory stays flat however many rows there are.
+  :func:`crmql.exec.executor.stream_plan`, so memory stays flat however many rows there are.
 * Files are written atomically: into a temporary file in the target's directory, renamed over the
   target only once complete. A failed or cancelled export (Ctrl-C, or SIGTERM) leaves no file
   behind and never replaces an existing file with a partial one. A FIFO, a character device
@@ -23,7 +23,7 @@ the same rows and format:
 
 The package's modules: :mod:`~crmql.export.options` (formats and ``COPY`` options),
 :mod:`~crmql.export.writers` (one writer per format), :mod:`~crmql.export.files` (atomic files,
-DataFrames to files or bytes) and :mod:`~crmql.export.query` (running the statement to export).
+DataFrames to files or bytes) and :mod:`~crmql.api.copy` (running the statement to export).
 Everything is importable from ``crmql.export`` itself.
 
 >>> import pandas as pd
@@ -42,7 +42,7 @@ import logging
 
 from .files import atomic_file, frame_bytes, is_stdout, open_export, write_frame
 from .options import EXPORT_FORMATS, ExportOptions, export_format, has_extension
-from .query import execute_copy, export_query, export_statement, summary_on_stderr
+from ..api.copy import execute_copy, export_query, export_statement, summary_on_stderr
 from .writers import (
     FORMULA_PREFIXES,
     PARQUET_ROW_GROUP,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import QueryError, did_you_mean
-from ..formats import EXTENSIONS, format_for_path
+from ..exec.formats import EXTENSIONS, format_for_path
 
 __all__ = ["EXPORT_FORMATS", "ExportOptions", "export_format", "has_extension"]
 

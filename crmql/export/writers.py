@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 import pandas as pd
 
 from ..errors import ExportError
-from ..formats import _json_value, _text, python_rows, render, unique_names
+from ..exec.formats import _json_value, _text, python_rows, render, unique_names
 from .options import ExportOptions
 
 __all__ = [

@@ -11,22 +11,23 @@ Quick use::
 ``server.settings`` (a :class:`SandboxSettings`) is live: change latency,
 faults, token TTL or semantic variants while the server runs.
 ``server.state.vendor("atlas")`` is the Atlas CRM simulator's test hooks
-(template changes, reset; see :mod:`crmql.sandbox.atlas`).
+(template changes, reset; see :mod:`crmql.sandbox.atlas.simulator`).
 """
 
 from typing import TYPE_CHECKING, Any
 
-from .settings import ALL_VARIANTS, CREDENTIALS, SandboxSettings
+from .core.settings import ALL_VARIANTS, CREDENTIALS, SandboxSettings
 
 if TYPE_CHECKING:
-    from .data import records
-    from .server import (DEFAULT_PORT, PortInUseError, SandboxServer, bind, build_app, connection_settings, serve_forever,
+    from .core.data import records
+    from .core.server import (DEFAULT_PORT, PortInUseError, SandboxServer, bind, build_app, connection_settings, serve_forever,
                          serve_in_thread)
 
 # the server (uvicorn, Starlette) and the data generators load on first use: reading CREDENTIALS
 # (e.g. for the default config) must stay cheap, the shell's first prompt waits for it
-_LAZY = {"records": "data", "DEFAULT_PORT": "server", "PortInUseError": "server", "bind": "server", "SandboxServer": "server", "build_app": "server",
-         "connection_settings": "server", "serve_forever": "server", "serve_in_thread": "server"}
+_LAZY = {"records": "core.data", "DEFAULT_PORT": "core.server", "PortInUseError": "core.server", "bind": "core.server",
+         "SandboxServer": "core.server", "build_app": "core.server", "connection_settings": "core.server",
+         "serve_forever": "core.server", "serve_in_thread": "core.server"}
 
 
 def __getattr__(name: str) -> Any:

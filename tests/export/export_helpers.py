@@ -23,10 +23,10 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from crmql import stats  # noqa: E402
-from crmql.catalog import Column, ColumnType, Table  # noqa: E402
-from crmql.config import Config, ConnectionConfig  # noqa: E402
-from crmql.connectors.base import Candidate, Connector, FetchPlan, Needs  # noqa: E402
-from crmql.session import Session  # noqa: E402
+from crmql.plan.catalog import Column, ColumnType, Table  # noqa: E402
+from crmql.api.config import Config, ConnectionConfig  # noqa: E402
+from crmql.plan.connector import Candidate, Connector, FetchPlan, Needs  # noqa: E402
+from crmql.api.session import Session  # noqa: E402
 
 PAGE = 500
 START = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)

@@ -50,7 +50,7 @@ class Written:
 def test_vendor_failure_after_the_first_page(make_session: Any, sandbox: Any, target: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """The first page arrives (and is written), then the vendor answers 503 until the retries are spent."""
-    monkeypatch.setattr("crmql.executor.STREAM_BATCH_ROWS", 50)  # write every page as it arrives
+    monkeypatch.setattr("crmql.exec.executor.STREAM_BATCH_ROWS", 50)  # write every page as it arrives
     written = Written(monkeypatch)
     session = make_session(retry_base_s=0.001, retry_cap_s=0.002, max_attempts=2)
     sandbox.settings.faults = "503@" + "+".join(str(n) for n in range(2, 1000))

@@ -15,7 +15,7 @@ from export_helpers import HOSTILE, assert_same_rows, read_csv_like
 
 from crmql.errors import ExportError, QueryError
 from crmql.export import ExportOptions, frame_bytes, write_frame
-from crmql.formats import render
+from crmql.exec.formats import render
 
 EVENTS = "SELECT id, name, event_type, start, is_virtual, capacity, price, city FROM azavista.events"
 

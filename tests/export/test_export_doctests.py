@@ -1,4 +1,4 @@
-"""The examples in the docstrings of crmql.export and crmql.magic run."""
+"""The examples in the docstrings of crmql.export and crmql.surfaces.magic run."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import doctest
 import pytest
 
 
-@pytest.mark.parametrize("name", ["crmql.export", "crmql.magic"])
+@pytest.mark.parametrize("name", ["crmql.export", "crmql.surfaces.magic"])
 def test_doctests(name: str) -> None:
     import importlib
 

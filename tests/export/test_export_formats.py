@@ -13,7 +13,7 @@ import pytest
 from export_helpers import assert_same_rows, synthetic_session
 
 from crmql.export import PARQUET_ROW_GROUP, frame_bytes, write_frame
-from crmql.formats import render
+from crmql.exec.formats import render
 
 QUERIES = [
     "SELECT * FROM azavista.events WHERE event_type = 'sales'",

@@ -21,12 +21,12 @@ def cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
 
 
 def cli_main(argv: list[str]) -> str:
-    """Run ``crmql.cli.main`` in this process; return what it printed on stdout."""
+    """Run ``crmql.surfaces.cli.main`` in this process; return what it printed on stdout."""
     import contextlib
     import io
     import logging
 
-    from crmql.cli import main
+    from crmql.surfaces.cli import main
 
     logger = logging.getLogger("crmql")
     handlers, level = logger.handlers[:], logger.level

@@ -15,8 +15,8 @@ from export_helpers import synthetic_session
 
 import crmql.export as export
 from crmql import stats
-from crmql.executor import STREAM_BATCH_ROWS, can_stream
-from crmql.parser import parse
+from crmql.exec.executor import STREAM_BATCH_ROWS, can_stream
+from crmql.language.parser import parse
 
 HERE = Path(__file__).resolve().parent
 

@@ -36,8 +36,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from crmql.config import Config, ConnectionConfig
-from crmql.session import Session
+from crmql.api.config import Config, ConnectionConfig
+from crmql.api.session import Session
 
 __all__ = ["AZAVISTA_TABLES", "Hit", "HostileVendor", "Mode", "serve"]
 

@@ -72,7 +72,7 @@ def test_columns_of_two_tables(ip: Any) -> None:
 
 
 def test_names_spelled_like_keywords_complete_quoted(ip: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import crmql.magic as magic
+    import crmql.surfaces.magic as magic
 
     monkeypatch.setattr(magic.Completer, "columns", lambda self, c, t: ["date", "contact-email", "end"])
     line = "%crmql SELECT  FROM azavista.events"
@@ -91,7 +91,7 @@ def test_no_crmql_completions_outside_the_magic(ip: Any, code: str) -> None:
 
 
 def test_completion_survives_a_broken_catalog(ip: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import crmql.magic as magic
+    import crmql.surfaces.magic as magic
 
     def boom(self: Any) -> Any:
         raise RuntimeError("catalog down")

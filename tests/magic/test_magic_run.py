@@ -12,7 +12,7 @@ import pytest
 from IPython.core.error import UsageError
 from magic_helpers import run
 
-from crmql.magic import ResultView, TextResult, parse_options
+from crmql.surfaces.magic import ResultView, TextResult, parse_options
 
 SALES = "SELECT name, start, event_type FROM azavista.events WHERE event_type = 'sales'"
 

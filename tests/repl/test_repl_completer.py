@@ -11,10 +11,10 @@ import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
-from crmql.catalog import Column, ColumnType, Table
-from crmql.connectors.azavista import AzavistaConnector
-from crmql.pushdown import Equality
-from crmql.repl.completer import CrmqlCompleter, SchemaCache, build_keyword_parser, quote_ident
+from crmql.plan.catalog import Column, ColumnType, Table
+from crmql.connectors.azavista.connector import AzavistaConnector
+from crmql.plan.pushdown import Equality
+from crmql.surfaces.repl.completer import CrmqlCompleter, SchemaCache, build_keyword_parser, quote_ident
 
 AZAVISTA = AzavistaConnector("azavista", {"base_url": "https://example.invalid", "client_id": "x", "client_secret": "y"})
 
@@ -47,7 +47,7 @@ def completer(keyword_parser) -> CrmqlCompleter:
     schema = SchemaCache(["azavista", "crm"], _loader)
     schema.load_all()
     assert schema.wait(5)
-    from crmql.bind import FUNCTIONS
+    from crmql.plan.bind import FUNCTIONS
 
     return CrmqlCompleter(schema, parser=keyword_parser, functions=FUNCTIONS)
 

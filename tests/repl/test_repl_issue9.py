@@ -211,8 +211,8 @@ def test_where_completion_offers_no_aggregate(config):
     from prompt_toolkit.completion import CompleteEvent
     from prompt_toolkit.document import Document
 
-    from crmql.config import load_config
-    from crmql.repl.app import Shell
+    from crmql.api.config import load_config
+    from crmql.surfaces.repl.app import Shell
 
     shell = Shell(load_config(str(config)))
     try:
@@ -242,9 +242,9 @@ def test_help_and_quit_in_an_included_script(tmp_path: Path):
     """In a \\i file, help shows the help and quit ends the script (and the shell), as at the prompt."""
     import io
 
-    from crmql.config import sandbox_config
-    from crmql.repl.app import Shell
-    from crmql.repl.settings import ReplSettings
+    from crmql.api.config import sandbox_config
+    from crmql.surfaces.repl.app import Shell
+    from crmql.surfaces.repl.settings import ReplSettings
 
     class Out(io.StringIO):
         def isatty(self) -> bool:
@@ -264,9 +264,9 @@ def test_schema_cache_serves_declared_tables_while_the_load_is_stuck():
     real load (a session, templates over HTTP) has not returned; the loaded tables win once there."""
     import threading
 
-    from crmql.connectors.azavista import AzavistaConnector
-    from crmql.repl.completer import CrmqlCompleter
-    from crmql.repl.schema import SchemaCache
+    from crmql.connectors.azavista.connector import AzavistaConnector
+    from crmql.surfaces.repl.completer import CrmqlCompleter
+    from crmql.surfaces.repl.schema import SchemaCache
 
     azavista = AzavistaConnector("azavista", {"base_url": "https://example.invalid", "client_id": "x", "client_secret": "y"})
     release = threading.Event()
@@ -301,9 +301,9 @@ def test_schema_cache_serves_declared_tables_while_the_load_is_stuck():
 def test_o_with_an_extension_crmql_does_not_write_is_an_error(tmp_path: Path):
     import io
 
-    from crmql.config import sandbox_config
-    from crmql.repl.app import Shell
-    from crmql.repl.settings import ReplSettings
+    from crmql.api.config import sandbox_config
+    from crmql.surfaces.repl.app import Shell
+    from crmql.surfaces.repl.settings import ReplSettings
 
     class Out(io.StringIO):
         def isatty(self) -> bool:

@@ -12,21 +12,21 @@ import pandas as pd
 import pytest
 from lark.lexer import PatternStr
 
-import crmql.repl.app
-import crmql.repl.commands
-import crmql.repl.completer
-import crmql.repl.lexer
-import crmql.repl.output
-from crmql.config import sandbox_config
-from crmql.parser import _parser
-from crmql.repl.app import ReplSettings, Shell
-from crmql.repl.lexer import CrmqlLexer, grammar_keywords, scan, statement_complete
-from crmql.repl.output import Progress, footer, page, render_expanded, render_table, timing_line
+import crmql.surfaces.repl.app
+import crmql.surfaces.repl.commands
+import crmql.surfaces.repl.completer
+import crmql.surfaces.repl.lexer
+import crmql.surfaces.repl.output
+from crmql.api.config import sandbox_config
+from crmql.language.parser import _parser
+from crmql.surfaces.repl.app import ReplSettings, Shell
+from crmql.surfaces.repl.lexer import CrmqlLexer, grammar_keywords, scan, statement_complete
+from crmql.surfaces.repl.output import Progress, footer, page, render_expanded, render_table, timing_line
 from crmql.stats import QueryStats
 
 
-@pytest.mark.parametrize("module", [crmql.repl.app, crmql.repl.commands, crmql.repl.completer,
-                                    crmql.repl.lexer, crmql.repl.output])
+@pytest.mark.parametrize("module", [crmql.surfaces.repl.app, crmql.surfaces.repl.commands, crmql.surfaces.repl.completer,
+                                    crmql.surfaces.repl.lexer, crmql.surfaces.repl.output])
 def test_doctests(module):
     result = doctest.testmod(module)
     assert result.failed == 0
@@ -179,7 +179,7 @@ def test_unknown_command_suggests():
 def test_help_lists_every_command():
     shell = _shell()
     shell.run_command("\\?")
-    for name in crmql.repl.commands.COMMANDS:
+    for name in crmql.surfaces.repl.commands.COMMANDS:
         assert name in shell.out.getvalue()
 
 
@@ -205,12 +205,12 @@ def test_output_to_a_file_and_back(tmp_path):
 def test_edit_text_runs_the_editor(tmp_path):
     script = tmp_path / "ed.py"
     script.write_text("import sys\nopen(sys.argv[1], 'a').write('LIMIT 3;\\n')\n")
-    edited = crmql.repl.commands.edit_text("SELECT 1", editor=f"{sys.executable} {script}")
+    edited = crmql.surfaces.repl.commands.edit_text("SELECT 1", editor=f"{sys.executable} {script}")
     assert edited == "SELECT 1\nLIMIT 3;"
 
 
 def test_repl_import_is_light():
-    code = ("import sys, crmql.cli, crmql.repl.app, crmql.repl.completer, crmql.repl.lexer; "
+    code = ("import sys, crmql.surfaces.cli, crmql.surfaces.repl.app, crmql.surfaces.repl.completer, crmql.surfaces.repl.lexer; "
             "bad = [m for m in ('pandas', 'duckdb', 'pyarrow', 'lark', 'numpy') if m in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -218,8 +218,8 @@ def test_repl_import_is_light():
 
 
 def test_destructive_statements_ask_first(monkeypatch):
-    import crmql.repl.app as app
-    from crmql.repl.lexer import keywords
+    import crmql.surfaces.repl.app as app
+    from crmql.surfaces.repl.lexer import keywords
 
     assert not app.is_destructive("SELECT 1")
     # the grammar has no write statement yet; pretend SELECT were one

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from crmql.sandbox import CREDENTIALS, SandboxServer, connection_settings
-from crmql.sandbox.atlas import AtlasSimulator
-from crmql.sandbox.atlas_filter import FIELD_TYPES
+from crmql.sandbox.atlas.simulator import AtlasSimulator
+from crmql.sandbox.atlas.filter import FIELD_TYPES
 from test_sandbox_atlas_support import (  # noqa: F401  (fixtures)
     ATLAS, CF, COMPANIES, CONTACTS, ENTITIES, JSON, LINKS, P, SALES, TOKEN, _atlas_http, _fresh_atlas, as_served,
     atlas, atlas_token, ids, list_all, listing, raw,

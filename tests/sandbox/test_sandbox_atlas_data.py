@@ -8,10 +8,11 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from crmql.sandbox import data, records
-from crmql.sandbox.atlas_filter import parse_date, parse_timestamp
-from crmql.sandbox.atlas_template import build_templates
-from crmql.sandbox.data_atlas import build_world
+from crmql.sandbox.core import data
+from crmql.sandbox import records
+from crmql.sandbox.atlas.filter import parse_date, parse_timestamp
+from crmql.sandbox.atlas.template import build_templates
+from crmql.sandbox.atlas.data import build_world
 from test_sandbox_atlas_support import CF, COMPANIES, CONTACTS, LINKS, ROWS, SALES
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")

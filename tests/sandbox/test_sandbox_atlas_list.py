@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from crmql.sandbox import ALL_VARIANTS, SandboxServer, records
-from crmql.sandbox.atlas import VARIANTS
-from crmql.sandbox.atlas_filter import DEFAULT_OPERATOR, OPERATORS
-from crmql.sandbox.data_atlas_words import OWNERS
+from crmql.sandbox.atlas.simulator import VARIANTS
+from crmql.sandbox.atlas.filter import DEFAULT_OPERATOR, OPERATORS
+from crmql.sandbox.atlas.words import OWNERS
 from test_sandbox_atlas_support import (  # noqa: F401  (fixtures)
     CF, COMPANIES, CONTACTS, ENTITIES, ROWS, SALES, _atlas_http, _fresh_atlas, as_served, atlas, ids,
     list_all, listing, query_pairs, where,

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from crmql.sandbox import CREDENTIALS, SandboxServer, records
-from crmql.sandbox.atlas_template import custom_field_ids
-from crmql.sandbox.data_atlas import entity_links
+from crmql.sandbox.atlas.template import custom_field_ids
+from crmql.sandbox.atlas.data import entity_links
 
 ATLAS = CREDENTIALS["atlas"]
 TOKEN = "/api/1.0/oauth/token"

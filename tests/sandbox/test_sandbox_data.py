@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crmql.sandbox import data, records
-from crmql.sandbox.azavista import FIELDS
-from crmql.sandbox.data_azavista import GENERATORS
+from crmql.sandbox.core import data
+from crmql.sandbox import records
+from crmql.sandbox.azavista.simulator import FIELDS
+from crmql.sandbox.azavista.data import GENERATORS
 
 HEX24 = re.compile(r"^[0-9a-f]{24}$")
 UTC_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")

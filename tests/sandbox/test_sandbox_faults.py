@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from crmql.sandbox import SandboxServer, SandboxSettings, build_app, connection_settings, serve_in_thread
-from crmql.sandbox.faults import FaultRule, parse_fault_spec
+from crmql.sandbox.core.faults import FaultRule, parse_fault_spec
 from sandbox_helpers import AZ, fetch_token, search
 
 

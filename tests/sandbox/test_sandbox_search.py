@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from crmql.sandbox import SandboxServer, records
-from crmql.sandbox.azavista import FIELDS, OPERATORS, VARIANTS
+from crmql.sandbox.azavista.simulator import FIELDS, OPERATORS, VARIANTS
 from sandbox_helpers import search, search_all
 
 

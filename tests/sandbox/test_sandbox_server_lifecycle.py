@@ -124,11 +124,11 @@ def test_uvicorn_error_records_become_one_line_without_traceback(caplog: pytest.
 
     from starlette.requests import ClientDisconnect
 
-    from crmql.sandbox.server import _uvicorn_server, build_app
+    from crmql.sandbox.core.server import _uvicorn_server, build_app
 
     _uvicorn_server(build_app())  # installs the bridge on uvicorn.error
     uvicorn_log = logging.getLogger("uvicorn.error")
-    caplog.set_level(logging.INFO, logger="crmql.sandbox.server")
+    caplog.set_level(logging.INFO, logger="crmql.sandbox.core.server")
     caplog.set_level(logging.INFO, logger="uvicorn.error")
     for exc in (ClientDisconnect(), RuntimeError("simulator bug")):
         try:
@@ -136,4 +136,4 @@ def test_uvicorn_error_records_become_one_line_without_traceback(caplog: pytest.
         except Exception:
             uvicorn_log.error("Exception in ASGI application\n", exc_info=True)
     records = [(r.name, r.levelname, r.getMessage(), bool(r.exc_info)) for r in caplog.records]
-    assert records == [("crmql.sandbox.server", "ERROR", "sandbox: Exception in ASGI application: simulator bug", False)]
+    assert records == [("crmql.sandbox.core.server", "ERROR", "sandbox: Exception in ASGI application: simulator bug", False)]

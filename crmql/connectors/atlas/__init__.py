@@ -1,0 +1,1 @@
+"""crmql.connectors.atlas."""

@@ -1,0 +1,289 @@
+"""Azavista API simulator (mounted under ``/azavista``).
+
+Documented behaviour (vendor support article, see ``vendor-notes.md`` section 1):
+
+* ``POST /3.0/oauth/token`` (form-encoded): ``client_credentials`` gives an
+  access token (no refresh token); ``password`` (client_id, client_secret,
+  username, password) also gives a ``refresh_token``; ``refresh_token`` rotates
+  it (the old refresh token is invalidated).  Errors: 401 ``invalid_client``,
+  400 ``invalid_grant`` / ``unsupported_grant_type`` / ``invalid_request``.
+* Every other endpoint needs ``Authorization: Bearer <token>``, else 401
+  ``{"error": "invalid_token", ...}``.
+* ``POST /3.1/organization/search`` (``organization_filter``),
+  ``POST /3.1/contact/search`` (``contact_filter``), ``POST /3.0/event/search``
+  (``event_filter``): body ``{"<x>_filter": tree, "limit": n, "offset": n}``;
+  limit/offset fall back to the query string; default limit 50, larger limits
+  are capped to 50 (the capped value is echoed); answer
+  ``{"object_count", "limit", "offset", "<plural>": [...]}``, records ordered
+  by ``(created_at, id)``.  Body keys other than the filter key, ``limit``
+  and ``offset`` are rejected with 400 (so a misspelt filter key never
+  silently returns everything); the body is parsed as JSON whatever the
+  Content-Type (the vendor's organization search example sends none).
+* ``GET /3.1/organization/{id}``, ``/3.1/contact/{id}``, ``/3.0/event/{id}``;
+  404 ``{"error": "not_found", "message": ...}``.
+* 400 bodies: ``{"error": "bad_request", "message": "..."}``.
+
+Filter tree: ``{"and": [cond, ...], "or": [cond, ...]}`` (both optional);
+matches when ALL "and" conditions hold AND (the "or" list is empty or ANY
+holds).  ``cond`` is ``{"<field>": {"<op>": value}}`` or the shorthand
+``{"<field>": scalar}`` (= eq).  Nested and/or groups, unknown fields,
+unknown keys, operators not allowed for a field's type and ill-typed values
+are rejected with 400.  A record missing the field never matches.
+
+Operator table (our reading; the vendor says operators "differ per field type"):
+
+============  =====================  ==========================================
+field type    operators              value
+============  =====================  ==========================================
+string        eq, like, in           string; ``in``: non-empty array of strings
+id            eq, in                 string id; ``in``: non-empty array
+datetime      after, before          ISO-8601 datetime with offset or Z
+integer       eq, in                 number; ``in``: non-empty array of numbers
+number        eq, in                 number; ``in``: non-empty array of numbers
+boolean       eq                     true / false
+============  =====================  ==========================================
+
+Undocumented semantics are switchable via ``SandboxSettings.variants``
+(:data:`VARIANTS`, first value is the default):
+
+* ``azavista.like_case``: ``insensitive`` | ``sensitive``
+* ``azavista.like_mode``: ``substring`` | ``regex`` (Python ``re.search``)
+* ``azavista.eq_case``: ``sensitive`` | ``insensitive`` (eq and in on strings)
+* ``azavista.range``: ``exclusive`` (after ``>``, before ``<``) | ``inclusive``
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from collections import OrderedDict
+from typing import Any, Awaitable, Callable, Mapping
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from .filter import FIELDS, OPERATORS, VARIANTS, FilterError, canonical, compile_filter
+from ..core.data import shared_records
+from ..core.settings import CREDENTIALS, variant
+from ..core.state import SandboxState, VendorSpec, json_error
+from ..core.tokens import TokenError
+
+__all__ = ["FIELDS", "OPERATORS", "VARIANTS", "TABLES", "MAX_LIMIT", "VENDOR", "AzavistaSimulator"]
+
+logger = logging.getLogger(__name__)
+
+VENDOR_NAME = "azavista"
+TOKEN_PATH = "/3.0/oauth/token"
+MAX_LIMIT = 50
+DEFAULT_LIMIT = 50
+
+#: table -> (API version, singular resource, filter key, response list key)
+TABLES: dict[str, tuple[str, str, str, str]] = {
+    "organizations": ("3.1", "organization", "organization_filter", "organizations"),
+    "contacts": ("3.1", "contact", "contact_filter", "contacts"),
+    "events": ("3.0", "event", "event_filter", "events"),
+}
+
+Record = dict[str, Any]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class BadRequest(Exception):
+    """A 400 with a human-readable message."""
+
+
+def _bad_request(message: str) -> JSONResponse:
+    return json_error(400, {"error": "bad_request", "message": message})
+
+
+def _int_param(body: Mapping[str, Any], query: Mapping[str, str], name: str, default: int) -> int:
+    if name in body:
+        value = body[name]
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise BadRequest(f"'{name}' must be an integer, got {json.dumps(value)}")
+    elif name in query:
+        value = query[name]
+    else:
+        return default
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.lstrip("-").isdigit():
+            raise BadRequest(f"'{name}' must be an integer, got {json.dumps(value)}")
+        value = int(text)
+    return value
+
+
+class AzavistaSimulator:
+    """Request handlers of the Azavista simulator for one server."""
+
+    def __init__(self, state: SandboxState, cache_size: int = 32) -> None:
+        self.state = state
+        self._cache: OrderedDict[tuple[Any, ...], list[Record]] = OrderedDict()
+        self._cache_size = cache_size
+        self._index: dict[tuple[str, int], dict[str, Record]] = {}
+
+    def routes(self) -> list[BaseRoute]:
+        """The simulator's routes, relative to the ``/azavista`` prefix."""
+        routes: list[BaseRoute] = [Route(TOKEN_PATH, self.token, methods=["POST"])]
+        for table, (version, resource, _, _) in TABLES.items():
+            routes.append(Route(f"/{version}/{resource}/search", self._search_endpoint(table),
+                                methods=["POST"]))
+            routes.append(Route(f"/{version}/{resource}/{{id}}", self._get_endpoint(table),
+                                methods=["GET"]))
+        return routes
+
+    # ------------------------------------------------------------------ auth
+    async def token(self, request: Request) -> Response:
+        """``POST /3.0/oauth/token``."""
+        raw = (await request.body()).decode("utf-8", "replace")
+        form = {key: values[-1] for key, values in parse_qs(raw, keep_blank_values=True).items()}
+        basic = request.headers.get("authorization", "")
+        if basic[:6].lower() == "basic ":
+            try:
+                user, _, secret = base64.b64decode(basic[6:]).decode("utf-8").partition(":")
+                form.setdefault("client_id", user)
+                form.setdefault("client_secret", secret)
+            except (binascii.Error, UnicodeDecodeError):
+                pass
+        creds = CREDENTIALS[VENDOR_NAME]
+        if form.get("client_id") != creds["client_id"] or form.get("client_secret") != creds["client_secret"]:
+            return json_error(401, {"error": "invalid_client",
+                                    "error_description": "Client authentication failed"})
+        grant = form.get("grant_type")
+        if not grant:
+            return json_error(400, {"error": "invalid_request",
+                                    "error_description": "Missing grant_type (send a form-encoded body)"})
+        ttl = self.state.settings.token_ttl_s
+        tokens = self.state.tokens
+        if grant == "client_credentials":
+            access = tokens.issue_access(VENDOR_NAME, creds["client_id"], ttl)
+            return JSONResponse({"access_token": access, "token_type": "Bearer", "expires_in": int(ttl)})
+        if grant == "password":
+            if form.get("username") != creds["username"] or form.get("password") != creds["password"]:
+                return json_error(400, {"error": "invalid_grant",
+                                        "error_description": "Invalid username or password"})
+            username = creds["username"]
+        elif grant == "refresh_token":
+            record = tokens.redeem_refresh(VENDOR_NAME, creds["client_id"], form.get("refresh_token", ""))
+            if record is None:
+                return json_error(400, {"error": "invalid_grant",
+                                        "error_description": "Invalid or expired refresh token"})
+            username = record.username
+        else:
+            return json_error(400, {"error": "unsupported_grant_type",
+                                    "error_description": f"Unsupported grant_type {grant!r}"})
+        access = tokens.issue_access(VENDOR_NAME, creds["client_id"], ttl, username)
+        refresh = tokens.issue_refresh(VENDOR_NAME, creds["client_id"], username)
+        return JSONResponse({"access_token": access, "token_type": "Bearer",
+                             "expires_in": int(ttl), "refresh_token": refresh})
+
+    def _unauthorized(self, request: Request) -> Response | None:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        presented = token.strip() if scheme.lower() == "bearer" else None
+        try:
+            self.state.tokens.check_access(VENDOR_NAME, presented)
+        except TokenError as exc:
+            return json_error(401, {"error": "invalid_token", "error_description": str(exc)},
+                              headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return None
+
+    # ---------------------------------------------------------------- search
+    def _search_endpoint(self, table: str) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            return await self.search(request, table)
+        return endpoint
+
+    def _get_endpoint(self, table: str) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            return await self.get_one(request, table)
+        return endpoint
+
+    def _variants(self) -> dict[str, str]:
+        return {key: variant(self.state.settings, key) for key in VARIANTS}
+
+    async def search(self, request: Request, table: str) -> Response:
+        """``POST /<v>/<resource>/search``."""
+        denied = self._unauthorized(request)
+        if denied is not None:
+            return denied
+        try:
+            variants = self._variants()
+        except ValueError as exc:
+            return json_error(500, {"error": "sandbox_misconfigured", "message": str(exc)})
+        _, _, filter_key, list_key = TABLES[table]
+        raw = await request.body()
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _bad_request("Request body is not valid JSON")
+        if not isinstance(body, dict):
+            return _bad_request("Request body must be a JSON object")
+        for key in body:
+            if key not in (filter_key, "limit", "offset"):
+                return _bad_request(f"Unknown key '{key}' in request body; expected "
+                                    f"'{filter_key}', 'limit' and 'offset'")
+        try:
+            limit = _int_param(body, request.query_params, "limit", DEFAULT_LIMIT)
+            offset = _int_param(body, request.query_params, "offset", 0)
+            if limit < 1:
+                raise BadRequest(f"'limit' must be at least 1, got {limit}")
+            if offset < 0:
+                raise BadRequest(f"'offset' must not be negative, got {offset}")
+            matches = self.matches(table, body.get(filter_key), variants)
+        except (BadRequest, FilterError) as exc:
+            return _bad_request(str(exc))
+        limit = min(limit, MAX_LIMIT)
+        return JSONResponse({"object_count": len(matches), "limit": limit, "offset": offset,
+                             list_key: matches[offset:offset + limit]})
+
+    def matches(self, table: str, tree: Any, variants: Mapping[str, str]) -> list[Record]:
+        """All records of ``table`` matching ``tree`` (LRU-cached; raises FilterError)."""
+        seed = self.state.settings.seed
+        _, _, filter_key, _ = TABLES[table]
+        rows = shared_records(VENDOR_NAME, table, seed)
+        if tree is None or tree == {}:
+            return rows
+        key = (table, seed, canonical(tree), tuple(sorted(variants.items())))
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        predicate = compile_filter(table, tree, variants, filter_key)
+        result = [row for row in rows if predicate(row)]
+        self._cache[key] = result
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return result
+
+    # ------------------------------------------------------------------- get
+    async def get_one(self, request: Request, table: str) -> Response:
+        """``GET /<v>/<resource>/{id}``."""
+        denied = self._unauthorized(request)
+        if denied is not None:
+            return denied
+        seed = self.state.settings.seed
+        index = self._index.get((table, seed))
+        if index is None:
+            index = {row["id"]: row for row in shared_records(VENDOR_NAME, table, seed)}
+            self._index[(table, seed)] = index
+        record_id = request.path_params["id"]
+        record = index.get(record_id)
+        if record is None:
+            resource = TABLES[table][1]
+            return json_error(404, {"error": "not_found",
+                                    "message": f"{resource.capitalize()} '{record_id}' not found"})
+        return JSONResponse(record)
+
+
+def build_routes(state: SandboxState) -> list[BaseRoute]:
+    """Routes of a fresh simulator bound to ``state``."""
+    return AzavistaSimulator(state).routes()
+
+
+#: Registration of this simulator with the server.
+VENDOR = VendorSpec(name=VENDOR_NAME, build_routes=build_routes, token_paths=frozenset({TOKEN_PATH}))

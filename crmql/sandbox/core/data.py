@@ -1,0 +1,80 @@
+"""Deterministic, seeded data of every simulator.
+
+``records(vendor, table, seed)`` returns the raw records exactly as the
+vendor API would return them, in the API's stable order.  Results are cached
+per ``(vendor, table, seed)``.
+
+Each vendor contributes generators in its own module (``data_<vendor>.py``)
+as a ``GENERATORS`` dict keyed by ``(vendor, table)``; a generator is called
+as ``generator(seed, lookup)`` where ``lookup(table)`` returns another table
+of the same vendor and seed (for foreign keys).  To add a vendor, import its
+``GENERATORS`` below and merge it into :data:`GENERATORS`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable
+
+from ..atlas.data import GENERATORS as _ATLAS_GENERATORS
+from ..azavista.data import GENERATORS as _AZAVISTA_GENERATORS
+
+logger = logging.getLogger(__name__)
+
+Record = dict[str, Any]
+Lookup = Callable[[str], list[Record]]
+Generator = Callable[[int, Lookup], list[Record]]
+
+#: All data generators, keyed by (vendor, table).
+GENERATORS: dict[tuple[str, str], Generator] = {
+    **_AZAVISTA_GENERATORS,
+    **_ATLAS_GENERATORS,
+}
+
+_cache: dict[tuple[str, str, int], list[Record]] = {}
+_lock = threading.RLock()
+
+
+def vendors() -> list[str]:
+    """Vendors that have generated data."""
+    return sorted({vendor for vendor, _ in GENERATORS})
+
+
+def tables(vendor: str) -> list[str]:
+    """Tables of ``vendor`` that have generated data."""
+    return sorted(table for v, table in GENERATORS if v == vendor)
+
+
+def _generate(vendor: str, table: str, seed: int) -> list[Record]:
+    key = (vendor, table, seed)
+    with _lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            return cached
+        generator = GENERATORS.get((vendor, table))
+        if generator is None:
+            known = ", ".join(f"{v}.{t}" for v, t in sorted(GENERATORS))
+            raise KeyError(f"no sandbox data for {vendor}.{table} (known: {known})")
+
+        def lookup(other: str) -> list[Record]:
+            return _generate(vendor, other, seed)
+
+        result = generator(seed, lookup)
+        _cache[key] = result
+        logger.debug("generated %d records for %s.%s (seed %d)", len(result), vendor, table, seed)
+        return result
+
+
+def records(vendor: str, table: str, seed: int = 42) -> list[Record]:
+    """Return the raw records of ``vendor``'s ``table`` for ``seed``.
+
+    The list is a fresh copy, but the record dicts are shared with the cache:
+    do not mutate them.  Raises ``KeyError`` for an unknown vendor/table.
+    """
+    return list(_generate(vendor, table, seed))
+
+
+def shared_records(vendor: str, table: str, seed: int = 42) -> list[Record]:
+    """Like :func:`records` but returns the cached list itself (read-only use)."""
+    return _generate(vendor, table, seed)
