@@ -1,0 +1,267 @@
+"""Asynchronous calls: submit with ``?async=true``, poll the job's status, hand back its result.
+
+Voyzu runs any call asynchronously when ``async=true`` is in its query string (its API Gateway
+cuts synchronous calls at 30 s). Its docs say how to poll, twice and differently: the API doc
+names ``/request/get/{requestId}``, the later front-end doc (with code) names
+``{baseUrl}/api/request-status/get/{requestId}``. A status looks like
+``{"RequestId", "Commentary", "PercentComplete", "ProcessStatus": "PROCESSED", ...}``; the front
+end's poller has ``onFail``, so some failure status exists, but its name is not documented, and
+neither is how the submit answers with the request id or how the final result is read. Those
+readings are therefore declared (:class:`AsyncJob`), with Voyzu's documented names as defaults:
+
+* the submit's answer carries the id at ``id_field`` (``RequestId``, the name the status uses);
+* the front-end doc's status path first, the API doc's on a 404 (remembered per connection);
+* ``ProcessStatus`` in ``done`` finishes, in ``failed`` is a clear error; anything else is still
+  running, so an unknown status never ends the wait early, and the deadline ends it at last;
+* the result is the status's ``result_field``, or the body of ``result_path`` when declared.
+
+Waits grow exponentially (``first_wait_s`` times ``factor`` per poll, at most ``max_wait_s``),
+all within ``deadline_s`` from the submit: nothing waits forever. ``on_progress`` gets every
+status as a :class:`JobStatus` (a broken progress display never breaks the call).
+
+>>> import httpx
+>>> from crmql.http import HttpClient, run_sync
+>>> polls = iter([{"ProcessStatus": "RUNNING", "PercentComplete": 50},
+...               {"ProcessStatus": "PROCESSED", "Result": {"rows": [{"Id": "c1"}]}}])
+>>> def vendor(request):
+...     if request.url.params.get("async") == "true":
+...         return httpx.Response(200, json={"RequestId": "r-1"})
+...     return httpx.Response(200, json=next(polls))
+>>> client = HttpClient(vendor="Voyzu", base_url="http://voyzu.test", transport=httpx.MockTransport(vendor))
+>>> calls = AsyncCalls(client, AsyncJob(first_wait_s=0.001))
+>>> run_sync(calls.call("POST", "/api/contacts/search", json={}))
+{'rows': [{'Id': 'c1'}]}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ...errors import ConnectorError, VendorHTTPError, VendorResponseError
+from ...redaction import redact
+from .support import addressable, cut, path_id, shown
+
+if TYPE_CHECKING:
+    from ...http.client import HttpClient
+
+__all__ = ["AsyncCalls", "AsyncJob", "JobStatus"]
+
+log = logging.getLogger(__name__)
+
+#: the longest request id taken (a vendor's id is a short token: ``XkbeRjJDoAMEVrw=``)
+MAX_ID_CHARS = 256
+
+
+@dataclass(frozen=True)
+class AsyncJob:
+    """How a vendor runs a call asynchronously; the defaults are Voyzu's documented names.
+
+    Field names may be dotted paths into the body (``"Status.Code"``). ``status_paths`` are tried
+    in order, the next one only when the one before answers 404.
+
+    >>> AsyncJob().status_paths[0]
+    '/api/request-status/get/{id}'
+    """
+
+    async_param: tuple[str, str] = ("async", "true")
+    id_field: str = "RequestId"
+    status_paths: tuple[str, ...] = ("/api/request-status/get/{id}", "/request/get/{id}")
+    #: Voyzu: every call but ``/class`` is a POST
+    status_method: str = "POST"
+    status_field: str = "ProcessStatus"
+    percent_field: str = "PercentComplete"
+    commentary_field: str = "Commentary"
+    done: frozenset[str] = frozenset({"PROCESSED"})
+    failed: frozenset[str] = frozenset({"FAILED", "FAILURE", "ERROR", "ERRORED", "CANCELLED", "CANCELED"})
+    #: where the finished status carries the result (None: only ``result_path``)
+    result_field: str | None = "Result"
+    #: a path (with ``{id}``) to read the result from once the job is done; None: ``result_field``
+    result_path: str | None = None
+    first_wait_s: float = 0.25
+    factor: float = 2.0
+    max_wait_s: float = 5.0
+    deadline_s: float = 300.0
+
+    def __post_init__(self) -> None:
+        waits = (self.first_wait_s, self.max_wait_s, self.deadline_s)
+        if not all(math.isfinite(w) and w > 0 for w in waits) or not self.factor >= 1 or not self.status_paths:
+            raise ValueError("waits and deadline must be positive, factor at least 1, and a status path given")
+        if any("{id}" not in p for p in (*self.status_paths, *([self.result_path] if self.result_path else []))):
+            raise ValueError("status_paths and result_path must contain {id}")
+
+    def wait(self, polls: int) -> float:
+        """Seconds to wait before poll number ``polls + 1`` (the first poll is ``polls == 0``).
+
+        >>> [AsyncJob(first_wait_s=0.5, factor=2, max_wait_s=3).wait(n) for n in range(5)]
+        [0.5, 1.0, 2.0, 3, 3]
+        """
+        return min(self.max_wait_s, self.first_wait_s * self.factor ** min(polls, 64))
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """One status of an asynchronous request, as ``on_progress`` gets it.
+
+    >>> JobStatus("r-1", "RUNNING", 40.0, "Searching").line()
+    'request r-1: RUNNING, 40%: Searching'
+    """
+
+    request_id: str
+    status: str | None
+    percent: float | None = None
+    commentary: str | None = None
+
+    def line(self) -> str:
+        parts = [self.status or "no status", f"{self.percent:g}%" if self.percent is not None else None]
+        text = f"request {self.request_id}: " + ", ".join(p for p in parts if p)
+        return f"{text}: {self.commentary}" if self.commentary else text
+
+
+def _field(body: Any, path: str) -> Any:
+    """The value at a dotted ``path`` in ``body`` (None when any step is missing).
+
+    >>> _field({"a": {"b": 1}}, "a.b"), _field({"a": 1}, "a.b"), _field([1], "a")
+    (1, None, None)
+    """
+    for key in path.split("."):
+        if not isinstance(body, dict):
+            return None
+        body = body.get(key)
+    return body
+
+
+class AsyncCalls:
+    """Asynchronous calls on one connection's :class:`~crmql.http.client.HttpClient`.
+
+    It remembers which status path the vendor answers (after a 404 on the first), so later calls
+    poll the right one at once.
+    """
+
+    def __init__(self, client: HttpClient, job: AsyncJob = AsyncJob(), *,
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+        self.client = client
+        self.job = job
+        self._sleep = sleep
+        self._path = 0  # index into job.status_paths of the path that answers
+
+    async def call(self, method: str, path: str, *, json: Any = None, params: Mapping[str, str] | None = None,
+                   table: str | None = None, on_progress: Callable[[JobStatus], None] | None = None) -> Any:
+        """Submit ``method path`` asynchronously, poll until the job is done, return its result.
+
+        A failed job is a :class:`~crmql.errors.VendorHTTPError` with the vendor's commentary; a
+        job still running at ``deadline_s`` a :class:`~crmql.errors.ConnectorError` saying how
+        far it got; a submit or status answer that is not what was declared a
+        :class:`~crmql.errors.VendorResponseError`.
+        """
+        started = time.monotonic()
+        request_id = await self.submit(method, path, json=json, params=params, table=table)
+        polls = 0
+        last: JobStatus | None = None
+        while True:
+            body, status = await self.status(request_id, table=table)
+            last = status
+            polls += 1
+            if on_progress is not None:
+                try:
+                    on_progress(status)
+                except Exception:  # a broken progress display must never break a query
+                    log.debug("the progress callback failed", exc_info=True)
+            log.debug("%s: %s", self.client.vendor, status.line())
+            if status.status in self.job.done:
+                return await self._result(request_id, body, table)
+            if status.status in self.job.failed:
+                raise VendorHTTPError(f"the asynchronous request {request_id} failed ({self.job.status_field} "
+                                      f"{status.status})", vendor=self.client.vendor, table=table,
+                                      vendor_message=redact(status.commentary[:300]) if status.commentary else None)
+            left = self.job.deadline_s - (time.monotonic() - started)
+            if left <= 0:
+                raise ConnectorError(
+                    f"the asynchronous request {request_id} did not finish within {self.job.deadline_s:g} s "
+                    f"({polls} polls; last: {last.line() if last else 'no status'})",
+                    vendor=self.client.vendor, table=table,
+                    hint="narrow the query, or raise the connection's async deadline if the vendor is just slow")
+            await self._sleep(min(self.job.wait(polls - 1), left))
+
+    async def submit(self, method: str, path: str, *, json: Any = None, params: Mapping[str, str] | None = None,
+                     table: str | None = None) -> str:
+        """Send the call with the async parameter; return the request id from the answer.
+
+        >>> import httpx
+        >>> from crmql.http import HttpClient, run_sync
+        >>> t = httpx.MockTransport(lambda r: httpx.Response(200, json={"RequestId": "XkbeRjJDoAMEVrw="}))
+        >>> run_sync(AsyncCalls(HttpClient(vendor="Voyzu", base_url="http://v.test", transport=t))
+        ...          .submit("POST", "/api/contacts/search"))
+        'XkbeRjJDoAMEVrw='
+        """
+        key, value = self.job.async_param
+        query = {**(params or {}), key: value}
+        body = await self.client.request_json(method, path, params=query, json=json, table=table)
+        request_id = _field(body, self.job.id_field)
+        shown_request = f"{method.upper()} {cut(path)}?{key}={value}"
+        if isinstance(request_id, int) and not isinstance(request_id, bool):
+            request_id = str(request_id)
+        if not isinstance(request_id, str) or not request_id:
+            what = "an object without" if isinstance(body, dict) else f"{shown(body, 40)}, not an object with"
+            raise VendorResponseError(f"the asynchronous call answered {what} a {self.job.id_field}",
+                                      vendor=self.client.vendor, table=table, request=shown_request)
+        if (len(request_id) > MAX_ID_CHARS or not all("!" <= ch <= "~" for ch in request_id)
+                or not addressable(request_id)):
+            raise VendorResponseError(f"its {self.job.id_field} {shown(request_id)} cannot be a URL path segment",
+                                      vendor=self.client.vendor, table=table, request=shown_request)
+        return request_id
+
+    async def status(self, request_id: str, *, table: str | None = None) -> tuple[dict[str, Any], JobStatus]:
+        """One poll: the status body and what it says. A 404 moves on to the next status path."""
+        tried: list[str] = []
+        for index in range(self._path, len(self.job.status_paths)):
+            path = self.job.status_paths[index].replace("{id}", path_id(request_id))
+            tried.append(path)
+            response = await self.client.request(self.job.status_method, path, table=table, idempotent=True,
+                                                 allow_status=(404,))
+            if response.status_code == 404:
+                log.debug("%s: %s answered 404; trying the next status path", self.client.vendor, cut(path))
+                continue
+            if index != self._path:
+                log.info("%s: polling asynchronous requests at %s", self.client.vendor,
+                         self.job.status_paths[index])
+                self._path = index
+            body = self.client.decode_json(response, table)
+            return body, self._read(request_id, body, f"{self.job.status_method} {cut(path)}", table)
+        raise VendorHTTPError(f"no status path knows the asynchronous request {request_id} (tried "
+                              f"{', '.join(tried)})", vendor=self.client.vendor, table=table, status=404,
+                              hint="the request may have expired; run the statement again")
+
+    def _read(self, request_id: str, body: Any, request: str, table: str | None) -> JobStatus:
+        """The :class:`JobStatus` in a status body, which must be an object about this request."""
+        if not isinstance(body, dict):
+            raise VendorResponseError(f"the status is {shown(body, 40)}, not an object", vendor=self.client.vendor,
+                                      table=table, request=request)
+        echoed = _field(body, self.job.id_field)
+        if echoed is not None and str(echoed) != request_id:
+            raise VendorResponseError(f"the status is about request {shown(echoed)}, not {request_id}",
+                                      vendor=self.client.vendor, table=table, request=request)
+        raw_status = _field(body, self.job.status_field)
+        status = raw_status.strip().upper() if isinstance(raw_status, str) and raw_status.strip() else None
+        percent = _field(body, self.job.percent_field)
+        ok = isinstance(percent, (int, float)) and not isinstance(percent, bool) and math.isfinite(percent)
+        commentary = _field(body, self.job.commentary_field)
+        return JobStatus(request_id, status[:64] if status else None,
+                         float(min(max(percent, 0), 100)) if ok else None,
+                         commentary[:300] if isinstance(commentary, str) and commentary else None)
+
+    async def _result(self, request_id: str, body: dict[str, Any], table: str | None) -> Any:
+        """The finished job's result: ``result_path``'s body, else the status's ``result_field``."""
+        if self.job.result_path:
+            path = self.job.result_path.replace("{id}", path_id(request_id))
+            return await self.client.request_json(self.job.status_method, path, table=table, idempotent=True)
+        if self.job.result_field and self.job.result_field.split(".")[0] in body:
+            return _field(body, self.job.result_field)
+        raise VendorResponseError(f"the asynchronous request {request_id} finished, but its status carries no "
+                                  f"{self.job.result_field or 'result'} and no result path is declared",
+                                  vendor=self.client.vendor, table=table)
