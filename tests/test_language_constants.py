@@ -13,7 +13,8 @@ import pytest
 
 from crmql.errors import QueryError
 from crmql.language.parser import parse_expression
-from crmql.plan.predicates import conjuncts, constant_conjuncts, contradiction, normalize
+from crmql.plan.contradictions import contradiction
+from crmql.plan.predicates import conjuncts, constant_conjuncts, normalize
 from crmql.sandbox import SandboxServer
 from crmql.api.session import Session
 from crmql.language.values import parse_interval

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from crmql.language import ast
 from crmql.exec.localsql import expr_sql, show
 from crmql.language.parser import parse_expression as E
+from crmql.plan.contradictions import contradiction
 from crmql.plan.predicates import (
     columns_of,
     conjuncts,
-    contradiction,
     expand_between,
     flatten,
     fold_null,

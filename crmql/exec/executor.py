@@ -31,6 +31,7 @@ from .formats import unique_names
 from .frames import to_arrow
 from ..http import run_sync
 from .localsql import expr_sql, quote_ident, select_sql
+from ..plan.joins import MAX_VALUES, SemiJoin
 from ..plan.planner import Plan, ScanPlan
 
 __all__ = ["ScanResult", "can_stream", "execute_plan", "local_connection", "stream_plan"]
@@ -194,15 +195,12 @@ async def _fetch_all(plan: Plan, results: list[ScanResult], limit_rows: int | No
         await _fetch_narrowed(plan, sj, results)
 
 
-async def _fetch_narrowed(plan: Plan, sj: Any, results: list[ScanResult]) -> None:
-    from ..plan.joins import MAX_VALUES
-    from ..plan.planner import narrow
-
+async def _fetch_narrowed(plan: Plan, sj: SemiJoin, results: list[ScanResult]) -> None:
     target, result = plan.scans[sj.target], results[sj.target]
     source = results[sj.source].table
     values = [v for v in dict.fromkeys(source.column(sj.source_column).to_pylist()) if v is not None] \
         if source is not None else []
-    chunks = narrow(plan, sj.target, sj.target_column, values) if 0 < len(values) <= MAX_VALUES else None
+    chunks = plan.narrow(sj, values)
     if not values:
         result.table, result.note = to_arrow(target.table, []), "no key values to join: nothing fetched"
         return

@@ -1,7 +1,7 @@
 """Bound AST -> DuckDB SQL text with ``?`` parameters (no literal is ever spliced into the text),
 and AST -> crmql text with inline literals for EXPLAIN and messages.
 
->>> from crmql import ast
+>>> from crmql.language import ast
 >>> e = ast.Compare("=", ast.Column("name", "e"), ast.Literal("O'Neil", "string"))
 >>> params = []
 >>> expr_sql(e, params), params

@@ -1,7 +1,8 @@
 """Tables, columns and types, as connectors declare them.
 
 A connector describes each table as a :class:`Table` of :class:`Column` s. Each column carries
-the native filter capabilities the vendor offers for it (see :mod:`crmql.plan.pushdown`); the planner
+the native filter capabilities the vendor offers for it (see :mod:`crmql.plan.columns` and
+:mod:`crmql.plan.pushdown`); the planner
 reads nothing else about a vendor.
 
 >>> t = Table("azavista", "events", (Column("name", ColumnType.STRING),))
@@ -11,59 +12,13 @@ reads nothing else about a vendor.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ..errors import QueryError, did_you_mean
-
-if TYPE_CHECKING:
-    from .pushdown import Capability
+from .columns import Column, ColumnType
 
 __all__ = ["Column", "ColumnType", "FilterShape", "RequiredFilter", "Table"]
-
-
-class ColumnType(str, enum.Enum):
-    """The types crmql columns have; each maps to one DuckDB / Arrow type."""
-
-    STRING = "string"
-    INTEGER = "integer"
-    FLOAT = "float"
-    BOOLEAN = "boolean"
-    TIMESTAMP = "timestamp"
-    DATE = "date"
-    LIST = "list"  # list of strings (multi-select)
-
-    def __str__(self) -> str:
-        return self.value
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a table.
-
-    ``field`` is the vendor's field id when it differs from the column name (Atlas custom fields);
-    ``options`` is a closed vocabulary (enum / single-select labels) when the vendor has one;
-    ``filters`` are the native filter capabilities, tried in order.
-    """
-
-    name: str
-    type: ColumnType
-    description: str = ""
-    filters: tuple[Capability, ...] = ()
-    options: tuple[str, ...] | None = None
-    field: str | None = None
-    #: other names that resolve to this column (an Atlas custom field's UUID field id)
-    aliases: tuple[str, ...] = ()
-
-    @property
-    def native(self) -> str:
-        return self.field or self.name
-
-    @property
-    def pushable(self) -> bool:
-        return bool(self.filters)
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,12 @@ most :data:`MAX_VALUES` distinct values (else the target is scanned as planned).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..language import ast
+from .bind import BoundQuery
+from .coerce import literal_from_python
 from .predicates import conjuncts, normalize
-
-if TYPE_CHECKING:
-    from .bind import BoundQuery
-    from .planner import ScanPlan
 
 __all__ = ["MAX_VALUES", "CHUNK", "SemiJoin", "find_semijoins", "narrowing_candidate"]
 
@@ -99,8 +97,10 @@ def find_semijoins(bound: BoundQuery, selectivity: list[int]) -> list[SemiJoin]:
     return chosen
 
 
-def narrowing_candidate(scan: ScanPlan, column: str, values: list[Any]) -> ast.Expr:
-    """``ref.column IN (values)`` as an expression for the target scan."""
-    from .bind import literal_from_python
+def narrowing_candidate(ref_name: str, column: str, values: list[Any]) -> ast.Expr:
+    """``ref_name.column IN (values)`` as an expression for the target scan.
 
-    return ast.InList(ast.Column(column, scan.ref.ref_name), tuple(literal_from_python(v) for v in values))
+    >>> narrowing_candidate("c", "organization_id", [7]).items[0].value
+    7
+    """
+    return ast.InList(ast.Column(column, ref_name), tuple(literal_from_python(v) for v in values))

@@ -27,7 +27,7 @@ from .bind import BoundQuery, uses_aggregates
 from .catalog import Column, Table
 from .connector import Candidate, Connector, FetchPlan, Needs
 from ..errors import QueryError
-from .joins import CHUNK, SemiJoin, find_semijoins, narrowing_candidate
+from .joins import CHUNK, MAX_VALUES, SemiJoin, find_semijoins, narrowing_candidate
 from .contradictions import contradiction
 from .predicates import conjuncts, constant_conjuncts, is_simple, normalize, predicate_column
 from .pushdown import Pushed
@@ -91,6 +91,16 @@ class Plan:
     @property
     def select(self) -> ast.Select:
         return self.bound.select
+
+    def narrow(self, join: SemiJoin, values: list[Any]) -> list[ScanPlan] | None:
+        """The plans that read ``join``'s target restricted to ``values`` of its key (see :func:`narrow`).
+
+        The executor calls this with the key values it fetched from the join's source, so it never
+        imports the planner's functions: the plan it runs carries its own narrowing.
+        """
+        if not 0 < len(values) <= MAX_VALUES:
+            return None
+        return narrow(self, join.target, join.target_column, values)
 
 
 def _candidate(expr: ast.Expr, bound: BoundQuery, vendor: str) -> Candidate:
@@ -242,7 +252,7 @@ def narrow(plan: Plan, index: int, column: str, values: list[Any]) -> list[ScanP
     vendor = getattr(scan.connector, "display", scan.connector.vendor)
     out = []
     for start in range(0, len(values), CHUNK):
-        expr = narrowing_candidate(scan, column, values[start:start + CHUNK])
+        expr = narrowing_candidate(scan.ref.ref_name, column, values[start:start + CHUNK])
         cand = _candidate(expr, plan.bound, vendor)
         candidates = [*scan.candidates, cand]
         fetch = scan.connector.plan(scan.table, candidates, Needs())

@@ -331,12 +331,3 @@ def is_simple(expr: ast.Expr) -> bool:
     if isinstance(expr, ast.IsNull):
         return isinstance(expr.operand, ast.Column)
     return False
-
-
-def __getattr__(name: str) -> Any:
-    """:func:`contradiction` lives in :mod:`crmql.plan.contradictions`; it stays importable from here."""
-    if name == "contradiction":
-        from .contradictions import contradiction
-
-        return contradiction
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,7 @@ The contract (design section 5): what is pushed must select a **superset** of th
 predicate selects, under every plausible reading of the vendor's docs. ``exact=False`` means the
 local re-check is what makes the answer right (shillelagh's ``exact=False``).
 
->>> from crmql import ast
+>>> from crmql.language import ast
 >>> from crmql.plan.catalog import Column, ColumnType
 >>> col = Column("name", ColumnType.STRING)
 >>> Substring("like").push(ast.Like(ast.Column("name"), ast.Literal("%Work%shop%", "string")), col)
@@ -20,52 +20,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..language import ast
-from .catalog import Column, ColumnType
+from .columns import Capability, Column, ColumnType, NativeCond, Pushed
 from ..language.values import to_utc
 
 __all__ = ["Capability", "Equality", "Membership", "NativeCond", "Pushed", "Range", "Substring", "like_runs"]
 
 
-@dataclass(frozen=True)
-class NativeCond:
-    """One native condition: ``field op value`` in the vendor's own words and value format."""
-
-    field: str
-    op: str
-    value: Any
-
-
-@dataclass(frozen=True)
-class Pushed:
-    """Native conditions (ANDed) that select a superset of a predicate's rows; exact if equal."""
-
-    conds: tuple[NativeCond, ...]
-    exact: bool
-    note: str = ""
-
-
 def _identity(value: Any) -> Any:
     return value
-
-
-class Capability(ABC):
-    """What one column can push. Subclasses are small, declarative and vendor-neutral."""
-
-    #: SQL operators this capability can take, for DESCRIBE
-    sql_ops: tuple[str, ...] = ()
-
-    @abstractmethod
-    def push(self, pred: ast.Expr, column: Column) -> Pushed | str:
-        """Translate a simple predicate on ``column``, or return why it cannot be pushed."""
-
-    def describe(self) -> str:
-        return ", ".join(self.sql_ops)
 
 
 def _literal(expr: ast.Expr) -> Any:
