@@ -36,18 +36,15 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import httpx
 
 from crmql import stats
-from crmql.errors import ConfigError, RequestBudgetError, VendorHTTPError, VendorResponseError
+from crmql.errors import ConfigError, ConnectorError, RequestBudgetError, VendorHTTPError, VendorResponseError
 from crmql.http import describe
 from crmql.http.body import BodyTooLarge, UndecodableBody, read_capped
 from crmql.stats import current
-
-if TYPE_CHECKING:
-    from crmql.http.client import HttpClient
 
 __all__ = ["DEFAULT_MAX_REQUESTS", "BudgetExceeded", "RequestBudget", "send_once"]
 
@@ -103,8 +100,22 @@ class RequestBudget:
             return spent + 1
 
 
+class Sender(Protocol):
+    """What :func:`send_once` reads of the connection (:class:`crmql.http.HttpClient` is one)."""
+
+    vendor: str
+    timeout_s: float
+    max_response_mb: float
+    max_response_bytes: int
+    budget: RequestBudget
+
+    def _error(self, cls: type[ConnectorError], message: str, table: str | None,
+               response: httpx.Response | None = None, *, hint: str | None = None) -> ConnectorError:
+        """A redacted error of class ``cls`` naming the vendor and table."""
+
+
 async def send_once(
-    http: HttpClient, client: httpx.AsyncClient, request: httpx.Request, table: str | None
+    http: Sender, client: httpx.AsyncClient, request: httpx.Request, table: str | None
 ) -> tuple[httpx.Response | None, httpx.TransportError | None]:
     """Send ``request`` once and read its body whole; return the response or a retryable error.
 

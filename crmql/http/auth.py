@@ -12,7 +12,7 @@ lock and redaction come for free. A vendor-specific flow is a dozen lines:
 ...         self._register_secrets()
 ...     def secrets(self) -> list[str]:
 ...         return [self.secret]
-...     async def fetch_token(self, client: "HttpClient") -> Token:
+...     async def fetch_token(self, client: AuthClient) -> Token:
 ...         body = await client.request_json("POST", "/auth", json={"key": self.key,
 ...             "secret": self.secret}, authenticated=False, idempotent=True)
 ...         return Token(body["token"], expires_in=600, header="X-Token", scheme=None)
@@ -27,15 +27,13 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import httpx
 
 from crmql.errors import AuthenticationError
+from crmql.http.protocols import AuthClient
 from crmql.redaction import redact, register_secret
-
-if TYPE_CHECKING:
-    from crmql.http.client import HttpClient
 
 __all__ = ["Auth", "OAuthClientCredentials", "OAuthPassword", "StaticHeaderAuth", "Token", "TokenAuth"]
 
@@ -61,7 +59,7 @@ class Auth:
     #: client reports a 401 at once instead of retrying with the same headers.
     can_refresh: bool = True
 
-    async def headers(self, client: HttpClient) -> dict[str, str]:
+    async def headers(self, client: AuthClient) -> dict[str, str]:
         """Headers to add to an authenticated request."""
         return {}
 
@@ -91,7 +89,7 @@ class StaticHeaderAuth(Auth):
         self._headers = dict(headers)
         self._register_secrets()
 
-    async def headers(self, client: HttpClient) -> dict[str, str]:
+    async def headers(self, client: AuthClient) -> dict[str, str]:
         return dict(self._headers)
 
     def secrets(self) -> list[str]:
@@ -154,7 +152,7 @@ class TokenAuth(Auth):
         self._lock: asyncio.Lock | None = None
         self.fetch_count = 0  # how many tokens were obtained (handy in tests and --verbose)
 
-    async def fetch_token(self, client: HttpClient) -> Token:  # pragma: no cover - abstract
+    async def fetch_token(self, client: AuthClient) -> Token:  # pragma: no cover - abstract
         """Obtain a new token from the vendor. Subclasses must implement this."""
         raise NotImplementedError
 
@@ -164,7 +162,7 @@ class TokenAuth(Auth):
             return cached
         return None
 
-    async def headers(self, client: HttpClient) -> dict[str, str]:
+    async def headers(self, client: AuthClient) -> dict[str, str]:
         cached = self._valid()
         if cached is None:
             if self._lock is None:
@@ -175,7 +173,7 @@ class TokenAuth(Auth):
                     cached = await self._fetch(client)
         return dict(cached.headers)
 
-    async def _fetch(self, client: HttpClient) -> _Cached:
+    async def _fetch(self, client: AuthClient) -> _Cached:
         started = time.monotonic()
         token = await self.fetch_token(client)
         self.fetch_count += 1
@@ -254,7 +252,7 @@ class _OAuth2(TokenAuth):
         return [self.client_secret]
 
     async def _grant(
-        self, client: HttpClient, form: dict[str, str], headers: Mapping[str, str] | None = None
+        self, client: AuthClient, form: dict[str, str], headers: Mapping[str, str] | None = None
     ) -> httpx.Response:
         return await client.request(
             "POST",
@@ -266,7 +264,7 @@ class _OAuth2(TokenAuth):
             allow_status=self._REJECTED,
         )
 
-    def _rejected(self, client: HttpClient, response: httpx.Response) -> AuthenticationError:
+    def _rejected(self, client: AuthClient, response: httpx.Response) -> AuthenticationError:
         return AuthenticationError(
             "authentication failed",
             vendor=client.vendor,
@@ -275,7 +273,7 @@ class _OAuth2(TokenAuth):
             hint="check the client id and secret (and user credentials) in the connection settings",
         )
 
-    def _parse(self, client: HttpClient, response: httpx.Response) -> Token:
+    def _parse(self, client: AuthClient, response: httpx.Response) -> Token:
         body = client.decode_json(response)  # strict: a malformed body is a VendorResponseError
         token = body.get("access_token") if isinstance(body, dict) else None
         if not _usable_token(token):
@@ -342,7 +340,7 @@ class OAuthClientCredentials(_OAuth2):
         raw = f"{self.client_id}:{self.client_secret}".encode()
         return base64.b64encode(raw).decode("ascii")
 
-    async def fetch_token(self, client: HttpClient) -> Token:
+    async def fetch_token(self, client: AuthClient) -> Token:
         form = {"grant_type": "client_credentials", **self.extra}
         headers: dict[str, str] = {}
         if self.send_as == "basic":
@@ -376,7 +374,7 @@ class OAuthPassword(_OAuth2):
     def secrets(self) -> list[str]:
         return [self.client_secret, self.password]
 
-    async def fetch_token(self, client: HttpClient) -> Token:
+    async def fetch_token(self, client: AuthClient) -> Token:
         base = {"client_id": self.client_id, "client_secret": self.client_secret}
         if self._refresh_token:
             form = {"grant_type": "refresh_token", **base, "refresh_token": self._refresh_token}
