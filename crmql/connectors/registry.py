@@ -1,4 +1,5 @@
-"""Vendor name -> connector class. Adding a vendor is one line here plus its module.
+"""Vendor name -> connector class, read from the vendor registry (:mod:`crmql.vendors`): a vendor is
+registered once, by its ``crmql.vendors`` entry point, and nothing here names one.
 
 >>> sorted(CONNECTORS)
 ['atlas', 'azavista']
@@ -6,49 +7,61 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, did_you_mean
+from ..vendors import vendors
 
 if TYPE_CHECKING:
     from ..plan.connector import Connector
 
 __all__ = ["CONNECTORS", "create_connector"]
 
-#: vendor -> "module:class"; a class is imported on first use, so listing the vendors stays cheap
-_CLASSES: dict[str, str] = {
-    "azavista": "crmql.connectors.azavista.connector:AzavistaConnector",
-    "atlas": "crmql.connectors.atlas.connector:AtlasConnector",
-}
-
 
 class _Connectors(Mapping[str, "type[Connector]"]):
+    """The registered vendors' connector classes; a class is imported on first use, so listing the
+    vendors stays cheap."""
+
     def __getitem__(self, vendor: str) -> type[Connector]:
-        module, _, name = _CLASSES[vendor].partition(":")
-        return getattr(importlib.import_module(module), name)
+        spec = vendors()[vendor]
+        cls: type[Connector] = spec.connector_class()
+        return cls
 
     def __contains__(self, vendor: object) -> bool:
-        return vendor in _CLASSES
+        return vendor in vendors()
 
     def __iter__(self) -> Iterator[str]:
-        return iter(_CLASSES)
+        return iter(vendors())
 
     def __len__(self) -> int:
-        return len(_CLASSES)
+        return len(vendors())
 
 
 CONNECTORS: Mapping[str, type[Connector]] = _Connectors()
 
 
 def create_connector(name: str, vendor: str, settings: dict[str, Any]) -> Connector:
-    """Instantiate the connector for ``vendor``, checking its required settings."""
-    cls = CONNECTORS.get(vendor)
-    if cls is None:
+    """Instantiate the connector for ``vendor``, checking its required settings (the spec's and the
+    class's).
+
+    >>> create_connector("crm", "azavist", {})
+    Traceback (most recent call last):
+    crmql.errors.ConfigError: connection 'crm': unknown vendor 'azavist'
+      hint: did you mean azavista?
+    >>> create_connector("crm", "atlas", {"base_url": "http://127.0.0.1:1/atlas"})
+    Traceback (most recent call last):
+    crmql.errors.ConfigError: connection 'crm' (atlas) is missing client_id, client_secret
+      hint: add them under [connections.crm] in the config file
+    """
+    known = vendors()
+    spec = known.get(vendor)
+    if spec is None:
         raise ConfigError(f"connection '{name}': unknown vendor '{vendor}'",
-                          hint=did_you_mean(vendor, CONNECTORS) or f"vendors: {', '.join(sorted(CONNECTORS))}")
-    missing = [k for k in cls.required_settings if not settings.get(k)]
+                          hint=did_you_mean(vendor, known) or f"vendors: {', '.join(sorted(known))}")
+    cls = spec.connector_class()
+    required = dict.fromkeys((*spec.required_settings, *getattr(cls, "required_settings", ())))
+    missing = [k for k in required if not settings.get(k)]
     if missing:
         raise ConfigError(f"connection '{name}' ({vendor}) is missing {', '.join(missing)}",
                           hint=f"add them under [connections.{name}] in the config file")

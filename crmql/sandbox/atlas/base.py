@@ -10,7 +10,6 @@ responses.  The routes themselves are in :mod:`crmql.sandbox.atlas.lists` and
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import OrderedDict
@@ -23,13 +22,14 @@ from starlette.responses import Response
 from .filter import VARIANTS, QueryError
 from .store import VENDOR_NAME, ApiError, AtlasStore, Entity, _message
 from .data import ENTITIES_PATH, entity_links
-from ..core.settings import variant
+from ..core.requests import BodyError, TokenGuard, json_object, variants_of
 from ..core.state import SandboxState
-from ..core.tokens import TokenError
 
 __all__ = ["AtlasBase"]
 
 logger = logging.getLogger(__name__)
+
+GUARD = TokenGuard()
 
 
 class AtlasBase:
@@ -61,20 +61,12 @@ class AtlasBase:
 
     # ------------------------------------------------------------------ auth
     def _guard(self, request: Request) -> Response | None:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        presented = token.strip() if scheme.lower() == "bearer" else None
-        try:
-            self.state.tokens.check_access(VENDOR_NAME, presented)
-        except TokenError:
+        if GUARD.refusal(self.state, VENDOR_NAME, request.headers) is not None:
             return _message(401, "Unauthorized", headers={"WWW-Authenticate": "Bearer"})
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
             return _message(400, "Content-Type must be application/json")
         return None
-
-    def _variants(self) -> dict[str, str]:
-        return {key: variant(self.state.settings, key) for key in VARIANTS}
 
     # ------------------------------------------------------------- plumbing
     async def _handle(self, request: Request, handler: Callable[..., Response],
@@ -83,18 +75,15 @@ class AtlasBase:
         if denied is not None:
             return denied
         try:
-            variants = self._variants()
+            variants = variants_of(self.state.settings, VARIANTS)
         except ValueError as exc:
             return _message(500, str(exc))
         body: Any = None
         if with_body:
-            raw = await request.body()
             try:
-                body = json.loads(raw) if raw.strip() else None
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                return _message(400, "Request body is not valid JSON")
-            if not isinstance(body, dict):
-                return _message(400, "Request body must be a JSON object")
+                body = json_object(await request.body(), empty_is_object=False)
+            except BodyError as exc:
+                return _message(400, str(exc))
         try:
             with self._lock:
                 return handler(request, variants, body)

@@ -18,6 +18,8 @@ from datetime import date, datetime, timezone
 from functools import lru_cache
 from typing import Any, Callable, Mapping, Sequence
 
+from .spec import SIMULATOR
+
 logger = logging.getLogger(__name__)
 
 Entity = dict[str, Any]
@@ -47,15 +49,9 @@ DEFAULT_OPERATOR: dict[str, str] = {ftype: ops[0] for ftype, ops in OPERATORS.it
 #: Every operator the API knows.
 ALL_OPERATORS: tuple[str, ...] = ("eq", "contains", "gte", "lte")
 
-#: Semantic switches for undocumented behaviour: key -> allowed values (first = default).
-VARIANTS: dict[str, tuple[str, ...]] = {
-    "atlas.eq_case": ("sensitive", "insensitive"),
-    "atlas.contains_case": ("insensitive", "sensitive"),
-    "atlas.multi_contains": ("label", "substring"),
-    "atlas.page_param": ("limit", "ignored"),
-    "atlas.sort_nulls": ("last", "first"),
-    "atlas.list_fields": ("included", "omitted"),
-}
+#: Semantic switches for undocumented behaviour: key -> allowed values (first = default),
+#: declared with their meaning and doc source in :mod:`crmql.sandbox.atlas.spec`.
+VARIANTS: dict[str, tuple[str, ...]] = SIMULATOR.variant_values()
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100

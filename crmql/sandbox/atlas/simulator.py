@@ -79,12 +79,9 @@ Modules: this one (routes, test hooks, token endpoint), :mod:`~crmql.sandbox.atl
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import logging
 from typing import Any, Awaitable, Callable, Iterable, Mapping
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -96,14 +93,19 @@ from .lists import AtlasListRoutes
 from .store import VENDOR_NAME, AtlasStore, Entity, _message
 from .template import CUSTOM_SECTION, NAME_FIELD, check_field_type
 from .data import API_PREFIX
-from ..core.settings import CREDENTIALS
-from ..core.state import SandboxState, VendorSpec
+from .spec import SIMULATOR, TOKEN_PATH
+from ..core.oauth import TokenEndpoint, TokenErrors
+from ..core.state import SandboxState
 
-__all__ = ["VARIANTS", "OPERATORS", "DEFAULT_LIMIT", "MAX_LIMIT", "VENDOR", "AtlasSimulator", "AtlasStore"]
+__all__ = ["VARIANTS", "OPERATORS", "DEFAULT_LIMIT", "MAX_LIMIT", "AtlasSimulator", "AtlasStore"]
 
 logger = logging.getLogger(__name__)
 
-TOKEN_PATH = "/api/1.0/oauth/token"
+_ONLY = ": only client_credentials is supported (send a form-encoded body)"
+#: the token endpoint's refusals: ``{"message": ...}`` like every Atlas error
+TOKEN_ERRORS = TokenErrors(body=lambda code, message: {"message": message},
+                           invalid_client="Invalid client credentials", missing_grant="Missing grant_type" + _ONLY,
+                           unsupported_grant="Unsupported grant_type '{grant}'" + _ONLY)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -117,8 +119,10 @@ class AtlasSimulator(AtlasListRoutes, AtlasEntityRoutes):
     def routes(self) -> list[BaseRoute]:
         """The simulator's routes, relative to the ``/atlas`` prefix."""
         p = API_PREFIX
+        token = TokenEndpoint(self.state, VENDOR_NAME, SIMULATOR.credentials, grants=("client_credentials",),
+                              errors=TOKEN_ERRORS)
         return [
-            Route(TOKEN_PATH, self.token, methods=["POST"]),
+            Route(TOKEN_PATH, token.handle, methods=["POST"]),
             Route(f"{p}/template/{{entity_type}}", self.get_template, methods=["GET"]),
             Route(f"{p}/entities", self.list_entities, methods=["GET"]),
             Route(f"{p}/entities", self.create_entity, methods=["POST"]),
@@ -208,31 +212,6 @@ class AtlasSimulator(AtlasListRoutes, AtlasEntityRoutes):
             rows.sort(key=sort_key(name, "string", "last"))
             return copy.deepcopy(rows)
 
-    # ------------------------------------------------------------------ auth
-    async def token(self, request: Request) -> Response:
-        """``POST /api/1.0/oauth/token``."""
-        raw = (await request.body()).decode("utf-8", "replace")
-        form = dict(parse_qsl(raw, keep_blank_values=True))
-        basic = request.headers.get("authorization", "")
-        if basic[:6].lower() == "basic ":
-            try:
-                user, _, secret = base64.b64decode(basic[6:].strip()).decode("utf-8").partition(":")
-                form.setdefault("client_id", user)
-                form.setdefault("client_secret", secret)
-            except (binascii.Error, UnicodeDecodeError):
-                pass
-        creds = CREDENTIALS[VENDOR_NAME]
-        if form.get("client_id") != creds["client_id"] or form.get("client_secret") != creds["client_secret"]:
-            return _message(401, "Invalid client credentials")
-        grant = form.get("grant_type")
-        if grant != "client_credentials":
-            what = f"Unsupported grant_type '{grant}'" if grant else "Missing grant_type"
-            return _message(400, f"{what}: only client_credentials is supported "
-                                 f"(send a form-encoded body)")
-        ttl = self.state.settings.token_ttl_s
-        access = self.state.tokens.issue_access(VENDOR_NAME, creds["client_id"], ttl)
-        return JSONResponse({"access_token": access, "token_type": "Bearer", "expires_in": int(ttl)})
-
     # ------------------------------------------------------------- templates
     async def get_template(self, request: Request) -> Response:
         """``GET /api/1.0/workspace/CRM/template/{entity-type}``."""
@@ -248,6 +227,3 @@ def build_routes(state: SandboxState) -> list[BaseRoute]:
     state.register_vendor(VENDOR_NAME, simulator)
     return simulator.routes()
 
-
-#: Registration of this simulator with the server.
-VENDOR = VendorSpec(name=VENDOR_NAME, build_routes=build_routes, token_paths=frozenset({TOKEN_PATH}))

@@ -13,6 +13,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Callable, Mapping
 
+from .spec import SIMULATOR
+
 logger = logging.getLogger(__name__)
 
 Record = dict[str, Any]
@@ -53,13 +55,9 @@ OPERATORS: dict[str, tuple[str, ...]] = {
 }
 ALL_OPERATORS: frozenset[str] = frozenset(op for ops in OPERATORS.values() for op in ops)
 
-#: Semantic switches for undocumented behaviour: key -> allowed values (first = default).
-VARIANTS: dict[str, tuple[str, ...]] = {
-    "azavista.like_case": ("insensitive", "sensitive"),
-    "azavista.like_mode": ("substring", "regex"),
-    "azavista.eq_case": ("sensitive", "insensitive"),
-    "azavista.range": ("exclusive", "inclusive"),
-}
+#: Semantic switches for undocumented behaviour: key -> allowed values (first = default),
+#: declared with their meaning and doc source in :mod:`crmql.sandbox.azavista.spec`.
+VARIANTS: dict[str, tuple[str, ...]] = SIMULATOR.variant_values()
 
 _GROUP_KEYS = ("and", "or")
 _DATETIME_RE = re.compile(

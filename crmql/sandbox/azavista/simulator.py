@@ -54,30 +54,30 @@ Undocumented semantics are switchable via ``SandboxSettings.variants``
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Mapping
-from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .filter import FIELDS, OPERATORS, VARIANTS, FilterError, canonical, compile_filter
+from .spec import SIMULATOR, TOKEN_PATH
 from ..core.data import shared_records
-from ..core.settings import CREDENTIALS, variant
-from ..core.state import SandboxState, VendorSpec, json_error
-from ..core.tokens import TokenError
+from ..core.oauth import TokenEndpoint, TokenErrors
+from ..core.requests import BodyError, TokenGuard, json_object, variants_of
+from ..core.state import SandboxState, json_error
 
-__all__ = ["FIELDS", "OPERATORS", "VARIANTS", "TABLES", "MAX_LIMIT", "VENDOR", "AzavistaSimulator"]
+__all__ = ["FIELDS", "OPERATORS", "VARIANTS", "TABLES", "MAX_LIMIT", "AzavistaSimulator"]
 
 logger = logging.getLogger(__name__)
 
-VENDOR_NAME = "azavista"
-TOKEN_PATH = "/3.0/oauth/token"
+VENDOR_NAME = SIMULATOR.name
+#: the token endpoint's refusals: ``{"error": <OAuth code>, "error_description": ...}`` (RFC 6749 5.2)
+TOKEN_ERRORS = TokenErrors(body=lambda code, message: {"error": code, "error_description": message})
+GUARD = TokenGuard()
 MAX_LIMIT = 50
 DEFAULT_LIMIT = 50
 
@@ -128,7 +128,9 @@ class AzavistaSimulator:
 
     def routes(self) -> list[BaseRoute]:
         """The simulator's routes, relative to the ``/azavista`` prefix."""
-        routes: list[BaseRoute] = [Route(TOKEN_PATH, self.token, methods=["POST"])]
+        token = TokenEndpoint(self.state, VENDOR_NAME, SIMULATOR.credentials,
+                              grants=("client_credentials", "password", "refresh_token"), errors=TOKEN_ERRORS)
+        routes: list[BaseRoute] = [Route(TOKEN_PATH, token.handle, methods=["POST"])]
         for table, (version, resource, _, _) in TABLES.items():
             routes.append(Route(f"/{version}/{resource}/search", self._search_endpoint(table),
                                 methods=["POST"]))
@@ -137,60 +139,12 @@ class AzavistaSimulator:
         return routes
 
     # ------------------------------------------------------------------ auth
-    async def token(self, request: Request) -> Response:
-        """``POST /3.0/oauth/token``."""
-        raw = (await request.body()).decode("utf-8", "replace")
-        form = {key: values[-1] for key, values in parse_qs(raw, keep_blank_values=True).items()}
-        basic = request.headers.get("authorization", "")
-        if basic[:6].lower() == "basic ":
-            try:
-                user, _, secret = base64.b64decode(basic[6:]).decode("utf-8").partition(":")
-                form.setdefault("client_id", user)
-                form.setdefault("client_secret", secret)
-            except (binascii.Error, UnicodeDecodeError):
-                pass
-        creds = CREDENTIALS[VENDOR_NAME]
-        if form.get("client_id") != creds["client_id"] or form.get("client_secret") != creds["client_secret"]:
-            return json_error(401, {"error": "invalid_client",
-                                    "error_description": "Client authentication failed"})
-        grant = form.get("grant_type")
-        if not grant:
-            return json_error(400, {"error": "invalid_request",
-                                    "error_description": "Missing grant_type (send a form-encoded body)"})
-        ttl = self.state.settings.token_ttl_s
-        tokens = self.state.tokens
-        if grant == "client_credentials":
-            access = tokens.issue_access(VENDOR_NAME, creds["client_id"], ttl)
-            return JSONResponse({"access_token": access, "token_type": "Bearer", "expires_in": int(ttl)})
-        if grant == "password":
-            if form.get("username") != creds["username"] or form.get("password") != creds["password"]:
-                return json_error(400, {"error": "invalid_grant",
-                                        "error_description": "Invalid username or password"})
-            username = creds["username"]
-        elif grant == "refresh_token":
-            record = tokens.redeem_refresh(VENDOR_NAME, creds["client_id"], form.get("refresh_token", ""))
-            if record is None:
-                return json_error(400, {"error": "invalid_grant",
-                                        "error_description": "Invalid or expired refresh token"})
-            username = record.username
-        else:
-            return json_error(400, {"error": "unsupported_grant_type",
-                                    "error_description": f"Unsupported grant_type {grant!r}"})
-        access = tokens.issue_access(VENDOR_NAME, creds["client_id"], ttl, username)
-        refresh = tokens.issue_refresh(VENDOR_NAME, creds["client_id"], username)
-        return JSONResponse({"access_token": access, "token_type": "Bearer",
-                             "expires_in": int(ttl), "refresh_token": refresh})
-
     def _unauthorized(self, request: Request) -> Response | None:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        presented = token.strip() if scheme.lower() == "bearer" else None
-        try:
-            self.state.tokens.check_access(VENDOR_NAME, presented)
-        except TokenError as exc:
-            return json_error(401, {"error": "invalid_token", "error_description": str(exc)},
-                              headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-        return None
+        reason = GUARD.refusal(self.state, VENDOR_NAME, request.headers)
+        if reason is None:
+            return None
+        return json_error(401, {"error": "invalid_token", "error_description": reason},
+                          headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
     # ---------------------------------------------------------------- search
     def _search_endpoint(self, table: str) -> Endpoint:
@@ -203,26 +157,20 @@ class AzavistaSimulator:
             return await self.get_one(request, table)
         return endpoint
 
-    def _variants(self) -> dict[str, str]:
-        return {key: variant(self.state.settings, key) for key in VARIANTS}
-
     async def search(self, request: Request, table: str) -> Response:
         """``POST /<v>/<resource>/search``."""
         denied = self._unauthorized(request)
         if denied is not None:
             return denied
         try:
-            variants = self._variants()
+            variants = variants_of(self.state.settings, VARIANTS)
         except ValueError as exc:
             return json_error(500, {"error": "sandbox_misconfigured", "message": str(exc)})
         _, _, filter_key, list_key = TABLES[table]
-        raw = await request.body()
         try:
-            body = json.loads(raw) if raw.strip() else {}
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return _bad_request("Request body is not valid JSON")
-        if not isinstance(body, dict):
-            return _bad_request("Request body must be a JSON object")
+            body = json_object(await request.body(), empty_is_object=True)
+        except BodyError as exc:
+            return _bad_request(str(exc))
         for key in body:
             if key not in (filter_key, "limit", "offset"):
                 return _bad_request(f"Unknown key '{key}' in request body; expected "
@@ -284,6 +232,3 @@ def build_routes(state: SandboxState) -> list[BaseRoute]:
     """Routes of a fresh simulator bound to ``state``."""
     return AzavistaSimulator(state).routes()
 
-
-#: Registration of this simulator with the server.
-VENDOR = VendorSpec(name=VENDOR_NAME, build_routes=build_routes, token_paths=frozenset({TOKEN_PATH}))

@@ -4,11 +4,11 @@
 vendor API would return them, in the API's stable order.  Results are cached
 per ``(vendor, table, seed)``.
 
-Each vendor contributes generators in its own module (``data_<vendor>.py``)
-as a ``GENERATORS`` dict keyed by ``(vendor, table)``; a generator is called
-as ``generator(seed, lookup)`` where ``lookup(table)`` returns another table
-of the same vendor and seed (for foreign keys).  To add a vendor, import its
-``GENERATORS`` below and merge it into :data:`GENERATORS`.
+Each vendor contributes generators in its own folder (``crmql/sandbox/<vendor>/data.py``) as a
+``GENERATORS`` dict keyed by ``(vendor, table)``, named by its simulator spec (``data=``); a
+generator is called as ``generator(seed, lookup)`` where ``lookup(table)`` returns another table
+of the same vendor and seed (for foreign keys). :data:`GENERATORS` merges every registered
+simulator's, on first use.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ import logging
 import threading
 from typing import Any, Callable
 
-from ..atlas.data import GENERATORS as _ATLAS_GENERATORS
-from ..azavista.data import GENERATORS as _AZAVISTA_GENERATORS
+from .spec import simulators
 
 logger = logging.getLogger(__name__)
 
@@ -26,24 +25,34 @@ Record = dict[str, Any]
 Lookup = Callable[[str], list[Record]]
 Generator = Callable[[int, Lookup], list[Record]]
 
-#: All data generators, keyed by (vendor, table).
-GENERATORS: dict[tuple[str, str], Generator] = {
-    **_AZAVISTA_GENERATORS,
-    **_ATLAS_GENERATORS,
-}
-
 _cache: dict[tuple[str, str, int], list[Record]] = {}
 _lock = threading.RLock()
+_generators: dict[tuple[str, str], Generator] | None = None
+
+
+def generators() -> dict[tuple[str, str], Generator]:
+    """All data generators of the registered simulators, keyed by (vendor, table)."""
+    global _generators
+    with _lock:
+        if _generators is None:
+            _generators = {key: gen for sim in simulators().values() for key, gen in sim.generators().items()}
+        return _generators
+
+
+def __getattr__(name: str) -> object:
+    if name == "GENERATORS":  # the old constant, now read from the registry on first use
+        return generators()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def vendors() -> list[str]:
     """Vendors that have generated data."""
-    return sorted({vendor for vendor, _ in GENERATORS})
+    return sorted({vendor for vendor, _ in generators()})
 
 
 def tables(vendor: str) -> list[str]:
     """Tables of ``vendor`` that have generated data."""
-    return sorted(table for v, table in GENERATORS if v == vendor)
+    return sorted(table for v, table in generators() if v == vendor)
 
 
 def _generate(vendor: str, table: str, seed: int) -> list[Record]:
@@ -52,9 +61,9 @@ def _generate(vendor: str, table: str, seed: int) -> list[Record]:
         cached = _cache.get(key)
         if cached is not None:
             return cached
-        generator = GENERATORS.get((vendor, table))
+        generator = generators().get((vendor, table))
         if generator is None:
-            known = ", ".join(f"{v}.{t}" for v, t in sorted(GENERATORS))
+            known = ", ".join(f"{v}.{t}" for v, t in sorted(generators()))
             raise KeyError(f"no sandbox data for {vendor}.{table} (known: {known})")
 
         def lookup(other: str) -> list[Record]:

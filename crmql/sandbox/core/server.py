@@ -36,19 +36,12 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ...errors import ConfigError
-from ..atlas import simulator as atlas
-from ..azavista import simulator as azavista
 from .faults import parse_fault_spec, response_fault
 from .settings import CREDENTIALS, SandboxSettings
-from .state import LogEntry, SandboxState, VendorSpec, json_error
+from .spec import SimulatorSpec, simulators
+from .state import LogEntry, SandboxState, json_error
 
 logger = logging.getLogger(__name__)
-
-#: Every simulator, keyed by vendor name (= URL prefix).
-VENDORS: dict[str, VendorSpec] = {
-    azavista.VENDOR.name: azavista.VENDOR,
-    atlas.VENDOR.name: atlas.VENDOR,
-}
 
 DEFAULT_PORT = 8765
 
@@ -113,6 +106,7 @@ class SandboxMiddleware:
     def __init__(self, app: ASGIApp, state: SandboxState) -> None:
         self.app = app
         self.state = state
+        self.vendors: dict[str, SimulatorSpec] = simulators()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -120,7 +114,7 @@ class SandboxMiddleware:
             return
         path: str = scope["path"]
         prefix, _, rest = path.lstrip("/").partition("/")
-        vendor = VENDORS.get(prefix)
+        vendor = self.vendors.get(prefix)
         if vendor is None:  # /_sandbox/* and unknown prefixes: no latency, faults or log
             await self.app(scope, receive, send)
             return
@@ -181,7 +175,7 @@ def build_app(settings: SandboxSettings | None = None, state: SandboxState | Non
     if state is None:
         state = SandboxState(settings if settings is not None else SandboxSettings())
     parse_fault_spec(state.settings.faults)  # fail fast on an invalid spec
-    mounts = [Mount(f"/{name}", routes=spec.build_routes(state)) for name, spec in VENDORS.items()]
+    mounts = [Mount(f"/{name}", routes=spec.build_routes(state)) for name, spec in simulators().items()]
 
     async def request_log(request: Request) -> Response:
         if request.method == "DELETE":
@@ -269,7 +263,7 @@ def _uvicorn_server(app: Starlette) -> uvicorn.Server:
 def connection_settings(url: str) -> dict[str, dict[str, str]]:
     """Connection settings (vendor, base_url, credentials) per vendor for a served sandbox."""
     return {name: {"vendor": name, "base_url": f"{url.rstrip('/')}/{name}", **CREDENTIALS.get(name, {})}
-            for name in VENDORS}
+            for name in simulators()}
 
 
 class SandboxServer:

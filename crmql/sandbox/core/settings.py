@@ -14,42 +14,61 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+from collections.abc import Iterator, Mapping
 
-from ..atlas.filter import VARIANTS as ATLAS_VARIANTS
-from ..azavista.filter import VARIANTS as AZAVISTA_VARIANTS
+from ...errors import did_you_mean
 from .faults import parse_fault_spec
+from .spec import all_variants, credentials
 
 logger = logging.getLogger(__name__)
 
-#: Credentials every simulator accepts, keyed by vendor name.
-CREDENTIALS: dict[str, dict[str, str]] = {
-    "azavista": {
-        "client_id": "sandbox-azavista-client",
-        "client_secret": "sandbox-azavista-secret",
-        "username": "analyst@sandbox.example",
-        "password": "sandbox-azavista-password",
-    },
-    "atlas": {"client_id": "sandbox-atlas-client", "client_secret": "sandbox-atlas-secret"},
-}
+
+class _Lazy(Mapping[str, Any]):
+    """A read-only mapping computed from the vendor registry on first use."""
+
+    def __init__(self, build: Any) -> None:
+        self._build = build
+
+    def __getitem__(self, key: str) -> Any:
+        return self._build()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._build())
+
+    def __len__(self) -> int:
+        return len(self._build())
+
+    def __repr__(self) -> str:
+        return repr(dict(self._build()))
+
+
+#: Credentials every simulator accepts, keyed by vendor name (from each simulator's spec).
+CREDENTIALS: Mapping[str, dict[str, str]] = _Lazy(credentials)
 
 #: Every semantic switch of every simulator: key -> allowed values (first = default).
-ALL_VARIANTS: dict[str, tuple[str, ...]] = {
-    **AZAVISTA_VARIANTS,
-    **ATLAS_VARIANTS,
-}
+ALL_VARIANTS: Mapping[str, tuple[str, ...]] = _Lazy(lambda: {k: v.values for k, v in all_variants().items()})
 
 
-def validate_variants(variants: dict[str, str]) -> None:
-    """Raise ``ValueError`` if ``variants`` has an unknown key or value."""
+def validate_variants(variants: Mapping[str, str]) -> None:
+    """Raise ``ValueError`` if ``variants`` has an unknown key or value (with a did-you-mean).
+
+    >>> validate_variants({"azavista.rnage": "inclusive"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: unknown sandbox variant 'azavista.rnage' (did you mean azavista.range...)
+    >>> validate_variants({"azavista.like_case": "sensitve"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: invalid value 'sensitve' for sandbox variant 'azavista.like_case' (allowed: insensitive, sensitive; did you mean sensitive...)
+    """
     for key, value in variants.items():
         if key not in ALL_VARIANTS:
-            known = ", ".join(sorted(ALL_VARIANTS))
-            raise ValueError(f"unknown sandbox variant {key!r} (known: {known})")
+            hint = did_you_mean(key, ALL_VARIANTS) or f"known: {', '.join(sorted(ALL_VARIANTS))}"
+            raise ValueError(f"unknown sandbox variant {key!r} ({hint})")
         allowed = ALL_VARIANTS[key]
         if value not in allowed:
+            hint = did_you_mean(str(value), allowed)
             raise ValueError(
                 f"invalid value {value!r} for sandbox variant {key!r} "
-                f"(allowed: {', '.join(allowed)})"
+                f"(allowed: {', '.join(allowed)}{'; ' + hint if hint else ''})"
             )
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute
 
 from .faults import FaultInjector
 from .settings import SandboxSettings
@@ -58,21 +56,6 @@ class SandboxState:
         with self._log_lock:
             self._log.clear()
         self.faults.reset()
-
-
-@dataclass(frozen=True)
-class VendorSpec:
-    """How a simulator plugs into the server.
-
-    Attributes:
-        name: vendor name, also the URL prefix (``/<name>/...``).
-        build_routes: returns the vendor's routes (paths relative to the prefix).
-        token_paths: relative paths of token endpoints (get latency, never faults).
-    """
-
-    name: str
-    build_routes: Callable[[SandboxState], list[BaseRoute]]
-    token_paths: frozenset[str]
 
 
 def json_error(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
