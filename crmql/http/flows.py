@@ -1,0 +1,399 @@
+"""Auth flows of the vendors that come next, each a :class:`~crmql.http.auth.TokenAuth` (cached,
+renewed near expiry and once on a 401); every secret is registered for redaction, every token
+checked before it goes in a header (visible ASCII, at most 16 KB):
+
+* :class:`KeySecretTokenAuth` (casavi Manager): ``{key, secret}`` -> ``{token, expiresAt}``, sent
+  as the header ``token``; the refresh call, documented without its path, where one is configured.
+* :class:`OidcRefreshAuth` (casavi Community): a bearer token, OpenID Connect refresh grant.
+* :class:`SessionIdAuth` (Voyzu): a session id as a cookie or a query parameter, optionally from
+  a login call whose body is a declared template (its input is undocumented).
+
+Where the OpenID token endpoint may be: an identity provider often has a host of its own, so the
+API's origin rule cannot decide it. The refresh token goes only to the issuer the user configured:
+the discovery document must name it as ``issuer`` (OpenID Connect Discovery 1.0, 4.3), and its
+``token_endpoint`` must be on the issuer's origin or on one listed in ``token_origins``.
+
+>>> auth = KeySecretTokenAuth("04523b90-key", "ksdasji0-secret")
+>>> auth.secrets()
+['ksdasji0-secret', '04523b90-key']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx
+
+from crmql.errors import AuthenticationError, ConfigError, ConnectorError, VendorResponseError
+from crmql.http.auth import _FORM_HEADERS, DEFAULT_EXPIRES_IN_S, Token, TokenAuth, _oauth_error, _usable_token
+from crmql.http.describe import vendor_message
+from crmql.http.origin import origin_of, same_origin
+from crmql.redaction import install_log_redaction, redact, register_secret
+
+if TYPE_CHECKING:
+    from crmql.http.protocols import AuthClient as HttpClient  # the client as a flow sees it
+
+__all__ = ["KeySecretTokenAuth", "OidcRefreshAuth", "SessionIdAuth", "expires_in_from", "render_template"]
+
+logger = logging.getLogger(__name__)
+install_log_redaction(logger)  # a logger's filters see only its own records
+
+_REJECTED = (400, 401, 403)
+#: a refresh call may also be unknown or not allowed (its path is a guess): fall back, too
+_REFRESH_REFUSED = (400, 401, 403, 404, 405, 410)
+#: epoch numbers above this are milliseconds (1e11 s is the year 5138)
+_MILLIS_FROM = 1e11
+_EPOCH = re.compile(r"\s*\d{1,20}(\.\d+)?\s*")
+
+
+def _vendor_message(response: httpx.Response) -> str | None:
+    message = vendor_message(response)  # Voyzu's ErrorMessage too
+    return redact(message[:300]) if message else None
+
+
+def _base_url(client: HttpClient) -> str:
+    base = getattr(client, "base_url", None)  # an HttpClient has one
+    if not isinstance(base, str):
+        raise ConfigError("this auth flow needs the connection's base_url", vendor=client.vendor)
+    return base
+
+
+def _field(body: Any, path: str) -> Any:
+    for key in path.split("."):
+        body = body.get(key) if isinstance(body, dict) else None
+    return body
+
+
+def expires_in_from(expires_at: Any, now: float | None = None) -> float | None:
+    """Seconds from ``now`` (epoch seconds) until ``expires_at``: ISO-8601 text (no offset: UTC),
+    or epoch seconds or milliseconds (a number or digits). ``None`` when absent or unreadable, so
+    the default lifetime applies; a time in the past gives a negative number (which
+    :class:`~crmql.http.auth.TokenAuth` also replaces by the default: the 401 renews the token).
+
+    >>> now = 500_000_000.0  # 1985-11-05
+    >>> expires_in_from("1985-11-05T00:53:20.000Z", now), expires_in_from(500_000_600, now)
+    (0.0, 600.0)
+    >>> expires_in_from(500_000_600_000, now), expires_in_from("500000060", now), expires_in_from("soon", now)
+    (600.0, 60.0, None)
+    """
+    now = time.time() if now is None else now
+    value = float(expires_at) if isinstance(expires_at, str) and _EPOCH.fullmatch(expires_at) else expires_at
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+        if not math.isfinite(seconds) or seconds <= 0:
+            return None
+        return (seconds / 1000 if seconds >= _MILLIS_FROM else seconds) - now
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        at = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.timezone.utc)
+    return at.timestamp() - now
+
+
+class KeySecretTokenAuth(TokenAuth):
+    """casavi Manager: ``POST path {key, secret}`` -> ``{token, expiresAt}`` (an absolute time),
+    sent as ``token: <token>``. With ``refresh_path`` (undocumented), ``{apiKey, token}`` renews
+    a token near expiry; a refusal (400/401/403/404/405/410) or an answer without a usable token
+    falls back to authenticating. A token the vendor refused (401) is replaced, not refreshed.
+
+    >>> KeySecretTokenAuth("k-1234", "s-5678", refresh_path="/v2/refresh").path
+    '/v2/authenticate'
+    """
+
+    def __init__(self, key: str, secret: str, *, path: str = "/v2/authenticate", refresh_path: str | None = None,
+                 header: str = "token", refresh_margin_s: float = 60.0) -> None:
+        super().__init__(refresh_margin_s=refresh_margin_s)
+        if not key or not secret:
+            raise ConfigError("the key and the secret are both required", hint="casavi customer service supplies them")
+        self.key, self.secret = key, secret
+        self.path, self.refresh_path, self.header = path, refresh_path, header
+        self._register_secrets()
+
+    def secrets(self) -> list[str]:
+        return [self.secret, self.key]  # together they open the whole casavi account
+
+    async def fetch_token(self, client: HttpClient) -> Token:
+        old = self._cached.token.value if self._cached is not None else None  # None after a 401
+        if self.refresh_path and old:
+            response = await client.request("POST", self.refresh_path, json={"apiKey": self.key, "token": old},
+                                            authenticated=False, idempotent=True, allow_status=_REFRESH_REFUSED)
+            token = None if response.status_code in _REFRESH_REFUSED else self._parse(client, response, strict=False)
+            if token is not None:
+                return token
+            logger.debug("the token refresh was refused (HTTP %s); authenticating", response.status_code)
+        response = await client.request("POST", self.path, json={"key": self.key, "secret": self.secret},
+                                        authenticated=False, idempotent=True, allow_status=_REJECTED)
+        if response.status_code in _REJECTED:
+            raise AuthenticationError("authentication failed", vendor=client.vendor, status=response.status_code,
+                                      vendor_message=_oauth_error(response),
+                                      hint="check the key and the secret in the connection settings")
+        return self._parse(client, response, strict=True)  # type: ignore[return-value]  # strict: a token
+
+    def _parse(self, client: HttpClient, response: httpx.Response, *, strict: bool) -> Token | None:
+        """The token in ``{token, expiresAt}``; unusable: an error (``strict``) or None."""
+        try:
+            body = client.decode_json(response)
+        except VendorResponseError:
+            if strict:
+                raise
+            return None  # a refresh path that is no API (an HTML page): authenticate instead
+        value = _field(body, "token")
+        if not _usable_token(value):
+            register_secret(value if isinstance(value, str) else None)
+            if not strict:
+                return None
+            raise AuthenticationError("the authentication answered without a token that can be sent in a header",
+                                      vendor=client.vendor, status=response.status_code)
+        assert isinstance(value, str)
+        register_secret(value)
+        raw = _field(body, "expiresAt")
+        expires_in = expires_in_from(raw)
+        if expires_in is not None and expires_in < self.min_lifetime_s:
+            logger.warning("%s: the token's expiresAt (%s) is %s; using the token until the vendor refuses it",
+                           client.vendor, str(raw)[:40], "past" if expires_in <= 0 else "too close")
+        return Token(value, expires_in=DEFAULT_EXPIRES_IN_S if expires_in is None else expires_in,
+                     header=self.header, scheme=None)
+
+
+class OidcRefreshAuth(TokenAuth):
+    """casavi Community: ``Authorization: Bearer`` with the OpenID Connect ``refresh_token`` grant.
+
+    ``access_token`` (optional) is used first, until refused (its lifetime is unknown);
+    ``refresh_token`` then obtains new ones from the discovered ``token_endpoint`` (a rotated
+    refresh token replaces it, in memory). Without a refresh token a refused access token is
+    final (``can_refresh`` is False). ``issuer`` defaults to the API's origin.
+
+    >>> auth = OidcRefreshAuth(issuer="https://id.example", refresh_token="rt-123456", client_id="app")
+    >>> auth.can_refresh, auth.secrets()
+    (True, ['rt-123456'])
+    """
+
+    def __init__(self, *, refresh_token: str | None = None, access_token: str | None = None,
+                 issuer: str | None = None, client_id: str | None = None, client_secret: str | None = None,
+                 token_origins: Sequence[str] = (), discovery_path: str = "/.well-known/openid-configuration",
+                 refresh_margin_s: float = 60.0) -> None:
+        super().__init__(refresh_margin_s=refresh_margin_s)
+        if not refresh_token and not access_token:
+            raise ConfigError("an OpenID Connect connection needs a refresh_token or an access_token")
+        if access_token is not None and not _usable_token(access_token):
+            raise ConfigError("the access_token cannot be sent in a header (visible ASCII, at most 16 KB)")
+        self.refresh_token, self.access_token = refresh_token, access_token
+        self.issuer = issuer.rstrip("/") if issuer else None
+        self.client_id, self.client_secret = client_id, client_secret
+        self.token_origins = tuple(token_origins)
+        self.discovery_path = discovery_path
+        self._endpoint: str | None = None
+        self._initial_used = False
+        self._register_secrets()
+
+    @property
+    def can_refresh(self) -> bool:  # type: ignore[override]
+        return bool(self.refresh_token)
+
+    def secrets(self) -> list[str]:
+        return [s for s in (self.refresh_token, self.access_token, self.client_secret) if s]
+
+    async def fetch_token(self, client: HttpClient) -> Token:
+        if self.access_token and not self._initial_used:
+            self._initial_used = True
+            return Token(self.access_token, expires_in=None)
+        if not self.refresh_token:
+            raise AuthenticationError("the access token was refused and no refresh_token is configured",
+                                      vendor=client.vendor, hint="sign in again and update the connection settings")
+        endpoint = await self.token_endpoint(client)
+        form = {"grant_type": "refresh_token", "refresh_token": self.refresh_token}
+        form.update({k: v for k, v in (("client_id", self.client_id), ("client_secret", self.client_secret)) if v})
+        response = await client.request("POST", endpoint, data=form, headers=_FORM_HEADERS, authenticated=False,
+                                        idempotent=True, allow_status=_REJECTED)
+        if response.status_code in _REJECTED:
+            raise AuthenticationError("the identity provider refused the refresh token", vendor=client.vendor,
+                                      status=response.status_code, vendor_message=_oauth_error(response),
+                                      hint="sign in again and update refresh_token in the connection settings")
+        body = client.decode_json(response)
+        value = _field(body, "access_token")
+        if not _usable_token(value):
+            register_secret(value if isinstance(value, str) else None)
+            raise AuthenticationError("the token endpoint answered without an access_token that can be sent in a "
+                                      "header", vendor=client.vendor, status=response.status_code)
+        assert isinstance(value, str)
+        register_secret(value)
+        rotated = _field(body, "refresh_token")
+        if isinstance(rotated, str) and rotated:
+            register_secret(rotated)
+            self.refresh_token = rotated  # the old one may be spent (rotation)
+        raw = _field(body, "expires_in")
+        expires_in = DEFAULT_EXPIRES_IN_S if raw is None or isinstance(raw, bool) else raw
+        return Token(value, expires_in=expires_in if isinstance(expires_in, (int, float)) else DEFAULT_EXPIRES_IN_S)
+
+    async def token_endpoint(self, client: HttpClient) -> str:
+        """The discovered ``token_endpoint`` (read once), checked as the module docstring says."""
+        if self._endpoint is not None:
+            return self._endpoint
+        issuer = self.issuer or origin_of(_base_url(client))
+        url = issuer + self.discovery_path
+        response = await client.request("GET", url, authenticated=False, allow_status=(404,))
+        if response.status_code == 404:
+            raise ConfigError(f"no OpenID Connect discovery document at {url}", vendor=client.vendor, status=404,
+                              hint="check the issuer in the connection settings")
+        body = client.decode_json(response)
+        request = f"GET {url}"
+        named = _field(body, "issuer")
+        if not isinstance(named, str) or named.rstrip("/") != issuer:
+            raise VendorResponseError(f"the discovery document names the issuer {str(named)[:120]!r}, not "
+                                      f"{issuer!r} (OpenID Connect Discovery 1.0, 4.3)", vendor=client.vendor,
+                                      request=request)
+        endpoint = _field(body, "token_endpoint")
+        if not isinstance(endpoint, str) or not endpoint.lower().startswith(("https://", "http://")):
+            raise VendorResponseError("the discovery document has no absolute token_endpoint", vendor=client.vendor,
+                                      request=request)
+        if not (same_origin(endpoint, issuer) or any(same_origin(endpoint, o) for o in self.token_origins)):
+            raise ConnectorError(f"refused to send the refresh token to {origin_of(endpoint)}, the discovery "
+                                 f"document's token_endpoint, which is not the issuer's origin {origin_of(issuer)}",
+                                 vendor=client.vendor,
+                                 hint="if that identity provider is really yours, list its origin in token_origins")
+        self._endpoint = endpoint
+        return endpoint
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def render_template(template: Any, values: Mapping[str, Any]) -> Any:
+    """A JSON template with ``{name}`` placeholders filled from ``values``: a string that is only a
+    placeholder takes the value as it is (any JSON type), one inside text its ``str``. An unknown
+    name is a :class:`~crmql.errors.ConfigError`.
+
+    >>> render_template({"Email": "{user}", "Remember": "{keep}", "Note": "for {user}"},
+    ...                 {"user": "a@b.test", "keep": True})
+    {'Email': 'a@b.test', 'Remember': True, 'Note': 'for a@b.test'}
+    """
+    if isinstance(template, dict):
+        return {str(k): render_template(v, values) for k, v in template.items()}
+    if isinstance(template, list):
+        return [render_template(v, values) for v in template]
+    if not isinstance(template, str):
+        return template
+    if unknown := [n for n in _PLACEHOLDER.findall(template) if n not in values]:
+        raise ConfigError(f"the login template names {{{unknown[0]}}}, which no login value gives",
+                          hint="known: " + (", ".join(sorted(values)) or "none"))
+    whole = _PLACEHOLDER.fullmatch(template)
+    if whole:
+        return values[whole.group(1)]
+    return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), template)
+
+
+@dataclass(frozen=True)
+class _SessionToken(Token):  # sent as ``Cookie: <name>=<id>``, or in no header (a query parameter)
+    cookie: str | None = None
+
+    def header_items(self) -> dict[str, str]:
+        return {"Cookie": f"{self.cookie}={self.value}"} if self.cookie else {}
+
+
+def _cookie_safe(value: Any) -> bool:
+    """A session id a cookie can carry (RFC 6265 cookie-octets: no space, quote, comma, ;, \\)."""
+    return _usable_token(value) and not any(ch in value for ch in '",;\\')
+
+
+class SessionIdAuth(TokenAuth):
+    """Voyzu: a session id as ``Cookie: <name>=<id>`` or (``send_as="query"``, Voyzu's dev server
+    only) the query parameter :meth:`query_params` gives. ``session_id`` is used first; a login
+    (``login_body``: a :func:`render_template` JSON template over ``login_values``, all secrets,
+    posted to ``login_path``) gives the next, from ``session_field`` or the ``Set-Cookie`` named
+    ``name``. ``can_refresh`` only with a login; without one a refused session is final, and
+    :meth:`rejected` words that error for the user. In query placement the request that met the
+    401 fails (the client re-sends its URL as it was); the next one carries the new session.
+
+    >>> auth = SessionIdAuth("s-1234567")
+    >>> auth.can_refresh, auth.secrets()
+    (False, ['s-1234567'])
+    """
+
+    def __init__(self, session_id: str | None = None, *, send_as: Literal["cookie", "query"] = "cookie",
+                 name: str = "voyzu-session-id", login_path: str = "/api/auth", login_body: Any = None,
+                 login_values: Mapping[str, Any] | None = None, session_field: str = "SessionId",
+                 refresh_margin_s: float = 60.0) -> None:
+        super().__init__(refresh_margin_s=refresh_margin_s)
+        if send_as not in ("cookie", "query"):
+            raise ConfigError("send_as must be 'cookie' or 'query'")
+        if session_id is not None and not _cookie_safe(session_id):
+            raise ConfigError("the session id cannot be sent in a cookie (visible ASCII without ; , \" or \\)")
+        if session_id is None and login_body is None:
+            raise ConfigError("a session connection needs a session id or a login", hint="set session_id")
+        self.session_id, self.send_as, self.name = session_id, send_as, name
+        self.login_path, self.session_field = login_path, session_field
+        self.login_values = dict(login_values or {})
+        self._register_secrets()
+        self.login = render_template(login_body, self.login_values) if login_body is not None else None
+        self._initial_used = False
+
+    @property
+    def can_refresh(self) -> bool:  # type: ignore[override]
+        return self.login is not None
+
+    def secrets(self) -> list[str]:
+        values = [v for v in self.login_values.values() if isinstance(v, str)]
+        return [self.session_id, *values] if self.session_id else values
+
+    def _token(self, value: str) -> Token:
+        register_secret(value)
+        return _SessionToken(value, expires_in=None, scheme=None, cookie=self.name if self.send_as == "cookie" else None)
+
+    async def fetch_token(self, client: HttpClient) -> Token:
+        if self.session_id and not self._initial_used:
+            self._initial_used = True
+            return self._token(self.session_id)
+        if self.login is None:  # (the client does not ask: can_refresh is False)
+            raise self.rejected(AuthenticationError("refused", vendor=client.vendor, status=401))
+        response = await client.request("POST", self.login_path, json=self.login, authenticated=False,
+                                        idempotent=True, allow_status=(*_REJECTED, 402))
+        if response.status_code in (*_REJECTED, 402):
+            raise AuthenticationError("the login was refused", vendor=client.vendor, status=response.status_code,
+                                      vendor_message=_vendor_message(response),
+                                      hint="check the login values in the connection settings")
+        value = _field(client.decode_json(response), self.session_field)
+        if value is None:
+            cookie = httpx.Cookies()
+            cookie.extract_cookies(response)
+            value = cookie.get(self.name)
+        if not _cookie_safe(value):
+            register_secret(value if isinstance(value, str) else None)
+            raise AuthenticationError(f"the login answered without a usable {self.session_field} (or a "
+                                      f"{self.name} cookie)", vendor=client.vendor, status=response.status_code)
+        return self._token(value)
+
+    async def query_params(self, client: HttpClient, url: str) -> dict[str, str]:
+        """``{name: session id}`` for a request to ``url`` in query placement (else ``{}``); a URL
+        off the connection's origin is refused, as the client refuses a token header there."""
+        if self.send_as != "query":
+            return {}
+        base = _base_url(client)
+        absolute = url if "://" in url or url.startswith("//") else base  # relative: on the base
+        if not same_origin(absolute, base):
+            raise ConnectorError(f"refused to send the session id to {origin_of(url)}, which is not "
+                                 f"{origin_of(base)}", vendor=client.vendor)
+        await self.headers(client)
+        assert self._cached is not None
+        return {self.name: self._cached.token.value}
+
+    def rejected(self, error: AuthenticationError) -> AuthenticationError:
+        """``error`` (a 401 on a session with no login) worded for the user.
+
+        >>> print(SessionIdAuth("s-1234567").rejected(AuthenticationError("x", vendor="Voyzu", status=401)))
+        Voyzu: the session was refused: it has expired or was signed out [HTTP 401]
+          hint: sign in to the vendor again and set session_id, or configure a login
+        """
+        return AuthenticationError("the session was refused: it has expired or was signed out", vendor=error.vendor,
+                                   table=error.table, status=error.status, vendor_message=error.vendor_message,
+                                   hint="sign in to the vendor again and set session_id, or configure a login")
