@@ -33,7 +33,7 @@ from .config_rules import RULES, validate_settings
 from ..errors import ConfigError, did_you_mean
 
 __all__ = ["SANDBOX_URL", "Config", "ConnectionConfig", "config_path", "interpolate", "load_config", "sandbox_config",
-           "warn_if_exposed"]
+           "sandbox_settings", "warn_if_exposed"]
 
 #: base_url of a sandbox connection served in-process; replaced by the real loopback URL on first use
 SANDBOX_URL = "sandbox:"
@@ -191,18 +191,58 @@ def config_path(path: str | os.PathLike[str] | None = None) -> Path | None:
 
 
 def sandbox_config(root_url: str = SANDBOX_URL) -> Config:
-    """The sandbox connections: one per simulated vendor, named after it."""
-    from ..connectors.registry import CONNECTORS
+    """The sandbox connections: one per registered vendor that has a simulator, named after it, with
+    the simulator's credentials for the vendor's config keys (:mod:`crmql.vendors`).
+
+    >>> list(sandbox_config("http://127.0.0.1:8765").connections["atlas"].settings)
+    ['base_url', 'client_id', 'client_secret']
+    """
+    from ..vendors import vendors
     from ..sandbox import CREDENTIALS
 
     connections = {}
-    for vendor, creds in CREDENTIALS.items():
-        if vendor not in CONNECTORS:
+    for vendor, spec in vendors().items():
+        creds = CREDENTIALS.get(vendor)
+        if creds is None:  # no simulator (or one that failed to load: warned)
             continue
-        creds = {k: v for k, v in creds.items() if k not in ("username", "password")}
+        creds = {k: creds[k] for k in spec.config_keys if k in creds}
         base = root_url if root_url == SANDBOX_URL else f"{root_url.rstrip('/')}/{vendor}"
         connections[vendor] = ConnectionConfig(vendor, vendor, {"base_url": base, **creds})
     return Config(connections, source="built-in sandbox")
+
+
+def sandbox_settings(options: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Any:
+    """The in-process sandbox's :class:`~crmql.sandbox.SandboxSettings` from the config's ``[sandbox]``
+    section (``seed``, ``latency_ms``, ``faults``, ``variants``: a table of KEY = VALUE), each falling
+    back to ``$CRMQL_SANDBOX_SEED``, ``_LATENCY_MS``, ``_FAULTS``, ``_VARIANTS`` (``KEY=VALUE,...``).
+    A bad value is a :class:`ConfigError` naming it, with a did-you-mean.
+
+    >>> sandbox_settings({"variants": {"azavista.range": "inclusive"}}, env={}).variants
+    {'azavista.range': 'inclusive'}
+    >>> sandbox_settings({"variants": {"azavista.rang": "inclusive"}}, env={})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    crmql.errors.ConfigError: sandbox: unknown sandbox variant 'azavista.rang' (did you mean azavista.range...)
+      hint: crmql sandbox variants lists every variant, its values and its default
+    """
+    from ..sandbox import SandboxSettings, parse_variants
+
+    opts = dict(options or {})
+    env = os.environ if env is None else env
+    try:
+        raw = opts.get("variants", env.get("CRMQL_SANDBOX_VARIANTS", ""))
+        if isinstance(raw, Mapping):
+            raw = [f"{k}={v}" for k, v in raw.items()]
+        elif not isinstance(raw, str):
+            raise ValueError(f"variants must be a table of KEY = VALUE, not {raw!r}")
+        return SandboxSettings(
+            seed=int(opts.get("seed", env.get("CRMQL_SANDBOX_SEED", 42))),
+            latency_ms=float(opts.get("latency_ms", env.get("CRMQL_SANDBOX_LATENCY_MS", 0))),
+            faults=str(opts.get("faults", env.get("CRMQL_SANDBOX_FAULTS", ""))),
+            variants=parse_variants(raw),
+        )
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"sandbox: {e}", hint="crmql sandbox variants lists every variant, its values and its default"
+                          if "variant" in str(e) else None) from None
 
 
 def load_config(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None) -> Config:

@@ -13,7 +13,6 @@ import os
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -22,12 +21,15 @@ from ..language import ast
 from .. import stats
 from ..plan.bind import bind, uses_aggregates
 from ..plan.catalog import Table
-from .config import SANDBOX_URL, Config, load_config
+from .config import SANDBOX_URL, Config, load_config, sandbox_settings
 from ..plan.connector import Connector
 from ..connectors.registry import CONNECTORS, create_connector
 from ..errors import CrmqlError, QueryError, did_you_mean
 from ..http import run_sync
 from ..language.parser import parse, split_statements
+from .listings import describe_frame, tables_frame
+from .result import Result, finish
+from .statements import STATEMENTS, Run
 
 __all__ = ["Result", "Session", "connect"]
 
@@ -46,28 +48,11 @@ def sandbox_url(options: Mapping[str, Any] | None = None) -> str:
     global _sandbox_server
     with _sandbox_lock:
         if _sandbox_server is None:
-            from ..sandbox import SandboxSettings, serve_in_thread
+            from ..sandbox import serve_in_thread
 
-            opts = dict(options or {})
-            settings = SandboxSettings(
-                seed=int(opts.get("seed", os.environ.get("CRMQL_SANDBOX_SEED", 42))),
-                latency_ms=float(opts.get("latency_ms", os.environ.get("CRMQL_SANDBOX_LATENCY_MS", 0))),
-                faults=str(opts.get("faults", os.environ.get("CRMQL_SANDBOX_FAULTS", ""))),
-            )
-            _sandbox_server = serve_in_thread(settings)
+            _sandbox_server = serve_in_thread(sandbox_settings(options))
             log.info("sandbox serving on %s", _sandbox_server.url)
         return _sandbox_server.url
-
-
-@dataclass
-class Result:
-    """The outcome of one statement: rows (``frame``) or text (EXPLAIN), and what it cost."""
-
-    kind: str  # "rows" | "explain" | "copy" (COPY and exports: ``text`` says what was written)
-    frame: pd.DataFrame | None = None
-    text: str | None = None
-    stats: stats.QueryStats = field(default_factory=stats.QueryStats)
-    statement: Any = None
 
 
 class Session:
@@ -104,29 +89,11 @@ class Session:
     def tables(self, connection: str | None = None) -> pd.DataFrame:
         """SHOW TABLES as a frame: connection, table, columns, description."""
         names = [connection] if connection else list(self.config.connections)
-        rows = []
-        for n in names:
-            c = self.connector(n)
-            for t in c.tables().values():
-                rows.append({"connection": c.name, "table": t.name, "vendor": c.vendor,
-                             "columns": len(t.columns), "description": t.description})
-        return pd.DataFrame(rows, columns=["connection", "table", "vendor", "columns", "description"])
+        return tables_frame(self.connector(n) for n in names)
 
     def describe(self, connection: str, name: str) -> pd.DataFrame:
         """DESCRIBE as a frame: column, type, pushed filters, options, description."""
-        table = self.table(connection, name)
-        rows = []
-        for col in table.columns:
-            ops = ", ".join(dict.fromkeys(op for cap in col.filters for op in cap.describe().split(", ") if op))
-            required = next((r for r in table.required if r.column == col.name), None)
-            rows.append({
-                "column": col.name, "field_id": col.native if col.native != col.name else "", "type": str(col.type),
-                "pushed_filters": ops or "(local only)",
-                "required": f"yes ({' or '.join(required.operators)})" if required else "",
-                "options": ", ".join(col.options) if col.options else "",
-                "description": col.description,
-            })
-        return pd.DataFrame(rows, columns=["column", "field_id", "type", "pushed_filters", "required", "options", "description"])
+        return describe_frame(self.table(connection, name))
 
     # ---- statements
     def execute(self, sql: str, params: Mapping[str, Any] | None = None, *,
@@ -143,14 +110,13 @@ class Session:
             if not isinstance(stmt, ast.Select):
                 raise QueryError("only a SELECT can be explained", hint="write EXPLAIN SELECT ...")
             stmt = ast.Explain(stmt, analyze=explain == "analyze", span=stmt.span)
-        if isinstance(stmt, ast.Copy):  # a bad FORMAT, option or file extension fails before any request
-            from ..export import ExportOptions
-
-            ExportOptions.from_copy(stmt.path, stmt.options)
+        entry = STATEMENTS[type(stmt)]
+        if entry.check is not None:  # e.g. a bad COPY option fails before any request
+            entry.check(stmt)
         with stats.collecting(st):  # catalog loads and token requests count towards the statement
             try:
-                self._warm(stmt)
-                return self._execute(stmt, sql, params, st, started)
+                self._warm(entry.warms(stmt))
+                return self._run(entry.run, stmt, Run(self, sql, params, st, started))
             except QueryError as err:  # raised where the text is not at hand (e.g. a join's limit)
                 if err.span is not None:
                     err.locate(sql, start=err.span.start, end=err.span.end)
@@ -159,60 +125,29 @@ class Session:
                 for connector in list(self._connectors.values()):
                     connector.discard_early()
 
-    def _warm(self, stmt: Any) -> None:
+    def _warm(self, select: ast.Select | None) -> None:
         """Let each connector start the I/O this statement will need before binding asks for it
         (see :meth:`Connector.warm`): templates of joined tables load concurrently, and a
         whole-table read gets its first page together with its template."""
-        if isinstance(stmt, ast.Copy) or (isinstance(stmt, ast.Explain) and stmt.analyze):
-            stmt = stmt.query
-        if not isinstance(stmt, ast.Select):
+        if select is None:
             return
-        whole = _reads_whole_table(stmt)
-        for ref in (stmt.table, *(j.table for j in stmt.joins)):
+        whole = _reads_whole_table(select)
+        for ref in (select.table, *(j.table for j in select.joins)):
             try:
                 connector = self.connector(ref.connection)
             except CrmqlError:
                 return  # binding reports it, with its suggestion
             connector.warm(ref.table, whole_table=whole)
 
-    def _execute(self, stmt: Any, sql: str, params: Mapping[str, Any] | None, st: stats.QueryStats,
-                 started: float) -> Result:
-        from ..plan.explain import explain_text
-
+    @staticmethod
+    def _run(run_statement: Any, stmt: Any, run: Run) -> Result:
+        """Run one entry of :data:`~crmql.api.statements.STATEMENTS`; a failed statement's time is kept."""
         try:
-            if isinstance(stmt, ast.ShowTables):
-                frame = self.tables(stmt.connection)
-                return self._done(Result("rows", frame=frame, stats=st, statement=stmt), started)
-            if isinstance(stmt, ast.Describe):
-                try:
-                    frame = self.describe(stmt.table.connection, stmt.table.table)
-                except QueryError as err:  # unknown connection or table: point at the name
-                    span = stmt.table.span
-                    raise err.locate(sql, start=span.start, end=span.end) if span is not None else err
-                return self._done(Result("rows", frame=frame, stats=st, statement=stmt), started)
-            if isinstance(stmt, ast.Copy):
-                from ..export import execute_copy
-
-                return self._done(execute_copy(self, stmt, sql, params, st), started)
-            query = stmt.query if isinstance(stmt, ast.Explain) else stmt
-            plan = self.plan(query, params, text=sql)
-            if isinstance(stmt, ast.Explain) and not stmt.analyze:
-                probes = self._probe(plan, st)
-                return self._done(Result("explain", text=explain_text(plan, probes), stats=st, statement=stmt), started)
-            from ..exec.executor import execute_plan
-
-            frame, results = execute_plan(plan, st)
-            st.rows = len(frame)
-            if isinstance(stmt, ast.Explain):
-                st.elapsed_ms = int((time.perf_counter() - started) * 1000)
-                text = explain_text(plan, results=results, statement=st)
-                text += f"\nRows returned: {len(frame)}"
-                return self._done(Result("explain", text=text, stats=st, statement=stmt), started)
-            return self._done(Result("rows", frame=frame, stats=st, statement=stmt), started)
+            return finish(run_statement(stmt, run), run.started)
         except KeyboardInterrupt:
             raise
         except CrmqlError:
-            st.elapsed_ms = int((time.perf_counter() - started) * 1000)
+            run.stats.elapsed_ms = int((time.perf_counter() - run.started) * 1000)
             raise
 
     def plan(self, query: ast.Select, params: Mapping[str, Any] | None = None, *, text: str | None = None) -> Any:
@@ -226,26 +161,6 @@ class Session:
             if err.span is not None:
                 err.locate(text, start=err.span.start, end=err.span.end)
             raise
-
-    def _probe(self, plan: Any, st: stats.QueryStats) -> dict[int, int]:
-        """For EXPLAIN: ask each searched scan's vendor for its total (one 1-row request each)."""
-        probes: dict[int, int] = {}
-        for i, scan in enumerate(plan.scans):
-            if scan.fetch.mode != "search":
-                continue
-            try:
-                with stats.collecting(st):
-                    probes[i] = run_sync(scan.connector.count(scan.table, scan.fetch))
-            except (CrmqlError, NotImplementedError) as e:  # the estimate is a courtesy; EXPLAIN still works
-                log.info("EXPLAIN probe of %s failed: %s", scan.table.qualified, e)
-        return probes
-
-    @staticmethod
-    def _done(result: Result, started: float) -> Result:
-        result.stats.elapsed_ms = int((time.perf_counter() - started) * 1000)
-        if result.frame is not None:
-            result.stats.rows = len(result.frame)
-        return result
 
     def execute_script(self, text: str, params: Mapping[str, Any] | None = None) -> list[Result]:
         """Run every statement of a script in order."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from typing import Any
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from ...errors import did_you_mean
 from .faults import parse_fault_spec
@@ -70,6 +70,30 @@ def validate_variants(variants: Mapping[str, str]) -> None:
                 f"invalid value {value!r} for sandbox variant {key!r} "
                 f"(allowed: {', '.join(allowed)}{'; ' + hint if hint else ''})"
             )
+
+
+def parse_variants(items: Iterable[str] | str) -> dict[str, str]:
+    """``KEY=VALUE`` items (a list, or one string of them joined by ``,``) as a checked variants dict
+    (``crmql sandbox serve --variant``, ``$CRMQL_SANDBOX_VARIANTS``); raises ``ValueError``.
+
+    >>> parse_variants(["azavista.range=inclusive", "atlas.eq_case = insensitive"])
+    {'azavista.range': 'inclusive', 'atlas.eq_case': 'insensitive'}
+    >>> parse_variants("azavista.range")
+    Traceback (most recent call last):
+    ValueError: sandbox variant 'azavista.range' must be KEY=VALUE, e.g. azavista.range=inclusive
+    """
+    if isinstance(items, str):
+        items = [item for item in items.split(",") if item.strip()]
+    variants: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value:
+            example = f"{key}={ALL_VARIANTS[key][-1]}" if key in ALL_VARIANTS else "azavista.range=inclusive"
+            raise ValueError(f"sandbox variant {item.strip()!r} must be KEY=VALUE, e.g. {example}")
+        variants[key] = value
+    validate_variants(variants)
+    return variants
 
 
 def variant(settings: "SandboxSettings", key: str) -> str:
