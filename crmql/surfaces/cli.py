@@ -2,7 +2,7 @@
 
     crmql                          the interactive shell
     crmql -e SQL [-e SQL ...]      run statements and exit;  crmql -f FILE.sql  likewise
-    crmql sandbox serve|config|dump
+    crmql sandbox serve|config|dump|variants
 
 Exit codes: 0 ok, 1 query error, 2 usage or configuration, 3 vendor/network/auth, 130 cancelled.
 
@@ -36,7 +36,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _main_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="crmql", description="One SQL-like language over CRM and property-management APIs.",
-                epilog="crmql sandbox serve|config|dump: run and inspect the vendor simulators (crmql sandbox -h).")
+                epilog="crmql sandbox serve|config|dump|variants: run and inspect the vendor simulators (crmql sandbox -h).")
     p.add_argument("-e", "--execute", action="append", default=[], metavar="SQL", help="run a statement (repeatable)")
     p.add_argument("-f", "--file", metavar="FILE", help="run the statements of a file ('-' for standard input)")
     p.add_argument("--format", choices=["table", "csv", "json", "jsonl", "markdown", "parquet"],
@@ -61,6 +61,11 @@ def _sandbox_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=42)
     serve.add_argument("--latency-ms", type=float, default=0.0)
     serve.add_argument("--faults", default="", metavar="SPEC", help="e.g. '429@2,500@4,drop=0.05,expire@10'")
+    serve.add_argument("--variant", action="append", default=[], metavar="KEY=VALUE",
+                       help="serve under another reading of the vendor docs, e.g. azavista.range=inclusive "
+                            "(repeatable; crmql sandbox variants lists them)")
+    variants = sub.add_parser("variants", help="list every open reading of the vendor docs the simulators can switch")
+    variants.add_argument("--format", choices=["table", "json"], default="table")
     config = sub.add_parser("config", help="print a config file for a served sandbox")
     config.add_argument("--host", default="127.0.0.1")
     config.add_argument("--port", type=int, default=None)
@@ -125,7 +130,7 @@ def _emit(result: Any, args: argparse.Namespace, out: TextIO) -> None:
     from ..exec.formats import render
 
     if result.frame is None:  # EXPLAIN's plan, COPY's summary
-        from ..export import summary_on_stderr
+        from ..api.copy import summary_on_stderr
 
         if summary_on_stderr(result):  # COPY ... TO '/dev/stdout': the data is on stdout, the summary is not
             out.flush()
@@ -151,7 +156,7 @@ def _run_statements(args: argparse.Namespace, statements: list[str]) -> int:
         for sql in statements:
             try:
                 if args.output:  # the same writer as COPY: streamed, atomic, the same bytes
-                    from ..export import export_statement
+                    from ..api.copy import export_statement
 
                     result = export_statement(session, sql, args.output, format=args.format, params=params)
                 else:
@@ -171,16 +176,25 @@ def _run_statements(args: argparse.Namespace, statements: list[str]) -> int:
 
 
 def _sandbox(argv: list[str]) -> int:
-    from ..sandbox import DEFAULT_PORT, CREDENTIALS, SandboxSettings, records, serve_forever
+    from ..sandbox import DEFAULT_PORT, CREDENTIALS, SandboxSettings, parse_variants, records, serve_forever
     from ..sandbox.core.server import config_hint
 
     args = _sandbox_parser().parse_args(argv)
+    if args.command == "variants":
+        _print_variants(args.format)
+        return EXIT_OK
     if args.command == "serve":
-        settings = SandboxSettings(seed=args.seed, latency_ms=args.latency_ms, faults=args.faults)
+        try:
+            settings = SandboxSettings(seed=args.seed, latency_ms=args.latency_ms, faults=args.faults,
+                                       variants=parse_variants(args.variant))
+        except ValueError as e:
+            hint = "\n  hint: crmql sandbox variants lists each variant, its values and its default"
+            return _usage(f"{e}{hint if args.variant and 'variant' in str(e) else ''}")
         port = args.port if args.port is not None else DEFAULT_PORT
+        chosen = "".join(f", {k}={v}" for k, v in settings.variants.items())
 
         def ready(url: str) -> None:  # said only once the port is bound: a busy port fails first (exit 2)
-            print(f"crmql sandbox: serving {', '.join(CREDENTIALS)} on {url} (Ctrl-C stops)", file=sys.stderr)
+            print(f"crmql sandbox: serving {', '.join(CREDENTIALS)} on {url}{chosen} (Ctrl-C stops)", file=sys.stderr)
             print(f"  config for it: {config_hint(url)}", file=sys.stderr)
 
         serve_forever(settings, args.host, port, on_ready=ready)
@@ -208,6 +222,23 @@ def _sandbox(argv: list[str]) -> int:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=1)
     sys.stdout.write("\n")
     return EXIT_OK
+
+
+def _print_variants(fmt: str) -> None:
+    """``crmql sandbox variants``: vendor, key, values, default, source and meaning of each variant."""
+    from ..sandbox import all_variants
+
+    rows = [{"vendor": v.key.partition(".")[0], "key": v.key, "values": list(v.values), "default": v.default,
+             "source": v.source, "meaning": v.meaning} for v in all_variants().values()]
+    if fmt == "json":
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+        return
+    cells = [[r["vendor"], r["key"], " | ".join(r["values"]), r["default"], r["source"], r["meaning"]] for r in rows]
+    header = ["vendor", "key", "values", "default", "source", "meaning"]
+    widths = [max(len(row[i]) for row in [header, *cells]) for i in range(len(header) - 1)]
+    for row in [header, *cells]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

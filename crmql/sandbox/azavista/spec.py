@@ -14,7 +14,7 @@ from ..core.spec import SimulatorSpec, Variant
 __all__ = ["SIMULATOR", "TOKEN_PATH"]
 
 TOKEN_PATH = "/3.0/oauth/token"
-_DOC = "vendor-notes ambiguity 7 (azavista.txt: operators per field type 'to be added')"
+_OPS = "vendor-notes ambiguity 7 (operators per field type 'to be added')"
 
 SIMULATOR = SimulatorSpec(
     name="azavista",
@@ -29,12 +29,13 @@ SIMULATOR = SimulatorSpec(
     token_paths=frozenset({TOKEN_PATH}),
     variants=(
         Variant("azavista.like_case", ("insensitive", "sensitive"),
-                "whether 'like' ignores case", _DOC),
+                "whether 'like' ignores case", "vendor-notes ambiguity 7 ('like' case sensitivity unspecified)"),
         Variant("azavista.like_mode", ("substring", "regex"),
-                "'like' as a plain substring or as a regular expression (re.search)", _DOC),
+                "'like' as a plain substring or as a regular expression (re.search)", _OPS),
         Variant("azavista.eq_case", ("sensitive", "insensitive"),
-                "whether 'eq' and 'in' on strings ignore case", _DOC),
+                "whether 'eq' and 'in' on strings ignore case", _OPS),
         Variant("azavista.range", ("exclusive", "inclusive"),
-                "whether 'after'/'before' include their bound", _DOC),
+                "whether 'after'/'before' include their bound",
+                "vendor-notes ambiguity 7 (after/before inclusivity unspecified)"),
     ),
 )
