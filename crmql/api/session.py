@@ -33,9 +33,21 @@ from .statements import STATEMENTS, Run
 
 __all__ = ["Result", "Session", "connect"]
 
-#: every connector class, loaded with the session so the first query's time is its own (the
-#: registry imports them lazily: listing the vendors, e.g. for the default config, stays cheap)
-_CONNECTOR_CLASSES = dict(CONNECTORS)
+
+def _preload_connectors() -> dict[str, Any]:
+    """Every connector class that loads, imported with the session so the first query's time is its
+    own (the registry imports them lazily: listing the vendors, e.g. for the default config, stays
+    cheap). One that cannot be loaded is left for :func:`create_connector` to report when used."""
+    loaded = {}
+    for vendor in CONNECTORS:
+        try:
+            loaded[vendor] = CONNECTORS[vendor]
+        except CrmqlError as e:
+            logging.getLogger(__name__).debug("connector of vendor %s not preloaded: %s", vendor, e)
+    return loaded
+
+
+_CONNECTOR_CLASSES = _preload_connectors()
 
 log = logging.getLogger(__name__)
 

@@ -29,6 +29,7 @@ VENDOR = VendorSpec(name="acme", display_name="Acme CRM", connector="acme_crmql.
                     docs=("tests/sandbox/test_vendor_registry.py",))
 NOT_A_SPEC = {"name": "notspec"}
 IMPOSTOR = VendorSpec(name="azavista", display_name="Impostor", connector="acme_crmql.connector:AcmeConnector")
+NO_CONNECTOR = VendorSpec(name="noconn", display_name="No connector", connector="acme_crmql.nowhere:Connector")
 '''
 ACME_CONNECTOR = '''
 from crmql.connectors.registry import CONNECTORS
@@ -77,12 +78,13 @@ def acme(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def broken(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A distribution whose entry points are broken three ways."""
+    """A distribution whose entry points are broken three ways, and a vendor whose connector is missing."""
     return _distribution(tmp_path_factory.mktemp("broken"), "broken_crmql", """\
         [crmql.vendors]
         missing = broken_crmql_nowhere.vendor:VENDOR
         notspec = acme_crmql.vendor:NOT_A_SPEC
         azavista = acme_crmql.vendor:IMPOSTOR
+        noconn = acme_crmql.vendor:NO_CONNECTOR
         """, {})
 
 
@@ -141,7 +143,8 @@ def test_a_connector_that_cannot_be_loaded_is_a_config_error_naming_it(monkeypat
 
 def test_a_third_party_vendor_is_queried_like_a_built_in(tmp_path: Path, acme: Path, broken: Path) -> None:
     """Registered by its distribution only: SHOW TABLES lists it, a query reaches its simulator, and
-    broken entry points beside it are one warning each (the built-ins are untouched)."""
+    broken entry points beside it are one warning each (the built-ins are untouched); a vendor whose
+    connector cannot be imported breaks nothing until a connection uses it."""
     run = _crmql(["-e", "SHOW TABLES", "-e", "SELECT COUNT(*) AS n FROM acme.events",
                   "-e", "SELECT COUNT(*) AS n FROM azavista.events", "--format", "jsonl"], tmp_path, acme, broken)
     assert run.returncode == 0, run.stderr
@@ -157,6 +160,12 @@ def test_a_third_party_vendor_is_queried_like_a_built_in(tmp_path: Path, acme: P
     assert any("'notspec'" in w and "not a crmql.vendors.VendorSpec" in w for w in warnings)
     assert any("'azavista'" in w and "already registered" in w for w in warnings)
     assert "Traceback" not in run.stderr
+    config = tmp_path / "noconn.toml"
+    config.write_text('[connections.crm]\nvendor = "noconn"\nbase_url = "http://127.0.0.1:9/crm"\n')
+    run = _crmql(["--config", str(config), "-e", "SELECT * FROM crm.things"], tmp_path, acme, broken)
+    assert run.returncode == 2, run.stderr
+    assert "vendor noconn's connector 'acme_crmql.nowhere:Connector' cannot be loaded" in run.stderr
+    assert "Traceback" not in run.stderr and "internal error" not in run.stderr
 
 
 def test_a_third_party_vendor_has_a_sandbox_config_and_variants(tmp_path: Path, acme: Path) -> None:
