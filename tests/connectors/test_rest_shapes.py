@@ -42,6 +42,7 @@ class Shapes:
     ignore_page: bool = False
     oversize: bool = False
     empty_from: int | None = None  # page index from which pages are empty
+    cap: int | None = None  # the most rows the vendor serves per page, whatever was asked
     delay_s: float = 0.0
     notif_total: int = 30
     notif_count: Any = None  # None: the true total
@@ -80,6 +81,7 @@ class Shapes:
             if self.delay_s:
                 await asyncio.sleep(self.delay_s)
             page, limit = int(request.query_params["page"]), int(request.query_params["limit"])
+            limit = min(limit, self.cap or limit)
             index = 0 if self.ignore_page else page - self.base
             data = [{"id": f"a{n}", "n": n} for n in range(self.rows)]
             rows = data[index * limit:(index + 1) * limit + (1 if self.oversize else 0)]
@@ -229,6 +231,16 @@ def test_max_rows_asks_only_the_pages_it_needs(vendor: tuple[Shapes, HttpClient]
     shapes.seen.clear()
     got, _ = scan_pages(client, max_rows=20)
     assert shapes.seen == ["GET /api/v1/appointments?page=0&limit=20"] and len(got) == 20
+
+
+@pytest.mark.parametrize("max_rows, pages", [(None, 12), (60, 3), (230, 12)])
+def test_a_vendor_capping_its_pages_lower_loses_no_row(vendor: tuple[Shapes, HttpClient], max_rows: int | None,
+                                                       pages: int) -> None:
+    shapes, client = vendor
+    shapes.cap = 20  # and its pageCount counts pages of 20
+    got, _ = scan_pages(client, max_rows=max_rows)
+    assert [r["n"] for r in got] == list(range(max_rows or 230))[:len(got)] and len(got) >= (max_rows or 230)
+    assert len(shapes.seen) == pages
 
 
 def test_a_sink_that_stops_cancels_the_rest(vendor: tuple[Shapes, HttpClient]) -> None:

@@ -131,16 +131,18 @@ async def page_index_scan(
     if count is None or sequential:
         await _sequential(checked, base, count, size, fetched, records, max_rows, sink, limits)
         return
-    last = count if max_rows is None else min(count, -(-max_rows // size))  # pages wanted in all
+    step = len(records) if len(records) < size and count > 1 else size  # the vendor caps its pages lower
+    last = count if max_rows is None else min(count, -(-max_rows // step))  # pages wanted in all
     if last > limits.max_pages:
-        raise limits.over_budget(1, f": the vendor reports {count} pages of {size}")
+        raise limits.over_budget(1, f": the vendor reports {count} pages of {step}")
     await _window(checked, base, last, fetched, records, max_rows, sink, window, limits, count)
 
 
 async def _window(checked: Callable[[int], Awaitable[IndexedPage]], base: int, last: int, fetched: int,
                   previous: Records, max_rows: int | None, sink: Sink, window: int, limits: ScanLimits,
                   count: int) -> None:
-    """Pages ``base + 1 .. base + last - 1``, at most ``window`` in flight, delivered in order."""
+    """Pages ``base + 1 .. base + last - 1``, at most ``window`` in flight, delivered in order; with
+    ``max_rows`` not reached by then (pages served short), the next pages up to ``count`` one by one."""
     current = stats.current()
     next_index = base + 1
     end = base + last
@@ -168,6 +170,10 @@ async def _window(checked: Callable[[int], Awaitable[IndexedPage]], base: int, l
             if not sink(page) or (max_rows is not None and fetched >= max_rows):
                 return
             if next_index < end:
+                spawn()
+            elif not in_flight and next_index < base + count:  # max_rows not reached: the next page
+                if next_index - base >= limits.max_pages:
+                    raise limits.over_budget(next_index - base)
                 spawn()
     finally:
         for _, task in in_flight:
