@@ -62,7 +62,7 @@ class Shapes:
         return Starlette(routes=[
             Route("/api/v1/appointments", self.appointments),
             Route("/api/v1/notifications", self.notifications),
-            Route("/api/v1/tickets", self.tickets_list),
+            Route("/api/v1/tickets", self.tickets_list, methods=["GET", "POST"]),
             Route("/api/contacts/search", self.submit, methods=["POST"]),
             Route("/api/request-status/get/{rid}", self.new_status, methods=["POST"]),
             Route("/request/get/{rid}", self.old_status, methods=["POST"]),
@@ -243,6 +243,14 @@ def test_a_vendor_capping_its_pages_lower_loses_no_row(vendor: tuple[Shapes, Htt
     assert len(shapes.seen) == pages
 
 
+def test_the_window_bounds_the_pages_in_flight(vendor: tuple[Shapes, HttpClient]) -> None:
+    shapes, client = vendor
+    shapes.delay_s = 0.02
+    got, _ = scan_pages(client, page_size=10, window=2)
+    assert len(got) == 230 and len(shapes.seen) == 23
+    assert shapes.max_in_flight <= 2
+
+
 def test_a_sink_that_stops_cancels_the_rest(vendor: tuple[Shapes, HttpClient]) -> None:
     shapes, client = vendor
     got: list[dict[str, Any]] = []
@@ -381,6 +389,19 @@ def test_async_falls_back_to_the_api_doc_path_on_404_and_remembers_it(vendor: tu
     shapes.polls = 0
     run_async(client, calls=calls)
     assert not any("request-status" in s for s in shapes.seen)
+
+
+def test_async_result_from_a_declared_result_path_and_a_broken_progress_display(
+        vendor: tuple[Shapes, HttpClient]) -> None:
+    shapes, client = vendor
+
+    def broken(status: JobStatus) -> None:
+        raise RuntimeError("display gone")
+
+    job = AsyncJob(first_wait_s=0.005, result_path="/api/v1/tickets?request={id}", status_method="POST")
+    calls = AsyncCalls(client, job)
+    result = run_sync(calls.call("POST", "/api/contacts/search", table="voyzu.contacts", on_progress=broken))
+    assert result == [{"id": 1, "title": "Leak"}, {"id": 2}, {"id": 3}]
 
 
 def test_async_no_status_path_knows_the_request(vendor: tuple[Shapes, HttpClient]) -> None:

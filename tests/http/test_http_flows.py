@@ -4,6 +4,7 @@ play the API, the identity provider and a foreign host that must never see a cre
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import socket
@@ -55,6 +56,7 @@ class World:
     token_endpoint: str = "idp"  # which listener's /oauth/token the discovery names
     issuer: str | None = None  # None: the idp's own URL
     login_answer: str = "body"  # "body" | "cookie" | "bad"
+    discovery: Response | None = None  # answers the discovery request instead, when set
 
     def app(self, name: str) -> Starlette:
         async def handle(request: Request) -> Response:
@@ -85,6 +87,8 @@ class World:
             return JSONResponse(self.casavi_token())
         if path == "/.well-known/openid-configuration":
             own = self.urls[name]
+            if self.discovery is not None:
+                return self.discovery
             return JSONResponse({"issuer": self.issuer or own, "token_endpoint":
                                  self.urls[self.token_endpoint] + "/oauth/token"})
         if path == "/oauth/token":
@@ -241,6 +245,16 @@ def test_without_a_refresh_path_near_expiry_authenticates(world: World) -> None:
     assert [s.path for s in world.seen] == ["/v2/authenticate", "/v2/contacts"] * 2
 
 
+def test_concurrent_requests_share_one_authentication(world: World) -> None:
+    http = client(world, KeySecretTokenAuth(KEY, SECRET))
+
+    async def many() -> list[Any]:
+        return list(await asyncio.gather(*(http.request_json("GET", f"/v2/contacts?n={n}") for n in range(8))))
+
+    assert run_sync(many()) == [[{"id": 1}]] * 8
+    assert len(world.at("api", "/v2/authenticate")) == 1
+
+
 def test_wrong_secret_is_a_clear_redacted_error(world: World) -> None:
     with pytest.raises(AuthenticationError) as info:
         get(client(world, KeySecretTokenAuth(KEY, "wrong-secret-123")))
@@ -316,6 +330,25 @@ def test_the_issuer_defaults_to_the_apis_origin(world: World) -> None:
     auth = OidcRefreshAuth(refresh_token="rt-1")
     assert get(client(world, auth), "/api/v1/units") == [{"id": 1}]
     assert [s.path for s in world.at("api")] == ["/.well-known/openid-configuration", "/oauth/token", "/api/v1/units"]
+
+
+@pytest.mark.parametrize("answer, error, match", [
+    (JSONResponse({"error": "nope"}, status_code=404), ConfigError, "no OpenID Connect discovery document at"),
+    (Response("<html/>", media_type="text/html"), VendorResponseError, "not JSON"),
+    (JSONResponse(["issuer"]), VendorResponseError, "names the issuer 'None'"),
+])
+def test_a_discovery_document_that_is_not_one_is_a_clear_error(world: World, answer: Response, error: type,
+                                                               match: str) -> None:
+    world.discovery = answer
+    with pytest.raises(error, match=match):
+        get(client(world, oidc(world, refresh_token="rt-1")), "/api/v1/units")
+    assert not world.at("idp", "/oauth/token")
+
+
+def test_a_discovery_without_an_absolute_token_endpoint_is_an_error(world: World) -> None:
+    world.discovery = JSONResponse({"issuer": world.urls["idp"], "token_endpoint": "/oauth/token"})
+    with pytest.raises(VendorResponseError, match="has no absolute token_endpoint"):
+        get(client(world, oidc(world, refresh_token="rt-1")), "/api/v1/units")
 
 
 def test_a_refused_refresh_token_says_sign_in_again(world: World) -> None:
