@@ -20,7 +20,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from crmql import Session
-from crmql.export import export_statement, frame_bytes, write_frame
+from crmql.api.copy import export_statement
+from crmql.export import frame_bytes, write_frame
 from crmql.exec.formats import python_rows, render, unique_names, with_unique_names
 
 JOIN = ("SELECT c.id, o.id, c.created_at, o.created_at, c.organization_id FROM azavista.contacts c "

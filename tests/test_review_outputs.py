@@ -252,7 +252,7 @@ def test_export_to_a_dangling_symlink_keeps_the_link(tmp_path) -> None:
 @pytest.mark.parametrize("name", ["plan.parquet", "plan.json", "plan.jsonl", "plan.md"])
 def test_explain_to_a_structured_file_is_refused(make_session, sandbox, tmp_path, name: str) -> None:
     from crmql.errors import ExportError
-    from crmql.export import export_statement
+    from crmql.api.copy import export_statement
 
     session = make_session()
     with pytest.raises(ExportError, match=f"EXPLAIN writes text, not [a-z]+: cannot write .*{name}") as err:
@@ -264,7 +264,7 @@ def test_explain_to_a_structured_file_is_refused(make_session, sandbox, tmp_path
 
 @pytest.mark.parametrize("name", ["plan.txt", "plan", "plan.csv"])
 def test_explain_to_a_text_file_writes_the_plan(make_session, sandbox, tmp_path, name: str) -> None:
-    from crmql.export import export_statement
+    from crmql.api.copy import export_statement
 
     result = export_statement(make_session(), "EXPLAIN SELECT id FROM azavista.contacts LIMIT 1", tmp_path / name)
     assert result.text == f"wrote the plan to {tmp_path / name}"

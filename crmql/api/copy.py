@@ -18,6 +18,7 @@ from .. import stats
 from ..errors import ExportError, QueryError
 from ..export.files import atomic_file, is_stdout, open_export
 from ..export.options import ExportOptions
+from .result import Result
 
 __all__ = ["execute_copy", "export_query", "export_statement", "summary_on_stderr"]
 
@@ -32,7 +33,6 @@ def _copy_message(rows: int, path: str | os.PathLike[str], fmt: str) -> str:
 def _export_select(session: Any, select: ast.Select, sql: str, path: str | os.PathLike[str], options: ExportOptions,
                    params: Mapping[str, Any] | None, st: stats.QueryStats, statement: Any, make_dirs: bool) -> Any:
     from ..exec.executor import can_stream, execute_plan, stream_plan
-    from .session import Result
 
     plan = session.plan(select, params, text=sql)
     with open_export(path, options, make_dirs=make_dirs) as writer:
@@ -52,7 +52,7 @@ def summary_on_stderr(result: Any) -> bool:
     ("COPY n rows to /dev/stdout (csv)") must then go to stderr, or it would follow the data into
     the pipe.
 
-    >>> from crmql.api.session import Result
+    >>> from crmql.api.result import Result
     >>> copy = ast.Copy(ast.Select(table=ast.TableRef("a", "b"), items=()), "/dev/stdout", ())
     >>> summary_on_stderr(Result("copy", text="COPY 1 row to /dev/stdout (csv)", statement=copy))
     True
@@ -111,7 +111,6 @@ def export_statement(session: Any, sql: str, path: str | os.PathLike[str], *, fo
     A SELECT streams like COPY; SHOW TABLES and DESCRIBE write their rows; EXPLAIN writes its text.
     """
     from ..language.parser import parse
-    from .session import Result
 
     stmt = parse(sql)
     st = statement_stats or stats.QueryStats()

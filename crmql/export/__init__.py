@@ -23,8 +23,9 @@ the same rows and format:
 
 The package's modules: :mod:`~crmql.export.options` (formats and ``COPY`` options),
 :mod:`~crmql.export.writers` (one writer per format), :mod:`~crmql.export.files` (atomic files,
-DataFrames to files or bytes) and :mod:`~crmql.api.copy` (running the statement to export).
-Everything is importable from ``crmql.export`` itself.
+DataFrames to files or bytes), all importable from ``crmql.export`` itself. Running a statement to
+export it (``COPY``, ``--output``, ``\o``) is the API's: :mod:`crmql.api.copy`, which calls this package
+(export sits below the API and never imports it).
 
 >>> import pandas as pd
 >>> frame = pd.DataFrame({"name": ['say "hi"', "=1+1", None], "n": [1, -2, 3]})
@@ -42,7 +43,6 @@ import logging
 
 from .files import atomic_file, frame_bytes, is_stdout, open_export, write_frame
 from .options import EXPORT_FORMATS, ExportOptions, export_format, has_extension
-from ..api.copy import execute_copy, export_query, export_statement, summary_on_stderr
 from .writers import (
     FORMULA_PREFIXES,
     PARQUET_ROW_GROUP,
@@ -61,15 +61,11 @@ __all__ = [
     "ExportOptions",
     "Writer",
     "atomic_file",
-    "execute_copy",
     "export_format",
-    "export_query",
-    "export_statement",
     "frame_bytes",
     "has_extension",
     "is_stdout",
     "open_export",
-    "summary_on_stderr",
     "write_frame",
     # also importable from here, as before the split into modules
     "FORMULA_PREFIXES",

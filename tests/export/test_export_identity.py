@@ -96,7 +96,7 @@ def test_cli_output_of_other_statements(sandbox: Any, make_session: Any, tmp_pat
     assert out.returncode == 1 and "COPY writes its own file" in out.stderr
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "y.csv").exists()
 
-    from crmql.export import export_statement  # what --output (and the shell's \\o) call
+    from crmql.api.copy import export_statement  # what --output (and the shell's \\o) call
 
     session = make_session()
     result = export_statement(session, "DESCRIBE azavista.events", tmp_path / "cols" / "described.csv")

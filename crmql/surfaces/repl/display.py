@@ -119,7 +119,7 @@ class DisplayMixin:
 
     def show_result(self, result: Result) -> None:
         if result.frame is None:  # EXPLAIN's plan, COPY's summary
-            from ...export import summary_on_stderr
+            from ...api.copy import summary_on_stderr
 
             if summary_on_stderr(result):  # the data went to stdout: the summary must not follow it there
                 self.out.flush()
