@@ -131,9 +131,10 @@ class VendorSpec:
         return load_ref(self.simulator, what=f"vendor {self.name}'s simulator")
 
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _registry: dict[str, VendorSpec] | None = None
 _problems: list[str] = []
+_loading = False
 
 
 def _entry_points() -> Iterable[Any]:
@@ -184,10 +185,17 @@ def vendors() -> Mapping[str, VendorSpec]:
     >>> list(vendors())[:2]
     ['azavista', 'atlas']
     """
-    global _registry
+    global _registry, _loading
     with _lock:
         if _registry is None:
-            _registry, problems = _load(_entry_points())
+            if _loading:  # a vendor module asks for the registry while it is being imported
+                raise ConfigError("the vendor registry is used while it loads: a vendor's spec module must not "
+                                  "call crmql.vendors.vendors() when it is imported")
+            _loading = True
+            try:
+                _registry, problems = _load(_entry_points())
+            finally:
+                _loading = False
             _problems[:] = problems
             if not _registry:
                 logger.warning("no crmql vendor is registered (entry-point group %s); is crmql installed? "

@@ -30,6 +30,8 @@ VENDOR = VendorSpec(name="acme", display_name="Acme CRM", connector="acme_crmql.
 NOT_A_SPEC = {"name": "notspec"}
 IMPOSTOR = VendorSpec(name="azavista", display_name="Impostor", connector="acme_crmql.connector:AcmeConnector")
 NO_CONNECTOR = VendorSpec(name="noconn", display_name="No connector", connector="acme_crmql.nowhere:Connector")
+NO_SIMULATOR = VendorSpec(name="nosim", display_name="No simulator", connector="acme_crmql.connector:AcmeConnector",
+                          simulator="acme_crmql.nowhere:SIMULATOR")
 '''
 ACME_CONNECTOR = '''
 from crmql.connectors.registry import CONNECTORS
@@ -78,13 +80,15 @@ def acme(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def broken(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A distribution whose entry points are broken three ways, and a vendor whose connector is missing."""
+    """A distribution whose entry points are broken three ways, and vendors whose connector or
+    simulator is missing."""
     return _distribution(tmp_path_factory.mktemp("broken"), "broken_crmql", """\
         [crmql.vendors]
         missing = broken_crmql_nowhere.vendor:VENDOR
         notspec = acme_crmql.vendor:NOT_A_SPEC
         azavista = acme_crmql.vendor:IMPOSTOR
         noconn = acme_crmql.vendor:NO_CONNECTOR
+        nosim = acme_crmql.vendor:NO_SIMULATOR
         """, {})
 
 
@@ -155,7 +159,8 @@ def test_a_third_party_vendor_is_queried_like_a_built_in(tmp_path: Path, acme: P
     counts = [row["n"] for row in lines if "n" in row]
     assert counts == [len(records("azavista", "events"))] * 2
     warnings = [line for line in run.stderr.splitlines() if "skipped" in line]
-    assert len(warnings) == 3, run.stderr
+    assert len(warnings) == 4, run.stderr
+    assert any("vendor nosim: its simulator is skipped" in w and "acme_crmql.nowhere:SIMULATOR" in w for w in warnings)
     assert any("'missing'" in w and "broken_crmql_nowhere" in w for w in warnings)
     assert any("'notspec'" in w and "not a crmql.vendors.VendorSpec" in w for w in warnings)
     assert any("'azavista'" in w and "already registered" in w for w in warnings)

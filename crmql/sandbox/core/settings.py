@@ -89,7 +89,8 @@ def parse_variants(items: Iterable[str] | str) -> dict[str, str]:
         key, sep, value = item.partition("=")
         key, value = key.strip(), value.strip()
         if not sep or not key or not value:
-            example = f"{key}={ALL_VARIANTS[key][-1]}" if key in ALL_VARIANTS else "azavista.range=inclusive"
+            known = key if key in ALL_VARIANTS else next(iter(ALL_VARIANTS), "vendor.name")
+            example = f"{known}={ALL_VARIANTS[known][-1] if known in ALL_VARIANTS else 'value'}"
             raise ValueError(f"sandbox variant {item.strip()!r} must be KEY=VALUE, e.g. {example}")
         variants[key] = value
     validate_variants(variants)

@@ -118,8 +118,9 @@ class SimulatorSpec:
         return dict(load_ref(self.data, what=f"simulator {self.name}'s data"))
 
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _simulators: dict[str, SimulatorSpec] | None = None
+_loading = False
 
 
 def simulators() -> dict[str, SimulatorSpec]:
@@ -130,25 +131,36 @@ def simulators() -> dict[str, SimulatorSpec]:
     >>> list(simulators())
     ['azavista', 'atlas']
     """
-    global _simulators
+    global _simulators, _loading
     with _lock:
         if _simulators is None:
-            found: dict[str, SimulatorSpec] = {}
-            for name, spec in vendors().items():
-                if spec.simulator is None:
-                    continue
-                try:
-                    sim = spec.simulator_spec()
-                except Exception as e:  # noqa: BLE001 - a ConfigError naming it, or a third party's bug
-                    logger.warning("vendor %s: its simulator is skipped: %s", name, e)
-                    continue
-                if not isinstance(sim, SimulatorSpec) or sim.name != name:
-                    logger.warning("vendor %s: its simulator %r is skipped: not a SimulatorSpec named %r",
-                                   name, spec.simulator, name)
-                    continue
-                found[name] = sim
-            _simulators = found
+            if _loading:  # a simulator's spec module asks for the simulators while it is being imported
+                raise RuntimeError("the sandbox's simulators are listed while they load: a simulator's spec "
+                                   "module must not call simulators() (or read CREDENTIALS) when it is imported")
+            _loading = True
+            try:
+                _simulators = _load_simulators()
+            finally:
+                _loading = False
         return _simulators
+
+
+def _load_simulators() -> dict[str, SimulatorSpec]:
+    found: dict[str, SimulatorSpec] = {}
+    for name, spec in vendors().items():
+        if spec.simulator is None:
+            continue
+        try:
+            sim = spec.simulator_spec()
+        except Exception as e:  # noqa: BLE001 - a ConfigError naming it, or a third party's bug
+            logger.warning("vendor %s: its simulator is skipped: %s", name, e)
+            continue
+        if not isinstance(sim, SimulatorSpec) or sim.name != name:
+            logger.warning("vendor %s: its simulator %r is skipped: not a SimulatorSpec named %r",
+                           name, spec.simulator, name)
+            continue
+        found[name] = sim
+    return found
 
 
 def reload() -> None:
