@@ -25,7 +25,7 @@ from crmql.connectors.rest.async_poll import AsyncCalls, AsyncJob, JobStatus
 from crmql.connectors.rest.page_index import counted_single_page, page_index_scan, plain_array
 from crmql.connectors.rest.paging import ScanLimits
 from crmql.errors import ConnectorError, RequestBudgetError, VendorHTTPError, VendorResponseError
-from crmql.http import HttpClient, RetryPolicy, run_sync
+from crmql.http import HttpClient, RetryPolicy, SessionIdAuth, run_sync
 from crmql.stats import QueryStats, collecting
 
 LIMITS = ScanLimits("casavi", "casavi.appointments", max_pages=100, request="GET /api/v1/appointments")
@@ -402,6 +402,16 @@ def test_async_result_from_a_declared_result_path_and_a_broken_progress_display(
     calls = AsyncCalls(client, job)
     result = run_sync(calls.call("POST", "/api/contacts/search", table="voyzu.contacts", on_progress=broken))
     assert result == [{"id": 1, "title": "Leak"}, {"id": 2}, {"id": 3}]
+
+
+def test_async_calls_carry_a_query_session_on_every_request(vendor: tuple[Shapes, HttpClient]) -> None:
+    shapes, client = vendor
+    auth = SessionIdAuth("s-voyzu-1234", send_as="query")
+    calls = AsyncCalls(client, AsyncJob(first_wait_s=0.005), query=lambda path: auth.query_params(client, path))
+    assert run_async(client, calls=calls)["rows"]
+    assert len(shapes.seen) == 4
+    assert shapes.seen[0] == "POST /api/contacts/search?async=true&voyzu-session-id=s-voyzu-1234"
+    assert all(s.endswith("?voyzu-session-id=s-voyzu-1234") for s in shapes.seen[1:])
 
 
 def test_async_no_status_path_knows_the_request(vendor: tuple[Shapes, HttpClient]) -> None:

@@ -140,15 +140,23 @@ class AsyncCalls:
     """Asynchronous calls on one connection's :class:`~crmql.http.client.HttpClient`.
 
     It remembers which status path the vendor answers (after a 404 on the first), so later calls
-    poll the right one at once.
+    poll the right one at once. ``query(path)``, when given, adds parameters to every request
+    (submit, polls, result): a session id sent in the query string
+    (:meth:`crmql.http.flows.SessionIdAuth.query_params`), as Voyzu's front end does for its polls.
     """
 
     def __init__(self, client: HttpClient, job: AsyncJob = AsyncJob(), *,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+                 query: Callable[[str], Awaitable[Mapping[str, str]]] | None = None) -> None:
         self.client = client
         self.job = job
         self._sleep = sleep
+        self._query = query
         self._path = 0  # index into job.status_paths of the path that answers
+
+    async def _params(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, str] | None:
+        extra = await self._query(path) if self._query is not None else {}
+        return {**(params or {}), **extra} or None
 
     async def call(self, method: str, path: str, *, json: Any = None, params: Mapping[str, str] | None = None,
                    table: str | None = None, on_progress: Callable[[JobStatus], None] | None = None) -> Any:
@@ -200,7 +208,7 @@ class AsyncCalls:
         'XkbeRjJDoAMEVrw='
         """
         key, value = self.job.async_param
-        query = {**(params or {}), key: value}
+        query = await self._params(path, {**(params or {}), key: value})
         body = await self.client.request_json(method, path, params=query, json=json, table=table)
         request_id = _field(body, self.job.id_field)
         shown_request = f"{method.upper()} {cut(path)}?{key}={value}"
@@ -223,6 +231,7 @@ class AsyncCalls:
             path = self.job.status_paths[index].replace("{id}", path_id(request_id))
             tried.append(path)
             response = await self.client.request(self.job.status_method, path, table=table, idempotent=True,
+                                                 params=await self._params(path),
                                                  allow_status=(404,))
             if response.status_code == 404:
                 log.debug("%s: %s answered 404; trying the next status path", self.client.vendor, cut(path))
@@ -259,7 +268,8 @@ class AsyncCalls:
         """The finished job's result: ``result_path``'s body, else the status's ``result_field``."""
         if self.job.result_path:
             path = self.job.result_path.replace("{id}", path_id(request_id))
-            return await self.client.request_json(self.job.status_method, path, table=table, idempotent=True)
+            return await self.client.request_json(self.job.status_method, path, table=table, idempotent=True,
+                                                  params=await self._params(path))
         if self.job.result_field and self.job.result_field.split(".")[0] in body:
             return _field(body, self.job.result_field)
         raise VendorResponseError(f"the asynchronous request {request_id} finished, but its status carries no "
