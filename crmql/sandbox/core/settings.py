@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from ...errors import did_you_mean
 from .faults import parse_fault_spec
-from .spec import all_variants, credentials
+from .spec import credentials, variant_values
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class _Lazy(Mapping[str, Any]):
 CREDENTIALS: Mapping[str, dict[str, str]] = _Lazy(credentials)
 
 #: Every semantic switch of every simulator: key -> allowed values (first = default).
-ALL_VARIANTS: Mapping[str, tuple[str, ...]] = _Lazy(lambda: {k: v.values for k, v in all_variants().items()})
+ALL_VARIANTS: Mapping[str, tuple[str, ...]] = _Lazy(variant_values)
 
 
 def validate_variants(variants: Mapping[str, str]) -> None:

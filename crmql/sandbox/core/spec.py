@@ -35,7 +35,7 @@ from typing import Any
 
 from ...vendors import load_ref, vendors
 
-__all__ = ["SimulatorSpec", "Variant", "all_variants", "credentials", "simulators"]
+__all__ = ["SimulatorSpec", "Variant", "all_variants", "credentials", "simulators", "variant_values"]
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +175,23 @@ def credentials() -> dict[str, dict[str, str]]:
     return {name: dict(sim.credentials) for name, sim in simulators().items()}
 
 
+_variants: tuple[object, dict[str, Variant], dict[str, tuple[str, ...]]] | None = None
+
+
+def _variants_of(sims: dict[str, SimulatorSpec]) -> tuple[dict[str, Variant], dict[str, tuple[str, ...]]]:
+    global _variants
+    cached = _variants
+    if cached is None or cached[0] is not sims:  # read on every simulated request: computed once per registry
+        by_key = {v.key: v for sim in sims.values() for v in sim.variants}
+        cached = _variants = (sims, by_key, {key: v.values for key, v in by_key.items()})
+    return cached[1], cached[2]
+
+
 def all_variants() -> dict[str, Variant]:
-    """Every variant of every simulator, by key."""
-    return {v.key: v for sim in simulators().values() for v in sim.variants}
+    """Every variant of every simulator, by key (do not mutate)."""
+    return _variants_of(simulators())[0]
+
+
+def variant_values() -> dict[str, tuple[str, ...]]:
+    """``{key: values}`` of every variant of every simulator (first value = default; do not mutate)."""
+    return _variants_of(simulators())[1]
