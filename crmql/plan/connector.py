@@ -11,6 +11,7 @@ capabilities); the connector picks what one request can carry and returns a :cla
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 from abc import ABC, abstractmethod
@@ -24,7 +25,7 @@ from ..errors import QueryError, did_you_mean
 from .pushdown import NativeCond, Pushed
 
 __all__ = [
-    "Candidate", "Connector", "FetchPlan", "FilterChoice", "FilterSet", "NativeRequest", "Needs", "PageSink",
+    "Candidate", "Connector", "FetchPlan", "FilterChoice", "FilterSet", "Mode", "NativeRequest", "Needs", "PageSink",
     "choose_filters",
 ]
 
@@ -34,14 +35,44 @@ log = logging.getLogger(__name__)
 PageSink = Callable[[list[dict[str, Any]]], bool]
 
 
+class Mode(str, enum.Enum):
+    """How a scan is fetched. A ``str`` enum: ``plan.mode == "search"`` and ``f"{plan.mode}"`` read
+    as the plain word.
+
+    >>> Mode.SEARCH == "search", str(Mode.FAN_OUT)
+    (True, 'links')
+    """
+
+    #: list/search requests, paged (``FetchPlan.requests``: the first page of each scan)
+    SEARCH = "search"
+    #: one read by id per request, concurrently
+    GET = "get"
+    #: the vendor's total of one 1-row request (COUNT(*) with every condition pushed exactly)
+    COUNT = "count"
+    #: nothing to fetch (a contradiction, LIMIT 0, no id that can be read)
+    NONE = "none"
+    #: one paged scan per value of a required key column (a path segment), each row carrying its
+    #: value; "links" after the first table read this way (``atlas.links``), as EXPLAIN shows it
+    FAN_OUT = "links"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
 @dataclass(frozen=True)
 class NativeRequest:
-    """One HTTP request as EXPLAIN shows it (never with credentials)."""
+    """One HTTP request as EXPLAIN shows it and the fetcher sends it (never with credentials:
+    the auth flow adds those). ``headers`` are request-specific headers (a paginator's or a
+    filter's), not rendered."""
 
     method: str
     path: str
     params: dict[str, Any] | list[tuple[str, Any]] | None = None
     body: Any = None
+    headers: tuple[tuple[str, str], ...] = ()
 
     def render(self) -> str:
         line = f"{self.method} {self.path}"
@@ -101,9 +132,16 @@ class Needs:
 
 @dataclass
 class FetchPlan:
-    """How one scan will be fetched. ``native`` is the connector's own detail (filter tree, ids)."""
+    """How one scan will be fetched, built once by the connector's ``plan``.
 
-    mode: str  # "search" | "get" | "count" | "none"
+    ``requests`` are exactly the requests the fetcher sends: for a search, the first page of each
+    scan (the paginator derives the later pages from it); for GET by id and a fan-out, one request
+    per id or key value (``keys``, in the same order). EXPLAIN shows them as they are.
+    ``native`` is a read-only view for tests and notebooks (the native filter tree, the request
+    parameters, the ids); nothing fetches from it.
+    """
+
+    mode: Mode | str  # a Mode; a plain word is turned into one
     requests: list[NativeRequest] = field(default_factory=list)
     used: tuple[int, ...] = ()
     notes: dict[int, str] = field(default_factory=dict)
@@ -118,6 +156,11 @@ class FetchPlan:
     sorted_by: str | None = None
     #: the candidate whose OR was split into one request per branch
     split: int | None = None
+    #: the ids read by id, or the key values of a fan-out, one per request
+    keys: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.mode = Mode(self.mode)
 
     def used_all(self, candidates: Sequence[Candidate]) -> bool:
         return set(self.used) == set(range(len(candidates)))

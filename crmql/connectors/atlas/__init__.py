@@ -1,1 +1,23 @@
-"""crmql.connectors.atlas."""
+"""crmql.connectors.atlas: the connector (``AtlasConnector``, in :mod:`.connector`) and the vendor's
+registration (``VENDOR``, in :mod:`.vendor`). Both are loaded on first use: the registry imports
+this package to list the vendors, which must stay cheap (no HTTP client, no catalog).
+
+>>> from crmql.connectors.atlas import AtlasConnector
+>>> AtlasConnector.vendor
+'atlas'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = ["AtlasConnector", "VENDOR"]
+
+_LAZY = {"AtlasConnector": ".connector", "VENDOR": ".vendor"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,1 +1,54 @@
-"""crmql.connectors.rest."""
+"""The declarative REST kit: a vendor is a :class:`RestApi` (auth, resources) and, for its real
+quirks, a few hooks on a :class:`RestConnector` subclass.
+
+Adding a vendor: declare each table as a :class:`Resource` (endpoint, where the records are,
+paginator, filter encoder, columns with their capability ``kind``), say what each kind pushes
+(``kinds``), subclass :class:`RestConnector` with ``api = ...``, and register the class (the
+``crmql.vendors`` entry point; see :mod:`crmql.vendors`). The kit plans (reads by id, COUNT from a
+total, LIMIT as page size, OR split, sort, fan-out), pages (offset, next link, page index, count,
+single page), validates every answer and keeps the token on the connection's origin.
+
+A small vendor with a next-link list, ``fields[<field>][<op>]=value`` filters and GET by id:
+
+>>> from crmql.plan.catalog import ColumnType, FilterShape
+>>> from crmql.plan.pushdown import Equality
+>>> TICKETS = Resource(
+...     "tickets", "Support tickets", "/v2/tickets", records="list",
+...     columns=(Col("id", ColumnType.STRING, "id", "ticket id"), Col("status", ColumnType.STRING, "eq", "status")),
+...     paginator=NextLinkPaginator(next="_links.next", size=Place.query("pageSize"), max_page=100),
+...     filters=FieldParams("fields[{field}][{op}]"), shape=FilterShape(),
+...     by_id=ById("/v2/tickets/{id}", ops=("eq",)))
+>>> class HelpdeskConnector(RestConnector):
+...     api = RestApi("helpdesk", "Helpdesk", (TICKETS,), auth=OAuth("/oauth/token"),
+...                   kinds=lambda kind, settings: {"id": (Equality("eq", None, case_sensitive=True),),
+...                                                 "eq": (Equality("eq", None, case_sensitive=True),)}[kind])
+>>> c = HelpdeskConnector("desk", {"base_url": "https://desk.example", "client_id": "i", "client_secret": "s"})
+>>> c.table("tickets").column("status").filters[0].describe()
+'=, IN'
+>>> TICKETS.first_request(FilterSet([NativeCond("status", "eq", "open")]), 100).render()
+'GET /v2/tickets?fields%5Bstatus%5D%5Beq%5D=open&pageSize=100'
+
+Modules: :mod:`.spec` (the declarations), :mod:`.place` (where a value goes), :mod:`.paginators`
+(bound to the engines in :mod:`.paging` and :mod:`.page_index`), :mod:`.encoders` (filters into
+requests), :mod:`.auth` (flows as declarations), :mod:`.planning` and :mod:`.connector` (the
+generic plan and fetch), :mod:`.support` (the rules every answer is held to), :mod:`.early`
+(requests started with the catalog).
+"""
+
+from ...plan.connector import FilterSet
+from ...plan.pushdown import NativeCond
+from .auth import FlowAuth, KeySecretToken, NoAuth, OAuth, OidcBearer, SessionId
+from .connector import RestConnector
+from .encoders import FieldParams, FilterEncoder, FilterList, JsonFilterTree, OpParams
+from .paginators import (
+    CountedPaginator, NextLinkPaginator, OffsetPaginator, Page, PageIndexPaginator, Paginator, SinglePage,
+)
+from .place import In, Place
+from .spec import ById, Col, FanOut, Resource, RestApi, Sort
+
+__all__ = [
+    "ById", "Col", "CountedPaginator", "FanOut", "FieldParams", "FilterEncoder", "FilterList", "FlowAuth", "In",
+    "JsonFilterTree", "KeySecretToken", "NextLinkPaginator", "NoAuth", "OAuth", "OffsetPaginator", "OidcBearer",
+    "OpParams", "Page", "PageIndexPaginator", "Paginator", "Place", "Resource", "RestApi", "RestConnector",
+    "SessionId", "SinglePage", "Sort",
+]

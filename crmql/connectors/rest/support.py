@@ -276,22 +276,29 @@ class HttpConnectorMixin:
         await scan(tally)
         return counted
 
-    async def fetch_by_ids(self, table: Table, paths: Sequence[str], sink: Any) -> None:
-        """GET each path concurrently; a 404 is simply no row, a body that is not one record a
+    async def fetch_by_ids(self, table: Table, paths: Sequence[Any], sink: Any) -> None:
+        """Read each record concurrently: a path (GET) or a request with ``method``, ``path``,
+        ``params`` and ``body`` (a :class:`~crmql.plan.connector.NativeRequest`: Voyzu reads by id
+        with POST). A 404 is simply no row, a body that is not one record a
         :class:`VendorResponseError`. Build each path with :func:`path_id` from an
         :func:`addressable` id."""
         current = stats.current()
         current.set_total_pages(len(paths))
 
-        async def one(path: str) -> dict[str, Any] | None:
-            response = await self.http.request("GET", path, table=table.qualified, allow_status=(404,))
+        async def one(target: Any) -> dict[str, Any] | None:
+            method, path = ("GET", target) if isinstance(target, str) else (target.method, target.path)
+            extra = {} if isinstance(target, str) else {
+                k: v for k, v in (("params", target.params), ("json", target.body)) if v is not None}
+            if extra.get("json") is not None:
+                extra["idempotent"] = True  # a read
+            response = await self.http.request(method, path, table=table.qualified, allow_status=(404,), **extra)
             current.add(pages=1)
             if response.status_code == 404:
                 return None
             record = self.http.decode_json(response, table.qualified)
             if not isinstance(record, dict):
                 raise VendorResponseError(f"a read by id answered with {_kind(record)}, not a record",
-                                          vendor=self.display, table=table.qualified, request=f"GET {cut(path)}",
+                                          vendor=self.display, table=table.qualified, request=f"{method} {cut(path)}",
                                           status=response.status_code)
             return record
 

@@ -41,9 +41,9 @@ def make_connector(settings: dict[str, Any]) -> Any:
 
 def filter_key(table: str) -> str:
     """The search body's filter key of a table (``event_filter``, ...)."""
-    from crmql.connectors.azavista.connector import RESOURCES
+    from crmql.connectors.azavista import AzavistaConnector
 
-    return RESOURCES[table].filter_key
+    return AzavistaConnector.api.resource(table).filters.key
 
 
 def _raw_values(table: Table, name: str, literals: list[Any]) -> list[Any]:

@@ -1,0 +1,268 @@
+"""The generic REST connector: plan, fetch, count and row written once for every declared source.
+
+A vendor subclasses :class:`RestConnector` with ``api = RestApi(...)`` and overrides only the hooks
+its real quirks need:
+
+* :meth:`~RestConnector.check_records`: hold each listed record to more than "is an object";
+* :meth:`~RestConnector.complete`: finish records a list served incompletely (Atlas GETs a list
+  item without fields);
+* :meth:`~RestConnector.by_id_records`: what a read by id may return (Atlas: only the table's type);
+* :meth:`~RestConnector.key_rows`: the rows of one fan-out page (by default each record with the
+  key value it was read for);
+* :meth:`~RestConnector.peek_next`: the next link read from a raw body, so the next request goes
+  out before the page is decoded (with ``NextLinkPaginator(peek=True)``);
+* ``row``: a raw record as ``{field: value}`` (flatten nested shapes).
+
+Everything else is here: reads by id (concurrently; 404 is no row), COUNT(*) from the total of a
+1-row request (else counted over a scan, with a warning), LIMIT as the page size, early stop,
+concurrent pages, next-link prefetch, an OR split into requests unioned and de-duplicated by key,
+one scan per key value of a fan-out, envelope and origin checks, the page budget, and the first
+page of a whole-table read taken from :attr:`early` when it was started with the catalog.
+
+>>> from crmql.connectors.rest.spec import Col, Resource, RestApi
+>>> from crmql.plan.catalog import ColumnType
+>>> class Demo(RestConnector):
+...     api = RestApi("demo", "Demo", (Resource("items", "Items", "/items", columns=(Col("id", ColumnType.STRING),)),))
+>>> Demo.vendor, sorted(Demo("demo", {"base_url": "http://127.0.0.1:9"}).tables())
+('demo', ['items'])
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from ...errors import VendorResponseError
+from ...http.auth import Auth
+from ...plan.catalog import Table
+from ...plan.connector import Candidate, Connector, FetchPlan, Mode, NativeRequest, Needs, PageSink
+from .paginators import NextLinkPaginator, Page, ScanContext
+from .paging import LinkAhead, ScanLimits
+from .place import dig
+from .planning import plan_scan
+from .spec import Resource, RestApi
+from .support import HttpConnectorMixin, check_records, cut, gather_all, valid_total
+
+__all__ = ["RestConnector"]
+
+log = logging.getLogger(__name__)
+
+Records = list[dict[str, Any]]
+
+
+class RestConnector(HttpConnectorMixin, Connector):
+    """A connector whose tables are the resources of :attr:`api`."""
+
+    api: ClassVar[RestApi]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        api = cls.__dict__.get("api")
+        if api is not None:  # the registry reads these class attributes
+            cls.vendor, cls.display, cls.required_settings = api.vendor, api.display, api.required_settings
+
+    # ---- set-up and catalog
+    def make_auth(self) -> Auth | None:
+        return self.api.auth.build(self.settings)
+
+    def default_headers(self) -> dict[str, str]:
+        return dict(self.api.headers)
+
+    def kinds(self, kind: str) -> tuple[Any, ...]:
+        """The capabilities of a column of ``kind`` under this connection's settings."""
+        return self.api.kinds(kind, self.settings)
+
+    def load_tables(self) -> dict[str, Table]:
+        return {r.name: r.table(self.name, self.kinds) for r in self.api.resources}
+
+    def resource(self, table: Table) -> Resource:
+        return self.api.resource(table.name)
+
+    # ---- planning
+    def plan(self, table: Table, candidates: Sequence[Candidate], needs: Needs) -> FetchPlan:
+        return plan_scan(self.resource(table), table, candidates, needs, concurrency=self.concurrency)
+
+    # ---- hooks (see the module docstring)
+    def check_records(self, res: Resource, table: Table, records: Records, request: str) -> None:
+        """Raise a VendorResponseError for a listed record crmql must not use (default: none)."""
+
+    async def complete(self, res: Resource, table: Table, records: Records, request: str) -> Records:
+        """The page's records, completed where the list served them partially (default: as they are)."""
+        return records
+
+    def by_id_records(self, table: Table, records: Records) -> Records:
+        """The records reads by id returned that are rows of ``table`` (default: all)."""
+        return records
+
+    def key_rows(self, res: Resource, table: Table, key: str, records: Records, request: str) -> Records:
+        """The rows of one fan-out page read for ``key`` (default: each record with the key column)."""
+        column = res.fan_out.column if res.fan_out is not None else "key"
+        return [{**r, column: key} for r in records]
+
+    def peek_next(self, response: Any) -> str | None:
+        """The next link read from a raw response before it is decoded (default: not read)."""
+        return None
+
+    def early_key(self, request: NativeRequest) -> str:
+        """The key a scan's first request is started under by ``warm`` (see :mod:`.early`)."""
+        return request.render()
+
+    # ---- answers
+    def read_page(self, res: Resource, table: Table, data: Any, request: str, *, links: bool = True) -> Page:
+        """The checked records, total (None unless a count) and next link (on the origin) of a list
+        answer; anything malformed is a VendorResponseError naming the table and request."""
+        def bad(what: str) -> VendorResponseError:
+            return VendorResponseError(what, vendor=self.display, table=table.qualified, request=request)
+
+        items = dig(data, res.records) if res.records else data
+        if not isinstance(items, list) or (res.records and not isinstance(data, dict)):
+            raise bad(f"the {res.answer} response has no '{res.records}' list" if res.records
+                      else "the answer is not the list of records")
+        records = check_records(items, vendor=self.display, table=table.qualified, request=request)
+        self.check_records(res, table, records, request)
+        paginator = res.paginator
+        total = valid_total(dig(data, paginator.total)) if paginator.total else None
+        nxt = None
+        if links:
+            try:
+                raw = paginator.next_link(data)
+            except ValueError as e:
+                raise bad(str(e)) from None
+            nxt = self.next_link(raw, table.qualified, request)
+        return Page(records, total, nxt, data)
+
+    async def send(self, table: Table, request: NativeRequest, *, first: bool = False, **kwargs: Any) -> Any:
+        """Send one planned request and decode its JSON (a scan's first page may have been started
+        early, with the catalog)."""
+        if first:
+            early = self.early.take(self.early_key(request))
+            if early is not None:
+                return await early
+        return await self.http.request_json(request.method, request.path, table=table.qualified, idempotent=True,
+                                            **_options(request), **kwargs)
+
+    # ---- fetching
+    async def scan(self, table: Table, res: Resource, request: NativeRequest, sink: PageSink, *,
+                   max_rows: int | None = None, sequential: bool = False, prefetch: bool = True) -> bool:
+        """One paged scan from its first request; False when the sink (or ``max_rows``) stopped it."""
+        paginator = res.paginator
+        stopped = False
+        ahead = None
+        if (isinstance(paginator, NextLinkPaginator) and paginator.peek and paginator.prefetch and prefetch
+                and not sequential and max_rows is None):
+            ahead = LinkAhead(lambda url: self.http.request("GET", url, table=table.qualified),
+                              decode=lambda response: self.http.decode_json(response, table.qualified),
+                              peek=self.peek_next)
+
+        async def fetch(target: NativeRequest | str, label: str) -> Page:
+            if isinstance(target, str):
+                data = await (ahead.get(target) if ahead is not None else
+                              self.http.request_json("GET", target, table=table.qualified))
+            else:
+                data = await self.send(table, target, first=target == request)
+            page = self.read_page(res, table, data, label)
+            page.records = await self.complete(res, table, page.records, label)
+            return page
+
+        def counted(records: Records) -> bool:
+            nonlocal stopped
+            stopped = not sink(records)
+            return not stopped
+
+        ctx = ScanContext(request, fetch, counted, self._limits(table, request), max_rows=max_rows,
+                          sequential=sequential, window=max(2, self.concurrency * 2), prefetch=prefetch)
+        try:
+            result = await paginator.scan(ctx)
+        finally:
+            if ahead is not None:
+                await ahead.aclose()
+        return not stopped and result is not False
+
+    def _limits(self, table: Table, request: NativeRequest) -> ScanLimits:
+        return ScanLimits(self.display, table.qualified, self.max_pages, f"{request.method} {request.path}")
+
+    async def fetch(self, table: Table, plan: FetchPlan, sink: PageSink) -> None:
+        if plan.mode is Mode.NONE:
+            return
+        res = self.resource(table)
+        if plan.mode is Mode.GET:
+            await self.fetch_by_ids(table, plan.requests, lambda records: sink(self.by_id_records(table, records)))
+            return
+        if plan.mode is Mode.FAN_OUT:
+            await gather_all(*(self._fan_out(table, res, key, request, sink)
+                               for key, request in zip(plan.keys, plan.requests)))
+            return
+        seen: set[Any] | None = set() if len(plan.requests) > 1 else None
+
+        def dedupe(records: Records) -> bool:
+            if seen is not None:  # an OR split into requests: a row may come from several
+                records = [r for r in records if r.get(res.key) not in seen]
+                seen.update(r.get(res.key) for r in records)
+            return sink(records)
+
+        scans = [self.scan(table, res, r, dedupe, max_rows=plan.max_rows, sequential=plan.stop_early,
+                           prefetch=not plan.stop_early) for r in plan.requests]
+        if plan.stop_early or len(scans) == 1:
+            for scan in scans:
+                if not await scan:
+                    for rest in scans:
+                        rest.close()
+                    return
+        else:
+            await gather_all(*scans)
+
+    async def _fan_out(self, table: Table, res: Resource, key: str, request: NativeRequest, sink: PageSink) -> None:
+        """One key value's scan: a 404 (where declared) is no rows; each row carries the key."""
+        fan = res.fan_out
+        assert fan is not None
+        allow = (404,) if fan.missing_is_empty else ()
+
+        async def fetch(target: NativeRequest | str, label: str) -> Page:
+            if isinstance(target, str):
+                response = await self.http.request("GET", target, table=table.qualified, allow_status=allow)
+                label = f"GET {cut(target)}"
+            else:
+                response = await self.http.request(target.method, target.path, table=table.qualified,
+                                                   allow_status=allow, **_options(target))
+                label = f"{target.method} {cut(target.path)}"
+            if response.status_code == 404:
+                return Page([], 0, None)
+            page = self.read_page(res, table, self.http.decode_json(response, table.qualified), label)
+            page.records = self.key_rows(res, table, key, page.records, label)
+            return page
+
+        ctx = ScanContext(request, fetch, sink, ScanLimits(self.display, table.qualified, self.max_pages),
+                          prefetch=False)
+        await res.paginator.scan(ctx)
+
+    async def count(self, table: Table, plan: FetchPlan) -> int:
+        """The vendor's total for the plan's filter (one 1-row request per request of the plan,
+        summed: a split OR's estimate); when it is no count, the matching rows are counted over
+        a scan for COUNT(*) (with a warning), and EXPLAIN's probe fails."""
+        res = self.resource(table)
+        paginator = res.paginator
+
+        async def one(request: NativeRequest) -> int:
+            label = f"{request.method} {request.path}"
+            data = await self.send(table, paginator.sized(request, 1))
+            total = self.read_page(res, table, data, paginator.count_label(label), links=False).total
+            full = paginator.sized(request, paginator.max_page)
+            raw = dig(data, paginator.total) if paginator.total else None
+            return await self.total_or_count(table, plan, total, raw,
+                                             f"{label} (limit 1)",
+                                             lambda tally: self.scan(table, res, full, tally, prefetch=False))
+
+        return sum(await gather_all(*(one(r) for r in plan.requests)))
+
+
+def _options(request: NativeRequest) -> dict[str, Any]:
+    """The httpx keywords of a planned request (only those it has)."""
+    options: dict[str, Any] = {}
+    if request.params:
+        options["params"] = request.params
+    if request.body is not None:
+        options["json"] = request.body
+    if request.headers:
+        options["headers"] = dict(request.headers)
+    return options

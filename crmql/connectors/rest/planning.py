@@ -1,0 +1,160 @@
+"""Planning one scan of a declared resource, written once for every REST vendor.
+
+Given the candidates (one per WHERE conjunct, translated by the columns' capabilities) and what
+the query needs, :func:`plan_scan` picks the access path and builds the :class:`FetchPlan`:
+
+1. a **fan-out** resource (a required key column): one request per key value;
+2. **reads by id** when a condition on the id column names at most ``max_ids`` ids (an id that
+   cannot be one URL path segment names no record: it matches no row, and none left sends nothing);
+3. otherwise a **search**: the conditions fitted to the request shape (:func:`choose_filters`,
+   an OR split into one request per branch where the shape allows), exactness decided, COUNT(*)
+   from the total of one 1-row request, vendor-side sort for ``ORDER BY .. LIMIT``, LIMIT as the
+   page size when nothing is re-checked locally, else a stop once enough rows passed.
+
+The requests in the plan are the requests sent: EXPLAIN renders them, the fetcher sends them.
+
+>>> from crmql.plan.catalog import Column, ColumnType, FilterShape, Table
+>>> from crmql.connectors.rest.paginators import OffsetPaginator
+>>> res = Resource("events", "Events", "/s", method="POST", paginator=OffsetPaginator())
+>>> table = Table("demo", "events", (Column("id", ColumnType.STRING),))
+>>> plan = plan_scan(res, table, [], Needs(limit_rows=10))
+>>> plan.mode, plan.requests[0].render(), plan.paging
+(<Mode.SEARCH: 'search'>, 'POST /s\\n{"filter": {}, "limit": 10, "offset": 0}', 'limit/offset, 10 per page, stopping after 10 rows (nothing is re-checked locally)')
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from ...plan.catalog import Table
+from ...plan.connector import Candidate, FetchPlan, Mode, NativeRequest, Needs, choose_filters
+from .paginators import PagingFacts
+from .place import Place
+from .spec import Resource
+from .support import addressable_ids
+
+__all__ = ["pick", "plan_scan"]
+
+log = logging.getLogger(__name__)
+
+
+def pick(candidates: Sequence[Candidate], ops: Sequence[str], *, field: str | None = None,
+         limit: int | None = None) -> tuple[int, list[str]] | None:
+    """The first candidate pushed as one condition with an operator in ``ops`` (on ``field``, when
+    given) and at most ``limit`` distinct values, with its values that can be one URL path
+    segment (:func:`~.support.addressable_ids`).
+
+    >>> from crmql.plan.pushdown import NativeCond, Pushed
+    >>> from crmql.language import ast
+    >>> c = Candidate(ast.Column("id"), push=Pushed((NativeCond("id", "in", ["a", "..", "b"]),), True))
+    >>> pick([c], ("eq", "in"), field="id")
+    (0, ['a', 'b'])
+    """
+    for i, cand in enumerate(candidates):
+        if cand.push is None or len(cand.push.conds) != 1:
+            continue
+        cond = cand.push.conds[0]
+        if cond.op not in ops or (field is not None and cond.field != field):
+            continue
+        values = cond.value if isinstance(cond.value, list) else [cond.value]
+        if not values or not all(isinstance(v, str) for v in values):
+            continue
+        if limit is not None and len(set(values)) > limit:
+            continue  # too many to read one by one: checked locally over a scan
+        return i, addressable_ids(values)
+    return None
+
+
+def _uses(cand: Candidate, ops: Sequence[str]) -> bool:
+    """Whether a native condition of the candidate (or of a branch of its OR) uses one of ``ops``."""
+    pushes = (cand.push,) if cand.push is not None else cand.any_of or ()
+    return any(c.op in ops for p in pushes for c in p.conds)
+
+
+def plan_scan(res: Resource, table: Table, candidates: Sequence[Candidate], needs: Needs, *,
+              concurrency: int = 8) -> FetchPlan:
+    """The fetch plan of one scan of ``res`` (see the module docstring)."""
+    if res.fan_out is not None:
+        return _plan_fan_out(res, table, candidates)
+    by_id = res.by_id
+    if by_id is not None and not needs.count_only:
+        column = table.column(by_id.column)
+        ids = pick(candidates, by_id.ops, field=column.native if column else by_id.column, limit=by_id.max_ids)
+        if ids is not None:
+            index, values = ids
+            notes = {i: by_id.note for i, c in enumerate(candidates) if i != index and c.pushable}
+            if not values:
+                return FetchPlan(mode=Mode.NONE, used=(index,), notes=notes, native=[],
+                                 paging=f"no id can be a URL path segment, so none names {by_id.names}: nothing to "
+                                        "fetch", estimate="0 requests")
+            return FetchPlan(mode=Mode.GET, used=(index,), notes=notes, native=values, keys=tuple(values),
+                             requests=[by_id.request(v) for v in values],
+                             paging=f"one {by_id.method} per id ({len(values)}), concurrently",
+                             estimate=f"{len(values)} {by_id.method} request(s)")
+    usable = list(candidates)
+    if by_id is not None and by_id.only:  # ids are no filter parameter: such a condition stays local
+        usable = [Candidate(c.expr, reason=by_id.only) if _uses(c, by_id.ops) else c for c in candidates]
+    choice = choose_filters(table.shape, usable)
+    choice.notes.update({i: u.reason for i, (u, c) in enumerate(zip(usable, candidates)) if u is not c})
+    exact = choice.split is None and all(usable[i].exact for i in choice.used) and len(choice.used) == len(usable)
+    paginator = res.paginator
+    if needs.count_only:
+        if choice.split is not None:
+            return FetchPlan(mode=Mode.SEARCH)  # overlapping requests: no total to trust
+        request = res.first_request(choice.first, 1)
+        paging, estimate = paginator.describe_count(res.noun)
+        return FetchPlan(mode=Mode.COUNT, requests=[request], used=tuple(choice.used), notes=choice.notes,
+                         native=res.filters.view([request]), page_size=1, paging=paging, estimate=estimate)
+    sort = None
+    if (res.sort is not None and needs.order and needs.limit_rows is not None and choice.split is None
+            and needs.order[0].type in res.sort.types):
+        sort = needs.order[0]
+    limit_rows = needs.limit_rows if (sort is not None or not needs.order) else None
+    max_rows = limit_rows if (limit_rows is not None and exact and sort is None) else None
+    stop_early = limit_rows is not None and max_rows is None
+    page = min(paginator.max_page, max_rows) if max_rows else paginator.max_page
+    if max_rows == 0:
+        return FetchPlan(mode=Mode.NONE, used=tuple(choice.used), notes=choice.notes,
+                         paging="LIMIT 0: nothing to fetch", estimate="0 requests")
+    requests = [res.first_request(fs, page, sort.native if sort is not None else None) for fs in choice.requests]
+    facts = PagingFacts(page, max_rows, stop_early, limit_rows, len(requests), sort.name if sort is not None else None,
+                        concurrency, res.noun)
+    paging, estimate = paginator.describe(facts)
+    return FetchPlan(mode=Mode.SEARCH, requests=requests, used=tuple(choice.used), notes=choice.notes,
+                     native=res.filters.view(requests), page_size=page, max_rows=max_rows, stop_early=stop_early,
+                     paging=paging, estimate=estimate, sorted_by=sort.name if sort is not None else None,
+                     split=choice.split)
+
+
+def _plan_fan_out(res: Resource, table: Table, candidates: Sequence[Candidate]) -> FetchPlan:
+    """One paged request per value of the required key column."""
+    fan = res.fan_out
+    assert fan is not None
+    ids = pick(candidates, (fan.op,))
+    if ids is None:  # the planner enforces the required filter; this is a second guard
+        return FetchPlan(mode=Mode.NONE, paging=f"no {fan.column}", estimate="0 requests")
+    index, values = ids
+    if not values:
+        return FetchPlan(mode=Mode.NONE, used=(index,), paging=f"no {fan.column} can be a URL path segment, so none "
+                         f"names {fan.names}: nothing to fetch", estimate="0 requests")
+    used: list[int] = [index]
+    page = res.paginator.max_page
+    base = res.paginator.first(NativeRequest(res.method, res.path, params=list(res.params) or None), page)
+    for op, param in fan.filters.items():
+        other = pick(candidates, (op,), limit=res.by_id.max_ids if res.by_id else 50)
+        if other is None or len(other[1]) != 1:
+            continue
+        column = next((c for c in table.columns if c.native == candidates[other[0]].push.conds[0].field), None)  # type: ignore[union-attr]
+        if column is not None and column.options is not None and other[1][0] not in column.options:
+            continue  # the vendor refuses a value it does not know (a 400): checked locally instead
+        used.append(other[0])
+        base = Place.query(param).put(base, other[1][0])
+    notes = {i: fan.note for i, c in enumerate(candidates) if i not in used and c.pushable}
+    requests = [fan.place.put(base, v) for v in values]
+    native: Any = (values, list(base.params or ()))
+    return FetchPlan(mode=Mode.FAN_OUT, used=tuple(sorted(used)), notes=notes, native=native, keys=tuple(values),
+                     requests=requests,
+                     paging=f"per {fan.noun} ({len(values)}) concurrently, {res.paginator.brief(page)}",
+                     estimate=f"{len(values)} request(s) or more (one per page of {table.name} per {fan.noun})")

@@ -1,0 +1,178 @@
+"""A REST source as frozen data: the vendor (:class:`RestApi`) and its tables (:class:`Resource`).
+
+A resource declares its columns (name, type, capability kind, description, options), the list or
+search endpoint (method, path template, static parameters or body), where the records live in the
+answer, its paginator, how native conditions enter a request (a filter encoder), the boolean shape
+a request can carry, and the optional access paths: reads by id (:class:`ById`), one scan per
+value of a required key column (:class:`FanOut`), vendor-side sorting (:class:`Sort`). The
+generic :class:`~crmql.connectors.rest.connector.RestConnector` plans and fetches every one of
+them; a vendor's real quirks are hooks on a small subclass.
+
+>>> events = Resource("events", "Events", "/3.0/event/search", method="POST", records="events",
+...                   columns=(Col("id", ColumnType.STRING, "id", "event id"),),
+...                   paginator=OffsetPaginator(), filters=JsonFilterTree("event_filter"))
+>>> events.first_request(FilterSet(), 50).render()
+'POST /3.0/event/search\\n{"event_filter": {}, "limit": 50, "offset": 0}'
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...plan.catalog import Column, ColumnType, FilterShape, RequiredFilter, Table
+from ...plan.connector import FilterSet, NativeRequest
+from ...plan.pushdown import Capability
+from .auth import AuthSpec, NoAuth
+from .encoders import FilterEncoder, JsonFilterTree
+from .paginators import OffsetPaginator, Paginator, SinglePage  # noqa: F401 (OffsetPaginator: the example)
+from .place import Place
+
+__all__ = ["ById", "Col", "FanOut", "Resource", "RestApi", "Sort"]
+
+log = logging.getLogger(__name__)
+
+#: the parts of a list request, in the order they are put into it (static parts always first)
+PARTS = ("filter", "page", "sort")
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column: ``kind`` picks its capabilities from :attr:`RestApi.kinds` (``"none"``: no push).
+    ``field``: the vendor's field when it differs from ``name``. ``filter_only``: the value exists
+    only as a request parameter (casavi's ``modifiedAfter``): declared for the coming vendors, not
+    yet planned (a condition on it is rejected by the kit until then)."""
+
+    name: str
+    type: ColumnType
+    kind: str = "none"
+    description: str = ""
+    options: tuple[str, ...] | None = None
+    field: str | None = None
+    filter_only: bool = False
+
+
+@dataclass(frozen=True)
+class ById:
+    """Reads by id: ``path`` with ``{id}`` (one percent-encoded segment), ``method`` (Voyzu reads
+    by id with POST). Used when a condition on ``column`` pushes as one of ``ops`` with at most
+    ``max_ids`` distinct ids (and COUNT(*) is not asked). ``note``: why the other conditions stay
+    local. ``only``: when ``ops`` are no filter of the list endpoint, why such a condition stays
+    local when it is not read by id (empty: they are a filter)."""
+
+    path: str
+    method: str = "GET"
+    column: str = "id"
+    ops: tuple[str, ...] = ("eq", "in")
+    max_ids: int = 50
+    note: str = "GET by id carries no other filter; checked locally"
+    only: str = ""
+    #: what an id names, in EXPLAIN ("a record", "an entity")
+    names: str = "a record"
+
+    def request(self, key: str) -> NativeRequest:
+        return Place.path("id").put(NativeRequest(self.method, self.path), key)
+
+
+@dataclass(frozen=True)
+class FanOut:
+    """One scan per value of the required key ``column`` (pushed as ``op``), the value put at
+    ``place`` (a path segment); each row carries its value. ``filters``: the other native
+    operators the endpoint takes as query parameters (a value outside the column's options is
+    not sent: the vendor would refuse it); ``note``: why other conditions stay local."""
+
+    column: str
+    op: str = "path"
+    place: Place = Place.path("id")
+    filters: Mapping[str, str] = field(default_factory=dict)
+    note: str = "the endpoint filters only by its key; checked locally"
+    #: what one key value names ("entity", "an entity"), in EXPLAIN
+    noun: str = "key"
+    names: str = "a key"
+    #: a 404 for a key value is no rows (the value names nothing)
+    missing_is_empty: bool = True
+
+
+@dataclass(frozen=True)
+class Sort:
+    """Vendor-side ascending sort by one column, ``place`` naming the field: pushed only for
+    ``ORDER BY <column of one of types> LIMIT n`` (an order the vendor cannot get wrong)."""
+
+    place: Place
+    types: tuple[ColumnType, ...] = (ColumnType.FLOAT, ColumnType.INTEGER, ColumnType.DATE)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One table of a REST source (see the module docstring)."""
+
+    name: str
+    description: str
+    path: str
+    method: str = "GET"
+    #: static query parameters and JSON body of every list request
+    params: tuple[tuple[str, str], ...] = ()
+    body: Mapping[str, Any] | None = None
+    #: where the records are in the answer ("" = the answer is the list)
+    records: str = "items"
+    columns: tuple[Col, ...] = ()
+    paginator: Paginator = field(default_factory=SinglePage)
+    filters: FilterEncoder = field(default_factory=lambda: JsonFilterTree("filter"))
+    shape: FilterShape = field(default_factory=FilterShape)
+    by_id: ById | None = None
+    fan_out: FanOut | None = None
+    sort: Sort | None = None
+    #: the order filter, paging values and sort go into a list request
+    layout: tuple[str, ...] = PARTS
+    required: tuple[RequiredFilter, ...] = ()
+    key: str = "id"
+    #: how EXPLAIN names the list requests ("search", "entities") and an answer ("search", "list")
+    noun: str = "search"
+    answer: str = "search"
+    #: the list answer's record is a row as it is (False: the connector's ``row`` hook flattens it)
+    flat: bool = True
+
+    def first_request(self, filters: FilterSet, page: int, sort: str | None = None) -> NativeRequest:
+        """The first page's request for one filter set, exactly as it is sent."""
+        request = NativeRequest(self.method, self.path, params=list(self.params) if self.params else None,
+                                body=dict(self.body) if self.body is not None else None)
+        for part in self.layout:
+            if part == "filter":
+                request = self.filters.apply(request, filters)
+            elif part == "page":
+                request = self.paginator.first(request, page)
+            elif part == "sort" and sort is not None and self.sort is not None:
+                request = self.sort.place.put(request, sort)
+        return request
+
+    def table(self, connection: str, kinds: Callable[[str], tuple[Capability, ...]]) -> Table:
+        """The catalog table of a declared resource (a live catalog builds its own)."""
+        columns = tuple(Column(c.name, c.type, c.description, filters=kinds(c.kind), options=c.options,
+                               field=c.field) for c in self.columns)
+        return Table(connection, self.name, columns, self.description, key=self.key, required=self.required,
+                     shape=self.shape)
+
+
+@dataclass(frozen=True)
+class RestApi:
+    """A vendor's REST source: its name (the connection's ``vendor``), display name, auth flow,
+    resources, and ``kinds``: ``kinds(kind, settings)`` -> the capabilities of a column of that
+    kind under the connection's settings (case-sensitivity readings and the like)."""
+
+    vendor: str
+    display: str
+    resources: tuple[Resource, ...]
+    auth: AuthSpec = field(default_factory=NoAuth)
+    kinds: Callable[[str, Mapping[str, Any]], tuple[Capability, ...]] = lambda kind, settings: ()
+    required_settings: tuple[str, ...] = ("base_url",)
+    headers: Mapping[str, str] = field(default_factory=lambda: {"Content-Type": "application/json",
+                                                                 "Accept": "application/json"})
+
+    def resource(self, name: str) -> Resource:
+        return next(r for r in self.resources if r.name == name)
+
+    @property
+    def names(self) -> list[str]:
+        return [r.name for r in self.resources]
