@@ -1,6 +1,6 @@
 """Auth flows of the vendors that come next, each a :class:`~crmql.http.auth.TokenAuth` (cached,
 renewed near expiry and once on a 401); every secret is registered for redaction, every token
-checked before it goes in a header (visible ASCII, at most 16 KB):
+checked before it goes in a header (visible ASCII, at most 16 KB).
 
 * :class:`KeySecretTokenAuth` (casavi Manager): ``{key, secret}`` -> ``{token, expiresAt}``, sent
   as the header ``token``; the refresh call, documented without its path, where one is configured.
@@ -136,7 +136,7 @@ class KeySecretTokenAuth(TokenAuth):
                                         authenticated=False, idempotent=True, allow_status=_REJECTED)
         if response.status_code in _REJECTED:
             raise AuthenticationError("authentication failed", vendor=client.vendor, status=response.status_code,
-                                      vendor_message=_oauth_error(response),
+                                      vendor_message=_vendor_message(response),
                                       hint="check the key and the secret in the connection settings")
         return self._parse(client, response, strict=True)  # type: ignore[return-value]  # strict: a token
 
@@ -167,8 +167,8 @@ class KeySecretTokenAuth(TokenAuth):
 
 
 class OidcRefreshAuth(TokenAuth):
-    """casavi Community: ``Authorization: Bearer`` with the OpenID Connect ``refresh_token`` grant.
-
+    """casavi Community: ``Authorization: Bearer`` with the OpenID Connect ``refresh_token`` grant
+    (``scheme=None`` sends the bare token: the docs call the header an API key named Bearer).
     ``access_token`` (optional) is used first, until refused (its lifetime is unknown);
     ``refresh_token`` then obtains new ones from the discovered ``token_endpoint`` (a rotated
     refresh token replaces it, in memory). Without a refresh token a refused access token is
@@ -182,7 +182,7 @@ class OidcRefreshAuth(TokenAuth):
     def __init__(self, *, refresh_token: str | None = None, access_token: str | None = None,
                  issuer: str | None = None, client_id: str | None = None, client_secret: str | None = None,
                  token_origins: Sequence[str] = (), discovery_path: str = "/.well-known/openid-configuration",
-                 refresh_margin_s: float = 60.0) -> None:
+                 scheme: str | None = "Bearer", refresh_margin_s: float = 60.0) -> None:
         super().__init__(refresh_margin_s=refresh_margin_s)
         if not refresh_token and not access_token:
             raise ConfigError("an OpenID Connect connection needs a refresh_token or an access_token")
@@ -191,10 +191,9 @@ class OidcRefreshAuth(TokenAuth):
         self.refresh_token, self.access_token = refresh_token, access_token
         self.issuer = issuer.rstrip("/") if issuer else None
         self.client_id, self.client_secret = client_id, client_secret
-        self.token_origins = tuple(token_origins)
-        self.discovery_path = discovery_path
+        self.token_origins, self.discovery_path, self.scheme = tuple(token_origins), discovery_path, scheme
         self._endpoint: str | None = None
-        self._initial_used = False
+        self._initial_used = False  # the configured access token was handed out
         self._register_secrets()
 
     @property
@@ -207,7 +206,7 @@ class OidcRefreshAuth(TokenAuth):
     async def fetch_token(self, client: HttpClient) -> Token:
         if self.access_token and not self._initial_used:
             self._initial_used = True
-            return Token(self.access_token, expires_in=None)
+            return Token(self.access_token, expires_in=None, scheme=self.scheme)
         if not self.refresh_token:
             raise AuthenticationError("the access token was refused and no refresh_token is configured",
                                       vendor=client.vendor, hint="sign in again and update the connection settings")
@@ -234,7 +233,8 @@ class OidcRefreshAuth(TokenAuth):
             self.refresh_token = rotated  # the old one may be spent (rotation)
         raw = _field(body, "expires_in")
         expires_in = DEFAULT_EXPIRES_IN_S if raw is None or isinstance(raw, bool) else raw
-        return Token(value, expires_in=expires_in if isinstance(expires_in, (int, float)) else DEFAULT_EXPIRES_IN_S)
+        return Token(value, expires_in=expires_in if isinstance(expires_in, (int, float)) else DEFAULT_EXPIRES_IN_S,
+                     scheme=self.scheme)
 
     async def token_endpoint(self, client: HttpClient) -> str:
         """The discovered ``token_endpoint`` (read once), checked as the module docstring says."""

@@ -294,6 +294,12 @@ def test_the_access_token_first_then_refresh_at_the_issuers_token_endpoint(world
     assert not world.at("foreign")
 
 
+def test_the_scheme_may_be_left_out(world: World) -> None:
+    auth = oidc(world, refresh_token="rt-1", scheme=None)
+    assert get(client(world, auth), "/api/v1/units") == [{"id": 1}]
+    assert world.at("api")[-1].headers["authorization"] == "t-1-abcdef"
+
+
 def test_a_rotated_refresh_token_is_used_next(world: World) -> None:
     auth = oidc(world, refresh_token="rt-1")
     http = client(world, auth)
