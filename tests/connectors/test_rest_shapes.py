@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 import uvicorn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -460,3 +462,40 @@ def test_async_status_about_another_request_is_an_error(vendor: tuple[Shapes, Ht
     shapes.echo_id = "someone-else"
     with pytest.raises(VendorResponseError, match="the status is about request 'someone-else', not XkbeRjJDoAMEVrw="):
         run_async(client)
+
+
+# ---------------------------------------------------------------- the page index engine, every combination
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.integers(0, 140), page_size=st.integers(1, 30), cap=st.one_of(st.none(), st.integers(1, 30)),
+       base=st.sampled_from([0, 1]), max_rows=st.one_of(st.none(), st.integers(1, 160)),
+       sequential=st.booleans(), window=st.integers(1, 5), counted=st.booleans(), stop_after=st.integers(1, 200))
+def test_page_index_delivers_each_row_once_in_order(rows: int, page_size: int, cap: int | None, base: int,
+                                                    max_rows: int | None, sequential: bool, window: int,
+                                                    counted: bool, stop_after: int) -> None:
+    """Whatever the vendor's page cap, LIMIT, mode and window: the rows delivered are the first
+    ones, in order, each once; every row the scan was asked for arrives unless the sink stopped."""
+    data = [{"n": n} for n in range(rows)]
+    asked: list[int] = []
+
+    async def fetch(index: int, size: int) -> tuple[list[dict[str, Any]], int | None]:
+        asked.append(index)
+        per_page = min(size, cap or size)
+        i = index - base
+        return data[i * per_page:(i + 1) * per_page], (math.ceil(rows / per_page) if counted else None)
+
+    got: list[dict[str, Any]] = []
+
+    def sink(page: list[dict[str, Any]]) -> bool:
+        got.extend(page)
+        return len(got) < stop_after
+
+    with collecting(QueryStats()) as stats:
+        asyncio.run(page_index_scan(fetch, page_size=page_size, sink=sink, base=base, max_rows=max_rows,
+                                    sequential=sequential, window=window,
+                                    limits=ScanLimits("demo", "demo.t", max_pages=10_000)))
+    assert got == data[:len(got)]
+    wanted = min(x for x in (rows, max_rows, stop_after) if x is not None)
+    assert len(got) >= wanted
+    assert len(set(asked)) == len(asked) and min(asked) == base
+    assert not stats.warnings
