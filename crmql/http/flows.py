@@ -309,8 +309,8 @@ def _cookie_safe(value: Any) -> bool:
 class SessionIdAuth(TokenAuth):
     """Voyzu: a session id as ``Cookie: <name>=<id>`` or (``send_as="query"``, Voyzu's dev server
     only) the query parameter :meth:`query_params` gives. ``session_id`` is used first; a login
-    (``login_body``: a :func:`render_template` JSON template over ``login_values``, all secrets,
-    posted to ``login_path``) gives the next, from ``session_field`` or the ``Set-Cookie`` named
+    (``login_body``: a :func:`render_template` JSON template over ``login_values`` and any other
+    keyword, all secrets, posted to ``login_path``) gives the next, from ``session_field`` or the ``Set-Cookie`` named
     ``name``. ``can_refresh`` only with a login; without one a refused session is final, and
     :meth:`rejected` words that error for the user. In query placement the request that met the
     401 fails (the client re-sends its URL as it was); the next one carries the new session.
@@ -323,7 +323,7 @@ class SessionIdAuth(TokenAuth):
     def __init__(self, session_id: str | None = None, *, send_as: Literal["cookie", "query"] = "cookie",
                  name: str = "voyzu-session-id", login_path: str = "/api/auth", login_body: Any = None,
                  login_values: Mapping[str, Any] | None = None, session_field: str = "SessionId",
-                 refresh_margin_s: float = 60.0) -> None:
+                 refresh_margin_s: float = 60.0, **values: Any) -> None:
         super().__init__(refresh_margin_s=refresh_margin_s)
         if send_as not in ("cookie", "query"):
             raise ConfigError("send_as must be 'cookie' or 'query'")
@@ -331,9 +331,8 @@ class SessionIdAuth(TokenAuth):
             raise ConfigError("the session id cannot be sent in a cookie (visible ASCII without ; , \" or \\)")
         if session_id is None and login_body is None:
             raise ConfigError("a session connection needs a session id or a login", hint="set session_id")
-        self.session_id, self.send_as, self.name = session_id, send_as, name
-        self.login_path, self.session_field = login_path, session_field
-        self.login_values = dict(login_values or {})
+        self.session_id, self.send_as, self.name, self.login_path = session_id, send_as, name, login_path
+        self.session_field, self.login_values = session_field, {**(login_values or {}), **values}
         self._register_secrets()
         self.login = render_template(login_body, self.login_values) if login_body is not None else None
         self._initial_used = False

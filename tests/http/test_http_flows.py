@@ -413,6 +413,12 @@ def test_with_a_login_a_refused_session_logs_in_again(world: World, answer: str)
     assert world.seen[2].headers["cookie"] == "voyzu-session-id=t-1-abcdef"
 
 
+def test_login_values_may_come_as_keywords(world: World) -> None:
+    auth = SessionIdAuth(login_body=LOGIN, **VALUES)  # as a declared flow gets them from the settings
+    assert post(client(world, auth)) == [{"id": 1}]
+    assert "pw-123456" in auth.secrets()
+
+
 def test_a_refused_login_is_a_clear_redacted_error(world: World) -> None:
     auth = SessionIdAuth(login_body=LOGIN, login_values={**VALUES, "password": "pw-wrong-999"})
     with pytest.raises(AuthenticationError) as info:
