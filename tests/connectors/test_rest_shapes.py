@@ -499,3 +499,17 @@ def test_page_index_delivers_each_row_once_in_order(rows: int, page_size: int, c
     assert len(got) >= wanted
     assert len(set(asked)) == len(asked) and min(asked) == base
     assert not stats.warnings
+
+
+# ---------------------------------------------------------------- the kit's auth declarations build these flows
+
+def test_declared_auth_builds_the_flows() -> None:
+    from crmql.connectors.rest.auth import KeySecretToken, OidcBearer, SessionId
+    from crmql.http import KeySecretTokenAuth, OidcRefreshAuth, SessionIdAuth
+
+    manager = KeySecretToken(refresh_path="/v2/refresh").build({"key": "k-12345", "secret": "s-67890"})
+    assert isinstance(manager, KeySecretTokenAuth) and manager.refresh_path == "/v2/refresh"
+    community = OidcBearer(issuer="https://id.example").build({"refresh_token": "rt-12345"})
+    assert isinstance(community, OidcRefreshAuth) and community.can_refresh
+    voyzu = SessionId(send_as="query").build({"session_id": "s-12345"})
+    assert isinstance(voyzu, SessionIdAuth) and voyzu.send_as == "query" and not voyzu.can_refresh
