@@ -34,53 +34,70 @@ field and operator repeated OR; gte/lte inclusive; pages of at most 100 with ``_
   must be a string or an integer; a chain that ends before its total warns that it was served
   short; ``"_links": []`` is no links. Anything malformed is a ``VendorResponseError``.
 
-The catalog (tables from templates, operators per field type) is in :mod:`.atlas_catalog`.
+The catalog (tables from templates, operators per field type) is in :mod:`.catalog`; what an answer
+must look like in :mod:`.pages`. The rest is the REST kit's: the declarations below and four hooks.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
-from ...plan.catalog import ColumnType, Table
-from ...errors import VendorResponseError
-from ...http import OAuthClientCredentials, run_sync
+from ...http import run_sync
 from ...http.loop import Spawned, spawn
-from ...http.auth import Auth
-from ...plan.connector import Candidate, Connector, FetchPlan, FilterSet, NativeRequest, Needs, PageSink, choose_filters
-from ..rest.support import HttpConnectorMixin, addressable_ids, cut, gather_all, path_id
-from .catalog import ENTITY_TYPES, RESERVED, entity_table, links_table, shadow_key, slug
-from .pages import API, MAX_PAGE, AtlasPages
-from ..rest.paging import LinkAhead, ScanLimits, next_link_scan
+from ...plan.catalog import Table
+from ...plan.connector import FilterSet
+from ..rest.support import gather_all
+from ..rest import (
+    ById, FanOut, FieldParams, NextLinkPaginator, OAuth, OpParams, Place, Resource, RestApi, RestConnector, Sort,
+)
+from .catalog import ENTITY_TYPES, RESERVED, SHAPE, entity_table, links_table, shadow_key, slug
+from .pages import API, MAX_PAGE, check_entity, check_listed, link_rows, peek_link, read_entity
 
-__all__ = ["AtlasConnector", "slug"]
+__all__ = ["API", "ENTITY_TYPES", "AtlasConnector", "slug"]
 
 log = logging.getLogger(__name__)
 
-MAX_GET_IDS = 50
 
-SORTABLE = (ColumnType.FLOAT, ColumnType.INTEGER, ColumnType.DATE)
+def _entities(name: str, etype: str) -> Resource:
+    """An entity type's table: ``GET /entities?type=..&limit=100&fields.ID[op]=value``, next links,
+    reads by id (the id is no filter parameter), ``sort-by`` for numbers and dates."""
+    return Resource(
+        name, f"Atlas CRM {etype} entities", f"{API}/entities", params=(("type", etype),), records="items",
+        paginator=NextLinkPaginator(next="_links.next.href", size=Place.query("limit"), max_page=MAX_PAGE,
+                                    total="total", peek=True),
+        filters=FieldParams("fields.{field}[{op}]"), shape=SHAPE, layout=("page", "filter", "sort"),
+        by_id=ById(f"{API}/entities/{{id}}", ops=("get",), names="an entity",
+                   note="a read by id carries no other filter; checked locally",
+                   only="Atlas has no id filter (only a read by id: at most 50 ids, each a URL path segment, not in "
+                        "an OR)"),
+        sort=Sort(Place.query("sort-by")), noun="entities", answer="list", flat=False)
 
 
+LINKS = Resource(
+    "links", "links between entities, per entity id", f"{API}/entities/{{id}}/links", records="items",
+    paginator=NextLinkPaginator(size=Place.query("limit"), max_page=MAX_PAGE, prefetch=False),
+    filters=OpParams({"type": "type"}), shape=SHAPE, layout=("page", "filter"), noun="links", answer="list",
+    fan_out=FanOut("entity_id", op="path", place=Place.path("id"), filters={"type": "type"}, noun="entity",
+                   names="an entity", note="the links endpoint filters only by entity and type; checked locally"))
 
-class AtlasConnector(AtlasPages, HttpConnectorMixin, Connector):
-    """Atlas CRM companies, contacts, sales and their links."""
+API_SPEC = RestApi(
+    vendor="atlas", display="Atlas CRM", required_settings=("base_url", "client_id", "client_secret"),
+    auth=OAuth("/api/1.0/oauth/token", send_as="basic"),
+    resources=(*(_entities(name, etype) for name, etype in ENTITY_TYPES.items()), LINKS),
+)
 
-    vendor = "atlas"
-    display = "Atlas CRM"
-    required_settings = ("base_url", "client_id", "client_secret")
-    token_path = "/api/1.0/oauth/token"
+
+class AtlasConnector(RestConnector):
+    """Atlas CRM companies, contacts, sales and their links: a live catalog (one template request
+    per table, on first use, started early by :meth:`warm`) and four answer hooks."""
+
+    api = API_SPEC
 
     def __init__(self, name: str, settings: dict[str, Any]) -> None:
         super().__init__(name, settings)
         self._loaded: dict[str, Table] = {}
         self._loading: dict[str, Spawned] = {}  # template requests started by warm()
-
-    def make_auth(self) -> Auth:
-        s = self.settings
-        return OAuthClientCredentials(self.token_path, s["client_id"], s["client_secret"],
-                                      send_as=s.get("auth_style", "basic"))
 
     # ---- catalog: one template request per table, on first use
     def table_names(self) -> list[str]:
@@ -105,9 +122,9 @@ class AtlasConnector(AtlasPages, HttpConnectorMixin, Connector):
         if name not in self._loading:
             self._loading[name] = spawn(self._template(name))
         if whole_table:
-            params = self._params(ENTITY_TYPES[name], FilterSet(), MAX_PAGE)
-            self.early.start(("entities", tuple(params)), self.http.request_json(
-                "GET", f"{API}/entities", params=params, table=f"{self.name}.{name}"))
+            request = self.api.resource(name).first_request(FilterSet(), MAX_PAGE)
+            self.early.start(self.early_key(request), self.http.request_json(
+                request.method, request.path, params=request.params, table=f"{self.name}.{name}"))
 
     def discard_early(self) -> None:
         """Also drop a template request warm() started that no statement used (a failed one must
@@ -120,7 +137,7 @@ class AtlasConnector(AtlasPages, HttpConnectorMixin, Connector):
     def load_table(self, name: str) -> Table:
         if name not in self._loaded:
             if name == "links":
-                self._loaded[name] = self._links_table()
+                self._loaded[name] = links_table(self.name)
             else:
                 loading = self._loading.pop(name, None)
                 template = loading.result() if loading is not None else run_sync(self._template(name))
@@ -130,180 +147,38 @@ class AtlasConnector(AtlasPages, HttpConnectorMixin, Connector):
     def _entity_table(self, name: str, template: Any) -> Table:
         return entity_table(self.name, name, template, self.settings)
 
-    def _links_table(self) -> Table:
-        return links_table(self.name)
-
     async def _template(self, name: str) -> Any:
         return await self.http.request_json("GET", f"{API}/template/{ENTITY_TYPES[name]}", table=f"{self.name}.{name}")
 
-    # ---- planning
-    def plan(self, table: Table, candidates: Sequence[Candidate], needs: Needs) -> FetchPlan:
-        if table.name == "links":
-            return self._plan_links(table, candidates)
-        ids = _pick(candidates, "get")
-        if ids is not None and not needs.count_only:
-            index, values = ids
-            notes = {i: "a read by id carries no other filter; checked locally" for i, c in enumerate(candidates)
-                     if i != index and c.pushable}
-            if not values:
-                return FetchPlan(mode="none", used=(index,), notes=notes, native=[],
-                                 paging="no id can be a URL path segment, so none names an entity: nothing to fetch",
-                                 estimate="0 requests")
-            return FetchPlan(mode="get", used=(index,), notes=notes, native=values,
-                             requests=[NativeRequest("GET", f"{API}/entities/{path_id(v)}") for v in values],
-                             paging=f"one GET per id ({len(values)}), concurrently", estimate=f"{len(values)} GET request(s)")
-        # ids are no filter parameter: an id condition that is not a read by id stays local
-        usable = [c if not _uses(c, "get") else Candidate(
-            c.expr, reason="Atlas has no id filter (only a read by id: at most 50 ids, each a URL path segment, not in an OR)")
-                  for c in candidates]
-        choice = choose_filters(table.shape, usable)
-        choice.notes.update({i: u.reason for i, (u, c) in enumerate(zip(usable, candidates)) if u is not c})
-        exact = choice.split is None and all(usable[i].exact for i in choice.used) and len(choice.used) == len(usable)
-        etype = ENTITY_TYPES[table.name]
-        if needs.count_only:
-            if choice.split is not None:
-                return FetchPlan(mode="search")  # overlapping requests: no total to trust
-            params = self._params(etype, choice.first, 1)
-            return FetchPlan(mode="count", requests=[NativeRequest("GET", f"{API}/entities", params)],
-                             used=tuple(choice.used), notes=choice.notes, native=[params], page_size=1,
-                             paging="none: total of one 1-row request", estimate="1 entities request")
-        sort_field = None
-        if needs.order and needs.limit_rows is not None and choice.split is None and needs.order[0].type in SORTABLE:
-            sort_field = needs.order[0]
-        limit_rows = needs.limit_rows if (sort_field is not None or not needs.order) else None
-        max_rows = limit_rows if (limit_rows is not None and exact and sort_field is None) else None
-        stop_early = limit_rows is not None and max_rows is None
-        page = min(MAX_PAGE, max_rows) if max_rows else MAX_PAGE
-        if max_rows == 0:
-            return FetchPlan(mode="none", used=tuple(choice.used), notes=choice.notes, paging="LIMIT 0: nothing to fetch",
-                             estimate="0 requests")
-        params_list = [self._params(etype, fs, page, sort_field.native if sort_field else None) for fs in choice.requests]
-        split = len(params_list) > 1
-        paging = f"{page} per page (limit), following _links.next"
-        if split:
-            paging += f"; the OR is split into {len(params_list)} requests, unioned and de-duplicated by id"
-        if sort_field is not None:
-            paging += f"; sorted by {sort_field.name} at the vendor, stopping once {limit_rows} rows with a value pass"
-        elif stop_early:
-            paging += f"; one page at a time until {limit_rows} rows pass the local re-check"
-        elif max_rows:
-            paging += f"; stopping after {max_rows} rows (nothing is re-checked locally)"
-        estimate = (f"ceil(total / {page}) entities requests" + (" per split request" if split else ""))
-        return FetchPlan(mode="search", requests=[NativeRequest("GET", f"{API}/entities", p) for p in params_list],
-                         used=tuple(choice.used), notes=choice.notes, native=params_list, page_size=page,
-                         max_rows=max_rows, stop_early=stop_early, paging=paging, estimate=estimate,
-                         sorted_by=sort_field.name if sort_field else None, split=choice.split)
+    # ---- answers (the kit's hooks)
+    def check_records(self, res: Resource, table: Table, records: list[dict[str, Any]], request: str) -> None:
+        check_listed(records, self.display, table, request, entities=res.fan_out is None)
 
-    @staticmethod
-    def _params(etype: str, fs: Any, page: int, sort_by: str | None = None) -> list[tuple[str, str]]:
-        params = [("type", etype), ("limit", str(page))]
-        for c in fs.conds:
-            params.append((f"fields.{c.field}[{c.op}]", str(c.value)))
-        for group in fs.or_groups:
-            params.extend((f"fields.{c.field}[{c.op}]", str(c.value)) for c in group)
-        if sort_by:
-            params.append(("sort-by", sort_by))
-        return params
+    async def complete(self, res: Resource, table: Table, records: list[dict[str, Any]],
+                       request: str) -> list[dict[str, Any]]:
+        """A list item without fields (as the docs' example shows) is read by id."""
+        missing = [i for i, item in enumerate(records) if "fields" not in item and item.get("id") is not None]
+        if res.fan_out is None and missing:
+            full = await gather_all(*(read_entity(self.http, records[i]["id"], self.display, table, request)
+                                      for i in missing))
+            for i, entity in zip(missing, full):
+                records[i] = entity
+        return records
 
-    def _plan_links(self, table: Table, candidates: Sequence[Candidate]) -> FetchPlan:
-        ids = _pick(candidates, "path", limit=None)
-        if ids is None:  # the planner enforces the required filter; this is a second guard
-            return FetchPlan(mode="none", paging="no entity_id", estimate="0 requests")
-        if not ids[1]:
-            return FetchPlan(mode="none", used=(ids[0],), paging="no entity_id can be a URL path segment, so none "
-                             "names an entity: nothing to fetch", estimate="0 requests")
-        index, values = ids
-        used, notes = [index], {}
-        other = _pick(candidates, "type")
-        params = [("limit", str(MAX_PAGE))]
-        if other is not None and len(other[1]) == 1 and other[1][0] in ENTITY_TYPES.values():  # else a 400
-            used.append(other[0])
-            params.append(("type", other[1][0]))
-        for i, c in enumerate(candidates):
-            if i not in used and c.pushable:
-                notes[i] = "the links endpoint filters only by entity and type; checked locally"
-        return FetchPlan(mode="links", used=tuple(sorted(used)), notes=notes, native=(values, params),
-                         requests=[NativeRequest("GET", f"{API}/entities/{path_id(v)}/links", params) for v in values],
-                         paging=f"per entity ({len(values)}) concurrently, {MAX_PAGE} per page, following _links.next",
-                         estimate=f"{len(values)} request(s) or more (one per page of links per entity)")
+    def by_id_records(self, table: Table, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """An id of another entity type is no row here."""
+        for record in records:
+            check_entity(record, self.display, table, "GET by id")
+        return [r for r in records if r.get("type") == ENTITY_TYPES[table.name]]
 
-    # ---- fetching
-    async def count(self, table: Table, plan: FetchPlan) -> int:
-        """The vendor's total; for a split OR (EXPLAIN's estimate) the sum over its requests."""
-        async def one(native: list[tuple[str, str]]) -> int:
-            params = [(k, "1" if k == "limit" else v) for k, v in native]
-            data = await self.http.request_json("GET", f"{API}/entities", params=params, table=table.qualified)
-            total = self._envelope(data, table, f"GET {API}/entities (total)", links=False)[1]
-            scan_params = [(k, str(MAX_PAGE) if k == "limit" else v) for k, v in native]
-            return await self.total_or_count(table, plan, total, data.get("total"), f"GET {API}/entities (limit 1)",
-                                             lambda sink: self._scan(table, scan_params, sink, None))
+    def key_rows(self, res: Resource, table: Table, key: str, records: list[dict[str, Any]],
+                 request: str) -> list[dict[str, Any]]:
+        return link_rows(key, records, self.display, table, request)
 
-        return sum(await gather_all(*(one(p) for p in plan.native)))
+    def peek_next(self, response: Any) -> str | None:
+        return peek_link(response.content, self.http.base_url)
 
-    async def fetch(self, table: Table, plan: FetchPlan, sink: PageSink) -> None:
-        if plan.mode == "none":
-            return
-        etype = ENTITY_TYPES.get(table.name)
-        if plan.mode == "get":
-            def typed(records: list[dict[str, Any]]) -> bool:  # an id of another entity type is no row here
-                for record in records:
-                    self._check_entity(record, table, "GET by id")
-                return sink([r for r in records if r.get("type") == etype])
-            await self.fetch_by_ids(table, [f"{API}/entities/{path_id(v)}" for v in addressable_ids(plan.native)],
-                                    typed)
-            return
-        if plan.mode == "links":
-            await self._fetch_links(table, plan, sink)
-            return
-        seen: set[str] | None = set() if len(plan.native) > 1 else None
-
-        def dedupe(records: list[dict[str, Any]]) -> bool:
-            if seen is not None:
-                records = [r for r in records if r.get("id") not in seen]
-                seen.update(r.get("id") for r in records)
-            return sink(records)
-
-        prefetch = not plan.stop_early
-        scans = [self._scan(table, params, dedupe, plan.max_rows, prefetch) for params in plan.native]
-        if plan.stop_early or len(scans) == 1:
-            for scan in scans:
-                if not await scan:
-                    for rest in scans:
-                        rest.close()
-                    return
-        else:
-            await gather_all(*scans)
-
-    async def _scan(self, table: Table, params: list[tuple[str, str]], sink: PageSink, max_rows: int | None,
-                    prefetch: bool = False) -> bool:
-        ahead = LinkAhead(lambda url: self.http.request("GET", url, table=table.qualified),
-                          decode=lambda response: self.http.decode_json(response, table.qualified),
-                          peek=self._peek_next) if prefetch and max_rows is None else None
-
-        async def page(url: str | None) -> tuple[list[dict[str, Any]], int | None, str | None]:
-            if url is None:
-                early = self.early.take(("entities", tuple(params)))  # started with the template (warm)
-                data = await early if early is not None else \
-                    await self.http.request_json("GET", f"{API}/entities", params=params, table=table.qualified)
-            elif ahead is not None:
-                data = await ahead.get(url)
-            else:
-                data = await self.http.request_json("GET", url, table=table.qualified)
-            request = f"GET {cut(url)}" if url else f"GET {API}/entities"
-            items, total, next_url = self._envelope(data, table, request)
-            missing = [i for i, item in enumerate(items) if "fields" not in item and item.get("id") is not None]
-            if missing:  # list items without fields (as the docs' example shows): read each entity
-                full = await gather_all(*(self._entity(items[i]["id"], table, request) for i in missing))
-                for i, entity in zip(missing, full):
-                    items[i] = entity
-            return items, total, next_url
-
-        try:
-            return await next_link_scan(page, sink=sink, max_rows=max_rows, prefetch=prefetch,
-                                        limits=ScanLimits(self.display, table.qualified, self.max_pages))
-        finally:
-            if ahead is not None:
-                await ahead.aclose()
+    _peek_next = peek_next
 
     def row(self, table: Table, record: dict[str, Any]) -> dict[str, Any]:
         if table.name == "links":
@@ -312,28 +187,3 @@ class AtlasConnector(AtlasPages, HttpConnectorMixin, Connector):
         if any(k.lower() in RESERVED for k in fields):  # a vendor field never shadows crmql's own columns
             fields = {shadow_key(k) if k.lower() in RESERVED else k: v for k, v in fields.items()}
         return {**fields, "id": record.get("id"), "type": record.get("type")}
-
-
-def _is(cand: Candidate, op: str) -> bool:
-    return cand.push is not None and len(cand.push.conds) == 1 and cand.push.conds[0].op == op
-
-
-def _uses(cand: Candidate, op: str) -> bool:
-    """Whether any native condition of the candidate (or of a branch of its OR) uses ``op``."""
-    pushes = (cand.push,) if cand.push is not None else cand.any_of or ()
-    return any(c.op == op for p in pushes for c in p.conds)
-
-
-def _pick(candidates: Sequence[Candidate], op: str, *, limit: int | None = MAX_GET_IDS) -> tuple[int, list[str]] | None:
-    """The first candidate pushed as ``op`` (single value or list), with its values."""
-    for i, cand in enumerate(candidates):
-        if not _is(cand, op):
-            continue
-        value = cand.push.conds[0].value
-        values = value if isinstance(value, list) else [value]
-        if limit is not None and len(set(map(str, values))) > limit:
-            continue  # too many for reads by id: checked locally over a scan
-        # an id that cannot be a URL path segment names no entity (http_support.addressable):
-        # it matches no row, and with no id left nothing is fetched
-        return i, addressable_ids(values)
-    return None
