@@ -12,18 +12,23 @@ and AST -> crmql text with inline literals for EXPLAIN and messages.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ..language import ast
+from ..language.names import quote_ident as _written
 from ..language.values import Interval
 
 __all__ = ["quote_ident", "select_sql", "expr_sql", "show"]
 
 
 def quote_ident(name: str) -> str:
-    """Double-quote an identifier for DuckDB."""
-    return '"' + name.replace('"', '""') + '"'
+    """An identifier in DuckDB's SQL: always double-quoted (DuckDB's keywords are not crmql's), by
+    :func:`crmql.language.names.quote_ident`, the one quoter.
+
+    >>> quote_ident('a"b')
+    '"a""b"'
+    """
+    return _written(name, always=True)
 
 
 class _Params:
@@ -229,11 +234,9 @@ def _lit(e: ast.Literal) -> str:
     return repr(v) if isinstance(v, float) else str(v)
 
 
-_BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
 def _name(n: str) -> str:
-    return n if _BARE.match(n) else quote_ident(n)
+    """A name in crmql text: bare when the grammar reads it back as that name, else quoted."""
+    return _written(n)
 
 
 def show(e: ast.Expr, *, qualify: bool = True) -> str:
