@@ -26,8 +26,8 @@ from crmql import vendors as registry
 from crmql.api.config import Config, ConnectionConfig
 from crmql.api.session import Session
 from crmql.connectors.rest import (
-    Col, CountedPaginator, FieldParams, OidcBearer, PageIndexPaginator, Place, Resource, RestApi, RestConnector,
-    SinglePage,
+    Col, CountedPaginator, FieldParams, KeySecretToken, NextLinkPaginator, OidcBearer, PageIndexPaginator, Place,
+    Resource, RestApi, RestConnector, SessionId, SinglePage,
 )
 from crmql.errors import ConnectorError
 from crmql.plan.catalog import ColumnType
@@ -120,19 +120,26 @@ def serve(app: Any) -> Iterator[str]:
         sock.close()
 
 
+@contextmanager
+def registered(monkeypatch: pytest.MonkeyPatch, vendor: str, connector: str, app: Any,
+               **settings: Any) -> Iterator[Session]:
+    """A session whose connection ``cc`` is of ``vendor`` (registered at run time), on ``app``."""
+    spec = VendorSpec(name=vendor, display_name=vendor, connector=f"{__name__}:{connector}")
+    monkeypatch.setattr(registry, "_registry", {**registry.vendors(), vendor: spec})
+    with serve(app) as url:
+        app.url = url
+        settings = {"base_url": url, "max_attempts": 2, "retry_base_s": 0.001, "retry_cap_s": 0.01, "timeout_s": 5,
+                    **settings}
+        with Session(Config({"cc": ConnectionConfig("cc", vendor, settings)}, source="test")) as session:
+            yield session
+
+
 @pytest.fixture
 def community(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Community, Session]]:
-    spec = VendorSpec(name="casavi_community", display_name="casavi Community",
-                      connector=f"{__name__}:CommunityConnector")
-    monkeypatch.setattr(registry, "_registry", {**registry.vendors(), "casavi_community": spec})
     vendor = Community()
-    with serve(vendor) as url:
-        vendor.url = url
-        settings = {"base_url": url, "refresh_token": "rt-community-1", "max_attempts": 2, "retry_base_s": 0.001,
-                    "retry_cap_s": 0.01, "timeout_s": 5}
-        config = Config({"cc": ConnectionConfig("cc", "casavi_community", settings)}, source="test")
-        with Session(config) as session:
-            yield vendor, session
+    with registered(monkeypatch, "casavi_community", "CommunityConnector", vendor,
+                    refresh_token="rt-community-1") as session:
+        yield vendor, session
 
 
 def test_a_page_index_table_reads_every_page(community: tuple[Community, Session]) -> None:
@@ -175,3 +182,96 @@ def test_an_expired_token_is_renewed_by_the_refresh_grant(community: tuple[Commu
     assert len(session.query("SELECT id FROM cc.tickets")) == 3
     assert vendor.tokens == 2
     assert vendor.seen.count("GET /.well-known/openid-configuration") == 1
+
+
+# ---------------------------------------------------------------- casavi Manager: key/secret, next links
+
+CONTACTS = Resource(
+    "contacts", "Contacts (list + _links.next)", "/v2/contacts", records="list",
+    columns=(Col("id", STR), Col("lastName", STR)),
+    paginator=NextLinkPaginator(next="_links.next", size=Place.query("pageSize"), max_page=10, total=None),
+    filters=FieldParams())
+
+
+class ManagerConnector(RestConnector):
+    api = RestApi("casavi_manager", "casavi Manager", (CONTACTS,), auth=KeySecretToken(path="/v2/authenticate"))
+
+
+@dataclass
+class Manager:
+    url: str = ""
+    seen: list[tuple[str, str | None]] = field(default_factory=list)
+    tokens: set[str] = field(default_factory=set)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await Starlette(routes=[Route("/{path:path}", self.handle, methods=["GET", "POST"])])(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        self.seen.append((f"{request.method} {request.url.path}", request.headers.get("token")))
+        if request.url.path == "/v2/authenticate":
+            if await request.json() != {"key": "mgr-key-1", "secret": "mgr-secret-1"}:
+                return JSONResponse({"message": "wrong key or secret"}, status_code=401)
+            token = f"tok-{len(self.tokens) + 1}-manager"
+            self.tokens.add(token)
+            return JSONResponse({"token": token, "expiresAt": "2999-12-05T15:31:10.000Z"})
+        if request.headers.get("token") not in self.tokens:
+            return JSONResponse({"message": "invalid token"}, status_code=401)
+        page = int(request.query_params.get("page", "0"))
+        size = int(request.query_params["pageSize"]) if "pageSize" in request.query_params else 10
+        rows = [{"id": f"C-{n:04d}", "lastName": f"Smith {n}"} for n in range(23)]
+        body: dict[str, Any] = {"list": rows[page * size:(page + 1) * size]}
+        if (page + 1) * size < len(rows):
+            body["_links"] = {"next": f"/v2/contacts?page={page + 1}&pageSize={size}"}
+        return JSONResponse(body)
+
+
+def test_a_key_secret_vendor_with_next_links(monkeypatch: pytest.MonkeyPatch) -> None:
+    vendor = Manager()
+    with registered(monkeypatch, "casavi_manager", "ManagerConnector", vendor, key="mgr-key-1",
+                    secret="mgr-secret-1") as session:
+        frame = session.query("SELECT id FROM cc.contacts WHERE lastName LIKE '%2%' ORDER BY id")
+        assert list(frame["id"]) == ["C-0002", "C-0012", "C-0020", "C-0021", "C-0022"]
+        assert [s for s, _ in vendor.seen].count("POST /v2/authenticate") == 1
+        assert {t for s, t in vendor.seen if s == "GET /v2/contacts"} == {"tok-1-manager"}
+        vendor.tokens.clear()  # revoked: one re-authentication, then the scan goes on
+        assert len(session.query("SELECT id FROM cc.contacts")) == 23
+
+
+# ---------------------------------------------------------------- Voyzu: session cookie, POST search
+
+VOYZU_CONTACTS = Resource(
+    "contacts", "Contacts (POST search, the whole list)", "/api/contacts/search", method="POST", body={},
+    records="Contacts", columns=(Col("Id", STR), Col("RecordType", STR)), paginator=SinglePage(),
+    filters=FieldParams(), key="Id")
+
+
+class VoyzuConnector(RestConnector):
+    api = RestApi("voyzu", "Voyzu", (VOYZU_CONTACTS,), auth=SessionId(name="voyzu-session-id"))
+
+
+@dataclass
+class Voyzu:
+    url: str = ""
+    cookies: list[str | None] = field(default_factory=list)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await Starlette(routes=[Route("/{path:path}", self.handle, methods=["GET", "POST"])])(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        self.cookies.append(request.headers.get("cookie"))
+        if request.cookies.get("voyzu-session-id") != "s-voyzu-live":
+            return JSONResponse({"ErrorMessage": "no session"}, status_code=401)
+        return JSONResponse({"Contacts": [{"Id": "v1", "RecordType": "PERSON"},
+                                          {"Id": "v2", "RecordType": "ORGANIZATION"}]})
+
+
+@pytest.mark.parametrize("session_id, ok", [("s-voyzu-live", True), ("s-voyzu-expired", False)])
+def test_a_session_cookie_vendor(monkeypatch: pytest.MonkeyPatch, session_id: str, ok: bool) -> None:
+    vendor = Voyzu()
+    with registered(monkeypatch, "voyzu", "VoyzuConnector", vendor, session_id=session_id) as session:
+        if ok:
+            assert list(session.query("SELECT Id FROM cc.contacts WHERE RecordType = 'PERSON'")["Id"]) == ["v1"]
+        else:
+            with pytest.raises(ConnectorError, match=r"authentication failed \[HTTP 401\]: no session"):
+                session.query("SELECT Id FROM cc.contacts")
+        assert vendor.cookies == [f"voyzu-session-id={session_id}"]
