@@ -92,22 +92,14 @@ def _version() -> str:
 
 
 def parse_params(items: Sequence[str]) -> dict[str, Any]:
-    """``NAME=VALUE`` pairs -> dict of :class:`~crmql.language.values.ParamText` (text the binder types by
-    what it meets: a column, a number, an interval). A name given more than once is a list, in the
-    order given (for ``IN :name``), so no value ever needs splitting or quoting."""
-    from ..language.values import ParamText
+    """``NAME=VALUE`` pairs -> parameters (see :func:`crmql.api.params.parse_params`); a malformed
+    item is a usage error (exit code 2)."""
+    from ..api.params import ParamError, parse_params as parse
 
-    out: dict[str, Any] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise SystemExit(_usage(f"--param needs NAME=VALUE, got {item!r}"))
-        key = name.strip().lstrip(":")
-        if key in out:
-            out[key] = [*(out[key] if isinstance(out[key], list) else [out[key]]), ParamText(value)]
-        else:
-            out[key] = ParamText(value)
-    return out
+    try:
+        return parse(items)
+    except ParamError as e:
+        raise SystemExit(_usage(str(e))) from None
 
 
 def _usage(message: str) -> int:
@@ -191,7 +183,8 @@ def _sandbox(argv: list[str]) -> int:
             hint = "\n  hint: crmql sandbox variants lists each variant, its values and its default"
             return _usage(f"{e}{hint if args.variant and 'variant' in str(e) else ''}")
         port = args.port if args.port is not None else DEFAULT_PORT
-        chosen = "".join(f", {k}={v}" for k, v in settings.variants.items())
+        chosen = " ".join(f"{k}={v}" for k, v in settings.variants.items())
+        chosen = f" under {chosen}" if chosen else ""
 
         def ready(url: str) -> None:  # said only once the port is bound: a busy port fails first (exit 2)
             print(f"crmql sandbox: serving {', '.join(CREDENTIALS)} on {url}{chosen} (Ctrl-C stops)", file=sys.stderr)
