@@ -224,7 +224,8 @@ async def counted_single_page(
 ) -> None:
     """One request, ``fetch() -> (records, count)``, for a list the vendor counts but cannot page.
 
-    When ``count`` (a count by :func:`valid_total`) says more rows match than were served, and the
+    A count that is missing or no count (:func:`valid_total`) leaves the rows served with a warning.
+    When ``count`` says more rows match than were served, and the
     query wanted them (the sink did not stop it, ``max_rows`` was not reached), the rest cannot be
     asked for: no page parameter is documented. A silently short result would be a wrong answer
     that looks right, so by default that is a :class:`~crmql.errors.ConnectorError` naming the
@@ -245,12 +246,13 @@ async def counted_single_page(
     records, raw = await fetch()
     current.add(pages=1, rows_fetched=len(records))
     count = valid_total(raw)
-    if raw is not None and count is None:
-        log.warning("%s: the count %s is no count; taking the %d rows served", limits.where, shown(raw),
-                    len(records))
     if not sink(records) or (max_rows is not None and len(records) >= max_rows):
         return
-    if count is None or count <= len(records):
+    if count is None:  # nothing tells whether rows are missing: the user is told so
+        current.warn(f"{limits.where}: the count {'is missing' if raw is None else shown(raw) + ' is no count'}; "
+                     f"the {len(records)} rows served may not be all")
+        return
+    if count <= len(records):
         return
     missing = count - len(records)
     what = (f"the vendor counts {count} rows but served {len(records)}, and documents no way to ask for the "
