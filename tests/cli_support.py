@@ -1,14 +1,19 @@
-"""Running the ``crmql`` command as a subprocess, shared by ``tests/test_e2e_cli.py`` and
-``tests/test_atlas_e2e.py`` (each keeps its own ``crmql`` fixture and leak checks)."""
+"""Running the ``crmql`` command as a subprocess, shared by the CLI contract
+(``tests/contract/test_contract_cli.py``) and the vendors' end-to-end modules
+(``tests/vendors/<vendor>/test_<vendor>_e2e.py``, each with its own ``crmql`` fixture and leak
+checks), and :class:`Tokens`, which records every access token the sandbox issues so a test can
+look for them in the output."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -40,3 +45,22 @@ def parallel(*calls: Callable[[], Run]) -> list[Run]:
     """Run independent crmql invocations a few at a time."""
     with ThreadPoolExecutor(max_workers=3) as pool:
         return list(pool.map(lambda f: f(), calls))
+
+
+class Tokens:
+    """Every access token the served sandbox issues (any vendor), so the tests can look for them in
+    the output."""
+
+    def __init__(self, server: Any) -> None:
+        self.issued: list[str] = []
+        self._lock = threading.Lock()
+        store = server.state.tokens
+        original = store.issue_access
+
+        def issue(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            token = original(*args, **kwargs)
+            with self._lock:
+                self.issued.append(token)
+            return token
+
+        store.issue_access = issue  # type: ignore[method-assign]

@@ -1,4 +1,5 @@
-"""What ``tests/test_differential.py`` (Azavista) and ``tests/test_atlas_differential.py`` share:
+"""What the vendors' differential modules (``tests/vendors/<vendor>/differential.py``) and the
+contract (``tests/contract/test_contract_differential.py``) share:
 the run configuration, predicates rendered twice (crmql text and DuckDB text), the strategies that
 combine them into trees, the DuckDB oracle's core, and the comparison of crmql's ids with the
 oracle's. Literals, columns, leaves and anchors are each vendor's own and stay in its module.

@@ -25,7 +25,7 @@ from crmql.language.parser import parse
 from crmql.sandbox.core.server import SandboxServer
 from crmql.api.session import Session
 
-from test_atlas_e2e import _log
+from vendors.atlas.support import request_kinds as _log
 
 
 @pytest.fixture

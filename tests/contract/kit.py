@@ -97,9 +97,9 @@ class DifferentialSpec:
 class CliSpec:
     """``crmql -e`` in a subprocess: a typical query, an export and an error message."""
 
-    #: a typical query and the rows (as CSV lines, header first) it must print with ``--format csv``
+    #: a typical query and the rows (column -> text, as ``--format csv`` prints them) it must print
     query: str
-    expected_csv: Callable[[], list[str]]
+    expected_rows: Callable[[], list[dict[str, str]]]
     #: a query exported to a file with ``-o``; ``expected_export`` gives the ids the file must hold
     export_query: str
     expected_export: Callable[[], set[str]]
@@ -107,8 +107,6 @@ class CliSpec:
     bad_query: str
     bad_exit: int
     bad_message: str
-    #: secrets that must never be printed
-    secrets: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -118,8 +116,10 @@ class FaultSpec:
     #: a query that reads several pages, and the ids it must return
     scan_query: str
     expected_ids: Callable[[], set[str]]
-    #: path suffix of the requests that read pages (faults are numbered over those requests)
+    #: path suffix of the requests that read pages
     page_path: str
+    #: the vendor's name as error messages give it
+    display: str
     #: extra connection settings (fast retries)
     settings: Mapping[str, Any] = field(default_factory=dict)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from contract.kit import GoldenSpec, SupersetSpec, VendorTestSpec
+from crmql.sandbox import records
+
+from contract.kit import CliSpec, FaultSpec, GoldenSpec, SupersetSpec, VendorTestSpec
 
 from vendors.atlas import pushdown
+from vendors.atlas.differential import DIFFERENTIAL
 
 GOLDEN = GoldenSpec(
     path=pushdown.HERE / "golden" / "pushdown.txt",
@@ -24,4 +27,22 @@ GOLDEN = GoldenSpec(
     ),
 )
 
-SPEC = VendorTestSpec(name="atlas", connection="atlas", golden=GOLDEN)
+FAULTS = FaultSpec(
+    scan_query="SELECT id FROM atlas.companies",
+    expected_ids=lambda: {str(r["id"]) for r in records("atlas", "companies", 42)},
+    page_path="/entities",
+    display="Atlas",
+)
+
+CLI = CliSpec(
+    query="SELECT id, \"company-name\" FROM atlas.companies ORDER BY id LIMIT 5",
+    expected_rows=lambda: [{"id": r["id"], "company-name": r["fields"]["company-name"]} for r in sorted(records("atlas", "companies", 42), key=lambda r: r["id"])[:5]],
+    export_query="SELECT id FROM atlas.sales WHERE \"sale-status\" = 'won'",
+    expected_export=lambda: {r["id"] for r in records("atlas", "sales", 42) if r["fields"].get("sale-status") == "won"},
+    bad_query="SELECT \"sale-nme\" FROM atlas.sales",
+    bad_exit=1,
+    bad_message="unknown column 'sale-nme'",
+)
+
+SPEC = VendorTestSpec(name="atlas", connection="atlas", golden=GOLDEN, differential=DIFFERENTIAL,
+                      cli=CLI, faults=FAULTS)

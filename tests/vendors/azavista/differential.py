@@ -1,4 +1,6 @@
-"""Differential, property-based test of the planner's pushdown (design sections 5 and 10).
+"""Azavista's part of the differential contract (``tests/contract/test_contract_differential.py``):
+the strategies, the oracle and the checks of the property test of the planner's pushdown (design
+sections 5 and 10).
 
 For random WHERE trees over every column of every Azavista table, the ids crmql returns (with
 pushdown, against the simulator served over HTTP) must equal the ids an obviously right oracle
@@ -29,15 +31,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
 from crmql.plan.catalog import ColumnType
-from crmql.connectors.azavista.connector import AzavistaConnector
+from crmql.connectors.registry import create_connector
 from crmql.plan.planner import Plan
 from crmql.sandbox import ALL_VARIANTS, SandboxServer, records
 from crmql.api.session import Session
+
+from contract.kit import DifferentialSpec
 
 from differential_support import (
     COMPARE_OPS, CONSTANTS, FLIP, SCALE, STEPS, UTC, DuckOracle, Pred, VariantConfig, assert_same_ids, combine, make_tree,
@@ -80,13 +82,6 @@ def _configs() -> list[Config]:
 CONFIGS = _configs()
 
 
-def test_every_variant_value_is_covered() -> None:
-    covered = {(k, v) for c in CONFIGS for k, v in c.variants}
-    for key, values in ALL_VARIANTS.items():
-        if key.startswith("azavista."):
-            assert {(key, v) for v in values[1:]} <= covered, key
-
-
 # ---- the data the trees are drawn from ------------------------------------------------------------
 
 KINDS = {ColumnType.STRING: "string", ColumnType.INTEGER: "integer", ColumnType.FLOAT: "float",
@@ -107,7 +102,7 @@ class ColumnData:
 
 
 def _catalog() -> dict[str, list[tuple[str, ColumnType]]]:
-    c = AzavistaConnector("azavista", {"base_url": "http://unused", "client_id": "x", "client_secret": "y"})
+    c = create_connector("azavista", "azavista", {"base_url": "http://unused", "client_id": "x", "client_secret": "y"})
     return {name: [(col.name, col.type) for col in t.columns] for name, t in c.tables().items()}
 
 
@@ -131,12 +126,6 @@ def column_data(table: str) -> list[ColumnData]:
             out.append(ColumnData(name, kind, values, raw, len(rows) - len(present)))
         _DATA[table] = out
     return _DATA[table]
-
-
-def test_catalog_covers_every_record_field() -> None:
-    for table in TABLES:
-        fields = {k for r in records("azavista", table, 42) for k in r}
-        assert fields == {name for name, _ in CATALOG[table]}, table
 
 
 # ---- literals and predicates, rendered twice: crmql text and DuckDB text -------------------------
@@ -487,27 +476,7 @@ def check_where(session: Session, oracle: Oracle, table: str, where: Pred) -> No
             f"{limit_sql}: {len(limited)} rows of {len(expected)}\n{session.explain(limit_sql)}"
 
 
-# ---- the property ----------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("config", CONFIGS, ids=[c.id for c in CONFIGS])
-@pytest.mark.parametrize("table", TABLES)
-def test_pushdown_equals_local_filter(sandbox: SandboxServer, table: str, config: Config) -> None:
-    oracle = Oracle.of(base_frame(sandbox, table))
-    sandbox.settings.variants = dict(config.variants)
-    session = Session(_config(sandbox.url, config.connection))
-
-    @property_settings(max(5, int(EXAMPLES[table] * config.examples * SCALE)))
-    @given(where=where_clause(table))
-    def check(where: Pred) -> None:
-        check_where(session, oracle, table, where)
-
-    try:
-        check()
-    finally:
-        session.close()
-
-
-def test_base_frame_matches_raw_records(sandbox: SandboxServer) -> None:
+def check_oracle_input(sandbox: SandboxServer) -> None:
     """The oracle's input is the raw data, typed independently of crmql (pandas, not to_arrow)."""
     for table in TABLES:
         frame = base_frame(sandbox, table).set_index("id")
@@ -624,22 +593,20 @@ VARIANT_VALUES = [{}] + [{k: v} for k, vs in ALL_VARIANTS.items() if k.startswit
 ]
 
 
-@pytest.mark.parametrize("variants", VARIANT_VALUES, ids=lambda v: ",".join(f"{k[9:]}={x}" for k, x in v.items()) or "defaults")
-def test_known_hard_spots(sandbox: SandboxServer, variants: dict[str, str]) -> None:
+def check_hard_spots(sandbox: SandboxServer, session: Session) -> None:
+    """The regressions give the oracle's rows (and COUNT(*) from the vendor's total where trusted)."""
     frame = base_frame(sandbox, "events")
-    sandbox.settings.variants = variants
-    with Session(_config(sandbox.url, ())) as session:
-        for template in REGRESSIONS:
-            where = _fill(template)
-            expected = _local(frame, where)
-            got = set(session.query(f"SELECT id FROM azavista.events WHERE {where}")["id"])
-            assert got == expected, f"{where}: {len(got)} rows, expected {len(expected)}"
-            count_sql = f"SELECT COUNT(*) AS n FROM azavista.events WHERE {where}"
-            if _plan(session, count_sql).count_column is not None:  # the vendor's total is trusted
-                assert session.query(count_sql)["n"][0] == len(expected), where
+    for template in REGRESSIONS:
+        where = _fill(template)
+        expected = _local(frame, where)
+        got = set(session.query(f"SELECT id FROM azavista.events WHERE {where}")["id"])
+        assert got == expected, f"{where}: {len(got)} rows, expected {len(expected)}"
+        count_sql = f"SELECT COUNT(*) AS n FROM azavista.events WHERE {where}"
+        if _plan(session, count_sql).count_column is not None:  # the vendor's total is trusted
+            assert session.query(count_sql)["n"][0] == len(expected), where
 
 
-def test_known_hard_spots_are_not_vacuous(sandbox: SandboxServer) -> None:
+def check_hard_spots_hit_rows(sandbox: SandboxServer) -> None:
     """The regression queries hit real rows, so a lost row would show."""
     frame = base_frame(sandbox, "events")
     hits = {t: len(_local(frame, _fill(t))) for t in REGRESSIONS}
@@ -658,20 +625,16 @@ def test_known_hard_spots_are_not_vacuous(sandbox: SandboxServer) -> None:
     assert all(hits[t] > 0 for t in REGRESSIONS if "ILIKE" in t or "Work%shop" in t or "W_rkshop" in t)
 
 
-@pytest.mark.parametrize("variants", [{"azavista.eq_case": "insensitive"}, {}], ids=["eq_case=insensitive", "defaults"])
-def test_mixed_case_email_equality(sandbox: SandboxServer, variants: dict[str, str]) -> None:
-    """``email = 'Mixed@Case.com'``: a case-insensitive vendor eq finds more; crmql must not."""
-    contacts = records("azavista", "contacts", 42)
-    real = next(c["email"] for c in contacts if c["email"].lower() == c["email"])
-    mixed = real[0].upper() + real[1:]
-    sandbox.settings.variants = variants
-    with Session(_config(sandbox.url, ())) as session:
-        assert session.query("SELECT id FROM azavista.contacts WHERE email = :e", {"e": mixed}).empty
-        got = session.query("SELECT id FROM azavista.contacts WHERE email = :e", {"e": real})
-        assert set(got["id"]) == {c["id"] for c in contacts if c["email"] == real}
-        n = session.query("SELECT COUNT(*) AS n FROM azavista.contacts WHERE email IN (:a, :b)", {"a": mixed, "b": real})
-        assert n["n"][0] == len(got)
-    sandbox.reset_log()
-    with Session(_config(sandbox.url, ())) as session:  # the vendor really does match it, case folded
-        session.query("SELECT id FROM azavista.contacts WHERE email = :e", {"e": mixed})
-    assert [p for _, p, _ in sandbox.request_log if p.endswith("/search")] == ["/azavista/3.1/contact/search"]
+def session(url: str, connection: tuple[tuple[str, Any], ...]) -> Session:
+    """A session on the served sandbox, with extra azavista connection settings."""
+    return Session(_config(url, connection))
+
+
+DIFFERENTIAL = DifferentialSpec(
+    configs=CONFIGS, tables=TABLES, examples=EXAMPLES, small_only=frozenset(), session=session,
+    oracle=lambda server, table: Oracle.of(base_frame(server, table)),
+    strategy=lambda table, _config: where_clause(table),
+    check=check_where, check_oracle_input=check_oracle_input,
+    hard_spot_variants=VARIANT_VALUES, check_hard_spots=check_hard_spots,
+    check_hard_spots_hit_rows=check_hard_spots_hit_rows,
+)

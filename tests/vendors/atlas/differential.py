@@ -1,4 +1,6 @@
-"""Differential, property-based test of the planner's pushdown for Atlas CRM (design sections 5, 10).
+"""Atlas CRM's part of the differential contract (``tests/contract/test_contract_differential.py``):
+the strategies, the oracle and the checks of the property test of the planner's pushdown (design
+sections 5, 10); the Atlas-only runs are in ``test_atlas_differential.py`` beside this module.
 
 For random WHERE trees over every column of atlas.companies, atlas.contacts and atlas.sales
 (built-in fields and custom fields, by readable name and by UUID), the ids crmql returns (with
@@ -29,17 +31,18 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
 from crmql.plan.catalog import ColumnType
 from crmql.api.config import sandbox_config
-from crmql.connectors.atlas.connector import ENTITY_TYPES, AtlasConnector
+from crmql.connectors.registry import create_connector
 from crmql.plan.planner import Plan
 from crmql.sandbox import ALL_VARIANTS, SandboxServer, records
 from crmql.sandbox.atlas.template import build_templates
 from crmql.api.session import Session
+
+from contract.kit import DifferentialSpec
+from vendors.atlas.pushdown import ENTITY_TYPES
 
 from differential_support import (
     COMPARE_OPS, FLIP, SCALE, STEPS, UTC, DuckOracle, Pred, VariantConfig, assert_same_ids, combine, make_tree,
@@ -86,15 +89,6 @@ def _configs() -> list[Config]:
 CONFIGS = _configs()
 
 
-def test_every_variant_value_is_covered() -> None:
-    covered = {(k, v) for c in CONFIGS for k, v in c.variants}
-    for key in ATLAS_KEYS:
-        if key not in SMALL_ONLY:
-            assert {(key, v) for v in ALL_VARIANTS[key][1:]} <= covered, key
-    assert set(ATLAS_KEYS) == {"atlas.eq_case", "atlas.contains_case", "atlas.multi_contains", "atlas.page_param",
-                               "atlas.sort_nulls", "atlas.list_fields"}, "a new variant needs a run here"
-
-
 # ---- the catalog and the data the trees are drawn from ------------------------------------------
 
 @dataclass(frozen=True)
@@ -107,7 +101,7 @@ class Col:
 
 
 def _catalog() -> dict[str, list[Col]]:
-    connector = AtlasConnector("atlas", {"base_url": "http://unused", "client_id": "x", "client_secret": "y"})
+    connector = create_connector("atlas", "atlas", {"base_url": "http://unused", "client_id": "x", "client_secret": "y"})
     templates = build_templates(42)
     out: dict[str, list[Col]] = {}
     for name, etype in ENTITY_TYPES.items():
@@ -119,15 +113,6 @@ def _catalog() -> dict[str, list[Col]]:
 
 CATALOG = _catalog()
 SORTABLE = {t: [c for c in cols if c.kind in ("decimal", "date")] for t, cols in CATALOG.items()}
-
-
-def test_catalog_covers_every_field_and_kind() -> None:
-    for table in TABLES:
-        fields = {f for r in records("atlas", table, 42) for f in r["fields"]} | {"id", "type"}
-        assert fields <= {c.field for c in CATALOG[table]}, table
-    kinds = {c.kind for cols in CATALOG.values() for c in cols}
-    assert kinds >= {"string", "text", "date", "timestamp", "decimal", "user", "single-select", "multi-select"}
-    assert all(any(c.field != c.name for c in CATALOG[t]) for t in TABLES)  # custom fields (UUIDs)
 
 
 @dataclass(frozen=True)
@@ -622,31 +607,11 @@ def check_example(session: Session, oracle: Oracle, table: str, ex: Example) -> 
         assert set(frame["id"]) <= expected
 
 
-# ---- the property ----------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("config", CONFIGS, ids=[c.id for c in CONFIGS])
-@pytest.mark.parametrize("table", TABLES)
-def test_pushdown_equals_local_filter(sandbox: SandboxServer, table: str, config: Config) -> None:
-    oracle = Oracle.of(sandbox, table)
-    sandbox.settings.variants = dict(config.variants)
-    session = Session(_config(sandbox.url, config.connection))
-
-    @property_settings(max(5, int(EXAMPLES[table] * config.examples * SCALE)))
-    @given(ex=example(table, config.bare))
-    def check(ex: Example) -> None:
-        check_example(session, oracle, table, ex)
-
-    try:
-        check()
-    finally:
-        session.close()
-
-
 def _normal(value: Any) -> Any:
     return [str(v) for v in value] if isinstance(value, list) else value
 
 
-def test_base_table_matches_raw_records(sandbox: SandboxServer) -> None:
+def check_oracle_input(sandbox: SandboxServer) -> None:
     """The oracle's input is the simulator's raw data (typed here independently of crmql)."""
     for table in TABLES:
         data = base_table(sandbox, table).to_pylist()
@@ -664,78 +629,6 @@ def test_base_table_matches_raw_records(sandbox: SandboxServer) -> None:
                 elif want is not None and col.kind == "decimal":
                     want = float(want)
                 assert _normal(row[col.name]) == want, (table, record["id"], col.name)
-
-
-# ---- targeted checks: the sorted early stop, and list items without fields ------------------------
-
-SORT_WHERE = ["", "WHERE \"{name}\" LIKE '%a%'", "WHERE \"{name}\" NOT LIKE '%e%'"]
-
-
-@pytest.mark.parametrize("variants", [{}, {"atlas.sort_nulls": "first"}, {"atlas.page_param": "ignored"}],
-                         ids=["defaults", "nulls-first", "pages-of-20"])
-def test_sorted_limit_equals_full_sort(sandbox: SandboxServer, variants: dict[str, str]) -> None:
-    """ORDER BY every decimal and date column LIMIT n, stopping early at the vendor's sort: the same
-    keys as DuckDB's full sort, and never more pages than needed to pass n non-NULL keys."""
-    sandbox.settings.variants = variants
-    with Session(_config(sandbox.url, ())) as session:
-        for table in TABLES:
-            oracle = Oracle.of(sandbox, table)
-            for i, col in enumerate(SORTABLE[table]):
-                where = SORT_WHERE[i % len(SORT_WHERE)].format(name=NAME_FIELD[table])
-                limit = (1, 10, 130)[i % 3]
-                sql = f'SELECT id, "{col.name}" FROM atlas.{table} {where} ORDER BY "{col.name}" LIMIT {limit}'
-                plan = _plan(session, sql)
-                assert plan.scans[0].fetch.sorted_by == col.name and plan.scans[0].fetch.stop_early, sql
-                result = session.execute(sql)
-                duck_where = where.replace("WHERE ", "").replace("LIKE '%a%'", "LIKE '%a%' ESCAPE ''") \
-                    .replace("LIKE '%e%'", "LIKE '%e%' ESCAPE ''") or "TRUE"
-                want = [_key(v, col.type) for v in oracle.sorted_keys(duck_where, col.name, limit)]
-                assert [_key(v, col.type) for v in result.frame[col.name].tolist()] == want, sql
-                nulls = next(d.nulls for d in column_data(table) if d.col.name == col.name)
-                page = 20 if variants.get("atlas.page_param") == "ignored" else 100
-                ahead = nulls if variants.get("atlas.sort_nulls") == "first" else 0
-                if not where:  # every row passes: the pages up to the limit-th non-NULL key, no more
-                    assert result.stats.pages == math.ceil((ahead + limit) / page), (sql, result.stats.as_dict())
-
-
-LIST_QUERIES = [
-    "SELECT id FROM atlas.sales WHERE \"sale-name\" LIKE '%{word}%' AND \"sale-status\" = 'won'",
-    "SELECT id FROM atlas.contacts WHERE \"contact-name\" = '{contact}' OR \"contact-email\" LIKE '%{contact_part}%'",
-    "SELECT id FROM atlas.companies WHERE \"company-name\" IN ('{company}', 'x') AND list_contains(segments, 'SMB')",
-    "SELECT id, \"sale-balance\" FROM atlas.sales WHERE \"sale-name\" LIKE '%{word}%' ORDER BY \"sale-balance\" LIMIT 3",
-]
-
-
-def test_list_items_without_fields(sandbox: SandboxServer) -> None:
-    """``list_fields=omitted`` (list items carry only id and type, as the docs' example shows):
-    each entity is read by id, and the answers stay the same."""
-    sales = records("atlas", "sales", 42)
-    contacts = records("atlas", "contacts", 42)
-    companies = records("atlas", "companies", 42)
-    contact = contacts[1234]["fields"]["contact-name"]
-    segments = next(c.field for c in CATALOG["companies"] if c.name == "segments")
-    company = next(c for c in companies if "SMB" in c["fields"].get(segments, []))["fields"]["company-name"]
-    values = {"word": sales[7]["fields"]["sale-name"].split()[0], "contact": contact,
-              "contact_part": contact.split()[-1].lower()[:5], "company": company.replace("'", "''")}
-    for variants in ({}, {"atlas.list_fields": "omitted"}):
-        sandbox.settings.variants = variants
-        answers = []
-        with Session(_config(sandbox.url, ())) as session:
-            for template in LIST_QUERIES:
-                sql = template.format(**values)
-                sandbox.reset_log()
-                frame = session.query(sql)
-                gets = [p for m, p, _ in sandbox.request_log if m == "GET" and "/entities/" in p]
-                if variants:
-                    assert len(gets) >= len(frame), sql  # every listed entity was read by id
-                else:
-                    assert not gets, sql
-                answers.append(sorted(map(str, frame.itertuples(index=False))))
-        if not variants:
-            plain = answers
-            assert all(plain) and sum(map(len, plain)) < 300  # small, but not vacuous
-        else:
-            assert answers == plain
 
 
 # ---- targeted regressions: the known-hard spots, under every filter reading ------------------------
@@ -841,21 +734,18 @@ FILTER_VARIANTS = [{}] + [{k: v} for k in ("atlas.eq_case", "atlas.contains_case
                                            "atlas.page_param") for v in ALL_VARIANTS[k][1:]]
 
 
-@pytest.mark.parametrize("variants", FILTER_VARIANTS,
-                         ids=lambda v: ",".join(f"{k[6:]}={x}" for k, x in v.items()) or "defaults")
-def test_known_hard_spots(sandbox: SandboxServer, variants: dict[str, str]) -> None:
-    sandbox.settings.variants = variants
-    with Session(_config(sandbox.url, ())) as session:
-        for table, template in REGRESSIONS:
-            where, duck = _fill(template, duck=False), _fill(template, duck=True)
-            oracle = Oracle.of(sandbox, table)
-            expected = oracle.ids(duck)
-            got = session.query(f"SELECT id FROM atlas.{table} WHERE {where}")
-            assert set(got["id"]) == expected and len(got) == len(expected), f"{where}: {len(got)} rows, expected {len(expected)}"
-            check_trusted(session, table, Pred(where, duck), expected)
+def check_hard_spots(sandbox: SandboxServer, session: Session) -> None:
+    """The regressions give the oracle's rows (and the trusted COUNT(*) and LIMIT paths)."""
+    for table, template in REGRESSIONS:
+        where, duck = _fill(template, duck=False), _fill(template, duck=True)
+        oracle = Oracle.of(sandbox, table)
+        expected = oracle.ids(duck)
+        got = session.query(f"SELECT id FROM atlas.{table} WHERE {where}")
+        assert set(got["id"]) == expected and len(got) == len(expected), f"{where}: {len(got)} rows, expected {len(expected)}"
+        check_trusted(session, table, Pred(where, duck), expected)
 
 
-def test_known_hard_spots_are_not_vacuous(sandbox: SandboxServer) -> None:
+def check_hard_spots_hit_rows(sandbox: SandboxServer) -> None:
     """The regression queries hit real rows (but for the other-case and boundary ones, where the
     vendor may return rows crmql must drop), so a lost row would show."""
     hits = {t: len(Oracle.of(sandbox, table).ids(_fill(t, duck=True))) for table, t in REGRESSIONS}
@@ -863,3 +753,17 @@ def test_known_hard_spots_are_not_vacuous(sandbox: SandboxServer) -> None:
     assert all(n < 1500 for n in hits.values()), hits  # each reads a few pages at most
     assert hits[REGRESSIONS[3][1]] == 1 and hits[REGRESSIONS[4][1]] == 1  # the instant, in UTC and at -05:00
     assert hits[REGRESSIONS[2][1]] == 0 and hits[REGRESSIONS[1][1]] == 1
+
+
+def session(url: str, connection: tuple[tuple[str, Any], ...]) -> Session:
+    """A session on the served sandbox, with extra atlas connection settings (fast retries)."""
+    return Session(_config(url, connection))
+
+
+DIFFERENTIAL = DifferentialSpec(
+    configs=CONFIGS, tables=TABLES, examples=EXAMPLES, small_only=frozenset(SMALL_ONLY), session=session,
+    oracle=Oracle.of, strategy=lambda table, config: example(table, config.bare),
+    check=check_example, check_oracle_input=check_oracle_input,
+    hard_spot_variants=FILTER_VARIANTS, check_hard_spots=check_hard_spots,
+    check_hard_spots_hit_rows=check_hard_spots_hit_rows,
+)

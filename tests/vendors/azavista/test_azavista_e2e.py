@@ -17,7 +17,6 @@ import io
 import json
 import re
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import pytest
 
 from crmql.sandbox import CREDENTIALS, SandboxServer, records
 
-from cli_support import Run, ok, parallel, run_crmql
+from cli_support import Run, Tokens, ok, parallel, run_crmql
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "crmql"
 SECRET = CREDENTIALS["azavista"]["client_secret"]
@@ -40,24 +39,6 @@ ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$"
 
 
 # ---- fixtures -------------------------------------------------------------------------------------
-
-class Tokens:
-    """Every access token the server issues, so the tests can look for them in the output."""
-
-    def __init__(self, server: SandboxServer) -> None:
-        self.issued: list[str] = []
-        self._lock = threading.Lock()
-        store = server.state.tokens
-        original = store.issue_access
-
-        def issue(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            token = original(*args, **kwargs)
-            with self._lock:
-                self.issued.append(token)
-            return token
-
-        store.issue_access = issue  # type: ignore[method-assign]
-
 
 @pytest.fixture(scope="module")
 def tokens(sandbox_server: SandboxServer) -> Tokens:

@@ -35,9 +35,10 @@ from crmql.api.session import Session
 
 from cli_support import Run, ok, parallel, run_crmql
 
+from vendors.atlas.support import request_kinds as _log
+
 SECRET = CREDENTIALS["atlas"]["client_secret"]
 API = "/api/1.0/workspace/CRM"
-TOKEN_PATH = "/atlas/api/1.0/oauth/token"
 SALES = records("atlas", "sales", 42)
 COMPANIES = records("atlas", "companies", 42)
 LINKS = records("atlas", "links", 42)
@@ -93,25 +94,6 @@ def api(sandbox: SandboxServer, atlas_sim: AtlasSimulator) -> Iterator[AtlasAPI]
     client = AtlasAPI(sandbox)
     yield client
     client.close()
-
-
-def _log(server: SandboxServer) -> dict[str, int]:
-    """Atlas requests in the server log by kind."""
-    out = {"token": 0, "template": 0, "entities": 0, "entity": 0, "links": 0, "other": 0}
-    for _method, path, _status in server.request_log:
-        if not path.startswith("/atlas/"):
-            out["other"] += 1
-        elif path == TOKEN_PATH:
-            out["token"] += 1
-        elif "/template/" in path:
-            out["template"] += 1
-        elif path.endswith("/entities"):
-            out["entities"] += 1
-        elif path.endswith("/links"):
-            out["links"] += 1
-        else:
-            out["entity"] += 1
-    return out
 
 
 # ---- template changes -------------------------------------------------------------------------------
