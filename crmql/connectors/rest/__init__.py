@@ -37,6 +37,7 @@ generic plan and fetch), :mod:`.support` (the rules every answer is held to), :m
 
 from ...plan.connector import FilterSet
 from ...plan.pushdown import NativeCond
+from .async_poll import AsyncJob
 from .auth import FlowAuth, KeySecretToken, NoAuth, OAuth, OidcBearer, SessionId
 from .connector import RestConnector
 from .encoders import FieldParams, FilterEncoder, FilterList, JsonFilterTree, OpParams
@@ -47,7 +48,7 @@ from .place import In, Place
 from .spec import ById, Col, FanOut, Resource, RestApi, Sort
 
 __all__ = [
-    "ById", "Col", "CountedPaginator", "FanOut", "FieldParams", "FilterEncoder", "FilterList", "FlowAuth", "In",
+    "AsyncJob", "ById", "Col", "CountedPaginator", "FanOut", "FieldParams", "FilterEncoder", "FilterList", "FlowAuth", "In",
     "JsonFilterTree", "KeySecretToken", "NextLinkPaginator", "NoAuth", "OAuth", "OffsetPaginator", "OidcBearer",
     "OpParams", "Page", "PageIndexPaginator", "Paginator", "Place", "Resource", "RestApi", "RestConnector",
     "SessionId", "SinglePage", "Sort",

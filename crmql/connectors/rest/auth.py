@@ -101,7 +101,7 @@ def KeySecretToken(**options: Any) -> FlowAuth:  # noqa: N802 - reads as a decla
 
 def OidcBearer(**options: Any) -> FlowAuth:  # noqa: N802
     """casavi Community: bearer token, OpenID Connect refresh (see :mod:`crmql.http.flows`)."""
-    return FlowAuth("OidcRefreshAuth", options, ("access_token", "refresh_token", "client_id", "client_secret"))
+    return FlowAuth("OidcRefreshAuth", options, ("access_token", "refresh_token", "issuer", "client_id", "client_secret"))
 
 
 def SessionId(**options: Any) -> FlowAuth:  # noqa: N802

@@ -37,6 +37,7 @@ from ...errors import VendorResponseError
 from ...http.auth import Auth
 from ...plan.catalog import Table
 from ...plan.connector import Candidate, Connector, FetchPlan, Mode, NativeRequest, Needs, PageSink
+from .async_poll import AsyncCalls, AsyncJob
 from .paginators import NextLinkPaginator, Page, ScanContext
 from .paging import LinkAhead, ScanLimits
 from .place import dig
@@ -132,15 +133,27 @@ class RestConnector(HttpConnectorMixin, Connector):
             nxt = self.next_link(raw, table.qualified, request)
         return Page(records, total, nxt, data)
 
-    async def send(self, table: Table, request: NativeRequest, *, first: bool = False, **kwargs: Any) -> Any:
+    async def send(self, table: Table, request: NativeRequest, *, first: bool = False,
+                   res: Resource | None = None) -> Any:
         """Send one planned request and decode its JSON (a scan's first page may have been started
-        early, with the catalog)."""
+        early, with the catalog; a resource with an ``async_job`` is submitted and polled)."""
         if first:
             early = self.early.take(self.early_key(request))
             if early is not None:
                 return await early
+        if res is not None and res.async_job is not None:
+            return await self._async(res.async_job).call(
+                request.method, request.path, json=request.body, table=table.qualified,
+                params=dict(request.params) if request.params else None)
         return await self.http.request_json(request.method, request.path, table=table.qualified, idempotent=True,
-                                            **_options(request), **kwargs)
+                                            **_options(request))
+
+    def _async(self, job: AsyncJob) -> AsyncCalls:
+        """One :class:`AsyncCalls` per job declaration (it remembers which status path answers)."""
+        calls = self.__dict__.setdefault("_async_calls", {})
+        if job not in calls:
+            calls[job] = AsyncCalls(self.http, job)
+        return calls[job]
 
     # ---- fetching
     async def scan(self, table: Table, res: Resource, request: NativeRequest, sink: PageSink, *,
@@ -151,16 +164,16 @@ class RestConnector(HttpConnectorMixin, Connector):
         ahead = None
         if (isinstance(paginator, NextLinkPaginator) and paginator.peek and paginator.prefetch and prefetch
                 and not sequential and max_rows is None):
-            ahead = LinkAhead(lambda url: self.http.request("GET", url, table=table.qualified),
+            ahead = LinkAhead(lambda url: self.http.request("GET", url, table=table.qualified, **_headers(request)),
                               decode=lambda response: self.http.decode_json(response, table.qualified),
                               peek=self.peek_next)
 
         async def fetch(target: NativeRequest | str, label: str) -> Page:
-            if isinstance(target, str):
+            if isinstance(target, str):  # a next link: the request's headers go along (a page size)
                 data = await (ahead.get(target) if ahead is not None else
-                              self.http.request_json("GET", target, table=table.qualified))
+                              self.http.request_json("GET", target, table=table.qualified, **_headers(request)))
             else:
-                data = await self.send(table, target, first=target == request)
+                data = await self.send(table, target, first=target == request, res=res)
             page = self.read_page(res, table, data, label)
             page.records = await self.complete(res, table, page.records, label)
             return page
@@ -220,7 +233,8 @@ class RestConnector(HttpConnectorMixin, Connector):
 
         async def fetch(target: NativeRequest | str, label: str) -> Page:
             if isinstance(target, str):
-                response = await self.http.request("GET", target, table=table.qualified, allow_status=allow)
+                response = await self.http.request("GET", target, table=table.qualified, allow_status=allow,
+                                                   **_headers(request))
                 label = f"GET {cut(target)}"
             else:
                 response = await self.http.request(target.method, target.path, table=table.qualified,
@@ -245,7 +259,7 @@ class RestConnector(HttpConnectorMixin, Connector):
 
         async def one(request: NativeRequest) -> int:
             label = f"{request.method} {request.path}"
-            data = await self.send(table, paginator.sized(request, 1))
+            data = await self.send(table, paginator.sized(request, 1), res=res)
             total = self.read_page(res, table, data, paginator.count_label(label), links=False).total
             full = paginator.sized(request, paginator.max_page)
             raw = dig(data, paginator.total) if paginator.total else None
@@ -254,6 +268,11 @@ class RestConnector(HttpConnectorMixin, Connector):
                                              lambda tally: self.scan(table, res, full, tally, prefetch=False))
 
         return sum(await gather_all(*(one(r) for r in plan.requests)))
+
+
+def _headers(request: NativeRequest) -> dict[str, Any]:
+    """The request's own headers as a keyword (none: no keyword, as before the kit)."""
+    return {"headers": dict(request.headers)} if request.headers else {}
 
 
 def _options(request: NativeRequest) -> dict[str, Any]:

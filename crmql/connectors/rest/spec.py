@@ -25,6 +25,7 @@ from typing import Any
 from ...plan.catalog import Column, ColumnType, FilterShape, RequiredFilter, Table
 from ...plan.connector import FilterSet, NativeRequest
 from ...plan.pushdown import Capability
+from .async_poll import AsyncJob
 from .auth import AuthSpec, NoAuth
 from .encoders import FilterEncoder, JsonFilterTree
 from .paginators import OffsetPaginator, Paginator, SinglePage  # noqa: F401 (OffsetPaginator: the example)
@@ -133,6 +134,9 @@ class Resource:
     answer: str = "search"
     #: the list answer's record is a row as it is (False: the connector's ``row`` hook flattens it)
     flat: bool = True
+    #: run every list request as an asynchronous job: submit, poll, take the result (Voyzu's
+    #: ``?async=true``; :class:`~crmql.connectors.rest.async_poll.AsyncJob` says how)
+    async_job: AsyncJob | None = None
 
     def first_request(self, filters: FilterSet, page: int, sort: str | None = None) -> NativeRequest:
         """The first page's request for one filter set, exactly as it is sent."""
