@@ -138,6 +138,36 @@ class Resource:
     #: ``?async=true``; :class:`~crmql.connectors.rest.async_poll.AsyncJob` says how)
     async_job: AsyncJob | None = None
 
+    def __post_init__(self) -> None:
+        """A declaration that cannot work fails when it is made (a vendor module's import), not
+        at the first query.
+
+        >>> Resource("t", "T", "/t", by_id=ById("/t/get"))
+        Traceback (most recent call last):
+        ...
+        ValueError: resource t: by_id path '/t/get' has no {id}
+        """
+        def bad(what: str) -> ValueError:
+            return ValueError(f"resource {self.name}: {what}")
+
+        if self.method not in ("GET", "POST"):
+            raise bad(f"method {self.method!r} is not GET or POST")
+        if unknown := [p for p in self.layout if p not in PARTS]:
+            raise bad(f"layout has {unknown}; the parts are {list(PARTS)}")
+        if self.by_id is not None and "{id}" not in self.by_id.path:
+            raise bad(f"by_id path {self.by_id.path!r} has no {{id}}")
+        names = {c.name for c in self.columns}
+        if self.fan_out is not None:
+            slot = "{" + self.fan_out.place.name + "}"
+            if self.fan_out.place.where.value == "path" and slot not in self.path:
+                raise bad(f"fan_out puts its key at {slot}, which the path {self.path!r} does not have")
+            if self.columns and self.fan_out.column not in names:
+                raise bad(f"fan_out column {self.fan_out.column!r} is not a column")
+        elif "{" in self.path:
+            raise bad(f"path {self.path!r} has a slot only a fan_out fills")
+        if filter_only := [c.name for c in self.columns if c.filter_only]:
+            raise bad(f"filter-only columns ({', '.join(filter_only)}) are declared but not planned yet")
+
     def first_request(self, filters: FilterSet, page: int, sort: str | None = None) -> NativeRequest:
         """The first page's request for one filter set, exactly as it is sent."""
         request = NativeRequest(self.method, self.path, params=list(self.params) if self.params else None,
