@@ -1,44 +1,32 @@
-"""Completion inside ``%crmql`` / ``%%crmql``: options, tables after FROM and JOIN, columns of the
-tables in scope elsewhere."""
+"""Completion inside ``%crmql`` / ``%%crmql``: IPython's face of the completion engine.
+
+The options (``--explain``, ...) are the magic's own; everything else comes from
+:class:`crmql.surfaces.completion.CompletionEngine`, the shell's engine, of which the notebook offers
+the names: ``conn.table`` after FROM, JOIN and DESCRIBE, and the columns of the tables in scope
+elsewhere (``alias.`` narrows to one table), each extending what is typed.
+"""
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 
+from ...plan.catalog import Column, ColumnType, Table
+from ..completion import CompletionEngine
 from .options import parse_options
 
 if TYPE_CHECKING:
     from ...api.session import Session
-    from .magics import Crmql
 
 __all__ = ["Completer"]
 
-
-@functools.lru_cache(maxsize=1)
-def _keywords() -> frozenset[str]:
-    """The language's reserved words (lower case), from the grammar's word terminals."""
-    from ...language.grammar import grammar_text
-
-    return frozenset(m.lower() for m in re.findall(r'^\s*[A-Z_][A-Z0-9_]*\s*:\s*"([A-Za-z]+)"i\s*$', grammar_text(), re.M))
-
-
-_BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
-_REF = re.compile(rf"\b(?:from|join)\s+({_IDENT})\s*\.\s*({_IDENT})(?:\s+(?:as\s+)?({_IDENT}))?", re.I)
+_TOKEN = re.compile(r'(?:[\w$]|"[^"]*"?|\.)*$')
 _OPTION_NAMES = ("--explain", "--analyze", "--limit", "--config", "--format", "--help")
-
-
-def _name(n: str) -> str:
-    return n if _BARE.match(n) and n.lower() not in _keywords() else '"' + n.replace('"', '""') + '"'
-
-
-def _unquote_ident(n: str) -> str:
-    return n[1:-1].replace('""', '"') if n.startswith('"') else n
+#: what the notebook offers of the engine's suggestions
+_KINDS = ("table", "column")
 
 
 def _crmql_text(full_text: str, line: int, column: int) -> tuple[str, int, bool] | None:
@@ -82,6 +70,31 @@ def _options_end(text: str) -> int:
     return len(text) - len(rest.lstrip()) if rest else len(text)
 
 
+class _Names:
+    """The engine's catalog over one :class:`Completer`, for one completion: the table list is read
+    once, a table's columns only when it is in scope (an Atlas template loads then, not before)."""
+
+    def __init__(self, completer: Completer) -> None:
+        self._completer = completer
+        self._tables: list[tuple[str, str]] | None = None
+
+    def _all(self) -> list[tuple[str, str]]:
+        if self._tables is None:
+            self._tables = self._completer.tables()
+        return self._tables
+
+    @property
+    def connections(self) -> list[str]:
+        return list(dict.fromkeys(c for c, _ in self._all()))
+
+    def table_names(self, connection: str) -> list[str]:
+        return [t for c, t in self._all() if c == connection]
+
+    def table(self, connection: str, name: str) -> Table | None:
+        columns = self._completer.columns(connection, name)
+        return Table(connection, name, tuple(Column(c, ColumnType.STRING) for c in columns)) if columns else None
+
+
 class Completer:
     """Completes crmql names for IPython (tables after FROM/JOIN, columns of the tables in scope)."""
 
@@ -107,44 +120,25 @@ class Completer:
             return []
 
     def complete(self, sql: str, cursor: int) -> tuple[str, list[tuple[str, str]]]:
-        """(the fragment being completed, [(completion, type)]) for the cursor at ``cursor``."""
-        before = sql[:cursor]
-        token = re.search(r'(?:[\w$]|"[^"]*"?|\.)*$', before).group(0)  # type: ignore[union-attr]
-        head = before[: len(before) - len(token)]
-        previous = re.search(r"([A-Za-z_]+)\s*$", head)
-        keyword = previous.group(1).lower() if previous else ""
-        low = token.lower().replace('"', "")
-        if keyword in ("from", "join", "describe") and not head.rstrip().endswith(","):
-            names = [f"{_name(c)}.{_name(t)}" for c, t in self.tables()]
-            return token, [(n, "table") for n in names if n.lower().replace('"', "").startswith(low)]
-        scope: dict[str, tuple[str, str]] = {}
-        for m in _REF.finditer(sql):
-            conn, table = _unquote_ident(m.group(1)), _unquote_ident(m.group(2))
-            alias = m.group(3)
-            if alias and alias.lower() in _keywords():
-                alias = None
-            scope[_unquote_ident(alias) if alias else table] = (conn, table)
-        if "." in token:
-            qualifier, _, partial = token.rpartition(".")
-            target = scope.get(_unquote_ident(qualifier)) or next(
-                (v for k, v in scope.items() if k.lower() == _unquote_ident(qualifier).lower()), None)
-            if target is None:
-                return token, []
-            p = partial.lower().replace('"', "")
-            return token, [(f"{qualifier}.{_name(c)}", "column") for c in self.columns(*target)
-                           if c.lower().startswith(p)]
-        seen: dict[str, None] = {}
-        for conn, table in scope.values():
-            for c in self.columns(conn, table):
-                if c.lower().startswith(low):
-                    seen.setdefault(_name(c))
-        return token, [(c, "column") for c in seen]
+        """(the fragment being completed, [(completion, type)]) for the cursor at ``cursor``: the
+        engine's tables and columns that extend the fragment (``alias.col``, ``conn.table``)."""
+        token = _TOKEN.search(sql[:cursor]).group(0)  # type: ignore[union-attr]
+        start = cursor - len(token)
+        typed = token.lower().replace('"', "")
+        found: dict[str, str] = {}
+        for s in CompletionEngine(_Names(self), describe_tables=False).complete(sql, cursor):
+            if s.kind not in _KINDS or cursor + s.start < start:
+                continue
+            text = sql[start:cursor + s.start] + s.text
+            if text.lower().replace('"', "").startswith(typed):
+                found.setdefault(text, s.kind)
+        return token, list(found.items())
 
 
-def _make_matcher(magics: Crmql) -> Callable[..., Any]:
+def _make_matcher(session: Callable[[], Session]) -> Callable[..., Any]:
     from IPython.core.completer import SimpleCompletion, context_matcher
 
-    completer = Completer(lambda: magics.session())
+    completer = Completer(session)
 
     @context_matcher(priority=100, identifier="crmql")
     def crmql_matcher(context: Any) -> dict[str, Any]:

@@ -175,7 +175,7 @@ def load_ipython_extension(ip: Any) -> None:
     formatters = ip.display_formatter.formatters
     state["html"] = formatters["text/html"].for_type(pd.DataFrame, _html_formatter)
     state["plain"] = formatters["text/plain"].for_type(pd.DataFrame, _plain_formatter)
-    matcher = _make_matcher(magics)
+    matcher = _make_matcher(lambda: magics.session())
     ip.Completer.custom_matchers.append(matcher)
     state["matcher"] = matcher
     _loaded[id(ip)] = state

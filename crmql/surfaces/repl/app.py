@@ -280,8 +280,8 @@ class ScriptPlace:
 
 def run_repl(args: Any) -> int:
     """``crmql`` with no statements and a terminal: the interactive shell."""
-    from ..cli import parse_params
     from ...api.config import load_config
+    from ...api.params import ParamError, parse_params
     from ...errors import ConfigError
 
     try:
@@ -292,7 +292,12 @@ def run_repl(args: Any) -> int:
     settings = ReplSettings.from_config(config.repl)
     if getattr(args, "format", None):
         settings.format = args.format
-    shell = Shell(config, params=parse_params(getattr(args, "param", []) or []), settings=settings,
+    try:
+        params = parse_params(getattr(args, "param", []) or [])
+    except ParamError as e:
+        print(f"crmql: error: {e}", file=sys.stderr)
+        return 2  # a usage error, as the CLI's
+    shell = Shell(config, params=params, settings=settings,
                   stats=bool(getattr(args, "stats", False)), debug=bool(getattr(args, "debug", False)))
     for warning in settings.warnings:
         print(f"warning: {warning}", file=sys.stderr)

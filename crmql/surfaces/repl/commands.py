@@ -20,16 +20,34 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ...api.source import ScriptReadError, read_script
+from .settings import FORMATS, ReplSettings
 
 if TYPE_CHECKING:
-    from .app import Shell
+    import pandas as pd
 
-__all__ = ["ALIASES", "COMMANDS", "Command", "edit_text", "parse_command", "run_command"]
+    from ...api.config import Config
+    from ...api.session import Session
 
-FORMATS = ("table", "csv", "json", "jsonl", "markdown")
+__all__ = ["ALIASES", "COMMANDS", "Command", "Shell", "edit_text", "parse_command", "run_command"]
+
+
+class Shell(Protocol):
+    """What a command handler may use of the shell (:class:`crmql.surfaces.repl.app.Shell` is one):
+    the commands sit below the shell, which imports them."""
+
+    config: Config
+    settings: ReplSettings
+
+    def session(self) -> Session: ...
+    def message(self, text: str) -> None: ...
+    def show_frame(self, frame: pd.DataFrame) -> None: ...
+    def set_output(self, path: Path | None) -> None: ...
+    def run_script(self, text: str, *, source: str = "script") -> bool: ...
+    def sandbox_url(self) -> str | None: ...
+    def refresh_schemas(self) -> Any: ...
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,11 @@
-"""Syntax highlighting and a forgiving token scanner for the shell.
+"""Syntax highlighting for the shell, and when Enter runs the buffer.
 
-The keyword list comes from the grammar itself: every terminal of ``grammar/crmql.lark`` written as
-a case-insensitive word (``SELECT: "select"i``) is a keyword, so the highlighter and the completer
-never drift from the parser. The grammar text is read without importing Lark (which would delay the
-first prompt); a test checks that the list equals the parser's own keyword terminals.
-
-:func:`scan` splits text into tokens the way the completer needs them: it never fails, and an
-unterminated string, quoted name or block comment at the end is one (open) token.
+The keyword list comes from the grammar itself (:func:`crmql.language.names.keywords`: every
+terminal of ``grammar/crmql.lark`` written as a case-insensitive word is a keyword), so the
+highlighter and the completer never drift from the parser. The grammar text is read without
+importing Lark (which would delay the first prompt); a test checks that the list equals the
+parser's own keyword terminals. :func:`scan` (the completion engine's forgiving scanner,
+:mod:`crmql.surfaces.completion.tokens`) is what :func:`statement_complete` reads.
 
 >>> [t.text for t in scan("SELECT \\"contact-email\\" FROM a.b WHERE x = 'it''s")]
 ['SELECT', '"contact-email"', 'FROM', 'a', '.', 'b', 'WHERE', 'x', '=', "'it''s"]
@@ -18,34 +17,15 @@ True
 
 from __future__ import annotations
 
-import functools
 import re
-from dataclasses import dataclass
 
 from pygments.lexer import RegexLexer, words
-from ...language.grammar import grammar_text
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text, Whitespace
 
+from ...language.names import grammar_keywords, keywords
+from ..completion.tokens import Tok, scan
+
 __all__ = ["SHELL_WORDS", "CrmqlLexer", "Tok", "grammar_keywords", "keywords", "scan", "statement_complete"]
-
-_KEYWORD_TERMINAL = re.compile(r'^\s*([A-Z_][A-Z0-9_]*)\s*:\s*"([A-Za-z]+)"i\s*$', re.M)
-
-
-@functools.lru_cache(maxsize=1)
-def grammar_keywords() -> dict[str, str]:
-    """Terminal name -> keyword (upper case), for every case-insensitive word terminal.
-
-    >>> grammar_keywords()["SELECT"], grammar_keywords()["DESC"]
-    ('SELECT', 'DESC')
-    """
-    return {m.group(1): m.group(2).upper() for m in _KEYWORD_TERMINAL.finditer(grammar_text())}
-
-
-@functools.lru_cache(maxsize=1)
-def keywords() -> frozenset[str]:
-    """Every keyword, upper case."""
-    return frozenset(grammar_keywords().values())
-
 
 _LITERAL_KEYWORDS = {"TRUE", "FALSE", "NULL"}
 _TYPE_KEYWORDS = {"DATE", "TIMESTAMP", "INTERVAL"}
@@ -92,84 +72,6 @@ class CrmqlLexer(RegexLexer):
 
 
 # ---- the completer's scanner ------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Tok:
-    """One token: ``kind`` is name, keyword, quoted, string, param, number, op, punct, command,
-    comment or other; ``closed`` is False for an unterminated string, quoted name or comment."""
-
-    kind: str
-    text: str
-    start: int
-    end: int
-    closed: bool = True
-
-    @property
-    def upper(self) -> str:
-        return self.text.upper()
-
-    def is_kw(self, *words: str) -> bool:
-        return self.kind == "keyword" and self.text.upper() in words
-
-    @property
-    def ident(self) -> str | None:
-        """The identifier this token names (unquoted), or None."""
-        if self.kind == "name":
-            return self.text
-        if self.kind == "quoted":
-            inner = self.text[1:-1] if self.closed else self.text[1:]
-            return inner.replace('""', '"')
-        return None
-
-
-_SCAN = re.compile(
-    r"""(?P<ws>\s+)
-      |(?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))
-      |(?P<string>'(?:[^']|'')*'?)
-      |(?P<quoted>"(?:[^"]|"")*"?)
-      |(?P<command>\\[^\s\\]*)
-      |(?P<param>:[A-Za-z_][A-Za-z0-9_]*)
-      |(?P<number>(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?|\d+(?:[eE][+-]?\d+)?)
-      |(?P<name>[A-Za-z_][A-Za-z0-9_$]*)
-      |(?P<op><>|!=|<=|>=|\|\||[=<>+\-/%])
-      |(?P<punct>[(),.;*])
-      |(?P<other>.)""",
-    re.X | re.S,
-)
-
-
-def _open_quote(text: str, q: str) -> bool:
-    """True when a token starting with quote ``q`` is not terminated."""
-    i, n = 1, len(text)
-    while i < n:
-        if text[i] == q:
-            if i + 1 < n and text[i + 1] == q:
-                i += 2
-                continue
-            return i != n - 1
-        i += 1
-    return True
-
-
-def scan(text: str, *, comments: bool = False) -> list[Tok]:
-    """Tokens of ``text`` (whitespace dropped; comments dropped unless asked for)."""
-    kws = keywords()
-    out: list[Tok] = []
-    for m in _SCAN.finditer(text):
-        kind = m.lastgroup or "other"
-        if kind == "ws" or (kind == "comment" and not comments):
-            continue
-        value = m.group()
-        if kind == "name" and value.upper() in kws:
-            kind = "keyword"
-        closed = True
-        if kind in ("string", "quoted"):
-            closed = not _open_quote(value, value[0])
-        elif kind == "comment" and value.startswith("/*"):
-            closed = len(value) >= 4 and value.endswith("*/")
-        out.append(Tok(kind, value, m.start(), m.end(), closed))
-    return out
-
 
 #: words the shell takes on their own (with or without ';'), as psql and pgcli do: not statements
 SHELL_WORDS = frozenset({"help", "quit", "exit"})

@@ -33,6 +33,9 @@ from typing import Any
 
 from .output import DEFAULT_PAGER
 
+#: the shell's output formats (``\format``, ``[repl] format``)
+FORMATS = ("table", "csv", "json", "jsonl", "markdown")
+
 __all__ = ["ReplSettings"]
 
 log = logging.getLogger(__name__)
@@ -71,8 +74,6 @@ class ReplSettings:
         return s
 
     def _set(self, key: str, value: Any, env: dict[str, str]) -> None:
-        from .commands import FORMATS
-
         if key == "format":
             if str(value).lower() not in FORMATS:
                 raise ValueError(f"one of {', '.join(FORMATS)}, not {value!r}")

@@ -75,7 +75,7 @@ class WarmUpMixin:
         self.schema.load_all()
         try:
             from ...plan.bind import AGGREGATES, FUNCTIONS
-            from .analysis import build_keyword_parser
+            from ..completion import build_keyword_parser
 
             self.completer.aggregates = frozenset(AGGREGATES)
             self.completer.functions = sorted(FUNCTIONS)

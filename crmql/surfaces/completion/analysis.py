@@ -2,7 +2,7 @@
 ends, which clause the cursor is in, the tables in scope (``conn.table [AS] alias``), the column
 compared before ``=`` / ``IN (``, and which keywords the grammar accepts next.
 
-Everything works on :func:`~crmql.surfaces.repl.lexer.scan` tokens and never fails. The grammar's answer
+Everything works on :func:`~crmql.surfaces.completion.tokens.scan` tokens and never fails. The grammar's answer
 needs the LALR parser of :func:`build_keyword_parser` (it imports Lark, so the shell builds it on a
 background thread); until it exists, :func:`accepted_terminals` returns None and the callers fall
 back to every keyword.
@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .lexer import Tok, grammar_keywords, keywords, scan
+from ...language.names import grammar_keywords, keywords
+from .tokens import Tok, scan
 
 __all__ = ["TableRef", "accepted_terminals", "build_keyword_parser", "clause_at", "expects_operand",
            "keyword_pool", "listed_values", "operand_before", "statement_bounds", "table_refs",
