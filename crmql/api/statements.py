@@ -84,7 +84,7 @@ def _probe(plan: Any, st: stats.QueryStats) -> dict[int, int]:
 
 
 def _explain(stmt: ast.Explain, run: Run) -> Result:
-    from ..plan.explain import explain_text
+    from ..exec.explain import explain_text
 
     plan = run.session.plan(stmt.query, run.params, text=run.sql)
     if not stmt.analyze:

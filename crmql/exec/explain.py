@@ -13,11 +13,11 @@ import math
 import textwrap
 from typing import Any
 
-from ..exec.executor import ScanResult
+from .executor import ScanResult
 from ..http.redact import redact
-from ..exec.localsql import select_sql, show
-from .planner import Plan, ScanPlan
-from .pushdown import NativeCond
+from .localsql import select_sql, show
+from ..plan.planner import Plan, ScanPlan
+from ..plan.pushdown import NativeCond
 
 __all__ = ["explain_dict", "explain_text"]
 
