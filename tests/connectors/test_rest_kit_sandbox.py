@@ -68,5 +68,6 @@ def test_the_planned_requests_are_the_requests_sent(sql: str, sandbox: SandboxSe
     if scan.fetch.mode in (Mode.GET, Mode.COUNT):
         assert sorted(data) == sorted(planned)
     else:  # a later page moves the offset or follows a next link: the same endpoint as a planned request
-        endpoints = {p.split("\n")[0].split("?")[0] for p in planned}
-        assert {d.split("\n")[0].split("?")[0] for d in data} == endpoints
+        endpoints = {p.split("\n")[0].split("?")[0].split(" ")[1] for p in planned}
+        for d in data:  # (a next link is absolute: it carries the connection's base path too)
+            assert any(d.split("\n")[0].split("?")[0].endswith(e) for e in endpoints), d
