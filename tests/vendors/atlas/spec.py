@@ -1,6 +1,10 @@
-"""Atlas CRM's test spec for the contract kit (``tests/contract``)."""
+"""Atlas CRM's test spec for the contract kit (``tests/contract``, see its README): the golden
+pushdown cases (tables from the template fixture) and the simulator's filter to check them with,
+the differential runs, a typical command line, and a multi-page scan for the fault injection."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from crmql.sandbox import records
 
@@ -8,6 +12,17 @@ from contract.kit import CliSpec, FaultSpec, GoldenSpec, SupersetSpec, VendorTes
 
 from vendors.atlas import pushdown
 from vendors.atlas.differential import DIFFERENTIAL
+
+
+def _companies(n: int) -> list[dict[str, Any]]:
+    """The first ``n`` companies by id, as ``--format csv`` prints ``id, "company-name"``."""
+    rows = sorted(records("atlas", "companies", 42), key=lambda r: r["id"])[:n]
+    return [{"id": r["id"], "company-name": r["fields"]["company-name"]} for r in rows]
+
+
+def _won_sales() -> set[str]:
+    return {r["id"] for r in records("atlas", "sales", 42) if r["fields"].get("sale-status") == "won"}
+
 
 GOLDEN = GoldenSpec(
     path=pushdown.HERE / "golden" / "pushdown.txt",
@@ -27,21 +42,21 @@ GOLDEN = GoldenSpec(
     ),
 )
 
-FAULTS = FaultSpec(
-    scan_query="SELECT id FROM atlas.companies",
-    expected_ids=lambda: {str(r["id"]) for r in records("atlas", "companies", 42)},
-    page_path="/entities",
-    display="Atlas",
-)
-
 CLI = CliSpec(
-    query="SELECT id, \"company-name\" FROM atlas.companies ORDER BY id LIMIT 5",
-    expected_rows=lambda: [{"id": r["id"], "company-name": r["fields"]["company-name"]} for r in sorted(records("atlas", "companies", 42), key=lambda r: r["id"])[:5]],
+    query='SELECT id, "company-name" FROM atlas.companies ORDER BY id LIMIT 5',
+    expected_rows=lambda: _companies(5),
     export_query="SELECT id FROM atlas.sales WHERE \"sale-status\" = 'won'",
-    expected_export=lambda: {r["id"] for r in records("atlas", "sales", 42) if r["fields"].get("sale-status") == "won"},
-    bad_query="SELECT \"sale-nme\" FROM atlas.sales",
+    expected_export=_won_sales,
+    bad_query='SELECT "sale-nme" FROM atlas.sales',
     bad_exit=1,
     bad_message="unknown column 'sale-nme'",
+)
+
+FAULTS = FaultSpec(
+    scan_query="SELECT id FROM atlas.companies",  # 1,000 entities: 10 pages of 100, by next link
+    expected_ids=lambda: {r["id"] for r in records("atlas", "companies", 42)},
+    page_path="/entities",
+    display="Atlas",
 )
 
 SPEC = VendorTestSpec(name="atlas", connection="atlas", golden=GOLDEN, differential=DIFFERENTIAL,

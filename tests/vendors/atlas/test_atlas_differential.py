@@ -11,9 +11,9 @@ import pytest
 from crmql.sandbox import ALL_VARIANTS, SandboxServer, records
 from crmql.api.session import Session
 
-from vendors.atlas.differential import (
-    ATLAS_KEYS, CATALOG, NAME_FIELD, SORTABLE, TABLES, Oracle, _config, _key, _plan, column_data,
-)
+from vendors.atlas.catalog import CATALOG, SORTABLE, column_data
+from vendors.atlas.differential import ATLAS_KEYS, TABLES, Oracle, _config, _key, _plan
+from vendors.atlas.strategies import NAME_FIELD
 
 
 def test_the_variant_keys_are_known() -> None:

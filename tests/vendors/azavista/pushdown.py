@@ -9,6 +9,7 @@ import datetime as dt
 import itertools
 import random
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from crmql.connectors.registry import create_connector
@@ -20,6 +21,7 @@ from crmql.sandbox.core.data import records as sandbox_records
 
 from golden import like_instances, query_literals
 
+HERE = Path(__file__).resolve().parent
 BASE_SETTINGS = {"base_url": "http://127.0.0.1:1", "client_id": "x", "client_secret": "y"}
 VARIANT_KEYS = sorted(VARIANTS)
 READINGS = [dict(zip(VARIANT_KEYS, values)) for values in itertools.product(*(VARIANTS[k] for k in VARIANT_KEYS))]

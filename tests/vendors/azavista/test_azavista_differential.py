@@ -6,7 +6,8 @@ import pytest
 
 from crmql.sandbox import SandboxServer, records
 
-from vendors.azavista.differential import CATALOG, TABLES, session as open_session
+from vendors.azavista.differential import TABLES, session as open_session
+from vendors.azavista.strategies import CATALOG
 
 
 def test_catalog_covers_every_record_field() -> None:
