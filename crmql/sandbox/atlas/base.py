@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from typing import Any, Callable
 from urllib.parse import parse_qsl
 
@@ -22,6 +21,7 @@ from starlette.responses import Response
 from .filter import VARIANTS, QueryError
 from .store import VENDOR_NAME, ApiError, AtlasStore, Entity, _message
 from .data import ENTITIES_PATH, entity_links
+from ..core.cache import ResultCache
 from ..core.requests import BodyError, TokenGuard, json_object, variants_of
 from ..core.state import SandboxState
 
@@ -39,8 +39,7 @@ class AtlasBase:
         self.state = state
         self._stores: dict[int, AtlasStore] = {}
         self._lock = threading.RLock()
-        self._cache: OrderedDict[tuple[Any, ...], list[Entity]] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache: ResultCache[list[Entity]] = ResultCache(cache_size)
         self._modified = False
 
     # ------------------------------------------------------------ state/hooks

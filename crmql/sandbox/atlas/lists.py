@@ -77,23 +77,20 @@ class AtlasListRoutes(AtlasBase):
         """Entities of a type matching ``groups``, sorted (LRU-cached; writes clear the cache)."""
         key = (store.seed, entity_type, tuple(sorted(groups.items())), sort_by,
                tuple(sorted(variants.items())))
-        cached = self._cache.get(key)
-        if cached is not None:
-            self._cache.move_to_end(key)
-            return cached
-        types = store.templates[entity_type].field_types()
-        rows = store.by_type[entity_type].values()
-        if groups:
-            predicate = compile_filters(groups, types, variants)
-            result = [e for e in rows if predicate(e)]
-        else:
-            result = list(rows)
-        field_id = sort_by or NAME_FIELD[entity_type]
-        result.sort(key=sort_key(field_id, types.get(field_id, "string"), variants["atlas.sort_nulls"]))
-        self._cache[key] = result
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return result
+
+        def compute() -> list[Entity]:
+            types = store.templates[entity_type].field_types()
+            rows = store.by_type[entity_type].values()
+            if groups:
+                predicate = compile_filters(groups, types, variants)
+                result = [e for e in rows if predicate(e)]
+            else:
+                result = list(rows)
+            field_id = sort_by or NAME_FIELD[entity_type]
+            result.sort(key=sort_key(field_id, types.get(field_id, "string"), variants["atlas.sort_nulls"]))
+            return result
+
+        return self._cache.get_or_compute(key, compute)
 
     # ---------------------------------------------------------------- links
     async def list_links(self, request: Request) -> Response:

@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Mapping
 
 from starlette.requests import Request
@@ -65,6 +64,7 @@ from starlette.routing import BaseRoute, Route
 
 from .filter import FIELDS, OPERATORS, VARIANTS, FilterError, canonical, compile_filter
 from .spec import SIMULATOR, TOKEN_PATH
+from ..core.cache import ResultCache
 from ..core.data import shared_records
 from ..core.oauth import TokenEndpoint, TokenErrors
 from ..core.requests import BodyError, TokenGuard, json_object, variants_of
@@ -122,8 +122,7 @@ class AzavistaSimulator:
 
     def __init__(self, state: SandboxState, cache_size: int = 32) -> None:
         self.state = state
-        self._cache: OrderedDict[tuple[Any, ...], list[Record]] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache: ResultCache[list[Record]] = ResultCache(cache_size)
         self._index: dict[tuple[str, int], dict[str, Record]] = {}
 
     def routes(self) -> list[BaseRoute]:
@@ -196,17 +195,11 @@ class AzavistaSimulator:
         rows = shared_records(VENDOR_NAME, table, seed)
         if tree is None or tree == {}:
             return rows
-        key = (table, seed, canonical(tree), tuple(sorted(variants.items())))
-        cached = self._cache.get(key)
-        if cached is not None:
-            self._cache.move_to_end(key)
-            return cached
-        predicate = compile_filter(table, tree, variants, filter_key)
-        result = [row for row in rows if predicate(row)]
-        self._cache[key] = result
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return result
+        def compute() -> list[Record]:
+            predicate = compile_filter(table, tree, variants, filter_key)
+            return [row for row in rows if predicate(row)]
+
+        return self._cache.get_or_compute((table, seed, canonical(tree), tuple(sorted(variants.items()))), compute)
 
     # ------------------------------------------------------------------- get
     async def get_one(self, request: Request, table: str) -> Response:
