@@ -45,6 +45,8 @@ def serve(tmp_path: Path) -> Iterator:
         first = proc.stderr.readline()  # blocks until it says it serves (or it exits: EOF)
         found = re.search(r" on (http://127\.0\.0\.1:\d+)", first)
         assert found, first + proc.stderr.read()
+        chosen = [arg for arg in args if "=" in arg]
+        assert first.rstrip().endswith(f"{' under ' + ' '.join(chosen) if chosen else ''} (Ctrl-C stops)"), first
         return found.group(1)
 
     yield start
