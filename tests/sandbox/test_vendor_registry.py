@@ -185,3 +185,24 @@ def test_a_third_party_vendor_has_a_sandbox_config_and_variants(tmp_path: Path, 
                                     "default": "plain", "source": "tests",
                                     "meaning": "a switch only the test vendor has"}
     assert "azavista.range" in rows and "atlas.page_param" in rows
+
+
+CORE_FILES = ["crmql/vendors.py", "crmql/connectors/registry.py", "crmql/api/config.py", "crmql/api/session.py",
+              "crmql/sandbox/__init__.py", *sorted(str(p.relative_to(Path(__file__).parents[2]))
+                                                   for p in (Path(__file__).parents[2] / "crmql/sandbox/core").glob("*.py"))]
+
+
+@pytest.mark.parametrize("path", CORE_FILES)
+def test_no_core_file_names_a_vendor_in_its_code(path: str) -> None:
+    """Adding a vendor touches no core file: outside docstrings (examples), the registry's consumers
+    name no vendor."""
+    import ast
+
+    tree = ast.parse((Path(__file__).parents[2] / path).read_text(encoding="utf-8"))
+    docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)
+                  and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)}
+    named = [(node.lineno, text) for node in ast.walk(tree) if id(node) not in docstrings
+             for text in ([node.value] if isinstance(node, ast.Constant) and isinstance(node.value, str) else
+                          [node.id] if isinstance(node, ast.Name) else [node.attr] if isinstance(node, ast.Attribute) else [])
+             if any(vendor in text.lower() for vendor in ("azavista", "atlas"))]
+    assert not named, f"{path} names a vendor: {named}"
