@@ -1,4 +1,4 @@
-"""Runs a :class:`~crmql.plan.planner.Plan`: fetches every scan (concurrently, on the shared event loop),
+"""Runs a :class:`~crmql.plan.plans.Plan`: fetches every scan (concurrently, on the shared event loop),
 registers the typed frames with DuckDB and runs the local SQL, whose every literal is a bound
 parameter.
 
@@ -32,7 +32,7 @@ from .frames import to_arrow
 from ..http import run_sync
 from .localsql import expr_sql, quote_ident, select_sql
 from ..plan.joins import MAX_VALUES, SemiJoin
-from ..plan.planner import Plan, ScanPlan
+from ..plan.plans import Plan, ScanPlan
 
 __all__ = ["ScanResult", "can_stream", "execute_plan", "local_connection", "stream_plan"]
 

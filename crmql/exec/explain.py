@@ -16,7 +16,7 @@ from typing import Any
 from .executor import ScanResult
 from ..http.redact import redact
 from .localsql import select_sql, show
-from ..plan.planner import Plan, ScanPlan
+from ..plan.plans import Plan, ScanPlan
 from ..plan.pushdown import NativeCond
 
 __all__ = ["explain_dict", "explain_text"]

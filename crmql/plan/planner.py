@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..language import ast
@@ -27,7 +26,8 @@ from .bind import BoundQuery, uses_aggregates
 from .catalog import Column, Table
 from .connector import Candidate, Connector, FetchPlan, Needs
 from ..errors import QueryError
-from .joins import CHUNK, MAX_VALUES, SemiJoin, find_semijoins, narrowing_candidate
+from .joins import CHUNK, SemiJoin, find_semijoins, narrowing_candidate
+from .plans import Plan, ScanPlan
 from .contradictions import contradiction
 from .predicates import conjuncts, constant_conjuncts, is_simple, normalize, predicate_column
 from .pushdown import Pushed
@@ -35,72 +35,6 @@ from .pushdown import Pushed
 __all__ = ["Plan", "ScanPlan", "narrow", "plan_query"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class ScanPlan:
-    """One table read: the candidates, the connector's fetch plan, and the scan's own filter."""
-
-    ref: ast.TableRef
-    table: Table
-    connector: Connector
-    candidates: list[Candidate]
-    fetch: FetchPlan
-    contradiction: str | None = None
-    #: the conjuncts that only read this table (for LIMIT's early stop)
-    filter: list[ast.Expr] = field(default_factory=list)
-
-    @property
-    def pushed(self) -> list[tuple[Candidate, bool]]:
-        # a used candidate with a note holds only for some of the scan's requests (a split OR)
-        return [(self.candidates[i], self.candidates[i].exact and i not in self.fetch.notes) for i in self.fetch.used]
-
-    @property
-    def residual(self) -> list[tuple[ast.Expr, str]]:
-        """Conjuncts that must be re-checked locally, each with the reason."""
-        out = []
-        used = set(self.fetch.used)
-        for i, cand in enumerate(self.candidates):
-            if i not in used:
-                out.append((cand.expr, self.fetch.notes.get(i) or cand.reason or "not pushed"))
-            elif i in self.fetch.notes:
-                out.append((cand.expr, self.fetch.notes[i]))
-            elif not cand.exact:
-                notes = [p.note for p in ((cand.push,) if cand.push else cand.any_of or ()) if p.note]
-                out.append((cand.expr, notes[0] if notes else "pushed as a superset"))
-        return out
-
-    @property
-    def exact(self) -> bool:
-        return not self.residual
-
-
-@dataclass
-class Plan:
-    """The whole statement's plan."""
-
-    bound: BoundQuery
-    scans: list[ScanPlan]
-    where: ast.Expr | None
-    #: output column name when COUNT(*) is answered from the vendor's total
-    count_column: str | None = None
-    contradiction: str | None = None
-    #: join sides narrowed at run time by the key values of the other side (see crmql.plan.joins)
-    semijoins: list[SemiJoin] = field(default_factory=list)
-
-    @property
-    def select(self) -> ast.Select:
-        return self.bound.select
-
-    def narrow(self, join: SemiJoin, values: list[Any]) -> list[ScanPlan] | None:
-        """The plans that read ``join``'s target restricted to ``values`` of its key (see :func:`narrow`).
-
-        The executor calls this with the key values it fetched from the join's source, so it never
-        imports the planner's functions: the plan it runs carries its own narrowing.
-        """
-        if not 0 < len(values) <= MAX_VALUES:
-            return None
-        return narrow(self, join.target, join.target_column, values)
 
 
 def _candidate(expr: ast.Expr, bound: BoundQuery, vendor: str) -> Candidate:
@@ -242,7 +176,8 @@ def _plan_query(bound: BoundQuery, connectors: Mapping[str, Connector]) -> Plan:
             count_column = count_column_used
     if not single:
         count_column = None
-    return Plan(bound, scans, where, count_column=count_column, contradiction=impossible, semijoins=semijoins)
+    return Plan(bound, scans, where, count_column=count_column, contradiction=impossible, semijoins=semijoins,
+                narrower=_narrow_join)
 
 
 def narrow(plan: Plan, index: int, column: str, values: list[Any]) -> list[ScanPlan] | None:
@@ -261,3 +196,6 @@ def narrow(plan: Plan, index: int, column: str, values: list[Any]) -> list[ScanP
         out.append(ScanPlan(scan.ref, scan.table, scan.connector, candidates, fetch, None, scan.filter))
     return out
 
+
+def _narrow_join(plan: Plan, join: SemiJoin, values: list[Any]) -> list[ScanPlan] | None:
+    return narrow(plan, join.target, join.target_column, values)
