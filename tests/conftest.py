@@ -106,14 +106,20 @@ def write_config() -> Callable[..., Path]:
     return _write_config
 
 
-@pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str]:
-    """Environment for ``crmql`` subprocesses: no user config, no inherited CRMQL_* settings."""
+def cli_environment(where: Path) -> dict[str, str]:
+    """Environment for ``crmql`` subprocesses, with an empty home under ``where``: no user config,
+    no inherited CRMQL_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRMQL_")}
-    home = tmp_path / "home"
+    home = where / "home"
     home.mkdir(exist_ok=True)
     env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), PYTHONPATH=str(REPO),
                PYTHONDONTWRITEBYTECODE="1", COLUMNS="200")
     env.pop("PYTHONSTARTUP", None)
     return env
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for ``crmql`` subprocesses: no user config, no inherited CRMQL_* settings."""
+    return cli_environment(tmp_path)
 

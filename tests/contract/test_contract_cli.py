@@ -5,21 +5,22 @@ subprocess (``python -m crmql``) with a TOML config for the sandbox served on lo
 * an export (``--output <file>.csv``) writes the expected rows and prints nothing;
 * a statement that fails exits with its code and a clear message: no traceback, nothing on stdout.
 
-No run may print a sandbox secret or an access token the sandbox issued.
+No run may print a sandbox secret or an access token the sandbox issued. Each vendor's three runs
+are started together, once per module (each pays Python's start-up), and each test reads its own.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from crmql.sandbox import CREDENTIALS, SandboxServer
 
-from cli_support import Run, Tokens, ok, run_crmql
+from cli_support import Run, Tokens, ok, parallel, run_crmql
+from conftest import _write_config, cli_environment, reset_sandbox
 from contract.kit import VendorTestSpec, with_part
 
 SPECS = [pytest.param(s, id=s.name) for s in with_part("cli")]
@@ -27,49 +28,53 @@ SECRETS = [v for creds in CREDENTIALS.values() for k, v in creds.items() if k in
 
 
 @pytest.fixture(scope="module")
-def tokens(sandbox_server: SandboxServer) -> Tokens:
-    return Tokens(sandbox_server)
+def runs(sandbox_server: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Run]]:
+    """vendor -> {"query", "export", "error"}: the runs, each checked for leaks and tracebacks."""
+    reset_sandbox(sandbox_server)
+    tokens = Tokens(sandbox_server)
+    where = tmp_path_factory.mktemp("cli")
+    env = cli_environment(where)
+    config = _write_config(where / "crmql.toml", sandbox_server.url)
 
+    def crmql(*args: str | Path) -> Run:
+        return run_crmql(["--config", str(config), *map(str, args)], env=env, cwd=where, timeout=120)
 
-@pytest.fixture
-def crmql(sandbox: SandboxServer, cli_env: dict[str, str], tokens: Tokens, tmp_path: Path,
-          write_config: Callable[..., Path]) -> Iterator[Callable[..., Run]]:
-    """``crmql(*args)`` runs ``python -m crmql --config <sandbox config> *args``; every run is
-    checked for leaked secrets and tracebacks after the test."""
-    config = write_config(tmp_path / "crmql.toml", sandbox.url)
-    runs: list[Run] = []
-
-    def run(*args: str | Path) -> Run:
-        result = run_crmql(["--config", str(config), *map(str, args)], env=cli_env, cwd=tmp_path, timeout=120)
-        runs.append(result)
-        return result
-
-    yield run
-    assert runs
-    for r in runs:
-        for secret in [*SECRETS, *tokens.issued]:
-            assert secret not in r.stdout and secret not in r.stderr, f"a secret leaked:\n{r}"
-        assert "Traceback" not in r.stderr, str(r)
+    out: dict[str, dict[str, Run]] = {}
+    for param in SPECS:
+        spec: VendorTestSpec = param.values[0]
+        query, export, error = parallel(
+            lambda: crmql("-e", spec.cli.query, "--format", "csv"),
+            lambda: crmql("-e", spec.cli.export_query, "--output", where / spec.name / "export.csv"),
+            lambda: crmql("-e", spec.cli.bad_query),
+        )
+        out[spec.name] = {"query": query, "export": export, "error": error}
+    for by_kind in out.values():
+        for r in by_kind.values():
+            for secret in [*SECRETS, *tokens.issued]:
+                assert secret not in r.stdout and secret not in r.stderr, f"a secret leaked:\n{r}"
+            assert "Traceback" not in r.stderr, str(r)
+    assert tokens.issued  # the runs did authenticate
+    return out
 
 
 @pytest.mark.parametrize("spec", SPECS)
-def test_a_typical_query(crmql: Callable[..., Run], spec: VendorTestSpec) -> None:
-    run = ok(crmql("-e", spec.cli.query, "--format", "csv"))
+def test_a_typical_query(runs: dict[str, dict[str, Run]], spec: VendorTestSpec) -> None:
+    run = ok(runs[spec.name]["query"])
     assert list(csv.DictReader(io.StringIO(run.stdout))) == spec.cli.expected_rows()
 
 
 @pytest.mark.parametrize("spec", SPECS)
-def test_an_export(crmql: Callable[..., Run], spec: VendorTestSpec, tmp_path: Path) -> None:
-    target = tmp_path / "out" / "export.csv"
-    run = ok(crmql("-e", spec.cli.export_query, "--output", target))
+def test_an_export(runs: dict[str, dict[str, Run]], spec: VendorTestSpec) -> None:
+    run = ok(runs[spec.name]["export"])
     assert run.stdout.strip() == ""
+    target = Path(run.args[run.args.index("--output") + 1])
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     ids = [r["id"] for r in rows]
-    assert len(ids) == len(set(ids)) and set(ids) == spec.cli.expected_export() and ids
+    assert ids and len(ids) == len(set(ids)) and set(ids) == spec.cli.expected_export()
 
 
 @pytest.mark.parametrize("spec", SPECS)
-def test_an_error_message(crmql: Callable[..., Run], spec: VendorTestSpec) -> None:
-    run = crmql("-e", spec.cli.bad_query)
+def test_an_error_message(runs: dict[str, dict[str, Run]], spec: VendorTestSpec) -> None:
+    run = runs[spec.name]["error"]
     assert run.returncode == spec.cli.bad_exit, str(run)
     assert spec.cli.bad_message in run.stderr and run.stdout == "", str(run)
