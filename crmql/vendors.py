@@ -167,6 +167,8 @@ def _load(eps: Iterable[Any]) -> tuple[dict[str, VendorSpec], list[str]]:
         if not isinstance(spec, VendorSpec):
             problems.append(f"vendor {where} is skipped: it is a {type(spec).__name__}, not a crmql.vendors.VendorSpec")
             continue
+        if found.get(spec.name) is spec:  # the same registration seen twice (a package on sys.path twice)
+            continue
         if spec.name in found:
             problems.append(f"vendor {where} is skipped: vendor {spec.name!r} is already registered")
             continue
