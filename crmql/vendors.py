@@ -38,13 +38,14 @@ import importlib
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import ConfigError, did_you_mean
 
-__all__ = ["ENTRY_POINT_GROUP", "VendorSpec", "load_ref", "problems", "reload", "vendor", "vendors"]
+__all__ = ["ENTRY_POINT_GROUP", "VendorSpec", "load_ref", "problems", "registered", "reload", "vendor", "vendors"]
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +155,10 @@ def _ordered(eps: Iterable[Any]) -> list[Any]:
     return sorted(eps, key=lambda ep: (_dist_name(ep) != _OWN_DIST, ep.name))
 
 
+def _by_rank(specs: Mapping[str, VendorSpec]) -> dict[str, VendorSpec]:
+    return dict(sorted(specs.items(), key=lambda item: (item[1].rank, item[0])))
+
+
 def _load(eps: Iterable[Any]) -> tuple[dict[str, VendorSpec], list[str]]:
     found: dict[str, VendorSpec] = {}
     problems: list[str] = []
@@ -175,7 +180,7 @@ def _load(eps: Iterable[Any]) -> tuple[dict[str, VendorSpec], list[str]]:
         if spec.name != ep.name:
             logger.debug("vendor entry point %r registers vendor %r", ep.name, spec.name)
         found[spec.name] = spec
-    found = dict(sorted(found.items(), key=lambda item: (item[1].rank, item[0])))
+    found = _by_rank(found)
     for problem in problems:
         logger.warning("%s", problem)
     return found, problems
@@ -235,3 +240,31 @@ def reload() -> None:
     with _lock:
         _registry = None
         _problems.clear()
+
+
+@contextmanager
+def registered(*specs: VendorSpec) -> Iterator[None]:
+    """Add vendors for the duration of a ``with`` block, as if their packages registered them (tests,
+    or trying a vendor out in a notebook before packaging it). Everything that derives from the
+    registry (connectors, the sandbox's simulators, data, credentials, variants) sees them.
+
+    >>> demo = VendorSpec(name="demo", display_name="Demo", connector="collections:OrderedDict")
+    >>> with registered(demo):
+    ...     "demo" in vendors()
+    True
+    >>> "demo" in vendors()
+    False
+    """
+    global _registry
+    with _lock:
+        known = vendors()
+        taken = [spec.name for spec in specs if spec.name in known]
+        if taken:
+            raise ConfigError(f"vendor {taken[0]!r} is already registered")
+        _registry = _by_rank({**known, **{spec.name: spec for spec in specs}})
+    try:
+        yield
+    finally:
+        with _lock:
+            if _registry is not None:  # a new dict: whoever cached the old one sees the change
+                _registry = {name: spec for name, spec in _registry.items() if all(spec is not s for s in specs)}

@@ -1,6 +1,7 @@
 """The sandbox core as a new vendor would use it: a simulator declared by a SimulatorSpec and built
 from the core's token endpoint, header-token guard, JSON body and variants, served over real HTTP
-with the core's faults and request log (``demo_simulator.py``)."""
+with the core's faults and request log (``demo_simulator.py``), registered for the module's tests
+with :func:`crmql.vendors.registered`."""
 
 from __future__ import annotations
 
@@ -10,20 +11,22 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-import demo_simulator
 from crmql.sandbox import SandboxServer, SandboxSettings, all_variants, simulators
-from crmql.sandbox.core import spec as core_spec
+from crmql.vendors import VendorSpec, registered
+
+
+#: the demo vendor's registration (its connector is never used here)
+DEMO = VendorSpec(name="demo", display_name="Demo", connector="collections:OrderedDict",
+                  simulator="demo_simulator:SIMULATOR")
 
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[tuple[SandboxServer, httpx.Client]]:
-    patch = pytest.MonkeyPatch()
-    patch.setattr(core_spec, "_simulators", {**simulators(), "demo": demo_simulator.SIMULATOR})
-    try:
-        with SandboxServer(SandboxSettings()) as server, httpx.Client(base_url=f"{server.url}/demo", timeout=10) as http:
-            yield server, http
-    finally:
-        patch.undo()
+    with registered(DEMO), SandboxServer(SandboxSettings()) as server, \
+            httpx.Client(base_url=f"{server.url}/demo", timeout=10) as http:
+        assert list(simulators()) == ["azavista", "atlas", "demo"]
+        yield server, http
+    assert "demo" not in simulators()
 
 
 @pytest.fixture

@@ -19,10 +19,10 @@ from crmql.connectors.registry import CONNECTORS, create_connector
 from crmql.errors import ConfigError
 from crmql.sandbox import CREDENTIALS, records, simulators
 from crmql.sandbox.azavista.spec import SIMULATOR as AZAVISTA_SIMULATOR
-from crmql.vendors import VendorSpec
+from crmql.vendors import VendorSpec, registered
 
 ACME_VENDOR = '''
-from crmql.vendors import VendorSpec
+from crmql.vendors import VendorSpec, registered
 
 VENDOR = VendorSpec(name="acme", display_name="Acme CRM", connector="acme_crmql.connector:AcmeConnector",
                     simulator="acme_crmql.sandbox:SIMULATOR", config_keys=("client_id", "client_secret"),
@@ -138,11 +138,16 @@ def test_a_broken_entry_point_is_skipped_with_a_warning_naming_it(monkeypatch: p
     assert "zeta" not in registry.vendors()
 
 
-def test_a_connector_that_cannot_be_loaded_is_a_config_error_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_connector_that_cannot_be_loaded_is_a_config_error_naming_it() -> None:
     spec = VendorSpec(name="ghost", display_name="Ghost", connector="no_such_module_anywhere:Connector")
-    monkeypatch.setattr(registry, "_registry", {**registry.vendors(), "ghost": spec})
-    with pytest.raises(ConfigError, match="vendor ghost's connector 'no_such_module_anywhere:Connector' cannot be loaded"):
-        create_connector("g", "ghost", {"base_url": "http://127.0.0.1:1"})
+    with registered(spec):
+        assert "ghost" in CONNECTORS
+        with pytest.raises(ConfigError, match="vendor ghost's connector 'no_such_module_anywhere:Connector' cannot be loaded"):
+            create_connector("g", "ghost", {"base_url": "http://127.0.0.1:1"})
+        with pytest.raises(ConfigError, match="vendor 'ghost' is already registered"):
+            with registered(spec):
+                pass
+    assert "ghost" not in CONNECTORS
 
 
 def test_a_third_party_vendor_is_queried_like_a_built_in(tmp_path: Path, acme: Path, broken: Path) -> None:

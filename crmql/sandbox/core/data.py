@@ -27,16 +27,17 @@ Generator = Callable[[int, Lookup], list[Record]]
 
 _cache: dict[tuple[str, str, int], list[Record]] = {}
 _lock = threading.RLock()
-_generators: dict[tuple[str, str], Generator] | None = None
+_generators: tuple[object, dict[tuple[str, str], Generator]] | None = None
 
 
 def generators() -> dict[tuple[str, str], Generator]:
     """All data generators of the registered simulators, keyed by (vendor, table)."""
     global _generators
+    sims = simulators()
     with _lock:
-        if _generators is None:
-            _generators = {key: gen for sim in simulators().values() for key, gen in sim.generators().items()}
-        return _generators
+        if _generators is None or _generators[0] is not sims:  # read again when the registry changed
+            _generators = (sims, {key: gen for sim in sims.values() for key, gen in sim.generators().items()})
+        return _generators[1]
 
 
 def __getattr__(name: str) -> object:

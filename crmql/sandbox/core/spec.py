@@ -120,6 +120,7 @@ class SimulatorSpec:
 
 _lock = threading.RLock()
 _simulators: dict[str, SimulatorSpec] | None = None
+_loaded_from: object = None  # the registry mapping _simulators was read from (a new one: read again)
 _loading = False
 
 
@@ -131,23 +132,24 @@ def simulators() -> dict[str, SimulatorSpec]:
     >>> list(simulators())
     ['azavista', 'atlas']
     """
-    global _simulators, _loading
+    global _simulators, _loaded_from, _loading
+    registry = vendors()
     with _lock:
-        if _simulators is None:
+        if _simulators is None or _loaded_from is not registry:
             if _loading:  # a simulator's spec module asks for the simulators while it is being imported
                 raise RuntimeError("the sandbox's simulators are listed while they load: a simulator's spec "
                                    "module must not call simulators() (or read CREDENTIALS) when it is imported")
             _loading = True
             try:
-                _simulators = _load_simulators()
+                _simulators, _loaded_from = _load_simulators(registry), registry
             finally:
                 _loading = False
         return _simulators
 
 
-def _load_simulators() -> dict[str, SimulatorSpec]:
+def _load_simulators(registry: Mapping[str, Any]) -> dict[str, SimulatorSpec]:
     found: dict[str, SimulatorSpec] = {}
-    for name, spec in vendors().items():
+    for name, spec in registry.items():
         if spec.simulator is None:
             continue
         try:
