@@ -91,6 +91,8 @@ class DifferentialSpec:
     check_hard_spots: Callable[[Any, Any], None]
     #: ``check_hard_spots_hit_rows(server)``: the regressions are not vacuous
     check_hard_spots_hit_rows: Callable[[Any], None]
+    #: tables the kit's own catalog-drawn trees (``contract/strategies.py``) also run on
+    generic_tables: Sequence[str] = ()
 
 
 @dataclass(frozen=True)

@@ -344,5 +344,5 @@ DIFFERENTIAL = DifferentialSpec(
     oracle=Oracle.of, strategy=lambda table, config: example(table, config.bare),
     check=check_example, check_oracle_input=check_oracle_input,
     hard_spot_variants=FILTER_VARIANTS, check_hard_spots=check_hard_spots,
-    check_hard_spots_hit_rows=check_hard_spots_hit_rows,
+    check_hard_spots_hit_rows=check_hard_spots_hit_rows, generic_tables=("companies",),
 )

@@ -297,5 +297,5 @@ DIFFERENTIAL = DifferentialSpec(
     strategy=lambda table, _config: where_clause(table),
     check=check_where, check_oracle_input=check_oracle_input,
     hard_spot_variants=VARIANT_VALUES, check_hard_spots=check_hard_spots,
-    check_hard_spots_hit_rows=check_hard_spots_hit_rows,
+    check_hard_spots_hit_rows=check_hard_spots_hit_rows, generic_tables=("organizations",),
 )
