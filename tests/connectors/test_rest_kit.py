@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from crmql.connectors.rest import (
-    ById, Col, CountedPaginator, FanOut, FieldParams, FilterList, JsonFilterTree, KeySecretToken, NextLinkPaginator,
+    ById, Col, CountedPaginator, Explode, FanOut, FieldParams, FilterList, JsonFilterTree, KeySecretToken, NextLinkPaginator,
     OAuth, OffsetPaginator, OidcBearer, OpParams, Page, PageIndexPaginator, Place, Resource, SessionId, SinglePage,
     Sort,
 )
@@ -150,6 +150,7 @@ def test_paging_descriptions() -> None:
     ({"path": "/c/{id}/t"}, "a slot only a fan_out fills"),
     ({"fan_out": FanOut("key")}, "does not have"),
     ({"columns": (Col("since", ColumnType.TIMESTAMP, filter_only=True),)}, "not planned yet"),
+    ({"explode": Explode("items"), "by_id": ById("/t/{id}")}, "read through its parents' list only"),
 ])
 def test_a_declaration_that_cannot_work_fails_when_made(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):

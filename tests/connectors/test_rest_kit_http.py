@@ -30,7 +30,7 @@ from starlette.routing import Route
 from crmql.api.config import Config, ConnectionConfig
 from crmql.api.session import Session
 from crmql.connectors.rest import (
-    AsyncJob, ById, Col, CountedPaginator, FanOut, FieldParams, FilterList, NextLinkPaginator, NoAuth,
+    AsyncJob, ById, Col, CountedPaginator, Explode, FanOut, FieldParams, FilterList, NextLinkPaginator, NoAuth,
     OffsetPaginator, PageIndexPaginator, Place, Resource, RestApi, RestConnector, SinglePage,
 )
 from crmql.errors import ConnectorError
@@ -38,7 +38,8 @@ from crmql.plan.catalog import ColumnType, RequiredFilter
 from crmql.plan.pushdown import Equality
 
 S, I = ColumnType.STRING, ColumnType.INTEGER
-APPOINTMENTS = [{"id": f"a{i}", "status": "open" if i % 3 else "done", "n": i} for i in range(47)]
+APPOINTMENTS = [{"id": f"a{i}", "status": "open" if i % 3 else "done", "n": i,
+                 "notes": [{"text": f"note {i}.{k}"} for k in range(i % 3)]} for i in range(47)]
 NOTIFICATIONS = [{"id": f"n{i}", "text": f"note {i}"} for i in range(7)]
 TICKETS = [{"id": f"t{i}", "title": f"ticket {i}"} for i in range(5)]
 UNITS = {"c1": [{"id": f"c1-u{i}"} for i in range(5)], "c2": [{"id": "c2-u0"}]}
@@ -60,6 +61,10 @@ DEMO = RestApi("demo", "Demo", required_settings=("base_url",), auth=NoAuth(), k
              paginator=PageIndexPaginator(page=Place.query("page"), size=Place.query("limit"), base=0,
                                           page_count="pageCount", max_page=10),
              filters=FieldParams("{field}")),
+    Resource("notes", "each appointment's notes", "/api/v1/appointments", records="rows",
+             columns=(Col("appointment_id", S), Col("status", S, "eq"), Col("text", S)),
+             paginator=PageIndexPaginator(max_page=10), filters=FieldParams("{field}"),
+             explode=Explode("notes", {"appointment_id": "id", "status": "status"})),
     Resource("notifications", "notifications", "/api/v1/notifications", records="rows",
              columns=(Col("id", S), Col("text", S)), paginator=CountedPaginator(count="count")),
     Resource("tickets", "tickets", "/api/v1/tickets", records="", columns=(Col("id", S, "id"), Col("title", S)),
@@ -267,3 +272,16 @@ def test_count_reads_the_total_of_a_one_row_request(demo: tuple[Vendor, Session]
     assert [s for s in vendor.seen if "search" in s] == [
         'POST /api/contacts/search?async=true {"filters": [{"field": "city", "operator": "eq", "value": "Bergen"}], '
         '"options": {"limit": 1, "offset": 0}}']
+
+
+def test_a_child_table_from_a_nested_array(demo: tuple[Vendor, Session]) -> None:
+    vendor, session = demo
+    want = [(a["id"], n["text"]) for a in APPOINTMENTS if a["status"] == "done" for n in a["notes"]]
+    frame = session.query("SELECT appointment_id, text FROM demo.notes WHERE status = 'done'")
+    assert sorted(zip(frame["appointment_id"], frame["text"])) == sorted(want)
+    assert all("status=done" in s for s in vendor.seen)  # a carried column's condition is the parents' filter
+    count = session.query("SELECT COUNT(*) AS n FROM demo.notes")
+    assert int(count["n"][0]) == sum(len(a["notes"]) for a in APPOINTMENTS)  # counted, not a parent total
+    vendor.seen.clear()
+    assert len(session.query("SELECT text FROM demo.notes LIMIT 3")) == 3  # a LIMIT of children, not of parents
+    assert vendor.seen == ["GET /api/v1/appointments?limit=10&page=0"]

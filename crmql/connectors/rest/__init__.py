@@ -45,10 +45,10 @@ from .paginators import (
     CountedPaginator, NextLinkPaginator, OffsetPaginator, Page, PageIndexPaginator, Paginator, SinglePage,
 )
 from .place import In, Place
-from .spec import ById, Col, FanOut, Resource, RestApi, Sort
+from .spec import ById, Col, Explode, FanOut, Resource, RestApi, Sort
 
 __all__ = [
-    "AsyncJob", "ById", "Col", "CountedPaginator", "FanOut", "FieldParams", "FilterEncoder", "FilterList", "FlowAuth", "In",
+    "AsyncJob", "ById", "Col", "CountedPaginator", "Explode", "FanOut", "FieldParams", "FilterEncoder", "FilterList", "FlowAuth", "In",
     "JsonFilterTree", "KeySecretToken", "NextLinkPaginator", "NoAuth", "OAuth", "OffsetPaginator", "OidcBearer",
     "OpParams", "Page", "PageIndexPaginator", "Paginator", "Place", "Resource", "RestApi", "RestConnector",
     "SessionId", "SinglePage", "Sort",

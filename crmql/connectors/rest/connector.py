@@ -180,7 +180,7 @@ class RestConnector(HttpConnectorMixin, Connector):
 
         def counted(records: Records) -> bool:
             nonlocal stopped
-            stopped = not sink(records)
+            stopped = not sink(records if res.explode is None else res.explode.rows(records))
             return not stopped
 
         ctx = ScanContext(request, fetch, counted, self._limits(table, request), max_rows=max_rows,
@@ -256,6 +256,8 @@ class RestConnector(HttpConnectorMixin, Connector):
         a scan for COUNT(*) (with a warning), and EXPLAIN's probe fails."""
         res = self.resource(table)
         paginator = res.paginator
+        if res.explode is not None:  # a total of parents is no count of their children
+            raise NotImplementedError(f"{table.qualified} has no total of its own")
 
         async def one(request: NativeRequest) -> int:
             label = f"{request.method} {request.path}"

@@ -101,8 +101,8 @@ def plan_scan(res: Resource, table: Table, candidates: Sequence[Candidate], need
     exact = choice.split is None and all(usable[i].exact for i in choice.used) and len(choice.used) == len(usable)
     paginator = res.paginator
     if needs.count_only:
-        if choice.split is not None:
-            return FetchPlan(mode=Mode.SEARCH)  # overlapping requests: no total to trust
+        if choice.split is not None or res.explode is not None:
+            return FetchPlan(mode=Mode.SEARCH)  # overlapping requests, or parents: no total to trust
         request = res.first_request(choice.first, 1)
         paging, estimate = paginator.describe_count(res.noun)
         return FetchPlan(mode=Mode.COUNT, requests=[request], used=tuple(choice.used), notes=choice.notes,
@@ -112,7 +112,8 @@ def plan_scan(res: Resource, table: Table, candidates: Sequence[Candidate], need
             and needs.order[0].type in res.sort.types):
         sort = needs.order[0]
     limit_rows = needs.limit_rows if (sort is not None or not needs.order) else None
-    max_rows = limit_rows if (limit_rows is not None and exact and sort is None) else None
+    # (a child table's LIMIT counts children: the parents' pages are never cut to it)
+    max_rows = limit_rows if (limit_rows is not None and exact and sort is None and res.explode is None) else None
     stop_early = limit_rows is not None and max_rows is None
     page = min(paginator.max_page, max_rows) if max_rows else paginator.max_page
     if max_rows == 0:

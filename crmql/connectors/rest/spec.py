@@ -29,9 +29,9 @@ from .async_poll import AsyncJob
 from .auth import AuthSpec, NoAuth
 from .encoders import FilterEncoder, JsonFilterTree
 from .paginators import OffsetPaginator, Paginator, SinglePage  # noqa: F401 (OffsetPaginator: the example)
-from .place import Place
+from .place import Place, dig
 
-__all__ = ["ById", "Col", "FanOut", "Resource", "RestApi", "Sort"]
+__all__ = ["ById", "Col", "Explode", "FanOut", "Resource", "RestApi", "Sort"]
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,32 @@ class FanOut:
 
 
 @dataclass(frozen=True)
+class Explode:
+    """A child table from a nested array: the endpoint lists parent records, and each item of the
+    array at ``array`` in a parent becomes a row, carrying parent fields (``carry``: child column
+    -> parent field). A condition on a carried column pushes as the parent's filter (declare the
+    column with ``field=`` the parent's field); COUNT(*) is counted (a parent total is no count of
+    children) and LIMIT never cuts the parents' pages short (a parent may have no child).
+
+    >>> Explode("sessions", {"event_id": "id"}).rows([{"id": "e1", "sessions": [{"n": 1}, {"n": 2}]}, {"id": "e2"}])
+    [{'n': 1, 'event_id': 'e1'}, {'n': 2, 'event_id': 'e1'}]
+    """
+
+    array: str
+    carry: Mapping[str, str] = field(default_factory=dict)
+
+    def rows(self, parents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The children of ``parents`` (an item that is not an object is no row; None: no array)."""
+        out = []
+        for parent in parents:
+            items = dig(parent, self.array)
+            for item in items if isinstance(items, list) else ():
+                if isinstance(item, dict):
+                    out.append({**item, **{col: dig(parent, f) for col, f in self.carry.items()}})
+        return out
+
+
+@dataclass(frozen=True)
 class Sort:
     """Vendor-side ascending sort by one column, ``place`` naming the field: pushed only for
     ``ORDER BY <column of one of types> LIMIT n`` (an order the vendor cannot get wrong)."""
@@ -137,6 +163,8 @@ class Resource:
     #: run every list request as an asynchronous job: submit, poll, take the result (Voyzu's
     #: ``?async=true``; :class:`~crmql.connectors.rest.async_poll.AsyncJob` says how)
     async_job: AsyncJob | None = None
+    #: a child table: each parent record's nested array becomes rows
+    explode: Explode | None = None
 
     def __post_init__(self) -> None:
         """A declaration that cannot work fails when it is made (a vendor module's import), not
@@ -165,6 +193,8 @@ class Resource:
                 raise bad(f"fan_out column {self.fan_out.column!r} is not a column")
         elif "{" in self.path:
             raise bad(f"path {self.path!r} has a slot only a fan_out fills")
+        if self.explode is not None and (self.by_id is not None or self.fan_out is not None):
+            raise bad("a child table (explode) is read through its parents' list only")
         if filter_only := [c.name for c in self.columns if c.filter_only]:
             raise bad(f"filter-only columns ({', '.join(filter_only)}) are declared but not planned yet")
 
