@@ -158,6 +158,9 @@ class FetchPlan:
     split: int | None = None
     #: the ids read by id, or the key values of a fan-out, one per request
     keys: tuple[str, ...] = ()
+    #: values every fetched record carries ({native field: value}): a filter-only column's value,
+    #: which exists only as a request parameter
+    fill: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.mode = Mode(self.mode)

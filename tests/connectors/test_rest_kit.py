@@ -149,7 +149,8 @@ def test_paging_descriptions() -> None:
     ({"by_id": ById("/t/get")}, "has no {id}"),
     ({"path": "/c/{id}/t"}, "a slot only a fan_out fills"),
     ({"fan_out": FanOut("key")}, "does not have"),
-    ({"columns": (Col("since", ColumnType.TIMESTAMP, filter_only=True),)}, "not planned yet"),
+    ({"columns": (Col("k", ColumnType.STRING), Col("since", ColumnType.TIMESTAMP, param=Place.query("since"))),
+      "fan_out": FanOut("k"), "path": "/t/{id}"}, "takes no filter-only column"),
     ({"explode": Explode("items"), "by_id": ById("/t/{id}")}, "read through its parents' list only"),
 ])
 def test_a_declaration_that_cannot_work_fails_when_made(kwargs: dict[str, Any], message: str) -> None:

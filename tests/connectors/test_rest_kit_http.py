@@ -13,6 +13,7 @@ SQL through a Session.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 import threading
@@ -33,7 +34,7 @@ from crmql.connectors.rest import (
     AsyncJob, ById, Col, CountedPaginator, Explode, FanOut, FieldParams, FilterList, NextLinkPaginator, NoAuth,
     OffsetPaginator, PageIndexPaginator, Place, Resource, RestApi, RestConnector, SinglePage,
 )
-from crmql.errors import ConnectorError
+from crmql.errors import ConnectorError, QueryError
 from crmql.plan.catalog import ColumnType, RequiredFilter
 from crmql.plan.pushdown import Equality
 
@@ -43,6 +44,7 @@ APPOINTMENTS = [{"id": f"a{i}", "status": "open" if i % 3 else "done", "n": i,
 NOTIFICATIONS = [{"id": f"n{i}", "text": f"note {i}"} for i in range(7)]
 TICKETS = [{"id": f"t{i}", "title": f"ticket {i}"} for i in range(5)]
 UNITS = {"c1": [{"id": f"c1-u{i}"} for i in range(5)], "c2": [{"id": "c2-u0"}]}
+UPDATES = [{"id": f"u{i}", "updatedAt": f"2025-01-{i + 1:02d}T12:00:00+00:00"} for i in range(20)]
 CONTACTS = [{"id": f"p{i}", "city": "Oslo" if i % 2 else "Bergen"} for i in range(23)]
 
 
@@ -65,6 +67,10 @@ DEMO = RestApi("demo", "Demo", required_settings=("base_url",), auth=NoAuth(), k
              columns=(Col("appointment_id", S), Col("status", S, "eq"), Col("text", S)),
              paginator=PageIndexPaginator(max_page=10), filters=FieldParams("{field}"),
              explode=Explode("notes", {"appointment_id": "id", "status": "status"})),
+    Resource("updates", "changed records", "/api/v1/updates", records="rows",
+             columns=(Col("id", S), Col("updatedAt", ColumnType.TIMESTAMP),
+                      Col("modified_after", ColumnType.TIMESTAMP, param=Place.query("modifiedAfter"))),
+             paginator=SinglePage()),
     Resource("notifications", "notifications", "/api/v1/notifications", records="rows",
              columns=(Col("id", S), Col("text", S)), paginator=CountedPaginator(count="count")),
     Resource("tickets", "tickets", "/api/v1/tickets", records="", columns=(Col("id", S, "id"), Col("title", S)),
@@ -111,6 +117,12 @@ class Vendor:
         count = int(request.query_params.get("claim", len(NOTIFICATIONS)))
         return JSONResponse({"pageSize": 50, "count": count, "rowsOnPage": len(NOTIFICATIONS), "rows": NOTIFICATIONS})
 
+    async def updates(self, request: Request) -> Response:
+        self.log(request)
+        after = request.query_params.get("modifiedAfter")
+        rows = [u for u in UPDATES if after is None or dt.datetime.fromisoformat(u["updatedAt"]) > dt.datetime.fromisoformat(after)]
+        return JSONResponse({"rows": rows})
+
     async def tickets(self, request: Request) -> Response:
         self.log(request)
         return JSONResponse(TICKETS)
@@ -152,6 +164,7 @@ class Vendor:
             Route("/api/v1/appointments", self.appointments),
             Route("/api/v1/notifications", self.notifications),
             Route("/api/v1/tickets", self.tickets),
+            Route("/api/v1/updates", self.updates),
             Route("/api/tickets/get/{tid}", self.ticket, methods=["POST"]),
             Route("/api/v1/communities/{cid}/units", self.units),
             Route("/api/contacts/search", self.contacts, methods=["POST"]),
@@ -285,3 +298,17 @@ def test_a_child_table_from_a_nested_array(demo: tuple[Vendor, Session]) -> None
     vendor.seen.clear()
     assert len(session.query("SELECT text FROM demo.notes LIMIT 3")) == 3  # a LIMIT of children, not of parents
     assert vendor.seen == ["GET /api/v1/appointments?limit=10&page=0"]
+
+
+def test_a_filter_only_column_is_a_request_parameter_the_rows_carry(demo: tuple[Vendor, Session]) -> None:
+    vendor, session = demo
+    frame = session.query("SELECT id, modified_after FROM demo.updates WHERE modified_after = TIMESTAMP '2025-01-15' "
+                          "AND id <> 'u19'")
+    assert sorted(frame["id"]) == ["u14", "u15", "u16", "u17", "u18"]
+    assert {str(v) for v in frame["modified_after"]} == {"2025-01-15 00:00:00+00:00"}
+    assert vendor.seen == ["GET /api/v1/updates?modifiedAfter=2025-01-15T00%3A00%3A00%2B00%3A00"]
+    assert "modifiedAfter=2025-01-15T00%3A00%3A00%2B00%3A00" in session.explain(
+        "SELECT id FROM demo.updates WHERE modified_after = TIMESTAMP '2025-01-15'")
+    assert len(session.query("SELECT id FROM demo.updates")) == len(UPDATES)  # no condition: no parameter
+    with pytest.raises(QueryError, match="modified_after exists only as the request parameter modifiedAfter"):
+        session.query("SELECT id FROM demo.updates WHERE modified_after > TIMESTAMP '2025-01-15'")

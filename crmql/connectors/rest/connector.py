@@ -199,6 +199,9 @@ class RestConnector(HttpConnectorMixin, Connector):
         if plan.mode is Mode.NONE:
             return
         res = self.resource(table)
+        if plan.fill:  # a filter-only column's value: every record carries it
+            given, fill = sink, plan.fill
+            sink = lambda records: given([{**r, **fill} for r in records])  # noqa: E731
         if plan.mode is Mode.GET:
             await self.fetch_by_ids(table, plan.requests, lambda records: sink(self.by_id_records(table, records)))
             return

@@ -24,15 +24,19 @@ The requests in the plan are the requests sent: EXPLAIN renders them, the fetche
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import logging
 from collections.abc import Sequence
 from typing import Any
 
+from ...errors import QueryError
+from ...language import ast
 from ...plan.catalog import Table
 from ...plan.connector import Candidate, FetchPlan, Mode, NativeRequest, Needs, choose_filters
 from .paginators import PagingFacts
 from .place import Place
-from .spec import Resource
+from .spec import PARAM, Col, Resource
 from .support import addressable_ids
 
 __all__ = ["pick", "plan_scan"]
@@ -73,13 +77,65 @@ def _uses(cand: Candidate, ops: Sequence[str]) -> bool:
     return any(c.op in ops for p in pushes for c in p.conds)
 
 
+def _mentions(node: Any, names: set[str]) -> set[str]:
+    """The column names of ``names`` (lower case) that ``node`` refers to."""
+    if isinstance(node, ast.Column):
+        return {node.name.lower()} & names
+    found: set[str] = set()
+    children = [getattr(node, f.name) for f in dataclasses.fields(node)] if dataclasses.is_dataclass(node) else []
+    for child in children:
+        for item in child if isinstance(child, (list, tuple)) else (child,):
+            if isinstance(item, ast.Node):
+                found |= _mentions(item, names)
+    return found
+
+
+def filter_params(res: Resource, candidates: Sequence[Candidate]) -> dict[int, tuple[Col, Any]]:
+    """The candidates that give a filter-only column its value (``col = value``), by index; any
+    other condition on such a column is a QueryError: the column has no value of its own, so it
+    would match nothing."""
+    columns = {c.name.lower(): c for c in res.columns if c.filter_only}
+    found: dict[int, tuple[Col, Any]] = {}
+    for i, cand in enumerate(candidates):
+        named = _mentions(cand.expr, set(columns)) if columns else set()
+        if not named:
+            continue
+        conds = cand.push.conds if cand.push is not None else ()
+        if len(named) == 1 and len(conds) == 1 and conds[0].op == PARAM.op:
+            found[i] = (columns[named.pop()], conds[0].value)
+            continue
+        col = columns[sorted(named)[0]]
+        raise QueryError(f"{col.name} exists only as the request parameter {col.param.name} of {res.name}: "  # type: ignore[union-attr]
+                         "it can only be compared with =", at=getattr(cand.expr, "span", None),
+                         hint=f"e.g. WHERE {col.name} = <value>, alone or ANDed with the other conditions")
+    return found
+
+
+def _param_text(value: Any) -> str:
+    """A filter-only value as a request parameter: times and dates in ISO-8601, the rest as text."""
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else str(value)
+
+
 def plan_scan(res: Resource, table: Table, candidates: Sequence[Candidate], needs: Needs, *,
-              concurrency: int = 8) -> FetchPlan:
+              concurrency: int = 8, _given: frozenset[int] = frozenset()) -> FetchPlan:
     """The fetch plan of one scan of ``res`` (see the module docstring)."""
     if res.fan_out is not None:
         return _plan_fan_out(res, table, candidates)
+    params = {} if _given else filter_params(res, candidates)
+    if params:  # sent as parameters of every request; the rows carry the values
+        plan = plan_scan(res, table, [Candidate(c.expr, reason="-") if i in params else c
+                                      for i, c in enumerate(candidates)], needs, concurrency=concurrency,
+                         _given=frozenset(params))
+        for col, value in params.values():
+            plan.requests = [col.param.put(r, _param_text(value)) for r in plan.requests]  # type: ignore[union-attr]
+            plan.fill[col.field or col.name] = value
+        plan.used = tuple(sorted({*plan.used, *params}))
+        plan.notes = {i: why for i, why in plan.notes.items() if i not in params}
+        if plan.requests:
+            plan.native = res.filters.view(plan.requests)
+        return plan
     by_id = res.by_id
-    if by_id is not None and not needs.count_only:
+    if by_id is not None and not needs.count_only and not _given:
         column = table.column(by_id.column)
         ids = pick(candidates, by_id.ops, field=column.native if column else by_id.column, limit=by_id.max_ids)
         if ids is not None:
@@ -98,7 +154,8 @@ def plan_scan(res: Resource, table: Table, candidates: Sequence[Candidate], need
         usable = [Candidate(c.expr, reason=by_id.only) if _uses(c, by_id.ops) else c for c in candidates]
     choice = choose_filters(table.shape, usable)
     choice.notes.update({i: u.reason for i, (u, c) in enumerate(zip(usable, candidates)) if u is not c})
-    exact = choice.split is None and all(usable[i].exact for i in choice.used) and len(choice.used) == len(usable)
+    exact = (choice.split is None and all(usable[i].exact for i in choice.used)
+             and len(choice.used) + len(_given) == len(usable))  # (a filter-only value is exact)
     paginator = res.paginator
     if needs.count_only:
         if choice.split is not None or res.explode is not None:

@@ -24,7 +24,7 @@ from typing import Any
 
 from ...plan.catalog import Column, ColumnType, FilterShape, RequiredFilter, Table
 from ...plan.connector import FilterSet, NativeRequest
-from ...plan.pushdown import Capability
+from ...plan.pushdown import Capability, Equality
 from .async_poll import AsyncJob
 from .auth import AuthSpec, NoAuth
 from .encoders import FilterEncoder, JsonFilterTree
@@ -37,14 +37,19 @@ log = logging.getLogger(__name__)
 
 #: the parts of a list request, in the order they are put into it (static parts always first)
 PARTS = ("filter", "page", "sort")
+#: what a filter-only column pushes: ``=`` (or a one-value IN), always exact, as the native
+#: operator "param" (the kit puts the value at the column's ``param``)
+PARAM = Equality("param", None, case_sensitive=True)
 
 
 @dataclass(frozen=True)
 class Col:
     """A column: ``kind`` picks its capabilities from :attr:`RestApi.kinds` (``"none"``: no push).
-    ``field``: the vendor's field when it differs from ``name``. ``filter_only``: the value exists
-    only as a request parameter (casavi's ``modifiedAfter``): declared for the coming vendors, not
-    yet planned (a condition on it is rejected by the kit until then)."""
+    ``field``: the vendor's field when it differs from ``name``. ``param``: a *filter-only* column,
+    whose value exists only as this request parameter (casavi's ``modifiedAfter``): ``WHERE col =
+    value`` sends the value there and every row carries it; any other condition on the column is
+    a QueryError (it would silently match nothing), and reads by id are not used with it (they
+    would ignore the parameter)."""
 
     name: str
     type: ColumnType
@@ -52,7 +57,11 @@ class Col:
     description: str = ""
     options: tuple[str, ...] | None = None
     field: str | None = None
-    filter_only: bool = False
+    param: Place | None = None
+
+    @property
+    def filter_only(self) -> bool:
+        return self.param is not None
 
 
 @dataclass(frozen=True)
@@ -195,8 +204,8 @@ class Resource:
             raise bad(f"path {self.path!r} has a slot only a fan_out fills")
         if self.explode is not None and (self.by_id is not None or self.fan_out is not None):
             raise bad("a child table (explode) is read through its parents' list only")
-        if filter_only := [c.name for c in self.columns if c.filter_only]:
-            raise bad(f"filter-only columns ({', '.join(filter_only)}) are declared but not planned yet")
+        if self.fan_out is not None and any(c.filter_only for c in self.columns):
+            raise bad("a fan-out resource takes no filter-only column")
 
     def first_request(self, filters: FilterSet, page: int, sort: str | None = None) -> NativeRequest:
         """The first page's request for one filter set, exactly as it is sent."""
@@ -213,8 +222,8 @@ class Resource:
 
     def table(self, connection: str, kinds: Callable[[str], tuple[Capability, ...]]) -> Table:
         """The catalog table of a declared resource (a live catalog builds its own)."""
-        columns = tuple(Column(c.name, c.type, c.description, filters=kinds(c.kind), options=c.options,
-                               field=c.field) for c in self.columns)
+        columns = tuple(Column(c.name, c.type, c.description, options=c.options, field=c.field,
+                               filters=(PARAM,) if c.filter_only else kinds(c.kind)) for c in self.columns)
         return Table(connection, self.name, columns, self.description, key=self.key, required=self.required,
                      shape=self.shape)
 
