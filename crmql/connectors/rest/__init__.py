@@ -1,12 +1,27 @@
 """The declarative REST kit: a vendor is a :class:`RestApi` (auth, resources) and, for its real
 quirks, a few hooks on a :class:`RestConnector` subclass.
 
-Adding a vendor: declare each table as a :class:`Resource` (endpoint, where the records are,
-paginator, filter encoder, columns with their capability ``kind``), say what each kind pushes
-(``kinds``), subclass :class:`RestConnector` with ``api = ...``, and register the class (the
-``crmql.vendors`` entry point; see :mod:`crmql.vendors`). The kit plans (reads by id, COUNT from a
-total, LIMIT as page size, OR split, sort, fan-out), pages (offset, next link, page index, count,
-single page), validates every answer and keeps the token on the connection's origin.
+Adding a vendor ``acme``:
+
+1. ``crmql/connectors/acme/connector.py``: declare each table as a :class:`Resource` (endpoint,
+   where the records are, paginator, filter encoder, request shape, columns with a capability
+   ``kind``; optionally reads by id, a fan-out key, a sort, a child table, filter-only columns),
+   say what each kind pushes (``kinds``: the vendor's operators, exact or superset under every
+   reading of its docs), and subclass :class:`RestConnector` with ``api = RestApi(...)``. Keep the
+   module docstring: how the vendor's docs were read, ambiguity by ambiguity.
+2. Override a hook only for a real quirk (:mod:`.connector` lists them: stricter record checks,
+   completing list items, typed reads by id, fan-out rows, reading a next link ahead); a live
+   catalog overrides ``table_names``/``load_table`` (Atlas).
+3. ``crmql/connectors/acme/vendor.py``: ``VENDOR = VendorSpec(...)`` naming the connector and the
+   simulator as ``"module:attr"`` strings, registered under ``[project.entry-points."crmql.vendors"]``
+   (:mod:`crmql.vendors`); ``crmql/connectors/acme/__init__.py`` exports both lazily.
+4. The simulator (``crmql/sandbox/acme/``) and a test spec (``tests/vendors/acme/``) for the
+   contract tests.
+
+The kit plans (reads by id, COUNT from a total, LIMIT as the page size, OR split, vendor-side
+sort, fan-out), pages (offset, next link, page index, count, single page, async jobs), validates
+every answer and keeps the token on the connection's origin; the requests a plan holds are the
+requests sent, and EXPLAIN shows them.
 
 A small vendor with a next-link list, ``fields[<field>][<op>]=value`` filters and GET by id:
 
