@@ -34,7 +34,7 @@ from crmql.connectors.rest import (
     AsyncJob, ById, Col, CountedPaginator, Explode, FanOut, FieldParams, FilterList, NextLinkPaginator, NoAuth,
     OffsetPaginator, PageIndexPaginator, Place, Resource, RestApi, RestConnector, SinglePage,
 )
-from crmql.errors import ConnectorError, QueryError
+from crmql.errors import ConnectorError, QueryError, VendorResponseError
 from crmql.plan.catalog import ColumnType, RequiredFilter
 from crmql.plan.pushdown import Equality
 
@@ -71,6 +71,8 @@ DEMO = RestApi("demo", "Demo", required_settings=("base_url",), auth=NoAuth(), k
              columns=(Col("id", S), Col("updatedAt", ColumnType.TIMESTAMP),
                       Col("modified_after", ColumnType.TIMESTAMP, param=Place.query("modifiedAfter"))),
              paginator=SinglePage()),
+    Resource("broken", "answers as the test says", "/api/v1/broken", records="list",
+             columns=(Col("id", S),), paginator=NextLinkPaginator(next="next", size=None, total=None)),
     Resource("notifications", "notifications", "/api/v1/notifications", records="rows",
              columns=(Col("id", S), Col("text", S)), paginator=CountedPaginator(count="count")),
     Resource("tickets", "tickets", "/api/v1/tickets", records="", columns=(Col("id", S, "id"), Col("title", S)),
@@ -99,6 +101,7 @@ class Vendor:
         self.seen: list[str] = []
         self.jobs: dict[str, Any] = {}
         self.polls = 0
+        self.broken: Any = {"list": []}
 
     def log(self, request: Request, body: bytes = b"", header: str = "") -> None:
         extra = f" [{header}={request.headers.get(header)}]" if header else ""
@@ -116,6 +119,10 @@ class Vendor:
         self.log(request)
         count = int(request.query_params.get("claim", len(NOTIFICATIONS)))
         return JSONResponse({"pageSize": 50, "count": count, "rowsOnPage": len(NOTIFICATIONS), "rows": NOTIFICATIONS})
+
+    async def broken_list(self, request: Request) -> Response:
+        self.log(request)
+        return JSONResponse(self.broken)
 
     async def updates(self, request: Request) -> Response:
         self.log(request)
@@ -165,6 +172,7 @@ class Vendor:
             Route("/api/v1/notifications", self.notifications),
             Route("/api/v1/tickets", self.tickets),
             Route("/api/v1/updates", self.updates),
+            Route("/api/v1/broken", self.broken_list),
             Route("/api/tickets/get/{tid}", self.ticket, methods=["POST"]),
             Route("/api/v1/communities/{cid}/units", self.units),
             Route("/api/contacts/search", self.contacts, methods=["POST"]),
@@ -312,3 +320,18 @@ def test_a_filter_only_column_is_a_request_parameter_the_rows_carry(demo: tuple[
     assert len(session.query("SELECT id FROM demo.updates")) == len(UPDATES)  # no condition: no parameter
     with pytest.raises(QueryError, match="modified_after exists only as the request parameter modifiedAfter"):
         session.query("SELECT id FROM demo.updates WHERE modified_after > TIMESTAMP '2025-01-15'")
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"message": "try later"}, "malformed response to GET /api/v1/broken: the search response has no 'list' list"),
+    ({"list": [{"id": "a"}, "b"]}, "item 2 of the page is a string, not a record"),
+    ({"list": [{"id": "a"}], "next": "http://elsewhere.example/api/v1/broken?p=2"},
+     "its next link goes to another origin \\(http://elsewhere.example\\)"),
+    ({"list": [{"id": "a"}], "next": "/api/v1/broken"}, "points back to a page already read"),
+])
+def test_every_answer_is_checked_by_the_kit(demo: tuple[Vendor, Session], body: Any, message: str) -> None:
+    vendor, session = demo
+    vendor.broken = body
+    with pytest.raises(VendorResponseError, match=message):
+        session.query("SELECT id FROM demo.broken")
+    assert all("elsewhere" not in s for s in vendor.seen)  # the token never follows a foreign link
