@@ -71,7 +71,7 @@ def _entities(name: str, etype: str) -> Resource:
                    note="a read by id carries no other filter; checked locally",
                    only="Atlas has no id filter (only a read by id: at most 50 ids, each a URL path segment, not in "
                         "an OR)"),
-        sort=Sort(Place.query("sort-by")), noun="entities", answer="list", flat=False)
+        sort=Sort(Place.query("sort-by")), noun="entities", answer="list")
 
 
 LINKS = Resource(

@@ -167,8 +167,6 @@ class Resource:
     #: how EXPLAIN names the list requests ("search", "entities") and an answer ("search", "list")
     noun: str = "search"
     answer: str = "search"
-    #: the list answer's record is a row as it is (False: the connector's ``row`` hook flattens it)
-    flat: bool = True
     #: run every list request as an asynchronous job: submit, poll, take the result (Voyzu's
     #: ``?async=true``; :class:`~crmql.connectors.rest.async_poll.AsyncJob` says how)
     async_job: AsyncJob | None = None
@@ -243,9 +241,20 @@ class RestApi:
     headers: Mapping[str, str] = field(default_factory=lambda: {"Content-Type": "application/json",
                                                                  "Accept": "application/json"})
 
-    def resource(self, name: str) -> Resource:
-        return next(r for r in self.resources if r.name == name)
+    def __post_init__(self) -> None:
+        names = [r.name for r in self.resources]
+        if twice := sorted({n for n in names if names.count(n) > 1}):
+            raise ValueError(f"vendor {self.vendor}: resources declared twice: {', '.join(twice)}")
 
-    @property
-    def names(self) -> list[str]:
-        return [r.name for r in self.resources]
+    def resource(self, name: str) -> Resource:
+        """The resource behind table ``name``.
+
+        >>> RestApi("demo", "Demo", (Resource("a", "A", "/a"),)).resource("b")
+        Traceback (most recent call last):
+        ...
+        KeyError: "demo has no resource 'b'"
+        """
+        for r in self.resources:
+            if r.name == name:
+                return r
+        raise KeyError(f"{self.vendor} has no resource {name!r}")
