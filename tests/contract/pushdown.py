@@ -43,13 +43,19 @@ def plan_case(spec: VendorTestSpec, case: dict[str, Any]) -> tuple[Plan, Any]:
     return plan_query(bound, {spec.connection: connector}), connector
 
 
+_PLANS: dict[tuple[str, str], bool] = {}
+
+
 def plans(spec: VendorTestSpec, case: dict[str, Any]) -> bool:
-    """Whether a case plans (some cases expect an error)."""
-    try:
-        plan_case(spec, case)
-    except CrmqlError:
-        return False
-    return True
+    """Whether a case plans (some cases expect an error); remembered per vendor and case name."""
+    key = (spec.name, case["name"])
+    if key not in _PLANS:
+        try:
+            plan_case(spec, case)
+            _PLANS[key] = True
+        except CrmqlError:
+            _PLANS[key] = False
+    return _PLANS[key]
 
 
 def _cond(c: Any) -> str:
