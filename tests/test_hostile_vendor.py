@@ -22,7 +22,8 @@ from hostile.server import HostileVendor, azavista_record
 from starlette.responses import Response
 
 import crmql
-from crmql.connectors.rest.support import HttpConnectorMixin, same_origin, valid_total
+from crmql.connectors.rest.base import HttpConnectorMixin
+from crmql.connectors.rest.support import same_origin, valid_total
 from crmql.errors import CrmqlError, RequestBudgetError, VendorResponseError
 
 REPO = Path(__file__).resolve().parent.parent

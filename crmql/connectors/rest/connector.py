@@ -43,7 +43,8 @@ from .paging import LinkAhead, ScanLimits
 from .place import dig
 from .planning import plan_scan
 from .spec import Resource, RestApi
-from .support import HttpConnectorMixin, check_records, cut, gather_all, valid_total
+from .base import HttpConnectorMixin
+from .support import check_records, cut, gather_all, valid_total
 
 __all__ = ["RestConnector"]
 
