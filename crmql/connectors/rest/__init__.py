@@ -45,8 +45,9 @@ A small vendor with a next-link list, ``fields[<field>][<op>]=value`` filters an
 
 Modules: :mod:`.spec` (the declarations), :mod:`.place` (where a value goes), :mod:`.paginators`
 (bound to the engines in :mod:`.paging` and :mod:`.page_index`), :mod:`.encoders` (filters into
-requests), :mod:`.auth` (flows as declarations), :mod:`.planning` and :mod:`.connector` (the
-generic plan and fetch), :mod:`.support` (the rules every answer is held to), :mod:`.early`
+requests), :mod:`.auth` (flows as declarations), :mod:`.async_poll` (submit and poll),
+:mod:`.planning` and :mod:`.connector` (the generic plan and fetch), :mod:`.base` (the HTTP side
+every connector shares), :mod:`.support` (the rules every answer is held to), :mod:`.early`
 (requests started with the catalog).
 """
 
