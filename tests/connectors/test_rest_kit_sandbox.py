@@ -71,3 +71,16 @@ def test_the_planned_requests_are_the_requests_sent(sql: str, sandbox: SandboxSe
         endpoints = {p.split("\n")[0].split("?")[0].split(" ")[1] for p in planned}
         for d in data:  # (a next link is absolute: it carries the connection's base path too)
             assert any(d.split("\n")[0].split("?")[0].endswith(e) for e in endpoints), d
+
+
+def test_azavista_counts_the_ids_listed_and_atlas_the_distinct_ones(sandbox: SandboxServer,
+                                                                    make_session: Callable[..., Session]) -> None:
+    """Azavista reads by id when at most 50 ids are *listed* (as before the kit: 50 distinct ids
+    listed 60 times is one search); Atlas counts distinct ids."""
+    session = make_session()
+    ids = [f"6{i:023x}" for i in range(50)]
+    listed = ", ".join(f"'{x}'" for x in ids + ids[:10])
+    text = session.explain(f"SELECT id FROM azavista.events WHERE id IN ({listed})")
+    assert "POST /3.0/event/search" in text and "GET /3.0/event/" not in text
+    text = session.explain(f"SELECT id FROM azavista.events WHERE id IN ({', '.join(repr(x) for x in ids[:3] * 2)})")
+    assert text.count("GET /3.0/event/") == 3

@@ -151,7 +151,7 @@ def _resource(name: str, version: str, singular: str, description: str) -> Resou
         columns=tuple(Col(c[0], c[1], c[2], c[3], c[4] if len(c) > 4 else None) for c in _COLUMNS[name]),
         filters=JsonFilterTree(f"{singular}_filter"), shape=FilterShape(or_groups=1),
         paginator=OffsetPaginator(max_page=50, total="object_count", echo="offset"),
-        by_id=ById(f"/{version}/{singular}/{{id}}"))
+        by_id=ById(f"/{version}/{singular}/{{id}}", count="listed"))  # at most 50 ids listed (repeats count)
 
 
 API = RestApi(

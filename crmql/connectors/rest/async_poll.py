@@ -39,7 +39,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +53,9 @@ if TYPE_CHECKING:
 __all__ = ["AsyncCalls", "AsyncJob", "JobStatus"]
 
 log = logging.getLogger(__name__)
+
+#: query parameters: a mapping, or pairs (a repeated name is kept)
+Params = Mapping[str, str] | Sequence[tuple[str, str]]
 
 #: the longest request id taken (a vendor's id is a short token: ``XkbeRjJDoAMEVrw=``)
 MAX_ID_CHARS = 256
@@ -154,11 +157,14 @@ class AsyncCalls:
         self._query = query
         self._path = 0  # index into job.status_paths of the path that answers
 
-    async def _params(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, str] | None:
+    async def _params(self, path: str, params: Params | None = None) -> list[tuple[str, str]] | None:
+        """``params`` as pairs (a repeated parameter stays repeated: a vendor's OR), plus ``query``'s."""
+        pairs = list(params.items() if isinstance(params, Mapping) else params or ())
         extra = await self._query(path) if self._query is not None else {}
-        return {**(params or {}), **extra} or None
+        names = set(extra)
+        return [*(p for p in pairs if p[0] not in names), *extra.items()] or None
 
-    async def call(self, method: str, path: str, *, json: Any = None, params: Mapping[str, str] | None = None,
+    async def call(self, method: str, path: str, *, json: Any = None, params: Params | None = None,
                    table: str | None = None, on_progress: Callable[[JobStatus], None] | None = None) -> Any:
         """Submit ``method path`` asynchronously, poll until the job is done, return its result.
 
@@ -196,7 +202,7 @@ class AsyncCalls:
                     hint="narrow the query, or raise the connection's async deadline if the vendor is just slow")
             await self._sleep(min(self.job.wait(polls - 1), left))
 
-    async def submit(self, method: str, path: str, *, json: Any = None, params: Mapping[str, str] | None = None,
+    async def submit(self, method: str, path: str, *, json: Any = None, params: Params | None = None,
                      table: str | None = None) -> str:
         """Send the call with the async parameter; return the request id from the answer.
 
@@ -208,7 +214,10 @@ class AsyncCalls:
         'XkbeRjJDoAMEVrw='
         """
         key, value = self.job.async_param
-        query = await self._params(path, {**(params or {}), key: value})
+        pairs = list(params.items() if isinstance(params, Mapping) else params or ())
+        if (key, value) not in pairs:  # (a planned request carries it already: EXPLAIN shows it)
+            pairs.append((key, value))
+        query = await self._params(path, pairs)
         body = await self.client.request_json(method, path, params=query, json=json, table=table)
         request_id = _field(body, self.job.id_field)
         shown_request = f"{method.upper()} {cut(path)}?{key}={value}"

@@ -44,7 +44,7 @@ from .place import dig
 from .planning import plan_scan
 from .spec import Resource, RestApi
 from .base import HttpConnectorMixin
-from .support import check_records, cut, gather_all, valid_total
+from .support import check_records, cut, gather_all, shown, valid_total
 
 __all__ = ["RestConnector"]
 
@@ -145,7 +145,7 @@ class RestConnector(HttpConnectorMixin, Connector):
         if res is not None and res.async_job is not None:
             return await self._async(res.async_job).call(
                 request.method, request.path, json=request.body, table=table.qualified,
-                params=dict(request.params) if request.params else None)
+                params=list(request.params) if request.params else None)
         return await self.http.request_json(request.method, request.path, table=table.qualified, idempotent=True,
                                             **_options(request))
 
@@ -214,8 +214,15 @@ class RestConnector(HttpConnectorMixin, Connector):
 
         def dedupe(records: Records) -> bool:
             if seen is not None:  # an OR split into requests: a row may come from several
-                records = [r for r in records if r.get(res.key) not in seen]
-                seen.update(r.get(res.key) for r in records)
+                for r in records:
+                    key = r.get(res.key)
+                    if key is None or isinstance(key, bool) or not isinstance(key, (str, int, float)):
+                        raise VendorResponseError(
+                            f"a record's {res.key} is {'missing' if key is None else shown(key)}, so the requests "
+                            "of the split OR cannot be de-duplicated", vendor=self.display, table=table.qualified,
+                            request=f"{plan.requests[0].method} {plan.requests[0].path}")
+                records = [r for r in records if r[res.key] not in seen]
+                seen.update(r[res.key] for r in records)
             return sink(records)
 
         scans = [self.scan(table, res, r, dedupe, max_rows=plan.max_rows, sequential=plan.stop_early,

@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 class FilterEncoder(ABC):
     """Puts a request's native conditions into the request."""
 
+    #: whether the conditions go into the JSON body (refused on a GET)
+    in_body: bool = False
+
     @abstractmethod
     def apply(self, request: NativeRequest, filters: FilterSet) -> NativeRequest:
         """``request`` carrying ``filters``."""
@@ -61,6 +64,7 @@ class JsonFilterTree(FilterEncoder):
     OR group is sent: declare ``FilterShape(or_groups=1)`` for such a vendor."""
 
     key: str
+    in_body = True
 
     def apply(self, request: NativeRequest, filters: FilterSet) -> NativeRequest:
         tree: dict[str, Any] = {}
@@ -104,6 +108,7 @@ class FilterList(FilterEncoder):
     """
 
     key: str = "filters"
+    in_body = True
     names: tuple[str, str, str] = ("field", "operator", "value")
     operators: Mapping[str, str] = field(default_factory=dict)
 

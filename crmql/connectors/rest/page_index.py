@@ -74,8 +74,11 @@ async def page_index_scan(
     sequential: bool = False,
     window: int = 16,
     limits: ScanLimits = ScanLimits(),
+    sized: bool = True,
 ) -> None:
     """Page through ``fetch_page(page_index, page_size) -> (records, page_count)`` into ``sink``.
+    (``sized=False``: the vendor takes no page size and serves ``page_size`` rows a page, so
+    ``max_rows`` only stops the scan.)
 
     Page indexes start at ``base`` (0 or 1, as the vendor declares). Every page is asked with the
     same size (``min(page_size, max_rows)``: an index only means something at a fixed size). The
@@ -104,7 +107,7 @@ async def page_index_scan(
     if page_size < 1 or base < 0 or window < 1:
         raise ValueError("page_size and window must be positive, base not negative")
     current = stats.current()
-    size = min(page_size, max_rows) if max_rows else page_size
+    size = min(page_size, max_rows) if max_rows and sized else page_size
 
     async def checked(index: int) -> IndexedPage:
         records, count = await fetch_page(index, size)

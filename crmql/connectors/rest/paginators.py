@@ -270,8 +270,18 @@ class PageIndexPaginator(Paginator):
             return got.records, dig(got.data, self.page_count)
 
         size = int(self.size.get(ctx.request) or self.max_page) if self.size is not None else self.max_page
-        await page_index_scan(page, page_size=size, sink=ctx.sink, base=self.base, max_rows=ctx.max_rows,
-                              sequential=ctx.sequential, window=ctx.window, limits=ctx.limits)
+        sink, left = ctx.sink, ctx.max_rows
+        if self.size is None and left is not None:  # the vendor's own pages: LIMIT cuts the rows, not the page
+
+            def sink(records: Records) -> bool:
+                nonlocal left
+                records = records[:left]
+                left -= len(records)
+                return ctx.sink(records) and left > 0
+
+        await page_index_scan(page, page_size=size, sink=sink, base=self.base, max_rows=ctx.max_rows,
+                              sequential=ctx.sequential, window=ctx.window, limits=ctx.limits,
+                              sized=self.size is not None)
 
     def describe(self, f: PagingFacts) -> tuple[str, str]:
         return (f"{self.page.describe()} from {self.base}, {f.page} per page; the first page gives "

@@ -45,10 +45,11 @@ log = logging.getLogger(__name__)
 
 
 def pick(candidates: Sequence[Candidate], ops: Sequence[str], *, field: str | None = None,
-         limit: int | None = None) -> tuple[int, list[str]] | None:
+         limit: int | None = None, listed: bool = False, whole: bool = False) -> tuple[int, list[str]] | None:
     """The first candidate pushed as one condition with an operator in ``ops`` (on ``field``, when
-    given) and at most ``limit`` distinct values, with its values that can be one URL path
-    segment (:func:`~.support.addressable_ids`).
+    given) and at most ``limit`` distinct values (``listed``: values as listed, repeats counted),
+    with its values that can be one URL path segment (:func:`~.support.addressable_ids`);
+    ``whole``: a candidate with any value that cannot be one is not taken (free-form ids).
 
     >>> from crmql.plan.pushdown import NativeCond, Pushed
     >>> from crmql.language import ast
@@ -65,9 +66,12 @@ def pick(candidates: Sequence[Candidate], ops: Sequence[str], *, field: str | No
         values = cond.value if isinstance(cond.value, list) else [cond.value]
         if not values or not all(isinstance(v, str) for v in values):
             continue
-        if limit is not None and len(set(values)) > limit:
+        if limit is not None and len(values if listed else set(values)) > limit:
             continue  # too many to read one by one: checked locally over a scan
-        return i, addressable_ids(values)
+        usable = addressable_ids(values)
+        if whole and len(set(usable)) < len(set(values)):
+            continue  # an id that is no path segment still names a record: found by a scan
+        return i, usable
     return None
 
 
@@ -137,7 +141,8 @@ def plan_scan(res: Resource, table: Table, candidates: Sequence[Candidate], need
     by_id = res.by_id
     if by_id is not None and not needs.count_only and not _given:
         column = table.column(by_id.column)
-        ids = pick(candidates, by_id.ops, field=column.native if column else by_id.column, limit=by_id.max_ids)
+        ids = pick(candidates, by_id.ops, field=column.native if column else by_id.column, limit=by_id.max_ids,
+                   listed=by_id.count == "listed", whole=by_id.free_form)
         if ids is not None:
             index, values = ids
             notes = {i: by_id.note for i, c in enumerate(candidates) if i != index and c.pushable}
@@ -158,8 +163,9 @@ def plan_scan(res: Resource, table: Table, candidates: Sequence[Candidate], need
              and len(choice.used) + len(_given) == len(usable))  # (a filter-only value is exact)
     paginator = res.paginator
     if needs.count_only:
-        if choice.split is not None or res.explode is not None:
-            return FetchPlan(mode=Mode.SEARCH)  # overlapping requests, or parents: no total to trust
+        if choice.split is not None or res.explode is not None or paginator.total is None:
+            # overlapping requests, parents, or no total at all: the planner plans a scan, counted locally
+            return FetchPlan(mode=Mode.SEARCH)
         request = res.first_request(choice.first, 1)
         paging, estimate = paginator.describe_count(res.noun)
         return FetchPlan(mode=Mode.COUNT, requests=[request], used=tuple(choice.used), notes=choice.notes,
@@ -172,7 +178,8 @@ def plan_scan(res: Resource, table: Table, candidates: Sequence[Candidate], need
     # (a child table's LIMIT counts children: the parents' pages are never cut to it)
     max_rows = limit_rows if (limit_rows is not None and exact and sort is None and res.explode is None) else None
     stop_early = limit_rows is not None and max_rows is None
-    page = min(paginator.max_page, max_rows) if max_rows else paginator.max_page
+    # (a vendor told no page size serves its own: LIMIT stops the scan by count instead)
+    page = min(paginator.max_page, max_rows) if max_rows and paginator.size is not None else paginator.max_page
     if max_rows == 0:
         return FetchPlan(mode=Mode.NONE, used=tuple(choice.used), notes=choice.notes,
                          paging="LIMIT 0: nothing to fetch", estimate="0 requests")

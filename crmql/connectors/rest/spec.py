@@ -27,7 +27,7 @@ from ...plan.connector import FilterSet, NativeRequest
 from ...plan.pushdown import Capability, Equality
 from .async_poll import AsyncJob
 from .auth import AuthSpec, NoAuth
-from .encoders import FilterEncoder, JsonFilterTree
+from .encoders import FieldParams, FilterEncoder, JsonFilterTree
 from .paginators import OffsetPaginator, Paginator, SinglePage  # noqa: F401 (OffsetPaginator: the example)
 from .place import Place, dig
 
@@ -68,9 +68,12 @@ class Col:
 class ById:
     """Reads by id: ``path`` with ``{id}`` (one percent-encoded segment), ``method`` (Voyzu reads
     by id with POST). Used when a condition on ``column`` pushes as one of ``ops`` with at most
-    ``max_ids`` distinct ids (and COUNT(*) is not asked). ``note``: why the other conditions stay
-    local. ``only``: when ``ops`` are no filter of the list endpoint, why such a condition stays
-    local when it is not read by id (empty: they are a filter)."""
+    ``max_ids`` ids (``count``: "distinct" ids, or the values "listed", repeats counted: Azavista)
+    and COUNT(*) is not asked. ``note``: why the other conditions stay local. ``only``: when ``ops``
+    are no filter of the list endpoint, why such a condition stays local when it is not read by id
+    (empty: they are a filter). An id that cannot be one URL path segment names no record, unless
+    ``free_form`` (ids the customer chooses, casavi's reference ids): then a condition with such an
+    id is answered by a list scan (filtered locally), never "no row"."""
 
     path: str
     method: str = "GET"
@@ -81,6 +84,14 @@ class ById:
     only: str = ""
     #: what an id names, in EXPLAIN ("a record", "an entity")
     names: str = "a record"
+    count: str = "distinct"
+    free_form: bool = False
+    #: statuses of a read by id that mean "no such record" (no row)
+    missing: tuple[int, ...] = (404,)
+
+    def __post_init__(self) -> None:
+        if self.count not in ("distinct", "listed"):
+            raise ValueError(f"ById count {self.count!r} is not 'distinct' or 'listed'")
 
     def request(self, key: str) -> NativeRequest:
         return Place.path("id").put(NativeRequest(self.method, self.path), key)
@@ -155,7 +166,8 @@ class Resource:
     records: str = "items"
     columns: tuple[Col, ...] = ()
     paginator: Paginator = field(default_factory=SinglePage)
-    filters: FilterEncoder = field(default_factory=lambda: JsonFilterTree("filter"))
+    #: default by method: ``FieldParams()`` (query parameters) for GET, ``JsonFilterTree("filter")`` for POST
+    filters: FilterEncoder = None  # type: ignore[assignment]
     shape: FilterShape = field(default_factory=FilterShape)
     by_id: ById | None = None
     fan_out: FanOut | None = None
@@ -187,6 +199,10 @@ class Resource:
 
         if self.method not in ("GET", "POST"):
             raise bad(f"method {self.method!r} is not GET or POST")
+        if self.filters is None:
+            object.__setattr__(self, "filters", FieldParams() if self.method == "GET" else JsonFilterTree("filter"))
+        if self.method == "GET" and (self.filters.in_body or self.body is not None):
+            raise bad("a GET sends no JSON body: declare the filters as query parameters (FieldParams, OpParams)")
         if unknown := [p for p in self.layout if p not in PARTS]:
             raise bad(f"layout has {unknown}; the parts are {list(PARTS)}")
         if self.by_id is not None and "{id}" not in self.by_id.path:
@@ -202,6 +218,8 @@ class Resource:
             raise bad(f"path {self.path!r} has a slot only a fan_out fills")
         if self.explode is not None and (self.by_id is not None or self.fan_out is not None):
             raise bad("a child table (explode) is read through its parents' list only")
+        if self.explode is not None and self.shape.split_or:
+            raise bad("a child table (explode) has no key to de-duplicate an OR split by: declare split_or=False")
         if self.fan_out is not None and any(c.filter_only for c in self.columns):
             raise bad("a fan-out resource takes no filter-only column")
 
@@ -216,6 +234,8 @@ class Resource:
                 request = self.paginator.first(request, page)
             elif part == "sort" and sort is not None and self.sort is not None:
                 request = self.sort.place.put(request, sort)
+        if self.async_job is not None:  # sent with every list request: shown as sent
+            request = Place.query(self.async_job.async_param[0]).put(request, self.async_job.async_param[1])
         return request
 
     def table(self, connection: str, kinds: Callable[[str], tuple[Capability, ...]]) -> Table:
