@@ -1,8 +1,8 @@
 """Vendor name -> connector class, read from the vendor registry (:mod:`crmql.vendors`): a vendor is
 registered once, by its ``crmql.vendors`` entry point, and nothing here names one.
 
->>> sorted(CONNECTORS)
-['atlas', 'azavista']
+>>> list(CONNECTORS)[:2]  # the built-ins first, then any vendor a plugin registers
+['azavista', 'atlas']
 """
 
 from __future__ import annotations
