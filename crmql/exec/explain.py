@@ -130,7 +130,8 @@ def explain_text(plan: Plan, probes: dict[int, int] | None = None, results: list
         else:
             out.append("    nothing (every condition is pushed exactly)")
         out.append(f"  paging: {scan['paging']}")
-        out.append(f"  requests: {scan['estimate']}" + (", plus 1 token request when none is cached" if scan["mode"] != "none" else ""))
+        token = scan["mode"] != "none" and getattr(plan.scans[i].connector, "token_requests", True)
+        out.append(f"  requests: {scan['estimate']}" + (", plus 1 token request when none is cached" if token else ""))
         if "probe" in scan:
             out.append(f"  estimate: {scan['probe']}")
         if "actual" in scan:

@@ -328,6 +328,11 @@ class Connector(ABC):
     def discard_early(self) -> None:
         """Cancel what :meth:`warm` started and no scan used (called after every statement)."""
 
+    @property
+    def token_requests(self) -> bool:
+        """Whether a statement may first ask the vendor for a token (EXPLAIN says so)."""
+        return True
+
     # ---- planning and fetching
     @abstractmethod
     def plan(self, table: Table, candidates: Sequence[Candidate], needs: Needs) -> FetchPlan:

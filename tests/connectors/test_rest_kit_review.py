@@ -26,7 +26,7 @@ from crmql.connectors.rest import (
     AsyncJob, ById, Col, Explode, FieldParams, NextLinkPaginator, NoAuth, OffsetPaginator, PageIndexPaginator, Place,
     Resource, RestApi, RestConnector, SinglePage,
 )
-from crmql.errors import VendorResponseError
+from crmql.errors import ConnectorError, VendorResponseError
 from crmql.plan.catalog import ColumnType, FilterShape
 from crmql.plan.pushdown import Equality
 
@@ -262,7 +262,7 @@ def test_a_paging_value_never_replaces_a_filter_parameter() -> None:
     res = Resource("items", "i", "/items", records="list", columns=(Col("id", S), Col("k", S, "eq")),
                    paginator=NextLinkPaginator(next="next", size=Place.query("limit"), total=None),
                    filters=FieldParams("{field}"))
-    with pytest.raises(ValueError, match="limit"):
+    with pytest.raises(ConnectorError, match="limit"):
         res.first_request(FilterSet([NativeCond("limit", "eq", "gold")]), 100)
 
 
@@ -300,3 +300,9 @@ def test_explain_without_a_total_or_a_token(review: tuple[Vendor, Session]) -> N
     for sql in ("SELECT id FROM rv.items", "SELECT id FROM rv.tickets", "SELECT id FROM rv.posts"):
         text = session.explain(sql)
         assert "None" not in text and "token request" not in text, text
+
+
+def test_explain_of_an_offset_paginator_without_a_total() -> None:
+    from crmql.connectors.rest.paginators import PagingFacts
+    paging, requests = OffsetPaginator(total=None).describe(PagingFacts(50))
+    assert "None" not in paging + requests and "one page at a time" in paging

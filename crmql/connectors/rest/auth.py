@@ -46,6 +46,10 @@ class AuthSpec:
     def build(self, settings: Mapping[str, Any]) -> Auth | None:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def token_request(self, settings: Mapping[str, Any]) -> bool:
+        """Whether a connection with ``settings`` asks for a token before its first request."""
+        return True
+
 
 @dataclass(frozen=True)
 class NoAuth(AuthSpec):
@@ -53,6 +57,9 @@ class NoAuth(AuthSpec):
 
     def build(self, settings: Mapping[str, Any]) -> Auth | None:
         return None
+
+    def token_request(self, settings: Mapping[str, Any]) -> bool:
+        return False
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,10 @@ class RestConnector(HttpConnectorMixin, Connector):
     def default_headers(self) -> dict[str, str]:
         return dict(self.api.headers)
 
+    @property
+    def token_requests(self) -> bool:
+        return self.api.auth.token_request(self.settings)
+
     def kinds(self, kind: str) -> tuple[Any, ...]:
         """The capabilities of a column of ``kind`` under this connection's settings."""
         return self.api.kinds(kind, self.settings)
@@ -181,7 +185,13 @@ class RestConnector(HttpConnectorMixin, Connector):
 
         def counted(records: Records) -> bool:
             nonlocal stopped
-            stopped = not sink(records if res.explode is None else res.explode.rows(records))
+            if res.explode is not None:
+                try:
+                    records = res.explode.rows(records)
+                except ValueError as e:
+                    raise VendorResponseError(str(e), vendor=self.display, table=table.qualified,
+                                              request=f"{request.method} {cut(request.path)}") from None
+            stopped = not sink(records)
             return not stopped
 
         ctx = ScanContext(request, fetch, counted, self._limits(table, request), max_rows=max_rows,

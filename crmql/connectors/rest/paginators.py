@@ -100,6 +100,10 @@ class Paginator(ABC):
     #: where the page size goes (None: the vendor takes none)
     size: Place | None = None
 
+    def places(self) -> tuple[Place, ...]:
+        """The places the paginator puts its values (a filter parameter must not share one)."""
+        return (self.size,) if self.size is not None else ()
+
     def first(self, request: NativeRequest, page_size: int) -> NativeRequest:
         """The first page's request: the page size (and start position) put in their places."""
         return self.size.put(request, page_size) if self.size is not None else request
@@ -148,6 +152,9 @@ class OffsetPaginator(Paginator):
     def size(self) -> Place:  # type: ignore[override]
         return self.limit
 
+    def places(self) -> tuple[Place, ...]:
+        return (self.limit, self.offset)
+
     def first(self, request: NativeRequest, page_size: int) -> NativeRequest:
         return self.offset.put(self.limit.put(request, max(page_size, 1)), 0)
 
@@ -174,13 +181,16 @@ class OffsetPaginator(Paginator):
 
     def describe(self, f: PagingFacts) -> tuple[str, str]:
         how = f"{self.limit.describe()}/{self.offset.describe()}, {f.page} per page"
-        pages = f"ceil({self.total} / {self.max_page}) {f.noun} requests"
+        pages = (f"ceil({self.total} / {self.max_page}) {f.noun} requests" if self.total else
+                 f"one {f.noun} request per page until a page is short")
         if f.max_rows:
             return (f"{how}, stopping after {f.max_rows} rows (nothing is re-checked locally)",
                     f"at most {math.ceil(f.max_rows / f.page)} {f.noun} request(s)")
         if f.stop_early:
             return (f"{how}, one page at a time until {f.limit_rows} rows pass the local re-check",
                     f"{pages} at most; fewer when enough rows pass early")
+        if not self.total:
+            return f"{how}, one page at a time (no total)", pages
         return (f"{how}; the first page gives {self.total}, the rest are fetched concurrently (up to "
                 f"{f.concurrency} at a time)", pages)
 
@@ -242,7 +252,9 @@ class NextLinkPaginator(Paginator):
             paging += f"; one page at a time until {f.limit_rows} rows pass the local re-check"
         elif f.max_rows:
             paging += f"; stopping after {f.max_rows} rows (nothing is re-checked locally)"
-        return paging, f"ceil({self.total} / {f.page}) {f.noun} requests" + (" per split request" if f.splits > 1 else "")
+        pages = (f"ceil({self.total} / {f.page}) {f.noun} requests" if self.total else
+                 f"one {f.noun} request per page until there is no {self._shown()}")
+        return paging, pages + (" per split request" if f.splits > 1 else "")
 
     def brief(self, page: int) -> str:
         return f"{page} per page, following {self._shown()}"
@@ -259,6 +271,9 @@ class PageIndexPaginator(Paginator):
     page_count: str = "pageCount"
     max_page: int = 100
     total: str | None = None
+
+    def places(self) -> tuple[Place, ...]:
+        return (self.page, *super().places())
 
     def first(self, request: NativeRequest, page_size: int) -> NativeRequest:
         return self.page.put(super().first(request, page_size), self.base)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...errors import ConnectorError
 from ...plan.catalog import Column, ColumnType, FilterShape, RequiredFilter, Table
 from ...plan.connector import FilterSet, NativeRequest
 from ...plan.pushdown import Capability, Equality
@@ -132,13 +133,26 @@ class Explode:
     carry: Mapping[str, str] = field(default_factory=dict)
 
     def rows(self, parents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The children of ``parents`` (an item that is not an object is no row; None: no array)."""
+        """The children of ``parents`` (a missing or null array: none). An array that is not a list,
+        or an item that is not an object, is a ValueError (the connector names the vendor): never
+        fewer rows without a word.
+
+        >>> Explode("sessions").rows([{"id": "e1", "sessions": ["x"]}])
+        Traceback (most recent call last):
+        ...
+        ValueError: a 'sessions' item is a str, not an object
+        """
         out = []
         for parent in parents:
             items = dig(parent, self.array)
-            for item in items if isinstance(items, list) else ():
-                if isinstance(item, dict):
-                    out.append({**item, **{col: dig(parent, f) for col, f in self.carry.items()}})
+            if items is None:
+                continue
+            if not isinstance(items, list):
+                raise ValueError(f"a parent's '{self.array}' is a {type(items).__name__}, not a list")
+            for item in items:
+                if not isinstance(item, dict):
+                    raise ValueError(f"a '{self.array}' item is a {type(item).__name__}, not an object")
+                out.append({**item, **{col: dig(parent, f) for col, f in self.carry.items()}})
         return out
 
 
@@ -222,6 +236,25 @@ class Resource:
             raise bad("a child table (explode) has no key to de-duplicate an OR split by: declare split_or=False")
         if self.fan_out is not None and any(c.filter_only for c in self.columns):
             raise bad("a fan-out resource takes no filter-only column")
+        self._check_paging_names(bad)
+
+    def _paging_names(self) -> set[str]:
+        return {p.name for p in self.paginator.places() if p.where.value == "query"}
+
+    def _check_paging_names(self, bad: Callable[[str], ValueError]) -> None:
+        """No parameter of the request may be named like a paging one: the paging value would
+        replace it (a filter silently not sent)."""
+        paging = self._paging_names()
+        named = [(f"static parameter {k}", k) for k, _ in self.params]
+        named += [(f"column {c.name}'s parameter", c.param.name) for c in self.columns
+                  if c.param is not None and c.param.where.value == "query"]
+        template = getattr(self.filters, "template", None)
+        if isinstance(template, str) and "{op}" not in template:
+            named += [(f"column {c.name}'s filter parameter", template.format(field=c.field or c.name))
+                      for c in self.columns if c.kind != "none" and not c.filter_only]
+        for what, name in named:
+            if name in paging:
+                raise bad(f"the {what} {name!r} is also a paging parameter of {type(self.paginator).__name__}")
 
     def first_request(self, filters: FilterSet, page: int, sort: str | None = None) -> NativeRequest:
         """The first page's request for one filter set, exactly as it is sent."""
@@ -229,7 +262,12 @@ class Resource:
                                 body=dict(self.body) if self.body is not None else None)
         for part in self.layout:
             if part == "filter":
+                before = len(request.params or ())
                 request = self.filters.apply(request, filters)
+                added = {k for k, _ in list(request.params or ())[before:]} if not isinstance(request.params, dict) else set()
+                if clash := sorted(added & self._paging_names()):
+                    raise ConnectorError(f"{self.name}: the filter parameter {clash[0]!r} is also a paging parameter, "
+                                         "so the paging value would replace it", hint="declare another filter template")
             elif part == "page":
                 request = self.paginator.first(request, page)
             elif part == "sort" and sort is not None and self.sort is not None:
