@@ -4,12 +4,14 @@ connection, table), and the surfaces (EXPLAIN's text, the shell, the notebook) u
 
 from __future__ import annotations
 
+import ast as pyast
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmql.exec.localsql import quote_ident as duckdb_quote
-from crmql.exec.localsql import show
+from crmql.exec.localsql import duck_ident, show
 from crmql.language import ast
 from crmql.language.names import keywords, quote_ident, unquote_ident
 from crmql.language.parser import parse
@@ -55,6 +57,17 @@ def test_any_printable_name_round_trips(name: str) -> None:
 
 def test_the_surfaces_use_the_one_quoter() -> None:
     assert shell_quote is quote_ident
-    assert duckdb_quote("end") == '"end"' == quote_ident("end", always=True)
+    assert duck_ident("end") == '"end"' == quote_ident("end", always=True)
     # EXPLAIN's crmql text writes a keyword-named column so that it parses back
     assert show(ast.Compare("=", ast.Column("date"), ast.Literal(1, "integer"))) == '"date" = 1'
+
+
+def test_one_function_named_quote_ident() -> None:
+    """Only :mod:`crmql.language.names` defines a ``quote_ident`` (quoted only when needed); DuckDB's
+    always-quoting one has its own name, :func:`crmql.exec.localsql.duck_ident`."""
+    root = Path(__file__).resolve().parent.parent / "crmql"
+    defined = sorted(str(path.relative_to(root)) for path in root.rglob("*.py")
+                     for node in pyast.walk(pyast.parse(path.read_text(encoding="utf-8")))
+                     if isinstance(node, pyast.FunctionDef) and node.name == "quote_ident")
+    assert defined == ["language/names.py"]
+    assert duck_ident("Name") == '"Name"' and quote_ident("Name") == "Name"

@@ -30,7 +30,7 @@ from ..errors import QueryError
 from .formats import unique_names
 from .frames import to_arrow
 from ..http import run_sync
-from .localsql import expr_sql, quote_ident, select_sql
+from .localsql import duck_ident, expr_sql, select_sql
 from ..plan.joins import MAX_VALUES, SemiJoin
 from ..plan.plans import Plan, ScanPlan
 
@@ -159,7 +159,7 @@ class _PassCounter:
             # counts towards the LIMIT (ASC puts NULLs last, so they can only fill a short result)
             items.append(ast.IsNull(ast.Column(scan.fetch.sorted_by, scan.ref.ref_name), negated=True))
         where = ast.And(tuple(items)) if items else None
-        self.sql = f"SELECT count(*) FROM page AS {quote_ident(scan.ref.ref_name)}"
+        self.sql = f"SELECT count(*) FROM page AS {duck_ident(scan.ref.ref_name)}"
         if where is not None:
             self.sql += " WHERE " + expr_sql(where, self.params)
         self.con = local_connection()

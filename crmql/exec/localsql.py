@@ -18,14 +18,14 @@ from ..language import ast
 from ..language.names import quote_ident as _written
 from ..language.values import Interval
 
-__all__ = ["quote_ident", "select_sql", "expr_sql", "show"]
+__all__ = ["duck_ident", "select_sql", "expr_sql", "show"]
 
 
-def quote_ident(name: str) -> str:
+def duck_ident(name: str) -> str:
     """An identifier in DuckDB's SQL: always double-quoted (DuckDB's keywords are not crmql's), by
     :func:`crmql.language.names.quote_ident`, the one quoter.
 
-    >>> quote_ident('a"b')
+    >>> duck_ident('a"b')
     '"a""b"'
     """
     return _written(name, always=True)
@@ -101,9 +101,9 @@ def _expr(e: ast.Expr, params: _Params) -> str:
             return f"CAST({p} AS DATE)"
         return p
     if isinstance(e, ast.Column):
-        return (quote_ident(e.qualifier) + "." if e.qualifier else "") + quote_ident(e.name)
+        return (duck_ident(e.qualifier) + "." if e.qualifier else "") + duck_ident(e.name)
     if isinstance(e, ast.Star):
-        return (quote_ident(e.qualifier) + ".*") if e.qualifier else "*"
+        return (duck_ident(e.qualifier) + ".*") if e.qualifier else "*"
     if isinstance(e, ast.Func):
         if e.star:
             return f"{e.name}(*)"
@@ -190,13 +190,13 @@ def select_sql(select: ast.Select, table_names: dict[str, str], params: list[Any
         if isinstance(item, ast.Star):
             items.append(_expr(item, p))
         else:
-            items.append(f"{_expr(item.expr, p)} AS {quote_ident(output_name(item))}")
+            items.append(f"{_expr(item.expr, p)} AS {duck_ident(output_name(item))}")
     parts.append(", ".join(items))
     ref = select.table
-    parts.append(f"FROM {quote_ident(table_names[ref.ref_name])} AS {quote_ident(ref.ref_name)}")
+    parts.append(f"FROM {duck_ident(table_names[ref.ref_name])} AS {duck_ident(ref.ref_name)}")
     for join in select.joins:
         kind = "LEFT JOIN" if join.kind == "left" else "JOIN"
-        parts.append(f"{kind} {quote_ident(table_names[join.table.ref_name])} AS {quote_ident(join.table.ref_name)} "
+        parts.append(f"{kind} {duck_ident(table_names[join.table.ref_name])} AS {duck_ident(join.table.ref_name)} "
                      f"ON {_expr(join.on, p)}")
     if where and select.where is not None:
         parts.append("WHERE " + _expr(select.where, p))

@@ -19,7 +19,7 @@ import pyarrow as pa
 from crmql.errors import CrmqlError
 from crmql.exec.executor import local_connection
 from crmql.exec.frames import to_arrow
-from crmql.exec.localsql import expr_sql, quote_ident, show
+from crmql.exec.localsql import duck_ident, expr_sql, show
 from crmql.language import ast
 from crmql.language.parser import parse
 from crmql.plan.bind import bind
@@ -121,7 +121,7 @@ def local_keys(connector: Any, table: Any, ref_name: str, expr: ast.Expr | None,
     try:
         con.register("t", arrow)
         params: list[Any] = []
-        sql = f"SELECT {KEY} FROM t AS {quote_ident(ref_name)}"
+        sql = f"SELECT {KEY} FROM t AS {duck_ident(ref_name)}"
         if expr is not None:
             sql += " WHERE " + expr_sql(expr, params)
         return {r[0] for r in con.execute(sql, params).fetchall()}

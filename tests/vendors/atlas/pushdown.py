@@ -23,7 +23,7 @@ import pyarrow as pa
 from crmql.connectors.registry import create_connector
 from crmql.exec.executor import local_connection
 from crmql.exec.frames import to_arrow
-from crmql.exec.localsql import expr_sql, quote_ident
+from crmql.exec.localsql import duck_ident, expr_sql
 from crmql.language import ast
 from crmql.plan.catalog import Table
 from crmql.plan.planner import Plan
@@ -193,7 +193,7 @@ def check_links(plan: Plan) -> None:
     try:
         con.register("t", arrow)
         params: list[Any] = []
-        sql = f"SELECT {KEY} FROM t AS {quote_ident(scan.ref.ref_name)} WHERE " + expr_sql(where, params)
+        sql = f"SELECT {KEY} FROM t AS {duck_ident(scan.ref.ref_name)} WHERE " + expr_sql(where, params)
         want = {r[0] for r in con.execute(sql, params).fetchall()}
     finally:
         con.close()
