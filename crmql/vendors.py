@@ -45,12 +45,15 @@ from typing import Any
 
 from .errors import ConfigError, did_you_mean
 
-__all__ = ["ENTRY_POINT_GROUP", "VendorSpec", "load_ref", "problems", "registered", "reload", "vendor", "vendors"]
+__all__ = ["ENTRY_POINT_GROUP", "REGISTER_HINT", "VendorSpec", "load_ref", "problems", "registered", "reload", "vendor", "vendors"]
 
 logger = logging.getLogger(__name__)
 
 #: the entry-point group every vendor registers in
 ENTRY_POINT_GROUP = "crmql.vendors"
+#: said where a name may be a vendor that is not registered (its entry point forgotten, or not installed)
+REGISTER_HINT = (f"vendors are registered through the {ENTRY_POINT_GROUP} entry-point group; "
+                 "after adding one run pip install -e .")
 #: the distribution whose entry points are read first (its vendor names cannot be taken by another)
 _OWN_DIST = "crmql"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -161,6 +164,7 @@ def _by_rank(specs: Mapping[str, VendorSpec]) -> dict[str, VendorSpec]:
 
 def _load(eps: Iterable[Any]) -> tuple[dict[str, VendorSpec], list[str]]:
     found: dict[str, VendorSpec] = {}
+    origin: dict[str, tuple[str, str]] = {}  # vendor name -> (entry point name, value) that registered it
     problems: list[str] = []
     for ep in _ordered(eps):
         where = f"entry point {ep.name!r} = {ep.value!r}" + (f" (from {_dist_name(ep)})" if _dist_name(ep) else "")
@@ -172,14 +176,16 @@ def _load(eps: Iterable[Any]) -> tuple[dict[str, VendorSpec], list[str]]:
         if not isinstance(spec, VendorSpec):
             problems.append(f"vendor {where} is skipped: it is a {type(spec).__name__}, not a crmql.vendors.VendorSpec")
             continue
-        if found.get(spec.name) is spec:  # the same registration seen twice (a package on sys.path twice)
-            continue
-        if spec.name in found:
-            problems.append(f"vendor {where} is skipped: vendor {spec.name!r} is already registered")
+        if found.get(spec.name) is spec and origin[spec.name] == (ep.name, ep.value):
+            continue  # the same registration seen twice (a package on sys.path twice)
+        if spec.name in found:  # another vendor's name, or the same spec under another entry point
+            problems.append(f"vendor {where} is skipped: vendor {spec.name!r} is already registered "
+                            f"(by entry point {origin[spec.name][0]!r} = {origin[spec.name][1]!r})")
             continue
         if spec.name != ep.name:
             logger.debug("vendor entry point %r registers vendor %r", ep.name, spec.name)
         found[spec.name] = spec
+        origin[spec.name] = (ep.name, ep.value)
     found = _by_rank(found)
     for problem in problems:
         logger.warning("%s", problem)
@@ -223,8 +229,8 @@ def vendor(name: str) -> VendorSpec:
     known = vendors()
     spec = known.get(name)
     if spec is None:
-        raise ConfigError(f"unknown vendor '{name}'",
-                          hint=did_you_mean(name, known) or f"vendors: {', '.join(known) or 'none registered'}")
+        raise ConfigError(f"unknown vendor '{name}'", hint=did_you_mean(name, known)
+                          or f"vendors: {', '.join(known) or 'none registered'}; {REGISTER_HINT}")
     return spec
 
 

@@ -2,10 +2,14 @@
 (``tests/contract/test_contract_cli.py``) and the vendors' end-to-end modules
 (``tests/vendors/<vendor>/test_<vendor>_e2e.py``, each with its own ``crmql`` fixture and leak
 checks), and :class:`Tokens`, which records every access token the sandbox issues so a test can
-look for them in the output."""
+look for them in the output; and the helpers the CLI tests and ``tests/conftest.py`` share (a config
+for the served sandbox, the subprocess environment, resetting the sandbox). They live here, not in
+a conftest: ``import conftest`` finds whichever conftest is first on ``sys.path``."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import threading
@@ -14,6 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from crmql.api.config import sandbox_config
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -26,6 +34,50 @@ class Run:
 
     def __str__(self) -> str:
         return f"crmql {' '.join(self.args)} -> {self.returncode}\n--- stdout\n{self.stdout[-3000:]}\n--- stderr\n{self.stderr[-3000:]}"
+
+
+def reset_sandbox(server: SandboxServer) -> None:
+    """Default behaviour, an empty request log and fault numbering restarted at 1."""
+    s = server.settings
+    s.faults = ""
+    s.latency_ms = 0
+    s.token_ttl_s = 3599
+    s.retry_after = "1"
+    s.variants = {}
+    s.seed = 42
+    server.reset_log()
+
+
+def config_toml(url: str, **overrides: Any) -> str:
+    """The TOML text of a config whose connections point at the sandbox served at ``url``."""
+    lines = []
+    for name, conn in sandbox_config(url).connections.items():
+        settings = {**conn.settings, **(overrides if name == "azavista" else {})}
+        lines.append(f"[connections.{name}]")
+        lines.append(f"vendor = {json.dumps(conn.vendor)}")
+        lines.extend(f"{key} = {json.dumps(value)}" for key, value in settings.items())
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_config_file(path: Path, url: str, **overrides: Any) -> Path:
+    """Write :func:`config_toml` to ``path`` (a file, or a directory to hold ``crmql.toml``)."""
+    target = path / "crmql.toml" if path.is_dir() else path
+    target.write_text(config_toml(url, **overrides), encoding="utf-8")
+    return target
+
+
+def cli_environment(where: Path) -> dict[str, str]:
+    """Environment for ``crmql`` subprocesses, with an empty home under ``where``: no user config,
+    no inherited CRMQL_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRMQL_")}
+    home = where / "home"
+    home.mkdir(exist_ok=True)
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), PYTHONPATH=str(REPO),
+               PYTHONDONTWRITEBYTECODE="1", COLUMNS="200")
+    env.pop("PYTHONSTARTUP", None)
+    return env
+
 
 
 def run_crmql(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float, stdin: str | None = None,

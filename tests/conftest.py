@@ -17,8 +17,6 @@ their own fixtures.
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,19 +27,7 @@ from crmql.api.config import sandbox_config
 from crmql.sandbox import SandboxServer, SandboxSettings, serve_in_thread
 from crmql.api.session import Session
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def reset_sandbox(server: SandboxServer) -> None:
-    """Default behaviour, an empty request log and fault numbering restarted at 1."""
-    s = server.settings
-    s.faults = ""
-    s.latency_ms = 0
-    s.token_ttl_s = 3599
-    s.retry_after = "1"
-    s.variants = {}
-    s.seed = 42
-    server.reset_log()
+from cli_support import cli_environment, config_toml, reset_sandbox, write_config_file  # noqa: F401 - re-exported
 
 
 @pytest.fixture(scope="module")
@@ -81,41 +67,11 @@ def make_session(sandbox_server: SandboxServer) -> Iterator[Callable[..., Sessio
         session.close()
 
 
-def config_toml(url: str, **overrides: Any) -> str:
-    """The TOML text of a config whose connections point at the sandbox served at ``url``."""
-    lines = []
-    for name, conn in sandbox_config(url).connections.items():
-        settings = {**conn.settings, **(overrides if name == "azavista" else {})}
-        lines.append(f"[connections.{name}]")
-        lines.append(f"vendor = {json.dumps(conn.vendor)}")
-        lines.extend(f"{key} = {json.dumps(value)}" for key, value in settings.items())
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _write_config(path: Path, url: str, **overrides: Any) -> Path:
-    target = path / "crmql.toml" if path.is_dir() else path
-    target.write_text(config_toml(url, **overrides), encoding="utf-8")
-    return target
-
-
 @pytest.fixture
 def write_config() -> Callable[..., Path]:
     """``write_config(path, url, **overrides)``: write a config TOML for the sandbox at ``url``
     to ``path`` (a file, or a directory to hold ``crmql.toml``) and return its path."""
-    return _write_config
-
-
-def cli_environment(where: Path) -> dict[str, str]:
-    """Environment for ``crmql`` subprocesses, with an empty home under ``where``: no user config,
-    no inherited CRMQL_* settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRMQL_")}
-    home = where / "home"
-    home.mkdir(exist_ok=True)
-    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), PYTHONPATH=str(REPO),
-               PYTHONDONTWRITEBYTECODE="1", COLUMNS="200")
-    env.pop("PYTHONSTARTUP", None)
-    return env
+    return write_config_file
 
 
 @pytest.fixture

@@ -224,7 +224,7 @@ def sandbox_settings(options: Mapping[str, Any] | None = None, env: Mapping[str,
     crmql.errors.ConfigError: sandbox: unknown sandbox variant 'azavista.rang' (did you mean azavista.range...)
       hint: crmql sandbox variants lists every variant, its values and its default
     """
-    from ..sandbox import SandboxSettings, parse_variants
+    from ..sandbox import VARIANTS_HINT, SandboxSettings, parse_variants
 
     opts = dict(options or {})
     env = os.environ if env is None else env
@@ -241,8 +241,7 @@ def sandbox_settings(options: Mapping[str, Any] | None = None, env: Mapping[str,
             variants=parse_variants(raw),
         )
     except (TypeError, ValueError) as e:
-        raise ConfigError(f"sandbox: {e}", hint="crmql sandbox variants lists every variant, its values and its default"
-                          if "variant" in str(e) else None) from None
+        raise ConfigError(f"sandbox: {e}", hint=VARIANTS_HINT if "variant" in str(e) else None) from None
 
 
 def load_config(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None) -> Config:

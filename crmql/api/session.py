@@ -25,6 +25,7 @@ from .config import SANDBOX_URL, Config, load_config, sandbox_settings
 from ..plan.connector import Connector
 from ..connectors.registry import CONNECTORS, create_connector
 from ..errors import CrmqlError, QueryError, did_you_mean
+from ..vendors import REGISTER_HINT
 from ..http import run_sync
 from ..language.parser import parse, split_statements
 from .listings import describe_frame, tables_frame
@@ -83,9 +84,11 @@ class Session:
             lowered = {k.lower(): k for k in self.config.connections}
             if name.lower() in lowered:
                 return self.connector(lowered[name.lower()])
-            hint = did_you_mean(name, self.config.connections)
-            raise QueryError(f"unknown connection '{name}'",
-                             hint=hint or f"connections: {', '.join(self.config.connections) or 'none'} ({self.config.source})")
+            hint = did_you_mean(name, self.config.connections) or \
+                f"connections: {', '.join(self.config.connections) or 'none'} ({self.config.source})"
+            if hint.startswith("connections:") and all(c.name == c.vendor for c in self.config.connections.values()):
+                hint += f"; {REGISTER_HINT}"  # named after their vendors: the name may be one not registered
+            raise QueryError(f"unknown connection '{name}'", hint=hint)
         settings = dict(conn.settings)
         if settings.get("base_url") == SANDBOX_URL:
             vendor = conn.vendor

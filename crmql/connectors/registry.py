@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, did_you_mean
-from ..vendors import vendors
+from ..vendors import REGISTER_HINT, vendors
 
 if TYPE_CHECKING:
     from ..plan.connector import Connector
@@ -37,6 +37,9 @@ class _Connectors(Mapping[str, "type[Connector]"]):
     def __len__(self) -> int:
         return len(vendors())
 
+    def __repr__(self) -> str:
+        return f"<crmql connectors: {', '.join(vendors())}>"
+
 
 CONNECTORS: Mapping[str, type[Connector]] = _Connectors()
 
@@ -58,7 +61,7 @@ def create_connector(name: str, vendor: str, settings: dict[str, Any]) -> Connec
     spec = known.get(vendor)
     if spec is None:
         raise ConfigError(f"connection '{name}': unknown vendor '{vendor}'",
-                          hint=did_you_mean(vendor, known) or f"vendors: {', '.join(sorted(known))}")
+                          hint=did_you_mean(vendor, known) or f"vendors: {', '.join(sorted(known))}; {REGISTER_HINT}")
     cls = spec.connector_class()
     required = dict.fromkeys((*spec.required_settings, *getattr(cls, "required_settings", ())))
     missing = [k for k in required if not settings.get(k)]

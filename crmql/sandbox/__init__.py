@@ -18,7 +18,7 @@ simulator's test hooks where it registered some (e.g. Atlas: template changes, r
 
 from typing import TYPE_CHECKING, Any
 
-from .core.settings import ALL_VARIANTS, CREDENTIALS, SandboxSettings, parse_variants, validate_variants
+from .core.settings import ALL_VARIANTS, CREDENTIALS, VARIANTS_HINT, SandboxSettings, parse_variants, validate_variants
 from .core.spec import SimulatorSpec, Variant, all_variants, simulators
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ __all__ = [
     "SandboxServer",
     "SandboxSettings",
     "SimulatorSpec",
+    "VARIANTS_HINT",
     "Variant",
     "all_variants",
     "bind",

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ..errors import CrmqlError
+from ..errors import ConfigError, CrmqlError
 from ..api.source import ScriptReadError, read_script
 
 __all__ = ["ScriptReadError", "main", "parse_params", "read_script"]
@@ -168,7 +168,7 @@ def _run_statements(args: argparse.Namespace, statements: list[str]) -> int:
 
 
 def _sandbox(argv: list[str]) -> int:
-    from ..sandbox import DEFAULT_PORT, CREDENTIALS, SandboxSettings, parse_variants, records, serve_forever
+    from ..sandbox import DEFAULT_PORT, VARIANTS_HINT, SandboxSettings, parse_variants, records, serve_forever, simulators
     from ..sandbox.core.server import config_hint
 
     args = _sandbox_parser().parse_args(argv)
@@ -180,14 +180,13 @@ def _sandbox(argv: list[str]) -> int:
             settings = SandboxSettings(seed=args.seed, latency_ms=args.latency_ms, faults=args.faults,
                                        variants=parse_variants(args.variant))
         except ValueError as e:
-            hint = "\n  hint: crmql sandbox variants lists each variant, its values and its default"
-            return _usage(f"{e}{hint if args.variant and 'variant' in str(e) else ''}")
+            return _usage(str(ConfigError(str(e), hint=VARIANTS_HINT if args.variant and "variant" in str(e) else None)))
         port = args.port if args.port is not None else DEFAULT_PORT
         chosen = " ".join(f"{k}={v}" for k, v in settings.variants.items())
         chosen = f" under {chosen}" if chosen else ""
 
         def ready(url: str) -> None:  # said only once the port is bound: a busy port fails first (exit 2)
-            print(f"crmql sandbox: serving {', '.join(CREDENTIALS)} on {url}{chosen} (Ctrl-C stops)", file=sys.stderr)
+            print(f"crmql sandbox: serving {', '.join(simulators())} on {url}{chosen} (Ctrl-C stops)", file=sys.stderr)
             print(f"  config for it: {config_hint(url)}", file=sys.stderr)
 
         serve_forever(settings, args.host, port, on_ready=ready)

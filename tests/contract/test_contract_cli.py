@@ -19,8 +19,7 @@ import pytest
 
 from crmql.sandbox import CREDENTIALS, SandboxServer
 
-from cli_support import Run, Tokens, ok, parallel, run_crmql
-from conftest import _write_config, cli_environment, reset_sandbox
+from cli_support import Run, Tokens, cli_environment, ok, parallel, reset_sandbox, run_crmql, write_config_file
 from contract.kit import VendorTestSpec, with_part
 
 SPECS = [pytest.param(s, id=s.name) for s in with_part("cli")]
@@ -34,7 +33,7 @@ def runs(sandbox_server: SandboxServer, tmp_path_factory: pytest.TempPathFactory
     tokens = Tokens(sandbox_server)
     where = tmp_path_factory.mktemp("cli")
     env = cli_environment(where)
-    config = _write_config(where / "crmql.toml", sandbox_server.url)
+    config = write_config_file(where / "crmql.toml", sandbox_server.url)
 
     def crmql(*args: str | Path) -> Run:
         return run_crmql(["--config", str(config), *map(str, args)], env=env, cwd=where, timeout=120)

@@ -29,3 +29,19 @@ def test_a_spec_names_a_vendor_and_its_sandbox_connection(spec: VendorTestSpec) 
     assert connections[spec.connection].vendor == spec.name
     assert spec.golden is not None and spec.golden.path.is_file()
     assert spec.golden.path.parent.parent.name == spec.name  # tests/vendors/<vendor>/golden/
+
+
+def test_no_test_module_imports_a_conftest() -> None:
+    """``import conftest`` finds whichever conftest is first on ``sys.path`` (``tests/sandbox/``'s
+    when it is collected in the same run): shared helpers live in uniquely named modules."""
+    import ast
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parents[1]
+    offenders = []
+    for path in sorted(tests.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            offenders += [f"{path.relative_to(tests)}:{node.lineno}" for n in names if n.split(".")[0] == "conftest"]
+    assert not offenders, f"import helpers from a uniquely named module, not a conftest: {offenders}"

@@ -97,12 +97,15 @@ def test_serve_variant_changes_what_the_simulator_answers(serve) -> None:
     (["--variant", "atlas.eq_case=insensitve"], "invalid value 'insensitve' for sandbox variant 'atlas.eq_case' "
                                                 "(allowed: sensitive, insensitive; did you mean insensitive"),
     (["--variant", "azavista.range"], "sandbox variant 'azavista.range' must be KEY=VALUE, e.g. azavista.range=inclusive"),
+    (["--variant", "azavista.range=inclusive", "--variant", "azavista.range=exclusive"],
+     "sandbox variant 'azavista.range' is given twice: inclusive and exclusive"),
 ])
 def test_a_bad_variant_is_one_message_and_exit_2(tmp_path: Path, argv: list[str], message: str) -> None:
     run = _crmql(["sandbox", "serve", "--port", "0", *argv], tmp_path)
     assert run.returncode == 2
     assert run.stderr.startswith(f"crmql: error: {message}"), run.stderr
-    assert "hint: crmql sandbox variants lists" in run.stderr
+    assert run.stderr.count("hint:") == 1 and run.stderr.endswith(
+        "\n  hint: crmql sandbox variants lists every variant, its values and its default\n"), run.stderr
     assert "serving" not in run.stderr and "Traceback" not in run.stderr
 
 
@@ -120,3 +123,7 @@ def test_the_in_process_sandbox_reads_variants_from_the_environment(tmp_path: Pa
     assert bad.returncode == 2, bad.stderr
     assert "invalid value 'upper' for sandbox variant 'azavista.like_case'" in bad.stderr
     assert "Traceback" not in bad.stderr
+    twice = _crmql(query, tmp_path, CRMQL_SANDBOX_VARIANTS="azavista.like_case=sensitive,azavista.like_case=insensitive")
+    assert twice.returncode == 2, twice.stderr
+    assert "sandbox variant 'azavista.like_case' is given twice: sensitive and insensitive" in twice.stderr
+    assert "hint: crmql sandbox variants lists every variant, its values and its default" in twice.stderr

@@ -16,7 +16,9 @@ import pytest
 
 from crmql import vendors as registry
 from crmql.connectors.registry import CONNECTORS, create_connector
-from crmql.errors import ConfigError
+from crmql.api.config import sandbox_config
+from crmql.api.session import Session
+from crmql.errors import ConfigError, QueryError
 from crmql.sandbox import CREDENTIALS, records, simulators
 from crmql.sandbox.azavista.spec import SIMULATOR as AZAVISTA_SIMULATOR
 from crmql.vendors import VendorSpec, registered
@@ -118,7 +120,9 @@ def test_a_broken_entry_point_is_skipped_with_a_warning_naming_it(monkeypatch: p
     good = VendorSpec(name="zeta", display_name="Zeta", connector="collections:OrderedDict")
     eps = [*entry_points(group=registry.ENTRY_POINT_GROUP),
            EntryPoint("ghost", "no_such_module_anywhere:VENDOR", registry.ENTRY_POINT_GROUP),
-           EntryPoint("dict", "json:decoder", registry.ENTRY_POINT_GROUP)]
+           EntryPoint("dict", "json:decoder", registry.ENTRY_POINT_GROUP),
+           EntryPoint("alias", "crmql.connectors.azavista.vendor:VENDOR", registry.ENTRY_POINT_GROUP),
+           EntryPoint("azavista", "crmql.connectors.azavista.vendor:VENDOR", registry.ENTRY_POINT_GROUP)]
     monkeypatch.setattr(registry, "_entry_points", lambda: eps)
     monkeypatch.setattr("json.zeta_vendor", good, raising=False)
     eps.append(EntryPoint("zeta", "json:zeta_vendor", registry.ENTRY_POINT_GROUP))
@@ -129,7 +133,10 @@ def test_a_broken_entry_point_is_skipped_with_a_warning_naming_it(monkeypatch: p
         problems = registry.problems()
         assert any("'ghost'" in p and "no_such_module_anywhere" in p and "cannot be loaded" in p for p in problems)
         assert any("'dict'" in p and "not a crmql.vendors.VendorSpec" in p for p in problems)
-        assert sum("skipped" in r.getMessage() for r in caplog.records) == 2
+        # crmql's own spec under another entry-point name is named; the same entry point seen twice is not
+        assert any("'alias'" in p and "vendor 'azavista' is already registered" in p for p in problems)
+        assert not any(p.startswith("vendor entry point 'azavista'") for p in problems)
+        assert sum("skipped" in r.getMessage() for r in caplog.records) == 3
         with pytest.raises(ConfigError, match="unknown vendor 'zetta'") as e:
             registry.vendor("zetta")
         assert "did you mean zeta" in str(e.value)
@@ -149,6 +156,22 @@ def test_a_connector_that_cannot_be_loaded_is_a_config_error_naming_it() -> None
             with registered(spec):
                 pass
     assert "ghost" not in CONNECTORS
+
+
+def test_a_name_that_may_be_an_unregistered_vendor_says_how_vendors_are_registered() -> None:
+    """Forgetting the entry point (or the reinstall after adding it) is pointed at, not just
+    "unknown"; the connector mapping shows what it holds."""
+    register = "vendors are registered through the crmql.vendors entry-point group; after adding one run pip install -e ."
+    with pytest.raises(QueryError, match="unknown connection 'helpdesk'") as e:
+        Session(sandbox_config("http://127.0.0.1:1")).connector("helpdesk")
+    assert e.value.hint == f"connections: {', '.join(registry.vendors())} (built-in sandbox); {register}"
+    with pytest.raises(ConfigError, match="unknown vendor 'helpdesk'") as e:
+        create_connector("desk", "helpdesk", {})
+    assert e.value.hint == f"vendors: {', '.join(sorted(registry.vendors()))}; {register}"
+    with pytest.raises(ConfigError) as e:  # a did-you-mean is the better pointer
+        create_connector("crm", "atlass", {})
+    assert e.value.hint == "did you mean atlas?"
+    assert repr(CONNECTORS) == f"<crmql connectors: {', '.join(registry.vendors())}>"
 
 
 def test_a_third_party_vendor_is_queried_like_a_built_in(tmp_path: Path, acme: Path, broken: Path) -> None:

@@ -48,6 +48,9 @@ CREDENTIALS: Mapping[str, dict[str, str]] = _Lazy(credentials)
 #: Every semantic switch of every simulator: key -> allowed values (first = default).
 ALL_VARIANTS: Mapping[str, tuple[str, ...]] = _Lazy(variant_values)
 
+#: The hint under a bad variant, wherever it was given (``--variant``, the config, the environment).
+VARIANTS_HINT = "crmql sandbox variants lists every variant, its values and its default"
+
 
 def validate_variants(variants: Mapping[str, str]) -> None:
     """Raise ``ValueError`` if ``variants`` has an unknown key or value (with a did-you-mean).
@@ -81,6 +84,14 @@ def parse_variants(items: Iterable[str] | str) -> dict[str, str]:
     >>> parse_variants("azavista.range")
     Traceback (most recent call last):
     ValueError: sandbox variant 'azavista.range' must be KEY=VALUE, e.g. azavista.range=inclusive
+
+    A key given twice must have one value (the same value twice is fine):
+
+    >>> parse_variants("azavista.range=inclusive,azavista.range=inclusive")
+    {'azavista.range': 'inclusive'}
+    >>> parse_variants(["azavista.range=inclusive", "azavista.range=exclusive"])
+    Traceback (most recent call last):
+    ValueError: sandbox variant 'azavista.range' is given twice: inclusive and exclusive
     """
     if isinstance(items, str):
         items = [item for item in items.split(",") if item.strip()]
@@ -92,6 +103,8 @@ def parse_variants(items: Iterable[str] | str) -> dict[str, str]:
             known = key if key in ALL_VARIANTS else next(iter(ALL_VARIANTS), "vendor.name")
             example = f"{known}={ALL_VARIANTS[known][-1] if known in ALL_VARIANTS else 'value'}"
             raise ValueError(f"sandbox variant {item.strip()!r} must be KEY=VALUE, e.g. {example}")
+        if variants.get(key, value) != value:
+            raise ValueError(f"sandbox variant {key!r} is given twice: {variants[key]} and {value}")
         variants[key] = value
     validate_variants(variants)
     return variants
