@@ -6,8 +6,6 @@ Connect refresh) declared on the REST kit, registered at run time, and queried t
 from __future__ import annotations
 
 import math
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +14,6 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -32,6 +29,8 @@ from crmql.connectors.rest import (
 from crmql.errors import ConnectorError
 from crmql.plan.catalog import ColumnType
 from crmql.vendors import VendorSpec
+
+from live_server import serve
 
 STR, INT = ColumnType.STRING, ColumnType.INTEGER
 
@@ -97,27 +96,6 @@ class Community:
             return JSONResponse([{"id": "t1", "status": "OPEN"}, {"id": "t2", "status": "DONE"},
                                  {"id": "t3", "status": "OPEN"}])
         return JSONResponse({"message": "no such path"}, status_code=404)
-
-
-@contextmanager
-def serve(app: Any) -> Iterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level="critical", access_log=False,
-                                           loop="asyncio", lifespan="off", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.005)
-    try:
-        yield "http://127.0.0.1:%d" % sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(5)
-        sock.close()
 
 
 @contextmanager

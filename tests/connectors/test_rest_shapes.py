@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import math
-import socket
 import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.applications import Starlette
@@ -29,6 +25,8 @@ from crmql.connectors.rest.paging import ScanLimits
 from crmql.errors import ConnectorError, RequestBudgetError, VendorHTTPError, VendorResponseError
 from crmql.http import HttpClient, RetryPolicy, SessionIdAuth, run_sync
 from crmql.stats import QueryStats, collecting
+
+from live_server import serve
 
 LIMITS = ScanLimits("casavi", "casavi.appointments", max_pages=100, request="GET /api/v1/appointments")
 MISSING = object()
@@ -136,28 +134,6 @@ class Shapes:
         if done and self.outcome == "PROCESSED":
             body["Result"] = {"rows": [{"Id": "c1"}, {"Id": "c2"}]}
         return JSONResponse(body)
-
-
-@contextmanager
-def serve(app: Starlette) -> Iterator[str]:
-    """``app`` served by uvicorn on a free loopback port in a daemon thread; its URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level="critical", access_log=False,
-                                           loop="asyncio", lifespan="off", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.005)
-    try:
-        yield "http://127.0.0.1:%d" % sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(5)
-        sock.close()
 
 
 @pytest.fixture(scope="module")

@@ -7,17 +7,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
-import socket
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,6 +23,8 @@ from starlette.routing import Route
 from crmql.errors import AuthenticationError, ConfigError, ConnectorError, VendorResponseError
 from crmql.http import HttpClient, KeySecretTokenAuth, OidcRefreshAuth, RetryPolicy, SessionIdAuth, run_sync
 from crmql.http.auth import DEFAULT_EXPIRES_IN_S
+
+from live_server import serve
 
 KEY, SECRET = "04523b90-9ee1-49f7-af31", "ksdasji0-sf818-nfn81-secret"
 
@@ -129,27 +128,6 @@ class World:
 
     def at(self, listener: str, path: str | None = None) -> list[Seen]:
         return [s for s in self.seen if s.listener == listener and (path is None or s.path == path)]
-
-
-@contextmanager
-def serve(app: Starlette) -> Iterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level="critical", access_log=False,
-                                           loop="asyncio", lifespan="off", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.005)
-    try:
-        yield "http://127.0.0.1:%d" % sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(5)
-        sock.close()
 
 
 @pytest.fixture(scope="module")
