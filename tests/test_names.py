@@ -15,7 +15,7 @@ from crmql.exec.localsql import duck_ident, show
 from crmql.language import ast
 from crmql.language.names import keywords, quote_ident, unquote_ident
 from crmql.language.parser import parse
-from crmql.surfaces.repl.completer import quote_ident as shell_quote
+from crmql.surfaces.completion import CompletionEngine
 
 
 def _round_trip(name: str) -> None:
@@ -55,8 +55,24 @@ def test_any_printable_name_round_trips(name: str) -> None:
     _round_trip(name)
 
 
+class _Names:
+    """A catalog whose connection and table are named like keywords and with a space."""
+
+    connections = ["select"]
+
+    def table_names(self, connection: str) -> list[str]:
+        return ["two words", "plain"]
+
+    def table(self, connection: str, name: str) -> None:
+        return None
+
+
 def test_the_surfaces_use_the_one_quoter() -> None:
-    assert shell_quote is quote_ident
+    # the completion engine (shell and notebook) writes names with it
+    engine = CompletionEngine(_Names())
+    offered = [s.text for s in engine.complete("SELECT * FROM ") if s.kind in ("connection", "table")]
+    assert offered == [quote_ident("select"), f'{quote_ident("select")}.{quote_ident("two words")}',
+                       f'{quote_ident("select")}.plain'] == ['"select"', '"select"."two words"', '"select".plain']
     assert duck_ident("end") == '"end"' == quote_ident("end", always=True)
     # EXPLAIN's crmql text writes a keyword-named column so that it parses back
     assert show(ast.Compare("=", ast.Column("date"), ast.Literal(1, "integer"))) == '"date" = 1'

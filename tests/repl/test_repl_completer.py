@@ -14,7 +14,10 @@ from prompt_toolkit.document import Document
 from crmql.plan.catalog import Column, ColumnType, Table
 from crmql.connectors.azavista.connector import AzavistaConnector
 from crmql.plan.pushdown import Equality
-from crmql.surfaces.repl.completer import CrmqlCompleter, SchemaCache, build_keyword_parser, quote_ident
+from crmql.language.names import quote_ident
+from crmql.surfaces.completion import build_keyword_parser
+from crmql.surfaces.repl.completer import CrmqlCompleter
+from crmql.surfaces.repl.schema import SchemaCache
 
 AZAVISTA = AzavistaConnector("azavista", {"base_url": "https://example.invalid", "client_id": "x", "client_secret": "y"})
 

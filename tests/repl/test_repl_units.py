@@ -20,7 +20,9 @@ import crmql.surfaces.repl.output
 from crmql.api.config import sandbox_config
 from crmql.language.parser import _parser
 from crmql.surfaces.repl.app import ReplSettings, Shell
-from crmql.surfaces.repl.lexer import CrmqlLexer, grammar_keywords, scan, statement_complete
+from crmql.language.names import grammar_keywords
+from crmql.surfaces.completion.tokens import scan
+from crmql.surfaces.repl.lexer import CrmqlLexer, statement_complete
 from crmql.surfaces.repl.output import Progress, footer, page, render_expanded, render_table, timing_line
 from crmql.stats import QueryStats
 
@@ -219,7 +221,7 @@ def test_repl_import_is_light():
 
 def test_destructive_statements_ask_first(monkeypatch):
     import crmql.surfaces.repl.app as app
-    from crmql.surfaces.repl.lexer import keywords
+    from crmql.language.names import keywords
 
     assert not app.is_destructive("SELECT 1")
     # the grammar has no write statement yet; pretend SELECT were one

@@ -53,7 +53,8 @@ def is_destructive(sql: str) -> bool:
     >>> is_destructive("SELECT * FROM azavista.events"), is_destructive("DELETE FROM x.y")
     (False, False)
     """
-    from .lexer import keywords, scan
+    from ...language.names import keywords
+    from ..completion.tokens import scan
 
     first = next(iter(scan(sql)), None)
     return first is not None and first.kind == "keyword" and first.upper in (WRITE_KEYWORDS & keywords())

@@ -27,21 +27,20 @@ from typing import Any
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
-from ...language.names import quote_ident
-from ..completion import CommandInfo, CompletionEngine, build_keyword_parser, column_meta
+from ..completion import CommandInfo, CompletionEngine
 from .commands import COMMANDS
 from .schema import SchemaCache
 
-__all__ = ["CrmqlCompleter", "SchemaCache", "build_keyword_parser", "column_meta", "quote_ident"]
+__all__ = ["CrmqlCompleter"]
 
 log = logging.getLogger(__name__)
 
 
 class CrmqlCompleter(Completer):
-    """The shell's completer. ``parser`` (see :func:`build_keyword_parser`), ``functions`` and
-    ``aggregates`` (those of the functions offered only where an aggregate may stand: the select
-    list, HAVING, ORDER BY) may be set later, from a background thread; until then keywords are not
-    filtered by grammar state."""
+    """The shell's completer. ``parser`` (see :func:`crmql.surfaces.completion.build_keyword_parser`),
+    ``functions`` and ``aggregates`` (those of the functions offered only where an aggregate may
+    stand: the select list, HAVING, ORDER BY) may be set later, from a background thread; until then
+    keywords are not filtered by grammar state."""
 
     def __init__(self, schema: SchemaCache, *, parser: Any = None, functions: Iterable[str] = (),
                  aggregates: Iterable[str] = (), commands: dict[str, CommandInfo] | None = None,

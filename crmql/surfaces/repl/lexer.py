@@ -22,10 +22,10 @@ import re
 from pygments.lexer import RegexLexer, words
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text, Whitespace
 
-from ...language.names import grammar_keywords, keywords
-from ..completion.tokens import Tok, scan
+from ...language.names import keywords
+from ..completion.tokens import scan
 
-__all__ = ["SHELL_WORDS", "CrmqlLexer", "Tok", "grammar_keywords", "keywords", "scan", "statement_complete"]
+__all__ = ["SHELL_WORDS", "CrmqlLexer", "statement_complete"]
 
 _LITERAL_KEYWORDS = {"TRUE", "FALSE", "NULL"}
 _TYPE_KEYWORDS = {"DATE", "TIMESTAMP", "INTERVAL"}
