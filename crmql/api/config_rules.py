@@ -32,7 +32,8 @@ __all__ = ["RULES", "Rule", "validate_settings"]
 
 @dataclass(frozen=True)
 class Rule:
-    """What one setting may hold: ``kind`` is "int", "number", "bool", "text" or "choice"."""
+    """What one setting may hold: ``kind`` is "int", "number", "bool", "text", "texts" (a list of
+    strings, or one), "table" or "choice"."""
 
     kind: str
     low: float | None = None
@@ -50,6 +51,8 @@ class Rule:
             return "true or false"
         if self.kind == "text":
             return "a string"
+        if self.kind in ("texts", "table"):
+            return "a list of strings" if self.kind == "texts" else "a table"
         noun = "an integer" if self.kind == "int" else "a number"
         if self.low is not None and self.inclusive and self.high is not None:
             return f"{noun} from {self.low:g} to {self.high:g}"
@@ -88,6 +91,13 @@ RULES: dict[str, Rule] = {
     "like_case_sensitive": _FLAG,
     "contains_case_sensitive": _FLAG,
     "range_inclusive": _FLAG,
+    # the auth flows of crmql.http.flows, as the REST kit's declarations pass them (connectors/rest/auth.py)
+    "key": _TEXT, "secret": _TEXT, "refresh_path": _TEXT,
+    "access_token": _TEXT, "refresh_token": _TEXT, "issuer": _TEXT,
+    "token_origins": Rule("texts", example='["https://id.example.com"]'),
+    "session_id": _TEXT, "send_as": Rule("choice", choices=("cookie", "query"), example='"cookie"'),
+    "login_path": _TEXT, "login_body": Rule("table", example='{Email = "{user}", Password = "{password}"}'),
+    "login_values": Rule("table", example='{user = "me@example.com", password = "${VOYZU_PASSWORD}"}'),
 }
 _KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "a table"}
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
@@ -132,6 +142,14 @@ def _check(value: Any, rule: Rule) -> Any:
         if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
             return value.strip().lower() in _TRUE
         raise _Bad
+    if rule.kind == "texts":  # one string, or a list of them
+        if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            return value
+        raise _Bad
+    if rule.kind == "table":
+        if isinstance(value, dict):
+            return value
+        raise _Bad
     if rule.kind == "choice":
         chosen = [c for c in rule.choices if isinstance(value, str) and value.strip().lower() == c.lower()]
         if chosen:
@@ -163,7 +181,7 @@ def validate_settings(settings: Mapping[str, Any], *, connection: str, where: st
         rule = RULES.get(key)
         if rule is None or value is None:
             continue
-        if rule.kind != "text" and isinstance(value, str) and not value.strip():
+        if rule.kind not in ("text", "texts") and isinstance(value, str) and not value.strip():
             del checked[key]  # "${TIMEOUT:-}" with TIMEOUT unset: unset, not a bad number
             continue
         try:
@@ -171,7 +189,8 @@ def validate_settings(settings: Mapping[str, Any], *, connection: str, where: st
         except _Bad:
             prefix = f"{where}: " if where else ""
             shown = repr(value) if not isinstance(value, bool) else str(value).lower()
-            if rule.kind in ("text", "choice") and not isinstance(value, str) or "secret" in key or "password" in key:
+            if rule.kind in ("text", "choice") and not isinstance(value, str) or "secret" in key or "password" in key \
+                    or rule.kind in ("texts", "table"):
                 shown = _KINDS.get(type(value), f"a {type(value).__name__}")  # never a secret's value
             example = rule.example or ('"..."' if rule.kind == "text" else "")
             raise ConfigError(

@@ -306,3 +306,56 @@ def test_explain_of_an_offset_paginator_without_a_total() -> None:
     from crmql.connectors.rest.paginators import PagingFacts
     paging, requests = OffsetPaginator(total=None).describe(PagingFacts(50))
     assert "None" not in paging + requests and "one page at a time" in paging
+
+
+# ---- gaps: the auth settings reach the flows; a session id in the query string is sent
+def test_connection_settings_reach_the_auth_flows() -> None:
+    from crmql.connectors.rest import KeySecretToken, OidcBearer, SessionId
+    oidc = OidcBearer().build({"refresh_token": "rt-secret-1234", "issuer": "https://id.example",
+                               "token_origins": ["https://login.example"]})
+    assert oidc.token_origins == ("https://login.example",)  # type: ignore[attr-defined]
+    assert OidcBearer().build({"refresh_token": "rt-secret-1234", "token_origins": "https://a.example, https://b.example"}
+                              ).token_origins == ("https://a.example", "https://b.example")  # type: ignore[attr-defined]
+    session = SessionId().build({"session_id": "sess-123456", "send_as": "query", "login_body": {"Email": "{user}"},
+                                 "login_values": {"user": "a@b.example"}})
+    assert (session.send_as, session.can_refresh, session.login) == ("query", True, {"Email": "a@b.example"})  # type: ignore[attr-defined]
+    keyed = KeySecretToken().build({"key": "k-1234", "secret": "s-5678", "refresh_path": "/v2/refresh"})
+    assert keyed.refresh_path == "/v2/refresh"  # type: ignore[attr-defined]
+    assert not SessionId().token_request({"session_id": "s-1"}) and SessionId().token_request({})
+    assert KeySecretToken().token_request({"key": "k"}) and not OidcBearer().token_request({"access_token": "a"})
+
+
+def test_the_new_auth_settings_are_checked_with_the_config() -> None:
+    from crmql.api.config_rules import validate_settings
+    from crmql.errors import ConfigError
+    ok = validate_settings({"send_as": "Query", "token_origins": ["https://id.example"], "login_body": {"a": "{b}"}},
+                           connection="v")
+    assert ok == {"send_as": "query", "token_origins": ["https://id.example"], "login_body": {"a": "{b}"}}
+    for bad in ({"send_as": "header"}, {"token_origins": [1]}, {"login_values": "user=me password=secret"}):
+        with pytest.raises(ConfigError) as error:
+            validate_settings(bad, connection="v")
+        assert "secret" not in str(error.value)
+
+
+def test_a_session_id_in_the_query_string_is_sent(served: tuple[list[Vendor], str]) -> None:
+    import dataclasses
+    from crmql.connectors.rest import SessionId
+    holder, url = served
+    holder[0] = vendor = Vendor()
+
+    class QueryConnector(RestConnector):
+        api = dataclasses.replace(API, vendor="review_query", auth=SessionId())
+
+    options = {"base_url": url, "max_attempts": 1, "session_id": "sess-123456", "send_as": "query"}
+    session = Session(Config({"rq": ConnectionConfig("rq", "review_query", options)}, source="test"))
+    session._connectors["rq"] = QueryConnector("rq", dict(options))
+    try:
+        assert len(session.query("SELECT id FROM rq.tickets")) == len(TICKETS)
+        assert len(session.query("SELECT id FROM rq.posts LIMIT 25")) == 25
+        assert "token request" not in session.explain("SELECT id FROM rq.tickets")
+    finally:
+        session.close()
+    assert vendor.seen[:3] == ["GET /tickets?voyzu-session-id=sess-123456",
+                               "GET /posts?page=0&voyzu-session-id=sess-123456",
+                               "GET /posts?page=1&voyzu-session-id=sess-123456"]
+    assert all(s.endswith("voyzu-session-id=sess-123456") for s in vendor.seen)  # (EXPLAIN may start a page early)

@@ -12,7 +12,9 @@ A REST source declares one of these; the connector builds the flow when it first
 * :class:`SessionId`: Voyzu's session id as a cookie or a query parameter.
 
 The last three name flows of :mod:`crmql.http.flows` by class name with the settings they take,
-so the declaration stays data: ``KeySecretToken(path="/v2/authenticate")``.
+so the declaration stays data: ``KeySecretToken(path="/v2/authenticate")``; the connection settings of
+the same names override the declared options (``refresh_path``, ``token_origins``, ``send_as``, a
+login's ``login_path``/``login_body``/``login_values``).
 
 >>> OAuth("/3.0/oauth/token").build({"client_id": "a", "client_secret": "b"}).__class__.__name__
 'OAuthClientCredentials'
@@ -89,6 +91,11 @@ class FlowAuth(AuthSpec):
     flow: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)
     settings: tuple[str, ...] = ()
+    #: the setting that, when given, is the first credential (no token request before it)
+    given: str | None = None
+
+    def token_request(self, settings: Mapping[str, Any]) -> bool:
+        return not (self.given and settings.get(self.given))
 
     def build(self, settings: Mapping[str, Any]) -> Auth:
         try:
@@ -97,20 +104,24 @@ class FlowAuth(AuthSpec):
         except (ImportError, AttributeError) as e:
             raise ConfigError(f"auth flow {self.flow} is not available ({e})") from None
         kwargs = {**self.options, **{k: settings[k] for k in self.settings if settings.get(k) is not None}}
+        if isinstance(kwargs.get("token_origins"), str):  # one origin, or several separated by commas
+            kwargs["token_origins"] = [o.strip() for o in kwargs["token_origins"].split(",") if o.strip()]
         auth: Auth = cls(**kwargs)
         return auth
 
 
 def KeySecretToken(**options: Any) -> FlowAuth:  # noqa: N802 - reads as a declaration
     """casavi Manager: ``key``/``secret`` -> ``token`` header (see :mod:`crmql.http.flows`)."""
-    return FlowAuth("KeySecretTokenAuth", options, ("key", "secret"))
+    return FlowAuth("KeySecretTokenAuth", options, ("key", "secret", "refresh_path"))
 
 
 def OidcBearer(**options: Any) -> FlowAuth:  # noqa: N802
     """casavi Community: bearer token, OpenID Connect refresh (see :mod:`crmql.http.flows`)."""
-    return FlowAuth("OidcRefreshAuth", options, ("access_token", "refresh_token", "issuer", "client_id", "client_secret"))
+    return FlowAuth("OidcRefreshAuth", options, ("access_token", "refresh_token", "issuer", "client_id", "client_secret",
+                                                 "token_origins"), given="access_token")
 
 
 def SessionId(**options: Any) -> FlowAuth:  # noqa: N802
     """Voyzu: a session id as a cookie or a query parameter (see :mod:`crmql.http.flows`)."""
-    return FlowAuth("SessionIdAuth", options, ("session_id",))
+    return FlowAuth("SessionIdAuth", options, ("session_id", "send_as", "login_path", "login_body", "login_values"),
+                    given="session_id")

@@ -12,7 +12,7 @@ reads by id (concurrently; a 404 is no row), and COUNT(*) from a total or counte
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urljoin
 
@@ -26,9 +26,25 @@ from ...plan.catalog import Table
 from .early import EarlyRequests
 from .support import DEFAULT_CONCURRENCY, DEFAULT_MAX_PAGES, _kind, cut, gather_all, shown
 
-__all__ = ["HttpConnectorMixin"]
+__all__ = ["HttpConnectorMixin", "QueryAuthClient"]
 
 log = logging.getLogger(__name__)
+
+
+class QueryAuthClient(HttpClient):
+    """An :class:`HttpClient` whose auth flow sends its credential in the query string (Voyzu's
+    session id with ``send_as="query"``): every authenticated request carries the flow's
+    ``query_params`` (which refuses a URL off the connection's origin), replacing a parameter of
+    the same name."""
+
+    async def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        query = getattr(self.auth, "query_params", None)
+        if kwargs.get("authenticated", True) and query is not None:
+            extra = await query(self, url)
+            given = kwargs.get("params")
+            pairs = list(given.items() if isinstance(given, Mapping) else given or ())
+            kwargs["params"] = [*(p for p in pairs if p[0] not in extra), *extra.items()] or None
+        return await super().request(method, url, **kwargs)
 
 
 class HttpConnectorMixin:
@@ -115,10 +131,12 @@ class HttpConnectorMixin:
             s = self.settings
             if callable(s.get("base_url")):  # a sandbox connection: the server starts on first use
                 s["base_url"] = s["base_url"]()
-            self._http = HttpClient(
+            auth = self.make_auth()
+            client = QueryAuthClient if getattr(auth, "send_as", None) == "query" else HttpClient
+            self._http = client(
                 vendor=self.display or self.vendor,
                 base_url=s["base_url"],
-                auth=self.make_auth(),
+                auth=auth,
                 timeout_s=float(s.get("timeout_s") or 30.0),
                 concurrency=self.concurrency,
                 requests_per_second=s.get("requests_per_second"),
