@@ -51,7 +51,9 @@ API = RestApi("review", "Review", required_settings=("base_url",), auth=NoAuth()
     Resource("tickets", "a plain array", "/tickets", records="", columns=(Col("id", S),), paginator=SinglePage()),
     Resource("props", "reference ids chosen by the customer", "/props", records="",
              columns=(Col("id", S, "id"),), paginator=SinglePage(),
-             by_id=ById("/props/{id}", free_form=True, only="ids are no filter of the list; checked locally")),
+             by_id=ById("/props/{id}", free_form=True, missing=(404, 410),
+                        only="ids are no filter of the list; checked locally")),
+    Resource("flaky", "answers 540 (Voyzu's transient error) once", "/flaky", records="", columns=(Col("id", S),)),
     Resource("items", "next links, no total", "/items", records="list", columns=(Col("id", S), Col("kind", S, "eq")),
              paginator=NextLinkPaginator(next="next", size=Place.query("limit"), total=None, max_page=100),
              filters=FieldParams("{field}"), shape=FilterShape(split_or=True, unique_field_op=True)),
@@ -65,7 +67,7 @@ API = RestApi("review", "Review", required_settings=("base_url",), auth=NoAuth()
              columns=(Col("appointment_id", S), Col("status", S, "eq"), Col("text", S)),
              paginator=PageIndexPaginator(max_page=10), filters=FieldParams("{field}"),
              explode=Explode("notes", {"appointment_id": "id", "status": "status"})),
-))
+), retry_statuses=(540, 541))
 
 
 class ReviewConnector(RestConnector):
@@ -101,7 +103,13 @@ class Vendor:
     async def prop(self, request: Request) -> Response:
         await self.log(request)
         found = [p for p in PROPS if p["id"] == request.path_params["pid"]]
-        return JSONResponse(found[0]) if found else JSONResponse({}, status_code=404)
+        return JSONResponse(found[0]) if found else JSONResponse({"message": "gone"}, status_code=410)
+
+    async def flaky(self, request: Request) -> Response:
+        await self.log(request)
+        if len(self.seen) == 1:
+            return JSONResponse({"ErrorMessage": "try again"}, status_code=540)
+        return JSONResponse(TICKETS)
 
     async def items_list(self, request: Request) -> Response:
         await self.log(request)
@@ -129,7 +137,7 @@ class Vendor:
     def app(self) -> Starlette:
         return Starlette(routes=[
             Route("/posts", self.posts), Route("/tickets", self.tickets), Route("/props", self.props),
-            Route("/props/{pid:path}", self.prop), Route("/items", self.items_list),
+            Route("/props/{pid:path}", self.prop), Route("/items", self.items_list), Route("/flaky", self.flaky),
             Route("/contacts/search", self.contacts, methods=["POST"]),
             Route("/api/request-status/get/{rid}", self.status, methods=["POST"]), Route("/appts", self.appts_list),
         ])
@@ -359,3 +367,23 @@ def test_a_session_id_in_the_query_string_is_sent(served: tuple[list[Vendor], st
                                "GET /posts?page=0&voyzu-session-id=sess-123456",
                                "GET /posts?page=1&voyzu-session-id=sess-123456"]
     assert all(s.endswith("voyzu-session-id=sess-123456") for s in vendor.seen)  # (EXPLAIN may start a page early)
+
+
+# ---- gaps: the vendor's own transient and not-found statuses are declared
+def test_a_declared_not_found_status_is_no_row(review: tuple[Vendor, Session]) -> None:
+    vendor, session = review
+    assert len(session.query("SELECT id FROM rv.props WHERE id = 'nope'")) == 0
+    assert vendor.seen == ["GET /props/nope?"]
+
+
+def test_a_declared_transient_status_is_retried(served: tuple[list[Vendor], str]) -> None:
+    holder, url = served
+    holder[0] = vendor = Vendor()
+    options = {"base_url": url, "max_attempts": 2, "retry_base_s": 0.001}
+    session = Session(Config({"rv": ConnectionConfig("rv", "review", options)}, source="test"))
+    session._connectors["rv"] = ReviewConnector("rv", dict(options))
+    try:
+        assert len(session.query("SELECT id FROM rv.flaky")) == len(TICKETS)
+    finally:
+        session.close()
+    assert vendor.seen == ["GET /flaky?", "GET /flaky?"]

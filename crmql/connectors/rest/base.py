@@ -186,10 +186,11 @@ class HttpConnectorMixin:
         await scan(tally)
         return counted
 
-    async def fetch_by_ids(self, table: Table, paths: Sequence[Any], sink: Any) -> None:
+    async def fetch_by_ids(self, table: Table, paths: Sequence[Any], sink: Any, *,
+                           missing: tuple[int, ...] = (404,)) -> None:
         """Read each record concurrently: a path (GET) or a request with ``method``, ``path``,
         ``params`` and ``body`` (a :class:`~crmql.plan.connector.NativeRequest`: Voyzu reads by id
-        with POST). A 404 is simply no row, a body that is not one record a
+        with POST). A ``missing`` status (404 unless declared) is simply no row, a body that is not one record a
         :class:`VendorResponseError`. Build each path with :func:`path_id` from an
         :func:`addressable` id."""
         current = stats.current()
@@ -201,9 +202,9 @@ class HttpConnectorMixin:
                 k: v for k, v in (("params", target.params), ("json", target.body)) if v is not None}
             if extra.get("json") is not None:
                 extra["idempotent"] = True  # a read
-            response = await self.http.request(method, path, table=table.qualified, allow_status=(404,), **extra)
+            response = await self.http.request(method, path, table=table.qualified, allow_status=missing, **extra)
             current.add(pages=1)
-            if response.status_code == 404:
+            if response.status_code in missing:
                 return None
             record = self.http.decode_json(response, table.qualified)
             if not isinstance(record, dict):

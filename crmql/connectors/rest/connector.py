@@ -29,12 +29,14 @@ page of a whole-table read taken from :attr:`early` when it was started with the
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from ...errors import VendorResponseError
 from ...http.auth import Auth
+from ...http.retry import RetryPolicy
 from ...plan.catalog import Table
 from ...plan.connector import Candidate, Connector, FetchPlan, Mode, NativeRequest, Needs, PageSink
 from .async_poll import AsyncCalls, AsyncJob
@@ -70,6 +72,14 @@ class RestConnector(HttpConnectorMixin, Connector):
 
     def default_headers(self) -> dict[str, str]:
         return dict(self.api.headers)
+
+    def retry_policy(self) -> RetryPolicy:
+        """The connection's retry policy, retrying the vendor's own transient statuses too
+        (:attr:`RestApi.retry_statuses`: Voyzu's 540 and 541)."""
+        policy = super().retry_policy()
+        if not self.api.retry_statuses:
+            return policy
+        return dataclasses.replace(policy, retry_statuses=policy.retry_statuses | frozenset(self.api.retry_statuses))
 
     @property
     def token_requests(self) -> bool:
@@ -214,7 +224,8 @@ class RestConnector(HttpConnectorMixin, Connector):
             given, fill = sink, plan.fill
             sink = lambda records: given([{**r, **fill} for r in records])  # noqa: E731
         if plan.mode is Mode.GET:
-            await self.fetch_by_ids(table, plan.requests, lambda records: sink(self.by_id_records(table, records)))
+            await self.fetch_by_ids(table, plan.requests, lambda records: sink(self.by_id_records(table, records)),
+                                    missing=res.by_id.missing if res.by_id is not None else (404,))
             return
         if plan.mode is Mode.FAN_OUT:
             await gather_all(*(self._fan_out(table, res, key, request, sink)

@@ -288,7 +288,9 @@ class Resource:
 class RestApi:
     """A vendor's REST source: its name (the connection's ``vendor``), display name, auth flow,
     resources, and ``kinds``: ``kinds(kind, settings)`` -> the capabilities of a column of that
-    kind under the connection's settings (case-sensitivity readings and the like)."""
+    kind under the connection's settings (case-sensitivity readings and the like);
+    ``retry_statuses``: statuses beyond the usual ones (429, 5xx) that the vendor uses for a
+    transient failure."""
 
     vendor: str
     display: str
@@ -298,6 +300,8 @@ class RestApi:
     required_settings: tuple[str, ...] = ("base_url",)
     headers: Mapping[str, str] = field(default_factory=lambda: {"Content-Type": "application/json",
                                                                  "Accept": "application/json"})
+    #: the vendor's own transient statuses, retried as a 503 is (Voyzu: 540, 541)
+    retry_statuses: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         names = [r.name for r in self.resources]
