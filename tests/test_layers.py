@@ -12,7 +12,9 @@ contract written for that purpose (kits, surfaces) and the vendor check really c
 from __future__ import annotations
 
 import configparser
+import importlib
 import itertools
+import pkgutil
 import shutil
 import subprocess
 import sys
@@ -85,6 +87,32 @@ def test_no_module_is_over_400_lines() -> None:
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert not long, f"modules over {MAX_LINES} lines: {long}"
+
+
+# a module's public names that live in another module, on purpose: the face its callers use
+PUBLIC_FACES = {
+    ("crmql.plan.catalog", "Column"), ("crmql.plan.catalog", "ColumnType"),  # a Table is made of Columns
+    ("crmql.plan.pushdown", "Capability"), ("crmql.plan.pushdown", "NativeCond"),  # the pushdown vocabulary
+    ("crmql.plan.pushdown", "Pushed"),
+    ("crmql.plan.planner", "Plan"), ("crmql.plan.planner", "ScanPlan"),  # what plan_query returns
+    ("crmql.plan.connector", "PageSink"),  # a type alias (its __module__ is collections.abc)
+    ("crmql.surfaces.repl.app", "ReplSettings"),  # what Shell takes
+}
+
+
+@pytest.mark.parametrize("package", ["crmql.plan", "crmql.exec", "crmql.surfaces.repl", "crmql.surfaces.completion"])
+def test_no_re_export_shims(package: str) -> None:
+    """A module's ``__all__`` names what it defines, but for the public faces above: a quoter, a
+    scanner or a helper is imported from where it lives (no compatibility shims)."""
+    foreign = set()
+    for info in pkgutil.iter_modules(importlib.import_module(package).__path__, package + "."):
+        module = importlib.import_module(info.name)
+        if info.ispkg:
+            continue
+        for name in getattr(module, "__all__", ()):
+            if getattr(getattr(module, name), "__module__", info.name) != info.name:
+                foreign.add((info.name, name))
+    assert not foreign - PUBLIC_FACES, f"re-exported names: {sorted(foreign - PUBLIC_FACES)}"
 
 
 def _vendor_packages() -> dict[str, set[str]]:

@@ -26,12 +26,12 @@ from typing import Any
 
 from ..language import ast
 from .catalog import Column, Table
-from .coerce import INTEGER_ARGS, as_column, column_kind, expr_kind, fold_interval, literal_from_python, param_literal, text_as
+from .coerce import INTEGER_ARGS, as_column, column_kind, expr_kind, fold_interval, param_literal, text_as
 from ..errors import QueryError, did_you_mean
 from .outputs import AGGREGATES, OutputNames, is_position as _is_position, output_exprs, position
 from ..language.values import ParamText, to_utc
 
-__all__ = ["AGGREGATES", "BoundQuery", "FUNCTIONS", "bind", "literal_from_python"]
+__all__ = ["AGGREGATES", "BoundQuery", "FUNCTIONS", "bind"]
 
 #: scalar functions passed to DuckDB; anything else is refused (no file or network access from SQL)
 FUNCTIONS = AGGREGATES | {

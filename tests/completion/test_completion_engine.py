@@ -3,7 +3,6 @@ the text, and the two surfaces (shell, notebook) as thin adapters that agree wit
 
 from __future__ import annotations
 
-import importlib
 from types import SimpleNamespace
 
 import pytest
@@ -166,11 +165,3 @@ def test_shell_and_notebook_offer_the_engines_names(parser, text: str, cursor: i
     expected = [typed[: len(typed) + s.start] + s.text for s in names]
     assert [t for t, _ in notebook] == [e for e in expected if e.lower().replace('"', "").startswith(typed.lower().replace('"', ""))]
 
-
-@pytest.mark.parametrize("module", ["crmql.surfaces.repl.completer", "crmql.surfaces.repl.lexer"])
-def test_the_shells_modules_export_only_their_own_names(module: str) -> None:
-    """No compatibility shims: the quoter, the scanner, the keywords and the engine's helpers are
-    imported from where they live (crmql.language.names, crmql.surfaces.completion)."""
-    mod = importlib.import_module(module)
-    foreign = [n for n in mod.__all__ if getattr(getattr(mod, n), "__module__", module) != module]
-    assert not foreign, f"{module} re-exports {foreign}"

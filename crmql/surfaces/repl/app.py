@@ -25,7 +25,7 @@ from typing import IO, TYPE_CHECKING, Any
 from .commands import edit_text, parse_command, run_command
 from .display import DisplayMixin
 from .output import Progress, _isatty
-from .prompt import PromptMixin, history_path
+from .prompt import PromptMixin
 from .settings import ReplSettings
 from .warmup import WarmUpMixin
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ...api.config import Config
     from ...api.session import Session
 
-__all__ = ["ReplSettings", "ScriptPlace", "Shell", "history_path", "run_repl"]
+__all__ = ["ReplSettings", "ScriptPlace", "Shell", "run_repl"]
 
 log = logging.getLogger(__name__)
 
