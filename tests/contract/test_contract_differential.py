@@ -7,7 +7,9 @@ a fresh session per run configuration. Where the plan trusts the vendor (every c
 vendor's checks also cover COUNT(*) from its total and LIMIT as the page size.
 
 The strategies, the oracle and the checks are each vendor's (``tests/vendors/<vendor>/differential.py``);
-the runs are written here once. ``CRMQL_DIFF_EXAMPLES`` scales the number of examples.
+the runs are written here once. A vendor that has none yet runs the kit's own catalog-drawn trees
+(``generic_tables``) under every value of every one of its simulator variants.
+``CRMQL_DIFF_EXAMPLES`` scales the number of examples.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from hypothesis import given
 from crmql.sandbox import ALL_VARIANTS, SandboxServer
 
 from contract import strategies
-from contract.kit import VendorTestSpec, with_part
+from contract.kit import VendorTestSpec, generic_variants, hard_spot_hits, run_hard_spots, session_for, with_part
 from differential_support import SCALE, property_settings
 
 SPECS = with_part("differential")
@@ -30,7 +32,11 @@ HARD = [pytest.param(spec, variants, id=f"{spec.name}-" + (",".join(f"{k.split('
                                                            or "defaults"))
         for spec in SPECS for variants in spec.differential.hard_spot_variants]
 BY_VENDOR = [pytest.param(spec, id=spec.name) for spec in SPECS]
-GENERIC = [pytest.param(spec, table, id=f"{spec.name}-{table}") for spec in SPECS for table in spec.differential.generic_tables]
+WITH_OWN = [pytest.param(spec, id=spec.name) for spec in SPECS if spec.differential.configs]
+WITH_HARD = [pytest.param(spec, id=spec.name) for spec in SPECS if spec.differential.hard_spot_variants]
+GENERIC = [pytest.param(spec, table, variants, id=f"{spec.name}-{table}" + "".join(f"-{k.split('.', 1)[1]}={v}"
+                                                                                  for k, v in variants.items()))
+           for spec in SPECS for table in spec.differential.generic_tables for variants in generic_variants(spec)]
 #: examples per table of the kit's own trees (the vendors' strategies carry the bulk)
 GENERIC_EXAMPLES = 10
 
@@ -38,11 +44,12 @@ GENERIC_EXAMPLES = 10
 @pytest.mark.parametrize("spec", BY_VENDOR)
 def test_every_variant_value_is_covered(spec: VendorTestSpec) -> None:
     """Every non-default value of every one of the vendor's simulator variants has a run (but for
-    the variants that get targeted queries of their own)."""
+    the variants that get targeted queries of their own): the vendor's own, else the kit's trees."""
     diff = spec.differential
     covered = {(k, v) for c in diff.configs for k, v in c.variants}
+    covered |= {(k, v) for variants in generic_variants(spec) if diff.generic_tables for k, v in variants.items()}
     keys = [k for k in ALL_VARIANTS if k.startswith(f"{spec.name}.") and k not in diff.small_only]
-    assert keys, f"{spec.name} has no simulator variant"
+    assert keys or not diff.configs, f"{spec.name} has property runs of its own but no simulator variant"
     for key in keys:
         assert {(key, v) for v in ALL_VARIANTS[key][1:]} <= covered, key
 
@@ -52,7 +59,7 @@ def test_pushdown_equals_local_filter(sandbox: SandboxServer, spec: VendorTestSp
     diff = spec.differential
     oracle = diff.oracle(sandbox, table)
     sandbox.settings.variants = dict(config.variants)
-    session = diff.session(sandbox.url, config.connection)
+    session = session_for(spec, sandbox.url, config.connection)
 
     @property_settings(max(5, int(diff.examples[table] * config.examples * SCALE)))
     @given(example=diff.strategy(table, config))
@@ -65,9 +72,10 @@ def test_pushdown_equals_local_filter(sandbox: SandboxServer, spec: VendorTestSp
         session.close()
 
 
-@pytest.mark.parametrize("spec", BY_VENDOR)
+@pytest.mark.parametrize("spec", WITH_OWN)
 def test_oracle_input_is_the_raw_data(sandbox: SandboxServer, spec: VendorTestSpec) -> None:
     """The oracle's input is the simulator's raw data, typed independently of crmql."""
+    assert spec.differential.check_oracle_input is not None, f"{spec.name}: an oracle of its own needs check_oracle_input"
     spec.differential.check_oracle_input(sandbox)
 
 
@@ -78,24 +86,27 @@ def test_known_hard_spots(sandbox: SandboxServer, spec: VendorTestSpec, variants
     for table in diff.tables:  # the oracle's data is read under the default reading
         diff.oracle(sandbox, table)
     sandbox.settings.variants = dict(variants)
-    with diff.session(sandbox.url, ()) as session:
-        diff.check_hard_spots(sandbox, session)
+    with session_for(spec, sandbox.url) as session:
+        run_hard_spots(sandbox, diff, session)
 
 
-@pytest.mark.parametrize("spec", BY_VENDOR)
+@pytest.mark.parametrize("spec", WITH_HARD)
 def test_known_hard_spots_are_not_vacuous(sandbox: SandboxServer, spec: VendorTestSpec) -> None:
     """The regression queries hit real rows, so a lost row would show."""
-    spec.differential.check_hard_spots_hit_rows(sandbox)
+    hard_spot_hits(sandbox, spec.differential)
 
 
-@pytest.mark.parametrize("spec, table", GENERIC)
-def test_catalog_drawn_trees_equal_local_filter(sandbox: SandboxServer, spec: VendorTestSpec, table: str) -> None:
+@pytest.mark.parametrize("spec, table, variants", GENERIC)
+def test_catalog_drawn_trees_equal_local_filter(sandbox: SandboxServer, spec: VendorTestSpec, table: str,
+                                                variants: dict[str, str]) -> None:
     """The kit's own trees, drawn from the catalog and the seeded records alone (what a new vendor
-    runs before writing strategies of its own), under the default reading."""
-    with spec.differential.session(sandbox.url, ()) as session:
+    runs before writing strategies of its own), under the default reading (and, for a vendor without
+    property runs of its own, under each other reading)."""
+    with session_for(spec, sandbox.url) as session:
         oracle = strategies.oracle(session, spec.connection, table)
         columns, rows = strategies.table_data(spec.name, table, session.connector(spec.connection))
         assert len(columns) >= 3 and len(rows) == len(oracle.ids("TRUE"))
+        sandbox.settings.variants = dict(variants)  # the oracle's data is read under the default reading
 
         @property_settings(max(5, int(GENERIC_EXAMPLES * SCALE)))
         @given(where=strategies.where_clause(columns, rows))

@@ -267,8 +267,8 @@ def check_hard_spots(sandbox: SandboxServer, session: Session) -> None:
             assert session.query(count_sql)["n"][0] == len(expected), where
 
 
-def check_hard_spots_hit_rows(sandbox: SandboxServer) -> None:
-    """The regression queries hit real rows, so a lost row would show."""
+def check_hard_spots_hit_rows(sandbox: SandboxServer) -> dict[str, int]:
+    """The regression queries hit real rows, so a lost row would show: ``{regression: rows}``."""
     frame = base_frame(sandbox, "events")
     hits = {t: len(_local(frame, _fill(t))) for t in REGRESSIONS}
     assert hits[REGRESSIONS[0]] > hits[REGRESSIONS[2]] >= 0  # the record at the bound itself
@@ -284,6 +284,7 @@ def check_hard_spots_hit_rows(sandbox: SandboxServer) -> None:
     assert hits["organizer_email LIKE '{email_dotted}' AND event_type = 'webinar'"] > 0  # '_' matches '@'
     assert hits["capacity IN ({capacity}, NULL)"] > 0
     assert all(hits[t] > 0 for t in REGRESSIONS if "ILIKE" in t or "Work%shop" in t or "W_rkshop" in t)
+    return hits
 
 
 def session(url: str, connection: tuple[tuple[str, Any], ...]) -> Session:
