@@ -2,7 +2,8 @@
 contract (``tests/contract/test_contract_differential.py``) share:
 the run configuration, predicates rendered twice (crmql text and DuckDB text), the strategies that
 combine them into trees, the DuckDB oracle's core, and the comparison of crmql's ids with the
-oracle's. Literals, columns, leaves and anchors are each vendor's own and stay in its module.
+oracle's, and the shapes of a leaf on one column once its literals are drawn (:func:`shaped_leaf`).
+Literals, columns, which shapes a column gets and anchors are each vendor's own and stay in its module.
 """
 
 from __future__ import annotations
@@ -94,6 +95,43 @@ def substring(draw: Callable[[Any], Any], s: str, min_size: int = 1) -> str:
 
 COMPARE_OPS = ("=", "!=", "<>", "<", "<=", ">", ">=")
 FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+
+
+def shaped_leaf(draw: Callable[[Any], Any], shape: str, c: str, d: str, *, scalar: Callable[[], Any],
+                null: Any, other: Callable[[], tuple[str, str]], like: Callable[[], Any], like_suffix: str = "") -> Pred:
+    """A leaf of ``shape`` on the column written ``c`` in crmql and ``d`` in DuckDB: ``between_columns``
+    (a literal between this and ``other()``'s column), ``cmp``, ``in`` / ``notin``, ``between``,
+    ``isnull``, else a LIKE of ``like()``'s pattern (``like_suffix`` after DuckDB's pattern).
+    ``scalar()`` is the column's literal strategy (objects with ``text`` and ``duck``), ``null`` the
+    NULL literal. Draws in the order the vendors' leaves always drew."""
+    value_or_null = st.one_of(scalar(), scalar(), scalar(), st.just(null))
+    if shape == "between_columns":  # a literal as the operand, columns as the bounds (issue 9 C)
+        o, od = other()
+        value = draw(scalar())
+        neg = "NOT " if draw(st.integers(0, 3)) == 0 else ""
+        return Pred(f"{value.text} {neg}BETWEEN {c} AND {o}", f"({value.duck} {neg}BETWEEN {d} AND {od})")
+    if shape == "cmp":
+        op = draw(st.sampled_from(COMPARE_OPS))
+        value = draw(value_or_null)
+        if draw(st.integers(0, 7)) == 0:  # literal on the left
+            flip = FLIP.get(op, op)
+            return Pred(f"{value.text} {flip} {c}", f"({value.duck} {'<>' if flip == '!=' else flip} {d})")
+        return Pred(f"{c} {op} {value.text}", f"({d} {'<>' if op == '!=' else op} {value.duck})")
+    if shape in ("in", "notin"):
+        items = draw(st.lists(value_or_null, min_size=1, max_size=4))
+        neg = "NOT " if shape == "notin" else ""
+        return Pred(f"{c} {neg}IN ({', '.join(i.text for i in items)})",
+                    f"({d} {neg}IN ({', '.join(i.duck for i in items)}))")
+    if shape == "between":
+        lo, hi = draw(scalar()), draw(scalar())
+        neg = "NOT " if draw(st.integers(0, 3)) == 0 else ""
+        return Pred(f"{c} {neg}BETWEEN {lo.text} AND {hi.text}", f"({d} {neg}BETWEEN {lo.duck} AND {hi.duck})")
+    if shape == "isnull":
+        neg = draw(st.sampled_from(["", "NOT "]))
+        return Pred(f"{c} IS {neg}NULL", f"({d} IS {neg}NULL)")
+    pattern = draw(like())
+    word = draw(st.sampled_from(["LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE", "like"]))
+    return Pred(f"{c} {word} {pattern.text}", f"({d} {word} {pattern.duck}{like_suffix})")
 
 
 def make_tree(leaf: Callable[[str, Any], st.SearchStrategy[Pred]]) -> Callable[[str, Any, int], st.SearchStrategy[Pred]]:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from crmql.sandbox import records
 
 from differential_support import (
-    COMPARE_OPS, FLIP, STEPS, UTC, Pred, combine, make_tree, mutate_case, substring, with_constant,
+    STEPS, UTC, Pred, combine, make_tree, mutate_case, shaped_leaf, substring, with_constant,
 )
 
 from vendors.atlas.catalog import CATALOG, SORTABLE, Col, ColumnData, column_data, raw_value
@@ -254,35 +254,10 @@ def leaf(draw: Callable[[Any], Any], table: str, focus: Focus) -> Pred:
     if data.col.kind in ("decimal", "date", "timestamp") and others:
         shapes += ["between_columns"]
     shape = draw(st.sampled_from(shapes))
-    value_or_null = st.one_of(scalar(data, focus), scalar(data, focus), scalar(data, focus), st.just(NULL))
-    if shape == "between_columns":  # a literal as the operand, columns as the bounds (issue 9 C)
-        o, od = _ref(draw(st.sampled_from(others)).col, draw)
-        value = draw(scalar(data, focus))
-        neg = "NOT " if draw(st.integers(0, 3)) == 0 else ""
-        return Pred(f"{value.text} {neg}BETWEEN {c} AND {o}", f"({value.duck} {neg}BETWEEN {d} AND {od})")
-    if shape == "cmp":
-        op = draw(st.sampled_from(COMPARE_OPS))
-        value = draw(value_or_null)
-        if draw(st.integers(0, 7)) == 0:  # literal on the left
-            flip = FLIP.get(op, op)
-            return Pred(f"{value.text} {flip} {c}", f"({value.duck} {'<>' if flip == '!=' else flip} {d})")
-        return Pred(f"{c} {op} {value.text}", f"({d} {'<>' if op == '!=' else op} {value.duck})")
-    if shape in ("in", "notin"):
-        items = draw(st.lists(value_or_null, min_size=1, max_size=4))
-        neg = "NOT " if shape == "notin" else ""
-        return Pred(f"{c} {neg}IN ({', '.join(i.text for i in items)})",
-                    f"({d} {neg}IN ({', '.join(i.duck for i in items)}))")
-    if shape == "between":
-        lo, hi = draw(scalar(data, focus)), draw(scalar(data, focus))
-        neg = "NOT " if draw(st.integers(0, 3)) == 0 else ""
-        return Pred(f"{c} {neg}BETWEEN {lo.text} AND {hi.text}", f"({d} {neg}BETWEEN {lo.duck} AND {hi.duck})")
-    if shape == "isnull":
-        neg = draw(st.sampled_from(["", "NOT "]))
-        return Pred(f"{c} IS {neg}NULL", f"({d} IS {neg}NULL)")
-    pattern = draw(like_pattern(data, focus))
-    word = draw(st.sampled_from(["LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE", "like"]))
     # crmql's LIKE has no escape character; DuckDB's needs ESCAPE '' to say so
-    return Pred(f"{c} {word} {pattern.text}", f"({d} {word} {pattern.duck} ESCAPE '')")
+    return shaped_leaf(draw, shape, c, d, scalar=lambda: scalar(data, focus), null=NULL,
+                       other=lambda: _ref(draw(st.sampled_from(others)).col, draw),
+                       like=lambda: like_pattern(data, focus), like_suffix=" ESCAPE ''")
 
 
 tree = make_tree(leaf)

@@ -17,7 +17,7 @@ from crmql.plan.catalog import ColumnType
 from crmql.sandbox import records
 
 from differential_support import (
-    COMPARE_OPS, CONSTANTS, FLIP, STEPS, UTC, Pred, combine, make_tree, mutate_case, substring, with_constant,
+    CONSTANTS, STEPS, UTC, Pred, combine, make_tree, mutate_case, shaped_leaf, substring, with_constant,
 )
 
 CONSTANT_PREDS = [Pred(c, f"({c})") for c in CONSTANTS]
@@ -263,35 +263,9 @@ def leaf(draw: Callable[[Any], Any], table: str, focus: Focus) -> Pred:
     if col.kind in ("timestamp", "integer", "float") and others:
         shapes += ["between_columns"]
     shape = draw(st.sampled_from(shapes))
-    value_or_null = st.one_of(scalar(col, focus), scalar(col, focus), scalar(col, focus), st.just(NULL))
-    if shape == "between_columns":  # a literal as the operand, columns as the bounds (issue 9 C)
-        other = draw(st.sampled_from(others))
-        o, od = _col(other.name, draw)
-        value = draw(scalar(col, focus))
-        neg = "NOT " if draw(st.integers(0, 3)) == 0 else ""
-        return Pred(f"{value.text} {neg}BETWEEN {c} AND {o}", f"({value.duck} {neg}BETWEEN {d} AND {od})")
-    if shape == "cmp":
-        op = draw(st.sampled_from(COMPARE_OPS))
-        value = draw(value_or_null)
-        if draw(st.integers(0, 7)) == 0:  # literal on the left
-            flip = FLIP.get(op, op)
-            return Pred(f"{value.text} {flip} {c}", f"({value.duck} {'<>' if flip == '!=' else flip} {d})")
-        return Pred(f"{c} {op} {value.text}", f"({d} {'<>' if op == '!=' else op} {value.duck})")
-    if shape in ("in", "notin"):
-        items = draw(st.lists(value_or_null, min_size=1, max_size=4))
-        neg = "NOT " if shape == "notin" else ""
-        return Pred(f"{c} {neg}IN ({', '.join(i.text for i in items)})",
-                    f"({d} {neg}IN ({', '.join(i.duck for i in items)}))")
-    if shape == "between":
-        lo, hi = draw(scalar(col, focus)), draw(scalar(col, focus))
-        neg = "NOT " if draw(st.integers(0, 3)) == 0 else ""
-        return Pred(f"{c} {neg}BETWEEN {lo.text} AND {hi.text}", f"({d} {neg}BETWEEN {lo.duck} AND {hi.duck})")
-    if shape == "isnull":
-        neg = draw(st.sampled_from(["", "NOT "]))
-        return Pred(f"{c} IS {neg}NULL", f"({d} IS {neg}NULL)")
-    pattern = draw(like_pattern(col, focus))
-    word = draw(st.sampled_from(["LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE", "like"]))
-    return Pred(f"{c} {word} {pattern.text}", f"({d} {word} {pattern.duck})")
+    return shaped_leaf(draw, shape, c, d, scalar=lambda: scalar(col, focus), null=NULL,
+                       other=lambda: _col(draw(st.sampled_from(others)).name, draw),
+                       like=lambda: like_pattern(col, focus))
 
 
 tree = make_tree(leaf)
