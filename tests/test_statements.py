@@ -62,3 +62,51 @@ def test_a_new_statement_is_one_entry(make_session: Callable[..., Any], sandbox:
     result = make_session().execute("SHOW TABLES")
     assert (result.kind, result.text, len(seen)) == ("explain", "two", 1)
     assert result.stats.elapsed_ms >= 0
+
+
+def test_export_statement_dispatches_through_the_table() -> None:
+    """--output writes any statement through its entry's ``export``: no isinstance chain."""
+    from crmql.api import copy as copy_module
+
+    assert all(callable(entry.export) for entry in STATEMENTS.values())
+    source = inspect.getsource(copy_module.export_statement)
+    assert "isinstance" not in source
+    for cls in get_args(ast.Statement):
+        assert f"ast.{cls.__name__}" not in source
+
+
+def test_a_new_statement_exports_through_its_entry(make_session: Callable[..., Any], sandbox: Any,
+                                                   monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from crmql.api.copy import export_statement
+    from crmql.api.statements import Export
+
+    seen: list[Any] = []
+
+    def export_twice(stmt: ast.ShowTables, run: Run, job: Export) -> Result:
+        seen.append((stmt, Path(job.path).name, job.options().format))
+        return Result("copy", text="two", stats=run.stats, statement=stmt)
+
+    entry = STATEMENTS[ast.ShowTables]
+    monkeypatch.setitem(STATEMENTS, ast.ShowTables, Statement(entry.run, export=export_twice))
+    result = export_statement(make_session(), "SHOW TABLES", tmp_path / "t.jsonl")
+    assert (result.text, len(seen), seen[0][1:]) == ("two", 1, ("t.jsonl", "jsonl"))
+
+
+def test_each_entry_exports_against_the_sandbox(make_session: Callable[..., Any], sandbox: Any, tmp_path: Path) -> None:
+    from crmql.api.copy import export_statement
+
+    s = make_session()
+    rows = export_statement(s, "SELECT name FROM azavista.events LIMIT 2", tmp_path / "n.csv")
+    assert rows.text.startswith("COPY 2 rows to ") and (tmp_path / "n.csv").read_text().count("\n") == 3
+    tables = export_statement(s, "SHOW TABLES", tmp_path / "t.jsonl")
+    assert tables.kind == "copy" and '"events"' in (tmp_path / "t.jsonl").read_text()
+    described = export_statement(s, "DESCRIBE azavista.events", tmp_path / "d" / "cols.csv")
+    assert "event_type" in (tmp_path / "d" / "cols.csv").read_text() and described.text.endswith("(csv)")
+    plan = export_statement(s, "EXPLAIN SELECT name FROM azavista.events", tmp_path / "plan.txt")
+    assert plan.text == f"wrote the plan to {tmp_path / 'plan.txt'}" and "azavista" in (tmp_path / "plan.txt").read_text()
+    sandbox.reset_log()
+    with pytest.raises(QueryError, match="COPY writes its own file"):
+        export_statement(s, f"COPY (SELECT name FROM azavista.events) TO '{tmp_path / 'c.csv'}'", tmp_path / "o.csv")
+    with pytest.raises(ExportError, match="EXPLAIN writes text, not json"):
+        export_statement(s, "EXPLAIN ANALYZE SELECT name FROM azavista.events", tmp_path / "plan.json")
+    assert sandbox.request_log == [] and not (tmp_path / "o.csv").exists() and not (tmp_path / "plan.json").exists()

@@ -1,9 +1,10 @@
 """The statements a :class:`~crmql.api.session.Session` runs, as a table: one entry per statement type.
 
 :data:`STATEMENTS` maps each AST statement class to a :class:`Statement`: how to run it, what to
-check before any request is sent, and which SELECT's tables the connectors may start loading
-early (:meth:`Connector.warm`). Adding a statement is a grammar rule, an AST class and one entry
-here; :meth:`Session.execute` never names a statement type.
+check before any request is sent, which SELECT's tables the connectors may start loading early
+(:meth:`Connector.warm`), and how its result is written to a file (``--output``: :class:`Export`).
+Adding a statement is a grammar rule, an AST class and one entry here; :meth:`Session.execute` and
+:func:`crmql.api.copy.export_statement` never name a statement type.
 
 >>> sorted(cls.__name__ for cls in STATEMENTS)
 ['Copy', 'Describe', 'Explain', 'Select', 'ShowTables']
@@ -13,10 +14,11 @@ here; :meth:`Session.execute` never names a statement type.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import stats
 from ..errors import CrmqlError, QueryError
@@ -25,7 +27,10 @@ from ..language import ast
 from .listings import describe_frame, tables_frame
 from .result import Result
 
-__all__ = ["STATEMENTS", "Run", "Statement"]
+if TYPE_CHECKING:
+    from ..export.options import ExportOptions
+
+__all__ = ["STATEMENTS", "Export", "Run", "Statement"]
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +46,37 @@ class Run:
     started: float
 
 
+@dataclass(frozen=True)
+class Export:
+    """Where a statement's result is written (``--output``): the file, its format (None: from the
+    extension) and whether missing folders are made.
+
+    >>> Export("out.jsonl").options().format
+    'jsonl'
+    """
+
+    path: str | os.PathLike[str]
+    format: str | None = None
+    make_dirs: bool = True
+
+    def options(self) -> ExportOptions:
+        """The writer's options; a bad format or extension raises here, before any request."""
+        from ..export.options import ExportOptions
+
+        return ExportOptions.for_path(self.path, self.format)
+
+
 def _no_select(stmt: Any) -> ast.Select | None:
     return None
+
+
+def _export_result(stmt: Any, run: Run, job: Export) -> Result:
+    """Run the statement, then write its rows (SHOW TABLES, DESCRIBE) or its text."""
+    from .writing import write_result
+
+    options = job.options()
+    result = run.session.execute(run.sql, run.params, statement_stats=run.stats)
+    return write_result(result, stmt, job.path, options, job.make_dirs)
 
 
 @dataclass(frozen=True)
@@ -50,12 +84,14 @@ class Statement:
     """How one statement type runs.
 
     ``run`` returns the statement's :class:`Result`; ``check`` raises before any request is sent
-    (a bad COPY option); ``warms`` names the SELECT whose tables may load early, or None.
+    (a bad COPY option); ``warms`` names the SELECT whose tables may load early, or None;
+    ``export`` writes the statement's result to a file (by default: run it, write its rows or text).
     """
 
     run: Callable[[Any, Run], Result]
     check: Callable[[Any], None] | None = None
     warms: Callable[[Any], ast.Select | None] = _no_select
+    export: Callable[[Any, Run, Export], Result] = _export_result
 
 
 # ---- SELECT, EXPLAIN [ANALYZE] ------------------------------------------------------------------
@@ -67,6 +103,14 @@ def _select(stmt: ast.Select, run: Run) -> Result:
     frame, _ = execute_plan(plan, run.stats)
     run.stats.rows = len(frame)
     return Result("rows", frame=frame, stats=run.stats, statement=stmt)
+
+
+def _export_select(stmt: ast.Select, run: Run, job: Export) -> Result:
+    """A SELECT's rows go to the file as COPY writes them (streamed when the plan allows it)."""
+    from .writing import export_select
+
+    return export_select(run.session, stmt, run.sql, job.path, job.options(), run.params, run.stats, stmt,
+                         job.make_dirs)
 
 
 def _probe(plan: Any, st: stats.QueryStats) -> dict[int, int]:
@@ -99,6 +143,15 @@ def _explain(stmt: ast.Explain, run: Run) -> Result:
     return Result("explain", text=text, stats=run.stats, statement=stmt)
 
 
+def _export_plan(stmt: ast.Explain, run: Run, job: Export) -> Result:
+    """EXPLAIN's text goes to a text file: a structured extension fails before the statement runs
+    (EXPLAIN ANALYZE fetches)."""
+    from .writing import check_text_format
+
+    check_text_format(job.path, job.options())
+    return _export_result(stmt, run, job)
+
+
 # ---- SHOW TABLES, DESCRIBE ----------------------------------------------------------------------
 
 def _show_tables(stmt: ast.ShowTables, run: Run) -> Result:
@@ -124,16 +177,20 @@ def _check_copy(stmt: ast.Copy) -> None:
 
 
 def _copy(stmt: ast.Copy, run: Run) -> Result:
-    from .copy import execute_copy
+    from .writing import execute_copy
 
     return execute_copy(run.session, stmt, run.sql, run.params, run.stats)
 
 
+def _export_copy(stmt: ast.Copy, run: Run, job: Export) -> Result:
+    raise QueryError("COPY writes its own file", hint="leave out the output file, or run the SELECT inside it")
+
+
 #: every statement the language has, and how it runs
 STATEMENTS: dict[type, Statement] = {
-    ast.Select: Statement(_select, warms=lambda stmt: stmt),
-    ast.Explain: Statement(_explain, warms=lambda stmt: stmt.query if stmt.analyze else None),
+    ast.Select: Statement(_select, warms=lambda stmt: stmt, export=_export_select),
+    ast.Explain: Statement(_explain, warms=lambda stmt: stmt.query if stmt.analyze else None, export=_export_plan),
     ast.ShowTables: Statement(_show_tables),
     ast.Describe: Statement(_describe),
-    ast.Copy: Statement(_copy, check=_check_copy, warms=lambda stmt: stmt.query),
+    ast.Copy: Statement(_copy, check=_check_copy, warms=lambda stmt: stmt.query, export=_export_copy),
 }
