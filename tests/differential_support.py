@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,6 +132,24 @@ def shaped_leaf(draw: Callable[[Any], Any], shape: str, c: str, d: str, *, scala
     pattern = draw(like())
     word = draw(st.sampled_from(["LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE", "like"]))
     return Pred(f"{c} {word} {pattern.text}", f"({d} {word} {pattern.duck}{like_suffix})")
+
+
+def timestamp_literal(draw: Callable[[Any], Any], lit: Callable[[Any, str, str], Any], value: dt.datetime,
+                      raw: str | None, hows: Sequence[str]) -> Any:
+    """``lit(value, "timestamp", text)`` with the instant spelled one of ``hows`` ways: ``iso``,
+    ``space`` (no offset: UTC), ``offset`` (another zone), ``string`` (a plain string, read as a
+    timestamp), ``raw`` (the record's own text, when given)."""
+    how = draw(st.sampled_from(list(hows)))
+    if how == "raw" and raw is not None:
+        return lit(value, "timestamp", f"TIMESTAMP '{raw}'")
+    if how == "space":
+        return lit(value, "timestamp", f"TIMESTAMP '{value.replace(tzinfo=None).isoformat(sep=' ')}'")
+    if how == "offset":
+        tz = dt.timezone(dt.timedelta(hours=draw(st.sampled_from([-5, 1, 2, 9]))))
+        return lit(value, "timestamp", f"TIMESTAMP '{value.astimezone(tz).isoformat()}'")
+    if how == "string":  # a plain string compared with a timestamp column is read as a timestamp
+        return lit(value, "timestamp", f"'{value.isoformat()}'")
+    return lit(value, "timestamp", f"TIMESTAMP '{value.isoformat()}'")
 
 
 def make_tree(leaf: Callable[[str, Any], st.SearchStrategy[Pred]]) -> Callable[[str, Any, int], st.SearchStrategy[Pred]]:

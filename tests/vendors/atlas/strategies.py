@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from crmql.sandbox import records
 
 from differential_support import (
-    STEPS, UTC, Pred, combine, make_tree, mutate_case, shaped_leaf, substring, with_constant,
+    STEPS, UTC, Pred, combine, make_tree, mutate_case, shaped_leaf, substring, timestamp_literal, with_constant,
 )
 
 from vendors.atlas.catalog import CATALOG, SORTABLE, Col, ColumnData, column_data, raw_value
@@ -143,17 +143,7 @@ def _instant(text: str) -> dt.datetime:
 
 
 def _ts_lit(draw: Callable[[Any], Any], value: dt.datetime, raw: str | None, *, plain: bool = True) -> Lit:
-    how = draw(st.sampled_from(["iso", "space", "offset", "raw"] + (["string"] if plain else [])))
-    if how == "raw" and raw is not None:
-        return Lit(value, "timestamp", f"TIMESTAMP '{raw}'")
-    if how == "space":
-        return Lit(value, "timestamp", f"TIMESTAMP '{value.replace(tzinfo=None).isoformat(sep=' ')}'")
-    if how == "offset":
-        tz = dt.timezone(dt.timedelta(hours=draw(st.sampled_from([-5, 1, 2, 9]))))
-        return Lit(value, "timestamp", f"TIMESTAMP '{value.astimezone(tz).isoformat()}'")
-    if how == "string":  # a plain string compared with a timestamp column is read as a timestamp
-        return Lit(value, "timestamp", f"'{value.isoformat()}'")
-    return Lit(value, "timestamp", f"TIMESTAMP '{value.isoformat()}'")
+    return timestamp_literal(draw, Lit, value, raw, ["iso", "space", "offset", "raw"] + (["string"] if plain else []))
 
 
 @st.composite

@@ -17,7 +17,7 @@ from crmql.plan.catalog import ColumnType
 from crmql.sandbox import records
 
 from differential_support import (
-    CONSTANTS, STEPS, UTC, Pred, combine, make_tree, mutate_case, shaped_leaf, substring, with_constant,
+    CONSTANTS, STEPS, UTC, Pred, combine, make_tree, mutate_case, shaped_leaf, substring, timestamp_literal, with_constant,
 )
 
 CONSTANT_PREDS = [Pred(c, f"({c})") for c in CONSTANTS]
@@ -190,17 +190,7 @@ def like_pattern(draw: Callable[[Any], Any], col: ColumnData, focus: Focus) -> L
 
 
 def _ts_lit(draw: Callable[[Any], Any], value: dt.datetime, raw: str | None) -> Lit:
-    how = draw(st.sampled_from(["iso", "space", "offset", "string", "raw"]))
-    if how == "raw" and raw is not None:
-        return Lit(value, "timestamp", f"TIMESTAMP '{raw}'")
-    if how == "space":
-        return Lit(value, "timestamp", f"TIMESTAMP '{value.replace(tzinfo=None).isoformat(sep=' ')}'")
-    if how == "offset":
-        tz = dt.timezone(dt.timedelta(hours=draw(st.sampled_from([-5, 1, 2, 9]))))
-        return Lit(value, "timestamp", f"TIMESTAMP '{value.astimezone(tz).isoformat()}'")
-    if how == "string":  # a plain string compared with a timestamp column is read as a timestamp
-        return Lit(value, "timestamp", f"'{value.isoformat()}'")
-    return Lit(value, "timestamp", f"TIMESTAMP '{value.isoformat()}'")
+    return timestamp_literal(draw, Lit, value, raw, ["iso", "space", "offset", "string", "raw"])
 
 
 @st.composite
