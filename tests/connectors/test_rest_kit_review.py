@@ -6,15 +6,10 @@ arrays, and EXPLAIN's words when there is no total or no token."""
 
 from __future__ import annotations
 
-import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -29,6 +24,7 @@ from crmql.connectors.rest import (
 from crmql.errors import ConnectorError, VendorResponseError
 from crmql.plan.catalog import ColumnType, FilterShape
 from crmql.plan.pushdown import Equality
+from live_server import serve
 
 S, I = ColumnType.STRING, ColumnType.INTEGER
 POSTS = [{"id": f"p{i}", "n": i} for i in range(45)]
@@ -150,23 +146,8 @@ def served() -> Iterator[tuple[list[Vendor], str]]:
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await holder[0].app()(scope, receive, send)
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level="critical", access_log=False,
-                                           loop="asyncio", lifespan="off", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.005)
-    try:
-        yield holder, "http://127.0.0.1:%d" % sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(5)
-        sock.close()
+    with serve(app) as url:
+        yield holder, url
 
 
 @pytest.fixture
