@@ -73,10 +73,9 @@ def test_the_planned_requests_are_the_requests_sent(sql: str, sandbox: SandboxSe
             assert any(d.split("\n")[0].split("?")[0].endswith(e) for e in endpoints), d
 
 
-def test_azavista_counts_the_ids_listed_and_atlas_the_distinct_ones(sandbox: SandboxServer,
-                                                                    make_session: Callable[..., Session]) -> None:
+def test_azavista_counts_the_ids_listed(sandbox: SandboxServer, make_session: Callable[..., Session]) -> None:
     """Azavista reads by id when at most 50 ids are *listed* (as before the kit: 50 distinct ids
-    listed 60 times is one search); Atlas counts distinct ids."""
+    listed 60 times is one search); a repeated id is read once."""
     session = make_session()
     ids = [f"6{i:023x}" for i in range(50)]
     listed = ", ".join(f"'{x}'" for x in ids + ids[:10])
