@@ -26,14 +26,15 @@ from crmql.http.redact import install_log_redaction, redact, register_secret
 if TYPE_CHECKING:
     from crmql.http.auth import Auth, OAuthClientCredentials, OAuthPassword, StaticHeaderAuth
     from crmql.http.client import HttpClient
-    from crmql.http.flows import KeySecretTokenAuth, OidcRefreshAuth, SessionIdAuth
+    from crmql.http.flows import KeySecretTokenAuth, OidcRefreshAuth
+    from crmql.http.session_flow import SessionIdAuth
     from crmql.http.ratelimit import RateLimiter
     from crmql.http.retry import RetryPolicy
 
 # httpx and the client load on first use: the shell's first prompt must not wait for them
 _LAZY = {"Auth": "auth", "OAuthClientCredentials": "auth", "OAuthPassword": "auth", "StaticHeaderAuth": "auth",
          "HttpClient": "client", "RateLimiter": "ratelimit", "RetryPolicy": "retry",
-         **dict.fromkeys(("KeySecretTokenAuth", "OidcRefreshAuth", "SessionIdAuth"), "flows")}
+         **dict.fromkeys(("KeySecretTokenAuth", "OidcRefreshAuth"), "flows"), "SessionIdAuth": "session_flow"}
 
 
 def __getattr__(name: str) -> Any:

@@ -5,8 +5,8 @@ checked before it goes in a header (visible ASCII, at most 16 KB).
 * :class:`KeySecretTokenAuth` (casavi Manager): ``{key, secret}`` -> ``{token, expiresAt}``, sent
   as the header ``token``; the refresh call, documented without its path, where one is configured.
 * :class:`OidcRefreshAuth` (casavi Community): a bearer token, OpenID Connect refresh grant.
-* :class:`SessionIdAuth` (Voyzu): a session id as a cookie or a query parameter, optionally from
-  a login call whose body is a declared template (its input is undocumented).
+* Voyzu's session id (a cookie or a query parameter, optionally from a login call): its own
+  module, :mod:`crmql.http.session_flow`.
 
 Where the OpenID token endpoint may be: an identity provider often has a host of its own, so the
 API's origin rule cannot decide it. The refresh token goes only to the issuer the user configured:
@@ -35,12 +35,11 @@ from crmql.http.auth import _FORM_HEADERS, DEFAULT_EXPIRES_IN_S, Token, TokenAut
 from crmql.http.flow_util import REJECTED, _base_url, _field, _vendor_message
 from crmql.http.origin import origin_of, same_origin
 from crmql.redaction import install_log_redaction, register_secret
-from crmql.http.session_flow import SessionIdAuth, render_template
 
 if TYPE_CHECKING:
     from crmql.http.protocols import AuthClient as HttpClient  # the client as a flow sees it
 
-__all__ = ["KeySecretTokenAuth", "OidcRefreshAuth", "SessionIdAuth", "expires_in_from", "render_template"]  # (SessionIdAuth: its own module)
+__all__ = ["KeySecretTokenAuth", "OidcRefreshAuth", "expires_in_from"]
 
 logger = logging.getLogger(__name__)
 install_log_redaction(logger)  # a logger's filters see only its own records

@@ -145,7 +145,7 @@ class AsyncCalls:
     It remembers which status path the vendor answers (after a 404 on the first), so later calls
     poll the right one at once. ``query(path)``, when given, adds parameters to every request
     (submit, polls, result): a session id sent in the query string
-    (:meth:`crmql.http.flows.SessionIdAuth.query_params`), as Voyzu's front end does for its polls.
+    (:meth:`crmql.http.session_flow.SessionIdAuth.query_params`), as Voyzu's front end does for its polls.
     """
 
     def __init__(self, client: HttpClient, job: AsyncJob = AsyncJob(), *,

@@ -11,7 +11,7 @@ A REST source declares one of these; the connector builds the flow when it first
 * :class:`OidcBearer`: casavi Community's bearer token with OpenID Connect refresh;
 * :class:`SessionId`: Voyzu's session id as a cookie or a query parameter.
 
-The last three name flows of :mod:`crmql.http.flows` by class name with the settings they take,
+The last three name flows of :mod:`crmql.http` (flows, session_flow) by class name with the settings they take,
 so the declaration stays data: ``KeySecretToken(path="/v2/authenticate")``; the connection settings of
 the same names override the declared options (``refresh_path``, ``token_origins``, ``send_as``, a
 login's ``login_path``/``login_body``/``login_values``).
@@ -85,7 +85,7 @@ class OAuth(AuthSpec):
 
 @dataclass(frozen=True)
 class FlowAuth(AuthSpec):
-    """A flow class of :mod:`crmql.http.flows` by name, built with ``options`` plus the listed
+    """A flow class of :mod:`crmql.http` by name, built with ``options`` plus the listed
     connection settings (each passed as the keyword of the same name)."""
 
     flow: str = ""
@@ -99,7 +99,7 @@ class FlowAuth(AuthSpec):
 
     def build(self, settings: Mapping[str, Any]) -> Auth:
         try:
-            module = importlib.import_module("crmql.http.flows")
+            module = importlib.import_module("crmql.http")  # (its lazy map names every flow's module)
             cls = getattr(module, self.flow)
         except (ImportError, AttributeError) as e:
             raise ConfigError(f"auth flow {self.flow} is not available ({e})") from None
@@ -122,6 +122,6 @@ def OidcBearer(**options: Any) -> FlowAuth:  # noqa: N802
 
 
 def SessionId(**options: Any) -> FlowAuth:  # noqa: N802
-    """Voyzu: a session id as a cookie or a query parameter (see :mod:`crmql.http.flows`)."""
+    """Voyzu: a session id as a cookie or a query parameter (see :mod:`crmql.http.session_flow`)."""
     return FlowAuth("SessionIdAuth", options, ("session_id", "send_as", "login_path", "login_body", "login_values"),
                     given="session_id")
