@@ -219,7 +219,8 @@ def test_a_page_only_paginator_under_limit(review: tuple[Vendor, Session]) -> No
     assert len(session.query("SELECT id FROM rv.posts LIMIT 25")) == 25
     assert vendor.seen == ["GET /posts?page=0", "GET /posts?page=1"]
     text = session.explain("SELECT id FROM rv.posts LIMIT 5")
-    assert "5 per page" not in text and "20 per page" in text, text
+    assert "5 per page" not in text and "20 per page, stopping after 5 rows" in text, text
+    assert "at most 1 search request(s)" in text, text
 
 
 # ---- finding 6: COUNT(*) with no total is one scan, counted locally

@@ -299,8 +299,15 @@ class PageIndexPaginator(Paginator):
                               sized=self.size is not None)
 
     def describe(self, f: PagingFacts) -> tuple[str, str]:
-        return (f"{self.page.describe()} from {self.base}, {f.page} per page; the first page gives "
-                f"{self.page_count}, the rest are fetched concurrently", f"{self.page_count} {f.noun} requests")
+        how = f"{self.page.describe()} from {self.base}, {f.page} per page"
+        if f.max_rows:
+            return (f"{how}, stopping after {f.max_rows} rows (nothing is re-checked locally)",
+                    f"at most {math.ceil(f.max_rows / f.page)} {f.noun} request(s)")
+        if f.stop_early:
+            return (f"{how}, one page at a time until {f.limit_rows} rows pass the local re-check",
+                    f"{self.page_count} {f.noun} requests at most; fewer when enough rows pass early")
+        return (f"{how}; the first page gives {self.page_count}, the rest are fetched concurrently",
+                f"{self.page_count} {f.noun} requests")
 
 
 @dataclass(frozen=True)
