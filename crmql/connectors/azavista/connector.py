@@ -37,7 +37,7 @@ silent, these are the readings we chose (each widened so a query never loses a r
   a response echoes an offset other than the one asked for, the scan fails loudly rather than
   returning duplicated rows.
 * **GET by id**: an id that cannot be one URL path segment (``.``, ``..``, with ``/``) names no
-  record: it matches no row and sends no request (:func:`.http_support.addressable`).
+  record: it matches no row and sends no request (:func:`crmql.connectors.rest.support.addressable`).
 * **Sparse records**: a key missing from a record is NULL (the article's responses omit keys).
 * **Scopes**: a client without "super admin" only sees its teams' records; crmql cannot detect it.
 
