@@ -33,3 +33,32 @@ def serve(app: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(5)
         sock.close()
+
+
+@contextmanager
+def serve_fresh(make: Any) -> Iterator[tuple[list[Any], str]]:
+    """Serve ``make()`` (an object with an ``app()`` method) for a whole module; a test puts a fresh
+    one in ``holder[0]`` so each starts from the same vendor state on the same URL."""
+    holder = [make()]
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await holder[0].app()(scope, receive, send)
+
+    with serve(app) as url:
+        yield holder, url
+
+
+@contextmanager
+def session_on(url: str, name: str, vendor: str, connector: Any, **settings: Any) -> Iterator[Any]:
+    """A crmql Session whose connection ``name`` is ``connector`` at ``url`` (no retries unless
+    ``settings`` say otherwise)."""
+    from crmql.api.config import Config, ConnectionConfig
+    from crmql.api.session import Session
+
+    options = {"base_url": url, "max_attempts": 1, **settings}
+    session = Session(Config({name: ConnectionConfig(name, vendor, options)}, source="test"))
+    session._connectors[name] = connector(name, dict(options))
+    try:
+        yield session
+    finally:
+        session.close()

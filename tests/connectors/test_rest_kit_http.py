@@ -24,7 +24,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from crmql.api.config import Config, ConnectionConfig
 from crmql.api.session import Session
 from crmql.connectors.rest import (
     AsyncJob, ById, Col, CountedPaginator, Explode, FanOut, FieldParams, FilterList, NextLinkPaginator, NoAuth,
@@ -34,7 +33,7 @@ from crmql.errors import ConnectorError, QueryError, VendorResponseError
 from crmql.plan.catalog import ColumnType, RequiredFilter
 from crmql.plan.pushdown import Equality
 
-from live_server import serve
+from live_server import serve_fresh, session_on
 
 S, I = ColumnType.STRING, ColumnType.INTEGER
 APPOINTMENTS = [{"id": f"a{i}", "status": "open" if i % 3 else "done", "n": i,
@@ -180,26 +179,16 @@ class Vendor:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[list[Vendor], str]]:
-    holder = [Vendor()]
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        await holder[0].app()(scope, receive, send)
-
-    with serve(app) as url:
-        yield holder, url
+    with serve_fresh(Vendor) as served:
+        yield served
 
 
 @pytest.fixture
 def demo(served: tuple[list[Vendor], str]) -> Iterator[tuple[Vendor, Session]]:
     holder, url = served
     holder[0] = Vendor()
-    options = {"base_url": url, "max_attempts": 1}
-    session = Session(Config({"demo": ConnectionConfig("demo", "demo", options)}, source="test"))
-    session._connectors["demo"] = DemoConnector("demo", dict(options))
-    try:
+    with session_on(url, "demo", "demo", DemoConnector) as session:
         yield holder[0], session
-    finally:
-        session.close()
 
 
 def test_page_index_pages_with_the_filter_as_a_parameter(demo: tuple[Vendor, Session]) -> None:

@@ -15,7 +15,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from crmql.api.config import Config, ConnectionConfig
 from crmql.api.session import Session
 from crmql.connectors.rest import (
     AsyncJob, ById, Col, Explode, FieldParams, NextLinkPaginator, NoAuth, OffsetPaginator, PageIndexPaginator, Place,
@@ -24,7 +23,7 @@ from crmql.connectors.rest import (
 from crmql.errors import ConnectorError, VendorResponseError
 from crmql.plan.catalog import ColumnType, FilterShape
 from crmql.plan.pushdown import Equality
-from live_server import serve
+from live_server import serve_fresh, session_on
 
 S, I = ColumnType.STRING, ColumnType.INTEGER
 POSTS = [{"id": f"p{i}", "n": i} for i in range(45)]
@@ -141,26 +140,16 @@ class Vendor:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[list[Vendor], str]]:
-    holder = [Vendor()]
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        await holder[0].app()(scope, receive, send)
-
-    with serve(app) as url:
-        yield holder, url
+    with serve_fresh(Vendor) as served:
+        yield served
 
 
 @pytest.fixture
 def review(served: tuple[list[Vendor], str]) -> Iterator[tuple[Vendor, Session]]:
     holder, url = served
     holder[0] = Vendor()
-    options = {"base_url": url, "max_attempts": 1}
-    session = Session(Config({"rv": ConnectionConfig("rv", "review", options)}, source="test"))
-    session._connectors["rv"] = ReviewConnector("rv", dict(options))
-    try:
+    with session_on(url, "rv", "review", ReviewConnector) as session:
         yield holder[0], session
-    finally:
-        session.close()
 
 
 # ---- finding 2: an asynchronous job keeps repeated query parameters (the vendor's OR)
@@ -336,15 +325,10 @@ def test_a_session_id_in_the_query_string_is_sent(served: tuple[list[Vendor], st
     class QueryConnector(RestConnector):
         api = dataclasses.replace(API, vendor="review_query", auth=SessionId())
 
-    options = {"base_url": url, "max_attempts": 1, "session_id": "sess-123456", "send_as": "query"}
-    session = Session(Config({"rq": ConnectionConfig("rq", "review_query", options)}, source="test"))
-    session._connectors["rq"] = QueryConnector("rq", dict(options))
-    try:
+    with session_on(url, "rq", "review_query", QueryConnector, session_id="sess-123456", send_as="query") as session:
         assert len(session.query("SELECT id FROM rq.tickets")) == len(TICKETS)
         assert len(session.query("SELECT id FROM rq.posts LIMIT 25")) == 25
         assert "token request" not in session.explain("SELECT id FROM rq.tickets")
-    finally:
-        session.close()
     assert vendor.seen[:3] == ["GET /tickets?voyzu-session-id=sess-123456",
                                "GET /posts?page=0&voyzu-session-id=sess-123456",
                                "GET /posts?page=1&voyzu-session-id=sess-123456"]
@@ -361,11 +345,6 @@ def test_a_declared_not_found_status_is_no_row(review: tuple[Vendor, Session]) -
 def test_a_declared_transient_status_is_retried(served: tuple[list[Vendor], str]) -> None:
     holder, url = served
     holder[0] = vendor = Vendor()
-    options = {"base_url": url, "max_attempts": 2, "retry_base_s": 0.001}
-    session = Session(Config({"rv": ConnectionConfig("rv", "review", options)}, source="test"))
-    session._connectors["rv"] = ReviewConnector("rv", dict(options))
-    try:
+    with session_on(url, "rv", "review", ReviewConnector, max_attempts=2, retry_base_s=0.001) as session:
         assert len(session.query("SELECT id FROM rv.flaky")) == len(TICKETS)
-    finally:
-        session.close()
     assert vendor.seen == ["GET /flaky?", "GET /flaky?"]
