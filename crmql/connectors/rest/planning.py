@@ -131,7 +131,7 @@ def plan_scan(res: Resource, table: Table, candidates: Sequence[Candidate], need
                                       for i, c in enumerate(candidates)], needs, concurrency=concurrency,
                          _given=frozenset(params))
         for col, value in params.values():
-            plan.requests = [col.param.put(r, _param_text(value)) for r in plan.requests]  # type: ignore[union-attr]
+            plan.requests = [col.param.put(r, (col.render or _param_text)(value)) for r in plan.requests]  # type: ignore[union-attr]
             plan.fill[col.field or col.name] = value
         plan.used = tuple(sorted({*plan.used, *params}))
         plan.notes = {i: why for i, why in plan.notes.items() if i not in params}

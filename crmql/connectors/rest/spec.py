@@ -59,6 +59,8 @@ class Col:
     options: tuple[str, ...] | None = None
     field: str | None = None
     param: Place | None = None
+    #: how a filter-only value is written into ``param`` (None: ISO-8601 for times, else as text)
+    render: Callable[[Any], str] | None = None
 
     @property
     def filter_only(self) -> bool:
