@@ -107,8 +107,9 @@ class Session:
         return tables_frame(self.connector(n) for n in names)
 
     def describe(self, connection: str, name: str) -> pd.DataFrame:
-        """DESCRIBE as a frame: column, type, pushed filters, options, description."""
-        return describe_frame(self.table(connection, name))
+        """DESCRIBE as a frame: column, type, pushed filters, options, description (every column,
+        those a table finds in the vendor's data too: :meth:`Table.complete`)."""
+        return describe_frame(self.table(connection, name).complete())
 
     # ---- statements
     def execute(self, sql: str, params: Mapping[str, Any] | None = None, *,

@@ -160,7 +160,8 @@ def _show_tables(stmt: ast.ShowTables, run: Run) -> Result:
 
 def _describe(stmt: ast.Describe, run: Run) -> Result:
     try:
-        frame = describe_frame(run.session.table(stmt.table.connection, stmt.table.table))
+        table = run.session.table(stmt.table.connection, stmt.table.table)
+        frame = describe_frame(table.complete())  # every column, those found in the vendor's data too
     except QueryError as err:  # unknown connection or table: point at the name
         span = stmt.table.span
         raise err.locate(run.sql, start=span.start, end=span.end) if span is not None else err

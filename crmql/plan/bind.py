@@ -6,7 +6,12 @@
   text (``crmql --param``) takes the type of what it meets (see :mod:`crmql.plan.coerce`);
 * ``NOW()``, ``TODAY()`` and ``± INTERVAL '...'`` are folded to constants once per statement;
 * literals compared with a typed column are coerced (``start > '2025-01-01'`` compares timestamps);
-* ``ORDER BY 2`` / ``GROUP BY 1`` refer to the select list's columns by position, as in SQL.
+* ``ORDER BY 2`` / ``GROUP BY 1`` refer to the select list's columns by position, as in SQL;
+* a table with dynamic columns (:attr:`Table.extend`: casavi's custom fields) is completed only
+  when the statement needs it: a column the declared ones do not have, or ``*``. From then on the
+  statement uses the complete table (the planner and the executor see every column). An
+  unqualified name that a declared column of one table matches is taken from that table even if
+  another table's dynamic columns might have it too (qualify it to read the other).
 
 >>> import datetime as dt
 >>> from crmql.plan.catalog import Column, ColumnType, Table
@@ -25,8 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..language import ast
+from .bind_literals import LiteralTyping
 from .catalog import Column, Table
-from .coerce import INTEGER_ARGS, as_column, column_kind, expr_kind, fold_interval, param_literal, text_as
+from .coerce import INTEGER_ARGS, fold_interval, param_literal, text_as
 from ..errors import QueryError, did_you_mean
 from .outputs import AGGREGATES, OutputNames, is_position as _is_position, output_exprs, position
 from ..language.values import ParamText, to_utc
@@ -56,7 +62,7 @@ class BoundQuery:
         return self.columns.get((col.qualifier or "", col.name))
 
 
-class _Binder:
+class _Binder(LiteralTyping):
     def __init__(self, resolve: Callable[[str, str], Table], params: Mapping[str, Any], now: dt.datetime, text: str | None):
         self.resolve = resolve
         self.params = params
@@ -85,6 +91,15 @@ class _Binder:
         self.scope.append((ref, table))
         return ref
 
+    def extend(self, index: int) -> bool:
+        """Complete the table at ``scope[index]`` (see :attr:`Table.extend`); False when there was
+        nothing to complete."""
+        ref, table = self.scope[index]
+        if not table.extensible:
+            return False
+        self.scope[index] = (ref, table.complete())
+        return True
+
     def _input_column(self, name: str) -> bool:
         """Whether ``name`` is a column of a table in scope (GROUP BY prefers those, as in PostgreSQL)."""
         return any(table.column(name) is not None for _, table in self.scope)
@@ -99,9 +114,12 @@ class _Binder:
 
     def column(self, col: ast.Column, *, allow_alias: bool = False, where: str = "") -> ast.Expr:
         if col.qualifier is not None:
-            for ref, table in self.scope:
+            for i, (ref, table) in enumerate(self.scope):
                 if ref.ref_name.lower() == col.qualifier.lower() or ref.table.lower() == col.qualifier.lower():
                     found = table.column(col.name)
+                    if found is None and self.extend(i):  # a dynamic column, maybe
+                        table = self.scope[i][1]
+                        found = table.column(col.name)
                     if found is None:
                         self._unknown(col, table)
                     return self._qualified(col, ref, found)
@@ -114,8 +132,9 @@ class _Binder:
                 return col
             if not (where == "GROUP BY" and self._input_column(col.name)):  # GROUP BY prefers an input column
                 raise ambiguous
-        matches = [(ref, table, table.column(col.name)) for ref, table in self.scope]
-        matches = [m for m in matches if m[2] is not None]
+        matches = self._matches(col.name)
+        if not matches and any([self.extend(i) for i in range(len(self.scope))]):  # a dynamic column, maybe
+            matches = self._matches(col.name)
         if len(matches) > 1:
             options = " or ".join(f"{r.ref_name}.{col.name}" for r, _, _ in matches)
             raise QueryError(f"column '{col.name}' is ambiguous", hint=f"write {options}")
@@ -124,14 +143,23 @@ class _Binder:
         ref, _, found = matches[0]
         return self._qualified(col, ref, found)
 
+    def _matches(self, name: str) -> list[tuple[ast.TableRef, Table, Column]]:
+        """The tables in scope that have a column ``name``, with it."""
+        found = [(ref, table, table.column(name)) for ref, table in self.scope]
+        return [m for m in found if m[2] is not None]  # type: ignore[misc]
+
     def _unknown(self, col: ast.Column, table: Table | None) -> Any:
         candidates = [c.name for _, t in self.scope for c in t.columns] + sorted(self.aliases)
         where = table.qualified if table else "the tables of this query"
         hint = did_you_mean(col.name, candidates)
         if self.text and col.span and self.text[col.span.start:col.span.start + 1] == '"':
             hint = (hint + "; " if hint else "") + f"strings use single quotes: '{col.name}'"
-        if hint is None and table is not None:
-            hint = f"DESCRIBE {table.qualified} lists its columns"
+        if table is None:  # several tables: the one whose columns are partly found in its data says how
+            hinted = list(dict.fromkeys(t.unknown_hint for _, t in self.scope if t.unknown_hint))
+            if len(hinted) == 1:
+                hint = f"{hint}; {hinted[0]}" if hint else hinted[0]
+        elif table.unknown_hint or hint is None:
+            hint = table.missing_hint(hint)
         raise QueryError(f"unknown column '{col.name}' in {where}", hint=hint)
 
     def _qualified(self, col: ast.Column, ref: ast.TableRef, found: Column) -> ast.Column:
@@ -221,78 +249,6 @@ class _Binder:
     def column_of(self, col: ast.Column) -> Column | None:
         return self.columns.get((col.qualifier or "", col.name))
 
-    def _coerce(self, e: ast.Expr) -> ast.Expr:
-        """Literals take the type of what they meet (a typed column; for text parameters, also a
-        typed expression or literal): see :mod:`crmql.plan.coerce`. The node is rebuilt only when a
-        literal changed."""
-        cls = e.__class__
-        if cls is ast.Compare:
-            if e.right.__class__ is ast.Literal:
-                right = self._meet(e.right, e.left)
-                if right is not e.right:
-                    e = ast.replace(e, right=right)
-            if e.left.__class__ is ast.Literal:
-                left = self._meet(e.left, e.right)
-                if left is not e.left:
-                    e = ast.replace(e, left=left)
-            return e
-        if cls is ast.InList:
-            operand = e.operand
-            if operand.__class__ is ast.Literal:  # '2025-03-01' IN (start, "end"), :n IN (1, 2)
-                ref = self._reference(e.items)
-                operand = self._meet(operand, ref) if ref is not None else operand
-            items = tuple(self._meet(i, operand) if i.__class__ is ast.Literal else i for i in e.items)
-            if operand is e.operand and all(a is b for a, b in zip(items, e.items)):
-                return e
-            return ast.replace(e, operand=operand, items=items)
-        if cls is ast.Between:  # every literal takes the type of the first typed part, wherever it is
-            ref = self._reference((e.operand, e.low, e.high))
-            if ref is None:
-                return e
-            parts = [self._meet(p, ref) if p.__class__ is ast.Literal else p for p in (e.operand, e.low, e.high)]
-            if parts[0] is e.operand and parts[1] is e.low and parts[2] is e.high:
-                return e
-            return ast.replace(e, operand=parts[0], low=parts[1], high=parts[2])
-        if cls is ast.Binary and e.op != "||":
-            for side, other in (("left", e.right), ("right", e.left)):
-                lit = getattr(e, side)
-                if lit.__class__ is ast.Literal and lit.from_text is not None:
-                    kind = _ARITHMETIC.get(expr_kind(other, self.column_of), "number")
-                    e = ast.replace(e, **{side: text_as(lit, kind, f"in {e.op} arithmetic")})
-            return e
-        if cls is ast.Unary and e.operand.__class__ is ast.Literal:
-            operand = text_as(e.operand, "number", "negated")
-            return e if operand is e.operand else ast.replace(e, operand=operand)
-        return e
-
-    def _reference(self, parts: Any) -> ast.Expr | None:
-        """The part whose type literals among ``parts`` take: the first known column, else the
-        first part of a known kind that is not a text parameter."""
-        for p in parts:
-            if p.__class__ is ast.Column and self.column_of(p) is not None:
-                return p
-        for p in parts:
-            if expr_kind(p, self.column_of) is not None:
-                return p
-        return None
-
-    def _meet(self, lit: ast.Literal, other: ast.Expr) -> ast.Literal:
-        """``lit`` in the type of ``other``, the expression it meets."""
-        if other.__class__ is ast.Column:
-            column = self.column_of(other)
-            if column is None:
-                return lit
-            if lit.from_text is not None:
-                lit = text_as(lit, column_kind(column), f"{column.name} is {column.type.value}")
-            return as_column(lit, column)
-        if lit.from_text is not None:
-            return text_as(lit, expr_kind(other, self.column_of))
-        return lit
-
-
-#: the type a text parameter takes in arithmetic with a value of each kind
-_ARITHMETIC = {"number": "number", "interval": "timestamp", "timestamp": "interval", "date": "interval"}
-
 
 _MISSING = object()
 
@@ -329,6 +285,9 @@ def _bind(select: ast.Select, resolve: Callable[[str, str], Table], params: Mapp
             if item.qualifier and not any(r.ref_name.lower() == item.qualifier.lower() for r, _ in b.scope):
                 raise b.at(QueryError(f"unknown table or alias '{item.qualifier}' in {item.qualifier}.*",
                                       hint=did_you_mean(item.qualifier, [r.ref_name for r, _ in b.scope])), item)
+            for i, (ref, _) in enumerate(b.scope):  # every column, the dynamic ones too
+                if item.qualifier is None or ref.ref_name.lower() == item.qualifier.lower():
+                    b.extend(i)
             items.append(item)
             b.outputs.add(None, sum(len(t.columns) for r, t in b.scope
                                    if item.qualifier is None or r.ref_name.lower() == item.qualifier.lower()))

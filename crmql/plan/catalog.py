@@ -8,12 +8,27 @@ reads nothing else about a vendor.
 >>> t = Table("azavista", "events", (Column("name", ColumnType.STRING),))
 >>> t.column("NAME").name
 'name'
+
+A table whose columns are partly the vendor's data (casavi's custom fields, named by managers)
+declares the known ones and an ``extend`` callable that returns the complete table: the binder
+calls it only when a statement needs it (a column it does not know, ``SELECT *``), and DESCRIBE
+lists :meth:`Table.complete`; a statement naming only declared columns costs no request.
+
+>>> calls = []
+>>> def whole():
+...     calls.append(1)
+...     return Table("casavi", "contacts", (Column("id", ColumnType.STRING), Column("Newsletter", ColumnType.BOOLEAN)))
+>>> lazy = Table("casavi", "contacts", (Column("id", ColumnType.STRING),), extend=whole)
+>>> lazy.column("id") is not None, calls
+(True, [])
+>>> [c.name for c in lazy.complete().columns], calls
+(['id', 'Newsletter'], [1])
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 from ..errors import QueryError, did_you_mean
 from .columns import Column, ColumnType
@@ -61,6 +76,12 @@ class Table:
     key: str = "id"
     required: tuple[RequiredFilter, ...] = ()
     shape: FilterShape = field(default_factory=FilterShape)
+    #: the complete table (these columns and those found in the vendor's data), built on demand:
+    #: may send a request, so only a statement that needs a column not declared here calls it
+    extend: Callable[[], Table] | None = field(default=None, compare=False, repr=False)
+    #: the hint of an "unknown column" error when set (how the vendor's dynamic columns are found
+    #: and how to declare one), after a "did you mean" if there is one
+    unknown_hint: str | None = None
 
     @property
     def qualified(self) -> str:
@@ -78,11 +99,38 @@ class Table:
     def require_column(self, name: str, *, quoted_hint: bool = False) -> Column:
         col = self.column(name)
         if col is None:
-            hint = did_you_mean(name, [c.name for c in self.columns])
-            if hint is None:
-                hint = f"DESCRIBE {self.qualified} lists its columns"
-            raise QueryError(f"unknown column '{name}' in {self.qualified}", hint=hint)
+            raise QueryError(f"unknown column '{name}' in {self.qualified}",
+                             hint=self.missing_hint(did_you_mean(name, [c.name for c in self.columns])))
         return col
+
+    def missing_hint(self, suggestion: str | None) -> str:
+        """The hint of an unknown column: ``suggestion`` ("did you mean ...?") and :attr:`unknown_hint`,
+        else how to list the columns.
+
+        >>> Table("c", "t", (), unknown_hint="custom fields come from the first page").missing_hint("did you mean x?")
+        'did you mean x?; custom fields come from the first page'
+        >>> Table("c", "t", ()).missing_hint(None)
+        'DESCRIBE c.t lists its columns'
+        """
+        if self.unknown_hint:
+            return f"{suggestion}; {self.unknown_hint}" if suggestion else self.unknown_hint
+        return suggestion or f"DESCRIBE {self.qualified} lists its columns"
+
+    @property
+    def extensible(self) -> bool:
+        """Whether :meth:`complete` may add columns (an ``extend`` not yet applied)."""
+        return self.extend is not None
+
+    def complete(self) -> Table:
+        """The table with every column, declared and found (``extend``, called here: it may send a
+        request); the table itself when it has no ``extend``. The result extends no further and
+        keeps this table's :attr:`unknown_hint` unless it has its own."""
+        if self.extend is None:
+            return self
+        whole = self.extend()
+        if whole.extend is None and (whole.unknown_hint or not self.unknown_hint):
+            return whole
+        return replace(whole, extend=None, unknown_hint=whole.unknown_hint or self.unknown_hint)
 
     @property
     def column_names(self) -> Sequence[str]:
