@@ -98,6 +98,9 @@ RULES: dict[str, Rule] = {
     "session_id": _TEXT, "send_as": Rule("choice", choices=("cookie", "query"), example='"cookie"'),
     "login_path": _TEXT, "login_body": Rule("table", example='{Email = "{user}", Password = "{password}"}'),
     "login_values": Rule("table", example='{user = "me@example.com", password = "${VOYZU_PASSWORD}"}'),
+    # casavi (connectors/casavi): the list page size, its parameter, custom fields the sample page misses
+    "page_size": Rule("int", low=1, high=10000, example="100"), "page_size_param": _TEXT,
+    "custom_fields": Rule("table", example='{contacts = {"Sonderkündigungsrecht" = "boolean"}}'),
 }
 _KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "a table"}
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")

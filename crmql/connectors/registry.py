@@ -63,6 +63,8 @@ def create_connector(name: str, vendor: str, settings: dict[str, Any]) -> Connec
         raise ConfigError(f"connection '{name}': unknown vendor '{vendor}'",
                           hint=did_you_mean(vendor, known) or f"vendors: {', '.join(sorted(known))}; {REGISTER_HINT}")
     cls = spec.connector_class()
+    if defaults := getattr(cls, "default_settings", None):  # what the connection leaves unset (casavi's base_url)
+        settings = {**defaults, **{k: v for k, v in settings.items() if v not in (None, "")}}
     required = dict.fromkeys((*spec.required_settings, *getattr(cls, "required_settings", ())))
     missing = [k for k in required if not settings.get(k)]
     if missing:
