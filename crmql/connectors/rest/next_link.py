@@ -1,0 +1,151 @@
+"""Next-link paging: follow the link each answer gives (Atlas ``_links.next.href``, casavi
+Manager v2 ``_links.next`` as a URL or a HAL ``{href}`` object) until there is none.
+
+>>> NextLinkPaginator(next="_links.next").next_link({"_links": {"next": {"href": "/v2/contacts?page=1"}}})
+'/v2/contacts?page=1'
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ... import stats
+from ...errors import VendorHTTPError, VendorResponseError
+from ...plan.connector import NativeRequest
+from .pages import Page, Paginator, PagingFacts, Records, ScanContext
+from .paging import next_link_scan
+from .place import Place
+from .support import cut
+
+__all__ = ["NextLinkPaginator"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NextLinkPaginator(Paginator):
+    """Follow the link at ``next`` (a dotted path; each step an object, ``[]`` or null: none)
+    until there is none; the page size at ``size``. ``prefetch``: request the next page while
+    this one is handled (not when a LIMIT may stop the scan); ``peek``: read the next link from
+    the raw body before decoding it (the connector's ``peek_next``). ``retry_without_size``: the
+    vendor's page-size parameter is a guess (casavi), so when the FIRST page is refused with HTTP
+    400 while a size was sent, that request is sent once more without it, and the scan follows
+    the next links of the vendor's own page size (logged, and a warning in the statement's
+    stats); any other refusal, or a refusal of a later page, is an error as always."""
+
+    next: str = "_links.next.href"
+    size: Place | None = Place.query("limit")
+    max_page: int = 100
+    total: str | None = "total"
+    prefetch: bool = True
+    peek: bool = False
+    retry_without_size: bool = False
+
+    def next_link(self, data: Any) -> Any:
+        """The link at ``next``; a step that is neither an object nor empty is an error. At the
+        link's place a HAL link object ``{"href": url}`` stands for its ``href`` (casavi serves
+        either form: variant ``casavi.next_link``), an object without one is an error.
+
+        >>> NextLinkPaginator().next_link({"_links": []}), NextLinkPaginator().next_link({"_links": {"next": {"href": "/p"}}})
+        (None, '/p')
+        >>> hal = NextLinkPaginator(next="_links.next")
+        >>> hal.next_link({"_links": {"next": {"href": "/p2"}}}), hal.next_link({"_links": {"next": "/p2"}})
+        ('/p2', '/p2')
+        >>> hal.next_link({"_links": {"next": {"link": "/p2"}}})
+        Traceback (most recent call last):
+        ...
+        ValueError: its '_links.next' is an object without an 'href'
+        """
+        link = self._at_next(data)
+        if isinstance(link, dict):
+            if "href" not in link:
+                raise ValueError(f"its '{self.next}' is an object without an 'href'")
+            return link["href"]
+        return link
+
+    def _at_next(self, data: Any) -> Any:
+        """The value at ``next`` (None when a step is missing or empty)."""
+        *steps, last = self.next.split(".")
+        node = data
+        for i, step in enumerate(steps):
+            child = node.get(step) if isinstance(node, dict) else None
+            if child is None or child == [] or (i > 0 and not child):
+                return None
+            if not isinstance(child, dict):
+                outer, inner = (steps[i - 1], step) if i else (step, steps[1] if len(steps) > 1 else last)
+                raise ValueError(f"its '{outer}' are not an object with a '{inner}' object")
+            node = child
+        return node.get(last) if isinstance(node, dict) else None
+
+    def count_label(self, label: str) -> str:
+        return f"{label} (total)"
+
+    async def scan(self, ctx: ScanContext) -> bool | None:
+        async def page(url: str | None) -> tuple[Records, int | None, str | None]:
+            got = await (self._first(ctx) if url is None else ctx.fetch(url, f"GET {cut(url)}"))
+            return got.records, got.total, got.next
+
+        return await next_link_scan(page, sink=ctx.sink, max_rows=ctx.max_rows,
+                                    prefetch=self.prefetch and ctx.prefetch, limits=ctx.limits)
+
+    async def _first(self, ctx: ScanContext) -> Page:
+        """The scan's first page; refused (HTTP 400) with a page size sent, once more without it
+        where :attr:`retry_without_size` is declared."""
+        try:
+            return await ctx.fetch(ctx.request, ctx.label)
+        except VendorHTTPError as e:
+            sent = self.size.get(ctx.request) if self.size is not None else None
+            if not self.retry_without_size or e.status != 400 or sent is None or isinstance(e, VendorResponseError):
+                raise
+            assert self.size is not None
+            log.info("%s: the first page was refused (HTTP 400: %s) with %s=%s; asking once more without a "
+                     "page size", ctx.limits.where, e.vendor_message or "no message", self.size.describe(), sent)
+            stats.current().warn(f"{ctx.limits.where}: the vendor refused the page size {self.size.describe()}={sent}"
+                                 f" (HTTP 400), so its own page size is used; set page_size on the connection if it "
+                                 f"takes a smaller one")
+            request = _without(ctx.request, self.size)
+            return await ctx.fetch(request, f"{request.method} {request.path} (without {self.size.describe()})")
+
+    def _shown(self) -> str:
+        return self.next.removesuffix(".href")
+
+    def describe(self, f: PagingFacts) -> tuple[str, str]:
+        size = f" ({self.size.describe()})" if self.size is not None else ""
+        paging = f"{f.page} per page{size}, following {self._shown()}"
+        if self.retry_without_size and self.size is not None:
+            paging += " (a refused size: retried without)"
+        if f.splits > 1:
+            paging += f"; the OR is split into {f.splits} requests, unioned and de-duplicated by id"
+        if f.sorted_by is not None:
+            paging += f"; sorted by {f.sorted_by} at the vendor, stopping once {f.limit_rows} rows with a value pass"
+        elif f.stop_early:
+            paging += f"; one page at a time until {f.limit_rows} rows pass the local re-check"
+        elif f.max_rows:
+            paging += f"; stopping after {f.max_rows} rows (nothing is re-checked locally)"
+        pages = (f"ceil({self.total} / {f.page}) {f.noun} requests" if self.total else
+                 f"one {f.noun} request per page until there is no {self._shown()}")
+        return paging, pages + (" per split request" if f.splits > 1 else "")
+
+    def brief(self, page: int) -> str:
+        return f"{page} per page, following {self._shown()}"
+
+
+def _without(request: NativeRequest, place: Place) -> NativeRequest:
+    """``request`` without the value at ``place`` (a query parameter, header or top-level body key).
+
+    >>> _without(NativeRequest("GET", "/v2/contacts", [("isRegistered", "true"), ("limit", "100")]),
+    ...          Place.query("limit")).render()
+    'GET /v2/contacts?isRegistered=true'
+    """
+    where = place.where.value
+    if where == "query" and isinstance(request.params, dict):
+        return replace(request, params={k: v for k, v in request.params.items() if k != place.name} or None)
+    if where == "query":
+        return replace(request, params=[(k, v) for k, v in request.params or () if k != place.name] or None)
+    if where == "header":
+        return replace(request, headers=tuple((k, v) for k, v in request.headers if k != place.name))
+    if where == "body" and isinstance(request.body, dict) and "." not in place.name:
+        return replace(request, body={k: v for k, v in request.body.items() if k != place.name})
+    raise ValueError(f"a page size at {where} {place.name!r} cannot be left out")
