@@ -1,0 +1,163 @@
+"""casavi custom fields over real HTTP: discovered from one sample page only when a statement needs
+them, declared in the connection's ``custom_fields`` setting when the sample misses them, converted
+to their column types (a value that does not fit: a clear error), against a loopback casavi Manager
+that counts its requests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from crmql.api.session import Session
+from crmql.connectors.casavi.connector import CasaviConnector
+from crmql.errors import QueryError, VendorResponseError
+
+from live_server import serve_fresh, session_on
+
+KEY, SECRET = "loop-casavi-key", "loop-casavi-secret"
+SIZE_REFUSED = "limit must be between 1 and 50"
+
+
+def contact(n: int) -> dict[str, Any]:
+    custom: dict[str, Any] = {"Newsletter": n % 3 == 0, "Geburtsdatum": f"19{60 + n % 40}-04-0{1 + n % 9}"}
+    if n % 2:
+        custom["Kundennummer"] = f"K-{n:05d}"
+    if n >= 150 and n % 10 == 0:  # the rare field: absent from the first page
+        custom["Sonderkündigungsrecht"] = n % 20 == 0
+    return {"id": f"C-{n:04d}", "firstName": f"Anna {n}", "city": "München" if n % 2 else "Berlin",
+            "postalCode": 80331 if n == 7 else "10115", "isRegistered": n % 4 == 0, "customFields": custom}
+
+
+@dataclass
+class Manager:
+    """A casavi Manager v2 list: ``limit`` (at most ``max_size``, else 400 when ``refuse``), ``page``
+    from 0, next links as paths; every list request recorded."""
+
+    records: list[dict[str, Any]] = field(default_factory=lambda: [contact(n) for n in range(230)])
+    max_size: int = 100
+    refuse: bool = False
+    lists: list[str] = field(default_factory=list)
+    reads: list[str] = field(default_factory=list)
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/v2/authenticate", self.auth, methods=["POST"]),
+                                 Route("/v2/contacts", self.contacts), Route("/v2/contacts/{id}", self.one)])
+
+    async def auth(self, request: Request) -> Response:
+        if await request.json() != {"key": KEY, "secret": SECRET}:
+            return JSONResponse({"message": "Unauthorized"}, status_code=401)
+        return JSONResponse({"token": "loop-token-1", "expiresAt": "2999-01-01T00:00:00.000Z"})
+
+    async def one(self, request: Request) -> Response:
+        self.reads.append(request.path_params["id"])
+        found = [r for r in self.records if r["id"] == request.path_params["id"]]
+        return JSONResponse(found[0]) if found else JSONResponse({"message": "Not found"}, status_code=404)
+
+    async def contacts(self, request: Request) -> Response:
+        if request.headers.get("token") != "loop-token-1":
+            return JSONResponse({"message": "Unauthorized"}, status_code=401)
+        query = request.query_params
+        self.lists.append(str(request.url.query))
+        size = int(query.get("limit", 25))
+        if size > self.max_size and self.refuse:
+            return JSONResponse({"message": SIZE_REFUSED}, status_code=400)
+        size = min(size, self.max_size)
+        page = int(query.get("page", 0))
+        rows = self.records[page * size:(page + 1) * size]
+        body: dict[str, Any] = {"list": rows, "_links": {"self": str(request.url)}}
+        if (page + 1) * size < len(self.records):
+            body["_links"]["next"] = f"/v2/contacts?{'limit=%d&' % size if 'limit' in query else ''}page={page + 1}"
+        return JSONResponse(body)
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[list[Any], str]]:
+    with serve_fresh(Manager) as served:
+        yield served
+
+
+@pytest.fixture
+def manager(served: tuple[list[Any], str]) -> Manager:
+    holder, _ = served
+    holder[0] = Manager()
+    return holder[0]
+
+
+def session(served: tuple[list[Any], str], **settings: Any) -> Any:
+    return session_on(served[1], "casavi", "casavi", CasaviConnector, key=KEY, secret=SECRET, **settings)
+
+
+def test_declared_columns_only_send_no_sample(served: tuple[list[Any], str], manager: Manager) -> None:
+    with session(served) as s:
+        frame = s.query("SELECT id, firstName, postalCode FROM casavi.contacts WHERE city = 'Berlin' ORDER BY id")
+    assert len(frame) == 115 and frame["postalCode"].iloc[0] == "10115"
+    assert manager.lists == ["limit=100", "limit=100&page=1", "limit=100&page=2"]
+
+
+def test_a_custom_field_costs_one_sample_per_connection(served: tuple[list[Any], str], manager: Manager) -> None:
+    with session(served) as s:
+        frame = s.query('SELECT id, Newsletter, Geburtsdatum FROM casavi.contacts WHERE Newsletter ORDER BY id')
+        assert list(frame["id"][:3]) == ["C-0000", "C-0003", "C-0006"] and len(frame) == 77
+        assert str(frame["Geburtsdatum"].iloc[1]) == "1963-04-04"
+        assert manager.lists == ["limit=100", "limit=100", "limit=100&page=1", "limit=100&page=2"]
+        frame = s.query("SELECT Kundennummer FROM casavi.contacts WHERE id = 'C-0007'")  # the sample is cached
+        assert list(frame["Kundennummer"]) == ["K-00007"] and manager.reads == ["C-0007"]
+        assert manager.lists == ["limit=100", "limit=100", "limit=100&page=1", "limit=100&page=2"]
+
+
+def test_describe_and_select_star_show_the_custom_fields(served: tuple[list[Any], str], manager: Manager) -> None:
+    with session(served) as s:
+        described = s.query("DESCRIBE casavi.contacts")
+        rows = {r["column"]: r for r in described.to_dict("records")}
+        assert rows["Newsletter"]["type"] == "boolean" and rows["Geburtsdatum"]["type"] == "date"
+        assert rows["Kundennummer"]["field_id"] == "customFields.Kundennummer"
+        assert "Sonderkündigungsrecht" not in rows  # not on the first page
+        frame = s.query("SELECT * FROM casavi.contacts WHERE id = 'C-0007'")
+    assert frame["Kundennummer"].iloc[0] == "K-00007" and frame["postalCode"].iloc[0] == "80331"
+    assert '"Kundennummer": "K-00007"' in frame["customFields"].iloc[0]
+
+
+def test_a_field_the_sample_misses_is_declared_in_the_settings(served: tuple[list[Any], str], manager: Manager) -> None:
+    query = 'SELECT id FROM casavi.contacts WHERE "Sonderkündigungsrecht" ORDER BY id'
+    with session(served) as s, pytest.raises(QueryError) as caught:
+        s.query(query)
+    assert "unknown column 'Sonderkündigungsrecht' in casavi.contacts" in str(caught.value)
+    assert "custom fields are discovered from the first page" in caught.value.hint
+    assert 'custom_fields = {contacts = {"Sonderkündigungsrecht" = "boolean"}}' in caught.value.hint
+    with session(served, custom_fields={"contacts": {"Sonderkündigungsrecht": "boolean"}}) as s:
+        frame = s.query(query)
+    assert list(frame["id"]) == ["C-0160", "C-0180", "C-0200", "C-0220"]
+
+
+def test_a_value_that_does_not_fit_is_an_error_naming_the_setting(served: tuple[list[Any], str],
+                                                                  manager: Manager) -> None:
+    manager.records[205]["customFields"]["Newsletter"] = "ja"
+    with session(served) as s, pytest.raises(VendorResponseError) as caught:
+        s.query("SELECT id, Newsletter FROM casavi.contacts")
+    assert "casavi (casavi.contacts)" in str(caught.value) and "'Newsletter' holds a string ('ja')" in str(caught.value)
+    assert 'custom_fields = {contacts = {"Newsletter" = "string"}}' in caught.value.hint
+    with session(served, custom_fields={"contacts": {"Newsletter": "string"}}) as s:
+        frame = s.query("SELECT Newsletter, COUNT(*) AS n FROM casavi.contacts GROUP BY 1 ORDER BY 1")
+    assert frame.to_dict("records") == [{"Newsletter": "false", "n": 152}, {"Newsletter": "ja", "n": 1},
+                                        {"Newsletter": "true", "n": 77}]
+
+
+def test_a_sample_whose_page_size_is_refused_is_asked_again_without(served: tuple[list[Any], str],
+                                                                     manager: Manager) -> None:
+    manager.max_size, manager.refuse = 50, True
+    with session(served, page_size=50) as s:
+        frame = s.query("DESCRIBE casavi.contacts")
+    assert "Newsletter" in set(frame["column"])
+    assert manager.lists == ["limit=50"]  # 50 is allowed: one sample
+    manager.lists.clear()
+    with session(served) as s:
+        frame = s.query("DESCRIBE casavi.contacts")
+    assert "Newsletter" in set(frame["column"])
+    assert manager.lists == ["limit=100", ""]  # refused with its size, then the vendor's own page
