@@ -58,7 +58,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from ...errors import ConfigError, VendorHTTPError, VendorResponseError
+from ...errors import ConfigError, VendorResponseError
 from ...http import run_sync
 from ...language import ast
 from ...language.values import to_utc
@@ -200,7 +200,7 @@ RESPONSIBILITY_COLUMNS = _cols(
 
 _LIST = dict(records="list", filters=FieldParams("{field}", render=render_value), noun="list", answer="list",
              paginator=NextLinkPaginator(next="_links.next", size=Place.query(PAGE_SIZE_PARAM), max_page=PAGE_SIZE,
-                                         total=None))
+                                         total=None, retry_without_size=True))
 _BY_ID = dict(ops=("get",), free_form=True, note="a read by id carries no other filter; checked locally",
               only="the list has no id filter (only a read by id: at most 50 ids)")
 
@@ -229,12 +229,16 @@ API = RestApi(
 
 
 def _paginator(settings: Mapping[str, Any]) -> NextLinkPaginator:
-    """The list paginator under the connection's ``page_size`` / ``page_size_param``, with the
-    kit's refused-size fallback and link extrapolation where the kit has them."""
-    fields = {f.name for f in dataclasses.fields(NextLinkPaginator)}
-    extra = {k: True for k in ("size_fallback", "extrapolate") if k in fields}
+    """The list paginator under the connection's ``page_size`` / ``page_size_param``: next links
+    (a URL, a path or ``{"href": ...}``), no total, a first page refused for its size (400) asked
+    once more without it.
+
+    >>> p = _paginator({"page_size": 50, "page_size_param": "size"})
+    >>> p.max_page, p.size.name, p.retry_without_size
+    (50, 'size', True)
+    """
     return NextLinkPaginator(next="_links.next", size=Place.query(str(settings.get("page_size_param") or PAGE_SIZE_PARAM)),
-                             max_page=int(settings.get("page_size") or PAGE_SIZE), total=None, **extra)
+                             max_page=int(settings.get("page_size") or PAGE_SIZE), total=None, retry_without_size=True)
 
 
 class CasaviConnector(RestConnector):
@@ -284,21 +288,18 @@ class CasaviConnector(RestConnector):
         return self._complete[name]
 
     async def _sample(self, table: Table) -> list[dict[str, Any]]:
-        """The records of the unfiltered list's first page at the biggest size (once more without
-        the size parameter when the vendor refuses it with 400)."""
+        """The records of the unfiltered list's first page at the biggest size: a scan stopped
+        after its first page (so a size the vendor refuses is asked again without, as any scan)."""
         res = self.resource(table)
-        request = res.first_request(FilterSet(), res.paginator.max_page)
-        try:
-            data = await self.send(table, request, res=res)
-        except VendorHTTPError as e:
-            size = res.paginator.size
-            if isinstance(e, VendorResponseError) or e.status != 400 or size is None or size.get(request) is None:
-                raise
-            log.info("%s: the sample page was refused with its page size; asking without it", table.qualified)
-            request = dataclasses.replace(request, params=[p for p in request.params or () if p[0] != size.name])
-            data = await self.send(table, request, res=res)
-        return self.read_page(res, table, data, f"{request.method} {request.path} (custom fields sample)",
-                              links=False).records
+        sample: list[dict[str, Any]] = []
+
+        def first_page(records: list[dict[str, Any]]) -> bool:
+            sample.extend(records)
+            return False
+
+        await self.scan(table, res, res.first_request(FilterSet(), res.paginator.max_page), first_page,
+                        sequential=True, prefetch=False)
+        return sample
 
     # ---- rows
     def row(self, table: Table, record: dict[str, Any]) -> dict[str, Any]:
