@@ -23,7 +23,7 @@ from cli_support import Run, Tokens, cli_environment, ok, parallel, reset_sandbo
 from contract.kit import VendorTestSpec, with_part
 
 SPECS = [pytest.param(s, id=s.name) for s in with_part("cli")]
-SECRETS = [v for creds in CREDENTIALS.values() for k, v in creds.items() if k in ("client_secret", "password")]
+SECRETS = [v for creds in CREDENTIALS.values() for k, v in creds.items() if k in ("client_secret", "password", "secret")]
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 import crmql
 from crmql.api.config import sandbox_config
 from crmql.api.session import Session
-from crmql.sandbox import CREDENTIALS, SandboxServer
+from crmql.sandbox import CREDENTIALS, SandboxServer, simulators
 
 from contract.kit import VendorTestSpec, with_part
 
@@ -73,14 +73,15 @@ def test_a_scan_survives_faults(faulty: SandboxServer, spec: VendorTestSpec, kin
         assert status in statuses, statuses
     assert statuses.count(200) == result.stats.pages  # every page was answered once in the end
     if kind == "expire":  # a new token was fetched and the refused request sent again
-        assert any("token" in p for _, p, _ in faulty.request_log)
+        token_paths = simulators()[spec.name].token_paths
+        assert any(p.endswith(tuple(token_paths)) for _, p, _ in faulty.request_log)
 
 
 @pytest.mark.parametrize("spec", [pytest.param(s, id=s.name) for s in SPECS])
 def test_exhausted_retries_are_one_clear_error(faulty: SandboxServer, spec: VendorTestSpec) -> None:
     cases = {"503=1.0": crmql.VendorHTTPError, "500=1.0": crmql.VendorHTTPError,
              "429=1.0": crmql.RateLimitedError, "drop=1.0": crmql.NetworkError}
-    secrets = [v for k, v in CREDENTIALS[spec.name].items() if k in ("client_secret", "password")]
+    secrets = [v for k, v in CREDENTIALS[spec.name].items() if k in ("client_secret", "password", "secret")]
     with _session(faulty, spec, max_attempts=3) as session:
         session.execute(spec.faults.scan_query)  # token (and catalog) first
         table = spec.faults.scan_query.split(" FROM ")[1].split()[0]
