@@ -43,8 +43,17 @@ def _pushed_lines(scan: ScanPlan) -> list[str]:
                 " and ".join(_cond(c) for c in p.conds) for p in cand.any_of or ())
         else:
             native = "OR group: " + " | ".join(_cond(p.conds[0]) for p in cand.any_of or ())
-        lines.append(f"{show(cand.expr, qualify=False)}  ->  {native}  [{'exact' if exact else 'superset'}]")
+        lines.append(f"{show(cand.expr, qualify=False)}  ->  {native}  [{_exactness(cand, exact)}]")
     return lines
+
+
+def _exactness(cand: Any, exact: bool) -> str:
+    """``exact`` or ``superset``; an exact push that says why it is exact says so in its own words
+    (a filter-only column: "exact by the vendor's definition (...)")."""
+    if not exact:
+        return "superset"
+    note = cand.push.note if cand.push is not None else ""
+    return note if note.startswith("exact") else "exact"
 
 
 def _scan_dict(scan: ScanPlan, probe: int | None, result: ScanResult | None) -> dict[str, Any]:

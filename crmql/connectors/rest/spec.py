@@ -25,8 +25,9 @@ from typing import Any
 from ...errors import ConnectorError
 from ...plan.catalog import Column, ColumnType, FilterShape, RequiredFilter, Table
 from ...plan.connector import FilterSet, NativeRequest
-from ...plan.pushdown import Capability, Equality
+from ...plan.pushdown import Capability
 from .async_poll import AsyncJob
+from .filter_only import FilterOnly
 from .auth import AuthSpec, NoAuth
 from .encoders import FieldParams, FilterEncoder, JsonFilterTree
 from .paginators import OffsetPaginator, Paginator, SinglePage  # noqa: F401 (OffsetPaginator: the example)
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 PARTS = ("filter", "page", "sort")
 #: what a filter-only column pushes: ``=`` (or a one-value IN), always exact, as the native
 #: operator "param" (the kit puts the value at the column's ``param``)
-PARAM = Equality("param", None, case_sensitive=True)
+PARAM = FilterOnly()
 
 
 @dataclass(frozen=True)
@@ -281,7 +282,8 @@ class Resource:
     def table(self, connection: str, kinds: Callable[[str], tuple[Capability, ...]]) -> Table:
         """The catalog table of a declared resource (a live catalog builds its own)."""
         columns = tuple(Column(c.name, c.type, c.description, options=c.options, field=c.field,
-                               filters=(PARAM,) if c.filter_only else kinds(c.kind)) for c in self.columns)
+                               filters=(FilterOnly(sent_as=c.param.name),) if c.param is not None
+                               else kinds(c.kind)) for c in self.columns)
         return Table(connection, self.name, columns, self.description, key=self.key, required=self.required,
                      shape=self.shape)
 
