@@ -22,7 +22,7 @@ from .words import (
     COMPANY_ROLES, CONTACT_NOTES, FEMALE, LAST_NAMES, MALE, MANAGER_COMPANY, OWNER_COMPANIES, PROVIDER_FORMS,
 )
 
-__all__ = ["City", "person", "postal_code", "put", "telephone"]
+__all__ = ["City", "display_name", "person", "postal_code", "provider", "put", "rand_int", "telephone"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +34,12 @@ _FREE_MAIL = ("web.de", "gmx.de", "t-online.de", "gmail.com", "posteo.de", "outl
 _MOBILE = ("151", "152", "160", "162", "170", "171", "172", "176", "177", "179")
 
 
-def _int(rng: random.Random, low: int, high: int) -> int:
-    """``rng.randint(low, high)``, faster (the generator draws ~100,000 numbers)."""
+def rand_int(rng: random.Random, low: int, high: int) -> int:
+    """``rng.randint(low, high)``, faster (the generator draws ~100,000 numbers).
+
+    >>> 3 <= rand_int(random.Random(1), 3, 5) <= 5
+    True
+    """
     return low + int(rng.random() * (high - low + 1))
 
 
@@ -56,11 +60,11 @@ def postal_code(rng: random.Random, city: City) -> str:
 
 def telephone(rng: random.Random, city: City) -> str:
     """A landline number in ``city``, e.g. ``+49 89 4711023``."""
-    return f"+49 {city[2]} {_int(rng, 200000, 99999999)}"
+    return f"+49 {city[2]} {rand_int(rng, 200000, 99999999)}"
 
 
 def _mobile(rng: random.Random) -> str:
-    return f"+49 {pick(rng, _MOBILE)} {_int(rng, 1000000, 99999999)}"
+    return f"+49 {pick(rng, _MOBILE)} {rand_int(rng, 1000000, 99999999)}"
 
 
 def _mail_name(first: str, last: str) -> str:
@@ -117,7 +121,7 @@ def person(rng: random.Random, kind: str, city: City, street: str | None) -> Rec
         if domain:
             email = f"{_mail_name(first, last) if first and last else 'info'}@{domain}"
         else:
-            email = f"{_mail_name(first or '', last or 'kontakt')}{_int(rng, 1, 99) if rng.random() < 0.4 else ''}" \
+            email = f"{_mail_name(first or '', last or 'kontakt')}{rand_int(rng, 1, 99) if rng.random() < 0.4 else ''}" \
                     f"@{pick(rng, _FREE_MAIL)}"
     put(rec, "email", email, rng)
     put(rec, "telephone", telephone(rng, city) if rng.random() < 0.55 or company else None, rng)
@@ -146,8 +150,10 @@ def provider(rng: random.Random, trade_company: str, city: City, street: str) ->
     dom = slug(trade_company, "-") + ".de"
     if rec.get("email"):
         rec["email"] = f"{'info' if not rec.get('firstName') else _mail_name(rec['firstName'], rec.get('lastName') or '')}@{dom}"
-    if rec.get("website"):
-        rec["website"] = f"https://www.{dom}"
+    # no draw from ``rng`` here (the rest of the world stays as it was): the name decides
+    rec["website"] = f"https://www.{dom}" if sum(map(ord, trade_company)) % 10 < 7 else None
+    if rec.get("firstName") and not rec.get("companyRole"):
+        rec["companyRole"] = "Inhaber" if sum(map(ord, trade_company)) % 2 else "Disposition"
     return rec
 
 

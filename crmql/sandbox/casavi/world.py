@@ -33,7 +33,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from ..core.data_util import make_rng, pick
-from .people import _int, display_name, person, postal_code, provider, put
+from .people import display_name, person, postal_code, provider, put, rand_int
 from .places import APP, build_properties, pick_city
 from .words import CITIES, INTERNAL_ROLES, STREETS, TRADES
 
@@ -105,7 +105,7 @@ class _Builder:
         rng = self.rng
         if city is None:
             city = pick_city(rng)
-            street = f"{pick(rng, STREETS)} {_int(rng, 1, 90)}" if rng.random() < 0.9 else None
+            street = f"{pick(rng, STREETS)} {rand_int(rng, 1, 90)}" if rng.random() < 0.9 else None
         rec = person(rng, kind, city, street)
         rec["_responsible"] = False
         self.contacts.append(rec)
@@ -171,7 +171,7 @@ class _Builder:
                 self._move_away(tenant)
                 if rng.random() < 0.06:  # vacant since
                     break
-                moment = end + timedelta(days=1 + _int(rng, 0, 75))
+                moment = end + timedelta(days=1 + rand_int(rng, 0, 75))
 
     def _move_away(self, tenant: Record) -> None:
         """A former tenant's address is their new one (or unknown)."""
@@ -180,7 +180,7 @@ class _Builder:
         for key in ("street", "postalCode", "city"):
             tenant.pop(key, None)
         if rng.random() < 0.6:
-            tenant["street"] = f"{pick(rng, STREETS)} {_int(rng, 1, 90)}"
+            tenant["street"] = f"{pick(rng, STREETS)} {rand_int(rng, 1, 90)}"
             tenant["postalCode"], tenant["city"] = postal_code(rng, city), city[0]
         tenant["country"] = "Deutschland" if rng.random() < 0.95 else pick(rng, ("Österreich", "Schweiz", "Spanien"))
 
@@ -189,11 +189,11 @@ class _Builder:
         out = [(pick(rng, staff), INTERNAL_ROLES[0], "internal")]
         if rng.random() < 0.5:
             out.append((pick(rng, staff), pick(rng, INTERNAL_ROLES[1:]), "internal"))
-        for trade, names in rng.sample(TRADES, _int(rng, 1, 4)):
+        for trade, names in rng.sample(TRADES, rand_int(rng, 1, 4)):
             key = (city[0], trade)
             if key not in self.providers:
                 company = pick(rng, names)
-                self.providers[key] = rec = provider(rng, company, city, f"{pick(rng, STREETS)} {_int(rng, 1, 90)}")
+                self.providers[key] = rec = provider(rng, company, city, f"{pick(rng, STREETS)} {rand_int(rng, 1, 90)}")
                 rec["_responsible"] = True
                 self.contacts.append(rec)
             out.append((self.providers[key], trade, "external"))
@@ -253,10 +253,10 @@ def _build(seed: int) -> World:
     # ids: contacts in import order (shuffled), properties and units in generation order
     rng.shuffle(b.contacts)
     special = {int(i * len(b.contacts) / len(SPECIAL_CONTACT_IDS)) + 7: s for i, s in enumerate(SPECIAL_CONTACT_IDS)}
-    number, internal = 0, 1_000_000 + _int(rng, 0, 5000)
+    number, internal = 0, 1_000_000 + rand_int(rng, 0, 5000)
     for index, c in enumerate(b.contacts):
         number += 1 + (rng.random() < 0.1)
-        internal += _int(rng, 1, 4)
+        internal += rand_int(rng, 1, 4)
         c["id"], c["internalId"] = special.get(index, f"C-{number:06d}"), internal
         c.setdefault("_contracts", [])
     rare = set(rng.sample(range(100, len(b.contacts)), max(1, round(len(b.contacts) * 0.003))))
@@ -269,11 +269,11 @@ def _build(seed: int) -> World:
     number, internal, unit_internal = 100, 200_000, 5_000_000
     special_props = {int(i * PROPERTY_COUNT / len(SPECIAL_PROPERTY_IDS)) + 11: s for i, s in enumerate(SPECIAL_PROPERTY_IDS)}
     for index, prop in enumerate(props):
-        number += _int(rng, 1, 4)
-        internal += _int(rng, 1, 9)
+        number += rand_int(rng, 1, 4)
+        internal += rand_int(rng, 1, 9)
         prop["id"], prop["internalId"], prop["_number"] = special_props.get(index, f"P-{number:05d}"), internal, number
         for unit in prop["_units"]:
-            unit_internal += _int(rng, 1, 3)
+            unit_internal += rand_int(rng, 1, 3)
             unit["id"], unit["internalId"] = f"{prop['id']}-{unit['_code']}", unit_internal
     return World(seed, [_served_contact(rng, c) for c in contacts],
                  [_served_property(rng, p, d) for p, d in zip(props, duties)],
@@ -311,7 +311,7 @@ def _served_property(rng: random.Random, p: Record, duties: list[tuple[Record, s
     rec.update(country=p["country"], city=p["city"], postalCode=p["postalCode"])
     put(rec, "number", f"{p['_number']:04d}" if rng.random() < 0.9 else None, rng)
     msc = p["_msc"]
-    put(rec, "mscNumber", f"{_int(rng, 1000, 9999)}-{_int(rng, 1000, 9999)}-{_int(rng, 10, 99)}" if msc else None, rng)
+    put(rec, "mscNumber", f"{rand_int(rng, 1000, 9999)}-{rand_int(rng, 1000, 9999)}-{rand_int(rng, 10, 99)}" if msc else None, rng)
     put(rec, "mscProviderName", msc[0] if msc else None, rng)
     put(rec, "mscProviderIdentifier", msc[1] if msc else None, rng)
     rec.update(images=p["images"], addresses=p["addresses"], units=[u["id"] for u in p["_units"]])
