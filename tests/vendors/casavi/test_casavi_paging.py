@@ -1,0 +1,113 @@
+"""casavi paging under every reading of what its docs leave open (vendor-notes section 4: the v2
+page-size parameter, its maximum and the page base are unknown; ``_links.next`` is absent or null
+at the end): a full scan returns every record exactly once, and the number of page requests is what
+the reading implies. crmql follows ``_links.next`` (never builds page URLs itself), sends
+``limit=100`` (or a smaller LIMIT), and retries a refused first page once without the size.
+
+The scans read ``casavi.properties`` (about 300 records: a few pages per reading), counted in the
+simulator's request log; the rows are checked against the seeded data.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from crmql.sandbox import SandboxServer, records
+
+from contract.kit import session_for
+
+from vendors.casavi.spec import SPEC
+
+PROPERTIES = sorted(r["id"] for r in records("casavi", "properties", 42))
+PAGE_PATH = "/casavi/v2/properties"
+#: the vendor's page size when it reads no size parameter of ours (the simulator's default)
+VENDOR_DEFAULT = 25
+
+
+def _pages(n: int, size: int) -> int:
+    """Page requests for ``n`` records at ``size`` per page (the last page has no next link)."""
+    return max(1, math.ceil(n / size))
+
+
+#: reading -> (records per page served, refused first pages)
+READINGS: dict[str, tuple[dict[str, str], int, int]] = {
+    "defaults": ({}, 100, 0),
+    "page_size_param=pageSize": ({"casavi.page_size_param": "pageSize"}, VENDOR_DEFAULT, 0),
+    "page_size_param=size": ({"casavi.page_size_param": "size"}, VENDOR_DEFAULT, 0),
+    "page_size_max=50": ({"casavi.page_size_max": "50"}, 50, 0),
+    "page_size_max=500": ({"casavi.page_size_max": "500"}, 100, 0),
+    "oversize=reject": ({"casavi.oversize": "reject"}, 100, 0),  # 100 is within the default maximum
+    "oversize=reject,page_size_max=50": ({"casavi.oversize": "reject", "casavi.page_size_max": "50"},
+                                         VENDOR_DEFAULT, 1),
+    "page_base=1": ({"casavi.page_base": "1"}, 100, 0),
+    "next_link=path": ({"casavi.next_link": "path"}, 100, 0),
+    "next_link=href": ({"casavi.next_link": "href"}, 100, 0),
+    "last_page=null": ({"casavi.last_page": "null"}, 100, 0),
+    "page_base=1,next_link=href,last_page=null,page_size_max=50": (
+        {"casavi.page_base": "1", "casavi.next_link": "href", "casavi.last_page": "null",
+         "casavi.page_size_max": "50"}, 50, 0),
+}
+
+
+def _page_statuses(server: SandboxServer) -> list[int]:
+    return [status for method, path, status in server.request_log if method == "GET" and path == PAGE_PATH]
+
+
+def test_every_paging_variant_has_a_reading_here() -> None:
+    """Every value of every paging variant of the simulator is read by a scan below."""
+    from crmql.sandbox import ALL_VARIANTS
+
+    paging = ("casavi.page_size_param", "casavi.page_size_max", "casavi.oversize", "casavi.page_base",
+              "casavi.next_link", "casavi.last_page")
+    covered = {(k, v) for variants, _, _ in READINGS.values() for k, v in variants.items()}
+    for key in paging:
+        assert key in ALL_VARIANTS, key
+        assert {(key, v) for v in ALL_VARIANTS[key][1:]} <= covered, key
+
+
+@pytest.mark.parametrize("reading", list(READINGS))
+def test_a_full_scan_reads_every_record_once(sandbox: SandboxServer, reading: str) -> None:
+    variants, per_page, refused = READINGS[reading]
+    sandbox.settings.variants = dict(variants)
+    with session_for(SPEC, sandbox.url) as session:
+        result = session.execute("SELECT id FROM casavi.properties")
+    ids = [str(i) for i in result.frame["id"]]
+    assert len(ids) == len(set(ids)), "a record came twice"
+    assert sorted(ids) == PROPERTIES
+    statuses = _page_statuses(sandbox)
+    pages = _pages(len(PROPERTIES), per_page)
+    assert statuses.count(200) == pages == result.stats.pages, statuses
+    assert statuses.count(400) == refused, statuses
+    assert len(statuses) == pages + refused
+
+
+@pytest.mark.parametrize("reading", ["defaults", "page_size_param=size", "oversize=reject,page_size_max=50"])
+def test_a_limit_is_the_page_size_and_stops(sandbox: SandboxServer, reading: str) -> None:
+    """``LIMIT 7``: ``limit=7`` on the first page and no second page, whatever size the vendor serves."""
+    variants, _, _ = READINGS[reading]
+    sandbox.settings.variants = dict(variants)
+    with session_for(SPEC, sandbox.url) as session:
+        explain = session.explain("SELECT id, name FROM casavi.properties LIMIT 7")
+        sandbox.reset_log()  # (EXPLAIN may probe the first page)
+        frame = session.query("SELECT id, name FROM casavi.properties LIMIT 7")
+    assert "limit=7" in explain, explain
+    assert len(frame) == 7 and set(frame["id"]) <= set(PROPERTIES)
+    assert _page_statuses(sandbox) == [200]
+
+
+def test_next_links_keep_the_filters(sandbox: SandboxServer) -> None:
+    """A filtered multi-page scan under the other page base, path links and a null end: every page
+    holds only matching records (the link kept ``isRegistered``), every record comes once."""
+    sandbox.settings.variants = {"casavi.page_base": "1", "casavi.next_link": "path", "casavi.last_page": "null"}
+    contacts = records("casavi", "contacts", 42)
+    want = sorted(c["id"] for c in contacts if c.get("isRegistered") is True)
+    assert len(want) > 200  # several pages
+    with session_for(SPEC, sandbox.url) as session:
+        result = session.execute("SELECT id FROM casavi.contacts WHERE isRegistered = TRUE")
+    got = [str(i) for i in result.frame["id"]]
+    assert sorted(got) == want and len(got) == len(set(got))
+    assert result.stats.rows_fetched == len(want)  # the vendor honoured the filter on every page
+    statuses = [s for m, p, s in sandbox.request_log if m == "GET" and p == "/casavi/v2/contacts"]
+    assert statuses == [200] * _pages(len(want), 100) == [200] * result.stats.pages
