@@ -138,13 +138,13 @@ def kinds(kind: str, settings: Mapping[str, Any]) -> tuple[Capability, ...]:
 
 def _only(name: str, type_: ColumnType, param: str, meaning: str) -> Col:
     """A filter-only column: its value exists only as the request parameter ``param``."""
-    return Col(name, type_, description=f"filter-only: WHERE {name} = <value> sends {param}=<value> ({meaning}); "
+    return Col(name, type_, description=f"{meaning}; filter-only (WHERE {name} = <value> sends {param}=<value>): "
                                         "exact by casavi's own definition, not re-checkable (the records do not "
                                         "carry it)", param=Place.query(param), render=render_value)
 
 
-MODIFIED = _only("modifiedAfter", T, "modifiedAfter", "records modified after that time, as casavi keeps it; the "
-                 "records carry no modification time and the bound's inclusivity is undocumented")
+MODIFIED = _only("modifiedAfter", T, "modifiedAfter", "records casavi modified after this time (the records carry "
+                 "no modification time; whether the bound itself is included is undocumented)")
 CUSTOM = Col("customFields", S, description="the custom fields as a JSON object; each is also a column of its own")
 APP_LINK = Col("appLink", S, description="link to the record in the casavi app")
 
@@ -166,7 +166,8 @@ CONTACT_COLUMNS = _cols(
     ("isRegistered", B, "flag", "registered in the casavi app (isRegistered=true|false, superset)"),
     ("isInvited", B, "flag", "invited to the casavi app (isInvited=true|false, superset)"),
 ) + (APP_LINK, CUSTOM, MODIFIED,
-     _only("role", S, "role", "contacts with an active contract of that type, OWNER or RENTER, or SERVICE_PROVIDER"))
+     _only("role", S, "role", "contacts in that role: OWNER or RENTER (an active contract of that type) or "
+                              "SERVICE_PROVIDER"))
 PROPERTY_COLUMNS = _cols(
     ("id", S, "id", "reference id, e.g. the property number (WHERE id = ... reads by id)"),
     ("internalId", I, "none", "casavi's database id"), ("name", S, "none", "name"), ("note", S, "none", "note"),
@@ -186,7 +187,8 @@ UNIT_COLUMNS = _cols(
     ("contactIds", L, "none", "the contactId of each contract of the unit (active ones unless "
                               "includeInactiveContracts = TRUE)"),
 ) + (APP_LINK, CUSTOM, MODIFIED,
-     _only("includeInactiveContracts", B, "includeInactiveContracts", "TRUE: contactIds also from ended contracts"))
+     _only("includeInactiveContracts", B, "includeInactiveContracts",
+           "TRUE: contracts (contactIds) include ended ones; default: active only"))
 CONTRACT_COLUMNS = _cols(
     ("contactId", S, "none", "the contact (casavi.contacts.id)"), ("type", S, "none", "OWNER or RENTER"),
     ("propertyId", S, "none", "the property (casavi.properties.id)"), ("unitId", S, "none", "the unit (casavi.units.id)"),
