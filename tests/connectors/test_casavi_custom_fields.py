@@ -1,23 +1,27 @@
 """casavi custom fields over real HTTP: discovered from one sample page only when a statement needs
 them, declared in the connection's ``custom_fields`` setting when the sample misses them, converted
-to their column types (a value that does not fit: a clear error), against a loopback casavi Manager
-that counts its requests."""
+to their column types (a value that does not fit: a clear error): against a loopback casavi Manager
+that counts its requests and plays what the simulator does not (a value of the wrong type), then
+against the casavi simulator (every table's custom fields, the rare one, the page size readings)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from crmql.api.config import sandbox_config
 from crmql.api.session import Session
 from crmql.connectors.casavi.connector import CasaviConnector
 from crmql.errors import QueryError, VendorResponseError
+from crmql.sandbox import records
 
 from live_server import serve_fresh, session_on
 
@@ -37,7 +41,7 @@ def contact(n: int) -> dict[str, Any]:
 
 @dataclass
 class Manager:
-    """A casavi Manager v2 list: ``limit`` (at most ``max_size``, else 400 when ``refuse``), ``page``
+    """A loopback casavi Manager v2 list: ``limit`` (at most ``max_size``, else 400 when ``refuse``), ``page``
     from 0, next links as paths; every list request recorded."""
 
     records: list[dict[str, Any]] = field(default_factory=lambda: [contact(n) for n in range(230)])
@@ -161,3 +165,93 @@ def test_a_sample_whose_page_size_is_refused_is_asked_again_without(served: tupl
         frame = s.query("DESCRIBE casavi.contacts")
     assert "Newsletter" in set(frame["column"])
     assert manager.lists == ["limit=100", ""]  # refused with its size, then the vendor's own page
+
+
+# ---------------------------------------------------------------- against the casavi simulator
+
+@pytest.fixture
+def simulated(sandbox: Any) -> Iterator[tuple[Any, Callable[..., Session]]]:
+    """The served sandbox (default readings, empty log) and a factory of sessions on its casavi."""
+    made: list[Session] = []
+
+    def make(**settings: Any) -> Session:
+        config = sandbox_config(sandbox.url)
+        config.connections["casavi"].settings.update(settings)
+        made.append(Session(config))
+        return made[-1]
+
+    yield sandbox, make
+    for s in made:
+        s.close()
+
+
+def custom(table: str, name: str) -> dict[str, Any]:
+    return {r["id"]: (r.get("customFields") or {}).get(name) for r in records("casavi", table, 42)}
+
+
+@pytest.mark.parametrize("table, types", [
+    ("contacts", {"Newsletter": "boolean", "Kundennummer": "string", "Geburtsdatum": "date", "Anschrift": "string",
+                  "Email2": "string"}),
+    ("properties", {"Baujahr": "integer", "Wohnfläche": "float", "Heizungsart": "string", "Denkmalschutz": "boolean",
+                    "Letzte Begehung": "timestamp"}),
+    ("units", {"Kaltmiete": "float", "Balkon": "boolean"}),
+])
+def test_the_simulators_custom_fields_are_typed_and_served_as_stored(
+        simulated: tuple[Any, Callable[..., Session]], table: str, types: dict[str, str]) -> None:
+    server, make = simulated
+    s = make()
+    described = {r["column"]: r["type"] for r in s.query(f"DESCRIBE casavi.{table}").to_dict("records")}
+    assert {name: described.get(name) for name in types} == types
+    assert "Sonderkündigungsrecht" not in described  # the rare field is not on the first page
+    lists = [p for m, p, _ in server.request_log if m == "GET"]
+    assert lists == [f"/casavi/v2/{table}"]  # one sample
+    for name, type_name in types.items():
+        frame = s.query(f'SELECT id, "{name}" FROM casavi.{table}')
+        got = dict(zip(frame["id"], frame[name].astype(object)))
+        want = custom(table, name)
+        assert got.keys() == want.keys()
+        for key, value in want.items():
+            shown = got[key]
+            if value is None:
+                assert pd.isna(shown), (key, shown)
+            elif type_name == "date":
+                assert str(shown)[:10] == value
+            elif type_name == "timestamp":
+                assert shown == pd.Timestamp(value), (key, shown, value)
+            else:
+                assert shown == value, (key, shown, value)
+
+
+def test_the_rare_field_declared_in_the_settings(simulated: tuple[Any, Callable[..., Session]]) -> None:
+    _, make = simulated
+    want = sorted(k for k, v in custom("contacts", "Sonderkündigungsrecht").items() if v is True)
+    assert want  # the seed has some
+    with pytest.raises(QueryError, match="unknown column 'Sonderkündigungsrecht'"):
+        make().query('SELECT id FROM casavi.contacts WHERE "Sonderkündigungsrecht"')
+    frame = make(custom_fields={"contacts": {"Sonderkündigungsrecht": "boolean"}}).query(
+        'SELECT id FROM casavi.contacts WHERE "Sonderkündigungsrecht" ORDER BY id')
+    assert list(frame["id"]) == want
+
+
+@pytest.mark.parametrize("variants, sizes", [
+    ({"casavi.page_size_param": "size"}, ["limit=100"]),  # ignored: the vendor's 25
+    ({"casavi.page_size_max": "50", "casavi.oversize": "reject"}, ["limit=100", ""]),  # refused, then without
+])
+def test_the_sample_under_the_page_size_readings(simulated: tuple[Any, Callable[..., Session]],
+                                                 variants: dict[str, str], sizes: list[str]) -> None:
+    server, make = simulated
+    server.settings.variants = variants
+    frame = make().query("DESCRIBE casavi.units")
+    assert {"Kaltmiete", "Balkon"} <= set(frame["column"])
+    assert [p for m, p, _ in server.request_log if m == "GET"] == ["/casavi/v2/units"] * len(sizes)
+
+
+def test_postal_codes_served_as_numbers_are_text(simulated: tuple[Any, Callable[..., Session]]) -> None:
+    server, make = simulated
+    server.settings.variants = {"casavi.postal_code": "number"}
+    frame = make().query("SELECT id, postalCode FROM casavi.properties")
+    want = {r["id"]: r.get("postalCode") for r in records("casavi", "properties", 42)}
+    got = dict(zip(frame["id"], frame["postalCode"]))
+    assert got.keys() == want.keys()
+    # served as a JSON number (a leading zero lost at the vendor): its digits as text, never '80331.0'
+    assert {k: v for k, v in got.items() if v is not None} == {k: str(int(w)) for k, w in want.items() if w is not None}
