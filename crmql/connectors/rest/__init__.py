@@ -44,7 +44,9 @@ A small vendor with a next-link list, ``fields[<field>][<op>]=value`` filters an
 'GET /v2/tickets?fields%5Bstatus%5D%5Beq%5D=open&pageSize=100'
 
 Modules: :mod:`.spec` (the declarations), :mod:`.place` (where a value goes), :mod:`.paginators`
-(bound to the engines in :mod:`.paging` and :mod:`.page_index`), :mod:`.encoders` (filters into
+(bound to the engines in :mod:`.paging` and :mod:`.page_index`; next links in :mod:`.next_link`,
+guessed ahead by :mod:`.extrapolate`; the shared :mod:`.pages`), :mod:`.filter_only` (a value that
+is only a request parameter), :mod:`.encoders` (filters into
 requests), :mod:`.auth` (flows as declarations), :mod:`.async_poll` (submit and poll),
 :mod:`.planning` and :mod:`.connector` (the generic plan and fetch), :mod:`.base` (the HTTP side
 every connector shares), :mod:`.support` (the rules every answer is held to), :mod:`.early`

@@ -205,7 +205,8 @@ class RestConnector(HttpConnectorMixin, Connector):
             return not stopped
 
         ctx = ScanContext(request, fetch, counted, self._limits(table, request), max_rows=max_rows,
-                          sequential=sequential, window=max(2, self.concurrency * 2), prefetch=prefetch)
+                          sequential=sequential, window=max(2, self.concurrency * 2), prefetch=prefetch,
+                          concurrency=self.concurrency)
         try:
             result = await paginator.scan(ctx)
         finally:

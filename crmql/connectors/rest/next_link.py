@@ -14,6 +14,7 @@ from typing import Any
 from ... import stats
 from ...errors import VendorHTTPError, VendorResponseError
 from ...plan.connector import NativeRequest
+from .extrapolate import Extrapolator
 from .pages import Page, Paginator, PagingFacts, Records, ScanContext
 from .paging import next_link_scan
 from .place import Place
@@ -33,7 +34,11 @@ class NextLinkPaginator(Paginator):
     vendor's page-size parameter is a guess (casavi), so when the FIRST page is refused with HTTP
     400 while a size was sent, that request is sent once more without it, and the scan follows
     the next links of the vendor's own page size (logged, and a warning in the statement's
-    stats); any other refusal, or a refusal of a later page, is an error as always."""
+    stats); any other refusal, or a refusal of a later page, is an error as always.
+    ``extrapolate``: once two consecutive links differ only in a counter that grows by one
+    (casavi's ``page``), the following pages are requested ahead, concurrently (up to the
+    connection's concurrency), each taken only under the link its predecessor gives
+    (:mod:`.extrapolate`); never when a LIMIT may stop the scan."""
 
     next: str = "_links.next.href"
     size: Place | None = Place.query("limit")
@@ -42,6 +47,7 @@ class NextLinkPaginator(Paginator):
     prefetch: bool = True
     peek: bool = False
     retry_without_size: bool = False
+    extrapolate: bool = False
 
     def next_link(self, data: Any) -> Any:
         """The link at ``next``; a step that is neither an object nor empty is an error. At the
@@ -83,12 +89,28 @@ class NextLinkPaginator(Paginator):
         return f"{label} (total)"
 
     async def scan(self, ctx: ScanContext) -> bool | None:
+        ahead = None
+        if self._ahead(ctx.prefetch and not ctx.sequential and ctx.max_rows is None):
+            ahead = Extrapolator(lambda url: ctx.fetch(url, f"GET {cut(url)}"), ctx.concurrency)
+
         async def page(url: str | None) -> tuple[Records, int | None, str | None]:
-            got = await (self._first(ctx) if url is None else ctx.fetch(url, f"GET {cut(url)}"))
+            if url is None:
+                got = await self._first(ctx)
+            else:
+                got = await (ahead.get(url) if ahead is not None else ctx.fetch(url, f"GET {cut(url)}"))
             return got.records, got.total, got.next
 
-        return await next_link_scan(page, sink=ctx.sink, max_rows=ctx.max_rows,
-                                    prefetch=self.prefetch and ctx.prefetch, limits=ctx.limits)
+        try:
+            return await next_link_scan(page, sink=ctx.sink, max_rows=ctx.max_rows,
+                                        prefetch=self.prefetch and ctx.prefetch, limits=ctx.limits)
+        finally:
+            if ahead is not None:
+                await ahead.aclose()
+
+    def _ahead(self, whole: bool) -> bool:
+        """Whether pages are requested ahead of their links: declared, and the scan reads to its
+        end (no LIMIT that may stop it; a raw-body peek is another way ahead)."""
+        return self.extrapolate and whole and self.prefetch and not self.peek
 
     async def _first(self, ctx: ScanContext) -> Page:
         """The scan's first page; refused (HTTP 400) with a page size sent, once more without it
@@ -116,6 +138,8 @@ class NextLinkPaginator(Paginator):
         paging = f"{f.page} per page{size}, following {self._shown()}"
         if self.retry_without_size and self.size is not None:
             paging += " (a refused size: retried without)"
+        if self._ahead(not (f.stop_early or f.max_rows or f.sorted_by is not None)):
+            paging += "; pages after the second requested ahead, checked against each page's next link"
         if f.splits > 1:
             paging += f"; the OR is split into {f.splits} requests, unioned and de-duplicated by id"
         if f.sorted_by is not None:

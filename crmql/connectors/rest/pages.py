@@ -52,6 +52,8 @@ class ScanContext:
     window: int = 16
     #: a next page may be requested while this one is handled (off when a LIMIT may stop the scan)
     prefetch: bool = True
+    #: the connection's concurrency (pages a next-link scan may request ahead)
+    concurrency: int = 8
 
     @property
     def label(self) -> str:
