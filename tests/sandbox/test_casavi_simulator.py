@@ -6,6 +6,7 @@ own filter code on the seeded records), reads by percent-encoded id, and the err
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -19,9 +20,19 @@ from crmql.sandbox import SandboxServer
 from crmql.sandbox.casavi.data import internal_records, served_table
 from crmql.sandbox.casavi.filter import parse_filter, roles_of, select
 from crmql.sandbox.casavi.world import SPECIAL_CONTACT_IDS, SPECIAL_PROPERTY_IDS, is_active
+from crmql.surfaces.cli import main
 from casavi_support import KEY, SECRET, casavi_server, login, scan
 
 UTC_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+#: the variants the lead's contract fixes (names, values, default first)
+CONTRACT_VARIANTS = {
+    "casavi.page_size_param": ["limit", "pageSize", "size"], "casavi.page_size_max": ["100", "50", "500"],
+    "casavi.oversize": ["clamp", "reject"], "casavi.page_base": ["0", "1"],
+    "casavi.next_link": ["absolute", "path", "href"], "casavi.last_page": ["absent", "null"],
+    "casavi.bool_filters": ["honoured", "true_only", "ignored"], "casavi.modified_after": ["exclusive", "inclusive"],
+    "casavi.modified_format": ["lenient", "strict"], "casavi.postal_code": ["string", "number"],
+    "casavi.refresh": ["served", "absent"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +55,13 @@ def auth(client: httpx.Client) -> dict[str, str]:
 
 def ids(records: list[dict]) -> list[str]:
     return [r["id"] for r in records]
+
+
+def test_sandbox_variants_lists_the_contracts_readings_with_their_sources(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sandbox", "variants", "--format", "json"]) == 0
+    rows = [r for r in json.loads(capsys.readouterr().out) if r["vendor"] == "casavi"]
+    assert {r["key"]: r["values"] for r in rows} == CONTRACT_VARIANTS
+    assert all(r["default"] == r["values"][0] and r["source"].startswith("vendor-notes") and r["meaning"] for r in rows)
 
 
 # --------------------------------------------------------------------------------------------- auth
