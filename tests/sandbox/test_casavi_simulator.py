@@ -309,7 +309,8 @@ def test_unknown_parameters_are_ignored(client: httpx.Client, auth: dict[str, st
 # -------------------------------------------------------------------------------------------- by id
 @pytest.mark.parametrize("table, record_id", [("contacts", i) for i in SPECIAL_CONTACT_IDS]
                          + [("properties", i) for i in SPECIAL_PROPERTY_IDS]
-                         + [("properties", "P-00101"), ("contacts", "C-000001"), ("units", "Haus #7-W01")])
+                         + [(t, served_table(42, t)[0]["id"]) for t in ("contacts", "properties", "units")]
+                         + [("units", "Haus #7-W01")])
 def test_get_by_percent_encoded_id(client: httpx.Client, auth: dict[str, str], table: str, record_id: str) -> None:
     answer = client.get(f"/v2/{table}/{quote(record_id, safe='')}", headers=auth)
     assert answer.status_code == 200, answer.text

@@ -71,11 +71,12 @@ def _mail_name(first: str, last: str) -> str:
     return f"{slug(first)}.{slug(last, '-')}" if first else slug(last, "-")
 
 
-def person(rng: random.Random, kind: str, city: City, street: str | None) -> Record:
+def person(rng: random.Random, kind: str, city: City, street: str | None, postal: str | None = None) -> Record:
     """One contact's fields (no id, contracts or custom fields yet).
 
     ``kind``: ``renter``, ``owner`` (a private owner, sometimes a family), ``landlord`` (often a
-    company), ``provider`` (a service company), ``staff`` (the property manager's own people).
+    company), ``provider`` (a service company), ``staff`` (the property manager's own people);
+    ``postal``: the postal code of ``street`` when it is known (a property's), else one is drawn.
     """
     rec: Record = {}
     company: str | None = None
@@ -130,7 +131,7 @@ def person(rng: random.Random, kind: str, city: City, street: str | None) -> Rec
     put(rec, "website", f"https://www.{domain}" if domain and rng.random() < 0.8 else None, rng)
     has_address = street is not None and rng.random() < 0.93
     put(rec, "street", street if has_address else None, rng)
-    put(rec, "postalCode", postal_code(rng, city) if has_address else None, rng)
+    put(rec, "postalCode", (postal or postal_code(rng, city)) if has_address else None, rng)
     put(rec, "city", city[0] if has_address else None, rng)
     rec["country"] = "Deutschland"
     put(rec, "note", pick(rng, CONTACT_NOTES) if rng.random() < 0.07 else None, rng)

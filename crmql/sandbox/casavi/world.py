@@ -101,12 +101,15 @@ class _Builder:
         self.contracts: list[Record] = []  # {contact, unit, prop, type, start, end}
         self.providers: dict[tuple[str, str], Record] = {}
 
-    def contact(self, kind: str, city: tuple[str, str, str, float] | None = None, street: str | None = None) -> Record:
+    def contact(self, kind: str, prop: Record | None = None) -> Record:
+        """A new contact living in ``prop`` (its city, street and postal code), or somewhere else."""
         rng = self.rng
-        if city is None:
-            city = pick_city(rng)
+        if prop is None:
+            city, postal = pick_city(rng), None
             street = f"{pick(rng, STREETS)} {rand_int(rng, 1, 90)}" if rng.random() < 0.9 else None
-        rec = person(rng, kind, city, street)
+        else:
+            city, street, postal = prop["_city"], prop["_street"], prop["postalCode"]
+        rec = person(rng, kind, city, street, postal)
         rec["_responsible"] = False
         self.contacts.append(rec)
         return rec
@@ -134,7 +137,7 @@ class _Builder:
                 owner, since = last, _day(rng, date(1995, 1, 1), date(2025, 12, 31))
             else:
                 here = rng.random() < 0.6
-                owner = self.contact("owner", prop["_city"] if here else None, prop["_street"] if here else None)
+                owner = self.contact("owner", prop if here else None)
                 since = _day(rng, date(1995, 1, 1), date(2026, 10, 31))
             last, unit["_owner"] = owner, (owner, since)
             self.contract(owner, unit, prop, "OWNER", since, None)
@@ -160,8 +163,7 @@ class _Builder:
             while moment < TODAY:
                 start = moment.replace(day=1)
                 end = _month_end(start + timedelta(days=int(rng.expovariate(1 / 3400))))
-                here = prop["_city"], f"{prop['_street']}"
-                tenant = self.contact("renter", *here)
+                tenant = self.contact("renter", prop)
                 tenant["_start"] = start
                 if end >= TODAY:  # still living there; a few have given notice or a fixed term
                     self.contract(tenant, unit, prop, "RENTER", start, end if end < date(2028, 1, 1) and rng.random() < 0.25 else None)
@@ -239,8 +241,9 @@ def _build(seed: int) -> World:
     b = _Builder(seed)
     rng = b.rng
     props = build_properties(rng, PROPERTY_COUNT)
-    office = next(c for c in CITIES if c[0] == "München")
-    staff = [b.contact("staff", office, "Prinzregentenstraße 54") for _ in range(8)]
+    office = {"_city": next(c for c in CITIES if c[0] == "München"), "_street": "Prinzregentenstraße 54",
+              "postalCode": "80538"}
+    staff = [b.contact("staff", office) for _ in range(8)]
     for prop in props:
         b.owners(prop)
         b.renters(prop)
