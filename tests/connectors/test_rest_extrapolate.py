@@ -58,7 +58,7 @@ class Vendor:
         self.in_flight += 1
         self.most = max(self.most, self.in_flight)
         try:
-            await asyncio.sleep(0.01)  # long enough for requests sent together to overlap here
+            await asyncio.sleep(0.03)  # long enough for requests sent together to overlap here
             return self.answer(request)
         finally:
             self.in_flight -= 1
@@ -104,8 +104,8 @@ def test_every_row_once_with_pages_requested_ahead(ahead: tuple[Vendor, Any], be
     vendor.beyond = beyond  # whatever a page past the last answers, it is no error
     result = session.execute("SELECT id FROM ahead.contacts WHERE city = 'München'")
     assert list(result.frame["id"]) == [r["id"] for r in ROWS if r["city"] == "München"]
-    assert vendor.most >= 3  # pages in flight together (sequential links alone: one at a time)
-    assert set(PAGES) <= set(vendor.seen) and len(vendor.seen) <= len(PAGES) + 4  # at most `concurrency` past it
+    assert vendor.most >= 2  # pages in flight together (sequential links alone: one at a time)
+    assert set(PAGES) <= set(vendor.seen) and len(vendor.seen) <= len(PAGES) + 3  # at most concurrency - 1 past it
     assert result.stats.pages == len(PAGES) and not result.stats.warnings
 
 
@@ -140,6 +140,7 @@ def test_an_error_on_a_page_the_scan_needs_is_the_error_it_was(ahead: tuple[Vend
 def test_explain_says_pages_are_requested_ahead_only_where_they_are(ahead: tuple[Vendor, Any]) -> None:
     _, session = ahead
     words = "pages after the second requested ahead, checked against each page's next link"
-    assert words in session.explain("SELECT id FROM ahead.contacts WHERE city = 'Köln'")
+    text = session.explain("SELECT id FROM ahead.contacts WHERE city = 'Köln'")
+    assert words in text and "plus up to 3 requested beyond the last page and discarded" in text
     assert words not in session.explain("SELECT id FROM ahead.contacts WHERE city = 'Köln' LIMIT 3")
     assert words not in session.explain("SELECT id FROM ahead.plain")

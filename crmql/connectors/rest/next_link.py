@@ -138,7 +138,8 @@ class NextLinkPaginator(Paginator):
         paging = f"{f.page} per page{size}, following {self._shown()}"
         if self.retry_without_size and self.size is not None:
             paging += " (a refused size: retried without)"
-        if self._ahead(not (f.stop_early or f.max_rows or f.sorted_by is not None)):
+        ahead = self._ahead(not (f.stop_early or f.max_rows or f.sorted_by is not None))
+        if ahead:
             paging += "; pages after the second requested ahead, checked against each page's next link"
         if f.splits > 1:
             paging += f"; the OR is split into {f.splits} requests, unioned and de-duplicated by id"
@@ -150,6 +151,8 @@ class NextLinkPaginator(Paginator):
             paging += f"; stopping after {f.max_rows} rows (nothing is re-checked locally)"
         pages = (f"ceil({self.total} / {f.page}) {f.noun} requests" if self.total else
                  f"one {f.noun} request per page until there is no {self._shown()}")
+        if ahead and f.concurrency > 1:
+            pages += f", plus up to {f.concurrency - 1} requested beyond the last page and discarded"
         return paging, pages + (" per split request" if f.splits > 1 else "")
 
     def brief(self, page: int) -> str:
