@@ -48,9 +48,9 @@ def create_connector(name: str, vendor: str, settings: dict[str, Any]) -> Connec
     """Instantiate the connector for ``vendor``, checking its required settings (the spec's and the
     class's).
 
-    >>> create_connector("crm", "azavist", {})
+    >>> create_connector("crm", "azavsta", {})
     Traceback (most recent call last):
-    crmql.errors.ConfigError: connection 'crm': unknown vendor 'azavist'
+    crmql.errors.ConfigError: connection 'crm': unknown vendor 'azavsta'
       hint: did you mean azavista?
     >>> create_connector("crm", "atlas", {"base_url": "http://127.0.0.1:1/atlas"})
     Traceback (most recent call last):
