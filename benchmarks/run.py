@@ -33,6 +33,9 @@ from crmql.api.config import sandbox_config  # noqa: E402
 from crmql.errors import QueryError  # noqa: E402
 from crmql.sandbox import CREDENTIALS, SandboxSettings, serve_in_thread  # noqa: E402
 
+from benchmarks.casavi import (  # noqa: E402
+    CASAVI_SCENARIOS, CASAVI_TOKEN_PATH, NaiveCasaviClient, build_casavi_scenarios, targets_casavi,
+)
 from benchmarks.naive import PAGE_SIZE, TOKEN_PATH, NaiveClient  # noqa: E402
 from benchmarks.remote import ProcessSandbox  # noqa: E402
 from benchmarks.scenarios import (  # noqa: E402
@@ -45,7 +48,7 @@ PLAN_RUNS = 1000
 PLAN_TARGET_MS = 2.0
 ATLAS_SCENARIOS = ("atlas_sales", "atlas_count", "atlas_full_scan", "atlas_or_split", "atlas_sorted_limit")
 HTTP_SCENARIOS = ("headline", "in_list", "selective", "full_scan", "limit", "count", "unpushable",
-                  "limit_residual", "join") + ATLAS_SCENARIOS
+                  "limit_residual", "join") + ATLAS_SCENARIOS + CASAVI_SCENARIOS
 ALL_SCENARIOS = HTTP_SCENARIOS + ("plan",)
 
 
@@ -72,7 +75,7 @@ class Requests:
     def from_log(cls, log: list[tuple[str, str, int]]) -> Requests:
         r = cls()
         for method, path, status in log:
-            if path.endswith(TOKEN_PATH) or path.endswith(ATLAS_TOKEN_PATH):
+            if path.endswith(TOKEN_PATH) or path.endswith(ATLAS_TOKEN_PATH) or path.endswith(CASAVI_TOKEN_PATH):
                 r.token += 1
             else:
                 r.data += 1
@@ -176,7 +179,7 @@ def bench_plan(runs: int = PLAN_RUNS) -> PlanOutcome:
                        {name: statistics.median(v[1:]) for name, v in phases.items()})
 
 
-def pushed_matches(config: Any, sql: str, naive: NaiveClient | NaiveAtlasClient) -> list[int]:
+def pushed_matches(config: Any, sql: str, naive: Any) -> list[int]:
     """Per scan of crmql's plan: rows matching the filter crmql pushes (a 1-row probe each)."""
     from crmql.plan.bind import bind
     from crmql.language.parser import parse
@@ -190,7 +193,9 @@ def pushed_matches(config: Any, sql: str, naive: NaiveClient | NaiveAtlasClient)
         out = []
         for scan in plan.scans:
             mode = scan.fetch.mode
-            if mode in ("search", "count") and isinstance(naive, NaiveAtlasClient):  # one probe per (split) request
+            if mode in ("search", "count") and isinstance(naive, NaiveCasaviClient):  # every page of each request
+                out.append(sum(len(naive.fetch(r.path, list(r.params or ()))) for r in scan.fetch.requests))
+            elif mode in ("search", "count") and isinstance(naive, NaiveAtlasClient):  # one probe per (split) request
                 out.append(sum(naive.total(params) for params in scan.fetch.native))
             elif mode in ("search", "count"):
                 out.append(int(naive.search(scan.table.name, scan.fetch.native or {}, limit=1)["object_count"]))
@@ -218,8 +223,9 @@ def run_crmql(server: Any, config: Any, sql: str) -> tuple[Any, float, Requests]
 def run_naive(server: Any, base_url: str, creds: dict[str, str], sc: Scenario) -> tuple[Evaluation, float, Requests]:
     server.reset_log()
     t0 = time.perf_counter()
-    client_class = NaiveAtlasClient if sc.vendor == "atlas" else NaiveClient
-    with client_class(base_url, creds["client_id"], creds["client_secret"]) as client:
+    client_class = {"atlas": NaiveAtlasClient, "casavi": NaiveCasaviClient}.get(sc.vendor, NaiveClient)
+    key, secret = (creds["key"], creds["secret"]) if sc.vendor == "casavi" else (creds["client_id"], creds["client_secret"])
+    with client_class(base_url, key, secret) as client:
         client.token()
         tables = {t: client.fetch_all(t) for t in sc.tables}
         evaluation = sc.evaluate(tables)
@@ -228,7 +234,7 @@ def run_naive(server: Any, base_url: str, creds: dict[str, str], sc: Scenario) -
 
 
 def run_scenario(sc: Scenario, server: Any, config: Any, base_url: str, creds: dict[str, str],
-                 probe: NaiveClient | NaiveAtlasClient, repeat: int) -> Outcome:
+                 probe: Any, repeat: int) -> Outcome:
     out = Outcome(sc)
     try:
         out.pushed = pushed_matches(config, sc.sql, probe)
@@ -252,7 +258,7 @@ def run_scenario(sc: Scenario, server: Any, config: Any, base_url: str, creds: d
                 out.crmql_stats = result.stats.as_dict()
                 frame = result.frame
                 out.rows = len(frame) if frame is not None else None
-                if sc.name in ("count", "atlas_count") and frame is not None and len(frame) == 1:
+                if sc.name in ("count", "atlas_count", "casavi_count") and frame is not None and len(frame) == 1:
                     out.value = int(frame.iloc[0, 0])
         evaluation, ms, reqs = run_naive(server, base_url, creds, sc)
         out.naive_ms.append(ms)
@@ -363,6 +369,7 @@ def targets(outcomes: dict[str, Outcome], plan: PlanOutcome | None) -> list[dict
             else:
                 add(name, None, f"did not run ({o.message})")
     targets_atlas(outcomes, add)
+    targets_casavi(outcomes, add)
     if plan is not None:
         add("plan", plan.median_ms < PLAN_TARGET_MS,
             f"median {plan.median_ms:.3f} ms vs target < {PLAN_TARGET_MS:g} ms "
@@ -501,6 +508,8 @@ def main(argv: list[str] | None = None) -> int:
                         warm.close()
                 scenarios = {s.name: s for s in build_scenarios(org_id) + build_atlas_scenarios()}
                 contexts = {"azavista": (base_url, creds, probe), "atlas": (atlas_url, atlas_creds, atlas_probe)}
+                if any(n in CASAVI_SCENARIOS for n in http_names):
+                    scenarios.update((s.name, s) for s in _casavi_warm(server.url, config, contexts))
                 print()
                 print("scenarios:")
                 for name in http_names:
@@ -556,6 +565,21 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")
         print(f"figures written to {args.json}")
     return 1 if any(o.status == "error" for o in outcomes) else 0
+
+
+def _casavi_warm(url: str, config: Any, contexts: dict[str, Any]) -> list[Scenario]:
+    """Warm up the casavi simulator and connector; its scenarios (with a real contact id) and context."""
+    creds = CREDENTIALS["casavi"]
+    probe = NaiveCasaviClient(f"{url}/casavi", creds["key"], creds["secret"])
+    for table in ("contacts", "properties", "units"):
+        probe.get(f"/v2/{table}", {"limit": 1})
+    warm = crmql.Session(config)
+    try:
+        warm.execute("SELECT id FROM casavi.properties LIMIT 3")
+    finally:
+        warm.close()
+    contexts["casavi"] = (f"{url}/casavi", creds, probe)
+    return build_casavi_scenarios(probe.first_id("contacts"))
 
 
 def _outcome_json(o: Outcome) -> dict[str, Any]:

@@ -95,3 +95,29 @@ def test_atlas_links_take_their_required_entity_ids_from_a_join(make_session: Ca
 def test_atlas_links_without_any_entity_filter_still_fail_clearly(make_session: Callable[..., Session]) -> None:
     with pytest.raises(QueryError, match="atlas.links needs a filter on entity_id"):
         make_session().query("SELECT * FROM atlas.links l JOIN atlas.companies co ON l.other_type = co.type")
+
+
+def test_reads_by_id_narrow_a_join_only_up_to_one_chunk(sandbox: SandboxServer,
+                                                         make_session: Callable[..., Session]) -> None:
+    """Narrowing through reads by id costs one request per key value: up to one chunk of values it
+    is used (a few GETs instead of a scan), beyond that the planned scan runs (a 300-row casavi
+    property list is 3 pages; 290 reads by id would be 290 requests)."""
+    contacts = records("casavi", "contacts")
+    properties = {p["id"]: p.get("name") for p in records("casavi", "properties")}
+    one = contacts[0]["id"]
+    session = make_session()
+    sandbox.reset_log()
+    few = session.query("SELECT c.contactId, p.name FROM casavi.contracts c JOIN casavi.properties p "
+                        f"ON p.id = c.propertyId WHERE c.contactId = '{one}'")
+    wanted = sorted((one, properties[k["propertyId"]]) for k in contacts[0].get("contracts") or [])
+    assert sorted(zip(few["contactId"], few["name"])) == wanted
+    by_id = [p for _, p, _ in sandbox.request_log if "/v2/properties/" in p]
+    assert 0 < len(by_id) <= CHUNK and _requests(sandbox, "/v2/properties?") == 0
+    sandbox.reset_log()
+    frame = session.query("SELECT c.contactId, p.name FROM casavi.contracts c JOIN casavi.properties p "
+                          "ON p.id = c.propertyId")
+    pairs = sorted((c["id"], properties[k["propertyId"]]) for c in contacts for k in c.get("contracts") or [])
+    assert sorted(zip(frame["contactId"], frame["name"])) == pairs
+    assert len({k["propertyId"] for c in contacts for k in c.get("contracts") or []}) > CHUNK
+    assert not [p for _, p, _ in sandbox.request_log if "/v2/properties/" in p]  # scanned, not read by id
+    assert 0 < _requests(sandbox, "/v2/properties") <= 5

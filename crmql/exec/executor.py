@@ -31,7 +31,7 @@ from .formats import unique_names
 from .frames import to_arrow
 from ..http import run_sync
 from .localsql import duck_ident, expr_sql, select_sql
-from ..plan.joins import MAX_VALUES, SemiJoin
+from ..plan.joins import CHUNK, MAX_VALUES, SemiJoin
 from ..plan.plans import Plan, ScanPlan
 
 __all__ = ["ScanResult", "can_stream", "execute_plan", "local_connection", "stream_plan"]
@@ -195,11 +195,28 @@ async def _fetch_all(plan: Plan, results: list[ScanResult], limit_rows: int | No
         await _fetch_narrowed(plan, sj, results)
 
 
+def _key_values(scan: ScanPlan, fetched: pa.Table, column: str) -> list[Any]:
+    """The distinct non-NULL ``column`` values of the fetched rows that pass the scan's own WHERE
+    conjuncts (a row failing them never reaches the result, so its key narrows nothing), in the
+    order fetched: the vendor filter was a superset, or nothing (a casavi child table)."""
+    if not scan.filter or column not in fetched.column_names:
+        return [v for v in dict.fromkeys(fetched.column(column).to_pylist()) if v is not None]
+    params: list[Any] = []
+    sql = (f"SELECT {duck_ident(column)} FROM narrow_source AS {duck_ident(scan.ref.ref_name)} "
+           f"WHERE {expr_sql(ast.And(tuple(scan.filter)), params)}")
+    con = local_connection()
+    con.register("narrow_source", fetched)
+    try:
+        kept = [row[0] for row in con.execute(sql, params).fetchall()]
+    finally:
+        con.unregister("narrow_source")
+    return [v for v in dict.fromkeys(kept) if v is not None]
+
+
 async def _fetch_narrowed(plan: Plan, sj: SemiJoin, results: list[ScanResult]) -> None:
     target, result = plan.scans[sj.target], results[sj.target]
     source = results[sj.source].table
-    values = [v for v in dict.fromkeys(source.column(sj.source_column).to_pylist()) if v is not None] \
-        if source is not None else []
+    values = _key_values(plan.scans[sj.source], source, sj.source_column) if source is not None else []
     chunks = plan.narrow(sj, values)
     if not values:
         result.table, result.note = to_arrow(target.table, []), "no key values to join: nothing fetched"
@@ -211,7 +228,8 @@ async def _fetch_narrowed(plan: Plan, sj: SemiJoin, results: list[ScanResult]) -
                              hint=f"filter the other side of the join further, or add WHERE {sj.target_column} IN (...)",
                              at=target.ref.span)
         await _fetch_scan(target, result, None)
-        result.note = f"not narrowed: {len(values)} key values (more than {MAX_VALUES}, or not pushable)"
+        result.note = (f"not narrowed: {len(values)} key values (more than {MAX_VALUES}, not pushable, or more "
+                       f"reads by id than one chunk of {CHUNK})")
         return
     parts = [ScanResult(c, stats=stats.QueryStats(parent=result.stats)) for c in chunks]
     started = time.perf_counter()
