@@ -95,10 +95,10 @@ def test_include_inactive_contracts_widens_a_units_contacts(sandbox: SandboxServ
         len(u.get("_allContracts", [])) > len(u.get("contracts") or [])
         for u in WORLD.units if u["propertyId"] == p["id"]))
     units = {u["id"]: u for u in WORLD.units if u["propertyId"] == prop["id"]}
-    sql = "SELECT id, contactIds FROM casavi.units WHERE includeInactiveContracts = {} AND propertyId = :p"
+    sql = "SELECT id, contactIds FROM casavi.units WHERE includeInactiveContracts = TRUE AND propertyId = :p"
     with session_for(SPEC, sandbox.url) as session:
-        every = session.query(sql.format("TRUE"), {"p": prop["id"]})
-        active = session.query(sql.format("FALSE"), {"p": prop["id"]})
+        every = session.query(sql, {"p": prop["id"]})
+        active = session.query("SELECT id, contactIds FROM casavi.units WHERE id IN :ids", {"ids": sorted(units)})
 
     def ids(frame: Any) -> dict[str, list[str]]:
         return {r.id: sorted(r.contactIds if r.contactIds is not None else []) for r in frame.itertuples()}
