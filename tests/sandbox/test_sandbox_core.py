@@ -24,7 +24,7 @@ DEMO = VendorSpec(name="demo", display_name="Demo", connector="collections:Order
 def demo() -> Iterator[tuple[SandboxServer, httpx.Client]]:
     with registered(DEMO), SandboxServer(SandboxSettings()) as server, \
             httpx.Client(base_url=f"{server.url}/demo", timeout=10) as http:
-        assert list(simulators()) == ["azavista", "atlas", "demo"]
+        assert list(simulators())[:2] == ["azavista", "atlas"] and list(simulators())[-1] == "demo"  # casavi between
         yield server, http
     assert "demo" not in simulators()
 
