@@ -64,7 +64,7 @@ def create_connector(name: str, vendor: str, settings: dict[str, Any]) -> Connec
                           hint=did_you_mean(vendor, known) or f"vendors: {', '.join(sorted(known))}; {REGISTER_HINT}")
     cls = spec.connector_class()
     if defaults := getattr(cls, "default_settings", None):  # what the connection leaves unset (casavi's base_url)
-        settings = {**defaults, **{k: v for k, v in settings.items() if v not in (None, "")}}
+        settings = {**settings, **{k: v for k, v in defaults.items() if settings.get(k) in (None, "")}}
     required = dict.fromkeys((*spec.required_settings, *getattr(cls, "required_settings", ())))
     missing = [k for k in required if not settings.get(k)]
     if missing:

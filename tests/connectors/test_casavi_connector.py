@@ -67,6 +67,13 @@ def test_a_connection_without_base_url_goes_to_the_real_api(monkeypatch: pytest.
         create_connector("mine", "casavi", {"key": "k"})
 
 
+def test_the_refresh_path_is_the_chosen_sibling_unless_configured() -> None:
+    auth = connector().make_auth()
+    assert (auth.path, auth.refresh_path, auth.header) == ("/v2/authenticate", "/v2/authenticate/refresh", "token")
+    assert connector(refresh_path="/v2/refresh").make_auth().refresh_path == "/v2/refresh"
+    assert not connector(refresh_path="").make_auth().refresh_path  # "": no refresh, authenticate again
+
+
 def test_the_page_size_and_its_parameter_come_from_the_settings() -> None:
     assert sent("SELECT id FROM casavi.contacts") == ["GET /v2/contacts?limit=100"]
     c = connector(page_size=500, page_size_param="pageSize")

@@ -216,9 +216,10 @@ API = RestApi(
     vendor="casavi", display="casavi", required_settings=("base_url", "key", "secret"),
     auth=KeySecretToken(path="/v2/authenticate", refresh_path="/v2/authenticate/refresh"), kinds=kinds,
     resources=(
-        _resource("contacts", "Contacts (owners, renters, service providers)", CONTACT_COLUMNS),
-        _resource("properties", "Properties", PROPERTY_COLUMNS),
-        _resource("units", "Units of the properties", UNIT_COLUMNS),
+        _resource("contacts", "Contacts (owners, renters, service providers) and their custom fields",
+                  CONTACT_COLUMNS),
+        _resource("properties", "Properties and their custom fields", PROPERTY_COLUMNS),
+        _resource("units", "Units of the properties and their custom fields", UNIT_COLUMNS),
         Resource("contracts", "Contracts of the contacts (from each contact's contracts, ended ones included)",
                  "/v2/contacts", columns=CONTRACT_COLUMNS, explode=Explode("contracts", {"contactId": "id"}),
                  shape=FilterShape(split_or=False), **_LIST),  # type: ignore[arg-type]
@@ -252,7 +253,8 @@ class CasaviConnector(RestConnector):
     default_settings = {"base_url": BASE_URL}
 
     def __init__(self, name: str, settings: dict[str, Any]) -> None:
-        super().__init__(name, {**self.default_settings, **{k: v for k, v in settings.items() if v not in (None, "")}})
+        super().__init__(name, {**settings, **{k: v for k, v in self.default_settings.items()
+                                               if settings.get(k) in (None, "")}})
         paginator = _paginator(self.settings)
         try:
             self._resources = {r.name: dataclasses.replace(r, paginator=paginator) for r in API.resources}
