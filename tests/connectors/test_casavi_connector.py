@@ -226,3 +226,16 @@ def test_custom_fields_reach_their_columns_only_on_the_complete_table(monkeypatc
         c.row(whole, {"id": "C-3", "customFields": {"Newsletter": "yes"}})
     c.refresh()
     assert c.table("contacts").extend() is not whole and samples == ["contacts", "contacts"]
+
+
+def test_the_hints_config_example_is_valid_toml_that_declares_the_field(tmp_path: Any,
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
+    from crmql.api.config import load_config
+
+    example = cf.HINT.split("e.g. ", 1)[1]
+    path = tmp_path / "crmql.toml"
+    path.write_text(f'[connections.casavi]\nkey = "k"\nsecret = "${{S}}"\n{example}\n', encoding="utf-8")
+    settings = load_config(path, env={"S": "s"}).connections["casavi"].settings
+    assert "unknown setting" not in caplog.text
+    assert cf.declared_types(settings, "contacts") == {"Sonderkündigungsrecht": ColumnType.BOOLEAN}
+    assert CasaviConnector("casavi", dict(settings)).settings["base_url"] == BASE_URL
