@@ -18,7 +18,8 @@ Trees are the kit's leaves (``contract.strategies.leaf``: comparisons, IN, BETWE
 IS NULL near one focus record) in AND/OR/NOT trees, usually ANDed with an anchor that keeps an
 example to a request or a page or two: the focus record's id (a read by id), the parent's id for a
 child table, or a boolean the vendor filters (contacts). Tables without an ``id`` (the child
-tables) are compared as multisets of whole rows.
+tables) are compared as multisets of whole rows. The known hard spots are the flags under each
+``casavi.bool_filters`` reading, narrowed by ``modifiedAfter`` so that each costs a page.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from crmql.sandbox import SandboxServer, records
 
 from contract.kit import DifferentialSpec, session_for
 from contract.strategies import ARROW, Drawable, leaf, literal
-from differential_support import DuckOracle, Pred, VariantConfig, combine, make_tree
+from differential_support import DuckOracle, Pred, VariantConfig, combine, make_tree, plan_on
 
 S, I, F, B, T, D = (ColumnType.STRING, ColumnType.INTEGER, ColumnType.FLOAT, ColumnType.BOOLEAN,
                     ColumnType.TIMESTAMP, ColumnType.DATE)
@@ -249,6 +250,14 @@ def check_where(session: Session, served: Served, table: str, where: Pred) -> No
         raise AssertionError(f"pushdown changed the answer of\n  {sql}\n  {sum(got.values())} rows vs "
                              f"{sum(want.values())}; missing {list((want - got).items())[:3]}, extra "
                              f"{list((got - want).items())[:3]}\n{session.explain(sql)}")
+    # LIMIT pushed as the page size (and paging stopped) where the plan trusts the vendor
+    limit_sql = f"SELECT * FROM casavi.{table} WHERE {where.text} LIMIT 3"
+    if plan_on(session, "casavi", limit_sql).scans[0].fetch.max_rows is not None:
+        cols = ", ".join(f'"{n}"' for n, _, _ in CATALOG[table])
+        frame = session.query(f"SELECT {cols} FROM casavi.{table} WHERE {where.text} LIMIT 3")
+        rows = Counter(tuple(norm(v) for v in row) for row in frame.astype(object).itertuples(index=False))
+        assert sum(rows.values()) == min(3, sum(want.values())) and not rows - want, \
+            f"{limit_sql}\n{session.explain(limit_sql)}"
 
 
 def check_oracle_input(sandbox: SandboxServer) -> None:
@@ -259,6 +268,45 @@ def check_oracle_input(sandbox: SandboxServer) -> None:
             assert answer(session, table, "TRUE") == oracle_of(table).rows("TRUE"), table
             for d in drawables(table):
                 assert d.values or table == "contacts" and d.name in ("fax", "website"), (table, d.name)
+
+
+# ---- targeted regressions: the flags under each reading ------------------------------------------------
+
+#: selective through ``modifiedAfter`` (a page or two), so each runs under every flag reading cheaply
+SINCE = dt.datetime(2026, 11, 15, tzinfo=dt.timezone.utc)
+REGRESSIONS = {
+    "isRegistered = FALSE": lambda c: c.get("isRegistered") is False,
+    "isRegistered = TRUE": lambda c: c.get("isRegistered") is True,
+    "isInvited = FALSE": lambda c: c.get("isInvited") is False,
+    "isInvited = TRUE AND isRegistered = FALSE": lambda c: c.get("isInvited") is True and c.get("isRegistered") is False,
+    "isRegistered IN (FALSE) AND NOT isInvited": lambda c: c.get("isRegistered") is False and c.get("isInvited") is False,
+}
+
+
+def _regression_ids(condition: Callable[[dict[str, Any]], bool]) -> set[str]:
+    """What the WHERE keeps: the vendor's ``modifiedAfter`` by its definition (the simulator's internal
+    time, exclusive: the default reading), the flags on the raw records."""
+    from crmql.sandbox.casavi.world import world
+
+    return {c["id"] for c in world(42).contacts if c["_modifiedAt"] > SINCE and condition(c)}
+
+
+def check_hard_spots(sandbox: SandboxServer, session: Session) -> None:
+    """Each flag condition, narrowed by ``modifiedAfter``, gives exactly the matching contacts."""
+    for where, condition in REGRESSIONS.items():
+        sql = f"SELECT id FROM casavi.contacts WHERE modifiedAfter = TIMESTAMP '{SINCE.isoformat()}' AND {where}"
+        got = list(session.query(sql)["id"])
+        want = _regression_ids(condition)
+        assert len(got) == len(set(got)) and set(got) == want, f"{sql}: {len(got)} rows, expected {len(want)}"
+        # LIMIT: the page size only where nothing needs re-checking (a flag always does)
+        limited = list(session.query(f"{sql} LIMIT 3")["id"])
+        assert len(limited) == min(3, len(want)) and set(limited) <= want, f"{sql} LIMIT 3: {limited}"
+
+
+def check_hard_spots_hit_rows(_sandbox: SandboxServer) -> dict[str, int]:
+    hits = {where: len(_regression_ids(condition)) for where, condition in REGRESSIONS.items()}
+    assert all(n > 0 for n in hits.values()), hits
+    return hits
 
 
 def _session(url: str, connection: tuple[tuple[str, Any], ...]) -> Session:
@@ -279,6 +327,8 @@ DIFFERENTIAL = DifferentialSpec(
     oracle=Served,
     strategy=lambda table, _config: where_clause(table),
     check=check_where, check_oracle_input=check_oracle_input,
+    hard_spot_variants=[{}, {"casavi.bool_filters": "true_only"}, {"casavi.bool_filters": "ignored"}],
+    check_hard_spots=check_hard_spots, check_hard_spots_hit_rows=check_hard_spots_hit_rows,
 )
 
 __all__ = ["CATALOG", "DIFFERENTIAL", "Oracle"]
