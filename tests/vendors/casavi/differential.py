@@ -278,8 +278,10 @@ REGRESSIONS = {
     "isRegistered = FALSE": lambda c: c.get("isRegistered") is False,
     "isRegistered = TRUE": lambda c: c.get("isRegistered") is True,
     "isInvited = FALSE": lambda c: c.get("isInvited") is False,
-    "isInvited = TRUE AND isRegistered = FALSE": lambda c: c.get("isInvited") is True and c.get("isRegistered") is False,
-    "isRegistered IN (FALSE) AND NOT isInvited": lambda c: c.get("isRegistered") is False and c.get("isInvited") is False,
+    "isInvited = TRUE AND isRegistered = FALSE":
+        lambda c: c.get("isInvited") is True and c.get("isRegistered") is False,
+    "isRegistered IN (FALSE) AND NOT isInvited":
+        lambda c: c.get("isRegistered") is False and c.get("isInvited") is False,
 }
 
 
