@@ -196,6 +196,10 @@ def test_a_record_becomes_a_row() -> None:
     assert unit["contactIds"] == ["C-1", "C-2"]
     assert c.row(c.table("units"), {"id": "U-2"})["contactIds"] is None
     assert postal_code(1067.0) == "1067" and postal_code("01067") == "01067"
+    with pytest.raises(VendorResponseError, match=r"casavi \(casavi.units\): .*contracts is not a list of objects"):
+        c.row(c.table("units"), {"id": "U-3", "contracts": {"contactId": "C-1"}})
+    with pytest.raises(VendorResponseError, match="addresses is not a list of objects"):
+        c.row(props, {"id": "P-2", "addresses": ["Marienplatz 1"]})
 
 
 def test_custom_fields_reach_their_columns_only_on_the_complete_table(monkeypatch: pytest.MonkeyPatch) -> None:

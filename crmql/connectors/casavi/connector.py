@@ -312,12 +312,12 @@ class CasaviConnector(RestConnector):
         out = dict(record)
         if "postalCode" in out:
             out["postalCode"] = postal_code(out["postalCode"])
-        if table.name == "properties" and isinstance(out.get("addresses"), list):
-            out["addresses"] = [a.get("street") for a in out["addresses"] if isinstance(a, dict)]
+        if table.name == "properties" and out.get("addresses") is not None:
+            out["addresses"] = [a.get("street") for a in self._objects(table, out["addresses"], "addresses")]
         if table.name == "units":
             contracts = out.get("contracts")
-            out["contactIds"] = ([c.get("contactId") for c in contracts if isinstance(c, dict)]
-                                 if isinstance(contracts, list) else None)
+            out["contactIds"] = (None if contracts is None else
+                                 [c.get("contactId") for c in self._objects(table, contracts, "contracts")])
         custom = [c for c in table.columns if c.field and c.field.startswith(cf.FIELD_PREFIX)]
         if custom:
             fields = out.get("customFields")
@@ -329,6 +329,13 @@ class CasaviConnector(RestConnector):
                 out[column.native] = cf.convert((fields or {}).get(name), column.type, table=table.qualified,
                                                 name=name, vendor=self.display)
         return out
+
+    def _objects(self, table: Table, items: Any, what: str) -> list[dict[str, Any]]:
+        """A nested array of objects, or a VendorResponseError: never fewer values without a word."""
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise VendorResponseError(f"a record's {what} is not a list of objects", vendor=self.display,
+                                      table=table.qualified)
+        return items
 
 
 def postal_code(value: Any) -> Any:
