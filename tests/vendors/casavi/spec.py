@@ -3,8 +3,11 @@ pushdown cases and the simulator's filter to check them with, the differential r
 command line, and a multi-page scan for the fault injection.
 
 The vendor's own tests beside the contracts: ``test_casavi_e2e.py`` (the issue's queries, odd ids,
-custom fields, the ``crmql`` command), ``test_casavi_modified.py`` (``modifiedAfter``),
-``test_casavi_paging.py`` (every paging reading), ``test_casavi_auth.py`` (token, refresh, 401).
+custom fields, the ``crmql`` command and ``crmql sandbox dump``), ``test_casavi_modified.py``
+(``modifiedAfter``, ``role``, ``includeInactiveContracts``), ``test_casavi_paging.py`` (every paging
+reading), ``test_casavi_auth.py`` (token, refresh, 401, wrong secret), ``test_casavi_differential.py``
+(``casavi.contracts``, the catalog, postal codes as numbers), ``test_casavi_pushdown.py`` (the
+superset check is not vacuous).
 """
 
 from __future__ import annotations
