@@ -56,7 +56,7 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from ...errors import ConfigError, VendorResponseError
 from ...http import run_sync
@@ -250,7 +250,7 @@ class CasaviConnector(RestConnector):
 
     api = API
     #: settings a connection gets when it has none (the registry fills them in)
-    default_settings = {"base_url": BASE_URL}
+    default_settings: ClassVar[dict[str, str]] = {"base_url": BASE_URL}
 
     def __init__(self, name: str, settings: dict[str, Any]) -> None:
         super().__init__(name, {**settings, **{k: v for k, v in self.default_settings.items()
