@@ -20,7 +20,12 @@ chosen (the others are simulator variants, ``crmql sandbox variants``), each one
   undocumented: we send ``limit=100`` (the sibling Community API documents ``page`` + ``limit``);
   a vendor that reads another name serves its own size, and the next links still lead everywhere.
   ``page_size`` / ``page_size_param`` override; a first page refused with 400 for its size is sent
-  once more without it. No total: COUNT(*) counts.
+  once more without it. No total: COUNT(*) counts. A chain of next links is sequential, so once
+  two links differ only in a counter (``page=1``, ``page=2``) the next pages are requested ahead,
+  each used only when the page before links to exactly that URL (up to concurrency - 1 requests
+  beyond the last page are discarded): 6,000 contacts in about a quarter of the time. At most
+  :data:`AHEAD` pages are requested ahead (the rate limits are undocumented; 3 wasted requests at
+  most per scan).
 * **Filters** (from integrators' v2 code, DaDozlov/casavi-api-task): contacts ``isRegistered``,
   ``isInvited``, ``modifiedAfter``, ``role``; units ``includeInactiveContracts``,
   ``modifiedAfter``; properties ``modifiedAfter``; booleans as ``true``/``false``. Whether
@@ -52,6 +57,7 @@ chosen (the others are simulator variants, ``crmql sandbox variants``), each one
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import datetime as dt
 import logging
@@ -63,7 +69,7 @@ from ...http import run_sync
 from ...language import ast
 from ...language.values import to_utc
 from ...plan.catalog import Column, ColumnType, FilterShape, Table
-from ...plan.connector import FilterSet
+from ...plan.connector import FilterSet, NativeRequest
 from ...plan.pushdown import Capability, Equality, Pushed
 from ..rest import (
     ById, Col, Explode, FieldParams, KeySecretToken, NextLinkPaginator, Place, Resource, RestApi, RestConnector,
@@ -200,9 +206,12 @@ RESPONSIBILITY_COLUMNS = _cols(
     ("roleName", S, "none", "role"), ("roleType", S, "none", "internal or external", ("internal", "external")),
     ("email", S, "none", "e-mail"), ("telephone", S, "none", "telephone"))
 
+#: pages requested ahead of their next links at once
+AHEAD = 4
+
 _LIST = dict(records="list", filters=FieldParams("{field}", render=render_value), noun="list", answer="list",
              paginator=NextLinkPaginator(next="_links.next", size=Place.query(PAGE_SIZE_PARAM), max_page=PAGE_SIZE,
-                                         total=None, retry_without_size=True))
+                                         total=None, retry_without_size=True, extrapolate=True, ahead=AHEAD))
 _BY_ID = dict(ops=("get",), free_form=True, note="a read by id carries no other filter; checked locally",
               only="the list has no id filter (only a read by id: at most 50 ids)")
 
@@ -234,14 +243,16 @@ API = RestApi(
 def _paginator(settings: Mapping[str, Any]) -> NextLinkPaginator:
     """The list paginator under the connection's ``page_size`` / ``page_size_param``: next links
     (a URL, a path or ``{"href": ...}``), no total, a first page refused for its size (400) asked
-    once more without it.
+    once more without it, later pages requested ahead once two links show a counter (each checked
+    against the link that names it).
 
     >>> p = _paginator({"page_size": 50, "page_size_param": "size"})
     >>> p.max_page, p.size.name, p.retry_without_size
     (50, 'size', True)
     """
     return NextLinkPaginator(next="_links.next", size=Place.query(str(settings.get("page_size_param") or PAGE_SIZE_PARAM)),
-                             max_page=int(settings.get("page_size") or PAGE_SIZE), total=None, retry_without_size=True)
+                             max_page=int(settings.get("page_size") or PAGE_SIZE), total=None, retry_without_size=True,
+                             extrapolate=True, ahead=AHEAD)
 
 
 class CasaviConnector(RestConnector):
@@ -293,17 +304,37 @@ class CasaviConnector(RestConnector):
 
     async def _sample(self, table: Table) -> list[dict[str, Any]]:
         """The records of the unfiltered list's first page at the biggest size: a scan stopped
-        after its first page (so a size the vendor refuses is asked again without, as any scan)."""
+        after its first page (so a size the vendor refuses is asked again without, as any scan).
+
+        That page is also the first page of a whole-table read (``SELECT *``): the answer is left
+        for the statement's scan to take (:mod:`crmql.connectors.rest.early`; dropped when the
+        statement ends), so ``SELECT * FROM casavi.contacts`` pays no request for its sample."""
         res = self.resource(table)
+        request = res.first_request(FilterSet(), res.paginator.max_page)
         sample: list[dict[str, Any]] = []
+        answers: list[Any] = []
 
         def first_page(records: list[dict[str, Any]]) -> bool:
             sample.extend(records)
             return False
 
-        await self.scan(table, res, res.first_request(FilterSet(), res.paginator.max_page), first_page,
-                        sequential=True, prefetch=False)
+        token = _SAMPLING.set((request, answers))  # this task's scan only (see send)
+        try:
+            await self.scan(table, res, request, first_page, sequential=True, prefetch=False)
+        finally:
+            _SAMPLING.reset(token)
+        if answers:
+            self.early.start(self.early_key(request), _answer(answers[0]))
         return sample
+
+    async def send(self, table: Table, request: NativeRequest, *, first: bool = False,
+                   res: Resource | None = None) -> Any:
+        """The kit's send; during a custom-field sample, its answer is also kept (see :meth:`_sample`)."""
+        data = await super().send(table, request, first=first, res=res)
+        sampling = _SAMPLING.get()
+        if sampling is not None and request == sampling[0]:
+            sampling[1].append(data)
+        return data
 
     # ---- rows
     def row(self, table: Table, record: dict[str, Any]) -> dict[str, Any]:
@@ -349,3 +380,13 @@ def postal_code(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+#: the request of the custom-field sample being read in this task, and where its answer goes
+_SAMPLING: contextvars.ContextVar[tuple[NativeRequest, list[Any]] | None] = contextvars.ContextVar(
+    "casavi_sampling", default=None)
+
+
+async def _answer(data: Any) -> Any:
+    """An answer already received, as a request started early hands it over."""
+    return data

@@ -118,6 +118,12 @@ class Extrapolator:
         if tasks:  # whatever they answered: nobody asked for these pages
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def aclose(self) -> None:
-        """Discard the pages requested ahead that the scan did not take (beyond its last page)."""
+    async def aclose(self, grace_s: float = 1.0) -> None:
+        """Discard the pages requested ahead that the scan did not take (beyond its last page).
+        They went out with the last pages, so their answers are due about now: they are given
+        ``grace_s`` to arrive (each request then counted as the vendor saw it, its connection
+        kept alive for the next scan), and the rest are cancelled."""
+        tasks = list(self._tasks.values())
+        if tasks and grace_s > 0:
+            await asyncio.wait(tasks, timeout=grace_s)
         await self._discard()

@@ -48,6 +48,9 @@ class NextLinkPaginator(Paginator):
     peek: bool = False
     retry_without_size: bool = False
     extrapolate: bool = False
+    #: pages requested ahead at once (None: the connection's concurrency); each one beyond the
+    #: last page is a request whose answer is discarded
+    ahead: int | None = None
 
     def next_link(self, data: Any) -> Any:
         """The link at ``next``; a step that is neither an object nor empty is an error. At the
@@ -91,7 +94,7 @@ class NextLinkPaginator(Paginator):
     async def scan(self, ctx: ScanContext) -> bool | None:
         ahead = None
         if self._ahead(ctx.prefetch and not ctx.sequential and ctx.max_rows is None):
-            ahead = Extrapolator(lambda url: ctx.fetch(url, f"GET {cut(url)}"), ctx.concurrency)
+            ahead = Extrapolator(lambda url: ctx.fetch(url, f"GET {cut(url)}"), self._depth(ctx.concurrency))
 
         async def page(url: str | None) -> tuple[Records, int | None, str | None]:
             if url is None:
@@ -106,6 +109,10 @@ class NextLinkPaginator(Paginator):
         finally:
             if ahead is not None:
                 await ahead.aclose()
+
+    def _depth(self, concurrency: int) -> int:
+        """Pages requested ahead at once: ``ahead`` (when declared) within the connection's concurrency."""
+        return max(1, min(self.ahead or concurrency, concurrency))
 
     def _ahead(self, whole: bool) -> bool:
         """Whether pages are requested ahead of their links: declared, and the scan reads to its
@@ -151,8 +158,8 @@ class NextLinkPaginator(Paginator):
             paging += f"; stopping after {f.max_rows} rows (nothing is re-checked locally)"
         pages = (f"ceil({self.total} / {f.page}) {f.noun} requests" if self.total else
                  f"one {f.noun} request per page until there is no {self._shown()}")
-        if ahead and f.concurrency > 1:
-            pages += f", plus up to {f.concurrency - 1} requested beyond the last page and discarded"
+        if ahead and self._depth(f.concurrency) > 1:
+            pages += f", plus up to {self._depth(f.concurrency) - 1} requested beyond the last page and discarded"
         return paging, pages + (" per split request" if f.splits > 1 else "")
 
     def brief(self, page: int) -> str:
