@@ -147,6 +147,8 @@ class FaultSpec:
     display: str
     #: extra connection settings (fast retries)
     settings: Mapping[str, Any] = field(default_factory=dict)
+    #: page requests a scan may send beyond the last page (pages requested ahead of their next links)
+    wasted: int = 0
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,8 @@ def test_a_scan_survives_faults(faulty: SandboxServer, spec: VendorTestSpec, kin
     statuses = [s for _, p, s in faulty.request_log if p.endswith(spec.faults.page_path)]
     if status is not None:
         assert status in statuses, statuses
-    assert statuses.count(200) == result.stats.pages  # every page was answered once in the end
+    # every page was answered once in the end (plus the look-ahead past the last page the vendor allows)
+    assert result.stats.pages <= statuses.count(200) <= result.stats.pages + spec.faults.wasted, statuses
     if kind == "expire":  # a new token was fetched and the refused request sent again
         token_paths = simulators()[spec.name].token_paths
         assert any(p.endswith(tuple(token_paths)) for _, p, _ in faulty.request_log)
