@@ -99,7 +99,7 @@ def test_a_401_mid_scan_authenticates_once_more(sandbox: SandboxServer) -> None:
     got = [str(i) for i in result.frame["id"]]
     assert sorted(got) == PROPERTIES and len(got) == len(set(got))
     pages = [s for m, p, s in sandbox.request_log if p == PAGES]
-    assert pages.count(401) == 1 and pages.count(200) == result.stats.pages
+    assert pages.count(401) == 1 and result.stats.pages <= pages.count(200) <= result.stats.pages + 3  # look-ahead
     assert _posts(sandbox, AUTH) == [200]  # exactly one new token
     assert _posts(sandbox, REFRESH) == []  # a refused token is replaced, not refreshed
 

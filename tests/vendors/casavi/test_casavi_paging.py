@@ -5,7 +5,10 @@ the reading implies. crmql follows ``_links.next`` (never builds page URLs itsel
 ``limit=100`` (or a smaller LIMIT), and retries a refused first page once without the size.
 
 The scans read ``casavi.properties`` (about 300 records: a few pages per reading), counted in the
-simulator's request log; the rows are checked against the seeded data.
+simulator's request log; the rows are checked against the seeded data. Once two next links show a
+page counter, crmql requests the following pages ahead (each used only when the page before links
+to exactly it): the pages the reading implies are read, plus at most :data:`WASTED` requests beyond
+the last page (the connector's documented bound), which bring no row.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ PROPERTIES = sorted(r["id"] for r in records("casavi", "properties", 42))
 PAGE_PATH = "/casavi/v2/properties"
 #: the vendor's page size when it reads no size parameter of ours (the simulator's default)
 VENDOR_DEFAULT = 25
+#: requests beyond the last page a look-ahead may waste (the connector's docstring: "3 at most per scan")
+WASTED = 3
+CLIENT_CLOSED = 499
 
 
 def _pages(n: int, size: int) -> int:
@@ -78,9 +84,10 @@ def test_a_full_scan_reads_every_record_once(sandbox: SandboxServer, reading: st
     assert sorted(ids) == PROPERTIES
     statuses = _page_statuses(sandbox)
     pages = _pages(len(PROPERTIES), per_page)
-    assert statuses.count(200) == pages == result.stats.pages, statuses
+    assert result.stats.pages == pages and result.stats.rows_fetched == len(PROPERTIES)
+    assert pages <= statuses.count(200) <= pages + WASTED, statuses
     assert statuses.count(400) == refused, statuses
-    assert len(statuses) == pages + refused
+    assert set(statuses) <= {200, 400, CLIENT_CLOSED}, statuses  # a look-ahead past the end may be cancelled
 
 
 @pytest.mark.parametrize("reading", ["defaults", "page_size_param=size", "oversize=reject,page_size_max=50"])
@@ -110,4 +117,5 @@ def test_next_links_keep_the_filters(sandbox: SandboxServer) -> None:
     assert sorted(got) == want and len(got) == len(set(got))
     assert result.stats.rows_fetched == len(want)  # the vendor honoured the filter on every page
     statuses = [s for m, p, s in sandbox.request_log if m == "GET" and p == "/casavi/v2/contacts"]
-    assert statuses == [200] * _pages(len(want), 100) == [200] * result.stats.pages
+    assert result.stats.pages == _pages(len(want), 100)
+    assert result.stats.pages <= statuses.count(200) <= result.stats.pages + WASTED, statuses
