@@ -62,3 +62,29 @@ def session_on(url: str, name: str, vendor: str, connector: Any, **settings: Any
         yield session
     finally:
         session.close()
+
+
+def vendor_fixtures(make: Any, connector: Any, name: str, *, fixture: str, vendor: str | None = None,
+                    setup: Any = None, **settings: Any) -> tuple[Any, Any]:
+    """The two fixtures of a test module that plays a vendor: ``served`` (module scope: ``make()``
+    served once, see :func:`serve_fresh`) and ``fixture`` (per test: a fresh ``make()`` on that URL
+    and a session whose connection ``name`` is ``connector``, as ``(vendor, session)``; ``setup()``
+    runs first). Assign both at module level: ``served, links = vendor_fixtures(Vendor,
+    LinksConnector, "links", fixture="links")``."""
+    import pytest
+
+    @pytest.fixture(scope="module", name="served")
+    def served_fixture() -> Iterator[tuple[list[Any], str]]:
+        with serve_fresh(make) as served:
+            yield served
+
+    @pytest.fixture(name=fixture)
+    def fresh(served: tuple[list[Any], str]) -> Iterator[tuple[Any, Any]]:
+        holder, url = served
+        holder[0] = make()
+        if setup is not None:
+            setup()
+        with session_on(url, name, vendor or name, connector, **settings) as session:
+            yield holder[0], session
+
+    return served_fixture, fresh

@@ -21,7 +21,7 @@ from crmql.connectors.rest import Col, NextLinkPaginator, Place, Resource, RestA
 from crmql.errors import VendorHTTPError
 from crmql.plan.catalog import ColumnType
 
-from live_server import serve_fresh, session_on
+from live_server import vendor_fixtures
 
 S = ColumnType.STRING
 ROWS = [{"id": f"C-{n:03d}", "city": "Köln" if n % 5 == 0 else "München"} for n in range(57)]
@@ -81,18 +81,7 @@ class Vendor:
         return JSONResponse(body)
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[list[Vendor], str]]:
-    with serve_fresh(Vendor) as served:
-        yield served
-
-
-@pytest.fixture
-def ahead(served: tuple[list[Vendor], str]) -> Iterator[tuple[Vendor, Any]]:
-    holder, url = served
-    holder[0] = Vendor()
-    with session_on(url, "ahead", "ahead", AheadConnector, concurrency=4) as session:
-        yield holder[0], session
+served, ahead = vendor_fixtures(Vendor, AheadConnector, "ahead", fixture="ahead", concurrency=4)
 
 
 PAGES = [f"limit={SIZE}"] + [f"limit={SIZE}&page={p}" for p in range(1, 12)]

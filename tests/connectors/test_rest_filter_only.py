@@ -19,7 +19,7 @@ from crmql.connectors.rest import Col, NextLinkPaginator, Place, Resource, RestA
 from crmql.errors import QueryError
 from crmql.plan.catalog import ColumnType
 
-from live_server import serve_fresh, session_on
+from live_server import vendor_fixtures
 
 S, T = ColumnType.STRING, ColumnType.TIMESTAMP
 START = dt.datetime(2026, 10, 1, tzinfo=dt.timezone.utc)
@@ -57,18 +57,7 @@ class Vendor:
         return JSONResponse({"list": rows})
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[list[Vendor], str]]:
-    with serve_fresh(Vendor) as served:
-        yield served
-
-
-@pytest.fixture
-def only(served: tuple[list[Vendor], str]) -> Iterator[tuple[Vendor, Any]]:
-    holder, url = served
-    holder[0] = Vendor()
-    with session_on(url, "only", "only", OnlyConnector) as session:
-        yield holder[0], session
+served, only = vendor_fixtures(Vendor, OnlyConnector, "only", fixture="only")
 
 
 def test_describe_says_a_filter_only_column_is_exact_by_the_vendors_definition(only: tuple[Vendor, Any]) -> None:

@@ -33,7 +33,7 @@ from crmql.errors import ConnectorError, QueryError, VendorResponseError
 from crmql.plan.catalog import ColumnType, RequiredFilter
 from crmql.plan.pushdown import Equality
 
-from live_server import serve_fresh, session_on
+from live_server import vendor_fixtures
 
 S, I = ColumnType.STRING, ColumnType.INTEGER
 APPOINTMENTS = [{"id": f"a{i}", "status": "open" if i % 3 else "done", "n": i,
@@ -177,18 +177,7 @@ class Vendor:
         ])
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[list[Vendor], str]]:
-    with serve_fresh(Vendor) as served:
-        yield served
-
-
-@pytest.fixture
-def demo(served: tuple[list[Vendor], str]) -> Iterator[tuple[Vendor, Session]]:
-    holder, url = served
-    holder[0] = Vendor()
-    with session_on(url, "demo", "demo", DemoConnector) as session:
-        yield holder[0], session
+served, demo = vendor_fixtures(Vendor, DemoConnector, "demo", fixture="demo")
 
 
 def test_page_index_pages_with_the_filter_as_a_parameter(demo: tuple[Vendor, Session]) -> None:

@@ -23,7 +23,7 @@ from crmql.connectors.rest import (
 from crmql.errors import ConnectorError, VendorResponseError
 from crmql.plan.catalog import ColumnType, FilterShape
 from crmql.plan.pushdown import Equality
-from live_server import serve_fresh, session_on
+from live_server import session_on, vendor_fixtures
 
 S, I = ColumnType.STRING, ColumnType.INTEGER
 POSTS = [{"id": f"p{i}", "n": i} for i in range(45)]
@@ -138,18 +138,7 @@ class Vendor:
         ])
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[list[Vendor], str]]:
-    with serve_fresh(Vendor) as served:
-        yield served
-
-
-@pytest.fixture
-def review(served: tuple[list[Vendor], str]) -> Iterator[tuple[Vendor, Session]]:
-    holder, url = served
-    holder[0] = Vendor()
-    with session_on(url, "rv", "review", ReviewConnector) as session:
-        yield holder[0], session
+served, review = vendor_fixtures(Vendor, ReviewConnector, "rv", fixture="review", vendor="review")
 
 
 # ---- finding 2: an asynchronous job keeps repeated query parameters (the vendor's OR)

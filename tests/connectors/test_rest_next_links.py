@@ -22,7 +22,7 @@ from crmql.connectors.rest import Col, NextLinkPaginator, Place, Resource, RestA
 from crmql.errors import VendorHTTPError, VendorResponseError
 from crmql.plan.catalog import ColumnType
 
-from live_server import serve_fresh, session_on
+from live_server import vendor_fixtures
 
 S = ColumnType.STRING
 ROWS = [{"id": f"C-{n:03d}", "city": "München" if n % 4 else "Köln"} for n in range(57)]
@@ -75,18 +75,7 @@ class Vendor:
         return JSONResponse(body)
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[list[Vendor], str]]:
-    with serve_fresh(Vendor) as served:
-        yield served
-
-
-@pytest.fixture
-def links(served: tuple[list[Vendor], str]) -> Iterator[tuple[Vendor, Any]]:
-    holder, url = served
-    holder[0] = Vendor()
-    with session_on(url, "links", "links", LinksConnector) as session:
-        yield holder[0], session
+served, links = vendor_fixtures(Vendor, LinksConnector, "links", fixture="links")
 
 
 @pytest.mark.parametrize("link", ["absolute", "path", "href"])

@@ -21,7 +21,7 @@ from crmql.errors import QueryError
 from crmql.http import run_sync
 from crmql.plan.catalog import Column, ColumnType, Table
 
-from live_server import serve_fresh, session_on
+from live_server import vendor_fixtures
 
 S = ColumnType.STRING
 ROWS = [{"id": f"C-{n:03d}", "lastName": f"Huber {n}",
@@ -74,19 +74,7 @@ class Vendor:
         return JSONResponse(body)
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[list[Any], str]]:
-    with serve_fresh(Vendor) as served:
-        yield served
-
-
-@pytest.fixture
-def lazy(served: tuple[list[Any], str]) -> Iterator[tuple[Vendor, Any]]:
-    holder, url = served
-    holder[0] = Vendor()
-    LazyConnector.extended = 0
-    with session_on(url, "lazy", "lazy", LazyConnector) as session:
-        yield holder[0], session
+served, lazy = vendor_fixtures(Vendor, LazyConnector, "lazy", fixture="lazy", setup=lambda: setattr(LazyConnector, "extended", 0))
 
 
 def test_declared_columns_only_cost_no_sample_request(lazy: tuple[Vendor, Any]) -> None:
