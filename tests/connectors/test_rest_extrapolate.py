@@ -8,7 +8,6 @@ LIMIT may stop the scan."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest

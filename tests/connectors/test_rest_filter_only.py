@@ -6,7 +6,6 @@ parameter; the request sent is the one EXPLAIN shows (real HTTP, a loopback vend
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest

@@ -6,7 +6,6 @@ arrays, and EXPLAIN's words when there is no total or no token."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest

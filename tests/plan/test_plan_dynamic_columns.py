@@ -7,7 +7,6 @@ many requests a statement cost."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
