@@ -471,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {machine['cores']} cores, {machine['machine']}, {machine['platform']}, "
           f"Python {machine['python']}, crmql {machine['crmql']}")
     print(f"sandbox: loopback, {'its own process' if args.server == 'process' else 'a thread of this process'}, "
-          f"{args.latency_ms:g} ms latency per request; page size {PAGE_SIZE} (Atlas {ATLAS_PAGE}); "
+          f"{args.latency_ms:g} ms latency per request; page size {PAGE_SIZE} (Atlas, casavi {ATLAS_PAGE}); "
           f"repeat {args.repeat} (wall times are medians)")
 
     plan = bench_plan() if "plan" in args.names else None  # first: no HTTP, and the parser still cold
@@ -531,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("rows: rows returned; pushed: rows matching the filter crmql pushed (per scan); fetched: rows crmql")
     print("transferred; req columns: search+token requests counted by the server; bound: one request per full page")
-    print("of 50 needed rows (100 for Atlas; min 1 per table) + 1 token; crmql/naive, crmql/bound: ratios of total requests;")
+    print("of 50 needed rows (100 for Atlas and casavi; min 1 per table) + 1 token; crmql/naive, crmql/bound: ratios of total requests;")
     print("ms: wall time; speedup: naive ms / crmql ms. The naive client fetches every table in full, sequentially.")
 
     warnings = [w for o in outcomes for w in o.warnings]
