@@ -108,8 +108,13 @@ class Session:
 
     def describe(self, connection: str, name: str) -> pd.DataFrame:
         """DESCRIBE as a frame: column, type, pushed filters, options, description (every column,
-        those a table finds in the vendor's data too: :meth:`Table.complete`)."""
-        return describe_frame(self.table(connection, name).complete())
+        those a table finds in the vendor's data too: :meth:`Table.complete`). Whatever that
+        started early for a statement is dropped (no later statement takes a page fetched now)."""
+        connector = self.connector(connection)
+        try:
+            return describe_frame(connector.table(name).complete())
+        finally:
+            connector.discard_early()
 
     # ---- statements
     def execute(self, sql: str, params: Mapping[str, Any] | None = None, *,

@@ -9,7 +9,8 @@
 * ``ORDER BY 2`` / ``GROUP BY 1`` refer to the select list's columns by position, as in SQL;
 * a table with dynamic columns (:attr:`Table.extend`: casavi's custom fields) is completed only
   when the statement needs it: a column the declared ones do not have, or ``*``. From then on the
-  statement uses the complete table (the planner and the executor see every column). An
+  statement uses the complete table; the scan gets only the dynamic columns the statement reads
+  (all of them under ``*``), so a vendor's value in a column nobody reads is never converted. An
   unqualified name that a declared column of one table matches is taken from that table even if
   another table's dynamic columns might have it too (qualify it to read the other).
 
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..language import ast
@@ -72,6 +73,8 @@ class _Binder(LiteralTyping):
         self.columns: dict[tuple[str, str], Column] = {}
         self.aliases: set[str] = set()
         self.outputs = OutputNames()
+        self.declared: dict[int, Table] = {}  # scope index -> the table before extend
+        self.starred: set[int] = set()  # scope indexes read by a * (every column)
 
     # ---- tables and columns
     def at(self, err: QueryError, node: ast.Node | None) -> QueryError:
@@ -97,6 +100,7 @@ class _Binder(LiteralTyping):
         ref, table = self.scope[index]
         if not table.extensible:
             return False
+        self.declared.setdefault(index, table)
         self.scope[index] = (ref, table.complete())
         return True
 
@@ -288,6 +292,7 @@ def _bind(select: ast.Select, resolve: Callable[[str, str], Table], params: Mapp
             for i, (ref, _) in enumerate(b.scope):  # every column, the dynamic ones too
                 if item.qualifier is None or ref.ref_name.lower() == item.qualifier.lower():
                     b.extend(i)
+                    b.starred.add(i)
             items.append(item)
             b.outputs.add(None, sum(len(t.columns) for r, t in b.scope
                                    if item.qualifier is None or r.ref_name.lower() == item.qualifier.lower()))
@@ -317,7 +322,18 @@ def _bind(select: ast.Select, resolve: Callable[[str, str], Table], params: Mapp
             raise b.at(QueryError("WHERE needs a condition, not a value", hint="e.g. WHERE name = 'x'"), e)
     bound = ast.replace(select, table=table, joins=tuple(joins), items=tuple(items), where=where, group_by=group_by,
                         having=having, order_by=order_by, limit=limit, offset=offset)
-    return BoundQuery(bound, list(b.scope), b.columns, b.aliases, now)
+    return BoundQuery(bound, _read(b), b.columns, b.aliases, now)
+
+
+def _read(b: _Binder) -> list[tuple[ast.TableRef, Table]]:
+    """The tables in scope, each completed one with only the dynamic columns the statement reads."""
+    out = []
+    for i, (ref, table) in enumerate(b.scope):
+        if i in b.declared and i not in b.starred:
+            used = {c.name for c in b.declared[i].columns} | {n for q, n in b.columns if q == ref.ref_name}
+            table = replace(table, columns=tuple(c for c in table.columns if c.name in used))
+        out.append((ref, table))
+    return out
 
 
 def _count(b: _Binder, e: ast.Expr | None, clause: str) -> ast.Literal | None:

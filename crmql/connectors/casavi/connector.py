@@ -57,10 +57,10 @@ chosen (the others are simulator variants, ``crmql sandbox variants``), each one
 
 from __future__ import annotations
 
-import contextvars
 import dataclasses
 import datetime as dt
 import logging
+import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -75,6 +75,7 @@ from ..rest import (
     ById, Col, Explode, FieldParams, KeySecretToken, NextLinkPaginator, Place, Resource, RestApi, RestConnector,
 )
 from . import custom_fields as cf
+from .sample import answer, keep, sampling, statement
 
 __all__ = ["API", "BASE_URL", "CasaviConnector", "Superset", "render_time"]
 
@@ -274,6 +275,7 @@ class CasaviConnector(RestConnector):
         for table in cf.TABLES:  # a bad custom_fields setting is a config error now, not at the first query
             cf.declared_types(self.settings, table)
         self._complete: dict[str, Table] = {}
+        self._sampling = {table: threading.Lock() for table in cf.TABLES}
 
     def resource(self, table: Table) -> Resource:
         return self._resources[table.name]
@@ -291,49 +293,55 @@ class CasaviConnector(RestConnector):
         self._complete.clear()
 
     def complete_table(self, name: str) -> Table:
-        """Table ``name`` with its custom-field columns, from one sample request (cached)."""
+        """Table ``name`` with its custom-field columns, from one sample request (cached; one
+        sample per connection and table, however many threads ask at once)."""
         if name not in self._complete:
-            declared = super().load_tables()[name]
-            sample = run_sync(self._sample(declared))
-            columns = [Column(column, type_, f"custom field {field!r}", field=cf.FIELD_PREFIX + field)
-                       for column, field, type_ in cf.custom_columns(sample, set(declared.column_names),
-                                                                     cf.declared_types(self.settings, name))]
-            self._complete[name] = dataclasses.replace(declared, columns=(*declared.columns, *columns),
-                                                       unknown_hint=cf.HINT)
+            with self._sampling[name]:
+                if name not in self._complete:
+                    declared = super().load_tables()[name]
+                    sample = run_sync(self._sample(declared))
+                    columns = [Column(column, type_, cf.describe(field), field=cf.FIELD_PREFIX + field)
+                               for column, field, type_ in cf.custom_columns(
+                                   sample, set(declared.column_names), cf.declared_types(self.settings, name))]
+                    self._complete[name] = dataclasses.replace(declared, columns=(*declared.columns, *columns),
+                                                               unknown_hint=cf.HINT)
         return self._complete[name]
 
     async def _sample(self, table: Table) -> list[dict[str, Any]]:
         """The records of the unfiltered list's first page at the biggest size: a scan stopped
         after its first page (so a size the vendor refuses is asked again without, as any scan).
 
-        That page is also the first page of a whole-table read (``SELECT *``): the answer is left
-        for the statement's scan to take (:mod:`crmql.connectors.rest.early`; dropped when the
-        statement ends), so ``SELECT * FROM casavi.contacts`` pays no request for its sample."""
+        That page is also the first page of a whole-table read (``SELECT *``): while a statement
+        runs, the answer is left for that statement's scan to take (:mod:`.sample`), so
+        ``SELECT * FROM casavi.contacts`` pays no request for its sample."""
         res = self.resource(table)
         request = res.first_request(FilterSet(), res.paginator.max_page)
         sample: list[dict[str, Any]] = []
-        answers: list[Any] = []
 
         def first_page(records: list[dict[str, Any]]) -> bool:
             sample.extend(records)
             return False
 
-        token = _SAMPLING.set((request, answers))  # this task's scan only (see send)
-        try:
+        size = res.paginator.size.name if res.paginator.size is not None else None
+        with sampling(request, size) as answers:  # this task's scan only (see send)
             await self.scan(table, res, request, first_page, sequential=True, prefetch=False)
-        finally:
-            _SAMPLING.reset(token)
-        if answers:
-            self.early.start(self.early_key(request), _answer(answers[0]))
+        if answers and statement() is not None:
+            sent, data = answers[-1]
+            self.early.start(self.early_key(sent), answer(data))
         return sample
+
+    def early_key(self, request: NativeRequest) -> str:
+        """The request and the running statement: a page left by one statement's sample is never
+        another statement's (:mod:`.sample`)."""
+        return f"{request.render()} (statement {statement()})"
 
     async def send(self, table: Table, request: NativeRequest, *, first: bool = False,
                    res: Resource | None = None) -> Any:
-        """The kit's send; during a custom-field sample, its answer is also kept (see :meth:`_sample`)."""
-        data = await super().send(table, request, first=first, res=res)
-        sampling = _SAMPLING.get()
-        if sampling is not None and request == sampling[0]:
-            sampling[1].append(data)
+        """The kit's send, every request a scan's first page (a list's later pages are next links;
+        a refused size's retry is a first page too) and so looked up among the answers the
+        statement's sample left; during a sample, its answer is kept (see :meth:`_sample`)."""
+        data = await super().send(table, request, first=True, res=res)
+        keep(request, data)
         return data
 
     # ---- rows
@@ -380,13 +388,3 @@ def postal_code(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-#: the request of the custom-field sample being read in this task, and where its answer goes
-_SAMPLING: contextvars.ContextVar[tuple[NativeRequest, list[Any]] | None] = contextvars.ContextVar(
-    "casavi_sampling", default=None)
-
-
-async def _answer(data: Any) -> Any:
-    """An answer already received, as a request started early hands it over."""
-    return data

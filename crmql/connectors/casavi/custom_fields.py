@@ -13,13 +13,21 @@ connection's ``custom_fields`` setting declares what the sample misses or types 
 The rules (the lead's contract for issue #11):
 
 * **Naming**: a column per custom field, named as the manager named it; a name a declared column
-  already has (in any case) becomes ``<name> (custom)``.
+  already has (in any case) becomes ``<name> (custom)``; a field with no name (``""`` or blanks,
+  which casavi does not forbid) becomes :data:`UNNAMED` (its data kept, under a name one can
+  write, rather than a column named ``""`` that pandas shows as ``v25``).
 * **Typing** from the sampled values: booleans BOOLEAN, integers INTEGER, numbers FLOAT (integers
   and decimals together: FLOAT), ISO dates DATE, ISO date-times TIMESTAMP, anything else or a mix
-  STRING; the setting overrides.
+  STRING; the setting overrides. An integer beyond 64 bits (no SQL INTEGER holds it) types its
+  field STRING (its digits, exact); dates mixed with date-times are a mix: STRING.
 * **Values**: each row's value converted to its column's type; a value that does not fit is a
   :class:`~crmql.errors.VendorResponseError` naming the table, the field, what it holds and the
-  setting that fixes it, never a silent NULL. Custom fields are filtered locally only.
+  setting that fixes it, never a silent NULL: an integer beyond 64 bits in an INTEGER column, and
+  a date-time in a DATE column (its day depends on the time zone: ``2026-03-01T23:30:00-05:00`` is
+  03-02 in UTC), unless it is midnight UTC (how casavi writes a date: ``...T00:00:00.000Z``).
+  Only the columns a statement reads are converted (the binder hands the scan a table with only
+  those dynamic columns, :mod:`crmql.plan.bind`): a bad value in a field the statement never
+  uses fails nothing. Custom fields are filtered locally only.
 
 >>> infer_type([True, None, False]), infer_type([1, 2.5]), infer_type(["1961-04-02"]), infer_type([1, "x"])
 (<ColumnType.BOOLEAN: 'boolean'>, <ColumnType.FLOAT: 'float'>, <ColumnType.DATE: 'date'>, <ColumnType.STRING: 'string'>)
@@ -42,7 +50,8 @@ from typing import Any
 from ...errors import ConfigError, VendorResponseError
 from ...plan.catalog import ColumnType
 
-__all__ = ["FIELD_PREFIX", "HINT", "TYPE_NAMES", "convert", "custom_columns", "declared_types", "infer_type"]
+__all__ = ["FIELD_PREFIX", "HINT", "TYPE_NAMES", "UNNAMED", "convert", "custom_columns", "declared_types", "describe",
+           "infer_type"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +71,10 @@ TYPE_NAMES: dict[str, ColumnType] = {
 HINT = ('custom fields are discovered from the first page of the list; declare one it misses in the connection\'s '
         'config, e.g. custom_fields = {contacts = {"Sonderkündigungsrecht" = "boolean"}}')
 
+#: the column of a custom field whose name is empty (or blanks)
+UNNAMED = "(unnamed custom field)"
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?\Z")
 
@@ -71,7 +84,7 @@ def _kind(value: Any) -> ColumnType:
     if isinstance(value, bool):
         return B
     if isinstance(value, int):
-        return I
+        return I if INT64_MIN <= value <= INT64_MAX else S
     if isinstance(value, float):
         return F
     if isinstance(value, str):
@@ -88,6 +101,8 @@ def infer_type(values: Iterable[Any]) -> ColumnType:
 
     >>> infer_type([None]), infer_type(["2026-03-01T09:30:00.000Z", None]), infer_type(["2026-03-01", "2026-03-01T09:30:00Z"])
     (<ColumnType.STRING: 'string'>, <ColumnType.TIMESTAMP: 'timestamp'>, <ColumnType.STRING: 'string'>)
+    >>> infer_type([1, 2**70]), infer_type([2**63 - 1])
+    (<ColumnType.STRING: 'string'>, <ColumnType.INTEGER: 'integer'>)
     """
     kinds = {_kind(v) for v in values if v is not None}
     if kinds == {I, F}:
@@ -130,7 +145,11 @@ def custom_columns(sample: list[dict[str, Any]], declared: set[str],
                    types: Mapping[str, ColumnType]) -> list[tuple[str, str, ColumnType]]:
     """``(column name, custom field name, type)`` for every custom field of the sampled records
     and of ``types`` (the setting, which wins), sorted by name; ``declared``: the table's own
-    column names (a clash gets `` (custom)``)."""
+    column names (a clash gets `` (custom)``; a field with no name is :data:`UNNAMED`).
+
+    >>> custom_columns([{"customFields": {"": "x", "(unnamed custom field)": 1}}], set(), {})[0]
+    ('(unnamed custom field)', '', <ColumnType.STRING: 'string'>)
+    """
     values: dict[str, list[Any]] = {}
     for record in sample:
         fields = record.get("customFields")
@@ -142,12 +161,21 @@ def custom_columns(sample: list[dict[str, Any]], declared: set[str],
     taken = {d.casefold() for d in declared}
     out = []
     for name in sorted(values, key=lambda n: (n.casefold(), n)):
-        column = name
+        column = name if name.strip() else UNNAMED
         while column.casefold() in taken:
             column = f"{column} (custom)"
         taken.add(column.casefold())
         out.append((column, name, types.get(name) or infer_type(values[name])))
     return out
+
+
+def describe(field: str) -> str:
+    """A custom column's description.
+
+    >>> describe("Baujahr"), describe("")
+    ("custom field 'Baujahr'", "custom field '' (it has no name)")
+    """
+    return f"custom field {field!r}" + ("" if field.strip() else " (it has no name)")
 
 
 def _date(text: str) -> dt.date | None:
@@ -181,14 +209,17 @@ def _fit(value: Any, column_type: ColumnType) -> Any:
         return value
     if column_type is I and isinstance(value, (int, float)) and not isinstance(value, bool):
         if isinstance(value, int) or (math.isfinite(value) and value.is_integer()):
-            return int(value)
+            if INT64_MIN <= int(value) <= INT64_MAX:  # beyond: no SQL INTEGER holds it
+                return int(value)
     if column_type is F and isinstance(value, (int, float)) and not isinstance(value, bool) \
             and math.isfinite(value):
         return float(value)
     if column_type is D and isinstance(value, str):
-        day = _date(value[:10]) if (_DATE.match(value) or _TIME.match(value)) else None
-        if day is not None and (len(value) == 10 or _time(value) is not None):
+        if _DATE.match(value) and (day := _date(value)) is not None:
             return day
+        moment = _time(value) if _TIME.match(value) else None
+        if moment is not None and moment.time() == dt.time(0):  # midnight UTC: casavi's way to write a date
+            return moment.date()
     if column_type is T and isinstance(value, str):
         if _DATE.match(value) and (day := _date(value)) is not None:
             return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
@@ -212,7 +243,7 @@ def convert(value: Any, column_type: ColumnType, *, table: str, name: str, vendo
         return None
     try:
         return _fit(value, column_type)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an integer beyond a float's range
         pass
     shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
     kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", dict: "an object",
