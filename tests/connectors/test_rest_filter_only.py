@@ -74,9 +74,9 @@ def test_explain_marks_it_exact_by_the_vendors_definition_and_sends_what_it_show
     sql = "SELECT id FROM only.contacts WHERE modifiedAfter = TIMESTAMP '2026-11-01' AND id <> 'C-039'"
     text = session.explain(sql)
     assert "GET /v2/contacts?limit=50&modifiedAfter=2026-11-01T00%3A00%3A00.000Z" in text
-    assert ("""modifiedAfter = TIMESTAMP '2026-11-01 00:00:00Z'  ->  {"modifiedAfter": {"param": "2026-11-01 00:00:00"""
-            """+00:00"}}  [exact by the vendor's definition (filter-only: sent as modifiedAfter; the records carry no """
-            """value to re-check)]""") in text
+    assert ("""modifiedAfter = TIMESTAMP '2026-11-01 00:00:00Z'  ->  {"modifiedAfter": {"param": "2026-11-01T00:00:00"""
+            """.000Z"}}  [exact by the vendor's definition (filter-only: sent as modifiedAfter; the records carry no """
+            """value to re-check)]""") in text  # the value as sent (the column's render), not crmql's spelling
     assert "id != 'C-039'  (Only cannot filter id)" in text  # the rest stays local, as always
     vendor.seen.clear()
     frame = session.query(sql)
@@ -84,3 +84,19 @@ def test_explain_marks_it_exact_by_the_vendors_definition_and_sends_what_it_show
     assert vendor.seen == ["limit=50&modifiedAfter=2026-11-01T00%3A00%3A00.000Z"]
     with pytest.raises(QueryError, match="modifiedAfter exists only as the request parameter modifiedAfter"):
         session.query("SELECT id FROM only.contacts WHERE modifiedAfter > TIMESTAMP '2026-11-01'")
+
+
+def test_the_rows_carry_the_typed_value_while_the_request_and_explain_carry_the_sent_text(
+        only: tuple[Vendor, Any]) -> None:
+    vendor, session = only
+    sql = ("SELECT id, modifiedAfter, role FROM only.contacts WHERE modifiedAfter = TIMESTAMP '2026-11-01 08:30:05.5' "
+           "AND role = 'OWNER'")
+    text = session.explain(sql)
+    assert '{"modifiedAfter": {"param": "2026-11-01T08:30:05.500Z"}}' in text and '{"role": {"param": "OWNER"}}' in text
+    vendor.seen.clear()
+    frame = session.query(sql)
+    assert vendor.seen == ["limit=50&modifiedAfter=2026-11-01T08%3A30%3A05.500Z&role=OWNER"]
+    bound = dt.datetime(2026, 11, 1, 8, 30, 5, 500000, tzinfo=dt.timezone.utc)
+    assert list(frame["id"]) == [r["id"] for r in ROWS if r["changed"] > bound]
+    assert {str(v) for v in frame["modifiedAfter"]} == {"2026-11-01 08:30:05.500000+00:00"}  # a TIMESTAMP, typed
+    assert set(frame["role"]) == {"OWNER"}

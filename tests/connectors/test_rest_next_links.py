@@ -4,7 +4,8 @@
   ending absent or null (``casavi.last_page``);
 * a page size the vendor refuses (``casavi.oversize=reject``): the first page is asked once more
   without the size (``NextLinkPaginator(retry_without_size=True)``), then the vendor's own pages
-  are followed; nothing else is retried.
+  are followed; nothing else is retried; the connection remembers the refusal (later scans of that
+  path send no size that big, and EXPLAIN says so).
 """
 
 from __future__ import annotations
@@ -107,18 +108,38 @@ def test_a_link_object_without_href_is_a_malformed_answer(links: tuple[Vendor, A
 def test_a_refused_page_size_is_asked_once_more_without_it(links: tuple[Vendor, Any]) -> None:
     vendor, session = links
     vendor.oversize = "reject"
+    assert "(a refused size: retried without)" in session.explain("SELECT id FROM links.contacts")
+    vendor.seen.clear()  # (EXPLAIN's 1-row probe)
     result = session.execute("SELECT id FROM links.contacts WHERE city = 'Köln'")
     assert list(result.frame["id"]) == [r["id"] for r in ROWS if r["city"] == "Köln"]
     assert vendor.seen == ["limit=50", ""] + [f"page={p}" for p in range(1, 9)]  # then 7 per page, the vendor's
     assert any("refused the page size limit=50 (HTTP 400)" in w for w in result.stats.warnings)
     vendor.seen.clear()
-    assert len(session.query("SELECT id FROM links.contacts LIMIT 30")) == 30  # a LIMIT above the maximum
+    assert len(session.query("SELECT id FROM links.contacts LIMIT 30")) == 30  # a LIMIT below the refused 50
     assert vendor.seen[:2] == ["limit=30", ""] and len(vendor.seen) == 2 + 4
     vendor.seen.clear()
     assert len(session.query("SELECT id FROM links.contacts LIMIT 5")) == 5  # within it: never refused
     assert vendor.seen == ["limit=5"]
-    assert "(a refused size: retried without)" in session.explain("SELECT id FROM links.contacts")
     assert "retried without" not in session.explain("SELECT id FROM links.strict")
+
+
+def test_a_refused_page_size_is_not_sent_again_on_that_connection(links: tuple[Vendor, Any]) -> None:
+    vendor, session = links
+    vendor.oversize = "reject"
+    assert len(session.query("SELECT id FROM links.contacts")) == len(ROWS)
+    assert vendor.seen[:2] == ["limit=50", ""]
+    vendor.seen.clear()
+    text = session.explain("SELECT id FROM links.contacts WHERE city = 'Köln'")  # planned knowing it
+    assert "GET /v2/contacts\n" in text + "\n" and "limit=50" not in text
+    assert "the vendor's own page size (it refused limit earlier on this connection)" in text
+    vendor.seen.clear()  # (EXPLAIN's 1-row probe)
+    result = session.execute("SELECT id FROM links.contacts WHERE city = 'Köln'")
+    assert list(result.frame["id"]) == [r["id"] for r in ROWS if r["city"] == "Köln"]
+    assert vendor.seen == [""] + [f"page={p}" for p in range(1, 9)]  # no refused request any more
+    assert not result.stats.warnings
+    vendor.seen.clear()
+    assert len(session.query("SELECT id FROM links.strict LIMIT 15")) == 15  # never retries: its size as declared
+    assert vendor.seen == ["limit=15"]
 
 
 def test_only_a_400_on_the_first_page_with_a_size_is_retried(links: tuple[Vendor, Any]) -> None:

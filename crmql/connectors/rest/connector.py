@@ -97,7 +97,13 @@ class RestConnector(HttpConnectorMixin, Connector):
 
     # ---- planning
     def plan(self, table: Table, candidates: Sequence[Candidate], needs: Needs) -> FetchPlan:
-        return plan_scan(self.resource(table), table, candidates, needs, concurrency=self.concurrency)
+        return plan_scan(self.resource(table), table, candidates, needs, concurrency=self.concurrency,
+                         learned=self.paging_learned)
+
+    @property
+    def paging_learned(self) -> dict[str, Any]:
+        """What paging learned about the vendor on this connection, kept between scans (a refused page size)."""
+        return self.__dict__.setdefault("_paging_learned", {})
 
     # ---- hooks (see the module docstring)
     def check_records(self, res: Resource, table: Table, records: Records, request: str) -> None:
@@ -206,7 +212,7 @@ class RestConnector(HttpConnectorMixin, Connector):
 
         ctx = ScanContext(request, fetch, counted, self._limits(table, request), max_rows=max_rows,
                           sequential=sequential, window=max(2, self.concurrency * 2), prefetch=prefetch,
-                          concurrency=self.concurrency)
+                          concurrency=self.concurrency, learned=self.paging_learned)
         try:
             result = await paginator.scan(ctx)
         finally:

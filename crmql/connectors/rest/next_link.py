@@ -24,6 +24,9 @@ __all__ = ["NextLinkPaginator"]
 
 log = logging.getLogger(__name__)
 
+#: the key of :attr:`~.pages.ScanContext.learned` naming the paths whose page size the vendor refused
+_REFUSED = "size refused"
+
 
 @dataclass(frozen=True)
 class NextLinkPaginator(Paginator):
@@ -104,11 +107,15 @@ class NextLinkPaginator(Paginator):
             return got.records, got.total, got.next
 
         try:
-            return await next_link_scan(page, sink=ctx.sink, max_rows=ctx.max_rows,
+            done = await next_link_scan(page, sink=ctx.sink, max_rows=ctx.max_rows,
                                         prefetch=self.prefetch and ctx.prefetch, limits=ctx.limits)
-        finally:
+        except BaseException:  # an error or a cancellation: nobody waits for pages beyond the last
             if ahead is not None:
-                await ahead.aclose()
+                await ahead.aclose(grace_s=0)
+            raise
+        if ahead is not None:
+            await ahead.aclose()
+        return done
 
     def _depth(self, concurrency: int) -> int:
         """Pages requested ahead at once: ``ahead`` (when declared) within the connection's concurrency."""
@@ -119,13 +126,44 @@ class NextLinkPaginator(Paginator):
         end (no LIMIT that may stop it; a raw-body peek is another way ahead)."""
         return self.extrapolate and whole and self.prefetch and not self.peek
 
+    def refused(self, request: NativeRequest, learned: dict[str, Any]) -> bool:
+        """Whether the vendor refused, earlier on this connection and path, a page size no bigger
+        than the one ``request`` asks (``learned``: the connection's memory,
+        :attr:`~.pages.ScanContext.learned`; a smaller size, a LIMIT's, is still asked for)."""
+        smallest = learned.get(_REFUSED, {}).get(request.path) if self.retry_without_size else None
+        sent = self.size.get(request) if self.size is not None else None
+        if smallest is None or sent is None:
+            return False
+        return not (str(sent).isdigit() and int(sent) < smallest)
+
+    def known(self, request: NativeRequest, learned: dict[str, Any]) -> NativeRequest:
+        """``request`` as the connection sends it: without the page size where the vendor refused
+        that size (or a smaller one) on its path before, so a refusal costs one request per
+        connection and path, not one per scan.
+
+        >>> p = NextLinkPaginator(next="_links.next", size=Place.query("limit"), retry_without_size=True)
+        >>> request = NativeRequest("GET", "/v2/contacts", [("limit", "100")])
+        >>> learned = {"size refused": {"/v2/contacts": 50}}
+        >>> p.known(request, {}).render(), p.known(request, learned).render()
+        ('GET /v2/contacts?limit=100', 'GET /v2/contacts')
+        >>> p.known(NativeRequest("GET", "/v2/contacts", [("limit", "10")]), learned).render()
+        'GET /v2/contacts?limit=10'
+        """
+        if self.size is None or not self.refused(request, learned):
+            return request
+        return _without(request, self.size)
+
     async def _first(self, ctx: ScanContext) -> Page:
         """The scan's first page; refused (HTTP 400) with a page size sent, once more without it
-        where :attr:`retry_without_size` is declared."""
+        where :attr:`retry_without_size` is declared (and remembered on the connection, see
+        :meth:`known`). The page's ``sent`` is the request that answered it."""
+        request = self.known(ctx.request, ctx.learned)
         try:
-            return await ctx.fetch(ctx.request, ctx.label)
+            got = await ctx.fetch(request, ctx.label)
+            got.sent = request
+            return got
         except VendorHTTPError as e:
-            sent = self.size.get(ctx.request) if self.size is not None else None
+            sent = self.size.get(request) if self.size is not None else None
             if not self.retry_without_size or e.status != 400 or sent is None or isinstance(e, VendorResponseError):
                 raise
             assert self.size is not None
@@ -134,8 +172,13 @@ class NextLinkPaginator(Paginator):
             stats.current().warn(f"{ctx.limits.where}: the vendor refused the page size {self.size.describe()}={sent}"
                                  f" (HTTP 400), so its own page size is used; set page_size on the connection if it "
                                  f"takes a smaller one")
-            request = _without(ctx.request, self.size)
-            return await ctx.fetch(request, f"{request.method} {request.path} (without {self.size.describe()})")
+            without = _without(request, self.size)
+            got = await ctx.fetch(without, f"{without.method} {without.path} (without {self.size.describe()})")
+            got.sent = without  # taken without it: the size was what the vendor refused (remembered)
+            refused = ctx.learned.setdefault(_REFUSED, {})
+            size = int(sent) if str(sent).isdigit() else 0
+            refused[request.path] = min(size, refused.get(request.path, size))
+            return got
 
     def _shown(self) -> str:
         return self.next.removesuffix(".href")
@@ -143,7 +186,10 @@ class NextLinkPaginator(Paginator):
     def describe(self, f: PagingFacts) -> tuple[str, str]:
         size = f" ({self.size.describe()})" if self.size is not None else ""
         paging = f"{f.page} per page{size}, following {self._shown()}"
-        if self.retry_without_size and self.size is not None:
+        if self.retry_without_size and self.size is not None and f.size_refused:
+            paging = (f"the vendor's own page size (it refused {self.size.describe()} earlier on this connection), "
+                      f"following {self._shown()}")
+        elif self.retry_without_size and self.size is not None:
             paging += " (a refused size: retried without)"
         ahead = self._ahead(not (f.stop_early or f.max_rows or f.sorted_by is not None))
         if ahead:

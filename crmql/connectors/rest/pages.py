@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...plan.connector import NativeRequest
@@ -34,6 +34,9 @@ class Page:
     total: int | None = None
     next: str | None = None
     data: Any = None
+    #: the request that answered a scan's first page (None: not recorded; a next-link scan that
+    #: left a refused page size out says so here)
+    sent: NativeRequest | None = None
 
 
 @dataclass
@@ -54,6 +57,9 @@ class ScanContext:
     prefetch: bool = True
     #: the connection's concurrency (pages a next-link scan may request ahead)
     concurrency: int = 8
+    #: what paging learned about the vendor on this connection, kept between its scans (a
+    #: next-link scan: the paths whose page size was refused); a fresh one per scan by default
+    learned: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -73,6 +79,8 @@ class PagingFacts:
     concurrency: int = 8
     #: how the resource's requests are named ("search", "entities")
     noun: str = "search"
+    #: the vendor refused the page size on this path earlier on the connection (sent without it)
+    size_refused: bool = False
 
 
 class Paginator(ABC):
@@ -91,6 +99,14 @@ class Paginator(ABC):
     def first(self, request: NativeRequest, page_size: int) -> NativeRequest:
         """The first page's request: the page size (and start position) put in their places."""
         return self.size.put(request, page_size) if self.size is not None else request
+
+    def known(self, request: NativeRequest, learned: dict[str, Any]) -> NativeRequest:
+        """``request`` as sent given what the connection ``learned`` (by default: unchanged)."""
+        return request
+
+    def refused(self, request: NativeRequest, learned: dict[str, Any]) -> bool:
+        """Whether the connection learned that the vendor refuses the page size on ``request``'s path."""
+        return False
 
     def sized(self, request: NativeRequest, page_size: int) -> NativeRequest:
         """``request`` asking pages of ``page_size`` (1 for a count's probe)."""

@@ -25,7 +25,6 @@ The requests in the plan are the requests sent: EXPLAIN renders them, the fetche
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -36,6 +35,7 @@ from ...plan.catalog import Table
 from ...plan.connector import Candidate, FetchPlan, Mode, NativeRequest, Needs, choose_filters
 from .paginators import PagingFacts
 from .place import Place
+from .filter_only import FilterOnly, param_text
 from .spec import PARAM, Col, Resource
 from .support import addressable_ids
 
@@ -94,10 +94,13 @@ def _mentions(node: Any, names: set[str]) -> set[str]:
     return found
 
 
-def filter_params(res: Resource, candidates: Sequence[Candidate]) -> dict[int, tuple[Col, Any]]:
+def filter_params(res: Resource, candidates: Sequence[Candidate],
+                  table: Table | None = None) -> dict[int, tuple[Col, Any]]:
     """The candidates that give a filter-only column its value (``col = value``), by index; any
     other condition on such a column is a QueryError: the column has no value of its own, so it
-    would match nothing."""
+    would match nothing. The value is the typed one (the rows carry it): the native condition holds
+    the text sent (:class:`~.filter_only.FilterOnly`), so the typed value is read again from the
+    condition by the table's column capability where there is one."""
     columns = {c.name.lower(): c for c in res.columns if c.filter_only}
     found: dict[int, tuple[Col, Any]] = {}
     for i, cand in enumerate(candidates):
@@ -106,7 +109,8 @@ def filter_params(res: Resource, candidates: Sequence[Candidate]) -> dict[int, t
             continue
         conds = cand.push.conds if cand.push is not None else ()
         if len(named) == 1 and len(conds) == 1 and conds[0].op == PARAM.op:
-            found[i] = (columns[named.pop()], conds[0].value)
+            col = columns[named.pop()]
+            found[i] = (col, _typed(table, col, cand, conds[0].value))
             continue
         col = columns[sorted(named)[0]]
         raise QueryError(f"{col.name} exists only as the request parameter {col.param.name} of {res.name}: "  # type: ignore[union-attr]
@@ -115,23 +119,28 @@ def filter_params(res: Resource, candidates: Sequence[Candidate]) -> dict[int, t
     return found
 
 
-def _param_text(value: Any) -> str:
-    """A filter-only value as a request parameter: times and dates in ISO-8601, the rest as text."""
-    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else str(value)
+def _typed(table: Table | None, col: Col, cand: Candidate, pushed: Any) -> Any:
+    """The typed value of a filter-only condition (``pushed``, the native value, when the column
+    has no :class:`~.filter_only.FilterOnly` capability to read it again)."""
+    column = table.column(col.name) if table is not None else None
+    cap = next((f for f in column.filters if isinstance(f, FilterOnly)), None) if column is not None else None
+    return cap.value(cand.expr, column) if cap is not None and column is not None else pushed
 
 
 def plan_scan(res: Resource, table: Table, candidates: Sequence[Candidate], needs: Needs, *,
-              concurrency: int = 8, _given: frozenset[int] = frozenset()) -> FetchPlan:
-    """The fetch plan of one scan of ``res`` (see the module docstring)."""
+              concurrency: int = 8, learned: dict[str, Any] | None = None,
+              _given: frozenset[int] = frozenset()) -> FetchPlan:
+    """The fetch plan of one scan of ``res`` (see the module docstring); ``learned``: what paging
+    learned about the vendor on this connection (a page size it refused: the requests go without)."""
     if res.fan_out is not None:
         return _plan_fan_out(res, table, candidates)
-    params = {} if _given else filter_params(res, candidates)
+    params = {} if _given else filter_params(res, candidates, table)
     if params:  # sent as parameters of every request; the rows carry the values
         plan = plan_scan(res, table, [Candidate(c.expr, reason="-") if i in params else c
                                       for i, c in enumerate(candidates)], needs, concurrency=concurrency,
-                         _given=frozenset(params))
+                         learned=learned, _given=frozenset(params))
         for col, value in params.values():
-            plan.requests = [col.param.put(r, (col.render or _param_text)(value)) for r in plan.requests]  # type: ignore[union-attr]
+            plan.requests = [col.param.put(r, (col.render or param_text)(value)) for r in plan.requests]  # type: ignore[union-attr]
             plan.fill[col.field or col.name] = value
         plan.used = tuple(sorted({*plan.used, *params}))
         plan.notes = {i: why for i, why in plan.notes.items() if i not in params}
@@ -184,8 +193,10 @@ def plan_scan(res: Resource, table: Table, candidates: Sequence[Candidate], need
         return FetchPlan(mode=Mode.NONE, used=tuple(choice.used), notes=choice.notes,
                          paging="LIMIT 0: nothing to fetch", estimate="0 requests")
     requests = [res.first_request(fs, page, sort.native if sort is not None else None) for fs in choice.requests]
+    refused = any(paginator.refused(r, learned or {}) for r in requests)
+    requests = [paginator.known(r, learned or {}) for r in requests]
     facts = PagingFacts(page, max_rows, stop_early, limit_rows, len(requests), sort.name if sort is not None else None,
-                        concurrency, res.noun)
+                        concurrency, res.noun, refused)
     paging, estimate = paginator.describe(facts)
     return FetchPlan(mode=Mode.SEARCH, requests=requests, used=tuple(choice.used), notes=choice.notes,
                      native=res.filters.view(requests), page_size=page, max_rows=max_rows, stop_early=stop_early,

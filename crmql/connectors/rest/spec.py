@@ -27,7 +27,7 @@ from ...plan.catalog import Column, ColumnType, FilterShape, RequiredFilter, Tab
 from ...plan.connector import FilterSet, NativeRequest
 from ...plan.pushdown import Capability
 from .async_poll import AsyncJob
-from .filter_only import FilterOnly
+from .filter_only import FilterOnly, param_text
 from .auth import AuthSpec, NoAuth
 from .encoders import FieldParams, FilterEncoder, JsonFilterTree
 from .paginators import OffsetPaginator, Paginator, SinglePage  # noqa: F401 (OffsetPaginator: the example)
@@ -282,8 +282,8 @@ class Resource:
     def table(self, connection: str, kinds: Callable[[str], tuple[Capability, ...]]) -> Table:
         """The catalog table of a declared resource (a live catalog builds its own)."""
         columns = tuple(Column(c.name, c.type, c.description, options=c.options, field=c.field,
-                               filters=(FilterOnly(sent_as=c.param.name),) if c.param is not None
-                               else kinds(c.kind)) for c in self.columns)
+                               filters=(FilterOnly(sent_as=c.param.name, render=c.render or param_text),)
+                               if c.param is not None else kinds(c.kind)) for c in self.columns)
         return Table(connection, self.name, columns, self.description, key=self.key, required=self.required,
                      shape=self.shape)
 
