@@ -156,6 +156,11 @@ def test_custom_fields_are_typed_from_the_sample_and_the_setting_wins() -> None:
         "Geburtsdatum": ("Geburtsdatum", "date"), "Letzte Begehung": ("Letzte Begehung", "timestamp"),
         "Kundennummer": ("Kundennummer", "integer"), "Sonderkündigungsrecht": ("Sonderkündigungsrecht", "boolean"),
         "Mixed": ("Mixed", "string"), "Email (custom)": ("Email", "string")}
+    sample = [{"customFields": {"Big": 2**64, "Small": 1, "Day": "2026-03-01", " ": "x"}},
+              {"customFields": {"Big": 1, "Small": -(2**63), "Day": "2026-03-01T23:30:00-05:00"}}]
+    got = {column: (field, t.value) for column, field, t in cf.custom_columns(sample, set(), {})}
+    assert got == {"Big": ("Big", "string"), "Small": ("Small", "integer"), "Day": ("Day", "string"),
+                   cf.UNNAMED: (" ", "string")}
 
 
 @pytest.mark.parametrize("value, column_type, expected", [
@@ -165,7 +170,8 @@ def test_custom_fields_are_typed_from_the_sample_and_the_setting_wins() -> None:
     ("2026-03-01T09:30:00.000Z", ColumnType.TIMESTAMP, dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.timezone.utc)),
     ("2026-03-01", ColumnType.TIMESTAMP, dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)),
     (False, ColumnType.STRING, "false"), (85.0, ColumnType.STRING, "85"), ({"a": 1}, ColumnType.STRING, '{"a": 1}'),
-    (None, ColumnType.BOOLEAN, None),
+    (None, ColumnType.BOOLEAN, None), (2**63 - 1, ColumnType.INTEGER, 2**63 - 1), (2**70, ColumnType.STRING, str(2**70)),
+    ("2026-03-01T01:00:00+01:00", ColumnType.DATE, dt.date(2026, 3, 1)),
 ])
 def test_a_custom_value_is_converted_to_its_column_type(value: Any, column_type: ColumnType, expected: Any) -> None:
     assert cf.convert(value, column_type, table="casavi.contacts", name="f") == expected
@@ -175,6 +181,9 @@ def test_a_custom_value_is_converted_to_its_column_type(value: Any, column_type:
     ("ja", ColumnType.BOOLEAN), (1, ColumnType.BOOLEAN), (2.5, ColumnType.INTEGER), (True, ColumnType.INTEGER),
     ("85", ColumnType.FLOAT), ("01.03.2026", ColumnType.DATE), ("2026-13-01", ColumnType.DATE),
     ("yesterday", ColumnType.TIMESTAMP), (float("inf"), ColumnType.FLOAT),
+    (2**63, ColumnType.INTEGER), (-(2**63) - 1, ColumnType.INTEGER), (2.0**70, ColumnType.INTEGER),
+    (10**400, ColumnType.FLOAT), ("2026-03-01T23:30:00-05:00", ColumnType.DATE),
+    ("2026-03-01T09:30:00.000Z", ColumnType.DATE), ("2026-03-01T00:00:00+01:00", ColumnType.DATE),
 ])
 def test_a_value_that_does_not_fit_names_table_field_and_setting(value: Any, column_type: ColumnType) -> None:
     with pytest.raises(VendorResponseError) as caught:

@@ -154,6 +154,46 @@ def test_a_value_that_does_not_fit_is_an_error_naming_the_setting(served: tuple[
                                         {"Newsletter": "true", "n": 77}]
 
 
+def test_a_bad_value_fails_only_the_statements_that_read_its_field(served: tuple[list[Any], str],
+                                                                   manager: Manager) -> None:
+    manager.records[205]["customFields"]["Newsletter"] = "ja"  # no boolean: Newsletter's column is BOOLEAN
+    with session(served) as s:
+        frame = s.query("SELECT id, Kundennummer FROM casavi.contacts WHERE Kundennummer = 'K-00205'")
+        assert list(frame["id"]) == ["C-0205"]  # Newsletter is not read: its value is never converted
+        frame = s.query('SELECT c.id, k."Geburtsdatum" FROM casavi.contacts c JOIN casavi.contacts k ON k.id = c.id '
+                        "WHERE c.id = 'C-0205'")
+        assert str(frame["Geburtsdatum"].item()) == "1965-04-08"
+        for query in ("SELECT id FROM casavi.contacts WHERE Newsletter", "SELECT * FROM casavi.contacts",
+                      "SELECT Newsletter, COUNT(*) FROM casavi.contacts GROUP BY 1",
+                      "SELECT id FROM casavi.contacts ORDER BY Newsletter, id"):
+            with pytest.raises(VendorResponseError, match="'Newsletter' holds a string"):
+                s.query(query)
+
+
+def test_integers_beyond_64_bits_and_a_field_without_a_name(served: tuple[list[Any], str], manager: Manager) -> None:
+    for n, record in enumerate(manager.records):
+        record["customFields"].update({"Zählernummer": 2**70 + n, "": f"no name {n}"})
+    with session(served) as s:
+        described = {r["column"]: r for r in s.query("DESCRIBE casavi.contacts").to_dict("records")}
+        assert described["Zählernummer"]["type"] == "string"  # no INTEGER holds it: its digits, exact
+        assert described["(unnamed custom field)"]["field_id"] == "customFields."
+        frame = s.query('SELECT id, "Zählernummer", "(unnamed custom field)" FROM casavi.contacts WHERE id = \'C-0003\'')
+        assert frame.iloc[0].tolist() == ["C-0003", str(2**70 + 3), "no name 3"]
+    with session(served, custom_fields={"contacts": {"Zählernummer": "integer"}}) as s, \
+            pytest.raises(VendorResponseError, match="'Zählernummer' holds an integer .* no integer"):
+        s.query('SELECT "Zählernummer" FROM casavi.contacts')
+
+
+def test_a_date_time_in_a_date_column_is_an_error(served: tuple[list[Any], str], manager: Manager) -> None:
+    manager.records[120]["customFields"]["Geburtsdatum"] = "1961-04-02T00:00:00.000Z"  # midnight UTC: that day
+    with session(served) as s:
+        frame = s.query("SELECT Geburtsdatum FROM casavi.contacts WHERE id IN ('C-0120')")
+        assert str(frame["Geburtsdatum"].item()) == "1961-04-02"
+        manager.records[121]["customFields"]["Geburtsdatum"] = "2026-03-01T23:30:00-05:00"  # 03-02 in UTC
+        with pytest.raises(VendorResponseError, match="'Geburtsdatum' holds a string .* no date"):
+            s.query("SELECT id, Geburtsdatum FROM casavi.contacts")
+
+
 def test_a_sample_whose_page_size_is_refused_is_asked_again_without(served: tuple[list[Any], str],
                                                                      manager: Manager) -> None:
     manager.max_size, manager.refuse = 50, True
