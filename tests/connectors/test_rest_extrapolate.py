@@ -48,6 +48,8 @@ class Vendor:
         self.beyond = 404
         self.fail: dict[int, int] = {}
         self.leave: int | None = None
+        self.rows = ROWS
+        self.cursor = False  # links carry an opaque cursor (c<n>), no page counter
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/v2/contacts", self.contacts)])
@@ -64,19 +66,20 @@ class Vendor:
 
     def answer(self, request: Request) -> Response:
         query = request.query_params
-        page, size = int(query.get("page", 0)), int(query["limit"])
+        page, size = int(query.get("page", query.get("cursor", "c0")[1:])), int(query["limit"])
         if page in self.fail:
             return JSONResponse({"message": "refused"}, status_code=self.fail[page])
-        rows = ROWS[page * size:(page + 1) * size]
+        rows = self.rows[page * size:(page + 1) * size]
         if not rows and page:
             return JSONResponse({"list": []}) if self.beyond == 200 else \
                 JSONResponse({"message": "no such page"}, status_code=self.beyond)
         if self.leave is not None and page >= self.leave and query.get("v") != "2":
             rows = [{"id": f"WRONG-{page}-{i}", "city": "Köln"} for i in range(size)]
         body: dict[str, Any] = {"list": rows, "_links": {"self": str(request.url)}}
-        if (page + 1) * size < len(ROWS):
+        if (page + 1) * size < len(self.rows):
             mark = "&v=2" if self.leave is not None and page + 1 >= self.leave else ""
-            body["_links"]["next"] = f"/v2/contacts?limit={size}&page={page + 1}{mark}"
+            body["_links"]["next"] = (f"/v2/contacts?limit={size}&cursor=c{page + 1}" if self.cursor else
+                                      f"/v2/contacts?limit={size}&page={page + 1}{mark}")
         return JSONResponse(body)
 
 
@@ -95,6 +98,18 @@ def test_every_row_once_with_pages_requested_ahead(ahead: tuple[Vendor, Any], be
     assert vendor.most >= 2  # pages in flight together (sequential links alone: one at a time)
     assert set(PAGES) <= set(vendor.seen) and len(vendor.seen) <= len(PAGES) + 3  # at most concurrency - 1 past it
     assert result.stats.pages == len(PAGES) and not result.stats.warnings
+
+
+def test_a_short_scan_wastes_no_request_and_a_cursor_chain_is_followed(ahead: tuple[Vendor, Any]) -> None:
+    vendor, session = ahead
+    vendor.rows = ROWS[:15]  # 3 pages: the third is requested ahead as the second's real next link
+    assert list(session.query("SELECT id FROM ahead.contacts")["id"]) == [r["id"] for r in ROWS[:15]]
+    assert vendor.seen == PAGES[:3]  # nothing past the last page
+    vendor.seen.clear()
+    vendor.rows, vendor.cursor = ROWS, True  # links that are no counter: one by one, every row once
+    result = session.execute("SELECT id FROM ahead.contacts")
+    assert list(result.frame["id"]) == [r["id"] for r in ROWS] and vendor.most == 1
+    assert vendor.seen == [f"limit={SIZE}"] + [f"limit={SIZE}&cursor=c{p}" for p in range(1, 12)]
 
 
 def test_without_the_declaration_or_under_a_limit_pages_follow_one_by_one(ahead: tuple[Vendor, Any]) -> None:
