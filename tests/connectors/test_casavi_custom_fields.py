@@ -177,7 +177,8 @@ def test_integers_beyond_64_bits_and_a_field_without_a_name(served: tuple[list[A
         described = {r["column"]: r for r in s.query("DESCRIBE casavi.contacts").to_dict("records")}
         assert described["Zählernummer"]["type"] == "string"  # no INTEGER holds it: its digits, exact
         assert described["(unnamed custom field)"]["field_id"] == "customFields."
-        frame = s.query('SELECT id, "Zählernummer", "(unnamed custom field)" FROM casavi.contacts WHERE id = \'C-0003\'')
+        frame = s.query('SELECT id, "Zählernummer", "(unnamed custom field)" FROM casavi.contacts '
+                        "WHERE id = 'C-0003'")
         assert frame.iloc[0].tolist() == ["C-0003", str(2**70 + 3), "no name 3"]
     with session(served, custom_fields={"contacts": {"Zählernummer": "integer"}}) as s, \
             pytest.raises(VendorResponseError, match="'Zählernummer' holds an integer .* no integer"):

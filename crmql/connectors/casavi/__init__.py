@@ -1,7 +1,7 @@
 """crmql.connectors.casavi: the connector (``CasaviConnector``, in :mod:`.connector`), its custom
-fields (:mod:`.custom_fields`) and the vendor's registration (``VENDOR``, in :mod:`.vendor`). Both
-are loaded on first use: the registry imports this package to list the vendors, which must stay
-cheap (no HTTP client, no catalog).
+fields (:mod:`.custom_fields`; the sample request they are learned from, :mod:`.sample`) and the
+vendor's registration (``VENDOR``, in :mod:`.vendor`). Both are loaded on first use: the registry
+imports this package to list the vendors, which must stay cheap (no HTTP client, no catalog).
 
 >>> from crmql.connectors.casavi import CasaviConnector
 >>> CasaviConnector.vendor

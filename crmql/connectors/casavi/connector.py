@@ -46,7 +46,8 @@ chosen (the others are simulator variants, ``crmql sandbox variants``), each one
   lost). ``addresses`` is the LIST of their ``street`` values; ``units.contactIds`` the contactId of
   each nested contract; units' fields beyond id/internalId/propertyId are INFERRED.
 * **Custom fields** (named by managers; no schema endpoint): discovered from one sample request only
-  when a statement needs them (:mod:`.custom_fields`).
+  when a statement needs them (:mod:`.custom_fields`); its page serves only that statement's own
+  scan (:mod:`.sample`).
 
 >>> c = CasaviConnector("casavi", {"key": "k", "secret": "s"})
 >>> sorted(c.tables()), c.settings["base_url"]
