@@ -145,5 +145,6 @@ def test_explain_says_pages_are_requested_ahead_only_where_they_are(ahead: tuple
     words = "pages after the second requested ahead, checked against each page's next link"
     text = session.explain("SELECT id FROM ahead.contacts WHERE city = 'Köln'")
     assert words in text and "plus up to 3 requested beyond the last page and discarded" in text
+    assert "(1, then 2, 4 .. up to 4 at once while links follow a counter)" in text
     assert words not in session.explain("SELECT id FROM ahead.contacts WHERE city = 'Köln' LIMIT 3")
     assert words not in session.explain("SELECT id FROM ahead.plain")

@@ -39,9 +39,11 @@ class NextLinkPaginator(Paginator):
     the next links of the vendor's own page size (logged, and a warning in the statement's
     stats); any other refusal, or a refusal of a later page, is an error as always.
     ``extrapolate``: once two consecutive links differ only in a counter that grows by one
-    (casavi's ``page``), the following pages are requested ahead, concurrently (up to the
-    connection's concurrency), each taken only under the link its predecessor gives
-    (:mod:`.extrapolate`); never when a LIMIT may stop the scan."""
+    (casavi's ``page``), the following pages are requested ahead, concurrently (1, 2, 4 .. up to
+    ``ahead`` or the connection's concurrency), each taken only under the link its predecessor
+    gives (:mod:`.extrapolate`); never when a LIMIT may stop the scan. A scan ended by an error or
+    a cancellation discards the pages requested ahead at once (no grace). A page size refused on
+    the first page is remembered on the connection per path (:meth:`known`)."""
 
     next: str = "_links.next.href"
     size: Place | None = Place.query("limit")
@@ -194,6 +196,8 @@ class NextLinkPaginator(Paginator):
         ahead = self._ahead(not (f.stop_early or f.max_rows or f.sorted_by is not None))
         if ahead:
             paging += "; pages after the second requested ahead, checked against each page's next link"
+            if self._depth(f.concurrency) > 1:
+                paging += f" (1, then 2, 4 .. up to {self._depth(f.concurrency)} at once while links follow a counter)"
         if f.splits > 1:
             paging += f"; the OR is split into {f.splits} requests, unioned and de-duplicated by id"
         if f.sorted_by is not None:
