@@ -257,7 +257,7 @@ def session():
 
 # (id, query, params, message, hint). hint: exact text, None for no hint, or ... for "not checked".
 QUERY_CASES = [
-    ("unknown connection", "SELECT * FROM azavist.events", {}, "unknown connection 'azavist'", "did you mean azavista?"),
+    ("unknown connection", "SELECT * FROM azavist.events", {}, "unknown connection 'azavist'", "did you mean azavista or casavi?"),  # closest first
     ("unknown table", "SELECT * FROM azavista.event", {}, "unknown table 'azavista.event'",
      "did you mean azavista.events?"),
     ("unknown table, no close match", "SELECT * FROM azavista.invoices", {}, "unknown table 'azavista.invoices'",

@@ -87,6 +87,11 @@ class Config:
                 f"source={self.source!r})")
 
     @property
+    def file(self) -> str | None:
+        """The config file these connections come from (None: built in, or made in Python)."""
+        return None if self.source == "built-in sandbox" else self.source
+
+    @property
     def uses_sandbox(self) -> bool:
         return any(c.settings.get("base_url") == SANDBOX_URL for c in self.connections.values())
 

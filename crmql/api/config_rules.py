@@ -25,15 +25,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
 
-__all__ = ["RULES", "Rule", "validate_settings"]
+__all__ = ["FIELD_TYPES", "RULES", "Rule", "located", "validate_settings"]
 
 
 @dataclass(frozen=True)
 class Rule:
     """What one setting may hold: ``kind`` is "int", "number", "bool", "text", "texts" (a list of
-    strings, or one), "table" or "choice"."""
+    strings, or one), "table", "fields" (``{table = {field name = type name}}``) or "choice"."""
 
     kind: str
     low: float | None = None
@@ -51,8 +51,8 @@ class Rule:
             return "true or false"
         if self.kind == "text":
             return "a string"
-        if self.kind in ("texts", "table"):
-            return "a list of strings" if self.kind == "texts" else "a table"
+        if self.kind in ("texts", "table", "fields"):
+            return {"texts": "a list of strings", "table": "a table"}.get(self.kind, "a table of tables")
         noun = "an integer" if self.kind == "int" else "a number"
         if self.low is not None and self.inclusive and self.high is not None:
             return f"{noun} from {self.low:g} to {self.high:g}"
@@ -100,8 +100,11 @@ RULES: dict[str, Rule] = {
     "login_values": Rule("table", example='{user = "me@example.com", password = "${VOYZU_PASSWORD}"}'),
     # casavi (connectors/casavi): the list page size, its parameter, custom fields the sample page misses
     "page_size": Rule("int", low=1, high=10000, example="100"), "page_size_param": _TEXT,
-    "custom_fields": Rule("table", example='{contacts = {"Sonderkündigungsrecht" = "boolean"}}'),
+    "custom_fields": Rule("fields", example='{contacts = {"Sonderkündigungsrecht" = "boolean"}}'),
 }
+#: the type names a ``fields`` setting takes (case-insensitive), as connectors read them (casavi's
+#: ``custom_fields.TYPE_NAMES``; the vendor checks its table names when it starts)
+FIELD_TYPES = ("string", "text", "boolean", "bool", "integer", "int", "float", "number", "date", "timestamp")
 _KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "a table"}
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
@@ -149,7 +152,7 @@ def _check(value: Any, rule: Rule) -> Any:
         if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             return value
         raise _Bad
-    if rule.kind == "table":
+    if rule.kind in ("table", "fields"):
         if isinstance(value, dict):
             return value
         raise _Bad
@@ -193,11 +196,53 @@ def validate_settings(settings: Mapping[str, Any], *, connection: str, where: st
             prefix = f"{where}: " if where else ""
             shown = repr(value) if not isinstance(value, bool) else str(value).lower()
             if rule.kind in ("text", "choice") and not isinstance(value, str) or "secret" in key or "password" in key \
-                    or rule.kind in ("texts", "table"):
+                    or rule.kind in ("texts", "table", "fields"):
                 shown = _KINDS.get(type(value), f"a {type(value).__name__}")  # never a secret's value
             example = rule.example or ('"..."' if rule.kind == "text" else "")
             raise ConfigError(
                 f"{prefix}connections.{connection}: {key} must be {rule.expected()}, not {shown}",
                 hint=f"e.g. {key} = {example}" if example else None,
             ) from None
+        if rule.kind == "fields":
+            _check_fields(value, key, f"{where}: " if where else "", connection, rule)
     return checked
+
+
+def _check_fields(value: Mapping[str, Any], key: str, prefix: str, connection: str, rule: Rule) -> None:
+    """Each entry of a ``fields`` setting is a table of field name = one of :data:`FIELD_TYPES`.
+
+    >>> _check_fields({"contacts": {"X": "bolean"}}, "custom_fields", "f.toml: ", "casavi", RULES["custom_fields"])
+    Traceback (most recent call last):
+    crmql.errors.ConfigError: f.toml: connections.casavi: custom_fields.contacts: 'X' has type 'bolean', not one of string, text, boolean, bool, integer, int, float, number, date, timestamp (did you mean boolean or bool?)
+      hint: e.g. custom_fields = {contacts = {"Sonderkündigungsrecht" = "boolean"}}
+    """
+    hint = f"e.g. {key} = {rule.example}"
+    for table, fields in value.items():
+        if not isinstance(fields, dict):
+            raise ConfigError(f"{prefix}connections.{connection}: {key}.{table} must be a table of "
+                              f"field name = type name, not {_KINDS.get(type(fields), 'a value')}", hint=hint)
+        for name, type_name in fields.items():
+            if not isinstance(type_name, str) or type_name.strip().lower() not in FIELD_TYPES:
+                shown = repr(type_name) if isinstance(type_name, str) else _KINDS.get(type(type_name), "a value")
+                guess = did_you_mean(type_name, list(FIELD_TYPES)) if isinstance(type_name, str) else None
+                raise ConfigError(f"{prefix}connections.{connection}: {key}.{table}: {name!r} has type {shown}, "
+                                  f"not one of {', '.join(FIELD_TYPES)}" + (f" ({guess})" if guess else ""), hint=hint)
+
+
+def located(err: ConfigError, *, connection: str, where: str | None = None) -> ConfigError:
+    """``err``, a connector's complaint about one of the settings above (its message starts with
+    the key: ``custom_fields: casavi has no table 'contact'``), prefixed like the errors of
+    :func:`validate_settings`: the config file and the connection. Any other error is returned as is.
+
+    >>> print(located(ConfigError("custom_fields: no table 'x'"), connection="casavi", where="cf.toml"))
+    cf.toml: connections.casavi: custom_fields: no table 'x'
+    >>> print(located(ConfigError("connection 'c': unknown vendor 'x'"), connection="c"))
+    connection 'c': unknown vendor 'x'
+    """
+    key = err.message.split(":", 1)[0].split(".", 1)[0].split(" ", 1)[0]
+    if key not in RULES:
+        return err
+    prefix = f"{where}: " if where else ""
+    out = ConfigError(f"{prefix}connections.{connection}: {err.message}", hint=err.hint)
+    out.__cause__ = err.__cause__
+    return out

@@ -22,9 +22,10 @@ from .. import stats
 from ..plan.bind import bind, uses_aggregates
 from ..plan.catalog import Table
 from .config import SANDBOX_URL, Config, load_config, sandbox_settings
+from .config_rules import located
 from ..plan.connector import Connector
 from ..connectors.registry import CONNECTORS, create_connector
-from ..errors import CrmqlError, QueryError, did_you_mean
+from ..errors import ConfigError, CrmqlError, QueryError, did_you_mean
 from ..vendors import REGISTER_HINT
 from ..http import run_sync
 from ..language.parser import parse, split_statements
@@ -94,7 +95,10 @@ class Session:
             vendor = conn.vendor
             options = self.config.sandbox
             settings["base_url"] = lambda: f"{sandbox_url(options)}/{vendor}"
-        connector = create_connector(conn.name, conn.vendor, settings)
+        try:
+            connector = create_connector(conn.name, conn.vendor, settings)
+        except ConfigError as e:  # a setting only the vendor checks (custom_fields): said like config_rules'
+            raise located(e, connection=conn.name, where=self.config.file) from None
         self._connectors[name] = connector
         return connector
 

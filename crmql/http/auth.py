@@ -182,15 +182,16 @@ class TokenAuth(Auth):
         headers = token.header_items()
         for value in headers.values():
             register_secret(value)
-        if token.expires_in is None:
+        ttl = None if token.expires_in is None else _lifetime(token.expires_in, self.min_lifetime_s)
+        if ttl is None:
             refresh_at = float("inf")
         else:
-            ttl = _lifetime(token.expires_in, self.min_lifetime_s)
             round_trip = time.monotonic() - started
             margin = max(min(self.refresh_margin_s, ttl * 0.1), min(ttl * 0.5, 2 * round_trip))
             refresh_at = started + ttl - margin
         self._cached = _Cached(token, headers, refresh_at)
-        logger.debug("obtained a new token for %s (expires in %s s)", client.vendor, token.expires_in)
+        logger.debug("obtained a new token for %s (%s)", client.vendor,  # whole seconds: 3599, not 3598.99694...
+                     "no expiry" if ttl is None else f"expires in {ttl:.0f} s")
         return self._cached
 
     async def invalidate(self, used: Mapping[str, str]) -> None:

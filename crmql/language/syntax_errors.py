@@ -200,7 +200,24 @@ def describe_unexpected_characters(text: str, e: lark.exceptions.UnexpectedChara
         return "unexpected character '`'", 'quote names with double quotes, e.g. "contact-email"'
     if char == "=" and e.pos_in_stream > 0 and text[e.pos_in_stream - 1] == "=":
         return "unexpected '='", "use a single = for equality"
+    if char.isalnum() and not char.isascii():  # Sonderkündigungsrecht: a bare name is a-z, 0-9, _ and $
+        word = _word_around(text, e.pos_in_stream)
+        return f"unexpected character '{char}'", f"a name with letters beyond a-z is written in double quotes: \"{word}\""
     return f"unexpected character '{char}'", None
+
+
+def _word_around(text: str, pos: int) -> str:
+    """The name ``text[pos]`` is part of: letters (any alphabet), digits, ``_`` and ``$`` either side.
+
+    >>> _word_around("SELECT Sonderkündigungsrecht FROM x", 15)
+    'Sonderkündigungsrecht'
+    """
+    start, end = pos, pos
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_$"):
+        start -= 1
+    while end < len(text) and (text[end].isalnum() or text[end] in "_$"):
+        end += 1
+    return text[start:end]
 
 
 def syntax_error(text: str, described: tuple[str, str | None], line: int, column: int) -> QuerySyntaxError:

@@ -75,6 +75,7 @@ class _Binder(LiteralTyping):
         self.outputs = OutputNames()
         self.declared: dict[int, Table] = {}  # scope index -> the table before extend
         self.starred: set[int] = set()  # scope indexes read by a * (every column)
+        self.values: set[int] = set()  # id() of the operands written where a value is expected (x = "Tom")
 
     # ---- tables and columns
     def at(self, err: QueryError, node: ast.Node | None) -> QueryError:
@@ -152,11 +153,20 @@ class _Binder(LiteralTyping):
         found = [(ref, table, table.column(name)) for ref, table in self.scope]
         return [m for m in found if m[2] is not None]  # type: ignore[misc]
 
+    def _quoted(self, col: ast.Column) -> bool:
+        """Whether ``col`` was written in double quotes (unknown without the statement's text)."""
+        return bool(self.text and col.span and self.text[col.span.start:col.span.start + 1] == '"')
+
     def _unknown(self, col: ast.Column, table: Table | None) -> Any:
         candidates = [c.name for _, t in self.scope for c in t.columns] + sorted(self.aliases)
         where = table.qualified if table else "the tables of this query"
         hint = did_you_mean(col.name, candidates)
-        if self.text and col.span and self.text[col.span.start:col.span.start + 1] == '"':
+        if not self._quoted(col) and col.name.lower() in _TIME_WORDS:
+            hint = hint or "write TODAY() or NOW() (or CURRENT_DATE, CURRENT_TIMESTAMP), e.g. NOW() - INTERVAL '1 day'"
+        dynamic = table.unknown_hint if table else any(t.unknown_hint for _, t in self.scope)
+        # "x" where a column is expected, on a table with dynamic columns, is most likely one of them
+        # (a custom field the sample missed): the quote advice is for WHERE name = "Tom"
+        if self._quoted(col) and (not dynamic or id(col) in self.values):
             hint = (hint + "; " if hint else "") + f"strings use single quotes: '{col.name}'"
         if table is None:  # several tables: the one whose columns are partly found in its data says how
             hinted = list(dict.fromkeys(t.unknown_hint for _, t in self.scope if t.unknown_hint))
@@ -181,6 +191,9 @@ class _Binder(LiteralTyping):
 
     def _expr(self, e: ast.Expr, *, where: str, allow_alias: bool) -> ast.Expr:
         if isinstance(e, ast.Column):
+            if e.qualifier is None and e.name.lower() in _SQL_CONSTANTS and not self._quoted(e) \
+                    and not (allow_alias and e.name in self.aliases):  # CURRENT_DATE: SQL's TODAY()
+                return self.func(ast.Func(e.name.lower(), span=e.span), where=where, allow_alias=allow_alias)
             return self.column(e, allow_alias=allow_alias, where=where)
         if isinstance(e, ast.Param):
             if e.name not in self.params:
@@ -216,6 +229,7 @@ class _Binder(LiteralTyping):
 
     def _children(self, e: ast.Expr, **kw: Any) -> ast.Expr:
         changes: dict[str, Any] = {}
+        self.values.update(id(v) for v in _value_operands(e))
         single, lists = ast.child_fields(e.__class__)
         for name in single:
             child = getattr(e, name)
@@ -255,6 +269,24 @@ class _Binder(LiteralTyping):
 
 
 _MISSING = object()
+#: SQL's spellings of TODAY() and NOW(), written without parentheses (a quoted "current_date" is a column)
+_SQL_CONSTANTS = frozenset({"current_date", "current_timestamp"})
+#: names a user may write for "now" that are no crmql function without ()
+_TIME_WORDS = {"now", "today", "current_time", "localtime", "localtimestamp", "sysdate", "getdate", "yesterday"}
+
+
+def _value_operands(e: ast.Expr) -> list[ast.Expr]:
+    """The operands of ``e`` written where a value is expected: ``x = <value>``, ``x LIKE <value>``,
+    ``x IN (<values>)``, ``x BETWEEN <value> AND <value>``."""
+    if isinstance(e, ast.Compare):
+        return [e.right]
+    if isinstance(e, ast.Like):
+        return [e.pattern]
+    if isinstance(e, ast.InList):
+        return list(e.items)
+    if isinstance(e, ast.Between):
+        return [e.low, e.high]
+    return []
 
 
 def bind(
