@@ -160,6 +160,9 @@ class NextLinkPaginator(Paginator):
         where :attr:`retry_without_size` is declared (and remembered on the connection, see
         :meth:`known`). The page's ``sent`` is the request that answered it."""
         request = self.known(ctx.request, ctx.learned)
+        if request is not ctx.request:
+            log.debug("%s: %s sent without its page size (refused earlier on this connection)", ctx.limits.where,
+                      ctx.label)
         try:
             got = await ctx.fetch(request, ctx.label)
             got.sent = request
