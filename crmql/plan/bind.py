@@ -162,7 +162,8 @@ class _Binder(LiteralTyping):
         where = table.qualified if table else "the tables of this query"
         hint = did_you_mean(col.name, candidates)
         if not self._quoted(col) and col.name.lower() in _TIME_WORDS:
-            hint = hint or "write TODAY() or NOW() (or CURRENT_DATE, CURRENT_TIMESTAMP), e.g. NOW() - INTERVAL '1 day'"
+            hint = hint or ("write TODAY() or NOW() (or CURRENT_DATE, CURRENT_TIMESTAMP), "
+                            "e.g. TODAY() - INTERVAL '1 day' for yesterday")
         dynamic = table.unknown_hint if table else any(t.unknown_hint for _, t in self.scope)
         # "x" where a column is expected, on a table with dynamic columns, is most likely one of them
         # (a custom field the sample missed): the quote advice is for WHERE name = "Tom"
