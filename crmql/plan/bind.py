@@ -4,7 +4,9 @@
 * every column is resolved to one table in scope and qualified with its reference name;
 * ``:name`` parameters become literals (never text), ``IN :ids`` expands a list; a value given as
   text (``crmql --param``) takes the type of what it meets (see :mod:`crmql.plan.coerce`);
-* ``NOW()``, ``TODAY()`` and ``± INTERVAL '...'`` are folded to constants once per statement;
+* ``NOW()``, ``TODAY()`` and ``± INTERVAL '...'`` are folded to constants once per statement; a bare
+  ``CURRENT_TIMESTAMP`` / ``CURRENT_DATE`` (SQL's spelling, no parentheses) is ``NOW()`` / ``TODAY()``
+  (quoted, it is a column: the names are no crmql keywords, so the grammar reads them as names);
 * literals compared with a typed column are coerced (``start > '2025-01-01'`` compares timestamps);
 * ``ORDER BY 2`` / ``GROUP BY 1`` refer to the select list's columns by position, as in SQL;
 * a table with dynamic columns (:attr:`Table.extend`: casavi's custom fields) is completed only
