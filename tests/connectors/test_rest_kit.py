@@ -151,7 +151,7 @@ def test_paging_descriptions() -> None:
     ({"fan_out": FanOut("key")}, "does not have"),
     ({"columns": (Col("k", ColumnType.STRING), Col("since", ColumnType.TIMESTAMP, param=Place.query("since"))),
       "fan_out": FanOut("k"), "path": "/t/{id}"}, "takes no filter-only column"),
-    ({"explode": Explode("items"), "by_id": ById("/t/{id}")}, "read through its parents' list only"),
+    ({"explode": Explode("items"), "by_id": ById("/t/{id}")}, "is not carried from the parent"),
 ])
 def test_a_declaration_that_cannot_work_fails_when_made(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):

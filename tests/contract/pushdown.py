@@ -153,7 +153,8 @@ def check_superset(spec: VendorTestSpec, case: dict[str, Any], plan: Plan, conne
     if fetch.mode == "none":  # LIMIT 0
         return
     if fetch.mode == "get":
-        missing = {records[k]["id"] for k in want} - set(fetch.native)
+        key = scan.candidates[fetch.used[0]].push.conds[0].field if fetch.used else "id"  # a child: its parent key
+        missing = {records[k].get(key) for k in want} - set(fetch.native)
         assert not missing, f"GET by id misses {sorted(missing)[:3]}"
         return
     requests = requests if requests is not None else sup.plan_requests(scan)

@@ -39,7 +39,9 @@ chosen (the others are simulator variants, ``crmql sandbox variants``), each one
   cannot be re-checked. ``role`` (contacts) and ``includeInactiveContracts`` (units) likewise.
 * **Ids** are the customer's reference ids ("Referenz ID"), arbitrary strings: ``WHERE id = ..`` (or
   IN, up to 50) reads ``/v2/<table>/{id}`` percent-encoded; an id that cannot be one path segment is
-  found by a list scan instead (``free_form``). The list endpoints have no id filter.
+  found by a list scan instead (``free_form``). The list endpoints have no id filter. A child table
+  explodes its parents' list, or, for ``contracts WHERE contactId = ..`` (``responsibilities WHERE
+  propertyId = ..``; or IN, up to 50), the parents read by id (a 404: no rows).
 * **Dates** are ISO-8601 UTC ``YYYY-MM-DDThh:mm:ss.sssZ`` (documented).
 * **postalCode** is a string in the read model but the import example sends a number (ambiguity
   23): always a string column, a number written as its digits (a leading zero a number lost stays
@@ -198,11 +200,11 @@ UNIT_COLUMNS = _cols(
      _only("includeInactiveContracts", B, "includeInactiveContracts",
            "TRUE: contracts (contactIds) include ended ones; default: active only"))
 CONTRACT_COLUMNS = _cols(
-    ("contactId", S, "none", "the contact (casavi.contacts.id)"), ("type", S, "none", "OWNER or RENTER"),
+    ("contactId", S, "id", "the contact (casavi.contacts.id; = reads it by id)"), ("type", S, "none", "OWNER or RENTER"),
     ("propertyId", S, "none", "the property (casavi.properties.id)"), ("unitId", S, "none", "the unit (casavi.units.id)"),
     ("startDate", T, "none", "start"), ("endDate", T, "none", "end (NULL: open-ended)"))
 RESPONSIBILITY_COLUMNS = _cols(
-    ("propertyId", S, "none", "the property (casavi.properties.id)"),
+    ("propertyId", S, "id", "the property (casavi.properties.id; = reads it by id)"),
     ("contactId", S, "none", "the responsible contact (casavi.contacts.id)"),
     ("contactInternalId", I, "none", "the contact's internalId"), ("contactName", S, "none", "the contact's name"),
     ("roleName", S, "none", "role"), ("roleType", S, "none", "internal or external", ("internal", "external")),
@@ -223,6 +225,12 @@ def _resource(name: str, description: str, columns: tuple[Col, ...], **more: Any
                     by_id=ById(f"/v2/{name}/{{id}}", **_BY_ID), **_LIST, **more)  # type: ignore[arg-type]
 
 
+def _parent(parents: str, column: str, noun: str) -> ById:
+    """A child table's reads by id: ``column = x`` reads the parent ``x`` and explodes it."""
+    return ById(f"/v2/{parents}/{{id}}", column=column, parent=noun, names=f"a {noun}", **{**_BY_ID, "only": (
+        f"the {parents} list has no id filter (only a read of the {noun} by id: at most 50 ids)")})
+
+
 API = RestApi(
     vendor="casavi", display="casavi", required_settings=("base_url", "key", "secret"),
     auth=KeySecretToken(path="/v2/authenticate", refresh_path="/v2/authenticate/refresh"), kinds=kinds,
@@ -233,11 +241,12 @@ API = RestApi(
         _resource("units", "Units of the properties and their custom fields", UNIT_COLUMNS),
         Resource("contracts", "Contracts of the contacts (from each contact's contracts, ended ones included)",
                  "/v2/contacts", columns=CONTRACT_COLUMNS, explode=Explode("contracts", {"contactId": "id"}),
+                 by_id=_parent("contacts", "contactId", "contact"),
                  shape=FilterShape(split_or=False), **_LIST),  # type: ignore[arg-type]
         Resource("responsibilities", "Responsibilities of the properties (from each property's responsibilities)",
                  "/v2/properties", columns=RESPONSIBILITY_COLUMNS,
                  explode=Explode("responsibilities", {"propertyId": "id"}), shape=FilterShape(split_or=False),
-                 **_LIST),  # type: ignore[arg-type]
+                 by_id=_parent("properties", "propertyId", "property"), **_LIST),  # type: ignore[arg-type]
     ),
 )
 

@@ -13,7 +13,8 @@ its real quirks need:
   out before the page is decoded (with ``NextLinkPaginator(peek=True)``);
 * ``row``: a raw record as ``{field: value}`` (flatten nested shapes).
 
-Everything else is here: reads by id (concurrently; 404 is no row), COUNT(*) from the total of a
+Everything else is here: reads by id (concurrently; 404 is no row; a child table's read its
+parents, exploded: :meth:`~RestConnector.child_rows`), COUNT(*) from the total of a
 1-row request (else counted over a scan, with a warning), LIMIT as the page size, early stop,
 concurrent pages, next-link prefetch, an OR split into requests unioned and de-duplicated by key,
 one scan per key value of a fan-out, envelope and origin checks, the page budget, and the first
@@ -116,6 +117,34 @@ class RestConnector(HttpConnectorMixin, Connector):
     def by_id_records(self, table: Table, records: Records) -> Records:
         """The records reads by id returned that are rows of ``table`` (default: all)."""
         return records
+
+    def child_rows(self, table: Table, res: Resource, keys: Sequence[str], parents: Records) -> Records:
+        """A child table's rows from the parents read by id: each parent exploded, and only the rows
+        carrying a key that was read (a parent answered under another id is a row the list scan
+        would not match either: never a row the WHERE does not select).
+
+        >>> from crmql.connectors.rest.spec import ById, Col, Explode, Resource, RestApi
+        >>> from crmql.plan.catalog import ColumnType, FilterShape
+        >>> notes = Resource("notes", "N", "/a", columns=(Col("a", ColumnType.STRING),), explode=Explode(
+        ...     "notes", {"a": "id"}), by_id=ById("/a/{id}", column="a"), shape=FilterShape(split_or=False))
+        >>> class Demo(RestConnector):
+        ...     api = RestApi("demo", "Demo", (notes,))
+        >>> c = Demo("demo", {"base_url": "http://127.0.0.1:9"})
+        >>> c.child_rows(c.table("notes"), notes, ["A1"], [{"id": "A1", "notes": [{"n": 1}]}, {"id": "a1", "notes": [{"n": 2}]}])
+        [{'n': 1, 'a': 'A1'}]
+        """
+        assert res.explode is not None and res.by_id is not None
+        try:
+            rows = res.explode.rows(parents)
+        except ValueError as e:
+            raise VendorResponseError(str(e), vendor=self.display, table=table.qualified,
+                                      request=f"{res.by_id.method} {res.by_id.path}") from None
+        wanted, column = set(keys), res.by_id.column
+        kept = [r for r in rows if _key_text(r.get(column)) in wanted]
+        if len(kept) < len(rows):
+            log.debug("%s (%s): %d row(s) of a parent read by id carry another %s than the ids read; not theirs",
+                      self.display, table.qualified, len(rows) - len(kept), column)
+        return kept
 
     def key_rows(self, res: Resource, table: Table, key: str, records: Records, request: str) -> Records:
         """The rows of one fan-out page read for ``key`` (default: each record with the key column)."""
@@ -231,7 +260,9 @@ class RestConnector(HttpConnectorMixin, Connector):
             given, fill = sink, plan.fill
             sink = lambda records: given([{**r, **fill} for r in records])  # noqa: E731
         if plan.mode is Mode.GET:
-            await self.fetch_by_ids(table, plan.requests, lambda records: sink(self.by_id_records(table, records)),
+            rows = ((lambda records: self.by_id_records(table, records)) if res.explode is None else
+                    (lambda records: self.child_rows(table, res, plan.keys, records)))
+            await self.fetch_by_ids(table, plan.requests, lambda records: sink(rows(records)),
                                     missing=res.by_id.missing if res.by_id is not None else (404,))
             return
         if plan.mode is Mode.FAN_OUT:
@@ -309,6 +340,13 @@ class RestConnector(HttpConnectorMixin, Connector):
                                              lambda tally: self.scan(table, res, full, tally, prefetch=False))
 
         return sum(await gather_all(*(one(r) for r in plan.requests)))
+
+
+def _key_text(value: Any) -> str | None:
+    """A carried key as the text an id is compared with (a number as its digits; no key: None)."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    return value if isinstance(value, str) else str(value)
 
 
 def _headers(request: NativeRequest) -> dict[str, Any]:

@@ -5,7 +5,8 @@ the query needs, :func:`plan_scan` picks the access path and builds the :class:`
 
 1. a **fan-out** resource (a required key column): one request per key value;
 2. **reads by id** when a condition on the id column names at most ``max_ids`` ids (an id that
-   cannot be one URL path segment names no record: it matches no row, and none left sends nothing);
+   cannot be one URL path segment names no record: it matches no row, and none left sends nothing;
+   a child table's reads by id read its parents by the carried key, exploded by the fetcher);
 3. otherwise a **search**: the conditions fitted to the request shape (:func:`choose_filters`,
    an OR split into one request per branch where the shape allows), exactness decided, COUNT(*)
    from the total of one 1-row request, vendor-side sort for ``ORDER BY .. LIMIT``, LIMIT as the
@@ -159,9 +160,11 @@ def plan_scan(res: Resource, table: Table, candidates: Sequence[Candidate], need
                 return FetchPlan(mode=Mode.NONE, used=(index,), notes=notes, native=[],
                                  paging=f"no id can be a URL path segment, so none names {by_id.names}: nothing to "
                                         "fetch", estimate="0 requests")
+            paging = f"one {by_id.method} per id ({len(values)}), concurrently"
+            if res.explode is not None:  # the parents are read, each exploded into its rows
+                paging += f": read by id of the parent {by_id.parent}, its {res.explode.array} exploded"
             return FetchPlan(mode=Mode.GET, used=(index,), notes=notes, native=values, keys=tuple(values),
-                             requests=[by_id.request(v) for v in values],
-                             paging=f"one {by_id.method} per id ({len(values)}), concurrently",
+                             requests=[by_id.request(v) for v in values], paging=paging,
                              estimate=f"{len(values)} {by_id.method} request(s)")
     usable = list(candidates)
     if by_id is not None and by_id.only:  # ids are no filter parameter: such a condition stays local

@@ -77,7 +77,11 @@ class ById:
     are no filter of the list endpoint, why such a condition stays local when it is not read by id
     (empty: they are a filter). An id that cannot be one URL path segment names no record, unless
     ``free_form`` (ids the customer chooses, casavi's reference ids): then a condition with such an
-    id is answered by a list scan (filtered locally), never "no row"."""
+    id is answered by a list scan (filtered locally), never "no row".
+
+    On a child table (``explode``) the reads are of the PARENTS: ``column`` is the carried parent
+    key (the explode's ``carry`` maps it to ``parent_key``, the parent's field the path's id names),
+    each parent read is exploded into its rows, and ``parent`` names it in EXPLAIN ("contact")."""
 
     path: str
     method: str = "GET"
@@ -92,6 +96,9 @@ class ById:
     free_form: bool = False
     #: statuses of a read by id that mean "no such record" (no row)
     missing: tuple[int, ...] = (404,)
+    #: a child table's reads by id: what a parent is called in EXPLAIN, and its field the id names
+    parent: str = "parent"
+    parent_key: str = "id"
 
     def __post_init__(self) -> None:
         if self.count not in ("distinct", "listed"):
@@ -126,7 +133,9 @@ class Explode:
     array at ``array`` in a parent becomes a row, carrying parent fields (``carry``: child column
     -> parent field). A condition on a carried column pushes as the parent's filter (declare the
     column with ``field=`` the parent's field); COUNT(*) is counted (a parent total is no count of
-    children) and LIMIT never cuts the parents' pages short (a parent may have no child).
+    children) and LIMIT never cuts the parents' pages short (a parent may have no child). With a
+    ``by_id`` on the carried parent key, ``key = x`` / ``key IN (..)`` reads those parents by id
+    and explodes them (see :class:`ById`).
 
     >>> Explode("sessions", {"event_id": "id"}).rows([{"id": "e1", "sessions": [{"n": 1}, {"n": 2}]}, {"id": "e2"}])
     [{'n': 1, 'event_id': 'e1'}, {'n': 2, 'event_id': 'e1'}]
@@ -233,13 +242,40 @@ class Resource:
                 raise bad(f"fan_out column {self.fan_out.column!r} is not a column")
         elif "{" in self.path:
             raise bad(f"path {self.path!r} has a slot only a fan_out fills")
-        if self.explode is not None and (self.by_id is not None or self.fan_out is not None):
-            raise bad("a child table (explode) is read through its parents' list only")
+        if self.explode is not None and self.fan_out is not None:
+            raise bad("a child table (explode) is read through its parents' list or reads by id only")
+        if self.explode is not None and self.by_id is not None:
+            self._check_child_by_id(bad, names)
         if self.explode is not None and self.shape.split_or:
             raise bad("a child table (explode) has no key to de-duplicate an OR split by: declare split_or=False")
         if self.fan_out is not None and any(c.filter_only for c in self.columns):
             raise bad("a fan-out resource takes no filter-only column")
         self._check_paging_names(bad)
+
+    def _check_child_by_id(self, bad: Callable[[str], ValueError], names: set[str]) -> None:
+        """A child table's reads by id read its parents: the column must be carried from the
+        parent's key, or a row would carry another value than the id it was read for.
+
+        >>> Resource("s", "S", "/e", columns=(Col("n", ColumnType.INTEGER),), explode=Explode("s", {"e": "id"}),
+        ...          shape=FilterShape(split_or=False), by_id=ById("/e/{id}", column="e"))
+        Traceback (most recent call last):
+        ...
+        ValueError: resource s: by_id column 'e' is not a column
+        """
+        assert self.by_id is not None and self.explode is not None
+        column = self.by_id.column
+        if self.columns and column not in names:
+            raise bad(f"by_id column {column!r} is not a column")
+        if column not in self.explode.carry:
+            raise bad(f"by_id column {column!r} is not carried from the parent (explode carry: "
+                      f"{sorted(self.explode.carry)})")
+        if self.explode.carry[column] != self.by_id.parent_key:
+            raise bad(f"by_id column {column!r} carries the parent's {self.explode.carry[column]!r}, not the "
+                      f"parent's key {self.by_id.parent_key!r} its path names")
+        col = next((c for c in self.columns if c.name == column), None)
+        if col is not None and col.field not in (None, column):
+            raise bad(f"by_id column {column!r} reads the field {col.field!r}, but a child row carries it as "
+                      f"{column!r}")
 
     def _paging_names(self) -> set[str]:
         return {p.name for p in self.paginator.places() if p.where.value == "query"}
