@@ -142,8 +142,9 @@ class RestConnector(HttpConnectorMixin, Connector):
         wanted, column = set(keys), res.by_id.column
         kept = [r for r in rows if _key_text(r.get(column)) in wanted]
         if len(kept) < len(rows):
-            log.debug("%s (%s): %d row(s) of a parent read by id carry another %s than the ids read; not theirs",
-                      self.display, table.qualified, len(rows) - len(kept), column)
+            log.debug("%s (%s): %d row(s) of a parent read by id carry a %s that was not read: left out (the list "
+                      "scan would carry it too, and it does not match)", self.display, table.qualified,
+                      len(rows) - len(kept), column)
         return kept
 
     def key_rows(self, res: Resource, table: Table, key: str, records: Records, request: str) -> Records:
