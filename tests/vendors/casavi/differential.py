@@ -10,14 +10,12 @@ returns (``casavi.bool_filters``: ``isRegistered``/``isInvited`` honoured, only 
 ignored; ``casavi.postal_code``: served as a number, which the oracle reads as the vendor's digits).
 The paging, refresh and ``modifiedAfter`` readings get targeted tests of their own
 (``small_only``: ``test_casavi_paging.py``, ``test_casavi_auth.py``, ``test_casavi_modified.py``),
-which is cheaper than a property run each. ``casavi.contracts`` pushes nothing (every query reads
-every contact, whatever the reading), so it runs under the default reading only
-(``test_casavi_differential.py``): the suite-time budget.
+which is cheaper than a property run each.
 
 Trees are the kit's leaves (``contract.strategies.leaf``: comparisons, IN, BETWEEN, LIKE, ILIKE,
 IS NULL near one focus record) in AND/OR/NOT trees, usually ANDed with an anchor that keeps an
 example to a request or a page or two: the focus record's id (a read by id), the parent's id for a
-child table, or a boolean the vendor filters (contacts). Tables without an ``id`` (the child
+child table (a read of the parent by id), or a boolean the vendor filters (contacts). Tables without an ``id`` (the child
 tables) are compared as multisets of whole rows. The known hard spots are the flags under each
 ``casavi.bool_filters`` reading, narrowed by ``modifiedAfter`` so that each costs a page.
 """
@@ -73,9 +71,7 @@ CATALOG: dict[str, tuple[tuple[str, ColumnType, Any], ...]] = {
                          ("roleName", S, "roleName"), ("roleType", S, "roleType"), ("email", S, "email"),
                          ("telephone", S, "telephone")),
 }
-#: the property runs' tables; contracts (no pushdown at all: every query reads every contact, and no
-#: variant changes it) runs under the default reading only, in ``test_casavi_differential.py``
-TABLES = ("properties", "units", "contacts", "responsibilities")
+TABLES = tuple(CATALOG)
 #: a child table -> (its parent table, the array, the column carrying the parent's id)
 CHILDREN = {"contracts": ("contacts", "contracts", "contactId"),
             "responsibilities": ("properties", "responsibilities", "propertyId")}

@@ -1,37 +1,18 @@
 """casavi-only differential checks beside the contract (``tests/contract/test_contract_differential.py``):
 
-* ``casavi.contracts`` (a child of contacts, nothing pushed: every query reads every contact) under
-  the default reading only, as no simulator reading changes what it reads;
 * the catalog the oracle types by covers every field of the raw records;
 * ``casavi.postal_code=number``: a postal code with a leading zero comes back as the vendor's digits.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from hypothesis import given
-
 from crmql.sandbox import SandboxServer, records
 
-from differential_support import SCALE, property_settings
-
-from vendors.casavi.differential import CATALOG, EXAMPLES, Served, _session, check_where, where_clause
+from vendors.casavi.differential import CATALOG, _session
 
 _NOT_COLUMNS = {"contacts": {"contracts", "customFields"}, "properties": {"images", "addresses", "units",
                                                                        "responsibilities", "customFields"},
                 "units": {"contracts", "customFields"}}
-
-
-def test_contracts_equal_the_oracle(sandbox: SandboxServer) -> None:
-    with _session(sandbox.url, ()) as session:
-
-        @property_settings(max(3, int(EXAMPLES["contracts"] * SCALE)))
-        @given(where=where_clause("contracts"))
-        def check(where: Any) -> None:
-            check_where(session, Served(sandbox, "contracts"), "contracts", where)
-
-        check()
 
 
 def test_the_catalog_covers_every_field() -> None:
