@@ -15,9 +15,10 @@ which is cheaper than a property run each.
 Trees are the kit's leaves (``contract.strategies.leaf``: comparisons, IN, BETWEEN, LIKE, ILIKE,
 IS NULL near one focus record) in AND/OR/NOT trees, usually ANDed with an anchor that keeps an
 example to a request or a page or two: the focus record's id (a read by id), the parent's id for a
-child table (a read of the parent by id), or a boolean the vendor filters (contacts). Tables without an ``id`` (the child
-tables) are compared as multisets of whole rows. The known hard spots are the flags under each
-``casavi.bool_filters`` reading, narrowed by ``modifiedAfter`` so that each costs a page.
+child table (a read of the parent by id), or a boolean the vendor filters (contacts). Tables
+without an ``id`` (the child tables) are compared as multisets of whole rows. The known hard spots
+are the flags under each ``casavi.bool_filters`` reading, narrowed by ``modifiedAfter`` so that
+each costs a page.
 """
 
 from __future__ import annotations
