@@ -16,16 +16,16 @@ chosen (the others are simulator variants, ``crmql sandbox variants``), each one
   ``/authenticate`` under which the docs list it (ambiguity 22). A wrong guess costs one refused
   request near expiry (~1 month, locoia), then crmql authenticates again; ``refresh_path`` overrides.
 * **Paging**: follow ``_links.next`` (a URL, a path, or a HAL ``{"href": ...}``; absent or null at
-  the end) and never build page URLs. The page size parameter, its maximum and the page base are
-  undocumented: we send ``limit=100`` (the sibling Community API documents ``page`` + ``limit``);
-  a vendor that reads another name serves its own size, and the next links still lead everywhere.
+  the end); a page is used only under the link that names it. The page size parameter, its
+  maximum and the page base are undocumented: we send ``limit=100`` (the sibling Community API
+  documents ``page`` + ``limit``); a vendor reading another name serves its own size, and the next
+  links still lead everywhere.
   ``page_size`` / ``page_size_param`` override; a first page refused with 400 for its size is sent
-  once more without it. No total: COUNT(*) counts. A chain of next links is sequential, so once
-  two links differ only in a counter (``page=1``, ``page=2``) the next pages are requested ahead,
-  each used only when the page before links to exactly that URL (up to concurrency - 1 requests
-  beyond the last page are discarded): 6,000 contacts in about a quarter of the time. At most
-  :data:`AHEAD` pages are requested ahead (the rate limits are undocumented; 3 wasted requests at
-  most per scan).
+  once more without it (and not sent again on the connection). No total: COUNT(*) counts. Next
+  links are sequential, so once two links differ only in a counter (``page=1``, ``page=2``) the
+  next pages are requested ahead (1, 2, then up to :data:`AHEAD` at once: the rate limits are
+  undocumented), each used only when the page before links to exactly that URL; at most
+  ``AHEAD - 1`` requests past the last page are discarded: 6,000 contacts in a third of the time.
 * **Filters** (from integrators' v2 code, DaDozlov/casavi-api-task): contacts ``isRegistered``,
   ``isInvited``, ``modifiedAfter``, ``role``; units ``includeInactiveContracts``,
   ``modifiedAfter``; properties ``modifiedAfter``; booleans as ``true``/``false``. Whether
