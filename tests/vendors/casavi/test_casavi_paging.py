@@ -8,16 +8,22 @@ The scans read ``casavi.properties`` (about 300 records: a few pages per reading
 simulator's request log; the rows are checked against the seeded data. Once two next links show a
 page counter, crmql requests the following pages ahead (each used only when the page before links
 to exactly it): the pages the reading implies are read, plus at most :data:`WASTED` requests beyond
-the last page (the connector's documented bound), which bring no row.
+the last page (the connector's documented bound), which bring no row. The look-ahead itself is
+pinned on a full contacts scan: pages in flight together (counted in the sandbox's middleware, with
+a small injected latency so that requests sent together are served together), up to ``AHEAD`` of
+them, and a short scan that wastes nothing.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
+from crmql.connectors.casavi.connector import AHEAD
 from crmql.sandbox import SandboxServer, records
+from crmql.sandbox.core.server import SandboxMiddleware
 
 from contract.kit import session_for
 
@@ -117,3 +123,49 @@ def test_next_links_keep_the_filters(sandbox: SandboxServer) -> None:
     statuses = [s for m, p, s in sandbox.request_log if m == "GET" and p == "/casavi/v2/contacts"]
     assert result.stats.pages == _pages(len(want), 100)
     assert result.stats.pages <= statuses.count(200) <= result.stats.pages + WASTED, statuses
+
+
+class InFlight:
+    """Requests to one path being served at once (counted around the sandbox's middleware, so the
+    injected latency counts as being served), and the most at any moment."""
+
+    def __init__(self, path: str) -> None:
+        self.path, self.now, self.most = path, 0, 0
+
+    def wrap(self, original: Any) -> Any:
+        async def counting(middleware: SandboxMiddleware, scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] != "http" or scope["path"] != self.path:
+                return await original(middleware, scope, receive, send)
+            self.now += 1  # (the server's one event loop: no lock needed)
+            self.most = max(self.most, self.now)
+            try:
+                return await original(middleware, scope, receive, send)
+            finally:
+                self.now -= 1
+        return counting
+
+
+def test_a_long_scan_requests_pages_ahead_and_a_short_one_wastes_nothing(
+        sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full contacts scan (about 60 pages) has pages in flight together, ``AHEAD`` at most and at
+    some moment exactly ``AHEAD`` (the ramp 1, 2, 4 reaches it), and wastes at most ``AHEAD - 1``
+    requests past the last page; a 3-page properties scan wastes none (the ramp starts at the real
+    next link). Following links one by one (no look-ahead, or ``AHEAD = 1``) has one in flight."""
+    contacts = sorted(r["id"] for r in records("casavi", "contacts", 42))
+    flight = InFlight("/casavi/v2/contacts")
+    monkeypatch.setattr(SandboxMiddleware, "__call__", flight.wrap(SandboxMiddleware.__call__))
+    sandbox.settings.latency_ms = 20  # requests sent together are served together, not one by one
+    with session_for(SPEC, sandbox.url) as session:
+        result = session.execute("SELECT id FROM casavi.contacts")
+        ids = [str(i) for i in result.frame["id"]]
+        assert sorted(ids) == contacts and len(ids) == len(set(ids))
+        pages = _pages(len(contacts), 100)
+        assert pages > 50 and result.stats.pages == pages
+        statuses = [s for m, p, s in sandbox.request_log if m == "GET" and p == flight.path]
+        assert AHEAD >= 2 and flight.most == AHEAD, flight.most  # following links alone: one at a time
+        assert flight.now == 0 and pages <= len(statuses) <= pages + AHEAD - 1, statuses
+        assert statuses.count(200) >= pages and set(statuses) <= {200, 404, 499}, statuses
+        sandbox.reset_log()
+        result = session.execute("SELECT id FROM casavi.properties")
+    assert sorted(str(i) for i in result.frame["id"]) == PROPERTIES and result.stats.pages == 3
+    assert _page_statuses(sandbox) == [200, 200, 200]  # nothing past the last page
