@@ -22,7 +22,7 @@ from .words import (
     COMPANY_ROLES, CONTACT_NOTES, FEMALE, LAST_NAMES, MALE, MANAGER_COMPANY, OWNER_COMPANIES, PROVIDER_FORMS,
 )
 
-__all__ = ["City", "display_name", "person", "postal_code", "provider", "put", "rand_int", "telephone"]
+__all__ = ["City", "display_name", "mail_slug", "person", "postal_code", "provider", "put", "rand_int", "telephone"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +67,23 @@ def _mobile(rng: random.Random) -> str:
     return f"+49 {pick(rng, _MOBILE)} {rand_int(rng, 1000000, 99999999)}"
 
 
+#: how German addresses write umlauts and ß (``Günther`` -> ``guenther``, not ``gunther``)
+_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss", "ẞ": "SS",
+                           "ı": "i"})  # (Yılmaz: a dotless i no accent folding removes)
+
+
+def mail_slug(text: str, sep: str = "") -> str:
+    """:func:`slug` for an e-mail address or a domain, umlauts and ß written as German addresses
+    write them.
+
+    >>> mail_slug("Günther"), mail_slug("Müller & Söhne", "-"), mail_slug("Weiß"), mail_slug("Yılmaz")
+    ('guenther', 'mueller-soehne', 'weiss', 'yilmaz')
+    """
+    return slug(text.translate(_GERMAN), sep)
+
+
 def _mail_name(first: str, last: str) -> str:
-    return f"{slug(first)}.{slug(last, '-')}" if first else slug(last, "-")
+    return f"{mail_slug(first)}.{mail_slug(last, '-')}" if first else mail_slug(last, "-")
 
 
 def person(rng: random.Random, kind: str, city: City, street: str | None, postal: str | None = None) -> Record:
@@ -116,7 +131,7 @@ def person(rng: random.Random, kind: str, city: City, street: str | None, postal
     put(rec, "companyRole", role, rng)
     domain = None
     if company:
-        domain = slug(company.split(" GmbH")[0].split(" AG")[0], "-")[:30] + ".de"
+        domain = mail_slug(company.split(" GmbH")[0].split(" AG")[0], "-")[:30] + ".de"
     email = None
     if rng.random() < (0.97 if kind in ("staff", "provider") else 0.78):
         if domain:
@@ -148,7 +163,7 @@ def provider(rng: random.Random, trade_company: str, city: City, street: str) ->
     """A service company's contact (external responsibility)."""
     rec = person(rng, "provider", city, street)
     rec["companyName"] = f"{trade_company} {pick(rng, PROVIDER_FORMS)}"
-    dom = slug(trade_company, "-") + ".de"
+    dom = mail_slug(trade_company, "-") + ".de"
     if rec.get("email"):
         rec["email"] = f"{'info' if not rec.get('firstName') else _mail_name(rec['firstName'], rec.get('lastName') or '')}@{dom}"
     # no draw from ``rng`` here (the rest of the world stays as it was): the name decides

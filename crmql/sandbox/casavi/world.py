@@ -33,7 +33,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from ..core.data_util import make_rng, pick
-from .people import display_name, person, postal_code, provider, put, rand_int
+from .people import display_name, mail_slug, person, postal_code, provider, put, rand_int
 from .places import APP, build_properties, pick_city
 from .words import CITIES, INTERNAL_ROLES, STREETS, TRADES
 
@@ -225,7 +225,7 @@ def _contact_custom(rng: random.Random, rec: Record) -> Record:
     if rec["_contracts"] and rng.random() < 0.7:
         custom["Kundennummer"] = f"KD-{rec['internalId']}"
     if rng.random() < 0.05:
-        custom["Email2"] = f"{rec.get('lastName') or 'kontakt'}.privat@web.de".lower().replace(" ", "")
+        custom["Email2"] = f"{mail_slug(rec.get('lastName') or 'kontakt')}.privat@web.de"
     if rec.get("salutation") == "Familie" and rng.random() < 0.5:
         last = rec.get("lastName") or "Mustermann"
         custom["Anschrift"] = f"{pick(rng, ('Max', 'Jörg', 'Ali', 'Peter'))} {last} und " \
