@@ -172,11 +172,16 @@ def test_a_size_under_a_name_the_vendor_does_not_read_gives_pages_of_25(server: 
 @pytest.mark.parametrize("largest, oversize", list(itertools.product(("100", "50", "500"), ("clamp", "reject"))))
 def test_the_page_size_maximum_is_clamped_or_refused(server: SandboxServer, client: httpx.Client, auth: dict[str, str],
                                                      largest: str, oversize: str) -> None:
+    """A scan of properties (300) at the maximum size; one page of units (more than 500) at the
+    maximum and one above it (clamped to the maximum or refused)."""
     server.settings.variants = {"casavi.page_size_max": largest, "casavi.oversize": oversize}
-    at_max, sizes, _ = scan(client, auth, "units", {"limit": largest})
-    total = len(served_table(42, "units"))
-    assert ids(at_max) == ids(served_table(42, "units")) and sizes[0] == int(largest)
+    at_max, sizes, _ = scan(client, auth, "properties", {"limit": largest})
+    total = len(served_table(42, "properties"))
+    assert ids(at_max) == ids(served_table(42, "properties")) and sizes[0] == min(int(largest), total)
     assert len(sizes) == -(-total // int(largest))
+    assert len(served_table(42, "units")) > 500
+    full = client.get("/v2/units", params={"limit": int(largest)}, headers=auth)
+    assert ids(full.json()["list"]) == ids(served_table(42, "units")[:int(largest)])
     over = client.get("/v2/units", params={"limit": int(largest) + 1}, headers=auth)
     if oversize == "reject":
         assert (over.status_code, over.json()) == (400, {"message": f"limit must be between 1 and {largest}"})
@@ -220,14 +225,21 @@ def test_page_below_the_base_is_refused(server: SandboxServer, client: httpx.Cli
                                     {"isRegistered": "true", "isInvited": "false"}])
 def test_boolean_filters_under_each_reading(server: SandboxServer, client: httpx.Client, auth: dict[str, str],
                                             reading: str, params: dict[str, str]) -> None:
+    """Over the ~800 contacts modified last (a ``modifiedAfter`` bound keeps the scans short; both
+    values of each flag are among them), under each reading of the boolean filters."""
     variants = {"casavi.bool_filters": reading}
     server.settings.variants = variants
-    got, _, _ = scan(client, auth, "contacts", {**params, "limit": 100})
-    assert ids(got) == ids(select(internal_records("contacts"), parse_filter("contacts", params, variants)))
+    bound = sorted(internal_records("contacts"), key=lambda r: r["_modifiedAt"])[-800]
+    recent = {r["id"] for r in internal_records("contacts") if r["_modifiedAt"] > bound["_modifiedAt"]}
+    window = [c for c in served_table(42, "contacts") if c["id"] in recent]
+    assert all({c[name] for c in window} == {True, False} for name in params)
+    query = {**params, "modifiedAfter": _moment(bound), "limit": 100}
+    got, _, _ = scan(client, auth, "contacts", query)
+    assert ids(got) == ids(select(internal_records("contacts"), parse_filter("contacts", query, variants)))
     read = {name: value == "true" for name, value in params.items()
             if reading == "honoured" or (reading == "true_only" and value == "true")}
-    want = [c for c in served_table(42, "contacts") if all(c[name] is value for name, value in read.items())]
-    assert ids(got) == ids(want) and (len(want) < len(served_table(42, "contacts"))) == bool(read)
+    want = [c for c in window if all(c[name] is value for name, value in read.items())]
+    assert ids(got) == ids(want) and (len(want) < len(window)) == bool(read)
     bad = client.get("/v2/contacts", params={"isRegistered": "1"}, headers=auth)
     assert bad.status_code == (200 if reading == "ignored" else 400)
 

@@ -68,8 +68,8 @@ def _mobile(rng: random.Random) -> str:
 
 
 #: how German addresses write umlauts and ß (``Günther`` -> ``guenther``, not ``gunther``)
-_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss", "ẞ": "SS",
-                           "ı": "i"})  # (Yılmaz: a dotless i no accent folding removes)
+_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss",
+                         "ẞ": "SS", "ı": "i"})  # (Yılmaz: a dotless i, which no accent folding removes)
 
 
 def mail_slug(text: str, sep: str = "") -> str:
