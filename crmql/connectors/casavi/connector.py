@@ -176,8 +176,8 @@ CONTACT_COLUMNS = _cols(
     ("isRegistered", B, "flag", "registered in the casavi app (isRegistered=true|false, superset)"),
     ("isInvited", B, "flag", "invited to the casavi app (isInvited=true|false, superset)"),
 ) + (APP_LINK, CUSTOM, MODIFIED,
-     _only("role", S, "role", "contacts in that role: OWNER or RENTER (an active contract of that type) or "
-                              "SERVICE_PROVIDER"))
+     _only("role", S, "role", "contacts in casavi's role (exact text, e.g. OWNER, RENTER; the values and "
+                              "their meaning are casavi's, undocumented)"))
 PROPERTY_COLUMNS = _cols(
     ("id", S, "id", "reference id, e.g. the property number (WHERE id = ... reads by id)"),
     ("internalId", I, "none", "casavi's database id"), ("name", S, "none", "name"), ("note", S, "none", "note"),
