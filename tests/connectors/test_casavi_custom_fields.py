@@ -7,15 +7,10 @@ against the casavi simulator (every table's custom fields, the rare one, the pag
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from crmql.api.config import sandbox_config
 from crmql.api.session import Session
@@ -23,10 +18,10 @@ from crmql.connectors.casavi.connector import CasaviConnector
 from crmql.errors import QueryError, VendorResponseError
 from crmql.sandbox import records
 
+import casavi_loopback as loopback
 from live_server import serve_fresh, session_on
 
 KEY, SECRET = "loop-casavi-key", "loop-casavi-secret"
-SIZE_REFUSED = "limit must be between 1 and 50"
 
 
 def contact(n: int) -> dict[str, Any]:
@@ -39,46 +34,9 @@ def contact(n: int) -> dict[str, Any]:
             "postalCode": 80331 if n == 7 else "10115", "isRegistered": n % 4 == 0, "customFields": custom}
 
 
-@dataclass
-class Manager:
-    """A loopback casavi Manager v2 list: ``limit`` (at most ``max_size``, else 400 when ``refuse``), ``page``
-    from 0, next links as paths; every list request recorded."""
-
-    records: list[dict[str, Any]] = field(default_factory=lambda: [contact(n) for n in range(230)])
-    max_size: int = 100
-    refuse: bool = False
-    lists: list[str] = field(default_factory=list)
-    reads: list[str] = field(default_factory=list)
-
-    def app(self) -> Starlette:
-        return Starlette(routes=[Route("/v2/authenticate", self.auth, methods=["POST"]),
-                                 Route("/v2/contacts", self.contacts), Route("/v2/contacts/{id}", self.one)])
-
-    async def auth(self, request: Request) -> Response:
-        if await request.json() != {"key": KEY, "secret": SECRET}:
-            return JSONResponse({"message": "Unauthorized"}, status_code=401)
-        return JSONResponse({"token": "loop-token-1", "expiresAt": "2999-01-01T00:00:00.000Z"})
-
-    async def one(self, request: Request) -> Response:
-        self.reads.append(request.path_params["id"])
-        found = [r for r in self.records if r["id"] == request.path_params["id"]]
-        return JSONResponse(found[0]) if found else JSONResponse({"message": "Not found"}, status_code=404)
-
-    async def contacts(self, request: Request) -> Response:
-        if request.headers.get("token") != "loop-token-1":
-            return JSONResponse({"message": "Unauthorized"}, status_code=401)
-        query = request.query_params
-        self.lists.append(str(request.url.query))
-        size = int(query.get("limit", 25))
-        if size > self.max_size and self.refuse:
-            return JSONResponse({"message": SIZE_REFUSED}, status_code=400)
-        size = min(size, self.max_size)
-        page = int(query.get("page", 0))
-        rows = self.records[page * size:(page + 1) * size]
-        body: dict[str, Any] = {"list": rows, "_links": {"self": str(request.url)}}
-        if (page + 1) * size < len(self.records):
-            body["_links"]["next"] = f"/v2/contacts?{'limit=%d&' % size if 'limit' in query else ''}page={page + 1}"
-        return JSONResponse(body)
+def Manager(**options: Any) -> loopback.Manager:  # noqa: N802 - the vendor this module plays
+    """The loopback casavi Manager (``casavi_loopback``) with this module's 230 contacts."""
+    return loopback.Manager(records=[contact(n) for n in range(230)], key=KEY, secret=SECRET, **options)
 
 
 @pytest.fixture(scope="module")

@@ -5,22 +5,17 @@ many threads ask at once, and a refused size's retried answer serves the scan to
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from crmql import stats
 from crmql.connectors.casavi.connector import CasaviConnector
 from crmql.connectors.casavi.sample import answer
 
+import casavi_loopback as loopback
 from live_server import serve_fresh, session_on
 
 KEY, SECRET = "sample-key", "sample-secret"
@@ -31,45 +26,9 @@ def contact(n: int) -> dict[str, Any]:
             "customFields": {"Newsletter": n % 3 == 0, "Kundennummer": f"K-{n:05d}"}}
 
 
-@dataclass
-class Manager:
-    """A casavi Manager v2 contacts list: ``limit`` up to ``max_size`` (above: 400 when ``refuse``,
-    else clamped), default 25, ``page`` from 0, next links as paths; ``delay_s`` holds each list
-    answer (so two threads' samples overlap)."""
-
-    records: list[dict[str, Any]] = field(default_factory=lambda: [contact(n) for n in range(230)])
-    max_size: int = 100
-    refuse: bool = False
-    delay_s: float = 0.0
-    lists: list[str] = field(default_factory=list)
-
-    def app(self) -> Starlette:
-        return Starlette(routes=[Route("/v2/authenticate", self.auth, methods=["POST"]),
-                                 Route("/v2/contacts", self.contacts), Route("/v2/contacts/{id}", self.one)])
-
-    async def auth(self, request: Request) -> Response:
-        return JSONResponse({"token": "sample-token", "expiresAt": "2999-01-01T00:00:00.000Z"})
-
-    async def one(self, request: Request) -> Response:
-        found = [r for r in self.records if r["id"] == request.path_params["id"]]
-        return JSONResponse(found[0]) if found else JSONResponse({"message": "Not found"}, status_code=404)
-
-    async def contacts(self, request: Request) -> Response:
-        if request.headers.get("token") != "sample-token":
-            return JSONResponse({"message": "Unauthorized"}, status_code=401)
-        query = request.query_params
-        self.lists.append(str(request.url.query))
-        if self.delay_s:
-            await asyncio.sleep(self.delay_s)
-        size = int(query.get("limit", 25))
-        if size > self.max_size and self.refuse:
-            return JSONResponse({"message": f"limit must be between 1 and {self.max_size}"}, status_code=400)
-        size = min(size, self.max_size)
-        page = int(query.get("page", 0))
-        body: dict[str, Any] = {"list": self.records[page * size:(page + 1) * size], "_links": {}}
-        if (page + 1) * size < len(self.records):
-            body["_links"]["next"] = f"/v2/contacts?{'limit=%d&' % size if 'limit' in query else ''}page={page + 1}"
-        return JSONResponse(body)
+def Manager(**options: Any) -> loopback.Manager:  # noqa: N802 - the vendor this module plays
+    """The loopback casavi Manager (``casavi_loopback``) with this module's 230 contacts."""
+    return loopback.Manager(records=[contact(n) for n in range(230)], key=KEY, secret=SECRET, **options)
 
 
 @pytest.fixture(scope="module")

@@ -76,6 +76,17 @@ class CasaviSimulator:
     def _variants(self) -> dict[str, str]:
         return variants_of(self.state.settings, VARIANT_KEYS)
 
+    def _admit(self, request: Request) -> dict[str, str] | Response:
+        """The readings a data request is served under, or the answer refusing it (no or a bad
+        token: 401; a variant value the server cannot read: 500)."""
+        denied = self.auth.refusal(request)
+        if denied is not None:
+            return denied
+        try:
+            return self._variants()
+        except ValueError as exc:
+            return json_error(500, {"message": str(exc)})
+
     async def _refresh(self, request: Request) -> Response:
         try:
             served = self._variants()["casavi.refresh"] == "served"
@@ -100,13 +111,9 @@ class CasaviSimulator:
 
     async def list(self, request: Request, table: str) -> Response:
         """``GET /v2/<table>``: one page of the filtered list."""
-        denied = self.auth.refusal(request)
-        if denied is not None:
-            return denied
-        try:
-            variants = self._variants()
-        except ValueError as exc:
-            return json_error(500, {"message": str(exc)})
+        variants = self._admit(request)
+        if isinstance(variants, Response):
+            return variants
         params = request.query_params
         try:
             flt = parse_filter(table, params, variants)
@@ -130,13 +137,9 @@ class CasaviSimulator:
 
     async def get_one(self, request: Request, table: str) -> Response:
         """``GET /v2/<table>/{id}``."""
-        denied = self.auth.refusal(request)
-        if denied is not None:
-            return denied
-        try:
-            variants = self._variants()
-        except ValueError as exc:
-            return json_error(500, {"message": str(exc)})
+        variants = self._admit(request)
+        if isinstance(variants, Response):
+            return variants
         include = False
         if table == "units" and "includeInactiveContracts" in request.query_params:
             try:
