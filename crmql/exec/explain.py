@@ -16,6 +16,7 @@ from typing import Any
 from .executor import ScanResult
 from ..http.redact import redact
 from .localsql import select_sql, show
+from ..plan.joins import CHUNK, MAX_VALUES
 from ..plan.plans import Plan, ScanPlan
 from ..plan.pushdown import NativeCond
 
@@ -120,7 +121,8 @@ def explain_text(plan: Plan, probes: dict[int, int] | None = None, results: list
         for sj in plan.semijoins:
             if sj.target == i:
                 out.append(f"  narrowed at run time: {sj.describe([s.ref.ref_name for s in plan.scans])}, "
-                           f"pushed as IN in chunks of 50 when there are at most 500 values")
+                           f"pushed as IN in chunks of {CHUNK} when there are at most {MAX_VALUES} values (where "
+                           f"the vendor answers an IN with one read by id per value: at most {CHUNK})")
         if scan["requests"]:
             label = "request" if len(scan["requests"]) == 1 else "requests"
             out.append(f"  {label}:")
