@@ -9,15 +9,22 @@ from 0; next links as paths; ``delay_s`` holds each list answer (two threads' re
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import pytest
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-__all__ = ["Manager"]
+from crmql.connectors.casavi.connector import CasaviConnector
+
+from live_server import serve_fresh, session_on
+
+__all__ = ["Manager", "fixtures"]
 
 TOKEN = "loop-token-1"
 
@@ -65,3 +72,30 @@ class Manager:
         if (page + 1) * size < len(self.records):
             body["_links"]["next"] = f"/v2/contacts?{'limit=%d&' % size if 'limit' in query else ''}page={page + 1}"
         return JSONResponse(body)
+
+
+def fixtures(contact: Callable[[int], dict[str, Any]], key: str, secret: str,
+             **defaults: Any) -> tuple[Any, Any, Callable[..., Any]]:
+    """A test module's ``served`` (module scope: one server), ``manager`` (per test: a fresh Manager
+    of the 230 contacts ``contact(n)``, accepting only ``key``/``secret``) and ``session(served,
+    **settings)`` (a session whose ``casavi`` connection is that Manager, with ``defaults``).
+    Assign all three at module level: ``served, manager, session = fixtures(contact, KEY, SECRET)``."""
+    def make() -> Manager:
+        return Manager(records=[contact(n) for n in range(230)], key=key, secret=secret)
+
+    @pytest.fixture(scope="module", name="served")
+    def served_fixture() -> Iterator[tuple[list[Any], str]]:
+        with serve_fresh(make) as served:
+            yield served
+
+    @pytest.fixture(name="manager")
+    def manager_fixture(served: tuple[list[Any], str]) -> Manager:
+        holder, _ = served
+        holder[0] = make()
+        return holder[0]
+
+    def session(served: tuple[list[Any], str], **settings: Any) -> Any:
+        return session_on(served[1], "casavi", "casavi", CasaviConnector, key=key, secret=secret,
+                          **{**defaults, **settings})
+
+    return served_fixture, manager_fixture, session

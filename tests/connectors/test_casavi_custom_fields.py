@@ -14,12 +14,10 @@ import pytest
 
 from crmql.api.config import sandbox_config
 from crmql.api.session import Session
-from crmql.connectors.casavi.connector import CasaviConnector
 from crmql.errors import QueryError, VendorResponseError
 from crmql.sandbox import records
 
 import casavi_loopback as loopback
-from live_server import serve_fresh, session_on
 
 KEY, SECRET = "loop-casavi-key", "loop-casavi-secret"
 
@@ -34,36 +32,17 @@ def contact(n: int) -> dict[str, Any]:
             "postalCode": 80331 if n == 7 else "10115", "isRegistered": n % 4 == 0, "customFields": custom}
 
 
-def Manager(**options: Any) -> loopback.Manager:  # noqa: N802 - the vendor this module plays
-    """The loopback casavi Manager (``casavi_loopback``) with this module's 230 contacts."""
-    return loopback.Manager(records=[contact(n) for n in range(230)], key=KEY, secret=SECRET, **options)
+served, manager, session = loopback.fixtures(contact, KEY, SECRET)
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[list[Any], str]]:
-    with serve_fresh(Manager) as served:
-        yield served
-
-
-@pytest.fixture
-def manager(served: tuple[list[Any], str]) -> Manager:
-    holder, _ = served
-    holder[0] = Manager()
-    return holder[0]
-
-
-def session(served: tuple[list[Any], str], **settings: Any) -> Any:
-    return session_on(served[1], "casavi", "casavi", CasaviConnector, key=KEY, secret=SECRET, **settings)
-
-
-def test_declared_columns_only_send_no_sample(served: tuple[list[Any], str], manager: Manager) -> None:
+def test_declared_columns_only_send_no_sample(served: tuple[list[Any], str], manager: loopback.Manager) -> None:
     with session(served) as s:
         frame = s.query("SELECT id, firstName, postalCode FROM casavi.contacts WHERE city = 'Berlin' ORDER BY id")
     assert len(frame) == 115 and frame["postalCode"].iloc[0] == "10115"
     assert manager.lists == ["limit=100", "limit=100&page=1", "limit=100&page=2"]
 
 
-def test_a_custom_field_costs_one_sample_per_connection(served: tuple[list[Any], str], manager: Manager) -> None:
+def test_a_custom_field_costs_one_sample_per_connection(served: tuple[list[Any], str], manager: loopback.Manager) -> None:
     with session(served) as s:
         frame = s.query('SELECT id, Newsletter, Geburtsdatum FROM casavi.contacts WHERE Newsletter ORDER BY id')
         assert list(frame["id"][:3]) == ["C-0000", "C-0003", "C-0006"] and len(frame) == 77
@@ -75,7 +54,7 @@ def test_a_custom_field_costs_one_sample_per_connection(served: tuple[list[Any],
         assert manager.lists == ["limit=100", "limit=100&page=1", "limit=100&page=2"]
 
 
-def test_describe_and_select_star_show_the_custom_fields(served: tuple[list[Any], str], manager: Manager) -> None:
+def test_describe_and_select_star_show_the_custom_fields(served: tuple[list[Any], str], manager: loopback.Manager) -> None:
     with session(served) as s:
         described = s.query("DESCRIBE casavi.contacts")
         rows = {r["column"]: r for r in described.to_dict("records")}
@@ -87,7 +66,7 @@ def test_describe_and_select_star_show_the_custom_fields(served: tuple[list[Any]
     assert '"Kundennummer": "K-00007"' in frame["customFields"].iloc[0]
 
 
-def test_a_field_the_sample_misses_is_declared_in_the_settings(served: tuple[list[Any], str], manager: Manager) -> None:
+def test_a_field_the_sample_misses_is_declared_in_the_settings(served: tuple[list[Any], str], manager: loopback.Manager) -> None:
     query = 'SELECT id FROM casavi.contacts WHERE "Sonderkündigungsrecht" ORDER BY id'
     with session(served) as s, pytest.raises(QueryError) as caught:
         s.query(query)
@@ -100,7 +79,7 @@ def test_a_field_the_sample_misses_is_declared_in_the_settings(served: tuple[lis
 
 
 def test_a_value_that_does_not_fit_is_an_error_naming_the_setting(served: tuple[list[Any], str],
-                                                                  manager: Manager) -> None:
+                                                                  manager: loopback.Manager) -> None:
     manager.records[205]["customFields"]["Newsletter"] = "ja"
     with session(served) as s, pytest.raises(VendorResponseError) as caught:
         s.query("SELECT id, Newsletter FROM casavi.contacts")
@@ -113,7 +92,7 @@ def test_a_value_that_does_not_fit_is_an_error_naming_the_setting(served: tuple[
 
 
 def test_a_bad_value_fails_only_the_statements_that_read_its_field(served: tuple[list[Any], str],
-                                                                   manager: Manager) -> None:
+                                                                   manager: loopback.Manager) -> None:
     manager.records[205]["customFields"]["Newsletter"] = "ja"  # no boolean: Newsletter's column is BOOLEAN
     with session(served) as s:
         frame = s.query("SELECT id, Kundennummer FROM casavi.contacts WHERE Kundennummer = 'K-00205'")
@@ -128,7 +107,7 @@ def test_a_bad_value_fails_only_the_statements_that_read_its_field(served: tuple
                 s.query(query)
 
 
-def test_integers_beyond_64_bits_and_a_field_without_a_name(served: tuple[list[Any], str], manager: Manager) -> None:
+def test_integers_beyond_64_bits_and_a_field_without_a_name(served: tuple[list[Any], str], manager: loopback.Manager) -> None:
     for n, record in enumerate(manager.records):
         record["customFields"].update({"Zählernummer": 2**70 + n, "": f"no name {n}"})
     with session(served) as s:
@@ -143,7 +122,7 @@ def test_integers_beyond_64_bits_and_a_field_without_a_name(served: tuple[list[A
         s.query('SELECT "Zählernummer" FROM casavi.contacts')
 
 
-def test_a_date_time_in_a_date_column_is_an_error(served: tuple[list[Any], str], manager: Manager) -> None:
+def test_a_date_time_in_a_date_column_is_an_error(served: tuple[list[Any], str], manager: loopback.Manager) -> None:
     manager.records[120]["customFields"]["Geburtsdatum"] = "1961-04-02T00:00:00.000Z"  # midnight UTC: that day
     with session(served) as s:
         frame = s.query("SELECT Geburtsdatum FROM casavi.contacts WHERE id IN ('C-0120')")
@@ -154,7 +133,7 @@ def test_a_date_time_in_a_date_column_is_an_error(served: tuple[list[Any], str],
 
 
 def test_a_sample_whose_page_size_is_refused_is_asked_again_without(served: tuple[list[Any], str],
-                                                                     manager: Manager) -> None:
+                                                                     manager: loopback.Manager) -> None:
     manager.max_size, manager.refuse = 50, True
     with session(served, page_size=50) as s:
         frame = s.query("DESCRIBE casavi.contacts")

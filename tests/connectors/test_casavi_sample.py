@@ -6,17 +6,14 @@ many threads ask at once, and a refused size's retried answer serves the scan to
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from crmql import stats
-from crmql.connectors.casavi.connector import CasaviConnector
 from crmql.connectors.casavi.sample import answer
 
 import casavi_loopback as loopback
-from live_server import serve_fresh, session_on
 
 KEY, SECRET = "sample-key", "sample-secret"
 
@@ -26,31 +23,11 @@ def contact(n: int) -> dict[str, Any]:
             "customFields": {"Newsletter": n % 3 == 0, "Kundennummer": f"K-{n:05d}"}}
 
 
-def Manager(**options: Any) -> loopback.Manager:  # noqa: N802 - the vendor this module plays
-    """The loopback casavi Manager (``casavi_loopback``) with this module's 230 contacts."""
-    return loopback.Manager(records=[contact(n) for n in range(230)], key=KEY, secret=SECRET, **options)
+# one request at a time: no page is requested ahead, so every list request is the scan's
+served, manager, session = loopback.fixtures(contact, KEY, SECRET, concurrency=1)
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[list[Any], str]]:
-    with serve_fresh(Manager) as served:
-        yield served
-
-
-@pytest.fixture
-def manager(served: tuple[list[Any], str]) -> Manager:
-    holder, _ = served
-    holder[0] = Manager()
-    return holder[0]
-
-
-def session(served: tuple[list[Any], str], **settings: Any) -> Any:
-    # one request at a time: no page is requested ahead, so every list request is the scan's
-    return session_on(served[1], "casavi", "casavi", CasaviConnector, key=KEY, secret=SECRET, concurrency=1,
-                      **settings)
-
-
-def changed_after_the_sample(manager: Manager) -> None:
+def changed_after_the_sample(manager: loopback.Manager) -> None:
     """The vendor's data moves on: record 0 is edited, record 1 deleted."""
     manager.records[0] = {**manager.records[0], "firstName": "changed"}
     del manager.records[1]
@@ -64,7 +41,7 @@ def check_current(frame: Any) -> None:
 
 
 def test_a_page_sampled_by_describe_is_not_used_by_a_later_statement(served: tuple[list[Any], str],
-                                                                     manager: Manager) -> None:
+                                                                     manager: loopback.Manager) -> None:
     with session(served) as s:
         connector = s.connector("casavi")
         connector.early.start("a request started for no statement", answer([]))
@@ -76,7 +53,7 @@ def test_a_page_sampled_by_describe_is_not_used_by_a_later_statement(served: tup
     assert manager.lists == ["limit=100", "limit=100", "limit=100&page=1", "limit=100&page=2"]
 
 
-def test_a_sample_serves_only_the_statement_that_took_it(served: tuple[list[Any], str], manager: Manager) -> None:
+def test_a_sample_serves_only_the_statement_that_took_it(served: tuple[list[Any], str], manager: loopback.Manager) -> None:
     with session(served) as s:
         connector = s.connector("casavi")
         with stats.collecting(stats.QueryStats()):  # another statement's sample (not discarded by a session)
@@ -90,7 +67,7 @@ def test_a_sample_serves_only_the_statement_that_took_it(served: tuple[list[Any]
 
 
 def test_select_star_takes_its_own_sample_and_counts_that_page_once(served: tuple[list[Any], str],
-                                                                     manager: Manager) -> None:
+                                                                     manager: loopback.Manager) -> None:
     with session(served) as s:
         result = s.execute("SELECT * FROM casavi.contacts")
     assert len(result.frame) == 230 and "Newsletter" in result.frame.columns
@@ -100,7 +77,7 @@ def test_select_star_takes_its_own_sample_and_counts_that_page_once(served: tupl
 
 
 def test_a_custom_column_in_a_filtered_scan_counts_the_sample_as_a_request_only(served: tuple[list[Any], str],
-                                                                                 manager: Manager) -> None:
+                                                                                 manager: loopback.Manager) -> None:
     with session(served) as s:
         result = s.execute("SELECT Kundennummer FROM casavi.contacts WHERE id = 'C-0007'")
     assert list(result.frame["Kundennummer"]) == ["K-00007"]
@@ -108,7 +85,7 @@ def test_a_custom_column_in_a_filtered_scan_counts_the_sample_as_a_request_only(
     assert (result.stats.requests, result.stats.pages, result.stats.rows_fetched) == (3, 1, 1)
 
 
-def test_threads_on_one_session_sample_a_table_once(served: tuple[list[Any], str], manager: Manager) -> None:
+def test_threads_on_one_session_sample_a_table_once(served: tuple[list[Any], str], manager: loopback.Manager) -> None:
     manager.delay_s = 0.3  # the first sample is still out when the other thread needs the columns
     frames: list[Any] = []
     errors: list[BaseException] = []
@@ -132,7 +109,7 @@ def test_threads_on_one_session_sample_a_table_once(served: tuple[list[Any], str
     assert manager.lists == ["limit=100"]  # one sample for all three
 
 
-def test_a_refused_sizes_retried_answer_serves_the_scan(served: tuple[list[Any], str], manager: Manager) -> None:
+def test_a_refused_sizes_retried_answer_serves_the_scan(served: tuple[list[Any], str], manager: loopback.Manager) -> None:
     manager.max_size, manager.refuse = 50, True
     with session(served) as s:
         frame = s.query("SELECT * FROM casavi.contacts")
