@@ -332,8 +332,7 @@ class CasaviConnector(RestConnector):
             sample.extend(records)
             return False
 
-        size = res.paginator.size.name if res.paginator.size is not None else None
-        with sampling(request, size) as answers:  # this task's scan only (see send)
+        with sampling(request, res.paginator.size) as answers:  # this task's scan only (see send)
             await self.scan(table, res, request, first_page, sequential=True, prefetch=False)
         if answers and statement() is not None:
             sent, data = answers[-1]

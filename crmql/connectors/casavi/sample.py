@@ -23,7 +23,7 @@ keep this from ever serving a stale or foreign page:
 >>> statement() is None      # no statement running
 True
 >>> from crmql.plan.connector import NativeRequest
->>> with sampling(NativeRequest("GET", "/v2/units", [("limit", "100")]), "limit") as answers:
+>>> with sampling(NativeRequest("GET", "/v2/units", [("limit", "100")]), Place.query("limit")) as answers:
 ...     keep(NativeRequest("GET", "/v2/units"), {"list": []})
 >>> [(request.render(), data) for request, data in answers]
 [('GET /v2/units', {'list': []})]
@@ -40,6 +40,7 @@ from typing import Any
 
 from ... import stats
 from ...plan.connector import NativeRequest
+from ..rest import Place
 
 __all__ = ["SampleStats", "answer", "keep", "sampling", "statement"]
 
@@ -98,11 +99,11 @@ class SampleStats(stats.QueryStats):
 
 
 @contextlib.contextmanager
-def sampling(request: NativeRequest, size: str | None) -> Iterator[list[tuple[NativeRequest, Any]]]:
-    """Within the block, this task's answers to ``request`` (or to it without the ``size``
-    parameter: a refused size's retry) are collected (``(request, answer)``), and its counters are
+def sampling(request: NativeRequest, size: Place | None) -> Iterator[list[tuple[NativeRequest, Any]]]:
+    """Within the block, this task's answers to ``request`` (or to it without the page ``size``: a
+    refused size's retry) are collected (``(request, answer)``), and its counters are
     :class:`SampleStats` under the statement's."""
-    unsized = dataclasses.replace(request, params=[(k, v) for k, v in _pairs(request.params) if k != size] or None)
+    unsized = size.remove(request) if size is not None else request
     state = _Sampling((request.render(), unsized.render()), [])
     token = _SAMPLING.set(state)
     counting = stats._current.set(SampleStats(parent=stats._current.get()))
@@ -124,8 +125,3 @@ async def answer(data: Any) -> Any:
     """An answer already received, as a request started early hands it over."""
     return data
 
-
-def _pairs(params: Any) -> list[tuple[str, Any]]:
-    if isinstance(params, dict):
-        return list(params.items())
-    return list(params or ())

@@ -8,7 +8,7 @@ Manager v2 ``_links.next`` as a URL or a HAL ``{href}`` object) until there is n
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ... import stats
@@ -153,7 +153,7 @@ class NextLinkPaginator(Paginator):
         """
         if self.size is None or not self.refused(request, learned):
             return request
-        return _without(request, self.size)
+        return self.size.remove(request)
 
     async def _first(self, ctx: ScanContext) -> Page:
         """The scan's first page; refused (HTTP 400) with a page size sent, once more without it
@@ -177,7 +177,7 @@ class NextLinkPaginator(Paginator):
             stats.current().warn(f"{ctx.limits.where}: the vendor refused the page size {self.size.describe()}={sent}"
                                  f" (HTTP 400), so its own page size is used; set page_size on the connection if it "
                                  f"takes a smaller one")
-            without = _without(request, self.size)
+            without = self.size.remove(request)
             got = await ctx.fetch(without, f"{without.method} {without.path} (without {self.size.describe()})")
             got.sent = without  # taken without it: the size was what the vendor refused (remembered)
             refused = ctx.learned.setdefault(_REFUSED, {})
@@ -217,22 +217,3 @@ class NextLinkPaginator(Paginator):
 
     def brief(self, page: int) -> str:
         return f"{page} per page, following {self._shown()}"
-
-
-def _without(request: NativeRequest, place: Place) -> NativeRequest:
-    """``request`` without the value at ``place`` (a query parameter, header or top-level body key).
-
-    >>> _without(NativeRequest("GET", "/v2/contacts", [("isRegistered", "true"), ("limit", "100")]),
-    ...          Place.query("limit")).render()
-    'GET /v2/contacts?isRegistered=true'
-    """
-    where = place.where.value
-    if where == "query" and isinstance(request.params, dict):
-        return replace(request, params={k: v for k, v in request.params.items() if k != place.name} or None)
-    if where == "query":
-        return replace(request, params=[(k, v) for k, v in request.params or () if k != place.name] or None)
-    if where == "header":
-        return replace(request, headers=tuple((k, v) for k, v in request.headers if k != place.name))
-    if where == "body" and isinstance(request.body, dict) and "." not in place.name:
-        return replace(request, body={k: v for k, v in request.body.items() if k != place.name})
-    raise ValueError(f"a page size at {where} {place.name!r} cannot be left out")

@@ -106,6 +106,24 @@ class Place:
             return dig(request.body, self.name)
         return None
 
+    def remove(self, request: NativeRequest) -> NativeRequest:
+        """``request`` without the value at this place (a query parameter, header or top-level body
+        key; a ValueError for a place no value can be left out of).
+
+        >>> request = NativeRequest("GET", "/v2/contacts", [("isRegistered", "true"), ("limit", "100")])
+        >>> Place.query("limit").remove(request).render()
+        'GET /v2/contacts?isRegistered=true'
+        """
+        if self.where is In.QUERY and isinstance(request.params, dict):
+            return replace(request, params={k: v for k, v in request.params.items() if k != self.name} or None)
+        if self.where is In.QUERY:
+            return replace(request, params=[(k, v) for k, v in request.params or () if k != self.name] or None)
+        if self.where is In.HEADER:
+            return replace(request, headers=tuple((k, v) for k, v in request.headers if k != self.name))
+        if self.where is In.BODY and isinstance(request.body, dict) and "." not in self.name:
+            return replace(request, body={k: v for k, v in request.body.items() if k != self.name})
+        raise ValueError(f"a value at {self.where.value} {self.name!r} cannot be left out")
+
     def describe(self) -> str:
         """How EXPLAIN names the slot.
 
