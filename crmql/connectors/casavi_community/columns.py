@@ -1,0 +1,239 @@
+"""casavi Community's columns, table by table, and what each kind of column pushes.
+
+Column names are snake_case; ``field`` is the vendor's JSON path (dotted into a nested object:
+``TicketType.name``), which DESCRIBE shows. A column without a ``field`` is computed by
+:mod:`.rows` (``contact_name`` = "first last", ``unread`` = NOT ``read``, ``custom_fields`` as JSON
+text, counts). The API filters by almost nothing (the docs list only ``community_id``, ``page``,
+``limit`` and notifications' ``after``/``before``/``unreadOnly``), so apart from the kinds below
+every column is local (DESCRIBE: "local").
+
+Kinds (:func:`kinds`):
+
+* ``community``: the fan-out key ``community_id`` (``=`` / ``IN``), its value put into the path or
+  the ``community_id`` query parameter (:mod:`.connector`);
+* ``id``: a ticket's integer id (``=`` / ``IN``), read by id (``GET /api/v1/tickets/{id}``);
+* ``created``: notifications' ``created_at`` as ``after``/``before`` (inclusivity undocumented,
+  ambiguity 26: a superset, widened by 1 ms where SQL includes the bound, re-checked locally);
+* ``unread``: notifications' ``unread = TRUE`` as ``unreadOnly=true`` (exact); anything else on it
+  is local (``unreadOnly=false`` is documented as no filter at all).
+
+>>> [c.describe() for c in kinds("unread", {})]
+['= TRUE (unreadOnly=true); other conditions local']
+>>> [c.name for c in NOTIFICATION_COLUMNS][:4]
+['community_id', 'id', 'type', 'title']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from ...language import ast
+from ...plan.catalog import Column, ColumnType
+from ...plan.pushdown import Capability, Equality, NativeCond, Pushed, Range
+from ..casavi.connector import render_time
+from ..rest import Col
+
+__all__ = [
+    "ACTIVITY_COLUMNS", "APPOINTMENT_COLUMNS", "COMMENT_COLUMNS", "CONTACT_COLUMNS", "COUNT_COLUMNS", "CREATED",
+    "DETAIL_COLUMNS", "FAQ_COLUMNS", "NOTIFICATION_COLUMNS", "POST_COLUMNS", "TICKET_COLUMNS", "UNIT_COLUMNS",
+    "Unread", "UpperCeil", "kinds",
+]
+
+log = logging.getLogger(__name__)
+
+S, I, B, T, L = ColumnType.STRING, ColumnType.INTEGER, ColumnType.BOOLEAN, ColumnType.TIMESTAMP, ColumnType.LIST
+STATUSES = ("OPEN", "IN_PROGRESS", "WAITING", "CLOSED")
+NOTIFICATION_TYPES = ("TICKET", "DOCUMENT", "POST", "APPOINTMENT", "NEIGHBORHOOD", "CHAT")
+ACTIVITY_TYPES = ("TICKET_CREATED", "TICKET_CLOSED", "POST_PUBLISHED", "APPOINTMENT_CREATED", "DOCUMENT_UPLOADED",
+                  "USER_JOINED")
+
+
+@dataclasses.dataclass(frozen=True)
+class UpperCeil(Range):
+    """A :class:`Range` over casavi's millisecond times: an upper bound (``<``, ``<=``) with finer
+    digits is raised to the next millisecond before it is rendered (the rendering cuts finer digits
+    off, which would make ``before`` tighter than the query and could lose a row); a lower bound is
+    cut down, which only widens. Either way the condition is a superset, re-checked locally.
+
+    >>> cap = CREATED
+    >>> col = Column("created_at", T, field="createdAt")
+    >>> moment = dt.datetime(2026, 11, 24, 10, 0, 0, 123400, tzinfo=dt.timezone.utc)
+    >>> cap.push(ast.Compare("<", ast.Column("created_at"), ast.Literal(moment, "timestamp")), col).conds
+    (NativeCond(field='createdAt', op='before', value='2026-11-24T10:00:00.124Z'),)
+    >>> cap.push(ast.Compare(">", ast.Column("created_at"), ast.Literal(moment, "timestamp")), col).conds
+    (NativeCond(field='createdAt', op='after', value='2026-11-24T10:00:00.123Z'),)
+    """
+
+    def push(self, pred: ast.Expr, column: Column) -> Pushed | str:
+        if isinstance(pred, ast.Compare) and pred.op in ("<", "<=") and isinstance(pred.right, ast.Literal):
+            value = pred.right.value
+            if isinstance(value, dt.datetime) and value.microsecond % 1000:
+                up = value + dt.timedelta(microseconds=1000 - value.microsecond % 1000)
+                pred = ast.replace(pred, right=ast.Literal(up, pred.right.kind))
+        return super().push(pred, column)
+
+
+#: notifications' created_at: after/before, inclusivity undocumented (ambiguity 26), 1 ms steps
+CREATED = UpperCeil(lower="after", upper="before", inclusive=None, widen=dt.timedelta(milliseconds=1),
+                    render=render_time)
+
+
+@dataclasses.dataclass(frozen=True)
+class Unread(Capability):
+    """``unread = TRUE`` (or ``IN (TRUE)``) as ``unreadOnly=true``, exact: the docs define it as
+    "only unread notifications are returned". ``unread = FALSE`` is not pushed: ``unreadOnly=false``
+    is documented as no filter (all notifications), so it stays local.
+
+    >>> col = Column("unread", B)
+    >>> Unread().push(ast.Compare("=", ast.Column("unread"), ast.Literal(True, "boolean")), col)
+    Pushed(conds=(NativeCond(field='read', op='unreadOnly', value='true'),), exact=True, note='')
+    >>> Unread().push(ast.Compare("=", ast.Column("unread"), ast.Literal(False, "boolean")), col)
+    'unread = FALSE has no native filter (unreadOnly=false means all notifications); checked locally'
+    """
+
+    sql_ops: tuple[str, ...] = ("= TRUE",)
+
+    def describe(self) -> str:
+        return "= TRUE (unreadOnly=true); other conditions local"
+
+    def push(self, pred: ast.Expr, column: Column) -> Pushed | str:
+        values: list[Any] = []
+        if isinstance(pred, ast.Compare) and pred.op == "=" and isinstance(pred.right, ast.Literal):
+            values = [pred.right.value]
+        elif isinstance(pred, ast.InList) and not pred.negated and all(isinstance(v, ast.Literal) for v in pred.items):
+            values = sorted({v.value for v in pred.items if v.value is not None}, key=str)  # type: ignore[union-attr]
+        if values == [True]:
+            return Pushed((NativeCond("read", "unreadOnly", "true"),), True)
+        if values and all(isinstance(v, bool) for v in values):
+            return (f"unread = {'FALSE' if values == [False] else 'TRUE or FALSE'} has no native filter "
+                    "(unreadOnly=false means all notifications); checked locally")
+        return "only unread = TRUE has a native filter (unreadOnly=true); checked locally"
+
+
+#: the fan-out key: = or IN, each value a community id sent as text (path segment or query value)
+COMMUNITY = Equality("community", "community", case_sensitive=True, render=str)
+#: a ticket's id: = or IN, read by id
+TICKET_ID = Equality("eq", "in", case_sensitive=True, render=str)
+
+
+def kinds(kind: str, settings: Mapping[str, Any]) -> tuple[Capability, ...]:
+    """What a column of each kind pushes (see the module docstring).
+
+    >>> [c.describe() for c in kinds("community", {})], kinds("none", {})
+    (['=, IN'], ())
+    """
+    return {"community": (COMMUNITY,), "id": (TICKET_ID,), "created": (CREATED,), "unread": (Unread(),),
+            "none": ()}[kind]
+
+
+def _cols(*spec: tuple[Any, ...]) -> tuple[Col, ...]:
+    """``(name, type, kind, description[, field[, options]])`` each."""
+    return tuple(Col(c[0], c[1], c[2], c[3], field=c[4] if len(c) > 4 else None,
+                     options=c[5] if len(c) > 5 else None) for c in spec)
+
+
+def _community(optional: bool) -> tuple[Any, ...]:
+    why = ("= or IN (up to 50) reads each community (community_id=n); without it, every community "
+           "the user sees, in one request" if optional else
+           "required: = or IN (or a join), one scan per community")
+    return ("community_id", I, "community", f"the community ({why})")
+
+
+def _person(prefix: str, field: str, what: str) -> tuple[tuple[Any, ...], ...]:
+    return ((f"{prefix}_id", I, "none", f"{what}: id", f"{field}.id"),
+            (f"{prefix}_name", S, "none", f"{what}: \"first last\" name"))
+
+
+TICKET_COLUMNS = _cols(
+    ("id", I, "id", "ticket id, unique across communities (= or IN reads /api/v1/tickets/{id})"),
+    ("identifier", I, "none", "running number within the community"),
+    ("reference_id", S, "none", "reference (T-<id>)", "referenceId"),
+    ("title", S, "none", "title"),
+    ("status", S, "none", "OPEN, IN_PROGRESS, WAITING or CLOSED", None, STATUSES),
+    ("status_text", S, "none", "status as the app shows it (German)", "statusText"),
+    ("created_at", T, "none", "created (UTC)", "createdAt"),
+    ("updated_at", T, "none", "last updated (UTC; not in the docs' sample, inferred)", "updatedAt"),
+    _community(True),
+    ("community_name", S, "none", "the community's name", "Community.name"),
+    ("community_reference_id", S, "none", "the community's reference id", "Community.referenceId"),
+    ("ticket_type_id", I, "none", "ticket type id", "TicketType.id"),
+    ("ticket_type", S, "none", "ticket type (Schadensmeldung, Reparatur, ...)", "TicketType.name"),
+    ("unit_id", I, "none", "the unit (casavi_community.units.id)", "Unit.id"),
+    ("unit_name", S, "none", "the unit's name", "Unit.name"),
+    ("unit_reference_id", S, "none", "the unit's reference id", "Unit.referenceId"),
+    *_person("contact", "Contact", "the resident who reported it"),
+    ("contact_reference_id", S, "none", "the contact's reference id (casavi.contacts.id)", "Contact.referenceId"),
+    *_person("created_by", "CreatedBy", "who created it"),
+    *_person("assigned_to", "AssignedTo", "who it is assigned to"),
+)
+DETAIL_COLUMNS = tuple(dataclasses.replace(c, description="required: = or IN (or a join); one GET per ticket")
+                       if c.name == "id" else c for c in TICKET_COLUMNS) + _cols(
+    ("description", S, "none", "the description as HTML", "descriptionRendered"),
+    ("custom_fields", S, "none", "the custom fields as JSON text: [{id, label, value}]"),
+    ("rating", I, "none", "the resident's rating, 1..5", "TicketRating.rating"),
+    ("rating_comment", S, "none", "the rating's comment", "TicketRating.comment"),
+    ("comment_count", I, "none", "number of comments (casavi_community.ticket_comments)"),
+    ("attachments", L, "none", "the attachments' file names"),
+    ("attachment_count", I, "none", "number of attachments"),
+)
+COMMENT_COLUMNS = _cols(
+    ("ticket_id", I, "id", "the ticket (required: = or IN, or a join; one GET per ticket)"),
+    ("id", I, "none", "comment id"), ("text", S, "none", "text"),
+    ("created_at", T, "none", "written (UTC)", "createdAt"),
+    *_person("author", "Author", "the author"),
+    ("is_public", B, "none", "visible to residents", "isPublic"),
+)
+APPOINTMENT_COLUMNS = _cols(
+    _community(False), ("id", I, "none", "appointment id"), ("title", S, "none", "title"),
+    ("description", S, "none", "description"), ("start_date", T, "none", "start (UTC)", "startDate"),
+    ("end_date", T, "none", "end (UTC; NULL: none)", "endDate"), ("all_day", B, "none", "all day", "allDay"),
+    ("location", S, "none", "location"), ("created_at", T, "none", "created (UTC)", "createdAt"),
+)
+POST_COLUMNS = _cols(
+    _community(False), ("id", I, "none", "post id"), ("title", S, "none", "title"), ("text", S, "none", "text"),
+    ("created_at", T, "none", "published (UTC)", "createdAt"), ("pinned", B, "none", "pinned to the top"),
+    *_person("author", "Author", "the author"),
+)
+CONTACT_COLUMNS = _cols(
+    _community(False), ("id", I, "none", "contact id"), ("name", S, "none", "name"),
+    ("category", S, "none", "Hausverwaltung, Notdienst, Hausmeister, ... (text; not a documented list)"),
+    ("company", S, "none", "company"), ("phone", S, "none", "phone"), ("email", S, "none", "e-mail"),
+    ("note", S, "none", "note"),
+)
+FAQ_COLUMNS = _cols(
+    ("community_id", I, "community", "the community asked for (= or IN, up to 50: community_id=n, which also "
+                                     "serves the articles for every community); without it, the article's own "
+                                     "community, NULL = every community"),
+    ("id", I, "none", "article id"), ("group_id", I, "none", "its group", "groupId"),
+    ("group_name", S, "none", "its group's name (from the answer's groups)"),
+    ("title", S, "none", "question"), ("content", S, "none", "answer"),
+)
+NOTIFICATION_COLUMNS = _cols(
+    _community(False), ("id", I, "none", "notification id"),
+    ("type", S, "none", "TICKET, DOCUMENT, POST, APPOINTMENT, NEIGHBORHOOD or CHAT (text)"),
+    ("title", S, "none", "title"), ("text", S, "none", "text"),
+    ("created_at", T, "created", "created (UTC; >, >=, <, <=, BETWEEN send after/before, a superset re-checked "
+                                 "locally)", "createdAt"),
+    ("unread", B, "unread", "not read yet (NOT read; = TRUE sends unreadOnly=true, exact)"),
+    ("read_at", T, "none", "read (UTC; NULL: unread)", "readAt"),
+    ("link", S, "none", "the app link, e.g. /tickets/1042"),
+    ("object_id", I, "none", "the id of what it is about (a ticket, post, ...)", "objectId"),
+)
+ACTIVITY_COLUMNS = _cols(
+    _community(False), ("id", I, "none", "activity id"),
+    ("type", S, "none", "TICKET_CREATED, TICKET_CLOSED, POST_PUBLISHED, ... (text)"), ("text", S, "none", "text"),
+    ("created_at", T, "none", "happened (UTC)", "createdAt"), *_person("actor", "Actor", "who did it"),
+    ("object_id", I, "none", "the id of what it is about", "objectId"),
+)
+UNIT_COLUMNS = _cols(
+    _community(True), ("id", I, "none", "unit id"), ("reference_id", S, "none", "reference id", "referenceId"),
+    ("name", S, "none", "name"), ("type", S, "none", "type (text)"), ("floor", I, "none", "floor"),
+)
+COUNT_COLUMNS = _cols(
+    _community(False), ("chat", I, "none", "unread chat messages (GET .../chat/unread)"),
+    ("notifications", I, "none", "unread notifications (GET .../notifications/unread)"),
+)
