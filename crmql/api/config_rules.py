@@ -101,6 +101,8 @@ RULES: dict[str, Rule] = {
     # casavi (connectors/casavi): the list page size, its parameter, custom fields the sample page misses
     "page_size": Rule("int", low=1, high=10000, example="100"), "page_size_param": _TEXT,
     "custom_fields": Rule("fields", example='{contacts = {"Sonderkündigungsrecht" = "boolean"}}'),
+    # casavi Community (connectors/casavi_community): a chosen path overridden, checked by the connector
+    "paths": Rule("table", example='{appointments = "/api/v2/c/{community_id}/appointments"}'),
 }
 #: the type names a ``fields`` setting takes (case-insensitive), as connectors read them (casavi's
 #: ``custom_fields.TYPE_NAMES``; the vendor checks its table names when it starts)
