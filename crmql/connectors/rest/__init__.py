@@ -60,7 +60,7 @@ from .auth import FlowAuth, KeySecretToken, NoAuth, OAuth, OidcBearer, SessionId
 from .connector import RestConnector
 from .encoders import FieldParams, FilterEncoder, FilterList, JsonFilterTree, OpParams
 from .paginators import (
-    CountedPaginator, NextLinkPaginator, OffsetPaginator, Page, PageIndexPaginator, Paginator, SinglePage,
+    CountedPaginator, Keyset, NextLinkPaginator, OffsetPaginator, Page, PageIndexPaginator, Paginator, SinglePage,
 )
 from .place import In, Place
 from .spec import ById, Col, Explode, FanOut, Resource, RestApi, Sort

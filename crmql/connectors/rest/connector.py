@@ -41,13 +41,14 @@ from ...http.retry import RetryPolicy
 from ...plan.catalog import Table
 from ...plan.connector import Candidate, Connector, FetchPlan, Mode, NativeRequest, Needs, PageSink
 from .async_poll import AsyncCalls, AsyncJob
+from .fan_out import count_fan_out, fetch_fan_out
 from .paginators import NextLinkPaginator, Page, ScanContext
 from .paging import LinkAhead, ScanLimits
 from .place import dig
 from .planning import plan_scan
 from .spec import Resource, RestApi
 from .base import HttpConnectorMixin
-from .support import check_records, cut, gather_all, shown, valid_total
+from .support import _kind, check_records, cut, gather_all, shown, valid_total
 
 __all__ = ["RestConnector"]
 
@@ -152,6 +153,45 @@ class RestConnector(HttpConnectorMixin, Connector):
         column = res.fan_out.column if res.fan_out is not None else "key"
         return [{**r, column: key} for r in records]
 
+    def row(self, table: Table, record: dict[str, Any]) -> dict[str, Any]:
+        """A record as ``{native field: value}``: a column whose field is a dotted path
+        (``"TicketType.name"``) gets the value there (None on the way: None); a connector that
+        overrides ``row`` calls this first. A non-object on the way is a VendorResponseError.
+
+        >>> from crmql.connectors.rest.spec import Col, Resource, RestApi
+        >>> from crmql.plan.catalog import ColumnType
+        >>> class Demo(RestConnector):
+        ...     api = RestApi("demo", "Demo", (Resource("t", "T", "/t", columns=(
+        ...         Col("type", ColumnType.STRING, field="TicketType.name"),)),))
+        >>> c = Demo("demo", {"base_url": "http://127.0.0.1:9"})
+        >>> c.row(c.table("t"), {"TicketType": {"name": "Reparatur"}})["TicketType.name"]
+        'Reparatur'
+        >>> c.row(c.table("t"), {"TicketType": None})["TicketType.name"] is None
+        True
+        >>> c.row(c.table("t"), {"TicketType": "Reparatur"})
+        Traceback (most recent call last):
+        ...
+        crmql.errors.VendorResponseError: Demo (demo.t): malformed response: the record's TicketType is a string, so it has no field 'TicketType.name'
+        """
+        dotted = self.__dict__.setdefault("_dotted", {})
+        if table.qualified not in dotted:
+            dotted[table.qualified] = tuple(dict.fromkeys(c.field for c in table.columns if c.field and "." in c.field))
+        if not dotted[table.qualified]:
+            return record
+        out = dict(record)
+        for path in dotted[table.qualified]:
+            value: Any = record
+            for depth, part in enumerate(path.split(".")):
+                if value is None:
+                    break
+                if not isinstance(value, dict):
+                    on = ".".join(path.split(".")[:depth])
+                    raise VendorResponseError(f"the record's {on} is {_kind(value)}, so it has no field {path!r}",
+                                              vendor=self.display, table=table.qualified)
+                value = value.get(part)
+            out[path] = value
+        return out
+
     def peek_next(self, response: Any) -> str | None:
         """The next link read from a raw response before it is decoded (default: not read)."""
         return None
@@ -168,6 +208,11 @@ class RestConnector(HttpConnectorMixin, Connector):
             return VendorResponseError(what, vendor=self.display, table=table.qualified, request=request)
 
         items = dig(data, res.records) if res.records else data
+        if getattr(res.paginator, "single", False):  # the answer is one object: one record
+            if not isinstance(items, dict) or (res.records and not isinstance(data, dict)):
+                raise bad(f"the answer{f' at {res.records!r}' if res.records else ''} is {_kind(items)}, not one "
+                          "record")
+            items = [items]
         if not isinstance(items, list) or (res.records and not isinstance(data, dict)):
             raise bad(f"the {res.answer} response has no '{res.records}' list" if res.records
                       else "the answer is not the list of records")
@@ -266,9 +311,8 @@ class RestConnector(HttpConnectorMixin, Connector):
             await self.fetch_by_ids(table, plan.requests, lambda records: sink(rows(records)),
                                     missing=res.by_id.missing if res.by_id is not None else (404,))
             return
-        if plan.mode is Mode.FAN_OUT:
-            await gather_all(*(self._fan_out(table, res, key, request, sink)
-                               for key, request in zip(plan.keys, plan.requests)))
+        if plan.mode is Mode.FAN_OUT:  # one scan per key value (see :mod:`.fan_out`)
+            await fetch_fan_out(self, table, res, plan, sink)
             return
         seen: set[Any] | None = set() if len(plan.requests) > 1 else None
 
@@ -296,31 +340,6 @@ class RestConnector(HttpConnectorMixin, Connector):
         else:
             await gather_all(*scans)
 
-    async def _fan_out(self, table: Table, res: Resource, key: str, request: NativeRequest, sink: PageSink) -> None:
-        """One key value's scan: a 404 (where declared) is no rows; each row carries the key."""
-        fan = res.fan_out
-        assert fan is not None
-        allow = (404,) if fan.missing_is_empty else ()
-
-        async def fetch(target: NativeRequest | str, label: str) -> Page:
-            if isinstance(target, str):
-                response = await self.http.request("GET", target, table=table.qualified, allow_status=allow,
-                                                   **_headers(request))
-                label = f"GET {cut(target)}"
-            else:
-                response = await self.http.request(target.method, target.path, table=table.qualified,
-                                                   allow_status=allow, **_options(target))
-                label = f"{target.method} {cut(target.path)}"
-            if response.status_code == 404:
-                return Page([], 0, None)
-            page = self.read_page(res, table, self.http.decode_json(response, table.qualified), label)
-            page.records = self.key_rows(res, table, key, page.records, label)
-            return page
-
-        ctx = ScanContext(request, fetch, sink, ScanLimits(self.display, table.qualified, self.max_pages),
-                          prefetch=False)
-        await res.paginator.scan(ctx)
-
     async def count(self, table: Table, plan: FetchPlan) -> int:
         """The vendor's total for the plan's filter (one 1-row request per request of the plan,
         summed: a split OR's estimate); when it is no count, the matching rows are counted over
@@ -329,6 +348,8 @@ class RestConnector(HttpConnectorMixin, Connector):
         paginator = res.paginator
         if res.explode is not None:  # a total of parents is no count of their children
             raise NotImplementedError(f"{table.qualified} has no total of its own")
+        if res.fan_out is not None and plan.keys and plan.mode in (Mode.COUNT, Mode.FAN_OUT):  # per key, summed
+            return await count_fan_out(self, table, res, plan)
 
         async def one(request: NativeRequest) -> int:
             label = f"{request.method} {request.path}"

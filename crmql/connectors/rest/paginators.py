@@ -13,8 +13,9 @@ first request by putting the paginator's values into it.
   in :mod:`.next_link`; the shared vocabulary (:class:`Page`, :class:`ScanContext`,
   :class:`Paginator`) is in :mod:`.pages`;
 * :class:`PageIndexPaginator`: page index + page count (casavi Community, 0-based);
-* :class:`CountedPaginator`: one request with a count and no page parameter (casavi notifications);
-* :class:`SinglePage`: the body is the whole list (casavi tickets).
+* :class:`CountedPaginator`: a count and no page parameter (casavi notifications), read completely
+  by a time keyset (:mod:`.counted`);
+* :class:`SinglePage`: the body is the whole list (casavi tickets), or one record (``single``).
 
 >>> p = OffsetPaginator(limit=Place.body("limit"), offset=Place.body("offset"), max_page=50)
 >>> p.first(NativeRequest("POST", "/s", body={"f": {}}), 50).body
@@ -26,9 +27,11 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from ...errors import VendorResponseError
 from ...plan.connector import NativeRequest
+from .counted import Keyset, keyset_scan
 from .next_link import NextLinkPaginator
 from .page_index import counted_single_page, page_index_scan, plain_array
 from .pages import Page, Paginator, PagingFacts, Records, ScanContext
@@ -36,7 +39,7 @@ from .paging import offset_scan
 from .place import Place, dig
 from .support import shown
 
-__all__ = ["CountedPaginator", "NextLinkPaginator", "OffsetPaginator", "Page", "PageIndexPaginator", "Paginator",
+__all__ = ["CountedPaginator", "Keyset", "NextLinkPaginator", "OffsetPaginator", "Page", "PageIndexPaginator", "Paginator",
            "PagingFacts", "ScanContext", "SinglePage"]
 
 log = logging.getLogger(__name__)
@@ -104,7 +107,19 @@ class OffsetPaginator(Paginator):
 @dataclass(frozen=True)
 class PageIndexPaginator(Paginator):
     """A page index at ``page`` (counting from ``base``) and the page size at ``size``; the
-    answer's ``page_count`` tells how many pages there are (then the rest go concurrently)."""
+    answer's ``page_count`` tells how many pages there are (then the rest go concurrently).
+
+    ``echo``: where the answer says which page it served (None: nowhere; then only the repeated-page
+    check guards). The first request asks ``page=base``; an answer saying ``base + 1`` is a vendor
+    counting from one more than declared that serves the first page for ``base`` (casavi Community
+    under the ``page_base=1`` reading): the scan continues from ``base + 2``, the vendor's indexes up
+    to its page count, and the connection remembers the base for its later scans (EXPLAIN then shows
+    ``page=base + 1``). Any other page than the one asked is a VendorResponseError.
+
+    >>> p = PageIndexPaginator()
+    >>> p.known(p.first(NativeRequest("GET", "/a"), 20), {p.learned_key: 1}).render()
+    'GET /a?limit=20&page=1'
+    """
 
     page: Place = Place.query("page")
     size: Place | None = Place.query("limit")
@@ -112,6 +127,12 @@ class PageIndexPaginator(Paginator):
     page_count: str = "pageCount"
     max_page: int = 100
     total: str | None = None
+    echo: str | None = "page"
+
+    @property
+    def learned_key(self) -> tuple[str, str]:
+        """Where the connection keeps the page base it learned from an echo."""
+        return ("page_base", self.page.name)
 
     def places(self) -> tuple[Place, ...]:
         return (self.page, *super().places())
@@ -119,10 +140,30 @@ class PageIndexPaginator(Paginator):
     def first(self, request: NativeRequest, page_size: int) -> NativeRequest:
         return self.page.put(super().first(request, page_size), self.base)
 
+    def known(self, request: NativeRequest, learned: dict[str, Any]) -> NativeRequest:
+        shift = learned.get(self.learned_key, self.base) - self.base
+        return self.page.put(request, self.base + shift) if shift else request
+
     async def scan(self, ctx: ScanContext) -> bool | None:
+        shift = ctx.learned.get(self.learned_key, self.base) - self.base
+
         async def page(index: int, size: int) -> tuple[Records, int | None]:
-            request = self.page.put(self.sized(ctx.request, size), index)
-            got = await ctx.fetch(request, f"{ctx.label} (page {index})")
+            nonlocal shift
+            asked = index + shift
+            request = self.page.put(self.sized(ctx.request, size), asked)
+            label = f"{ctx.label} (page {asked})"
+            got = await ctx.fetch(request, label)
+            echoed = dig(got.data, self.echo) if self.echo and isinstance(got.data, dict) else None
+            if echoed is not None and echoed != asked:
+                if index == self.base and shift == 0 and echoed == asked + 1 and not isinstance(echoed, bool):
+                    shift = 1  # the vendor counts from base + 1: its first page was served for base
+                    ctx.learned[self.learned_key] = self.base + 1
+                    log.debug("%s: asked for page %d, got page %d: the vendor counts pages from %d", ctx.limits.where,
+                              asked, echoed, self.base + 1)
+                else:
+                    raise VendorResponseError(f"asked for page {asked}, got page {shown(echoed)}; paging is unreliable",
+                                              vendor=ctx.limits.vendor or None, table=ctx.limits.table or None,
+                                              request=label)
             return got.records, dig(got.data, self.page_count)
 
         size = int(self.size.get(ctx.request) or self.max_page) if self.size is not None else self.max_page
@@ -153,15 +194,30 @@ class PageIndexPaginator(Paginator):
 
 @dataclass(frozen=True)
 class CountedPaginator(Paginator):
-    """One request; ``count`` says how many rows match. More than served is an error (no page
-    parameter is documented), or a warning with ``on_short="warn"``."""
+    """One request; ``count`` says how many rows match. Without a ``keyset``, more than served is
+    an error (no page parameter is documented), or a warning with ``on_short="warn"``. With a
+    :class:`~.counted.Keyset`, the rest is asked for by narrowing the time range past the rows
+    served until ``count`` distinct rows came (casavi Community's notifications; see :mod:`.counted`).
+
+    >>> CountedPaginator(keyset=Keyset()).describe(PagingFacts(0))[0]
+    'count of the first answer; while fewer distinct rows than count were served, again with before = the oldest createdAt served + 1 ms (after = the newest - 1 ms when served oldest first), de-duplicated by id'
+    """
 
     count: str = "count"
     max_page: int = 0
     total: str | None = "count"
     on_short: str = "error"
+    keyset: Keyset | None = None
 
     async def scan(self, ctx: ScanContext) -> bool | None:
+        if self.keyset is not None:
+            async def next_page(request: NativeRequest) -> tuple[Records, int | None]:
+                got = await ctx.fetch(request, f"{request.method} {request.path}")
+                return got.records, dig(got.data, self.count)
+
+            return await keyset_scan(next_page, ctx.request, self.keyset, sink=ctx.sink, max_rows=ctx.max_rows,
+                                     on_short=self.on_short, limits=ctx.limits)  # type: ignore[arg-type]
+
         async def one() -> tuple[Records, int | None]:
             got = await ctx.fetch(ctx.request, ctx.label)
             return got.records, dig(got.data, self.count)
@@ -170,15 +226,28 @@ class CountedPaginator(Paginator):
                                   limits=ctx.limits)
 
     def describe(self, f: PagingFacts) -> tuple[str, str]:
+        if self.keyset is not None:
+            return (f"{self.count} of the first answer; {self.keyset.describe(self.count)}",
+                    f"1 {f.noun} request, one more per page the vendor counted but did not serve")
         return f"one request; {self.count} must not exceed the rows served", f"1 {f.noun} request"
+
+    def brief(self, page: int) -> str:
+        return "until count distinct rows (keyset on time)" if self.keyset is not None else "one request"
 
 
 @dataclass(frozen=True)
 class SinglePage(Paginator):
-    """One request whose answer holds every row (a plain array: declare ``records=""``)."""
+    """One request whose answer holds every row (a plain array: declare ``records=""``); with
+    ``single=True`` the answer (at ``records``) is ONE object, delivered as one record (casavi
+    Community's ticket detail); a list or a scalar there is a VendorResponseError.
+
+    >>> SinglePage(single=True).describe(PagingFacts(0))[0]
+    'one request: the answer is one record'
+    """
 
     max_page: int = 0
     total: str | None = None
+    single: bool = False
 
     async def scan(self, ctx: ScanContext) -> bool | None:
         async def one() -> Any:
@@ -187,4 +256,9 @@ class SinglePage(Paginator):
         await plain_array(one, sink=ctx.sink, max_rows=ctx.max_rows, limits=ctx.limits)
 
     def describe(self, f: PagingFacts) -> tuple[str, str]:
+        if self.single:
+            return "one request: the answer is one record", f"1 {f.noun} request"
         return "one request: the answer is the whole list", f"1 {f.noun} request"
+
+    def brief(self, page: int) -> str:
+        return "one request"

@@ -49,6 +49,8 @@ class ScanLimits:
     max_pages: int = DEFAULT_MAX_PAGES
     #: the scan's request as errors name it (``POST /3.0/event/search``)
     request: str = ""
+    #: the fan-out key the scan reads for, as messages name it ("community 15"; "": none)
+    key: str = ""
 
     @property
     def where(self) -> str:

@@ -3,11 +3,14 @@
 Given the candidates (one per WHERE conjunct, translated by the columns' capabilities) and what
 the query needs, :func:`plan_scan` picks the access path and builds the :class:`FetchPlan`:
 
-1. a **fan-out** resource (a required key column): one request per key value;
+1. a **fan-out** resource with a required key column: one request per key value
+   (:mod:`.fan_out`);
 2. **reads by id** when a condition on the id column names at most ``max_ids`` ids (an id that
    cannot be one URL path segment names no record: it matches no row, and none left sends nothing;
    a child table's reads by id read its parents by the carried key, exploded by the fetcher);
-3. otherwise a **search**: the conditions fitted to the request shape (:func:`choose_filters`,
+3. a fan-out with an optional key (casavi Community's tickets) and at most ``max_values`` key
+   values: one request per value; with none (or more), the key's condition stays local and
+4. otherwise a **search**: the conditions fitted to the request shape (:func:`choose_filters`,
    an OR split into one request per branch where the shape allows), exactness decided, COUNT(*)
    from the total of one 1-row request, vendor-side sort for ``ORDER BY .. LIMIT``, LIMIT as the
    page size when nothing is re-checked locally, else a stop once enough rows passed.
@@ -33,11 +36,11 @@ from typing import Any
 from ...errors import QueryError
 from ...language import ast
 from ...plan.catalog import Table
-from ...plan.connector import Candidate, FetchPlan, Mode, NativeRequest, Needs, choose_filters
+from ...plan.connector import Candidate, FetchPlan, Mode, Needs, choose_filters
 from .paginators import PagingFacts
-from .place import Place
 from .filter_only import FilterOnly, param_text
 from .spec import PARAM, Col, Resource
+from .fan_out import plan_fan_out
 from .support import addressable_ids
 
 __all__ = ["pick", "plan_scan"]
@@ -133,8 +136,9 @@ def plan_scan(res: Resource, table: Table, candidates: Sequence[Candidate], need
               _given: frozenset[int] = frozenset()) -> FetchPlan:
     """The fetch plan of one scan of ``res`` (see the module docstring); ``learned``: what paging
     learned about the vendor on this connection (a page size it refused: the requests go without)."""
-    if res.fan_out is not None:
-        return _plan_fan_out(res, table, candidates)
+    fan = res.fan_out
+    if fan is not None and fan.required:
+        return _fan_out_plan(plan_fan_out(res, table, candidates, needs, learned))
     params = {} if _given else filter_params(res, candidates, table)
     if params:  # sent as parameters of every request; the rows carry the values
         plan = plan_scan(res, table, [Candidate(c.expr, reason="-") if i in params else c
@@ -166,11 +170,19 @@ def plan_scan(res: Resource, table: Table, candidates: Sequence[Candidate], need
             return FetchPlan(mode=Mode.GET, used=(index,), notes=notes, native=values, keys=tuple(values),
                              requests=[by_id.request(v) for v in values], paging=paging,
                              estimate=f"{len(values)} {by_id.method} request(s)")
+    local: dict[int, str] = {}
+    if fan is not None and not _given:  # an optional key: a fan-out with its values, else one plain scan
+        planned = plan_fan_out(res, table, candidates, needs, learned)
+        if isinstance(planned, FetchPlan):
+            return planned
+        local = planned
+        candidates = [Candidate(c.expr, reason=local[i]) if i in local else c for i, c in enumerate(candidates)]
     usable = list(candidates)
     if by_id is not None and by_id.only:  # ids are no filter parameter: such a condition stays local
         usable = [Candidate(c.expr, reason=by_id.only) if _uses(c, by_id.ops) else c for c in candidates]
     choice = choose_filters(table.shape, usable)
     choice.notes.update({i: u.reason for i, (u, c) in enumerate(zip(usable, candidates)) if u is not c})
+    choice.notes.update(local)
     exact = (choice.split is None and all(usable[i].exact for i in choice.used)
              and len(choice.used) + len(_given) == len(usable))  # (a filter-only value is exact)
     paginator = res.paginator
@@ -207,33 +219,7 @@ def plan_scan(res: Resource, table: Table, candidates: Sequence[Candidate], need
                      split=choice.split)
 
 
-def _plan_fan_out(res: Resource, table: Table, candidates: Sequence[Candidate]) -> FetchPlan:
-    """One paged request per value of the required key column."""
-    fan = res.fan_out
-    assert fan is not None
-    ids = pick(candidates, (fan.op,))
-    if ids is None:  # the planner enforces the required filter; this is a second guard
-        return FetchPlan(mode=Mode.NONE, paging=f"no {fan.column}", estimate="0 requests")
-    index, values = ids
-    if not values:
-        return FetchPlan(mode=Mode.NONE, used=(index,), paging=f"no {fan.column} can be a URL path segment, so none "
-                         f"names {fan.names}: nothing to fetch", estimate="0 requests")
-    used: list[int] = [index]
-    page = res.paginator.max_page
-    base = res.paginator.first(NativeRequest(res.method, res.path, params=list(res.params) or None), page)
-    for op, param in fan.filters.items():
-        other = pick(candidates, (op,), limit=res.by_id.max_ids if res.by_id else 50)
-        if other is None or len(other[1]) != 1:
-            continue
-        column = next((c for c in table.columns if c.native == candidates[other[0]].push.conds[0].field), None)  # type: ignore[union-attr]
-        if column is not None and column.options is not None and other[1][0] not in column.options:
-            continue  # the vendor refuses a value it does not know (a 400): checked locally instead
-        used.append(other[0])
-        base = Place.query(param).put(base, other[1][0])
-    notes = {i: fan.note for i, c in enumerate(candidates) if i not in used and c.pushable}
-    requests = [fan.place.put(base, v) for v in values]
-    native: Any = (values, list(base.params or ()))
-    return FetchPlan(mode=Mode.FAN_OUT, used=tuple(sorted(used)), notes=notes, native=native, keys=tuple(values),
-                     requests=requests,
-                     paging=f"per {fan.noun} ({len(values)}) concurrently, {res.paginator.brief(page)}",
-                     estimate=f"{len(values)} request(s) or more (one per page of {table.name} per {fan.noun})")
+def _fan_out_plan(planned: FetchPlan | dict[int, str]) -> FetchPlan:
+    """A required fan-out's plan (it always is one: the key is required)."""
+    assert isinstance(planned, FetchPlan)
+    return planned

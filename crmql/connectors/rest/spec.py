@@ -110,21 +110,37 @@ class ById:
 
 @dataclass(frozen=True)
 class FanOut:
-    """One scan per value of the required key ``column`` (pushed as ``op``), the value put at
-    ``place`` (a path segment); each row carries its value. ``filters``: the other native
-    operators the endpoint takes as query parameters (a value outside the column's options is
-    not sent: the vendor would refuse it); ``note``: why other conditions stay local."""
+    """One scan per value of the key ``column`` (pushed as ``op``, or as the ``=``/``IN`` operators of
+    the column's equality capability), the value put at ``place`` (a path segment, or a query
+    parameter); each row carries its value. ``filters``: the native operators the endpoint also takes
+    as query parameters ({op: parameter}; every pushed condition whose operators are all here is
+    sent, each parameter once; a value outside the column's options is not sent: the vendor would
+    refuse it); ``note``: why other conditions stay local.
+
+    ``required=False`` (casavi Community's tickets: ``?community_id=`` is optional): with at most
+    ``max_values`` key values one scan per value, else ONE scan without the key, the key condition
+    checked locally. A required key is declared on the resource too (``required=(RequiredFilter(..),)``:
+    the planner refuses a query without it). ``carried``: the record field holding the key the row
+    belongs to (``"Community.id"``); a row whose carried value differs from the key it was read for
+    is dropped (the vendor ignored the key: the row comes under its own key).
+
+    >>> FanOut("community_id", place=Place.query("community_id"), required=False).max_values
+    50
+    """
 
     column: str
     op: str = "path"
     place: Place = Place.path("id")
     filters: Mapping[str, str] = field(default_factory=dict)
     note: str = "the endpoint filters only by its key; checked locally"
-    #: what one key value names ("entity", "an entity"), in EXPLAIN
+    #: what one key value names ("entity", "an entity"), in EXPLAIN and in errors ("community 15: ...")
     noun: str = "key"
     names: str = "a key"
     #: a 404 for a key value is no rows (the value names nothing)
     missing_is_empty: bool = True
+    required: bool = True
+    max_values: int = 50
+    carried: str | None = None
 
 
 @dataclass(frozen=True)
