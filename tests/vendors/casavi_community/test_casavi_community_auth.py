@@ -1,0 +1,100 @@
+"""casavi Community authentication over real HTTP against the simulator (the docs: an
+``Authorization`` header, OpenID Connect through ``/.well-known/openid-configuration``; vendor-notes
+section 4):
+
+* the first statement discovers the token endpoint (relative to the base URL: the issuer is
+  ``<root>/casavi_community``) and refreshes there once; later statements reuse the access token;
+* an access token refused mid-scan (the ``expire`` fault) is refreshed once and the scan completes;
+  so is one past its lifetime (``token_ttl_s``);
+* with rotation (``casavi_community.refresh_rotation=rotate``) every refresh answers a new refresh
+  token and spends the one used: crmql keeps the new one, so a second refresh succeeds;
+* a wrong refresh token is one clear AuthenticationError (exit code 3, the vendor named, no API
+  request, no secret in it).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+import crmql
+from crmql.sandbox import CREDENTIALS, SandboxServer
+
+from contract.kit import session_for
+
+from vendors.casavi_community.spec import SPEC
+from vendors.casavi_community.support import DISCOVERY, FAST, TOKEN, V, api_gets, ids, no_secret, of
+
+QUERY = f"SELECT id FROM {V}.notifications WHERE community_id IN (12, 15, 18)"
+WANT = sorted(r["id"] for c in (12, 15, 18) for r in of("notifications", c))
+
+
+def _calls(server: SandboxServer, path: str) -> list[int]:
+    return [s for _, p, s in server.request_log if p == path]
+
+
+def test_discovery_then_one_refresh_serves_every_statement(sandbox: SandboxServer) -> None:
+    with session_for(SPEC, sandbox.url) as session:
+        assert sorted(ids(session.query(QUERY))) == WANT
+        assert sorted(ids(session.query(QUERY))) == WANT
+    assert _calls(sandbox, DISCOVERY) == [200]
+    assert _calls(sandbox, TOKEN) == [200]
+    statuses = {s for _, s in api_gets(sandbox)}
+    assert statuses == {200}, statuses  # the bearer token was accepted at once
+
+
+def test_a_refused_token_is_refreshed_once(sandbox: SandboxServer) -> None:
+    with session_for(SPEC, sandbox.url, FAST) as session:
+        session.query(f"SELECT id FROM {V}.units WHERE community_id = 1")  # the token first
+        sandbox.reset_log()
+        sandbox.settings.faults = "expire@2"  # every token revoked before the second request
+        result = session.execute(QUERY)
+        sandbox.settings.faults = ""
+    got = ids(result.frame)
+    assert sorted(got) == WANT and len(got) == len(set(got))
+    assert [s for _, s in api_gets(sandbox)].count(401) >= 1
+    assert _calls(sandbox, TOKEN) == [200]  # exactly one new token
+    assert _calls(sandbox, DISCOVERY) == []  # the endpoint was remembered
+
+
+def test_an_expired_token_is_refreshed(sandbox: SandboxServer) -> None:
+    sandbox.settings.token_ttl_s = 1
+    with session_for(SPEC, sandbox.url, FAST) as session:
+        assert sorted(ids(session.query(QUERY))) == WANT
+        time.sleep(1.2)  # the token's lifetime runs out (not a timing assert: the next query needs a new one)
+        assert sorted(ids(session.query(QUERY))) == WANT
+    assert _calls(sandbox, TOKEN) == [200, 200]
+
+
+def test_rotated_refresh_tokens_are_kept(sandbox: SandboxServer) -> None:
+    sandbox.settings.variants = {f"{V}.refresh_rotation": "rotate"}
+    with session_for(SPEC, sandbox.url, FAST) as session:
+        assert sorted(ids(session.query(QUERY))) == WANT
+        auth = session.connector(V).http.auth
+        first = auth.refresh_token
+        assert first != CREDENTIALS[V]["refresh_token"]  # the rotated one replaced it, in memory
+        assert _calls(sandbox, TOKEN) == [200]
+        sandbox.reset_log()
+        sandbox.settings.faults = "expire@1"
+        assert sorted(ids(session.query(QUERY))) == WANT  # refreshed with the rotated token
+        sandbox.settings.faults = ""
+        assert auth.refresh_token not in (first, CREDENTIALS[V]["refresh_token"])
+    assert _calls(sandbox, TOKEN) == [200]  # the spent one was not sent again (that would be a 400)
+
+
+def test_a_wrong_refresh_token_is_one_clear_error(sandbox: SandboxServer) -> None:
+    wrong = "wrong-community-refresh-9x7q2w"
+    with session_for(SPEC, sandbox.url, (("refresh_token", wrong),)) as session:
+        with pytest.raises(crmql.ConnectorError) as info:
+            session.query(QUERY)
+    error: Any = info.value
+    message = f"{error}\n{getattr(error, 'hint', '') or ''}"
+    assert isinstance(error, crmql.AuthenticationError), repr(error)
+    assert error.exit_code == 3 and "casavi Community" in message, message
+    assert wrong not in message and "Traceback" not in message
+    no_secret([message])
+    assert _calls(sandbox, TOKEN) and set(_calls(sandbox, TOKEN)) <= {400, 401}  # refused, not retried forever
+    assert len(_calls(sandbox, TOKEN)) == 1
+    assert api_gets(sandbox) == []  # no API request without a token
