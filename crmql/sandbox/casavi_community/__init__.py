@@ -1,0 +1,1 @@
+"""The casavi Community API simulator (see :mod:`.simulator`)."""
