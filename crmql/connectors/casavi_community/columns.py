@@ -114,8 +114,8 @@ class Unread(Capability):
         return "only unread = TRUE has a native filter (unreadOnly=true); checked locally"
 
 
-#: the fan-out key: = or IN, each value a community id sent as text (path segment or query value)
-COMMUNITY = Equality("community", "community", case_sensitive=True, render=str)
+#: the fan-out key: = or IN, each value a community id (put as text into the path or the query)
+COMMUNITY = Equality("community", "community", case_sensitive=True)
 #: a ticket's id: = or IN, read by id
 TICKET_ID = Equality("eq", "in", case_sensitive=True, render=str)
 

@@ -20,7 +20,6 @@ paths.appointment: not a casavi Community path (did you mean appointments?)
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Mapping
@@ -28,9 +27,10 @@ from typing import Any
 
 from ...errors import ConfigError, did_you_mean
 from ...plan.catalog import FilterShape, RequiredFilter
-from .. import rest as kit
 from ..casavi.connector import render_time
-from ..rest import ById, Col, CountedPaginator, Explode, FanOut, PageIndexPaginator, Place, Resource, SinglePage
+from ..rest import (
+    ById, Col, CountedPaginator, Explode, FanOut, Keyset, PageIndexPaginator, Place, Resource, SinglePage,
+)
 from .columns import (
     ACTIVITY_COLUMNS, APPOINTMENT_COLUMNS, COMMENT_COLUMNS, CONTACT_COLUMNS, COUNT_COLUMNS, DETAIL_COLUMNS,
     FAQ_COLUMNS, NOTIFICATION_COLUMNS, POST_COLUMNS, TICKET_COLUMNS, UNIT_COLUMNS,
@@ -105,14 +105,6 @@ def page_size_of(settings: Mapping[str, Any]) -> int:
     return size
 
 
-def _made(cls: Any, **options: Any) -> Any:
-    """``cls(**options)``, leaving out options this kit does not have yet (logged)."""
-    known = {f.name for f in dataclasses.fields(cls)}
-    if missing := sorted(set(options) - known):
-        log.debug("%s has no %s yet: declared without", cls.__name__, ", ".join(missing))
-    return cls(**{k: v for k, v in options.items() if k in known})
-
-
 def _required(table: str) -> tuple[RequiredFilter, ...]:
     example = f"SELECT * FROM casavi_community.{table} WHERE community_id = 12"
     return (RequiredFilter("community_id", ("=", "IN"), example),)
@@ -120,7 +112,7 @@ def _required(table: str) -> tuple[RequiredFilter, ...]:
 
 def _fan(optional: bool, *, carried: str | None = None, filters: Mapping[str, str] | None = None) -> FanOut:
     """The community fan-out: in the path (required), or the ``community_id`` query parameter."""
-    return _made(FanOut, column="community_id", op="community",
+    return FanOut(column="community_id", op="community",
                  place=Place.query("community_id") if optional else Place.path("community_id"),
                  filters=dict(filters or {}), noun="community", names="a community", required=not optional,
                  max_values=50, carried=carried,
@@ -130,16 +122,16 @@ def _fan(optional: bool, *, carried: str | None = None, filters: Mapping[str, st
 
 def _page_index(size: int | None) -> PageIndexPaginator:
     """``page`` from 0 with ``limit`` (None: the vendor's own page size, posts), checked by the echo."""
-    return _made(PageIndexPaginator, page=Place.query("page"), size=Place.query("limit") if size else None, base=0,
+    return PageIndexPaginator(page=Place.query("page"), size=Place.query("limit") if size else None, base=0,
                  page_count="pageCount", max_page=size or 500, echo="page")
 
 
 def _notifications_paginator() -> CountedPaginator:
-    keyset_cls = getattr(kit, "Keyset", None)
-    keyset = None if keyset_cls is None else keyset_cls(
-        field="createdAt", key="id", before=Place.query("before"), after=Place.query("after"),
-        step=dt.timedelta(milliseconds=1), render=render_time)
-    return _made(CountedPaginator, count="count", on_short="warn", keyset=keyset)
+    """One request per community; while fewer distinct rows than ``count`` came, again with
+    ``before`` = the oldest served + 1 ms (``after`` = the newest - 1 ms when served oldest first)."""
+    keyset = Keyset(field="createdAt", key="id", before=Place.query("before"), after=Place.query("after"),
+                    step=dt.timedelta(milliseconds=1), render=render_time)
+    return CountedPaginator(count="count", on_short="warn", keyset=keyset)
 
 
 def build(paths: Mapping[str, str], page_size: int) -> tuple[Resource, ...]:
@@ -191,6 +183,6 @@ def build(paths: Mapping[str, str], page_size: int) -> tuple[Resource, ...]:
                  fan_out=_fan(True, carried="communityId"), **plain),
         Resource("unread_counts", "Unread chat messages and notifications per community (two GETs per community)",
                  paths["chat_unread"], columns=COUNT_COLUMNS, required=_required("unread_counts"),
-                 fan_out=_fan(False), records="", paginator=_made(SinglePage, single=True), noun="count",
+                 fan_out=_fan(False), records="", paginator=SinglePage(single=True), noun="count",
                  answer="count"),
     )
