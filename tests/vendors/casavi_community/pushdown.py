@@ -33,6 +33,7 @@ HERE = Path(__file__).resolve().parent
 V = "casavi_community"
 BASE_SETTINGS = {"base_url": "http://127.0.0.1:1", "client_id": "x", "refresh_token": "y"}
 RANGE = f"{V}.notifications_range"
+ORDER = f"{V}.notifications_order"
 READINGS = [{RANGE: value} for value in next(v.values for v in SIMULATOR.variants if v.key == RANGE)]
 COMMUNITY = re.compile(r"/communities/(\d+)/")
 _MS, _S = dt.timedelta(milliseconds=1), dt.timedelta(seconds=1)
@@ -45,8 +46,12 @@ def make_connector(settings: dict[str, Any]) -> Any:
 
 @lru_cache(maxsize=None)
 def _sample(table: str) -> tuple[dict[str, Any], ...]:
-    """Every n-th raw record of the seeded data, about 600."""
-    rows = sandbox_records(V, table, 42)
+    """Every n-th raw record of the seeded data, about 600 (ticket details: the tickets; unread
+    counts: one per community, as the connector builds them)."""
+    if table == "unread_counts":
+        rows = [{"community_id": n, "chat": n % 7, "notifications": n % 11} for n in range(1, 301)]
+    else:
+        rows = sandbox_records(V, {"ticket_details": "tickets"}.get(table, table), 42)
     return tuple(rows[:: max(1, len(rows) // 600)])
 
 
@@ -65,7 +70,7 @@ def synthetic(table: Table, expr: ast.Expr | None, seed: int) -> list[dict[str, 
     for col, value in query_literals(expr):
         lits.setdefault(col.name, []).append(value)
     axes: dict[str, list[Any]] = {}
-    if "community_id" in names or table.name not in ("tickets", "units", "faq_articles"):
+    if "community_id" in names:
         ints = [v for v in lits.get("community_id", []) if isinstance(v, int) and not isinstance(v, bool)]
         axes["community_id"] = sorted(set(ints)) + [max(ints, default=0) + 1]
     if table.name == "notifications":
@@ -87,8 +92,16 @@ def synthetic(table: Table, expr: ast.Expr | None, seed: int) -> list[dict[str, 
 
 
 def records(table: Table, where: ast.Expr | None, seed: int) -> list[dict[str, Any]]:
-    """A sample of the seeded raw records plus the boundary records of ``where``."""
-    return [dict(r) for r in _sample(table.name)] + synthetic(table, where, seed)
+    """A sample of the seeded raw records plus the boundary records of ``where``. FAQ articles of
+    no community (``communityId`` null: every community's) are also there as each named community
+    serves them: a row of that community (the contract: ``community_id`` is the community asked
+    for; unscoped, NULL)."""
+    out = [dict(r) for r in _sample(table.name)] + synthetic(table, where, seed)
+    if table.name == "faq_articles":
+        named = {r["community_id"] for r in out if r.get("community_id") is not None}
+        out += [dict(r, community_id=c) for c in sorted(named) for r in _sample(table.name)
+                if r.get("community_id") is None]
+    return out
 
 
 def _community_and_params(request: Any) -> tuple[int | None, dict[str, str]]:
@@ -106,23 +119,20 @@ def _community_and_params(request: Any) -> tuple[int | None, dict[str, str]]:
 
 def native_keys(table: Table, request: Any, reading: dict[str, str], rows: list[dict[str, Any]]) -> set[int]:
     """The records (by index) the simulated vendor serves for one request under one reading: its
-    community (the simulator's own notion: the record's ``community_id``), and on notifications the
-    simulator's filter code for ``after`` / ``before`` / ``unreadOnly``."""
+    community (the simulator's own notion: the record's ``community_id``), and on notifications the simulator's own filter code
+    (``paging.parse_notification_query`` and ``notification_envelope``, every matching row in one
+    answer: the paging is not the filter's business) for ``after`` / ``before`` / ``unreadOnly``."""
+    from crmql.sandbox.casavi_community.paging import notification_envelope, parse_notification_query
+
     community, params = _community_and_params(request)
-    keep = _vendor_filter(table.name, params, reading)
-    return {i for i, r in enumerate(rows)
-            if (community is None or r.get("community_id") == community
-                or (table.name == "faq_articles" and r.get("community_id") is None)) and keep(r)}
-
-
-def _vendor_filter(table: str, params: dict[str, str], reading: dict[str, str]) -> Any:
-    """The simulator's notification filter for these parameters under ``reading`` (others: all)."""
-    from crmql.sandbox.casavi_community import filter as sim_filter  # (imported when a check runs)
-
-    if table != "notifications":
-        assert not params, f"{table} has no filter but the community: {params}"
-        return lambda record: True
-    return sim_filter.notification_filter(params, {**{v.key: v.values[0] for v in SIMULATOR.variants}, **reading})
+    scoped = [r for r in rows if community is None or r.get("community_id") == community]
+    if table.name == "notifications":
+        served = notification_envelope(scoped, parse_notification_query(params), {**reading, ORDER: "all"})["rows"]
+        scoped = served
+    else:
+        assert not params, f"{table.name} has no filter but the community: {params}"
+    chosen = {id(r) for r in scoped}
+    return {i for i, r in enumerate(rows) if id(r) in chosen}
 
 
 def plan_requests(scan: Any) -> list[NativeRequest]:
