@@ -149,9 +149,11 @@ class RestConnector(HttpConnectorMixin, Connector):
         return kept
 
     def key_rows(self, res: Resource, table: Table, key: str, records: Records, request: str) -> Records:
-        """The rows of one fan-out page read for ``key`` (default: each record with the key column)."""
-        column = res.fan_out.column if res.fan_out is not None else "key"
-        return [{**r, column: key} for r in records]
+        """The rows of one fan-out page read for ``key`` (default: each record with the key column's
+        field set to the key)."""
+        column = table.column(res.fan_out.column) if res.fan_out is not None else None
+        name = column.native if column is not None else res.fan_out.column if res.fan_out is not None else "key"
+        return [{**r, name: key} for r in records]
 
     def row(self, table: Table, record: dict[str, Any]) -> dict[str, Any]:
         """A record as ``{native field: value}``: a column whose field is a dotted path
@@ -180,6 +182,8 @@ class RestConnector(HttpConnectorMixin, Connector):
             return record
         out = dict(record)
         for path in dotted[table.qualified]:
+            if path in record:  # set by the kit (a fan-out's key): kept
+                continue
             value: Any = record
             for depth, part in enumerate(path.split(".")):
                 if value is None:

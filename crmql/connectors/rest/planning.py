@@ -52,7 +52,8 @@ def pick(candidates: Sequence[Candidate], ops: Sequence[str], *, field: str | No
          limit: int | None = None, listed: bool = False, whole: bool = False) -> tuple[int, list[str]] | None:
     """The first candidate pushed as one condition with an operator in ``ops`` (on ``field``, when
     given) and at most ``limit`` distinct values (``listed``: values as listed, repeats counted),
-    with its values that can be one URL path segment (:func:`~.support.addressable_ids`);
+    with its values that can be one URL path segment (:func:`~.support.addressable_ids`; integer
+    ids as their digits);
     ``whole``: a candidate with any value that cannot be one is not taken (free-form ids).
 
     >>> from crmql.plan.pushdown import NativeCond, Pushed
@@ -68,7 +69,7 @@ def pick(candidates: Sequence[Candidate], ops: Sequence[str], *, field: str | No
         if cond.op not in ops or (field is not None and cond.field != field):
             continue
         values = cond.value if isinstance(cond.value, list) else [cond.value]
-        if not values or not all(isinstance(v, str) for v in values):
+        if not values or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
             continue
         if limit is not None and len(values if listed else set(values)) > limit:
             continue  # too many to read one by one: checked locally over a scan
