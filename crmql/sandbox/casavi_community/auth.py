@@ -91,6 +91,12 @@ class CommunityAuth:
         self._spent: set[str] = set()
         self._registered = 0
 
+    def reset(self) -> None:
+        """Test hook: forget every issued and spent refresh token (the configured one is valid again)."""
+        with self._lock:
+            self._refresh.clear()
+            self._spent.clear()
+
     def issuer(self, request: Request) -> str:
         """The connection base URL the request came through (``<server>/casavi_community``)."""
         path, suffix = request.url.path, "/.well-known/openid-configuration"

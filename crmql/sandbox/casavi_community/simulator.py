@@ -27,8 +27,8 @@ issue #12 contract).
 Test hooks (``server.state.vendor("casavi_community")`` is the :class:`CommunitySimulator`):
 ``fail_communities`` ({community id: HTTP status}: every API request of that community is answered
 with that status, e.g. ``{15: 503}``), :meth:`~CommunitySimulator.add_notification` and
-:meth:`~CommunitySimulator.add_ticket` (records added at run time, on top of the seeded ones), and
-``auth.spend_configured``. Latency and faults come from the sandbox core (every path but the token
+:meth:`~CommunitySimulator.add_ticket` (records added at run time, on top of the seeded ones),
+``auth.spend_configured``, and :meth:`~CommunitySimulator.reset` (back to the seeded state). Latency and faults come from the sandbox core (every path but the token
 endpoint).
 """
 
@@ -220,6 +220,14 @@ class CommunitySimulator:
         return JSONResponse(notification_envelope(self.rows("notifications", community), query, variants))
 
     # ------------------------------------------------------------------ test hooks
+    def reset(self) -> None:
+        """Forget records added at run time, ``fail_communities`` and issued refresh tokens."""
+        with self._lock:
+            self._notifications.clear()
+            self._tickets.clear()
+        self.fail_communities.clear()
+        self.auth.reset()
+
     def add_notification(self, community_id: int, **fields: Any) -> Record:
         """Add a notification to a community at run time (unread, created now unless ``fields`` say
         otherwise); returns the record as served.
