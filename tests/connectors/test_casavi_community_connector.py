@@ -65,6 +65,7 @@ class Community:
     tokens: int = 0
     chat: Any = 3
     faq: Any = None
+    notes: int = 6
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await Starlette(routes=[Route("/{path:path}", self.handle, methods=["GET", "POST"])])(scope, receive, send)
@@ -72,6 +73,8 @@ class Community:
     async def handle(self, request: Request) -> Response:
         path, query = request.url.path.removeprefix(PREFIX), request.query_params
         self.seen.append(f"{request.method} {path}" + (f"?{request.url.query}" if request.url.query else ""))
+        if not request.url.path.startswith(PREFIX + "/"):
+            return JSONResponse({"message": "no such path"}, status_code=404)
         if path == "/.well-known/openid-configuration":
             return JSONResponse({"issuer": self.url + PREFIX, "token_endpoint": f"{self.url}{PREFIX}/oidc/token"})
         if path == "/oidc/token":
@@ -114,12 +117,15 @@ class Community:
         if rest == "notifications/unread":
             return JSONResponse({"count": community // 3})
         if rest == "notifications":
-            rows = [notification(community * 100 + k, 60 * k, k % 2 == 0) for k in range(6)]
+            rows = [notification(community * 1000 + k, 60 * k, k % 2 == 0) for k in range(self.notes)]
             if query.get("unreadOnly") == "true":
                 rows = [r for r in rows if not r["read"]]
             if "after" in query:
                 rows = [r for r in rows if r["createdAt"] > query["after"]]
-            return JSONResponse({"pageSize": 50, "count": len(rows), "rowsOnPage": len(rows), "rows": rows})
+            if "before" in query:
+                rows = [r for r in rows if r["createdAt"] < query["before"]]
+            served = rows[:50]  # the newest 50 (rows are newest first)
+            return JSONResponse({"pageSize": 50, "count": len(rows), "rowsOnPage": len(served), "rows": served})
         if rest == "appointments":
             page, limit = int(query["page"]), int(query["limit"])
             rows = [{"id": k, "title": f"a{k}", "startDate": "2026-12-03T10:00:00.000Z", "allDay": False}
@@ -192,7 +198,7 @@ def test_notifications_send_after_and_unread_only_to_each_community(community: C
         assert sent in api_calls(community)
         assert f"/api/v1/communities/{n}/notifications?after=2026-11-30T08:30:00.000Z&unreadOnly=true" in text.replace(
             "%3A", ":")
-    assert sorted(frame["id"]) == [1201, 1203, 1501, 1503]  # unread (odd k) and within 3.5 hours
+    assert sorted(frame["id"]) == [12001, 12003, 15001, 15003]  # unread (odd k) and within 3.5 hours
     assert set(frame["unread"]) == {True}
 
 
@@ -307,3 +313,45 @@ def test_a_required_community_id_fails_before_any_request(community: Community) 
     with session(community) as s, pytest.raises(QueryError, match="community_id"):
         s.query("SELECT * FROM cc.notifications WHERE unread = TRUE")
     assert community.seen == []
+
+
+def test_notifications_are_read_completely_past_the_newest_50(community: Community) -> None:
+    community.notes = 120
+    with session(community) as s:
+        frame = s.query("SELECT id FROM cc.notifications WHERE community_id = 12")
+        assert sorted(frame["id"]) == [12000 + k for k in range(120)]
+        calls = api_calls(community)
+        assert len(calls) == 3 and calls[0] == "GET /api/v1/communities/12/notifications"
+        assert all("before=" in c for c in calls[1:])
+        community.seen.clear()
+        assert s.query("SELECT COUNT(*) AS n FROM cc.notifications WHERE community_id = 12")["n"][0] == 120
+        assert api_calls(community) == ["GET /api/v1/communities/12/notifications"]  # the count, one request
+
+
+def test_more_community_ids_than_a_fan_out_takes_is_one_unscoped_request(community: Community) -> None:
+    with session(community) as s:
+        ids = ", ".join(str(n) for n in range(1, 61))
+        frame = s.query(f"SELECT id FROM cc.tickets WHERE community_id IN ({ids}) ORDER BY id")
+        assert list(frame["id"]) == [1001, 1002, 1003, 1004]
+        assert api_calls(community) == ["GET /api/v1/tickets"]
+
+
+def test_ticket_details_for_more_ids_than_reads_by_id_take_come_from_the_list_read_by_id(community: Community) -> None:
+    ids = ", ".join(str(n) for n in range(1001, 1601))  # 600 ids: more than ById.max_ids (500)
+    with session(community) as s:
+        frame = s.query(f"SELECT id, comment_count FROM cc.ticket_details WHERE id IN ({ids}) ORDER BY id")
+        assert frame.to_dict("records") == [{"id": n, "comment_count": 2} for n in (1001, 1002, 1003, 1004)]
+        assert api_calls(community)[0] == "GET /api/v1/tickets"
+        assert sorted(api_calls(community)[1:]) == [f"GET /api/v1/tickets/{n}" for n in (1001, 1002, 1003, 1004)]
+        comments = s.query(f"SELECT ticket_id, id FROM cc.ticket_comments WHERE ticket_id IN ({ids})")
+        assert len(comments) == 8
+
+
+def test_page_size_and_issuer_settings(community: Community) -> None:
+    with session(community, page_size=101) as s, pytest.raises(ConfigError, match=r"page_size: must be an integer "
+                                                                                    r"from 1 to 100"):
+        s.query("SELECT id FROM cc.units")
+    elsewhere = community.url + "/elsewhere"
+    with session(community, issuer=elsewhere) as s, pytest.raises(ConfigError, match="no OpenID Connect discovery"):
+        s.query("SELECT id FROM cc.units")
+    assert community.seen == ["GET /elsewhere/.well-known/openid-configuration"]
