@@ -240,7 +240,8 @@ def test_unread_counts_are_two_requests_and_one_row_per_community(community: Com
         assert frame.to_dict("records") == [{"community_id": 12, "chat": 3, "notifications": 4},
                                             {"community_id": 15, "chat": 3, "notifications": 5}]
         community.chat = -1
-        with pytest.raises(VendorResponseError, match="the count is -1, not a non-negative integer"):
+        with pytest.raises(VendorResponseError, match=r"\(cc.unread_counts\): community 12: malformed response to GET "
+                                                      r".*: the count is -1, not a non-negative integer"):
             s.query("SELECT * FROM cc.unread_counts WHERE community_id = 12")
 
 

@@ -40,7 +40,9 @@ a row:
   ``unread`` is NOT the record's ``read``. COUNT(*) with only exact conditions is each community's
   ``count`` (one request per community).
 * **Auth** (documented: an ``Authorization`` header, "open id connect ... discovery endpoint
-  /.well-known/openid-configuration"): ``Authorization: Bearer <access token>``; ``refresh_token``
+  /.well-known/openid-configuration"): ``Authorization: Bearer <access token>`` (the docs call the
+  scheme "Bearer", an API key in that header; an OpenID Connect access token is a bearer token,
+  RFC 6750, so the header carries the ``Bearer`` prefix); ``refresh_token``
   (and ``client_id``, optional ``client_secret``) get new access tokens through the discovered
   ``token_endpoint`` (the registration endpoint returns ``oidcAccessToken`` and
   ``oidcRefreshToken``); an ``access_token`` setting is used first, until refused; a 401 refreshes
@@ -79,13 +81,14 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from ...errors import ConfigError, VendorResponseError
+from ...errors import ConfigError, ConnectorError, VendorResponseError
 from ...http.auth import Auth
 from ...plan.catalog import Table
 from ...plan.connector import (  # noqa: F401 (FilterSet: the example)
     Candidate, FetchPlan, FilterSet, Mode, NativeRequest, Needs, PageSink,
 )
 from ..rest import OidcBearer, Place, Resource, RestApi, RestConnector
+from ..rest.fan_out import named
 from ..rest.paginators import Page
 from ..rest.support import gather_all, shown
 from .columns import kinds
@@ -193,8 +196,14 @@ class CommunityConnector(RestConnector):
             await super().fetch(table, plan, sink)
             return
 
+        fan = self.resource(table).fan_out
+        assert fan is not None
+
         async def one(key: Any, chat: NativeRequest, notes: NativeRequest) -> None:
-            counts = await gather_all(self._count(table, chat), self._count(table, notes))
+            try:
+                counts = await gather_all(self._count(table, chat), self._count(table, notes))
+            except ConnectorError as e:  # (the other communities' requests are cancelled: no partial result)
+                raise named(e, fan, key) from None
             if None not in counts:  # a community that does not exist: no row
                 sink([{"community_id": key, "chat": counts[0], "notifications": counts[1]}])
 
