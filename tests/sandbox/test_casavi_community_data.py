@@ -14,10 +14,10 @@ import pytest
 
 from crmql.sandbox import SandboxServer
 from crmql.sandbox.casavi.data import internal_records
-from crmql.sandbox.casavi.world import TODAY
+from crmql.sandbox.casavi.world import TODAY as MANAGER_TODAY
 from crmql.sandbox.casavi_community.data import GENERATORS, ticket_detail, tickets, units
 from crmql.sandbox.casavi_community.feed import FEED_TABLES, faq, feed
-from crmql.sandbox.casavi_community.world import FOCUS, NOW, STAFF_BASE, world
+from crmql.sandbox.casavi_community.world import FOCUS, NOW, STAFF_BASE, TODAY, world
 from crmql.sandbox.core.data import records
 from crmql.surfaces.cli import main
 from casavi_community_support import UTC_MS, VENDOR, bearer
@@ -42,7 +42,7 @@ def test_community_n_is_the_nth_manager_property_by_internal_id() -> None:
 
 
 def test_the_focus_communities_have_open_tickets_and_unread_notifications_this_week() -> None:
-    assert TODAY.isoformat() == "2026-12-01" and NOW.date() == TODAY
+    assert TODAY == MANAGER_TODAY and TODAY.isoformat() == "2026-12-01" and NOW.date() == TODAY
     for seed in (42, OTHER_SEED):
         w = world(seed)
         for n in FOCUS:

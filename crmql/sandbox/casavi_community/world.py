@@ -1,7 +1,9 @@
 """The seeded casavi Community world: communities (one per Manager property), their people, and tickets.
 
 SANDBOX MAPPING, not a documented fact: community ``n`` (1..300) is the n-th casavi Manager
-sandbox property by ``internalId`` ascending (:func:`crmql.sandbox.casavi.data.internal_records`),
+sandbox property by ``internalId`` ascending, read as the Manager API serves it through the
+sandbox core's data registry (``shared_records("casavi", ...)``: vendor packages never import each
+other, ``tests/test_layers.py``; the Manager simulator must be registered),
 ``{"id": n, "name": <property name>, "referenceId": <property id>}``, so ``casavi.properties``
 joins community tables on ``reference_id``. Its units are the property's Manager units (``id`` =
 the unit's ``internalId``, ``referenceId`` = its Manager id); its residents are the contacts with
@@ -33,23 +35,25 @@ import logging
 import random
 import threading
 import time
-from itertools import accumulate
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from itertools import accumulate
 from typing import Any
 
-from ..casavi.data import internal_records
-from ..casavi.world import TODAY
+from ..core.data import shared_records
 from ..core.data_util import make_rng, pick, utc_ms
 from .words import STATUS_TEXT, TICKET_TYPES, TICKETS, TYPE_WEIGHTS
 
-__all__ = ["FOCUS", "NOW", "NOW_MS", "STAFF_BASE", "Community", "CommunityWorld", "TicketPlan", "choose", "moment",
-           "ms_text", "world"]
+__all__ = ["FOCUS", "NOW", "NOW_MS", "STAFF_BASE", "TODAY", "Community", "CommunityWorld", "TicketPlan", "choose",
+           "moment", "ms_text", "world"]
 
 logger = logging.getLogger(__name__)
 
 Record = dict[str, Any]
 UTC = timezone.utc
+#: the casavi Manager sandbox's fixed "today" (``crmql.sandbox.casavi.world.TODAY``; a test keeps them equal)
+TODAY = date(2026, 12, 1)
+MANAGER = "casavi"
 #: the sandbox's "now" (on the Manager sandbox's TODAY): nothing is created after it
 NOW = datetime(TODAY.year, TODAY.month, TODAY.day, 8, 0, tzinfo=UTC)
 START = NOW - timedelta(days=3 * 365)
@@ -136,9 +140,9 @@ _SIZES = {"appointments": (2, 30), "posts": (3, 60), "important_contacts": (3, 8
 
 
 def _communities(seed: int) -> list[Community]:
-    props = internal_records("properties", seed)
-    units = {u["id"]: u for u in internal_records("units", seed)}
-    contacts = {c["id"]: c for c in internal_records("contacts", seed)}
+    props = shared_records(MANAGER, "properties", seed)
+    units = {u["id"]: u for u in shared_records(MANAGER, "units", seed)}
+    contacts = {c["id"]: c for c in shared_records(MANAGER, "contacts", seed)}
     staff_ids = sorted({r["contactInternalId"] for p in props for r in p["responsibilities"] if r["roleType"] == "internal"})
     by_internal = {c["internalId"]: c for c in contacts.values() if c["internalId"] in set(staff_ids)}
     staff = {iid: _person(by_internal[iid], STAFF_BASE + i) for i, iid in enumerate(staff_ids)}
