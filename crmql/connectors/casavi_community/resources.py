@@ -27,13 +27,12 @@ from typing import Any
 
 from ...errors import ConfigError, did_you_mean
 from ...plan.catalog import FilterShape, RequiredFilter
-from ..casavi.connector import render_time
 from ..rest import (
     ById, Col, CountedPaginator, Explode, FanOut, Keyset, PageIndexPaginator, Place, Resource, SinglePage,
 )
 from .columns import (
     ACTIVITY_COLUMNS, APPOINTMENT_COLUMNS, COMMENT_COLUMNS, CONTACT_COLUMNS, COUNT_COLUMNS, DETAIL_COLUMNS,
-    FAQ_COLUMNS, NOTIFICATION_COLUMNS, POST_COLUMNS, TICKET_COLUMNS, UNIT_COLUMNS,
+    FAQ_COLUMNS, NOTIFICATION_COLUMNS, POST_COLUMNS, TICKET_COLUMNS, UNIT_COLUMNS, render_time,
 )
 
 __all__ = ["PAGE_SIZE", "PATHS", "build", "page_size_of", "paths_of"]
