@@ -182,10 +182,10 @@ def notifications(w: CommunityWorld, n: int) -> list[Record]:
         age = (NOW_MS - created) / DAY
         unread = k < recent or rng.random() < (0.7 if age < 14 else 0.42 if age < 120 else 0.2)
         read_at = None if unread else ms_text(min(NOW_MS, created + int(rng.random() ** 3 * 20 * DAY) + 60_000))
-        rec = {"id": 0, **_notification(rng, w, n, created, posts_, appts), "createdAt": ms_text(created),
-               "read": not unread, "readAt": read_at}
-        rows.append({k2: rec[k2] for k2 in ("id", "type", "title", "text", "createdAt", "read", "readAt", "link",
-                                             "objectId")})
+        about = _notification(rng, w, n, created, posts_, appts)
+        rows.append({"id": 0, "type": about["type"], "title": about["title"], "text": about["text"],
+                     "createdAt": ms_text(created), "read": not unread, "readAt": read_at, "link": about["link"],
+                     "objectId": about["objectId"]})
     return _number(rows, w.base("notifications", n))
 
 

@@ -34,9 +34,9 @@ import bisect
 import logging
 import random
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from itertools import accumulate
 from typing import Any
 
@@ -63,6 +63,7 @@ STAFF_BASE = 9_000_001
 FIRST_TICKET_ID = 1001
 NOW_MS = int(NOW.timestamp() * 1000)
 _DAY_MS = 86_400_000
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _STATUSES = ("OPEN", "IN_PROGRESS", "WAITING", "CLOSED")
 _TYPE_IDS = tuple(TICKET_TYPES)
 _TYPE_CUM = tuple(accumulate(TYPE_WEIGHTS))
@@ -84,7 +85,15 @@ def ms_text(ms: int) -> str:
     >>> ms_text(1_764_576_000_123)
     '2025-12-01T08:00:00.123Z'
     """
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
+    day, rest = divmod(ms, _DAY_MS)
+    seconds, milli = divmod(rest, 1000)
+    hours, seconds = divmod(seconds, 3600)
+    return f"{_day_text(day)}T{hours:02d}:{seconds // 60:02d}:{seconds % 60:02d}.{milli:03d}Z"
+
+
+@lru_cache(maxsize=8192)
+def _day_text(day: int) -> str:
+    return date.fromordinal(_EPOCH_ORDINAL + day).isoformat()
 
 
 def choose(rng: random.Random, keys: tuple[Any, ...], cumulative: tuple[float, ...]) -> Any:
