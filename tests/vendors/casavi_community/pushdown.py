@@ -119,9 +119,10 @@ def _community_and_params(request: Any) -> tuple[int | None, dict[str, str]]:
 
 def native_keys(table: Table, request: Any, reading: dict[str, str], rows: list[dict[str, Any]]) -> set[int]:
     """The records (by index) the simulated vendor serves for one request under one reading: its
-    community (the simulator's own notion: the record's ``community_id``), and on notifications the simulator's own filter code
-    (``paging.parse_notification_query`` and ``notification_envelope``, every matching row in one
-    answer: the paging is not the filter's business) for ``after`` / ``before`` / ``unreadOnly``."""
+    community (the simulator's own notion: the record's ``community_id``), and on notifications the
+    simulator's own filter code (``paging.parse_notification_query`` and ``notification_envelope``,
+    every matching row in one answer: paging is not the filter's business) for ``after`` /
+    ``before`` / ``unreadOnly``."""
     from crmql.sandbox.casavi_community.paging import notification_envelope, parse_notification_query
 
     community, params = _community_and_params(request)

@@ -22,7 +22,7 @@ from vendors.casavi_community.differential import DIFFERENTIAL
 
 V = "casavi_community"
 #: a community with more than 200 activities (three pages of 100; checked by test_casavi_community_paging)
-FAULT_COMMUNITY = 7
+FAULT_COMMUNITY = 24
 
 
 def _open_tickets(community: int) -> list[dict[str, str]]:

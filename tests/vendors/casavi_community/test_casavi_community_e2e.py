@@ -96,7 +96,8 @@ def test_unread_notifications_of_the_last_week(sandbox: SandboxServer, session: 
     want = recent_unread(12, now)
     assert want, "community 12 has unread notifications in the last 7 days (the contract)"
     assert set(ids(result.frame)) == want and len(result.frame) == len(want)
-    assert {"community_id", "id", "type", "title", "created_at", "unread", "read_at", "link"} <= set(result.frame.columns)
+    columns = {"community_id", "id", "type", "title", "created_at", "unread", "read_at", "link"}
+    assert columns <= set(result.frame.columns)
     assert set(result.frame["community_id"].astype(int)) == {12} and result.frame["unread"].all()
     assert set(communities_asked(sandbox, "notifications")) == {12}
     explain = session.explain(Q3)
@@ -150,7 +151,8 @@ def test_count_of_unread_notifications_reads_the_counts(sandbox: SandboxServer, 
         unread[r["community_id"]] = unread.get(r["community_id"], 0) + (r["read"] is False)
     most = sorted(unread, key=lambda c: (-unread[c], c))[:3]
     assert unread[most[0]] > 50  # its rows would take more than one answer of 50
-    sql = f"SELECT COUNT(*) AS n FROM {V}.notifications WHERE community_id IN ({', '.join(map(str, most))}) AND unread = TRUE"
+    sql = (f"SELECT COUNT(*) AS n FROM {V}.notifications WHERE community_id IN ({', '.join(map(str, most))}) "
+           "AND unread = TRUE")
     sandbox.reset_log()
     result = session.execute(sql)
     assert int(result.frame["n"][0]) == sum(unread[c] for c in most)
