@@ -23,6 +23,21 @@ sort, fan-out), pages (offset, next link, page index, count, single page, async 
 every answer and keeps the token on the connection's origin; the requests a plan holds are the
 requests sent, and EXPLAIN shows them.
 
+A **fan-out** (:class:`FanOut`, :mod:`.fan_out`) reads one scan per value of a key column, put
+in the path (``/communities/{community_id}/posts``) or a query parameter (``?community_id=``);
+each row carries its key (a dotted ``field`` too), and every pushed condition whose operators are
+endpoint parameters (``filters``) goes with each request, each parameter once. A required key is
+declared on the resource (``required=(RequiredFilter(..),)``); an optional one (``required=False``)
+fans out for at most ``max_values`` values (or a join's chunk of them), else the table is one plain
+scan with the key checked locally; reads by id come first. ``carried`` drops a row the vendor
+served under another key. The keys' scans run within the connection's concurrency; a failure names
+its key ("community 15: ...") and returns nothing partial; COUNT(*) is one request per key when
+the paginator's total is a count. Columns with a dotted ``field`` (``"TicketType.name"``) are
+filled by :meth:`RestConnector.row` (override it with ``super().row()`` first). Paging for a
+casavi Community-like vendor: :class:`PageIndexPaginator` checks the page ``echo`` (learning a
+vendor that counts from 1), :class:`CountedPaginator` with a :class:`Keyset` reads a counted list
+completely by time (:mod:`.counted`), ``SinglePage(single=True)`` takes one object as one record.
+
 A small vendor with a next-link list, ``fields[<field>][<op>]=value`` filters and GET by id:
 
 >>> from crmql.plan.catalog import ColumnType, FilterShape
@@ -44,11 +59,11 @@ A small vendor with a next-link list, ``fields[<field>][<op>]=value`` filters an
 'GET /v2/tickets?fields%5Bstatus%5D%5Beq%5D=open&pageSize=100'
 
 Modules: :mod:`.spec` (the declarations), :mod:`.place` (where a value goes), :mod:`.paginators`
-(bound to the engines in :mod:`.paging` and :mod:`.page_index`; next links in :mod:`.next_link`,
+(bound to the engines in :mod:`.paging`, :mod:`.page_index` and :mod:`.counted`; next links in :mod:`.next_link`,
 guessed ahead by :mod:`.extrapolate`; the shared :mod:`.pages`), :mod:`.filter_only` (a value that
 is only a request parameter), :mod:`.encoders` (filters into
 requests), :mod:`.auth` (flows as declarations), :mod:`.async_poll` (submit and poll),
-:mod:`.planning` and :mod:`.connector` (the generic plan and fetch), :mod:`.base` (the HTTP side
+:mod:`.planning` and :mod:`.connector` (the generic plan and fetch), :mod:`.fan_out` (one scan per key), :mod:`.base` (the HTTP side
 every connector shares), :mod:`.support` (the rules every answer is held to), :mod:`.early`
 (requests started with the catalog).
 """

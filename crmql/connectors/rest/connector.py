@@ -11,13 +11,14 @@ its real quirks need:
   key value it was read for);
 * :meth:`~RestConnector.peek_next`: the next link read from a raw body, so the next request goes
   out before the page is decoded (with ``NextLinkPaginator(peek=True)``);
-* ``row``: a raw record as ``{field: value}`` (flatten nested shapes).
+* :meth:`~RestConnector.row`: a raw record as ``{field: value}`` (the kit fills dotted fields;
+  an override calls ``super().row()`` first and flattens what else it needs).
 
 Everything else is here: reads by id (concurrently; 404 is no row; a child table's read its
 parents, exploded: :meth:`~RestConnector.child_rows`), COUNT(*) from the total of a
 1-row request (else counted over a scan, with a warning), LIMIT as the page size, early stop,
 concurrent pages, next-link prefetch, an OR split into requests unioned and de-duplicated by key,
-one scan per key value of a fan-out, envelope and origin checks, the page budget, and the first
+one scan per key value of a fan-out (:mod:`.fan_out`), envelope and origin checks, the page budget, and the first
 page of a whole-table read taken from :attr:`early` when it was started with the catalog.
 
 >>> from crmql.connectors.rest.spec import Col, Resource, RestApi

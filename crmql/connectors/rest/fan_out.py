@@ -45,8 +45,10 @@ from .place import In, Place, dig
 from .support import addressable, cut, gather_all
 
 if TYPE_CHECKING:
-    from .connector import RestConnector
     from .spec import FanOut, Resource
+
+#: a :class:`~.connector.RestConnector` (not imported: the connector imports this module)
+RestConnector = Any
 
 __all__ = ["fan_filters", "fetch_fan_out", "count_fan_out", "key_left_local", "key_values", "plan_fan_out"]
 
