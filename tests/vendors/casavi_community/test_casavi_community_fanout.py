@@ -25,7 +25,7 @@ from contract.kit import session_for
 
 from vendors.casavi_community.spec import SPEC
 from vendors.casavi_community.support import (FAST, InFlight, V, api_gets, communities_asked, config_file, ids,
-                                              no_secret, of, simulator)
+                                              no_secret, of, raw, simulator)
 
 TWENTY = tuple(range(1, 21))
 IN_20 = f"community_id IN ({', '.join(map(str, TWENTY))})"
@@ -94,3 +94,18 @@ def test_a_missing_community_has_no_rows(sandbox: SandboxServer) -> None:
     assert sorted(ids(frame)) == sorted(r["id"] for r in of("posts", 12))
     assert set(frame["community_id"].astype(int)) == {12}
     assert ("/casavi_community/api/v1/communities/9999/posts", 404) in api_gets(sandbox)
+
+
+def test_a_join_with_more_than_50_communities_reads_tickets_once(sandbox: SandboxServer) -> None:
+    """Units on floor 3 lie in far more than 50 communities: the join's key values are too many for
+    a fan-out of tickets (one request each), so tickets are read by the one unscoped request and
+    joined locally; the rows are the raw data's."""
+    units = [u for u in raw("units") if u.get("floor") == 3]
+    assert len({u["community_id"] for u in units}) > 50
+    sql = (f"SELECT u.id AS uid, t.id AS tid FROM {V}.units u JOIN {V}.tickets t ON t.community_id = u.community_id "
+           "WHERE u.floor = 3")
+    with session_for(SPEC, sandbox.url) as session:
+        frame = session.query(sql)
+    want = sorted((u["id"], t["id"]) for u in units for t in of("tickets", u["community_id"]))
+    assert sorted(zip(frame["uid"].astype(int), frame["tid"].astype(int))) == want
+    assert len(api_gets(sandbox, "/api/v1/tickets")) == 1, len(api_gets(sandbox, "/api/v1/tickets"))

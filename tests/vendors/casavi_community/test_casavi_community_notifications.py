@@ -6,7 +6,8 @@ ambiguities 25 and 26) under every reading of the simulator:
   row served; 50 in no order: crmql cannot advance, so it stops with a WARNING naming the community
   and both numbers, and the ``crmql`` command shows it with the stats line; never a row too many;
 * ``created_at`` ranges at exact boundaries (a record's own time as the bound) under the exclusive
-  and the inclusive reading of ``after``/``before``: ``>``, ``>=``, ``<``, ``<=`` and BETWEEN give
+  and the inclusive reading of ``after``/``before`` and each complete order (the continuation keeps
+  the query's own bound): ``>``, ``>=``, ``<``, ``<=`` and BETWEEN give
   exactly the records the WHERE keeps (crmql widens and re-checks);
 * ``unread = TRUE`` is ``unreadOnly=true`` (exact), ``unread = FALSE`` is checked locally.
 """
@@ -83,8 +84,9 @@ def _want(keep) -> list[int]:  # noqa: ANN001
     return sorted(r["id"] for r in of("notifications", COMMUNITY) if keep(_utc(r["createdAt"]), r))
 
 
-@pytest.mark.parametrize("reading", ["exclusive", "inclusive"])
-def test_ranges_at_exact_boundaries(sandbox: SandboxServer, reading: str) -> None:
+@pytest.mark.parametrize("reading, order", [(r, o) for r in ("exclusive", "inclusive")
+                                            for o in ("newest_first", "oldest_first", "all")])
+def test_ranges_at_exact_boundaries(sandbox: SandboxServer, reading: str, order: str) -> None:
     lo, hi = _boundary()
     ts = {"lo": f"TIMESTAMP '{lo.isoformat()}'", "hi": f"TIMESTAMP '{hi.isoformat()}'"}
     cases = {
@@ -97,12 +99,12 @@ def test_ranges_at_exact_boundaries(sandbox: SandboxServer, reading: str) -> Non
             lambda t, r: lo <= t < hi and r["read"] is False,
         f"created_at > {ts['lo']} AND unread = FALSE": lambda t, r: t > lo and r["read"] is True,
     }
-    sandbox.settings.variants = {f"{V}.notifications_range": reading}
+    sandbox.settings.variants = {f"{V}.notifications_range": reading, f"{V}.notifications_order": order}
     with session_for(SPEC, sandbox.url) as session:
         for where, keep in cases.items():
             want = _want(keep)
             assert want, where
             got = ids(session.query(f"SELECT id FROM {V}.notifications WHERE community_id = {COMMUNITY} AND {where}"))
-            assert sorted(got) == want, (reading, where, len(got), len(want))
+            assert sorted(got) == want, (reading, order, where, len(got), len(want))
     on_bound = [r for r in of("notifications", COMMUNITY) if _utc(r["createdAt"]) in (lo, hi)]
     assert on_bound  # records sit on the bounds, so a wrong inclusivity would show
