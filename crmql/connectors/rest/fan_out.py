@@ -9,6 +9,11 @@ with no values, or more than ``max_values``, is no fan-out: the caller plans ONE
 the key condition stays local (:func:`key_left_local`). COUNT(*) is one request per key, summed,
 when the paginator's total is a count and every condition is pushed.
 
+A join supplies the key as that IN list: the planner narrows the joined scan with the other
+side's key values in chunks of 50 (``CHUNK`` in :mod:`crmql.plan.joins`), each chunk planned here as
+a fan-out of its values (50 = ``max_values``, so an optional key fans out too): one scan per
+distinct key value in all, the result complete (the chunks' rows are unioned, each key read once).
+
 Fetching (:func:`fetch_fan_out`): the keys' scans run concurrently, at most the connection's
 concurrency at a time (and the HTTP client's limit bounds their pages); the first failure cancels
 the others and is raised with the key named ("community 15: ...", same class and fields), so no

@@ -24,6 +24,7 @@ first request by putting the paginator's values into it.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 from dataclasses import dataclass
@@ -232,7 +233,10 @@ class CountedPaginator(Paginator):
         return f"one request; {self.count} must not exceed the rows served", f"1 {f.noun} request"
 
     def brief(self, page: int) -> str:
-        return "until count distinct rows (keyset on time)" if self.keyset is not None else "one request"
+        if self.keyset is None:
+            return "one request"
+        return (f"one request, more while fewer distinct rows than {self.count} came ({self.keyset.before.describe()} "
+                f"= the oldest {self.keyset.field} served + {self.keyset.step / dt.timedelta(milliseconds=1):g} ms)")
 
 
 @dataclass(frozen=True)
