@@ -24,6 +24,8 @@ Our readings (CHOSEN; the paths are stripped from the doc, ambiguity 24):
   ``crmql`` run starts from the config's token) unless a test sets ``spend_configured``.
   Errors: 401 ``invalid_client``, 400 ``invalid_request``/``unsupported_grant_type``/
   ``invalid_grant``, as ``{"error", "error_description"}``.
+  (The core's ``TokenEndpoint`` does not fit: it needs a client secret and always rotates; the
+  form and HTTP Basic reading are the core's ``read_form``, the access tokens the core's store.)
 * ``POST /api/v1/oidc/register`` (JSON): the invite code ``SANDBOX`` and the sandbox client id
   register a resident (``contactExtRef``: a new contact's reference id, ``C-900001`` on); the
   answer's tokens work (the access token on the API, the refresh token

@@ -38,7 +38,7 @@ from typing import Any, Callable
 from ..core.data_util import make_rng, pick
 from .words import (APPOINTMENTS, CHAT, DOCUMENTS, FAQ_GLOBAL, FAQ_GROUPS, FAQ_LOCAL, IMPORTANT_CONTACTS,
                     NEIGHBORHOOD, POSTS, STATUS_TEXT)
-from .world import FOCUS, NOW_MS, CommunityWorld, choose, ms_text
+from .world import FOCUS, NOW_MS, STAFF_BASE, CommunityWorld, choose, ms_text
 
 __all__ = ["FEED_TABLES", "activities", "appointments", "chat_unread", "faq", "feed", "important_contacts",
            "notifications", "posts"]
@@ -80,7 +80,7 @@ def appointments(w: CommunityWorld, n: int) -> list[Record]:
 def posts(w: CommunityWorld, n: int) -> list[Record]:
     """Community ``n``'s official posts: pinned first, then newest first."""
     rng, c, rows = _rng(w, "posts", n), w.community(n), []
-    staff = c.staff or [{"id": 9_000_001, "firstName": "", "lastName": "Hausverwaltung"}]
+    staff = c.staff or [{"id": STAFF_BASE, "firstName": "", "lastName": "Hausverwaltung"}]
     for _ in range(c.sizes["posts"]):
         title, text = pick(rng, POSTS)
         created = NOW_MS - int(rng.random() * 3 * 365 * DAY)
@@ -204,7 +204,7 @@ def activities(w: CommunityWorld, n: int) -> list[Record]:
     for p in feed(w, "posts", n):
         events.append({"type": "POST_PUBLISHED", "text": f"Neuer Aushang: {p['title']}", "createdAt": p["createdAt"],
                        "Actor": p["Author"], "objectId": p["id"]})
-    staff = c.staff or [{"id": 9_000_001, "firstName": "", "lastName": "Hausverwaltung"}]
+    staff = c.staff or [{"id": STAFF_BASE, "firstName": "", "lastName": "Hausverwaltung"}]
     for a in feed(w, "appointments", n):
         events.append({"type": "APPOINTMENT_CREATED", "text": f"Neuer Termin: {a['title']}",
                        "createdAt": a["createdAt"], "Actor": dict(pick(rng, staff)), "objectId": a["id"]})

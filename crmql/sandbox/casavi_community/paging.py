@@ -101,9 +101,9 @@ def parse_time(name: str, raw: str) -> datetime:
 
     >>> parse_time("before", "2026-12-01").isoformat()
     '2026-12-01T00:00:00+00:00'
-    >>> parse_time("before", "gestern")
+    >>> parse_time("before", "gestern")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    crmql.sandbox.casavi_community.paging.ParamError: before must be an ISO-8601 date-time (e.g. 2026-11-24T00:00:00.000Z), got 'gestern'
+    crmql.sandbox.casavi_community.paging.ParamError: before must be an ISO-8601 date-time (e.g. ...), got 'gestern'
     """
     text = raw.strip()
     try:
@@ -143,11 +143,12 @@ def notification_envelope(rows: list[Record], query: NotificationQuery, variants
     for row in rows:
         if query.unread_only and row["read"]:
             continue
-        created = _created(row) if query.after is not None or query.before is not None else None
-        if query.after is not None and created is not None and not (created >= query.after if inclusive else created > query.after):
-            continue
-        if query.before is not None and created is not None and not (created <= query.before if inclusive else created < query.before):
-            continue
+        if query.after is not None or query.before is not None:
+            created = _created(row)
+            if query.after is not None and (created < query.after or created == query.after and not inclusive):
+                continue
+            if query.before is not None and (created > query.before or created == query.before and not inclusive):
+                continue
         keep.append(row)
     order = variants.get("casavi_community.notifications_order", "newest_first")
     keep.sort(key=lambda r: (r["createdAt"], r["id"]), reverse=order != "oldest_first")

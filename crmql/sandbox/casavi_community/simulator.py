@@ -28,8 +28,8 @@ Test hooks (``server.state.vendor("casavi_community")`` is the :class:`Community
 ``fail_communities`` ({community id: HTTP status}: every API request of that community is answered
 with that status, e.g. ``{15: 503}``), :meth:`~CommunitySimulator.add_notification` and
 :meth:`~CommunitySimulator.add_ticket` (records added at run time, on top of the seeded ones),
-``auth.spend_configured``, and :meth:`~CommunitySimulator.reset` (back to the seeded state). Latency and faults come from the sandbox core (every path but the token
-endpoint).
+``auth.spend_configured``, and :meth:`~CommunitySimulator.reset` (back to the seeded state).
+Latency and faults come from the sandbox core (every path but the token endpoint).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from .paging import (ParamError, notification_envelope, page_envelope, page_requ
                      parse_notification_query)
 from .spec import SIMULATOR, TOKEN_PATH, VARIANT_KEYS
 from .words import STATUS_TEXT, TICKET_TYPES
-from .world import NOW, world
+from .world import NOW, STAFF_BASE, world
 
 __all__ = ["CommunitySimulator", "build_routes"]
 
@@ -259,7 +259,7 @@ class CommunitySimulator:
                 "title": "Neue Meldung", "status": status, "statusText": STATUS_TEXT.get(status, status),
                 "createdAt": created, "updatedAt": created, "Community": c.ref,
                 "TicketType": {"id": 1, "name": TICKET_TYPES[1]}, "Unit": None, "Contact": None,
-                "CreatedBy": c.staff[0] if c.staff else {"id": 9_000_001, "firstName": "", "lastName": "Hausverwaltung"},
+                "CreatedBy": c.staff[0] if c.staff else {"id": STAFF_BASE, "firstName": "", "lastName": "Hausverwaltung"},
                 "AssignedTo": None, "descriptionRendered": "", "customFields": [], "TicketComments": [],
                 "Attachments": [], "TicketRating": None, "Sharings": {}}
             rec.update(fields)
