@@ -81,6 +81,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from ... import stats
 from ...errors import ConfigError, ConnectorError, VendorResponseError
 from ...http.auth import Auth
 from ...plan.catalog import Table
@@ -204,6 +205,7 @@ class CommunityConnector(RestConnector):
                 counts = await gather_all(self._count(table, chat), self._count(table, notes))
             except ConnectorError as e:  # (the other communities' requests are cancelled: no partial result)
                 raise named(e, fan, key) from None
+            stats.current().add(pages=2, rows_fetched=0 if None in counts else 1)
             if None not in counts:  # a community that does not exist: no row
                 sink([{"community_id": key, "chat": counts[0], "notifications": counts[1]}])
 

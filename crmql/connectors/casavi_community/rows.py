@@ -13,6 +13,9 @@
 * Ticket details: ``custom_fields`` as JSON text, ``comment_count``, ``attachments`` (the file
   names) and ``attachment_count``.
 
+Times stay as the vendor's ISO-8601 text here: the executor converts each value by its column's
+type (:mod:`crmql.exec.frames`: a TIMESTAMP with ``Z`` or an offset as UTC, one without as UTC).
+
 >>> flatten("casavi Community", "c.tickets", TICKET_COLUMNS, {"id": 1, "Community": {"id": 12},
 ...     "Contact": {"id": 7, "firstName": "Anna", "lastName": "Bauer "}, "TicketType": None})["contact_name"]
 'Anna Bauer'
