@@ -65,7 +65,8 @@ def test_an_expired_token_is_refreshed(sandbox: SandboxServer) -> None:
         assert sorted(ids(session.query(QUERY))) == WANT
         time.sleep(1.2)  # the token's lifetime runs out (not a timing assert: the next query needs a new one)
         assert sorted(ids(session.query(QUERY))) == WANT
-    assert _calls(sandbox, TOKEN) == [200, 200]
+    tokens = _calls(sandbox, TOKEN)
+    assert len(tokens) >= 2 and set(tokens) == {200}, tokens  # (a loaded machine may need one more)
 
 
 def test_rotated_refresh_tokens_are_kept(sandbox: SandboxServer) -> None:
