@@ -105,6 +105,9 @@ def test_feed_shapes_sizes_and_unread_share() -> None:
             assert all(UTC_MS.match(r["createdAt"]) and r["createdAt"] <= since(0) for r in rows if "createdAt" in r)
         assert len(ids) == sum(len(feed(w, table, c.id)) for c in w.communities[::7])
     notes = [r for c in w.communities for r in feed(w, "notifications", c.id)]
+    assert [r["id"] for r in notes] == sorted(r["id"] for r in notes)  # ids follow createdAt in a community
+    assert all(a["createdAt"] <= b["createdAt"] for c in w.communities[::9]
+               for a, b in zip(feed(w, "notifications", c.id), feed(w, "notifications", c.id)[1:]))
     assert 0.3 < sum(not r["read"] for r in notes) / len(notes) < 0.5
     assert sum(r["createdAt"] >= since(120) for r in notes) / len(notes) > 0.7
     assert all((r["readAt"] is None) == (not r["read"]) and (r["readAt"] is None or r["readAt"] >= r["createdAt"])

@@ -186,7 +186,8 @@ def notifications(w: CommunityWorld, n: int) -> list[Record]:
         rows.append({"id": 0, "type": about["type"], "title": about["title"], "text": about["text"],
                      "createdAt": ms_text(created), "read": not unread, "readAt": read_at, "link": about["link"],
                      "objectId": about["objectId"]})
-    return _number(rows, w.base("notifications", n))
+    _number(rows, w.base("notifications", n))
+    return sorted(rows, key=lambda r: r["id"])
 
 
 def activities(w: CommunityWorld, n: int) -> list[Record]:
