@@ -98,14 +98,16 @@ CREATED = UpperCeil(lower="after", upper="before", inclusive=None, widen=dt.time
 @dataclasses.dataclass(frozen=True)
 class Unread(Capability):
     """``unread = TRUE`` (or ``IN (TRUE)``) as ``unreadOnly=true``, exact: the docs define it as
-    "only unread notifications are returned". ``unread = FALSE`` is not pushed: ``unreadOnly=false``
-    is documented as no filter (all notifications), so it stays local.
+    "only unread notifications are returned". ``unread = FALSE`` is not pushed: the docs describe only
+    ``true``; ``unreadOnly=false`` most plausibly means no filter (all notifications), so sending it
+    would gain nothing, and under any other reading it could lose rows. It stays local.
 
     >>> col = Column("unread", B)
     >>> Unread().push(ast.Compare("=", ast.Column("unread"), ast.Literal(True, "boolean")), col)
     Pushed(conds=(NativeCond(field='read', op='unreadOnly', value='true'),), exact=True, note='')
-    >>> Unread().push(ast.Compare("=", ast.Column("unread"), ast.Literal(False, "boolean")), col)
-    'unread = FALSE has no native filter (unreadOnly=false means all notifications); checked locally'
+    >>> reason = Unread().push(ast.Compare("=", ast.Column("unread"), ast.Literal(False, "boolean")), col)
+    >>> reason[:70]
+    'unread = FALSE: unreadOnly=false means all notifications, so only unre'
     """
 
     sql_ops: tuple[str, ...] = ("= TRUE",)
@@ -122,9 +124,9 @@ class Unread(Capability):
         if values == [True]:
             return Pushed((NativeCond("read", "unreadOnly", "true"),), True)
         if values and all(isinstance(v, bool) for v in values):
-            return (f"unread = {'FALSE' if values == [False] else 'TRUE or FALSE'} has no native filter "
-                    "(unreadOnly=false means all notifications); checked locally")
-        return "only unread = TRUE has a native filter (unreadOnly=true); checked locally"
+            return (f"unread = {'FALSE' if values == [False] else 'TRUE or FALSE'}: unreadOnly=false means all "
+                    "notifications, so only unread = TRUE is sent (unreadOnly=true); checked locally")
+        return "only unread = TRUE is sent (unreadOnly=true); checked locally"
 
 
 #: the fan-out key: = or IN, each value a community id (put as text into the path or the query)
