@@ -286,11 +286,17 @@ def world(seed: int) -> CommunityWorld:
     """The community world of ``seed`` (built once, then cached; the last few seeds are kept)."""
     with _lock:
         found = _worlds.get(seed)
+    if found is not None:
+        return found
+    # built outside the lock: it reads the Manager records under the sandbox core's data lock, and a
+    # dump holds that lock while it asks for this world (one lock order, no deadlock)
+    built = CommunityWorld(seed)
+    with _lock:
+        found = _worlds.get(seed)
         if found is None:
-            found = CommunityWorld(seed)
             if len(_worlds) >= 4:
                 _worlds.pop(next(iter(_worlds)))
-            _worlds[seed] = found
+            found = _worlds[seed] = built
             logger.debug("casavi_community world of seed %d: %d communities, %d tickets", seed,
                          len(found.communities), len(found.tickets))
         return found
