@@ -204,4 +204,7 @@ def _narrow_join(plan: Plan, join: SemiJoin, values: list[Any]) -> list[ScanPlan
     chunks = narrow(plan, join.target, join.target_column, values)
     if chunks is not None and len(values) > CHUNK and all(c.fetch.mode == Mode.GET for c in chunks):
         return None
+    if (chunks is not None and len(values) > CHUNK and all(c.fetch.mode == Mode.FAN_OUT for c in chunks)
+            and plan.scans[join.target].fetch.mode != Mode.NONE):
+        return None  # likewise a fan-out whose key is optional (the planned scan runs without it): one scan
     return chunks

@@ -197,9 +197,25 @@ def plan_fan_out(res: Resource, table: Table, candidates: Sequence[Candidate], n
         return FetchPlan(mode=Mode.COUNT, used=tuple(used), notes=notes, native=native, keys=tuple(values),
                          requests=requests, paging=f"none: {paginator.total} of one request per {fan.noun}, summed",
                          estimate=f"{len(values)} request(s) (one per {fan.noun})")
+    limit_rows = needs.limit_rows if not needs.order else None
+    exact = len(used) == len(candidates) and all(candidates[i].exact for i in used)
+    max_rows = limit_rows if exact else None  # nothing re-checked: LIMIT is a row count (and the page size)
+    stop_early = limit_rows is not None and max_rows is None
+    if max_rows == 0:
+        return FetchPlan(mode=Mode.NONE, used=tuple(used), notes=notes, paging="LIMIT 0: nothing to fetch",
+                         estimate="0 requests")
+    if max_rows and paginator.size is not None and max_rows < page:
+        page = max_rows
+        base = paginator.sized(base, page)
+        requests = [fan.place.put(base, v) for v in values]
+    how = (f"one {fan.noun} at a time ({len(values)}), stopping after {max_rows} rows" if max_rows else
+           f"one {fan.noun} and page at a time ({len(values)}) until {limit_rows} rows pass the local re-check"
+           if stop_early else f"per {fan.noun} ({len(values)}) concurrently")
     return FetchPlan(mode=Mode.FAN_OUT, used=tuple(used), notes=notes, native=native, keys=tuple(values),
-                     requests=requests, paging=f"per {fan.noun} ({len(values)}) concurrently, {paginator.brief(page)}",
-                     estimate=f"{len(values)} request(s) or more (one per page of {table.name} per {fan.noun})")
+                     requests=requests, paging=f"{how}, {paginator.brief(page)}", page_size=page, max_rows=max_rows,
+                     stop_early=stop_early,
+                     estimate=f"{len(values)} request(s) or {'fewer' if limit_rows is not None else 'more'} (one per "
+                              f"page of {table.name} per {fan.noun})")
 
 
 def named(error: ConnectorError, fan: FanOut, key: Any) -> ConnectorError:
@@ -233,8 +249,9 @@ def _carried(fan: FanOut, key: Any, records: Records, where: str) -> Records:
 
 
 async def scan_key(conn: RestConnector, table: Table, res: Resource, key: Any, request: NativeRequest,
-                   sink: Any) -> None:
-    """One key value's scan: a 404 (where declared) is no rows; each row carries the key."""
+                   sink: Any, *, max_rows: int | None = None, sequential: bool = False) -> None:
+    """One key value's scan: a 404 (where declared) is no rows; each row carries the key; ``max_rows``
+    and ``sequential`` as for a search scan (a LIMIT)."""
     fan = res.fan_out
     assert fan is not None
     allow = (404,) if fan.missing_is_empty else ()
@@ -257,8 +274,8 @@ async def scan_key(conn: RestConnector, table: Table, res: Resource, key: Any, r
 
     limits = ScanLimits(conn.display, table.qualified, conn.max_pages, f"{request.method} {cut(request.path)}",
                         key=f"{fan.noun} {key}")
-    ctx = ScanContext(request, fetch, sink, limits, prefetch=False, concurrency=conn.concurrency,
-                      learned=conn.paging_learned)
+    ctx = ScanContext(request, fetch, sink, limits, max_rows=max_rows, sequential=sequential, prefetch=False,
+                      concurrency=conn.concurrency, learned=conn.paging_learned)
     await res.paginator.scan(ctx)
 
 
@@ -267,14 +284,17 @@ async def fetch_fan_out(conn: RestConnector, table: Table, res: Resource, plan: 
     the others (nothing partial is returned); once the sink stops, no further key is started."""
     fan = res.fan_out
     assert fan is not None
-    gate = asyncio.Semaphore(max(1, conn.concurrency))
+    limited = plan.max_rows is not None or plan.stop_early  # a LIMIT: one key at a time, no request wasted
+    gate = asyncio.Semaphore(1 if limited else max(1, conn.concurrency))
     stopped = False
+    delivered = 0
 
     def guarded(records: Records) -> bool:
-        nonlocal stopped
+        nonlocal stopped, delivered
         if stopped:
             return False
-        stopped = not sink(records)
+        delivered += len(records)
+        stopped = not sink(records) or (plan.max_rows is not None and delivered >= plan.max_rows)
         return not stopped
 
     async def one(key: Any, request: NativeRequest) -> None:
@@ -282,7 +302,9 @@ async def fetch_fan_out(conn: RestConnector, table: Table, res: Resource, plan: 
             if stopped:
                 return
             try:
-                await scan_key(conn, table, res, key, request, guarded)
+                await scan_key(conn, table, res, key, request, guarded,
+                               max_rows=None if plan.max_rows is None else plan.max_rows - delivered,
+                               sequential=plan.stop_early)
             except ConnectorError as e:
                 raise named(e, fan, key) from None
 
