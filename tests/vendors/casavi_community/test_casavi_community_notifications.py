@@ -26,7 +26,8 @@ from cli_support import cli_environment, run_crmql
 from contract.kit import session_for
 
 from vendors.casavi_community.spec import SPEC
-from vendors.casavi_community.support import V, biggest, communities_asked, config_file, ids, no_secret, of
+from vendors.casavi_community.support import (V, biggest, communities_asked, config_file, ids, no_secret, of, raw,
+                                              simulator)
 
 COMMUNITY, COUNT = biggest("notifications")
 ALL = sorted(r["id"] for r in of("notifications", COMMUNITY))
@@ -108,3 +109,23 @@ def test_ranges_at_exact_boundaries(sandbox: SandboxServer, reading: str, order:
             assert sorted(got) == want, (reading, order, where, len(got), len(want))
     on_bound = [r for r in of("notifications", COMMUNITY) if _utc(r["createdAt"]) in (lo, hi)]
     assert on_bound  # records sit on the bounds, so a wrong inclusivity would show
+
+
+def test_sixty_notifications_at_one_moment_are_never_silently_short(sandbox: SandboxServer,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    """60 notifications with the same ``createdAt`` (added at run time): a time keyset cannot step
+    past a tie wider than an answer, so crmql either reads every row or says how many it missed."""
+    community = min({r["community_id"] for r in raw("notifications")},
+                    key=lambda c: (len(of("notifications", c)), c))
+    sim = simulator(sandbox)
+    try:
+        added = {sim.add_notification(community, createdAt="2026-11-30T12:00:00.000Z")["id"] for _ in range(60)}
+        want = {r["id"] for r in of("notifications", community)} | added
+        with caplog.at_level(logging.WARNING), session_for(SPEC, sandbox.url) as session:
+            got = ids(session.query(f"SELECT id FROM {V}.notifications WHERE community_id = {community}"))
+    finally:
+        sim.reset()
+    assert len(got) == len(set(got)) and set(got) <= want and len(got) >= 50
+    if len(got) < len(want):
+        warning = f"vendor counted {len(want)} notifications for community {community}, crmql got {len(got)}"
+        assert any(warning in r.getMessage() for r in caplog.records), [r.getMessage() for r in caplog.records]
