@@ -2,13 +2,18 @@
 pushdown cases and the simulator's filter code to check them with, the differential runs (every
 ``casavi_community.*`` reading), a typical command line, and a multi-page scan for the fault injection.
 
-The vendor's own tests beside the contracts: ``test_casavi_community_e2e.py`` (the issue's three
-commands through ``crmql -e`` and the Python API, the required-filter error before any request,
-``crmql sandbox dump``, joins, COUNT(*) from the vendor's counts), ``test_casavi_community_fanout.py``
-(20 communities within the connection's cap, one failing, a missing one), ``test_casavi_community_paging.py``
-(page index under both page bases and both maxima), ``test_casavi_community_notifications.py`` (every
-order and range reading, the truncation warning), ``test_casavi_community_auth.py`` (discovery,
-refresh, expiry, rotation, a wrong refresh token, no secret in any output).
+The vendor's own tests beside the contracts:
+
+* ``test_casavi_community_e2e.py``: the issue's three commands through ``crmql -e`` and the Python
+  API, the required-filter error before any request, ``crmql sandbox dump``, joins, COUNT(*) from
+  the vendor's counts;
+* ``test_casavi_community_fanout.py``: 20 communities within the connection's cap, one failing, a
+  missing one, a join giving more than 50;
+* ``test_casavi_community_paging.py``: page index under both page bases and both maxima, LIMIT;
+* ``test_casavi_community_notifications.py``: every order and range reading, the truncation warning;
+* ``test_casavi_community_auth.py``: discovery, refresh, expiry, rotation, a wrong refresh token;
+* ``test_casavi_community_tables.py``: ticket details and comments by id, FAQ, unread counts;
+* ``test_casavi_community_pushdown.py``: the superset check is not vacuous.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from vendors.casavi_community import pushdown
 from vendors.casavi_community.differential import DIFFERENTIAL
 
 V = "casavi_community"
-#: a community with more than 200 activities (three pages of 100; checked by test_casavi_community_paging)
+#: a community with more than 200 activities (207: three pages of 100; checked by test_casavi_community_paging)
 FAULT_COMMUNITY = 24
 
 
