@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from crmql.errors import QueryError, VendorHTTPError, VendorResponseError
+from crmql.errors import QueryError, RequestBudgetError, VendorHTTPError, VendorResponseError
 
 import community_kit_loopback as loopback
 
@@ -130,3 +130,13 @@ def test_fan_out_scans_stay_within_the_connections_concurrency(served) -> None:
     assert len(frame) == 140
     assert len(requests(vendor, "GET /api/v1/communities/")) == 40  # 2 pages of 5 per community
     assert 1 <= vendor.peak <= 4
+
+
+def test_a_keys_page_budget_is_named_with_the_key(served) -> None:
+    holder, url = served
+    holder[0] = loopback.Vendor()
+    with loopback.session_on(url, "cc", "cckit", loopback.KitConnector, max_pages=1) as session:
+        with pytest.raises(RequestBudgetError) as e:
+            session.query("SELECT id FROM cc.appointments WHERE community_id = 2")  # 7 rows, 5 a page: 2 pages
+    assert e.value.message.startswith("casavi Community (cc.appointments): community 2: the scan needs more than 1 "
+                                      "pages")
