@@ -9,7 +9,7 @@ the query needs, :func:`plan_scan` picks the access path and builds the :class:`
    cannot be one URL path segment names no record: it matches no row, and none left sends nothing;
    a child table's reads by id read its parents by the carried key, exploded by the fetcher);
 3. a fan-out with an optional key (casavi Community's tickets) and at most ``max_values`` key
-   values: one request per value; with none (or more), the key's condition stays local and
+   values: one request per value (with none, or more, the key's condition stays local over 4);
 4. otherwise a **search**: the conditions fitted to the request shape (:func:`choose_filters`,
    an OR split into one request per branch where the shape allows), exactness decided, COUNT(*)
    from the total of one 1-row request, vendor-side sort for ``ORDER BY .. LIMIT``, LIMIT as the
