@@ -25,7 +25,7 @@ from crmql.sandbox import CREDENTIALS, SandboxServer
 from contract.kit import session_for
 
 from vendors.casavi_community.spec import SPEC
-from vendors.casavi_community.support import DISCOVERY, FAST, TOKEN, V, api_gets, ids, no_secret, of
+from vendors.casavi_community.support import API, DISCOVERY, FAST, TOKEN, V, api_gets, ids, no_secret, of
 
 QUERY = f"SELECT id FROM {V}.notifications WHERE community_id IN (12, 15, 18)"
 WANT = sorted(r["id"] for c in (12, 15, 18) for r in of("notifications", c))
@@ -99,3 +99,15 @@ def test_a_wrong_refresh_token_is_one_clear_error(sandbox: SandboxServer) -> Non
     assert _calls(sandbox, TOKEN) and set(_calls(sandbox, TOKEN)) <= {400, 401}  # refused, not retried forever
     assert len(_calls(sandbox, TOKEN)) == 1
     assert api_gets(sandbox) == []  # no API request without a token
+
+
+def test_a_configured_access_token_is_used_first_until_refused(sandbox: SandboxServer) -> None:
+    """``access_token`` (e.g. the registration's ``oidcAccessToken``) goes out first, with no
+    discovery or token request; refused (401), crmql refreshes once and sends the request again."""
+    stale = "stale-community-access-4k8m2p"
+    with session_for(SPEC, sandbox.url, (*FAST, ("access_token", stale))) as session:
+        frame = session.query(f"SELECT id FROM {V}.units WHERE community_id = 12")
+    assert sorted(ids(frame)) == sorted(r["id"] for r in of("units", 12))
+    log = [(p, s) for _, p, s in sandbox.request_log]
+    assert log[0] == (f"{API}/units", 401), log  # the configured token first, before any discovery
+    assert [s for p, s in log if p == TOKEN] == [200] and log[-1] == (f"{API}/units", 200), log
