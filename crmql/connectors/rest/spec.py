@@ -142,6 +142,10 @@ class FanOut:
     max_values: int = 50
     carried: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.max_values < 1:
+            raise ValueError(f"FanOut {self.column}: max_values must be at least 1")
+
 
 @dataclass(frozen=True)
 class Explode:
