@@ -109,3 +109,14 @@ def test_a_join_with_more_than_50_communities_reads_tickets_once(sandbox: Sandbo
     want = sorted((u["id"], t["id"]) for u in units for t in of("tickets", u["community_id"]))
     assert sorted(zip(frame["uid"].astype(int), frame["tid"].astype(int))) == want
     assert len(api_gets(sandbox, "/api/v1/tickets")) == 1, len(api_gets(sandbox, "/api/v1/tickets"))
+
+
+def test_a_required_key_with_more_than_50_values_reads_each(sandbox: SandboxServer) -> None:
+    """A required key has no unscoped request to fall back on: 60 communities are 60 scans."""
+    sixty = range(1, 61)
+    with session_for(SPEC, sandbox.url) as session:
+        frame = session.query(f"SELECT community_id, id FROM {V}.appointments "
+                              f"WHERE community_id IN ({', '.join(map(str, sixty))})")
+    want = sorted((c, r["id"]) for c in sixty for r in of("appointments", c))
+    assert sorted(zip(frame["community_id"].astype(int), ids(frame))) == want
+    assert sorted(set(communities_asked(sandbox, "appointments"))) == list(sixty)
