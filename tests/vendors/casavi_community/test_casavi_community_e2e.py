@@ -159,6 +159,13 @@ def test_count_of_unread_notifications_reads_the_counts(sandbox: SandboxServer, 
     assert int(result.frame["n"][0]) == sum(unread[c] for c in most)
     assert sorted(communities_asked(sandbox, "notifications")) == sorted(most)  # one request each
     assert "COUNT(*) is read from the vendor's total" in session.explain(sql)
+    busiest = max(unread, key=lambda c: (len(of("notifications", c)), -c))
+    for where, keep in (("", lambda r: True), (" AND unread = FALSE", lambda r: r["read"] is True)):
+        sandbox.reset_log()
+        n = session.query(f"SELECT COUNT(*) AS n FROM {V}.notifications WHERE community_id = {busiest}{where}")
+        assert int(n["n"][0]) == sum(1 for r in of("notifications", busiest) if keep(r)), where
+        asked = communities_asked(sandbox, "notifications")
+        assert (len(asked) == 1) == (where == ""), asked  # unread = FALSE is counted over the rows
 
 
 # ---- the crmql command ----------------------------------------------------------------------------
