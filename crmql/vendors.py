@@ -92,6 +92,9 @@ class VendorSpec:
             (a :class:`crmql.sandbox.core.spec.SimulatorSpec`), or None when there is none.
         config_keys: the settings a connection must have besides ``base_url``; each is a
             credential (redacted, best given as ``${ENV}`` in the config file).
+        optional_keys: credentials a connection may have (the connector says which it needs, e.g.
+            "a refresh_token or an access_token"); redacted like config keys, and written by
+            ``crmql sandbox config`` when the simulator has them.
         docs: where the vendor's behaviour was read from (doc files, URLs).
         description: one line for listings.
         rank: position in listings, lower first, then by name: the first vendor's sandbox
@@ -103,6 +106,7 @@ class VendorSpec:
     connector: str
     simulator: str | None = None
     config_keys: tuple[str, ...] = ()
+    optional_keys: tuple[str, ...] = ()
     docs: tuple[str, ...] = ()
     description: str = ""
     rank: int = 100
@@ -117,6 +121,7 @@ class VendorSpec:
             if not isinstance(ref, str) or not _REF.match(ref):
                 raise ConfigError(f"vendor {self.name}: {field} must be 'module:attr', not {ref!r}")
         object.__setattr__(self, "config_keys", tuple(self.config_keys))
+        object.__setattr__(self, "optional_keys", tuple(self.optional_keys))
         object.__setattr__(self, "docs", tuple(self.docs))
 
     @property

@@ -210,7 +210,7 @@ def sandbox_config(root_url: str = SANDBOX_URL) -> Config:
         creds = CREDENTIALS.get(vendor)
         if creds is None:  # no simulator (or one that failed to load: warned)
             continue
-        creds = {k: creds[k] for k in spec.config_keys if k in creds}
+        creds = {k: creds[k] for k in (*spec.config_keys, *spec.optional_keys) if k in creds}
         base = root_url if root_url == SANDBOX_URL else f"{root_url.rstrip('/')}/{vendor}"
         connections[vendor] = ConnectionConfig(vendor, vendor, {"base_url": base, **creds})
     return Config(connections, source="built-in sandbox")

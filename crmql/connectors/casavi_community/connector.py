@@ -116,6 +116,10 @@ class CommunityConnector(RestConnector):
 
     def __init__(self, name: str, settings: dict[str, Any]) -> None:
         super().__init__(name, settings)
+        if not (self.settings.get("refresh_token") or self.settings.get("access_token")):
+            raise ConfigError("refresh_token or access_token: neither is set (one is needed: a refresh_token is "
+                              "renewed through OpenID Connect, an access_token is used until refused)",
+                              hint="the registration endpoint returns oidcRefreshToken; set refresh_token and client_id")
         try:
             self.paths = paths_of(self.settings)
             self._resources = {r.name: r for r in build(self.paths, page_size_of(self.settings))}
