@@ -36,6 +36,9 @@ from crmql.sandbox import CREDENTIALS, SandboxSettings, serve_in_thread  # noqa:
 from benchmarks.casavi import (  # noqa: E402
     CASAVI_SCENARIOS, CASAVI_TOKEN_PATH, NaiveCasaviClient, build_casavi_scenarios, targets_casavi,
 )
+from benchmarks.casavi_community import (  # noqa: E402
+    COMMUNITY_SCENARIOS, COMMUNITY_TOKEN_PATHS, NaiveCommunityClient, targets_community, warm_community,
+)
 from benchmarks.naive import PAGE_SIZE, TOKEN_PATH, NaiveClient  # noqa: E402
 from benchmarks.remote import ProcessSandbox  # noqa: E402
 from benchmarks.scenarios import (  # noqa: E402
@@ -48,7 +51,7 @@ PLAN_RUNS = 1000
 PLAN_TARGET_MS = 2.0
 ATLAS_SCENARIOS = ("atlas_sales", "atlas_count", "atlas_full_scan", "atlas_or_split", "atlas_sorted_limit")
 HTTP_SCENARIOS = ("headline", "in_list", "selective", "full_scan", "limit", "count", "unpushable",
-                  "limit_residual", "join") + ATLAS_SCENARIOS + CASAVI_SCENARIOS
+                  "limit_residual", "join") + ATLAS_SCENARIOS + CASAVI_SCENARIOS + COMMUNITY_SCENARIOS
 ALL_SCENARIOS = HTTP_SCENARIOS + ("plan",)
 
 
@@ -75,7 +78,7 @@ class Requests:
     def from_log(cls, log: list[tuple[str, str, int]]) -> Requests:
         r = cls()
         for method, path, status in log:
-            if path.endswith(TOKEN_PATH) or path.endswith(ATLAS_TOKEN_PATH) or path.endswith(CASAVI_TOKEN_PATH):
+            if path.endswith((TOKEN_PATH, ATLAS_TOKEN_PATH, CASAVI_TOKEN_PATH, *COMMUNITY_TOKEN_PATHS)):
                 r.token += 1
             else:
                 r.data += 1
@@ -193,7 +196,9 @@ def pushed_matches(config: Any, sql: str, naive: Any) -> list[int]:
         out = []
         for scan in plan.scans:
             mode = scan.fetch.mode
-            if mode in ("search", "count") and isinstance(naive, NaiveCasaviClient):  # every page of each request
+            if hasattr(naive, "pushed_rows"):  # the vendor's baseline knows its envelopes
+                out.append(naive.pushed_rows(scan.fetch.requests))
+            elif mode in ("search", "count") and isinstance(naive, NaiveCasaviClient):  # every page of each request
                 out.append(sum(len(naive.fetch(r.path, list(r.params or ()))) for r in scan.fetch.requests))
             elif mode in ("search", "count") and isinstance(naive, NaiveAtlasClient):  # one probe per (split) request
                 out.append(sum(naive.total(params) for params in scan.fetch.native))
@@ -223,8 +228,11 @@ def run_crmql(server: Any, config: Any, sql: str) -> tuple[Any, float, Requests]
 def run_naive(server: Any, base_url: str, creds: dict[str, str], sc: Scenario) -> tuple[Evaluation, float, Requests]:
     server.reset_log()
     t0 = time.perf_counter()
-    client_class = {"atlas": NaiveAtlasClient, "casavi": NaiveCasaviClient}.get(sc.vendor, NaiveClient)
-    key, secret = (creds["key"], creds["secret"]) if sc.vendor == "casavi" else (creds["client_id"], creds["client_secret"])
+    client_class = {"atlas": NaiveAtlasClient, "casavi": NaiveCasaviClient,
+                    "casavi_community": NaiveCommunityClient}.get(sc.vendor, NaiveClient)
+    key, secret = {"casavi": ("key", "secret"), "casavi_community": ("client_id", "refresh_token")}.get(
+        sc.vendor, ("client_id", "client_secret"))
+    key, secret = creds[key], creds[secret]
     with client_class(base_url, key, secret) as client:
         client.token()
         tables = {t: client.fetch_all(t) for t in sc.tables}
@@ -258,7 +266,7 @@ def run_scenario(sc: Scenario, server: Any, config: Any, base_url: str, creds: d
                 out.crmql_stats = result.stats.as_dict()
                 frame = result.frame
                 out.rows = len(frame) if frame is not None else None
-                if sc.name in ("count", "atlas_count", "casavi_count") and frame is not None and len(frame) == 1:
+                if sc.name in ("count", "atlas_count", "casavi_count", "cc_unread_count") and frame is not None and len(frame) == 1:
                     out.value = int(frame.iloc[0, 0])
         evaluation, ms, reqs = run_naive(server, base_url, creds, sc)
         out.naive_ms.append(ms)
@@ -370,6 +378,7 @@ def targets(outcomes: dict[str, Outcome], plan: PlanOutcome | None) -> list[dict
                 add(name, None, f"did not run ({o.message})")
     targets_atlas(outcomes, add)
     targets_casavi(outcomes, add)
+    targets_community(outcomes, add)
     if plan is not None:
         add("plan", plan.median_ms < PLAN_TARGET_MS,
             f"median {plan.median_ms:.3f} ms vs target < {PLAN_TARGET_MS:g} ms "
@@ -510,6 +519,9 @@ def main(argv: list[str] | None = None) -> int:
                 contexts = {"azavista": (base_url, creds, probe), "atlas": (atlas_url, atlas_creds, atlas_probe)}
                 if any(n in CASAVI_SCENARIOS for n in http_names):
                     scenarios.update((s.name, s) for s in _casavi_warm(server.url, config, contexts))
+                if any(n in COMMUNITY_SCENARIOS for n in http_names):
+                    scenarios.update((s.name, s) for s in warm_community(
+                        server.url, config, contexts, crmql.Session, CREDENTIALS["casavi_community"]))
                 print()
                 print("scenarios:")
                 for name in http_names:
@@ -531,7 +543,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("rows: rows returned; pushed: rows matching the filter crmql pushed (per scan); fetched: rows crmql")
     print("transferred; req columns: search+token requests counted by the server; bound: one request per full page")
-    print("of 50 needed rows (100 for Atlas and casavi; min 1 per table) + 1 token; crmql/naive, crmql/bound: ratios of total requests;")
+    print("of 50 needed rows (100 for Atlas and casavi; min 1 per table; casavi Community: per community) + 1 token;")
+    print("crmql/naive, crmql/bound: ratios of total requests;")
     print("ms: wall time; speedup: naive ms / crmql ms. The naive client fetches every table in full, sequentially.")
 
     warnings = [w for o in outcomes for w in o.warnings]
