@@ -266,12 +266,15 @@ def test_ticket_details_and_comments_from_the_ticket_read_by_id(community: Commu
                                                 "is_public": False}]
 
 
-def test_faq_group_names_and_the_community_asked_for(community: Community) -> None:
+def test_faq_group_names_and_each_article_keeps_its_own_community(community: Community) -> None:
     with session(community) as s:
-        scoped = s.query("SELECT community_id, id, group_name FROM cc.faq_articles WHERE community_id = 12 ORDER BY id")
-        assert scoped.astype(object).where(scoped.notna(), None).to_dict("records") == [
-            {"community_id": 12, "id": 1, "group_name": "Heizung"}, {"community_id": 12, "id": 2, "group_name": None}]
-        assert api_calls(community) == ["GET /api/v1/faq?community_id=12"]
+        seen = s.query("SELECT community_id, id, group_name FROM cc.faq_articles WHERE community_id = 12 "
+                       "OR community_id IS NULL ORDER BY id")
+        assert seen.astype(object).where(seen.notna(), None).to_dict("records") == [
+            {"community_id": None, "id": 1, "group_name": "Heizung"}, {"community_id": 12, "id": 2, "group_name": None}]
+        scoped = s.query("SELECT id FROM cc.faq_articles WHERE community_id = 12")
+        assert scoped["id"].tolist() == [2]  # the article for every community is served, and re-checked away
+        assert api_calls(community) == ["GET /api/v1/faq", "GET /api/v1/faq?community_id=12"]
         unscoped = s.query("SELECT community_id, id FROM cc.faq_articles ORDER BY id")
         assert unscoped["community_id"].isna().tolist() == [True, False] and unscoped["community_id"][1] == 12
         community.faq = {"groups": {"id": 1}, "items": []}

@@ -131,6 +131,27 @@ class Unread(Capability):
 
 #: the fan-out key: = or IN, each value a community id (put as text into the path or the query)
 COMMUNITY = Equality("community", "community", case_sensitive=True)
+@dataclasses.dataclass(frozen=True)
+class SharedArticles(Equality):
+    """The FAQ's community: ``?community_id=n`` also serves the articles for every community
+    (``communityId`` null), so the condition is a superset, re-checked locally: a row's
+    ``community_id`` is the article's own, and the answer never depends on how it was read.
+
+    >>> col = Column("community_id", I)
+    >>> FAQ_COMMUNITY.push(ast.Compare("=", ast.Column("community_id"), ast.Literal(12, "integer")), col).exact
+    False
+    """
+
+    def push(self, pred: ast.Expr, column: Column) -> Pushed | str:
+        pushed = super().push(pred, column)
+        if isinstance(pushed, str):
+            return pushed
+        return Pushed(pushed.conds, False, "community_id=n also serves the articles for every community; "
+                                           "re-checked locally")
+
+
+#: the FAQ's community: the fan-out key too, but a superset (see SharedArticles)
+FAQ_COMMUNITY = SharedArticles("community", "community", case_sensitive=True)
 #: a ticket's id: = or IN, read by id
 TICKET_ID = Equality("eq", "in", case_sensitive=True, render=str)
 
@@ -141,7 +162,7 @@ def kinds(kind: str, settings: Mapping[str, Any]) -> tuple[Capability, ...]:
     >>> [c.describe() for c in kinds("community", {})], kinds("none", {})
     (['=, IN'], ())
     """
-    return {"community": (COMMUNITY,), "id": (TICKET_ID,), "created": (CREATED,), "unread": (Unread(),),
+    return {"community": (COMMUNITY,), "faq_community": (FAQ_COMMUNITY,), "id": (TICKET_ID,), "created": (CREATED,), "unread": (Unread(),),
             "none": ()}[kind]
 
 
@@ -220,9 +241,10 @@ CONTACT_COLUMNS = _cols(
     ("note", S, "none", "note"),
 )
 FAQ_COLUMNS = _cols(
-    ("community_id", I, "community", "the community asked for (= or IN, up to 50: community_id=n, which also "
-                                     "serves the articles for every community); without it, the article's own "
-                                     "community, NULL = every community"),
+    ("community_id", I, "faq_community", "the article's community; NULL: an article for every community (= or "
+                                         "IN, up to 50, sends community_id=n, which serves those too: a superset, "
+                                         "re-checked; what a community's residents see: WHERE community_id = n OR "
+                                         "community_id IS NULL)", "communityId"),
     ("id", I, "none", "article id"), ("group_id", I, "none", "its group", "groupId"),
     ("group_name", S, "none", "its group's name (from the answer's groups)"),
     ("title", S, "none", "question"), ("content", S, "none", "answer"),

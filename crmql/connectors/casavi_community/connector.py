@@ -63,7 +63,9 @@ a row:
   ``communityId``; a row whose own community differs from the key asked for is dropped (a vendor
   ignoring the parameter gives no duplicates). A community that does not exist (404) has no rows.
   The FAQ asked for one community also holds the articles for every community (``communityId``
-  null); unscoped, such an article's ``community_id`` is NULL.
+  null): a FAQ row's ``community_id`` is the article's own (NULL: every community), so
+  ``community_id = n`` is a superset there, re-checked locally, and a query's answer does not depend
+  on whether it was read per community or unscoped.
 * **The sandbox's communities** (community n = the n-th casavi Manager property by internalId)
   are the sandbox's own mapping, not a documented fact.
 
@@ -178,6 +180,13 @@ class CommunityConnector(RestConnector):
             raise VendorResponseError("a ticket read by id is not an object", vendor=self.display,
                                       table=table.qualified, request=f"GET {path}")
         return data
+
+    def key_rows(self, res: Resource, table: Table, key: str, records: list[dict[str, Any]],
+                 request: str) -> list[dict[str, Any]]:
+        """A fan-out page's rows; an FAQ article keeps its own community (NULL: every community)."""
+        if res.name == "faq_articles":
+            return records
+        return super().key_rows(res, table, key, records, request)
 
     def row(self, table: Table, record: dict[str, Any]) -> dict[str, Any]:
         """A record as a row: see :mod:`.rows`."""
