@@ -7,8 +7,9 @@ independently of crmql (``check_oracle_input`` compares the two readings).
 
 The kit's own trees (``generic_tables``) cannot run here: their oracle reads a whole table without a
 filter, which the required ``community_id`` refuses. So every tree is ANDed with an anchor: the
-focus row's ``community_id`` (``=``, or ``IN`` with a second community: a fan-out), on tickets also
-its ``id`` (reads by id) or nothing (the one unscoped request), on units nothing too.
+focus row's ``community_id`` (``=``, or ``IN`` with a second community: a fan-out; ``IS NULL``
+for an FAQ article of every community), on tickets also its ``id`` (reads by id) or nothing (the
+one unscoped request), on units and FAQ articles nothing too.
 
 Runs: the default reading and every value of every ``casavi_community.*`` variant (the contract's
 list). A reading is only re-run on the tables it can change (:data:`AFFECTS`: the page base and
@@ -73,10 +74,12 @@ CATALOG: dict[str, tuple[tuple[str, ColumnType, Any], ...]] = {
                    ("created_at", T, "createdAt"), *_person("actor", "Actor"), ("object_id", I, "objectId")),
     "units": (("community_id", I, "community_id"), ("id", I, "id"), ("reference_id", S, "referenceId"),
               ("name", S, "name"), ("type", S, "type"), ("floor", I, "floor")),
+    "faq_articles": (("community_id", I, "community_id"), ("id", I, "id"), ("group_id", I, "groupId"),
+                     ("group_name", S, ("group", "groupId")), ("title", S, "title"), ("content", S, "content")),
 }
 TABLES = tuple(CATALOG)
 #: tables whose community_id is optional (no anchor: one unscoped request)
-OPTIONAL = {"tickets", "units"}
+OPTIONAL = {"tickets", "units", "faq_articles"}
 PAGED = frozenset({"appointments", "posts", "activities"})
 #: variant key -> the tables its reading can change (elsewhere a run under it checks nothing)
 AFFECTS = {f"{V}.page_base": PAGED, f"{V}.page_size_max": PAGED, f"{V}.ticket_list": frozenset({"tickets"}),
@@ -84,7 +87,7 @@ AFFECTS = {f"{V}.page_base": PAGED, f"{V}.page_size_max": PAGED, f"{V}.ticket_li
            f"{V}.notifications_range": frozenset({"notifications"}),
            f"{V}.refresh_rotation": frozenset({"units", "notifications"})}
 EXAMPLES = {"tickets": 6, "appointments": 5, "posts": 5, "important_contacts": 5, "notifications": 8,
-            "activities": 5, "units": 5}
+            "activities": 5, "units": 5, "faq_articles": 5}
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,8 @@ def _raw(record: dict[str, Any], where: Any) -> Any:
     if isinstance(where, str):
         return _dig(record, where)
     kind, arg = where
+    if kind == "group":
+        return _groups().get(record.get(arg))
     if kind == "not":
         value = record.get(arg)
         return (not value) if isinstance(value, bool) else None
@@ -122,6 +127,15 @@ def _raw(record: dict[str, Any], where: Any) -> Any:
         return None
     name = " ".join(p for p in (person.get("firstName"), person.get("lastName")) if p).strip()
     return name or None
+
+
+@lru_cache(maxsize=None)
+def _groups() -> dict[int, str]:
+    """The FAQ groups' names by id, as the simulator's unscoped answer lists them."""
+    from crmql.sandbox.casavi_community.feed import faq
+    from crmql.sandbox.casavi_community.world import world
+
+    return {g["id"]: g["name"] for g in faq(world(42), None)["groups"]}
 
 
 def _typed(raw: Any, ctype: ColumnType) -> Any:
@@ -231,9 +245,11 @@ def where_clause(draw: Callable[[Any], Any], table: str) -> Pred:
     if anchor == "id":
         other = rows[draw(st.integers(0, len(rows) - 1))]["id"]
         text = f"id IN ({focus['id']}, {other})"
+    elif focus["community_id"] is None:  # an FAQ article of every community
+        text = "community_id IS NULL"
     elif anchor == "communities":
         other = rows[draw(st.integers(0, len(rows) - 1))]["community_id"]
-        text = f"community_id IN ({focus['community_id']}, {other})"
+        text = f"community_id IN ({focus['community_id']}, {other if other is not None else focus['community_id']})"
     else:
         text = f"community_id = {focus['community_id']}"
     return combine("AND", [Pred(text, f"({text})"), body])

@@ -92,16 +92,8 @@ def synthetic(table: Table, expr: ast.Expr | None, seed: int) -> list[dict[str, 
 
 
 def records(table: Table, where: ast.Expr | None, seed: int) -> list[dict[str, Any]]:
-    """A sample of the seeded raw records plus the boundary records of ``where``. FAQ articles of
-    no community (``communityId`` null: every community's) are also there as each named community
-    serves them: a row of that community (the contract: ``community_id`` is the community asked
-    for; unscoped, NULL)."""
-    out = [dict(r) for r in _sample(table.name)] + synthetic(table, where, seed)
-    if table.name == "faq_articles":
-        named = {r["community_id"] for r in out if r.get("community_id") is not None}
-        out += [dict(r, community_id=c) for c in sorted(named) for r in _sample(table.name)
-                if r.get("community_id") is None]
-    return out
+    """A sample of the seeded raw records plus the boundary records of ``where``."""
+    return [dict(r) for r in _sample(table.name)] + synthetic(table, where, seed)
 
 
 def _community_and_params(request: Any) -> tuple[int | None, dict[str, str]]:
@@ -119,14 +111,16 @@ def _community_and_params(request: Any) -> tuple[int | None, dict[str, str]]:
 
 def native_keys(table: Table, request: Any, reading: dict[str, str], rows: list[dict[str, Any]]) -> set[int]:
     """The records (by index) the simulated vendor serves for one request under one reading: its
-    community (the simulator's own notion: the record's ``community_id``), and on notifications the
+    community (the simulator's own notion: the record's ``community_id``; an FAQ article of no
+    community is served to every community), and on notifications the
     simulator's own filter code (``paging.parse_notification_query`` and ``notification_envelope``,
     every matching row in one answer: paging is not the filter's business) for ``after`` /
     ``before`` / ``unreadOnly``."""
     from crmql.sandbox.casavi_community.paging import notification_envelope, parse_notification_query
 
     community, params = _community_and_params(request)
-    scoped = [r for r in rows if community is None or r.get("community_id") == community]
+    scoped = [r for r in rows if community is None or r.get("community_id") == community
+              or (table.name == "faq_articles" and r.get("community_id") is None)]
     if table.name == "notifications":
         served = notification_envelope(scoped, parse_notification_query(params), {**reading, ORDER: "all"})["rows"]
         scoped = served

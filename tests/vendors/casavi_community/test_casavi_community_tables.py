@@ -4,9 +4,10 @@
 * ``ticket_details``: one GET ``/api/v1/tickets/{id}`` per id: description, custom fields (JSON
   text), rating, comment and attachment counts as the detail has them; a join supplies the ids;
 * ``ticket_comments``: the detail's ``TicketComments``, each row carrying its ticket;
-* ``faq_articles``: of one community, the articles for every community plus its own, each row
-  with the community asked for; unscoped, each article once with its own community (NULL: every
-  community's); group names from the answer's groups;
+* ``faq_articles``: each article once with its own community (NULL: every community's), so
+  ``community_id = n`` is community n's own articles (``?community_id=n`` also serves the shared
+  ones: a superset, re-checked) and ``OR community_id IS NULL`` adds the shared ones; group names
+  from the answer's groups;
 * ``unread_counts``: two GETs per community; the notifications count equals the unread
   notifications of the community.
 """
@@ -76,10 +77,13 @@ def test_ticket_comments_by_ticket_and_through_a_join(sandbox: SandboxServer, se
 
 def test_faq_articles_of_a_community_and_of_all(sandbox: SandboxServer, session: Any) -> None:
     items = raw("faq_articles")
+    c = min(r["community_id"] for r in items if r["community_id"] is not None)  # one with articles of its own
     scoped = session.query(f"SELECT community_id, id, group_id, group_name, title FROM {V}.faq_articles "
-                           "WHERE community_id = 12")
-    assert sorted(ids(scoped)) == sorted(r["id"] for r in items if r["community_id"] in (None, 12))
-    assert set(scoped["community_id"].astype(int)) == {12}
+                           f"WHERE community_id = {c}")
+    assert sorted(ids(scoped)) == sorted(r["id"] for r in items if r["community_id"] == c)
+    assert set(scoped["community_id"].astype(int)) == {c}
+    shared = session.query(f"SELECT id FROM {V}.faq_articles WHERE community_id = {c} OR community_id IS NULL")
+    assert sorted(ids(shared)) == sorted(r["id"] for r in items if r["community_id"] in (None, c))
     assert scoped["group_name"].notna().all()
     whole = session.query(f"SELECT community_id, id FROM {V}.faq_articles")
     assert sorted(ids(whole)) == sorted(r["id"] for r in items)  # each article once
