@@ -49,7 +49,7 @@ from .place import dig
 from .planning import plan_scan
 from .spec import Resource, RestApi
 from .base import HttpConnectorMixin
-from .support import _kind, check_records, cut, gather_all, shown, valid_total
+from .support import _kind, check_records, cut, gather_all, request_options as _options, shown, valid_total
 
 __all__ = ["RestConnector"]
 
@@ -379,15 +379,3 @@ def _key_text(value: Any) -> str | None:
 def _headers(request: NativeRequest) -> dict[str, Any]:
     """The request's own headers as a keyword (none: no keyword, as before the kit)."""
     return {"headers": dict(request.headers)} if request.headers else {}
-
-
-def _options(request: NativeRequest) -> dict[str, Any]:
-    """The httpx keywords of a planned request (only those it has)."""
-    options: dict[str, Any] = {}
-    if request.params:
-        options["params"] = request.params
-    if request.body is not None:
-        options["json"] = request.body
-    if request.headers:
-        options["headers"] = dict(request.headers)
-    return options

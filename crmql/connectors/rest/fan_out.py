@@ -47,7 +47,7 @@ from ...plan.pushdown import Equality
 from .pages import Page, Records, ScanContext
 from .paging import ScanLimits
 from .place import In, Place, dig
-from .support import addressable, cut, gather_all
+from .support import addressable, cut, gather_all, request_options as _options
 
 if TYPE_CHECKING:
     from .spec import FanOut, Resource
@@ -335,16 +335,3 @@ async def count_fan_out(conn: RestConnector, table: Table, res: Resource, plan: 
             raise named(e, fan, key) from None
 
     return sum(await gather_all(*(one(k, r) for k, r in zip(plan.keys, plan.requests))))
-
-
-def _options(request: NativeRequest) -> dict[str, Any]:
-    """The httpx keywords of a planned request (only those it has)."""
-    options: dict[str, Any] = {}
-    if request.params:
-        options["params"] = request.params
-    if request.body is not None:
-        options["json"] = request.body
-    if request.headers:
-        options["headers"] = dict(request.headers)
-    return options
-

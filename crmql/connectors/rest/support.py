@@ -22,7 +22,7 @@ from ...errors import VendorResponseError
 from ...http.origin import same_origin
 
 __all__ = ["DEFAULT_MAX_PAGES", "MAX_TOTAL", "addressable", "addressable_ids", "path_id",
-           "check_records", "cut", "gather_all", "same_origin", "shown", "valid_total"]
+           "check_records", "cut", "gather_all", "request_options", "same_origin", "shown", "valid_total"]
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,23 @@ def path_id(value: object) -> str:
     'a%3Fx%3D2%23y'
     """
     return quote(str(value), safe="")
+
+
+def request_options(request: Any) -> dict[str, Any]:
+    """The httpx keywords of a planned request (only those it has).
+
+    >>> from crmql.plan.connector import NativeRequest
+    >>> request_options(NativeRequest("GET", "/t", params=[("a", "1")]))
+    {'params': [('a', '1')]}
+    """
+    options: dict[str, Any] = {}
+    if request.params:
+        options["params"] = request.params
+    if request.body is not None:
+        options["json"] = request.body
+    if request.headers:
+        options["headers"] = dict(request.headers)
+    return options
 
 
 def valid_total(value: object) -> int | None:
