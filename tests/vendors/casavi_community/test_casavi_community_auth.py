@@ -111,3 +111,23 @@ def test_a_configured_access_token_is_used_first_until_refused(sandbox: SandboxS
     log = [(p, s) for _, p, s in sandbox.request_log]
     assert log[0] == (f"{API}/units", 401), log  # the configured token first, before any discovery
     assert [s for p, s in log if p == TOKEN] == [200] and log[-1] == (f"{API}/units", 200), log
+
+
+def test_an_access_token_alone_refused_is_one_clear_error(sandbox: SandboxServer) -> None:
+    """A connection with only an ``access_token`` is allowed (``refresh_token`` OR ``access_token``);
+    once that token is refused there is nothing to refresh with: one AuthenticationError."""
+    from crmql.api.config import sandbox_config
+    from crmql.api.session import Session
+
+    stale = "stale-community-access-7c1v9b"
+    config = sandbox_config(sandbox.url)
+    settings = config.connections[V].settings
+    settings.pop("refresh_token")
+    settings.update(access_token=stale, **dict(FAST))
+    with Session(config) as session:
+        with pytest.raises(crmql.AuthenticationError) as info:
+            session.query(f"SELECT id FROM {V}.units WHERE community_id = 12")
+    message = f"{info.value}\n{info.value.hint or ''}"
+    assert info.value.exit_code == 3 and "casavi Community" in message and "credentials" in message, message
+    assert stale not in message
+    assert [(p, s) for _, p, s in sandbox.request_log] == [(f"{API}/units", 401)]  # no discovery, no token call
