@@ -237,10 +237,14 @@ async def _fetch_narrowed(plan: Plan, sj: SemiJoin, results: list[ScanResult]) -
     table = pa.concat_tables([r.table for r in parts if r.table is not None])
     key = target.table.key
     if len(parts) > 1 and key in table.column_names:  # chunks may overlap where the vendor ignores case
+        # a row is the same row only for the same join key too: a fan-out's rows of different
+        # communities may share an id (each community numbers its own)
+        by = [c for c in (sj.target_column, key) if c in table.column_names]
         rows, seen = [], set()
         for row in table.to_pylist():
-            if row[key] not in seen:
-                seen.add(row[key])
+            ident = tuple(row[c] for c in by)
+            if ident not in seen:
+                seen.add(ident)
                 rows.append(row)
         table = pa.Table.from_pylist(rows, schema=table.schema)
     result.table = table
