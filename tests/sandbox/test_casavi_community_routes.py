@@ -13,7 +13,7 @@ import pytest
 from crmql.sandbox import SandboxServer
 from crmql.sandbox.casavi_community.data import ticket_detail, tickets
 from crmql.sandbox.casavi_community.feed import feed
-from crmql.sandbox.casavi_community.world import world
+from crmql.sandbox.casavi_community.world import ms_text, world
 from casavi_community_support import VENDOR, bearer
 
 SCOPED = ("appointments", "activities", "posts", "important-contacts", "chat/unread", "notifications/unread",
@@ -137,7 +137,7 @@ def test_records_added_at_run_time_are_served_and_counted(server: SandboxServer,
     before = get(client, auth, "/api/v1/communities/33/notifications/unread")["count"]
     note = simulator.add_notification(33, title="Wasser abgestellt", type="POST")
     newest = get(client, auth, "/api/v1/communities/33/notifications")["rows"][0]
-    assert newest == note and note["read"] is False and note["createdAt"] > "2026-12-01T08:00:00.000Z"
+    assert newest == note and note["read"] is False and note["createdAt"] > ms_text(world(42).now_ms)
     assert get(client, auth, "/api/v1/communities/33/notifications/unread")["count"] == before + 1
     assert note["id"] not in {r["id"] for r in feed(world(42), "notifications", 33)}
     ticket = simulator.add_ticket(33, title="Heizung ausgefallen")

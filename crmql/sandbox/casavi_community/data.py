@@ -51,17 +51,17 @@ def tickets(seed: int, community: int | None = None) -> list[Record]:
 
 
 _lock = threading.Lock()
-_details: dict[tuple[int, int], Record] = {}
+_details: dict[tuple[int, int, int], Record] = {}
 
 
 def ticket_detail(seed: int, ticket_id: int) -> Record | None:
     """The detail of ticket ``ticket_id`` (drawn on first use, then cached), or None when there is none."""
-    key = (seed, ticket_id)
+    w = world(seed)
+    key = (seed, w.now_ms, ticket_id)
     with _lock:
         found = _details.get(key)
     if found is not None:
         return found
-    w = world(seed)
     plan = w.plans.get(ticket_id)
     if plan is None:
         return None

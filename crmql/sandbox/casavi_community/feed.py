@@ -7,7 +7,7 @@ Ids are unique across communities: each community has a block of ids per table
 (:meth:`.world.CommunityWorld.base`), in ``createdAt`` order within it.
 
 * appointments: ``startDate`` from two years ago to six months ahead (upcoming ones exist),
-  created 1-60 days before they start (never after :data:`.world.NOW`); list order (CHOSEN, the
+  created 1-60 days before they start (never after the world's ``now``); list order (CHOSEN, the
   doc shows none) ``startDate`` ascending, ties by id: a calendar.
 * posts (Aushänge) by the community's staff; some pinned; order (CHOSEN) pinned first, then
   newest first: what the app's board shows.
@@ -20,7 +20,7 @@ Ids are unique across communities: each community has a block of ids per table
 >>> from crmql.sandbox.casavi_community.world import world
 >>> w = world(42)
 >>> rows = notifications(w, 12)
->>> 10 <= len(rows) <= 160 and all(r["createdAt"] <= "2026-12-01T08:00:00.000Z" for r in rows)
+>>> 10 <= len(rows) <= 160 and all(r["createdAt"] <= ms_text(w.now_ms) for r in rows)
 True
 >>> notifications(w, 12) == rows  # deterministic
 True
@@ -38,7 +38,7 @@ from typing import Any, Callable
 from ..core.data_util import make_rng, pick
 from .words import (APPOINTMENTS, CHAT, DOCUMENTS, FAQ_GLOBAL, FAQ_GROUPS, FAQ_LOCAL, IMPORTANT_CONTACTS,
                     NEIGHBORHOOD, POSTS, STATUS_TEXT)
-from .world import FOCUS, NOW_MS, STAFF_BASE, CommunityWorld, choose, ms_text
+from .world import FOCUS, STAFF_BASE, CommunityWorld, choose, ms_text
 
 __all__ = ["FEED_TABLES", "activities", "appointments", "chat_unread", "faq", "feed", "important_contacts",
            "notifications", "posts"]
@@ -66,9 +66,9 @@ def appointments(w: CommunityWorld, n: int) -> list[Record]:
     rng, rows = _rng(w, "appointments", n), []
     for _ in range(w.community(n).sizes["appointments"]):
         title, text, all_day, where, hours = pick(rng, APPOINTMENTS)
-        start = NOW_MS + int((rng.random() * 910 - 730) * DAY)
+        start = w.now_ms + int((rng.random() * 910 - 730) * DAY)
         start -= start % DAY - (0 if all_day else (8 + int(rng.random() * 10)) * HOUR)
-        created = min(NOW_MS - int(rng.random() * DAY), start - int((1 + rng.random() * 59) * DAY))
+        created = min(w.now_ms - int(rng.random() * DAY), start - int((1 + rng.random() * 59) * DAY))
         end = None if hours == 0 and not all_day else start + (DAY - 1 if all_day else hours * HOUR)
         rows.append({"id": 0, "title": title, "description": text, "startDate": ms_text(start),
                      "endDate": ms_text(end) if end is not None and rng.random() < 0.9 else None,
@@ -83,7 +83,7 @@ def posts(w: CommunityWorld, n: int) -> list[Record]:
     staff = c.staff or [{"id": STAFF_BASE, "firstName": "", "lastName": "Hausverwaltung"}]
     for _ in range(c.sizes["posts"]):
         title, text = pick(rng, POSTS)
-        created = NOW_MS - int(rng.random() * 3 * 365 * DAY)
+        created = w.now_ms - int(rng.random() * 3 * 365 * DAY)
         rows.append({"id": 0, "title": title, "text": text, "createdAt": ms_text(created),
                      "pinned": rng.random() < 0.1, "Author": dict(pick(rng, staff))})
     _number(rows, w.base("posts", n))
@@ -174,14 +174,14 @@ def notifications(w: CommunityWorld, n: int) -> list[Record]:
     recent = 3 if n in FOCUS else 0
     for k in range(count):
         if k < recent:
-            created = NOW_MS - int((0.1 + rng.random() * 2.9) * DAY)
+            created = w.now_ms - int((0.1 + rng.random() * 2.9) * DAY)
         elif rng.random() < 0.8:
-            created = NOW_MS - int(rng.random() ** 1.5 * 120 * DAY)
+            created = w.now_ms - int(rng.random() ** 1.5 * 120 * DAY)
         else:
-            created = NOW_MS - int((120 + rng.random() * 600) * DAY)
-        age = (NOW_MS - created) / DAY
+            created = w.now_ms - int((120 + rng.random() * 600) * DAY)
+        age = (w.now_ms - created) / DAY
         unread = k < recent or rng.random() < (0.7 if age < 14 else 0.42 if age < 120 else 0.2)
-        read_at = None if unread else ms_text(min(NOW_MS, created + int(rng.random() ** 3 * 20 * DAY) + 60_000))
+        read_at = None if unread else ms_text(min(w.now_ms, created + int(rng.random() ** 3 * 20 * DAY) + 60_000))
         about = _notification(rng, w, n, created, posts_, appts)
         rows.append({"id": 0, "type": about["type"], "title": about["title"], "text": about["text"],
                      "createdAt": ms_text(created), "read": not unread, "readAt": read_at, "link": about["link"],
@@ -212,7 +212,7 @@ def activities(w: CommunityWorld, n: int) -> list[Record]:
     target = c.sizes["activities"]
     people = [{k: p[k] for k in ("id", "firstName", "lastName")} for p in c.people()] or staff
     while len(events) < target:
-        created = ms_text(NOW_MS - int(rng.random() * 3 * 365 * DAY))
+        created = ms_text(w.now_ms - int(rng.random() * 3 * 365 * DAY))
         if rng.random() < 0.5:
             doc = pick(rng, DOCUMENTS)
             events.append({"type": "DOCUMENT_UPLOADED", "text": f"Neues Dokument: {doc}", "createdAt": created,
@@ -239,13 +239,13 @@ FEED_TABLES: dict[str, Builder] = {"appointments": appointments, "posts": posts,
                                    "notifications": notifications, "activities": activities}
 
 _lock = threading.RLock()
-_cache: dict[tuple[int, str, int], list[Record]] = {}
+_cache: dict[tuple[int, int, str, int], list[Record]] = {}
 
 
 def feed(w: CommunityWorld, table: str, n: int) -> list[Record]:
-    """Community ``n``'s ``table`` (cached per seed; do not mutate); raises KeyError for no such community."""
+    """Community ``n``'s ``table`` (cached per seed and "now"; do not mutate); raises KeyError for no such community."""
     w.community(n)
-    key = (w.seed, table, n)
+    key = (w.seed, w.now_ms, table, n)
     with _lock:
         rows = _cache.get(key)
         if rows is None:

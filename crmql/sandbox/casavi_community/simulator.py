@@ -54,7 +54,7 @@ from .paging import (ParamError, notification_envelope, page_envelope, page_requ
                      parse_notification_query)
 from .spec import SIMULATOR, TOKEN_PATH, VARIANT_KEYS
 from .words import STATUS_TEXT, TICKET_TYPES
-from .world import NOW, STAFF_BASE, world
+from .world import STAFF_BASE, world
 
 __all__ = ["CommunitySimulator", "build_routes"]
 
@@ -235,11 +235,12 @@ class CommunitySimulator:
         ``fields`` override ``type`` (TICKET), ``title``, ``text``, ``createdAt`` (ISO text), ``read``,
         ``readAt``, ``link``, ``objectId``; ``id`` is the next free one.
         """
-        world(self.state.settings.seed).community(community_id)
+        seed = self.state.settings.seed
+        world(seed).community(community_id)
         with self._lock:
             number = sum(len(v) for v in self._notifications.values()) + 1
             rec: Record = {"id": 50_000_000 + number, "type": "TICKET", "title": "Neue Benachrichtigung",
-                           "text": "Es gibt Neuigkeiten in Ihrer Community.", "createdAt": _now_text(number),
+                           "text": "Es gibt Neuigkeiten in Ihrer Community.", "createdAt": _now_text(seed, number),
                            "read": False, "readAt": None, "link": "/notifications", "objectId": None}
             rec.update(fields)
             self._notifications.setdefault(community_id, []).append(rec)
@@ -252,7 +253,7 @@ class CommunitySimulator:
         c = w.community(community_id)
         with self._lock:
             tid = w.tickets[-1]["id"] + len(self._tickets) + 1
-            created = _now_text(len(self._tickets) + 1)
+            created = _now_text(self.state.settings.seed, len(self._tickets) + 1)
             status = fields.get("status", "OPEN")
             rec: Record = {
                 "id": tid, "identifier": len(self.ticket_rows(community_id)) + 1, "referenceId": f"T-{tid}",
@@ -274,9 +275,9 @@ def _summary(ticket: Record) -> Record:
     return {k: v for k, v in ticket.items() if k not in _DETAIL_ONLY}
 
 
-def _now_text(offset_ms: int) -> str:
-    """Now (the wall clock, never before the seeded world's NOW), plus ``offset_ms`` to keep adds apart."""
-    now = max(datetime.now(timezone.utc), NOW)
+def _now_text(seed: int, offset_ms: int) -> str:
+    """Now (the wall clock, never before the seeded world's "now"), plus ``offset_ms`` to keep adds apart."""
+    now = max(datetime.now(timezone.utc), world(seed).now)
     return utc_ms(now.replace(microsecond=(now.microsecond // 1000) * 1000)) if offset_ms == 0 else \
         utc_ms(datetime.fromtimestamp(round(now.timestamp(), 3) + offset_ms / 1000, timezone.utc))
 

@@ -11,19 +11,24 @@ an active contract on a unit (``id`` = the contact's ``internalId``, ``reference
 Manager id); its staff are the property's internal responsibilities, served as persons with ids
 from :data:`STAFF_BASE` (9000001) up.
 
-Dates: :data:`NOW` (2026-12-01 08:00 UTC, on the Manager sandbox's ``TODAY``) is fixed so the
-data never depends on the wall clock; nothing is created after it. Tickets are created over the
-three years before it; the older a ticket, the likelier it is CLOSED. Communities
-:data:`FOCUS` (12, 15, 18) always have OPEN tickets from the last few days.
+Dates: the data's "now" (:attr:`CommunityWorld.now`) follows the real date (:func:`current_now`:
+the latest 08:00 UTC at or before the wall clock), and every time is a seeded offset from it, so
+``created_at > NOW() - INTERVAL '7 days'`` finds rows on any day (a fixed date would find none a
+week after it). The data are deterministic per seed AND "now" (cached per both); they move by whole
+days at 08:00 UTC. The environment variable ``CRMQL_SANDBOX_CASAVI_COMMUNITY_NOW`` (an ISO date:
+its 08:00 UTC; or a date-time) pins it, e.g. for a reproducible dump. Nothing is created after
+"now". Tickets are created over the three years before it; the older a ticket, the likelier it is
+CLOSED. Communities :data:`FOCUS` (12, 15, 18) always have OPEN tickets from the last few days.
+(The casavi Manager sandbox keeps its fixed ``TODAY``, 2026-12-01: its data do not depend on it.)
 
 Tickets (built once per seed for every community: the unscoped list needs them all): ``id`` is
 global and follows ``createdAt`` (from 1001), ``identifier`` counts within the community. The
 detail parts (description, custom fields, comments, attachments, rating) are drawn lazily per
 ticket (:mod:`.data`) from the plan kept here (:class:`TicketPlan`); comment ids are reserved here.
 
->>> w = world(42)
->>> len(w.communities), w.community(12).ref["id"], 3500 < len(w.tickets) < 5000
-(300, 12, True)
+>>> w = world(42, datetime(2026, 12, 1, 8, tzinfo=UTC))
+>>> ms_text(w.now_ms), len(w.communities), w.community(12).ref["id"], 3500 < len(w.tickets) < 5000
+('2026-12-01T08:00:00.000Z', 300, 12, True)
 >>> all(any(t["status"] == "OPEN" for t in w.tickets_of(n)) for n in FOCUS)
 True
 """
@@ -32,10 +37,11 @@ from __future__ import annotations
 
 import bisect
 import logging
+import os
 import random
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from itertools import accumulate
 from typing import Any
@@ -44,30 +50,53 @@ from ..core.data import shared_records
 from ..core.data_util import make_rng, pick, utc_ms
 from .words import STATUS_TEXT, TICKET_TYPES, TICKETS, TYPE_WEIGHTS
 
-__all__ = ["FOCUS", "NOW", "NOW_MS", "STAFF_BASE", "TODAY", "Community", "CommunityWorld", "TicketPlan", "choose",
+__all__ = ["ENV_NOW", "FOCUS", "STAFF_BASE", "TODAY", "Community", "CommunityWorld", "TicketPlan", "choose", "current_now",
            "moment", "ms_text", "world"]
 
 logger = logging.getLogger(__name__)
 
 Record = dict[str, Any]
 UTC = timezone.utc
-#: the casavi Manager sandbox's fixed "today" (``crmql.sandbox.casavi.world.TODAY``; a test keeps them equal)
+#: the casavi Manager sandbox's fixed "today" (``crmql.sandbox.casavi.world.TODAY``); NOT this world's "now"
 TODAY = date(2026, 12, 1)
 MANAGER = "casavi"
-#: the sandbox's "now" (on the Manager sandbox's TODAY): nothing is created after it
-NOW = datetime(TODAY.year, TODAY.month, TODAY.day, 8, 0, tzinfo=UTC)
-START = NOW - timedelta(days=3 * 365)
+#: the environment variable that pins the data's "now" (an ISO date, meaning its 08:00 UTC, or a date-time)
+ENV_NOW = "CRMQL_SANDBOX_CASAVI_COMMUNITY_NOW"
+#: the hour of the day (UTC) the data's "now" falls on
+ANCHOR_HOUR = 8
 #: communities with OPEN tickets and unread notifications in the last 7 days, whatever the seed
 FOCUS = (12, 15, 18)
 STAFF_BASE = 9_000_001
 FIRST_TICKET_ID = 1001
-NOW_MS = int(NOW.timestamp() * 1000)
 _DAY_MS = 86_400_000
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _STATUSES = ("OPEN", "IN_PROGRESS", "WAITING", "CLOSED")
 _TYPE_IDS = tuple(TICKET_TYPES)
 _TYPE_CUM = tuple(accumulate(TYPE_WEIGHTS))
 _STATUS_CUM = {age: tuple(accumulate(w)) for age, w in ((14, (45, 30, 15, 10)), (90, (15, 30, 15, 40)), (0, (3, 5, 2, 90)))}
+
+
+def current_now(clock: datetime | None = None) -> datetime:
+    """The data's "now": :data:`ENV_NOW` when set, else the latest 08:00 UTC at or before ``clock``
+    (default: the wall clock), so no record is ever in the future.
+
+    >>> current_now(datetime(2026, 12, 9, 7, 59, tzinfo=UTC)).isoformat()
+    '2026-12-08T08:00:00+00:00'
+    >>> current_now(datetime(2026, 12, 9, 8, 0, 1, tzinfo=UTC)).isoformat()
+    '2026-12-09T08:00:00+00:00'
+    """
+    pinned = os.environ.get(ENV_NOW, "").strip()
+    if pinned:
+        try:
+            at = datetime.fromisoformat(pinned.replace("Z", "+00:00")) if "T" in pinned else \
+                datetime.combine(date.fromisoformat(pinned), time(ANCHOR_HOUR))
+        except ValueError:
+            raise ValueError(f"{ENV_NOW}={pinned!r}: not an ISO date or date-time (e.g. 2026-12-01)") from None
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        return at.astimezone(UTC).replace(microsecond=at.microsecond // 1000 * 1000)
+    clock = (clock or datetime.now(UTC)).astimezone(UTC)
+    anchor = datetime.combine(clock.date(), time(ANCHOR_HOUR), UTC)
+    return anchor if anchor <= clock else anchor - timedelta(days=1)
 
 
 def moment(ms: int) -> datetime:
@@ -182,10 +211,13 @@ def _status(rng: random.Random, age_days: float) -> str:
 
 
 class CommunityWorld:
-    """The communities and tickets of one seed (the rest of the data: :mod:`.feed`, per community)."""
+    """The communities and tickets of one seed and "now" (the rest of the data: :mod:`.feed`, per community)."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, now: datetime) -> None:
         self.seed = seed
+        #: the data's "now" (nothing is created after it) and the same in epoch milliseconds
+        self.now = now
+        self.now_ms = int(now.timestamp() * 1000)
         self.communities = _communities(seed)
         self.tickets: list[Record] = []
         self.plans: dict[int, TicketPlan] = {}
@@ -222,14 +254,15 @@ class CommunityWorld:
 
     def _build_tickets(self) -> None:
         drafts: list[tuple[int, int, Record, tuple[int, int, int, int]]] = []
-        span = NOW_MS - int(START.timestamp() * 1000)
+        now_ms = self.now_ms
+        span = 3 * 365 * _DAY_MS
         for c in self.communities:
             rng = make_rng(self.seed, "casavi_community", "tickets", str(c.id))
             people = c.people()
             for k in range(c.sizes["tickets"]):
-                created = NOW_MS - int(rng.random() ** 1.3 * span)
+                created = now_ms - int(rng.random() ** 1.3 * span)
                 if c.id in FOCUS and k < 2:  # recent OPEN tickets, whatever the seed
-                    created = NOW_MS - int((0.3 + rng.random() * 3) * _DAY_MS)
+                    created = now_ms - int((0.3 + rng.random() * 3) * _DAY_MS)
                 drafts.append((created, c.id, *self._draft(rng, c, people, created, force_open=c.id in FOCUS and k < 2)))
         drafts.sort(key=lambda d: (d[0], d[1]))
         counters: dict[int, int] = {}
@@ -248,7 +281,7 @@ class CommunityWorld:
         type_id = choose(rng, _TYPE_IDS, _TYPE_CUM)
         text = int(rng.random() * len(TICKETS[type_id]))
         title, _, about_unit = TICKETS[type_id][text]
-        age = (NOW_MS - created) / _DAY_MS
+        age = (self.now_ms - created) / _DAY_MS
         status = "OPEN" if force_open else _status(rng, age)
         unit = pick(rng, c.units) if about_unit and c.units else None
         residents = c.residents.get(unit["id"], []) if unit else people
@@ -260,7 +293,7 @@ class CommunityWorld:
         assigned = None if status == "OPEN" and rng.random() < 0.6 else pick(rng, staff)
         comments = 0 if status == "OPEN" and rng.random() < 0.5 else int(rng.random() * 7)
         updated = created if comments == 0 and status == "OPEN" else \
-            min(NOW_MS - 1, created + int(rng.random() ** 2 * min(age, 60) * _DAY_MS) + 60_000)
+            min(self.now_ms - 1, created + int(rng.random() ** 2 * min(age, 60) * _DAY_MS) + 60_000)
         rec: Record = {"id": 0, "identifier": 0, "referenceId": "", "title": title, "status": status,
                        "statusText": STATUS_TEXT[status], "createdAt": ms_text(created),
                        "updatedAt": ms_text(updated), "Community": c.ref,
@@ -279,24 +312,27 @@ class CommunityWorld:
 
 
 _lock = threading.Lock()
-_worlds: dict[int, CommunityWorld] = {}
+_worlds: dict[tuple[int, datetime], CommunityWorld] = {}
 
 
-def world(seed: int) -> CommunityWorld:
-    """The community world of ``seed`` (built once, then cached; the last few seeds are kept)."""
+def world(seed: int, now: datetime | None = None) -> CommunityWorld:
+    """The community world of ``seed`` at ``now`` (default :func:`current_now`; built once, then
+    cached; the last few are kept)."""
+    now = current_now() if now is None else now
+    key = (seed, now)
     with _lock:
-        found = _worlds.get(seed)
+        found = _worlds.get(key)
     if found is not None:
         return found
     # built outside the lock: it reads the Manager records under the sandbox core's data lock, and a
     # dump holds that lock while it asks for this world (one lock order, no deadlock)
-    built = CommunityWorld(seed)
+    built = CommunityWorld(seed, now)
     with _lock:
-        found = _worlds.get(seed)
+        found = _worlds.get(key)
         if found is None:
             if len(_worlds) >= 4:
                 _worlds.pop(next(iter(_worlds)))
-            found = _worlds[seed] = built
-            logger.debug("casavi_community world of seed %d: %d communities, %d tickets", seed,
+            found = _worlds[key] = built
+            logger.debug("casavi_community world of seed %d at %s: %d communities, %d tickets", seed, now,
                          len(found.communities), len(found.tickets))
         return found
