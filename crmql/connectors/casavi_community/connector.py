@@ -78,6 +78,7 @@ a row:
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import logging
 from collections.abc import Sequence
@@ -93,6 +94,7 @@ from ...plan.connector import (  # noqa: F401 (FilterSet: the example)
 from ..rest import OidcBearer, Place, Resource, RestApi, RestConnector
 from ..rest.fan_out import named
 from ..rest.paginators import Page
+from ..rest.planning import pick
 from ..rest.support import gather_all, shown
 from .columns import kinds
 from .resources import PATHS, build, page_size_of, paths_of
@@ -104,6 +106,10 @@ log = logging.getLogger(__name__)
 
 #: the tables read from a ticket's detail (GET /api/v1/tickets/{id}); a list item lacking them is read by id
 DETAILED = ("ticket_details", "ticket_comments")
+#: the ticket ids a list scan of a DETAILED table was asked for (more than reads by id take): only
+#: these list items are read by id (set by :meth:`CommunityConnector.fetch` for its scan's tasks)
+_WANTED: contextvars.ContextVar[frozenset[str] | None] = contextvars.ContextVar("casavi_community_wanted",
+                                                                                 default=None)
 
 API = RestApi(vendor="casavi_community", display="casavi Community", resources=build(PATHS, 100),
               auth=OidcBearer(), kinds=kinds, required_settings=("base_url",))
@@ -159,9 +165,13 @@ class CommunityConnector(RestConnector):
     async def complete(self, res: Resource, table: Table, records: list[dict[str, Any]],
                        request: str) -> list[dict[str, Any]]:
         """For ticket_details and ticket_comments read from the list (more ids than reads by id
-        take), each summary item is read by id (a ticket gone since the list: left out, logged)."""
+        take), each summary item whose id was asked for is read by id (the others are dropped
+        unread; a ticket gone since the list: left out, logged)."""
         if res.name not in DETAILED:
             return records
+        wanted = _WANTED.get()
+        if wanted is not None:
+            records = [r for r in records if _id_text(r.get("id")) in wanted]
         missing = [i for i, r in enumerate(records) if "TicketComments" not in r and r.get("id") is not None]
         details = await gather_all(*(self._detail(table, records[i]["id"], request) for i in missing))
         for i, detail in zip(missing, details):
@@ -193,9 +203,11 @@ class CommunityConnector(RestConnector):
         out = super().row(table, record)
         return flatten(self.display, table.qualified, self.resource(table).columns, out)
 
-    # ---- unread_counts: two counts per community
+    # ---- ticket details from the list (many ids); unread_counts: two counts per community
     def plan(self, table: Table, candidates: Sequence[Candidate], needs: Needs) -> FetchPlan:
         plan = super().plan(table, candidates, needs)
+        if table.name in DETAILED and plan.mode is Mode.SEARCH:
+            return self._plan_list_details(table, candidates, plan)
         if table.name != "unread_counts" or plan.mode is not Mode.FAN_OUT:
             return plan
         second = NativeRequest("GET", self.paths["notifications_unread"])
@@ -205,7 +217,29 @@ class CommunityConnector(RestConnector):
                                           "unread counts, one request each",
                                    estimate=f"{2 * len(pairs)} request(s)")
 
+    def _plan_list_details(self, table: Table, candidates: Sequence[Candidate], plan: FetchPlan) -> FetchPlan:
+        """More ticket ids than reads by id take: the list once, then a GET by id for each listed
+        ticket among the ids asked for (the ids ride in ``keys``, which a list scan does not use)."""
+        res = self.resource(table)
+        assert res.by_id is not None
+        column = table.column(res.by_id.column)
+        found = pick(candidates, res.by_id.ops, field=column.native if column else res.by_id.column)
+        if found is None:  # (the required filter makes this a join's or a plan without ids: every item)
+            return dataclasses.replace(plan, estimate=f"1 list request + 1 GET per listed ticket ({plan.estimate})")
+        ids = sorted({_id_text(v) for v in found[1]})
+        return dataclasses.replace(
+            plan, keys=tuple(ids), paging=f"the ticket list once, then one GET per listed ticket among the {len(ids)} "
+                                          "ids asked for, concurrently",
+            estimate=f"1 list request + up to {len(ids)} GET request(s) (one per listed ticket asked for)")
+
     async def fetch(self, table: Table, plan: FetchPlan, sink: PageSink) -> None:
+        if table.name in DETAILED and plan.mode is Mode.SEARCH and plan.keys:
+            token = _WANTED.set(frozenset(plan.keys))
+            try:
+                await super().fetch(table, plan, sink)
+            finally:
+                _WANTED.reset(token)
+            return
         if table.name != "unread_counts" or plan.mode is not Mode.FAN_OUT:
             await super().fetch(table, plan, sink)
             return
@@ -238,3 +272,7 @@ class CommunityConnector(RestConnector):
                                       request=f"GET {request.path}")
         return count
 
+
+def _id_text(value: Any) -> str | None:
+    """An id as the text a pushed id value is compared by (``1042`` and ``"1042"`` alike)."""
+    return None if value is None or isinstance(value, bool) else str(value)

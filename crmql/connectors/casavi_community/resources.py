@@ -140,8 +140,9 @@ def build(paths: Mapping[str, str], page_size: int) -> tuple[Resource, ...]:
     ['tickets', 'ticket_details', 'ticket_comments', 'appointments']
     """
     ticket = paths["ticket"].replace("{ticket_id}", "{id}")
-    by_id = dict(names="a ticket", note="a read by id carries no other filter; checked locally",
-                 only="the ticket list has no id filter (only a read by id: at most 50 ids)")
+    by_id = dict(names="a ticket", note="a read by id carries no other filter; checked locally")
+    only = "the ticket list has no id filter (only reads by id, at most {} ids: more {})"
+    listed, detailed = only.format(50, "are checked over the list"), only.format(500, "read the listed ones asked for")
     plain: dict[str, Any] = dict(records="", paginator=SinglePage(), noun="list", answer="list")
     rows: dict[str, Any] = dict(records="rows", noun="list", answer="list")
 
@@ -152,17 +153,18 @@ def build(paths: Mapping[str, str], page_size: int) -> tuple[Resource, ...]:
 
     return (
         Resource("tickets", "Tickets (the list: summary fields; details in ticket_details)", paths["tickets"],
-                 columns=TICKET_COLUMNS, by_id=ById(ticket, ops=("eq", "in"), **by_id),
+                 columns=TICKET_COLUMNS, by_id=ById(ticket, ops=("eq", "in"), only=listed, **by_id),
                  fan_out=_fan(True, carried="Community.id"), **plain),
         Resource("ticket_details", "One row per ticket with its description, custom fields, rating and "
                  "attachments (one GET per ticket: needs id = or IN, or a join)", paths["tickets"],
-                 columns=DETAIL_COLUMNS, by_id=ById(ticket, ops=("eq", "in"), max_ids=500, **by_id),
+                 columns=DETAIL_COLUMNS, by_id=ById(ticket, ops=("eq", "in"), max_ids=500, only=detailed,
+                                                         **by_id),
                  required=(RequiredFilter("id", ("=", "IN"), "SELECT * FROM casavi_community.ticket_details "
                                                              "WHERE id = 1042"),), **plain),
         Resource("ticket_comments", "The comments of a ticket (one GET per ticket: needs ticket_id = or IN, or "
                  "a join)", paths["tickets"], columns=COMMENT_COLUMNS, explode=Explode("TicketComments",
                                                                                       {"ticket_id": "id"}),
-                 by_id=ById(ticket, column="ticket_id", parent="ticket", max_ids=500, **by_id),
+                 by_id=ById(ticket, column="ticket_id", parent="ticket", max_ids=500, only=detailed, **by_id),
                  shape=FilterShape(split_or=False),
                  required=(RequiredFilter("ticket_id", ("=", "IN"), "SELECT * FROM casavi_community.ticket_comments "
                                                                     "WHERE ticket_id = 1042"),), **plain),
