@@ -41,13 +41,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ...errors import ConnectorError
-from ...plan.catalog import Table
+from ...plan.catalog import ColumnType, Table
 from ...plan.connector import Candidate, FetchPlan, Mode, NativeRequest, Needs
 from ...plan.pushdown import Equality
 from .pages import Page, Records, ScanContext
 from .paging import ScanLimits
 from .place import In, Place, dig
-from .support import addressable, cut, gather_all, request_options as _options
+from .support import addressable, cut, gather_all, integral, request_options as _options
 
 if TYPE_CHECKING:
     from .spec import FanOut, Resource
@@ -71,10 +71,13 @@ def key_values(fan: FanOut, table: Table, candidates: Sequence[Candidate]) -> tu
     >>> t = Table("c", "t", (Column("k", ColumnType.INTEGER, filters=(Equality("eq", "in"),)),))
     >>> key_values(FanOut("k", op="eq"), t, [Candidate(ast.Column("k"), push=Pushed((NativeCond("k", "in", [3, 3, 4]),), True))])
     (0, [3, 4])
+    >>> key_values(FanOut("k", op="eq"), t, [Candidate(ast.Column("k"), push=Pushed((NativeCond("k", "in", [3.0, 4.5]),), True))])
+    (0, [3])
     """
     column = table.column(fan.column)
     native = column.native if column is not None else fan.column
     ops = {fan.op}
+    integer = column is not None and column.type is ColumnType.INTEGER
     for cap in column.filters if column is not None else ():
         if isinstance(cap, Equality):
             ops |= {cap.op, *((cap.in_op,) if cap.in_op else ())}
@@ -85,7 +88,11 @@ def key_values(fan: FanOut, table: Table, candidates: Sequence[Candidate]) -> tu
         if cond.op not in ops or cond.field != native:
             continue
         values = cond.value if isinstance(cond.value, list) else [cond.value]
-        if not values or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
+        if values and integer:
+            values = integral(values)  # 12.0 is community 12; 15.5 is none (possibly none is left)
+        elif not values:
+            continue
+        if not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
             continue
         return i, list({str(v): v for v in values}.values())
     return None
@@ -173,6 +180,9 @@ def plan_fan_out(res: Resource, table: Table, candidates: Sequence[Candidate], n
             return FetchPlan(mode=Mode.NONE, paging=f"no {fan.column}", estimate="0 requests")
         return {}
     index, values = found
+    if not values:  # every value was a fractional number: no integer key equals it
+        return FetchPlan(mode=Mode.NONE, used=(index,), paging=f"no {fan.noun} can match ({fan.column} is an "
+                         "integer, and no value is a whole number): nothing to fetch", estimate="0 requests")
     if not fan.required and len(values) > fan.max_values:
         return {index: key_left_local(fan, index, len(values))}
     if fan.place.where is In.PATH:

@@ -35,13 +35,13 @@ from typing import Any
 
 from ...errors import QueryError
 from ...language import ast
-from ...plan.catalog import Table
+from ...plan.catalog import ColumnType, Table
 from ...plan.connector import Candidate, FetchPlan, Mode, Needs, choose_filters
 from .paginators import PagingFacts
 from .filter_only import FilterOnly, param_text
 from .spec import PARAM, Col, Resource
 from .fan_out import plan_fan_out
-from .support import addressable_ids
+from .support import addressable_ids, integral
 
 __all__ = ["pick", "plan_scan"]
 
@@ -49,12 +49,13 @@ log = logging.getLogger(__name__)
 
 
 def pick(candidates: Sequence[Candidate], ops: Sequence[str], *, field: str | None = None,
-         limit: int | None = None, listed: bool = False, whole: bool = False) -> tuple[int, list[str]] | None:
+         limit: int | None = None, listed: bool = False, whole: bool = False, integer: bool = False) -> tuple[int, list[str]] | None:
     """The first candidate pushed as one condition with an operator in ``ops`` (on ``field``, when
     given) and at most ``limit`` distinct values (``listed``: values as listed, repeats counted),
     with its values that can be one URL path segment (:func:`~.support.addressable_ids`; integer
     ids as their digits);
-    ``whole``: a candidate with any value that cannot be one is not taken (free-form ids).
+    ``whole``: a candidate with any value that cannot be one is not taken (free-form ids);
+    ``integer``: the ids are integers (a whole float is its integer, a fractional one names nothing).
 
     >>> from crmql.plan.pushdown import NativeCond, Pushed
     >>> from crmql.language import ast
@@ -69,6 +70,10 @@ def pick(candidates: Sequence[Candidate], ops: Sequence[str], *, field: str | No
         if cond.op not in ops or (field is not None and cond.field != field):
             continue
         values = cond.value if isinstance(cond.value, list) else [cond.value]
+        if values and integer:
+            values = integral(values, texts=True)  # id 1042.0 is 1042; 1042.5 names no record
+            if not values:
+                return i, []
         if not values or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
             continue
         if limit is not None and len(values if listed else set(values)) > limit:
@@ -78,6 +83,13 @@ def pick(candidates: Sequence[Candidate], ops: Sequence[str], *, field: str | No
             continue  # an id that is no path segment still names a record: found by a scan
         return i, usable
     return None
+
+
+def _why_none(cand: Candidate, integer: bool) -> str:
+    """Why none of a picked candidate's ids is read (EXPLAIN's paging line)."""
+    cond = cand.push.conds[0] if cand.push is not None else None
+    values = (cond.value if isinstance(cond.value, list) else [cond.value]) if cond is not None else []
+    return "is a whole number" if integer and not integral(values, texts=True) else "can be a URL path segment"
 
 
 def _uses(cand: Candidate, ops: Sequence[str]) -> bool:
@@ -156,15 +168,17 @@ def plan_scan(res: Resource, table: Table, candidates: Sequence[Candidate], need
     by_id = res.by_id
     if by_id is not None and not needs.count_only and not _given:
         column = table.column(by_id.column)
+        integer = column is not None and column.type is ColumnType.INTEGER
         ids = pick(candidates, by_id.ops, field=column.native if column else by_id.column, limit=by_id.max_ids,
-                   listed=by_id.count == "listed", whole=by_id.free_form)
+                   listed=by_id.count == "listed", whole=by_id.free_form,
+                   integer=integer)
         if ids is not None:
             index, values = ids
             notes = {i: by_id.note for i, c in enumerate(candidates) if i != index and c.pushable}
             if not values:
                 return FetchPlan(mode=Mode.NONE, used=(index,), notes=notes, native=[],
-                                 paging=f"no id can be a URL path segment, so none names {by_id.names}: nothing to "
-                                        "fetch", estimate="0 requests")
+                                 paging=f"no id {_why_none(candidates[index], integer)}, so none names "
+                                        f"{by_id.names}: nothing to fetch", estimate="0 requests")
             paging = f"one {by_id.method} per id ({len(values)}), concurrently"
             if res.explode is not None:  # the parents are read, each exploded into its rows
                 paging += f": read by id of the parent {by_id.parent}, its {res.explode.array} exploded"

@@ -15,13 +15,14 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Iterable
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
 from ...errors import VendorResponseError
 from ...http.origin import same_origin
 
-__all__ = ["DEFAULT_MAX_PAGES", "MAX_TOTAL", "addressable", "addressable_ids", "path_id",
+__all__ = ["DEFAULT_MAX_PAGES", "MAX_TOTAL", "addressable", "addressable_ids", "integral", "path_id",
            "check_records", "cut", "gather_all", "request_options", "same_origin", "shown", "valid_total"]
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,36 @@ def addressable_ids(values: Iterable[object]) -> list[str]:
     ['a', 'b']
     """
     return [v for v in dict.fromkeys(str(v) for v in values) if addressable(v)]
+
+
+def integral(values: Iterable[object], *, texts: bool = False) -> list[object]:
+    """Values compared with an INTEGER key or id: a whole float or decimal as its integer (12.0 is
+    12); a fractional one (or NaN, infinity) dropped: it equals no integer, so it names nothing.
+    ``texts``: the values were rendered as text (an id's ``"1042.0"``): read as numbers, the
+    integer's digits kept (text that is no number names no integer either).
+
+    >>> from decimal import Decimal
+    >>> integral([12.0, 15.5, Decimal("7"), 3, "x"]), integral(["1042.0", "7", "1.5", "x"], texts=True)
+    ([12, 7, 3, 'x'], ['1042', '7'])
+    """
+    out: list[object] = []
+    for v in values:
+        if texts and isinstance(v, str):
+            try:
+                number = Decimal(v.strip())
+            except ArithmeticError:
+                continue
+            if number.is_finite() and number == int(number):
+                out.append(str(int(number)))
+            continue
+        if isinstance(v, (float, Decimal)):
+            if not v.is_finite() if isinstance(v, Decimal) else not math.isfinite(v):
+                continue
+            if v != int(v):
+                continue
+            v = int(v)
+        out.append(v)
+    return out
 
 
 def path_id(value: object) -> str:

@@ -16,7 +16,6 @@ over real HTTP:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
 
 import pytest
 
@@ -58,3 +57,46 @@ def test_a_join_over_many_chunks_keeps_rows_of_other_communities_sharing_an_id(s
     assert (a, victim["id"]) in got and (b, victim["id"]) in got
     want = {(n["community_id"], n["id"]) for n in raw("notifications") if n["community_id"] in floor5}
     assert got == want | {(b, victim["id"])}
+
+
+@pytest.mark.parametrize("where, params, communities", [
+    ("community_id = 12.0", None, [12]),
+    ("community_id IN (12, 15.5)", None, [12]),
+    ("community_id = :c", {"c": 12.0}, [12]),
+    ("community_id = :c", {"c": "12.0"}, [12]),  # (--param c=12.0: text that meets an integer)
+])
+def test_a_whole_number_on_the_integer_key_is_that_community(sandbox: SandboxServer, where: str, params,
+                                                             communities: list[int]) -> None:
+    with session_for(SPEC, sandbox.url) as session:
+        frame = session.query(f"SELECT community_id, id FROM {V}.appointments WHERE {where}", params)
+    assert sorted(frame["id"]) == sorted(r["id"] for c in communities for r in of("appointments", c))
+    assert set(frame["community_id"]) == set(communities)
+    assert communities_asked(sandbox, "appointments") == communities
+
+
+def test_a_fractional_value_on_the_integer_key_matches_nothing(sandbox: SandboxServer) -> None:
+    sql = f"SELECT id FROM {V}.appointments WHERE community_id IN (12.5, 15.25)"
+    with session_for(SPEC, sandbox.url) as session:
+        assert len(session.query(sql)) == 0
+        text = session.explain(sql)
+    assert "no community can match" in text and "no community_id" not in text
+    assert api_gets(sandbox) == []
+
+
+def test_an_integer_id_given_as_a_whole_float_is_read_by_id(sandbox: SandboxServer) -> None:
+    ticket = raw("tickets")[0]
+    with session_for(SPEC, sandbox.url) as session:
+        frame = session.query(f"SELECT id FROM {V}.tickets WHERE id = {ticket['id']}.0")
+        assert list(frame["id"]) == [ticket["id"]]
+        assert api_gets(sandbox) == [(f"/casavi_community/api/v1/tickets/{ticket['id']}", 200)]
+        assert len(session.query(f"SELECT id FROM {V}.tickets WHERE id = {ticket['id']}.5")) == 0
+    assert len(api_gets(sandbox)) == 1
+
+
+def test_an_optional_key_given_as_a_whole_float_is_sent_as_the_integer(sandbox: SandboxServer) -> None:
+    sql = f"SELECT id FROM {V}.units WHERE community_id = 12.0"
+    with session_for(SPEC, sandbox.url) as session:
+        frame = session.query(sql)
+        text = session.explain(sql)
+    assert sorted(frame["id"]) == sorted(u["id"] for u in of("units", 12))
+    assert "GET /api/v1/units?community_id=12\n" in text
