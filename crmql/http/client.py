@@ -281,7 +281,7 @@ class HttpClient:
                     continue
                 raise self._error(
                     AuthenticationError, "authentication failed", table, response,
-                    hint="check the credentials in the connection settings",
+                    hint=getattr(self.auth, "refused_hint", None) or "check the credentials in the connection settings",
                 )
             if status in policy.retry_statuses:
                 retryable = idempotent or status in _UNPROCESSED_STATUSES

@@ -50,6 +50,26 @@ _REFRESH_REFUSED = (400, 401, 403, 404, 405, 410)
 #: epoch numbers above this are milliseconds (1e11 s is the year 5138)
 _MILLIS_FROM = 1e11
 _EPOCH = re.compile(r"\s*\d{1,20}(\.\d+)?\s*")
+#: the hint under a refused access_token when no refresh_token is set
+NO_REFRESH_HINT = ("the access_token was refused (expired or revoked) and no refresh_token is set to renew it: "
+                   "update the credentials in the connection settings, a fresh access_token, or refresh_token and "
+                   "client_id so crmql renews it itself")
+#: the hints under a refused refresh token: this run saw the identity provider rotate it, or it may have
+ROTATED_HINT = ("the identity provider rotates refresh tokens and crmql keeps the new one only while it runs: sign "
+                "in again and update refresh_token (or use an access_token)")
+REFUSED_HINT = ("sign in again and update refresh_token in the connection settings (or use an access_token); if "
+                "the identity provider rotates refresh tokens, crmql keeps the new one only while it runs, so the "
+                "configured one is spent once a run has used it")
+
+
+def _oauth_code(response: httpx.Response) -> str | None:
+    """The OAuth2 ``error`` code of a refusal (RFC 6749 5.2), or None."""
+    try:
+        body: Any = response.json()
+    except (ValueError, RecursionError):
+        return None
+    code = body.get("error") if isinstance(body, dict) else None
+    return code if isinstance(code, str) and len(code) < 64 else None
 
 
 def expires_in_from(expires_at: Any, now: float | None = None) -> float | None:
@@ -152,8 +172,10 @@ class OidcRefreshAuth(TokenAuth):
     (``scheme=None`` sends the bare token: the docs call the header an API key named Bearer).
     ``access_token`` (optional) is used first, until refused (its lifetime is unknown);
     ``refresh_token`` then obtains new ones from the discovered ``token_endpoint`` (a rotated
-    refresh token replaces it, in memory). Without a refresh token a refused access token is
-    final (``can_refresh`` is False). ``issuer`` defaults to the API's origin.
+    refresh token replaces it, in memory only: persisting it is out of scope, so a rotating
+    provider refuses the configured token to the next run, and the error's hint says so). Without
+    a refresh token a refused access token is final (``can_refresh`` is False). An ``invalid_client``
+    refusal names client_id in its hint. ``issuer`` defaults to the API's origin.
 
     >>> auth = OidcRefreshAuth(issuer="https://id.example", refresh_token="rt-123456", client_id="app")
     >>> auth.can_refresh, auth.secrets()
@@ -175,11 +197,17 @@ class OidcRefreshAuth(TokenAuth):
         self.token_origins, self.discovery_path, self.scheme = tuple(token_origins), discovery_path, scheme
         self._endpoint: str | None = None
         self._initial_used = False  # the configured access token was handed out
+        self._rotated = False  # the identity provider answered a new refresh token
         self._register_secrets()
 
     @property
     def can_refresh(self) -> bool:  # type: ignore[override]
         return bool(self.refresh_token)
+
+    @property
+    def refused_hint(self) -> str | None:
+        """The hint under a refused token that cannot be renewed (the HTTP client shows it)."""
+        return None if self.refresh_token else NO_REFRESH_HINT
 
     def secrets(self) -> list[str]:
         return [s for s in (self.refresh_token, self.access_token, self.client_secret) if s]
@@ -189,17 +217,23 @@ class OidcRefreshAuth(TokenAuth):
             self._initial_used = True
             return Token(self.access_token, expires_in=None, scheme=self.scheme)
         if not self.refresh_token:
-            raise AuthenticationError("the access token was refused and no refresh_token is configured",
-                                      vendor=client.vendor, hint="sign in again and update the connection settings")
+            raise AuthenticationError("the access_token was refused and no refresh_token is set to renew it",
+                                      vendor=client.vendor, hint=NO_REFRESH_HINT)
         endpoint = await self.token_endpoint(client)
         form = {"grant_type": "refresh_token", "refresh_token": self.refresh_token}
         form.update({k: v for k, v in (("client_id", self.client_id), ("client_secret", self.client_secret)) if v})
         response = await client.request("POST", endpoint, data=form, headers=_FORM_HEADERS, authenticated=False,
                                         idempotent=True, allow_status=_REJECTED)
         if response.status_code in _REJECTED:
+            code = _oauth_code(response)
+            if code == "invalid_client":
+                raise AuthenticationError("the identity provider refused the client", vendor=client.vendor,
+                                          status=response.status_code, vendor_message=_oauth_error(response),
+                                          hint="check client_id (and client_secret, if the client has one) in the "
+                                               "connection settings: the refresh token is bound to its client")
             raise AuthenticationError("the identity provider refused the refresh token", vendor=client.vendor,
                                       status=response.status_code, vendor_message=_oauth_error(response),
-                                      hint="sign in again and update refresh_token in the connection settings")
+                                      hint=ROTATED_HINT if self._rotated else REFUSED_HINT)
         body = client.decode_json(response)
         value = _field(body, "access_token")
         if not _usable_token(value):
@@ -211,7 +245,8 @@ class OidcRefreshAuth(TokenAuth):
         rotated = _field(body, "refresh_token")
         if isinstance(rotated, str) and rotated:
             register_secret(rotated)
-            self.refresh_token = rotated  # the old one may be spent (rotation)
+            self._rotated = self._rotated or rotated != self.refresh_token
+            self.refresh_token = rotated  # the old one may be spent (rotation); kept in memory only
         raw = _field(body, "expires_in")
         expires_in = DEFAULT_EXPIRES_IN_S if raw is None or isinstance(raw, bool) else raw
         return Token(value, expires_in=expires_in if isinstance(expires_in, (int, float)) else DEFAULT_EXPIRES_IN_S,

@@ -128,6 +128,11 @@ class CommunityConnector(RestConnector):
             raise ConfigError("refresh_token or access_token: neither is set (one is needed: a refresh_token is "
                               "renewed through OpenID Connect, an access_token is used until refused)",
                               hint="the registration endpoint returns oidcRefreshToken; set refresh_token and client_id")
+        if self.settings.get("refresh_token") and not self.settings.get("client_id"):
+            raise ConfigError("refresh_token is set but client_id is not (the token endpoint renews a refresh token "
+                              "only for the client it was issued to)",
+                              hint="set client_id to the OpenID Connect client the refresh token belongs to "
+                                   "(or use an access_token alone)")
         try:
             self.paths = paths_of(self.settings)
             self._resources = {r.name: r for r in build(self.paths, page_size_of(self.settings))}

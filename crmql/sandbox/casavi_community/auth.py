@@ -20,8 +20,10 @@ Our readings (CHOSEN; the paths are stripped from the doc, ambiguity 24):
   ``settings.token_ttl_s``; the ``expire`` fault revokes every access token). Refresh tokens:
   ``casavi_community.refresh_rotation=stable`` (default) answers no new one and the one used
   stays valid; ``rotate`` answers a new ``refresh_token`` each time and spends the one used (400
-  ``invalid_grant`` on reuse). The configured sandbox refresh token is never spent (every
-  ``crmql`` run starts from the config's token) unless a test sets ``spend_configured``.
+  ``invalid_grant`` on reuse), the configured sandbox refresh token too, as a rotating identity
+  provider does: a second ``crmql`` run from the same config is then refused (crmql keeps a
+  rotated token only in memory) until :meth:`CommunityAuth.reset`. Under ``stable`` the configured
+  token is valid whatever an earlier ``rotate`` run spent (tests share one server).
   Errors: 401 ``invalid_client``, 400 ``invalid_request``/``unsupported_grant_type``/
   ``invalid_grant``, as ``{"error", "error_description"}``.
   (The core's ``TokenEndpoint`` does not fit: it needs a client secret and always rotates; the
@@ -86,8 +88,6 @@ class CommunityAuth:
     def __init__(self, state: SandboxState, credentials: Mapping[str, str]) -> None:
         self.state = state
         self.client_id, self.configured = credentials["client_id"], credentials["refresh_token"]
-        #: test hook: under ``rotate``, spend the configured refresh token too once it is used
-        self.spend_configured = False
         self._lock = threading.Lock()
         self._refresh: set[str] = set()
         self._spent: set[str] = set()
@@ -116,7 +116,9 @@ class CommunityAuth:
     def _access(self) -> str:
         return self.state.tokens.issue_access(VENDOR, self.client_id, self.state.settings.token_ttl_s)
 
-    def _valid(self, token: str) -> bool:
+    def _valid(self, token: str, rotation: str) -> bool:
+        if token == self.configured and rotation != "rotate":
+            return True
         with self._lock:
             if token in self._spent:
                 return False
@@ -125,9 +127,8 @@ class CommunityAuth:
     def _spend(self, token: str) -> str:
         fresh = secrets.token_urlsafe(32)
         with self._lock:
-            if token != self.configured or self.spend_configured:
-                self._refresh.discard(token)
-                self._spent.add(token)
+            self._refresh.discard(token)
+            self._spent.add(token)
             self._refresh.add(fresh)
         return fresh
 
@@ -144,7 +145,7 @@ class CommunityAuth:
         presented = form.get("refresh_token", "")
         if not presented:
             return _oauth_error(400, "invalid_request", "Missing refresh_token")
-        if not self._valid(presented):
+        if not self._valid(presented, rotation):
             return _oauth_error(400, "invalid_grant", "Invalid, expired or already used refresh token")
         ttl = self.state.settings.token_ttl_s
         answer: dict[str, Any] = {"access_token": self._access(), "token_type": "Bearer", "expires_in": int(ttl)}

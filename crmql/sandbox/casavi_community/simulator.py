@@ -28,7 +28,7 @@ Test hooks (``server.state.vendor("casavi_community")`` is the :class:`Community
 ``fail_communities`` ({community id: HTTP status}: every API request of that community is answered
 with that status, e.g. ``{15: 503}``), :meth:`~CommunitySimulator.add_notification` and
 :meth:`~CommunitySimulator.add_ticket` (records added at run time, on top of the seeded ones),
-``auth.spend_configured``, and :meth:`~CommunitySimulator.reset` (back to the seeded state).
+and :meth:`~CommunitySimulator.reset` (back to the seeded state).
 Latency and faults come from the sandbox core (every path but the token endpoint).
 """
 
