@@ -144,8 +144,9 @@ def test_the_data_is_deterministic_per_seed_and_the_server_serves_its_seed(serve
 
 
 def test_dump_prints_every_communitys_records_with_their_community_id(capsys: pytest.CaptureFixture[str]) -> None:
-    assert {t for _, t in GENERATORS} == {"tickets", "ticket_comments", "appointments", "posts", "important_contacts",
-                                          "faq_articles", "notifications", "activities", "units"}
+    assert {t for _, t in GENERATORS} == {"tickets", "ticket_details", "ticket_comments", "appointments", "posts",
+                                          "important_contacts", "faq_articles", "notifications", "activities", "units",
+                                          "unread_counts"}  # every table of the catalog
     assert main(["sandbox", "dump", "casavi_community.tickets"]) == 0
     dumped = json.loads(capsys.readouterr().out)
     assert dumped == [{**t, "community_id": t["Community"]["id"]} for t in tickets(42)]
@@ -159,3 +160,16 @@ def test_dump_prints_every_communitys_records_with_their_community_id(capsys: py
         for c in ticket_detail(42, some["id"])["TicketComments"]]
     faq_rows = records(VENDOR, "faq_articles")
     assert sum(r["community_id"] is None for r in faq_rows) == 12
+
+
+def test_dump_has_ticket_details_and_unread_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sandbox", "dump", "casavi_community.unread_counts"]) == 0
+    counts = json.loads(capsys.readouterr().out)
+    assert [r["community_id"] for r in counts] == list(range(1, 301))
+    twelve = counts[11]
+    assert twelve["notifications"] == sum(1 for r in feed(world(42), "notifications", 12) if not r["read"])
+    details = records(VENDOR, "ticket_details")
+    some = tickets(42)[7]
+    assert details[7] == {**ticket_detail(42, some["id"]), "community_id": some["Community"]["id"]}
+    assert len(details) == len(tickets(42))
+

@@ -15,8 +15,8 @@ TicketRating ``{rating, comment}`` or null (closed tickets only) and Sharings ``
 >>> d = ticket_detail(42, 1001)
 >>> sorted(set(d) - set(tickets(42)[0]))
 ['Attachments', 'Sharings', 'TicketComments', 'TicketRating', 'customFields', 'descriptionRendered']
->>> sorted(t for _, t in GENERATORS)[:3]
-['activities', 'appointments', 'faq_articles']
+>>> sorted(t for _, t in GENERATORS) == sorted(TABLES)
+True
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import threading
 from typing import Any, Callable
 
 from ..core.data_util import make_rng, pick
-from .feed import FEED_TABLES, faq, feed
+from .feed import FEED_TABLES, chat_unread, faq, feed
 from .words import CUSTOM_FIELDS, RATING_COMMENTS, RESIDENT_COMMENTS, STAFF_COMMENTS, TICKETS
 from .world import ms_text, world
 
@@ -38,8 +38,8 @@ logger = logging.getLogger(__name__)
 Record = dict[str, Any]
 Lookup = Callable[[str], list[Record]]
 #: the dump's tables
-TABLES = ("tickets", "ticket_comments", "appointments", "posts", "important_contacts", "faq_articles",
-          "notifications", "activities", "units")
+TABLES = ("tickets", "ticket_details", "ticket_comments", "appointments", "posts", "important_contacts",
+          "faq_articles", "notifications", "activities", "units", "unread_counts")
 _FILES = (("foto_schaden.jpg", "image/jpeg"), ("IMG_2041.jpg", "image/jpeg"), ("rechnung.pdf", "application/pdf"),
           ("zaehlerstand.png", "image/png"), ("video_tropfen.mp4", "video/mp4"))
 
@@ -124,6 +124,23 @@ def _tickets(seed: int, lookup: Lookup) -> list[Record]:
     return [{**t, "community_id": t["Community"]["id"]} for t in tickets(seed)]
 
 
+def _detail_rows(seed: int, lookup: Lookup) -> list[Record]:
+    """Every ticket's detail (``GET /api/v1/tickets/{id}``), with ``community_id``."""
+    out = []
+    for t in tickets(seed):
+        detail = ticket_detail(seed, t["id"])
+        assert detail is not None
+        out.append({**detail, "community_id": t["Community"]["id"]})
+    return out
+
+
+def _unread_counts(seed: int, lookup: Lookup) -> list[Record]:
+    """Each community's two unread counts (``chat/unread``, ``notifications/unread``), one row each."""
+    w = world(seed)
+    return [{"community_id": c.id, "chat": chat_unread(w, c.id),
+             "notifications": sum(1 for r in feed(w, "notifications", c.id) if not r["read"])} for c in w.communities]
+
+
 def _comments(seed: int, lookup: Lookup) -> list[Record]:
     """Every ticket's comments, one row each with ``ticket_id`` and ``community_id``."""
     out = []
@@ -146,8 +163,10 @@ def _units(seed: int, lookup: Lookup) -> list[Record]:
 
 GENERATORS: dict[tuple[str, str], Callable[[int, Lookup], list[Record]]] = {
     ("casavi_community", "tickets"): _tickets,
+    ("casavi_community", "ticket_details"): _detail_rows,
     ("casavi_community", "ticket_comments"): _comments,
     **{("casavi_community", t): _feed_table(t) for t in FEED_TABLES},
     ("casavi_community", "faq_articles"): _faq,
     ("casavi_community", "units"): _units,
+    ("casavi_community", "unread_counts"): _unread_counts,
 }
