@@ -199,6 +199,9 @@ class Served:
 
 
 def oracle(server: SandboxServer, table: str) -> Served:
+    """The table's oracle; called at the start of each run, so the simulator's run-time state is
+    reset here (under ``refresh_rotation=rotate`` a run spends the configured refresh token)."""
+    server.state.vendor(V).reset()
     return Served(server, table)
 
 

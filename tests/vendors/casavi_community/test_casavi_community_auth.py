@@ -25,7 +25,8 @@ from crmql.sandbox import CREDENTIALS, SandboxServer
 from contract.kit import session_for
 
 from vendors.casavi_community.spec import SPEC
-from vendors.casavi_community.support import API, DISCOVERY, FAST, TOKEN, V, api_gets, ids, no_secret, of
+from vendors.casavi_community.support import (API, DISCOVERY, FAST, TOKEN, V, api_gets, ids, no_secret, of,
+                                              simulator)
 
 QUERY = f"SELECT id FROM {V}.notifications WHERE community_id IN (12, 15, 18)"
 WANT = sorted(r["id"] for c in (12, 15, 18) for r in of("notifications", c))
@@ -69,8 +70,17 @@ def test_an_expired_token_is_refreshed(sandbox: SandboxServer) -> None:
     assert len(tokens) >= 2 and set(tokens) == {200}, tokens  # (a loaded machine may need one more)
 
 
-def test_rotated_refresh_tokens_are_kept(sandbox: SandboxServer) -> None:
+@pytest.fixture
+def rotating(sandbox: SandboxServer) -> Any:
+    """The sandbox under ``refresh_rotation=rotate``; the spent refresh tokens forgotten afterwards
+    (the configured one is spent by the first refresh)."""
     sandbox.settings.variants = {f"{V}.refresh_rotation": "rotate"}
+    yield sandbox
+    simulator(sandbox).reset()
+
+
+def test_rotated_refresh_tokens_are_kept(rotating: SandboxServer) -> None:
+    sandbox = rotating
     with session_for(SPEC, sandbox.url, FAST) as session:
         assert sorted(ids(session.query(QUERY))) == WANT
         auth = session.connector(V).http.auth
