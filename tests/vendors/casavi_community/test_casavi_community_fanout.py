@@ -88,12 +88,18 @@ def test_the_command_exits_3_naming_the_community(failing: SandboxServer, tmp_pa
 
 
 def test_a_missing_community_has_no_rows(sandbox: SandboxServer) -> None:
+    """404 ``Community not found`` beside communities that answer: no rows for it. When EVERY
+    community asked answers 404 the likelier cause is a wrong path (crmql's reading: the docs show
+    none), so that is one error saying how to set the path."""
     with session_for(SPEC, sandbox.url) as session:
-        assert session.query(f"SELECT id FROM {V}.activities WHERE community_id = 9999").empty
         frame = session.query(f"SELECT community_id, id FROM {V}.posts WHERE community_id IN (12, 9999)")
-    assert sorted(ids(frame)) == sorted(r["id"] for r in of("posts", 12))
-    assert set(frame["community_id"].astype(int)) == {12}
-    assert ("/casavi_community/api/v1/communities/9999/posts", 404) in api_gets(sandbox)
+        assert sorted(ids(frame)) == sorted(r["id"] for r in of("posts", 12))
+        assert set(frame["community_id"].astype(int)) == {12}
+        assert ("/casavi_community/api/v1/communities/9999/posts", 404) in api_gets(sandbox)
+        with pytest.raises(crmql.VendorHTTPError) as info:
+            session.query(f"SELECT id FROM {V}.activities WHERE community_id = 9999")
+    text = f"{info.value}\n{info.value.hint or ''}"
+    assert "9999" in text and "paths" in text and info.value.exit_code == 3, text
 
 
 def test_a_join_with_more_than_50_communities_reads_tickets_once(sandbox: SandboxServer) -> None:
