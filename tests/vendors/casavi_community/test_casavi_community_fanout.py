@@ -6,7 +6,10 @@
 * one community failing (the simulator's ``fail_communities = {15: 503}``, retries run out) is one
   error naming community 15, the vendor and the table (exit code 3 from the ``crmql`` command),
   never a partial result, and the session works afterwards;
-* a community that does not exist (404 ``Community not found``) has no rows: alone, or beside others.
+* a community that does not exist (404 ``Community not found``) beside others has no rows; when
+  every community asked answers 404, crmql says its paths may be wrong (one error, the ``paths``
+  setting named);
+* a join giving more than 50 communities reads tickets once; a required key with 60 values reads each.
 """
 
 from __future__ import annotations
