@@ -20,7 +20,7 @@ from starlette.routing import Route
 from crmql.api.config import Config, ConnectionConfig
 from crmql.api.session import Session
 from crmql.connectors.casavi_community import CommunityConnector
-from crmql.errors import ConfigError, QueryError, VendorResponseError
+from crmql.errors import ConfigError, QueryError, VendorHTTPError, VendorResponseError
 
 from live_server import serve
 
@@ -295,14 +295,18 @@ def test_a_nested_object_that_is_no_object_is_a_vendor_error(community: Communit
 
 def test_the_paths_setting_moves_a_route_and_a_bad_one_is_a_config_error(community: Community) -> None:
     with session(community, paths={"appointments": "/api/v1/communities/{community_id}/termine"}) as s:
-        s.query("SELECT id FROM cc.appointments WHERE community_id = 12")  # (the loopback has no such route: 404)
+        with pytest.raises(VendorHTTPError, match="answered 404 for every community"):  # (no such route: 404)
+            s.query("SELECT id FROM cc.appointments WHERE community_id = 12")
         assert api_calls(community) == ["GET /api/v1/communities/12/termine?limit=100&page=0"]
     for paths, message in (({"appointment": "/x/{community_id}"}, r"paths\.appointment: not a casavi Community path "
                                                                    r"\(did you mean appointments\?\)"),
                            ({"notifications": "/api/v1/notifications"}, r"paths\.notifications: .* has no "
                                                                         r"\{community_id\} slot"),
                            ({"ticket": "/api/v1/tickets"}, r"paths\.ticket: .* has no \{ticket_id\} slot"),
-                           ({"units": "/api/v1/{community_id}/units"}, r"paths\.units: .* may only have the no slot")):
+                           ({"units": "/api/v1/{community_id}/units"}, r"paths\.units: .* takes no slot \(the community is "
+                                                                    r"the query parameter community_id\)"),
+                           ({"units": "/api/v1/../admin/units"}, r"paths\.units: .* has a \. or \.\. segment"),
+                           ({"ticket": "/api/v1/./tickets/{ticket_id}"}, r"paths\.ticket: .* has a \. or \.\. segment")):
         with session(community, paths=paths) as s, pytest.raises(ConfigError, match=r"connections\.cc: " + message):
             s.query("SELECT id FROM cc.units")
 

@@ -82,7 +82,11 @@ def paths_of(settings: Mapping[str, Any]) -> dict[str, str]:
         if slot is not None and slot not in path:
             raise ConfigError(f"paths.{key}: {path!r} has no {slot} slot", hint=f"e.g. {PATHS[key]}")
         if slots - {slot} or path.count("{") != len(slots) or path.count("}") != len(slots):
-            raise ConfigError(f"paths.{key}: {path!r} may only have the {slot or 'no'} slot",
+            raise ConfigError(f"paths.{key}: {path!r} " + (f"may have no slot but {slot}" if slot else
+                              "takes no slot (the community is the query parameter community_id)"),
+                              hint=f"e.g. {PATHS[key]}")
+        if any(part in (".", "..") for part in path.split("/")):
+            raise ConfigError(f"paths.{key}: {path!r} has a . or .. segment (a path may not step out of the API)",
                               hint=f"e.g. {PATHS[key]}")
         out[key] = path
     return out

@@ -50,8 +50,8 @@ from ..core.data import shared_records
 from ..core.data_util import make_rng, pick, utc_ms
 from .words import STATUS_TEXT, TICKET_TYPES, TICKETS, TYPE_WEIGHTS
 
-__all__ = ["ENV_NOW", "FOCUS", "STAFF_BASE", "TODAY", "Community", "CommunityWorld", "TicketPlan", "choose", "current_now",
-           "moment", "ms_text", "world"]
+__all__ = ["ENV_NOW", "FOCUS", "STAFF_BASE", "TODAY", "Community", "CommunityWorld", "TicketPlan", "choose",
+           "current_now", "moment", "ms_text", "world"]
 
 logger = logging.getLogger(__name__)
 
