@@ -5,7 +5,8 @@ vendor that ignores ``?community_id=``, a failing community, a bad page echo, a 
 Communities 1..``communities`` exist (others: 404 ``Community not found``). Community c has 3
 tickets (ids c*100+i), 7 appointments, ``notes`` notifications (createdAt c-th day + n seconds,
 every other one read), a chat unread count c. Every request is recorded in ``seen``; the most
-requests in flight at once in ``peak``.
+requests in flight at once in ``peak``. ``no_count``: notifications without ``count``;
+``serve_size``: appointments in pages of that size whatever ``limit`` asks.
 """
 
 from __future__ import annotations
@@ -117,6 +118,10 @@ class Vendor:
     bad_type: bool = False
     chat_list: bool = False
     delay_s: float = 0.0
+    #: notifications' answers without their ``count``
+    no_count: bool = False
+    #: appointments served in pages of this size whatever ``limit`` asks (None: as asked)
+    serve_size: int | None = None
     seen: list[str] = field(default_factory=list)
     flight: int = 0
     peak: int = 0
@@ -163,7 +168,7 @@ class Vendor:
             body: Any = {"count": c}
             return JSONResponse([body] if self.chat_list else body)
         if parts[2] == "appointments":
-            asked, limit = int(q["page"]), int(q["limit"])
+            asked, limit = int(q["page"]), self.serve_size or int(q["limit"])
             served = max(asked, 1) if self.page_base == 1 else asked
             rows = [{"id": c * 10 + n, "title": f"A{n}"} for n in range(7)]
             start = (served - self.page_base) * limit
@@ -184,7 +189,10 @@ class Vendor:
         page = rows[:5]
         if self.order == "unsorted" and len(page) > 2:
             page = [page[1], page[0], *page[2:]]
-        return JSONResponse({"pageSize": 5, "count": len(rows), "rowsOnPage": len(page), "rows": page})
+        body = {"pageSize": 5, "count": len(rows), "rowsOnPage": len(page), "rows": page}
+        if self.no_count:
+            del body["count"]
+        return JSONResponse(body)
 
 
 def fixtures(**settings: Any) -> tuple[Any, Any]:

@@ -113,12 +113,17 @@ def _required(table: str) -> tuple[RequiredFilter, ...]:
     return (RequiredFilter("community_id", ("=", "IN"), example),)
 
 
+#: every community answering 404: the paths are crmql's guess (the docs do not show them), so say how to set them
+MISSING_HINT = ("the API paths are crmql's reading (the docs do not show them): if the communities exist, set the "
+                f"vendor's path in the connection's paths setting, {_EXAMPLE}")
+
+
 def _fan(optional: bool, *, carried: str | None = None, filters: Mapping[str, str] | None = None) -> FanOut:
     """The community fan-out: in the path (required), or the ``community_id`` query parameter."""
     return FanOut(column="community_id", op="community",
                  place=Place.query("community_id") if optional else Place.path("community_id"),
                  filters=dict(filters or {}), noun="community", names="a community", required=not optional,
-                 max_values=50, carried=carried,
+                 max_values=50, carried=carried, missing_hint=MISSING_HINT,
                  note=("the endpoint filters only by community" + (" and after/before/unreadOnly" if filters else "")
                        + "; checked locally"))
 
@@ -126,7 +131,7 @@ def _fan(optional: bool, *, carried: str | None = None, filters: Mapping[str, st
 def _page_index(size: int | None) -> PageIndexPaginator:
     """``page`` from 0 with ``limit`` (None: the vendor's own page size, posts), checked by the echo."""
     return PageIndexPaginator(page=Place.query("page"), size=Place.query("limit") if size else None, base=0,
-                 page_count="pageCount", max_page=size or 500, echo="page")
+                 page_count="pageCount", max_page=size or 500, echo="page", size_echo="pageSize")
 
 
 def _notifications_paginator() -> CountedPaginator:

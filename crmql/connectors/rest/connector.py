@@ -18,7 +18,7 @@ Everything else is here: reads by id (concurrently; 404 is no row; a child table
 parents, exploded: :meth:`~RestConnector.child_rows`), COUNT(*) from the total of a
 1-row request (else counted over a scan, with a warning), LIMIT as the page size, early stop,
 concurrent pages, next-link prefetch, an OR split into requests unioned and de-duplicated by key,
-one scan per key value of a fan-out (:mod:`.fan_out`), envelope and origin checks, the page budget, and the first
+one scan per key value of a fan-out (:mod:`.fan_out`, :mod:`.fan_fetch`), envelope and origin checks, the page budget, and the first
 page of a whole-table read taken from :attr:`early` when it was started with the catalog.
 
 >>> from crmql.connectors.rest.spec import Col, Resource, RestApi
@@ -42,7 +42,7 @@ from ...http.retry import RetryPolicy
 from ...plan.catalog import Table
 from ...plan.connector import Candidate, Connector, FetchPlan, Mode, NativeRequest, Needs, PageSink
 from .async_poll import AsyncCalls, AsyncJob
-from .fan_out import count_fan_out, fetch_fan_out
+from .fan_fetch import count_fan_out, fetch_fan_out
 from .paginators import NextLinkPaginator, Page, ScanContext
 from .paging import LinkAhead, ScanLimits
 from .place import dig

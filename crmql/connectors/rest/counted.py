@@ -189,4 +189,4 @@ def _short(limits: ScanLimits, count: int, got: int, on_short: str) -> None:
         raise VendorResponseError(f"{what}: the rest cannot be reached (the rows are in no order by time, or "
                                   "share one)", vendor=limits.vendor or None, table=limits.table or None,
                                   request=limits.request or None)
-    stats.current().warn(f"{limits.where}: {what}; the result is incomplete")
+    stats.current().warn(f"{limits.source}: {what}; the result is incomplete")  # (what names the key)

@@ -14,11 +14,11 @@ side's key values in chunks of 50 (``CHUNK`` in :mod:`crmql.plan.joins`), each c
 a fan-out of its values (50 = ``max_values``, so an optional key fans out too): one scan per
 distinct key value in all, the result complete (the chunks' rows are unioned, each key read once).
 
-Fetching (:func:`fetch_fan_out`): the keys' scans run concurrently, at most the connection's
-concurrency at a time (and the HTTP client's limit bounds their pages); the first failure cancels
-the others and is raised with the key named ("community 15: ...", same class and fields), so no
-partial result is returned. A 404 for a key is no rows (where declared). With ``carried``, a row
-whose carried key differs from the key it was read for is dropped (the vendor ignored the key).
+Fetching is :mod:`.fan_fetch` (concurrent per key; with a LIMIT in key order within a window; a
+failure names its key and returns nothing partial). The 404 policy (:func:`report_missing`): a key
+answering 404 has no rows, with a warning naming it; EVERY key answering 404 is an error naming the
+request template where the fan-out declares a ``missing_hint`` (its paths are guesses). An error
+answered for one key names it (:func:`named`).
 
 >>> from crmql.language import ast
 >>> from crmql.plan.pushdown import NativeCond, Pushed
@@ -34,20 +34,19 @@ whose carried key differs from the key it was read for is dropped (the vendor ig
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ...errors import ConnectorError
+from ... import stats
+from ...errors import ConnectorError, VendorHTTPError
 from ...plan.catalog import ColumnType, Table
 from ...plan.connector import Candidate, FetchPlan, Mode, NativeRequest, Needs
-from ...plan.pushdown import Equality
-from .pages import Page, Records, ScanContext
-from .paging import ScanLimits
-from .place import In, Place, dig
-from .support import addressable, cut, gather_all, integral, request_options as _options
+from ...plan.pushdown import Equality, Range
+from .counted import parse_time
+from .place import In, Place
+from .support import addressable, integral
 
 if TYPE_CHECKING:
     from .spec import FanOut, Resource
@@ -55,7 +54,7 @@ if TYPE_CHECKING:
 #: a :class:`~.connector.RestConnector` (not imported: the connector imports this module)
 RestConnector = Any
 
-__all__ = ["fan_filters", "fetch_fan_out", "count_fan_out", "key_left_local", "key_values", "plan_fan_out"]
+__all__ = ["fan_filters", "key_left_local", "key_values", "named", "plan_fan_out", "report_missing", "request_template"]
 
 log = logging.getLogger(__name__)
 
@@ -148,13 +147,61 @@ def fan_filters(fan: FanOut, table: Table, candidates: Sequence[Candidate],
         else:
             names = [n for n, _ in mine]
             taken = {n for n, _ in params}
-            if len(set(names)) < len(names) or set(names) & taken:
+            merged = _tightest(table, cand, mine, params) if set(names) & taken else None
+            if len(set(names)) < len(names) or (set(names) & taken and merged is None):
                 name = sorted(set(names) & taken or names)[0]
                 notes[i] = f"the endpoint takes {name} once per request (an earlier condition has it); checked locally"
                 continue
             used.append(i)
-            params.extend(mine)
+            if merged is not None:  # two bounds on one parameter: the tightest is sent (both are re-checked)
+                params[:] = merged
+            else:
+                params.extend(mine)
     return used, params, notes
+
+
+def _tightest(table: Table, cand: Candidate, mine: list[tuple[str, str]],
+              params: list[tuple[str, str]]) -> list[tuple[str, str]] | None:
+    """``params`` with ``mine`` added where a parameter already taken is a bound of the same range
+    (a lower bound: the later value is sent, an upper bound: the earlier), else None (not comparable:
+    the condition stays local). Sending the tighter bound drops only rows the other bound drops too.
+
+    >>> from crmql.language import ast
+    >>> from crmql.plan.catalog import Column, ColumnType
+    >>> from crmql.plan.pushdown import NativeCond, Pushed, Range
+    >>> t = Table("c", "n", (Column("created_at", ColumnType.TIMESTAMP, filters=(Range(),)),))
+    >>> c = Candidate(ast.Column("created_at"), push=Pushed((NativeCond("created_at", "after", "2026-11-02T00:00:00Z"),), False))
+    >>> _tightest(t, c, [("after", "2026-11-02T00:00:00Z")], [("after", "2026-11-01T00:00:00Z"), ("unreadOnly", "true")])
+    [('after', '2026-11-02T00:00:00Z'), ('unreadOnly', 'true')]
+    """
+    assert cand.push is not None
+    out = list(params)
+    for cond, (name, value) in zip(cand.push.conds, mine):
+        at = next((k for k, (n, _) in enumerate(out) if n == name), None)
+        if at is None:
+            out.append((name, value))
+            continue
+        column = next((c for c in table.columns if c.native == cond.field), None)
+        bound = next((f for f in (column.filters if column is not None else ()) if isinstance(f, Range)), None)
+        old, new = _ordered(out[at][1]), _ordered(value)
+        if bound is None or cond.op not in (bound.lower, bound.upper) or old is None or new is None \
+                or type(old) is not type(new):
+            return None
+        later = new > old  # type: ignore[operator]
+        if later == (cond.op == bound.lower):
+            out[at] = (name, value)
+    return out
+
+
+def _ordered(text: str) -> Any:
+    """A parameter's value as something ordered: a time (ISO-8601) or a number; else None."""
+    when = parse_time(text)
+    if when is not None:
+        return when
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def key_left_local(fan: FanOut, index: int, count: int) -> str:
@@ -202,8 +249,18 @@ def plan_fan_out(res: Resource, table: Table, candidates: Sequence[Candidate], n
     requests = [fan.place.put(base, v) for v in values]
     native: Any = (values, list(base.params or ()))
     if needs.count_only:
-        if paginator.total is None or len(used) < len(candidates):
+        exact = len(used) == len(candidates) and all(candidates[i].exact for i in used)
+        by_pages = paginator.total is None and getattr(paginator, "page_count", None) and paginator.size is not None
+        if len(used) < len(candidates) or not (paginator.total is not None or (by_pages and exact)):
             return FetchPlan(mode=Mode.SEARCH)  # no count per key, or a condition the count cannot carry
+        if paginator.total is None:  # pages of one row: the page count is the row count
+            one = paginator.sized(base, 1)
+            return FetchPlan(mode=Mode.COUNT, used=tuple(used), notes=notes, native=native, keys=tuple(values),
+                             requests=[fan.place.put(one, v) for v in values], page_size=1,
+                             paging=f"none: {paginator.page_count} of one request per {fan.noun} asking "
+                                    f"{paginator.size.name}=1 (pages of one row), summed; a {fan.noun} answered "
+                                    "with another page size is counted over its scan",
+                             estimate=f"{len(values)} request(s) (one per {fan.noun})")
         return FetchPlan(mode=Mode.COUNT, used=tuple(used), notes=notes, native=native, keys=tuple(values),
                          requests=requests, paging=f"none: {paginator.total} of one request per {fan.noun}, summed",
                          estimate=f"{len(values)} request(s) (one per {fan.noun})")
@@ -218,9 +275,11 @@ def plan_fan_out(res: Resource, table: Table, candidates: Sequence[Candidate], n
         page = max_rows
         base = paginator.sized(base, page)
         requests = [fan.place.put(base, v) for v in values]
-    how = (f"one {fan.noun} at a time ({len(values)}), stopping after {max_rows} rows" if max_rows else
-           f"one {fan.noun} and page at a time ({len(values)}) until {limit_rows} rows pass the local re-check"
-           if stop_early else f"per {fan.noun} ({len(values)}) concurrently")
+    how = (f"per {fan.noun} ({len(values)}), a window of them concurrently, delivered in order, stopping after "
+           f"{max_rows} rows" if max_rows else
+           f"per {fan.noun} ({len(values)}), a window of them concurrently, each a page at a time, delivered in "
+           f"order until {limit_rows} rows pass the local re-check" if stop_early else
+           f"per {fan.noun} ({len(values)}) concurrently")
     return FetchPlan(mode=Mode.FAN_OUT, used=tuple(used), notes=notes, native=native, keys=tuple(values),
                      requests=requests, paging=f"{how}, {paginator.brief(page)}", page_size=page, max_rows=max_rows,
                      stop_early=stop_early,
@@ -229,13 +288,20 @@ def plan_fan_out(res: Resource, table: Table, candidates: Sequence[Candidate], n
 
 
 def named(error: ConnectorError, fan: FanOut, key: Any) -> ConnectorError:
-    """``error`` (same class and fields) with the key it was read for named after vendor and table.
+    """``error`` (same class and fields) with the key it was read for named after vendor and table,
+    when it is an answer to that key's request (a :class:`VendorHTTPError`, a malformed answer or a
+    rate limit included); a connection-wide failure (authentication, configuration, the network,
+    the request budget, a cancel) is no key's fault and stays as it is.
 
     >>> from .spec import FanOut
-    >>> e = ConnectorError("the scan failed", vendor="casavi Community", table="c.notifications")
+    >>> e = VendorHTTPError("the scan failed", vendor="casavi Community", table="c.notifications")
     >>> str(named(e, FanOut("community_id", noun="community"), 15))
     'casavi Community (c.notifications): community 15: the scan failed'
+    >>> str(named(ConnectorError("could not resolve the host name"), FanOut("community_id", noun="community"), 15))
+    'could not resolve the host name'
     """
+    if not isinstance(error, VendorHTTPError):
+        return error
     where = " ".join(p for p in (error.vendor, f"({error.table})" if error.table else None) if p)
     label = f"{fan.noun} {key}"
     if where and error.message.startswith(where + ": "):
@@ -247,101 +313,48 @@ def named(error: ConnectorError, fan: FanOut, key: Any) -> ConnectorError:
     return error
 
 
-def _carried(fan: FanOut, key: Any, records: Records, where: str) -> Records:
-    """The records of ``key``'s scan that belong to it: a carried key that differs drops the row."""
-    if fan.carried is None:
-        return records
-    kept = [r for r in records if (v := dig(r, fan.carried)) is None or str(v) == str(key)]
-    if len(kept) < len(records):
-        log.debug("%s: %d row(s) read for %s %s carry another %s (the vendor ignored the key): dropped, they come "
-                  "under their own key", where, len(records) - len(kept), fan.noun, key, fan.carried)
-    return kept
+def request_template(res: Resource) -> str:
+    """The fan-out's request as text with the key's slot named (for the 404 policy's messages).
 
-
-async def scan_key(conn: RestConnector, table: Table, res: Resource, key: Any, request: NativeRequest,
-                   sink: Any, *, max_rows: int | None = None, sequential: bool = False) -> None:
-    """One key value's scan: a 404 (where declared) is no rows; each row carries the key; ``max_rows``
-    and ``sequential`` as for a search scan (a LIMIT)."""
+    >>> from .spec import FanOut, Resource
+    >>> request_template(Resource("a", "A", "/api/v1/communities/{community_id}/appointments",
+    ...                           fan_out=FanOut("community_id", place=Place.path("community_id"))))
+    'GET /api/v1/communities/{community_id}/appointments'
+    >>> request_template(Resource("u", "U", "/api/v1/units", fan_out=FanOut("community_id", place=Place.query("community_id"))))
+    'GET /api/v1/units?community_id={community_id}'
+    """
     fan = res.fan_out
     assert fan is not None
-    allow = (404,) if fan.missing_is_empty else ()
-
-    async def fetch(target: NativeRequest | str, label: str) -> Page:
-        if isinstance(target, str):
-            headers = {"headers": dict(request.headers)} if request.headers else {}
-            response = await conn.http.request("GET", target, table=table.qualified, allow_status=allow, **headers)
-            label = f"GET {cut(target)}"
-        else:
-            response = await conn.http.request(target.method, target.path, table=table.qualified,
-                                               allow_status=allow, **_options(target))
-            label = f"{target.method} {cut(target.path)}"
-        if response.status_code == 404:
-            return Page([], 0, None, {})
-        page = conn.read_page(res, table, conn.http.decode_json(response, table.qualified), label)
-        records = _carried(fan, key, page.records, f"{conn.display} ({table.qualified})")
-        page.records = conn.key_rows(res, table, key, records, label)
-        return page
-
-    limits = ScanLimits(conn.display, table.qualified, conn.max_pages, f"{request.method} {cut(request.path)}",
-                        key=f"{fan.noun} {key}")
-    ctx = ScanContext(request, fetch, sink, limits, max_rows=max_rows, sequential=sequential, prefetch=False,
-                      concurrency=conn.concurrency, learned=conn.paging_learned)
-    await res.paginator.scan(ctx)
+    path = res.path
+    if fan.place.where is In.QUERY:
+        path += f"?{fan.place.name}={{{fan.place.name}}}"
+    return f"{res.method} {path}"
 
 
-async def fetch_fan_out(conn: RestConnector, table: Table, res: Resource, plan: FetchPlan, sink: Any) -> None:
-    """Every key's scan, at most ``conn.concurrency`` at a time; a failure names its key and cancels
-    the others (nothing partial is returned); once the sink stops, no further key is started."""
-    fan = res.fan_out
-    assert fan is not None
-    limited = plan.max_rows is not None or plan.stop_early  # a LIMIT: one key at a time, no request wasted
-    gate = asyncio.Semaphore(1 if limited else max(1, conn.concurrency))
-    stopped = False
-    delivered = 0
+def report_missing(fan: FanOut, missing: Sequence[Any], asked: Sequence[Any], request: str, *, vendor: str,
+                   table: str) -> None:
+    """The 404 policy, once every key answered: ``missing`` (the keys whose request answered 404)
+    of the keys ``asked``. Every key missing, where the fan-out declares a ``missing_hint`` (its
+    paths are guesses): a VendorHTTPError naming ``request`` and the keys, since a path that is not
+    the vendor's would otherwise be an empty result; some keys missing: a warning naming them (they
+    have no rows); none: nothing.
 
-    def guarded(records: Records) -> bool:
-        nonlocal stopped, delivered
-        if stopped:
-            return False
-        delivered += len(records)
-        stopped = not sink(records) or (plan.max_rows is not None and delivered >= plan.max_rows)
-        return not stopped
-
-    async def one(key: Any, request: NativeRequest) -> None:
-        async with gate:
-            if stopped:
-                return
-            try:
-                await scan_key(conn, table, res, key, request, guarded,
-                               max_rows=None if plan.max_rows is None else plan.max_rows - delivered,
-                               sequential=plan.stop_early)
-            except ConnectorError as e:
-                raise named(e, fan, key) from None
-
-    await gather_all(*(one(k, r) for k, r in zip(plan.keys, plan.requests)))
-
-
-async def count_fan_out(conn: RestConnector, table: Table, res: Resource, plan: FetchPlan) -> int:
-    """COUNT(*) over a fan-out: the paginator's total of one request per key, summed (a 404 where
-    declared: 0); a total that is no count is counted over that key's scan (with a warning)."""
-    fan = res.fan_out
-    assert fan is not None
-    allow = (404,) if fan.missing_is_empty else ()
-    paginator = res.paginator
-
-    async def one(key: Any, request: NativeRequest) -> int:
-        label = f"{request.method} {cut(request.path)}"
-        try:
-            response = await conn.http.request(request.method, request.path, table=table.qualified,
-                                               allow_status=allow, **_options(request))
-            if response.status_code == 404:
-                return 0
-            data = conn.http.decode_json(response, table.qualified)
-            total = conn.read_page(res, table, data, label, links=False).total
-            raw = dig(data, paginator.total) if paginator.total else None
-            return await conn.total_or_count(table, plan, total, raw, label,
-                                             lambda tally: scan_key(conn, table, res, key, request, tally))
-        except ConnectorError as e:
-            raise named(e, fan, key) from None
-
-    return sum(await gather_all(*(one(k, r) for k, r in zip(plan.keys, plan.requests))))
+    >>> from .spec import FanOut
+    >>> fan = FanOut("community_id", noun="community", missing_hint="set paths")
+    >>> report_missing(fan, [12, 15], [12, 15], "GET /c/{community_id}/a", vendor="V", table="v.a")
+    Traceback (most recent call last):
+    ...
+    crmql.errors.VendorHTTPError: V (v.a): GET /c/{community_id}/a answered 404 for every community asked (12, 15): no such community, or the path is not the vendor's [HTTP 404]
+      hint: set paths
+    """
+    if not missing:
+        return
+    shown = ", ".join(str(k) for k in list(missing)[:10]) + (f", ... ({len(missing)} in all)" if len(missing) > 10
+                                                             else "")
+    if len(missing) >= len(asked) and fan.missing_hint is not None:
+        raise VendorHTTPError(f"{request} answered 404 for every {fan.noun} asked ({shown}): no such {fan.noun}, "
+                              "or the path is not the vendor's", vendor=vendor, table=table, status=404,
+                              hint=fan.missing_hint)
+    where = " ".join(p for p in (vendor, f"({table})" if table else "") if p)
+    stats.current().warn(f"{where}: {fan.noun} {shown} answered 404 (no such {fan.noun}?): no rows for "
+                         f"{'it' if len(missing) == 1 else 'them'}")

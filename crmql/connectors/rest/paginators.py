@@ -129,6 +129,9 @@ class PageIndexPaginator(Paginator):
     max_page: int = 100
     total: str | None = None
     echo: str | None = "page"
+    #: where the answer says its page size (None: nowhere): COUNT(*) over a fan-out asks pages of
+    #: one row and takes the page count as the row count only when this says 1
+    size_echo: str | None = None
 
     @property
     def learned_key(self) -> tuple[str, str]:

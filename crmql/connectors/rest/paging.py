@@ -53,12 +53,23 @@ class ScanLimits:
     key: str = ""
 
     @property
-    def where(self) -> str:
+    def source(self) -> str:
+        """Vendor and table ("casavi Community (casavi_community.activities)")."""
         return " ".join(p for p in (self.vendor, f"({self.table})" if self.table else "") if p) or "vendor"
 
+    @property
+    def where(self) -> str:
+        """Who a warning is about: vendor, table and the fan-out key, when there is one.
+
+        >>> ScanLimits("casavi Community", "casavi_community.activities", key="community 15").where
+        'casavi Community (casavi_community.activities), community 15'
+        """
+        return f"{self.source}, {self.key}" if self.key else self.source
+
     def over_budget(self, pages: int, why: str = "") -> RequestBudgetError:
-        return RequestBudgetError(
-            f"the scan needs more than {self.max_pages} pages{why}", vendor=self.vendor or None,
+        return RequestBudgetError(  # (a fan-out key's own scan: named here, the budget is per scan)
+            f"{self.key + ': ' if self.key else ''}the scan needs more than {self.max_pages} pages{why}",
+            vendor=self.vendor or None,
             table=self.table or None,
             hint="narrow the query, or raise max_pages on the connection if the vendor really has that many rows")
 

@@ -141,6 +141,9 @@ class FanOut:
     required: bool = True
     max_values: int = 50
     carried: str | None = None
+    #: set where the paths are guesses: EVERY key answering 404 is then an error with this hint
+    #: (e.g. naming the ``paths`` setting), not an empty result (see :func:`.fan_out.report_missing`)
+    missing_hint: str | None = None
 
     def __post_init__(self) -> None:
         if self.max_values < 1:

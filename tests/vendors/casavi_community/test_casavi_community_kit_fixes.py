@@ -100,3 +100,68 @@ def test_an_optional_key_given_as_a_whole_float_is_sent_as_the_integer(sandbox: 
         text = session.explain(sql)
     assert sorted(frame["id"]) == sorted(u["id"] for u in of("units", 12))
     assert "GET /api/v1/units?community_id=12\n" in text
+
+
+def test_every_community_answering_404_is_an_error_naming_the_path_and_the_paths_setting(sandbox: SandboxServer) -> None:
+    with session_for(SPEC, sandbox.url) as session:
+        with pytest.raises(VendorHTTPError) as e:
+            session.query(f"SELECT id FROM {V}.appointments WHERE community_id IN (99998, 99999)")
+        assert e.value.exit_code == 3 and e.value.status == 404
+        assert ("GET /api/v1/communities/{community_id}/appointments answered 404 for every community asked "
+                "(99998, 99999): no such community, or the path is not the vendor's") in e.value.message
+        assert "paths" in (e.value.hint or "")
+        with pytest.raises(VendorHTTPError, match="every community asked"):  # COUNT(*) over the fan-out too
+            session.query(f"SELECT COUNT(*) FROM {V}.notifications WHERE community_id = 99999")
+        with pytest.raises(VendorHTTPError, match=r"GET /api/v1/units\?community_id=\{community_id\} answered 404"):
+            sandbox.settings.variants = {}
+            session.query(f"SELECT id FROM {V}.units WHERE community_id = 99999")
+
+
+def test_some_communities_answering_404_is_a_warning_naming_them(sandbox: SandboxServer) -> None:
+    with session_for(SPEC, sandbox.url) as session:
+        result = session.execute(f"SELECT id FROM {V}.notifications WHERE community_id IN (12, 99999)")
+        assert sorted(result.frame["id"]) == sorted(r["id"] for r in of("notifications", 12))
+        warnings = list(result.stats.warnings)
+        assert any("community 99999 answered 404 (no such community?): no rows for it" in w for w in warnings)
+        assert not any("count is missing" in w for w in warnings), warnings  # a 404 is no answer without count
+        result = session.execute(f"SELECT COUNT(*) AS n FROM {V}.notifications WHERE community_id IN (12, 99999)")
+        assert list(result.frame["n"]) == [len(of("notifications", 12))]
+        assert any("community 99999 answered 404" in w for w in result.stats.warnings)
+        assert not any("count is missing" in w for w in result.stats.warnings)
+
+
+def test_a_refused_login_is_not_blamed_on_a_community(sandbox: SandboxServer) -> None:
+    with session_for(SPEC, sandbox.url, (("refresh_token", "not-the-sandbox-token"),)) as session:
+        with pytest.raises(AuthenticationError) as e:
+            session.query(f"SELECT id FROM {V}.appointments WHERE community_id IN (12, 15)")
+    assert "community 12" not in e.value.message and "community 15" not in e.value.message
+
+
+def test_a_limit_reads_communities_concurrently(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmql.sandbox.core.server import SandboxMiddleware
+    from vendors.casavi_community.support import InFlight
+
+    flight = InFlight(r"/api/v1/communities/\d+/activities$")
+    monkeypatch.setattr(SandboxMiddleware, "__call__", flight.wrap(SandboxMiddleware.__call__))
+    sandbox.settings.latency_ms = 30
+    ins = ", ".join(str(c) for c in range(1, 21))
+    with session_for(SPEC, sandbox.url, (("concurrency", 4),)) as session:
+        frame = session.query(f"SELECT community_id, id FROM {V}.activities WHERE community_id IN ({ins}) LIMIT 100000")
+    assert sorted(frame["id"]) == sorted(r["id"] for c in range(1, 21) for r in of("activities", c))
+    assert 1 < flight.most <= 4
+
+
+def test_count_of_activities_is_one_request_of_one_row_per_community(sandbox: SandboxServer) -> None:
+    counts: dict[int, int] = {}
+    for r in raw("activities"):
+        counts[r["community_id"]] = counts.get(r["community_id"], 0) + 1
+    big = max(counts, key=lambda c: counts[c])
+    assert counts[big] > 100  # (a scan would read several pages of 100)
+    sql = f"SELECT COUNT(*) AS n FROM {V}.activities WHERE community_id IN ({big}, 12)"
+    with session_for(SPEC, sandbox.url) as session:
+        assert list(session.query(sql)["n"]) == [counts[big] + counts[12]]
+        assert len(api_gets(sandbox)) == 2
+        assert "limit=1" in session.explain(sql)
+    sandbox.settings.variants = {"casavi_community.page_base": "1"}
+    with session_for(SPEC, sandbox.url) as session:
+        assert list(session.query(sql)["n"]) == [counts[big] + counts[12]]
