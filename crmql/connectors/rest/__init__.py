@@ -30,9 +30,12 @@ endpoint parameters (``filters``) goes with each request, each parameter once. A
 declared on the resource (``required=(RequiredFilter(..),)``); an optional one (``required=False``)
 fans out for at most ``max_values`` values (or a join's chunk of them), else the table is one plain
 scan with the key checked locally; reads by id come first. ``carried`` drops a row the vendor
-served under another key. The keys' scans run within the connection's concurrency; a failure names
-its key ("community 15: ...") and returns nothing partial; COUNT(*) is one request per key when
-the paginator's total is a count. Columns with a dotted ``field`` (``"TicketType.name"``) are
+served under another key. The keys' scans run within the connection's concurrency (:mod:`.fan_fetch`;
+with a LIMIT a window of keys, delivered in key order); an error answered for a key names it
+("community 15: ...") and returns nothing partial; a key answering 404 has no rows (a warning), and
+EVERY key answering 404 is an error where ``missing_hint`` is declared (guessed paths). COUNT(*) is
+one request per key when the paginator's total is a count, or asks pages of one row of a page-index
+paginator (its page count). Columns with a dotted ``field`` (``"TicketType.name"``) are
 filled by :meth:`RestConnector.row` (override it with ``super().row()`` first). Paging for a
 casavi Community-like vendor: :class:`PageIndexPaginator` checks the page ``echo`` (learning a
 vendor that counts from 1), :class:`CountedPaginator` with a :class:`Keyset` reads a counted list
@@ -63,7 +66,7 @@ Modules: :mod:`.spec` (the declarations), :mod:`.place` (where a value goes), :m
 guessed ahead by :mod:`.extrapolate`; the shared :mod:`.pages`), :mod:`.filter_only` (a value that
 is only a request parameter), :mod:`.encoders` (filters into
 requests), :mod:`.auth` (flows as declarations), :mod:`.async_poll` (submit and poll),
-:mod:`.planning` and :mod:`.connector` (the generic plan and fetch), :mod:`.fan_out` (one scan per key), :mod:`.base` (the HTTP side
+:mod:`.planning` and :mod:`.connector` (the generic plan and fetch), :mod:`.fan_out` and :mod:`.fan_fetch` (one scan per key), :mod:`.base` (the HTTP side
 every connector shares), :mod:`.support` (the rules every answer is held to), :mod:`.early`
 (requests started with the catalog).
 """
