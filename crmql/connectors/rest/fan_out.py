@@ -4,7 +4,7 @@ Planning (:func:`plan_fan_out`): the key's values come from ``key = v`` / ``key 
 join, which the planner turns into an IN list of at most 50 values per chunk); each value is put
 at the fan-out's :class:`~.place.Place` (a path segment, or a query parameter). Every other pushed
 condition whose native operators are all parameters of the endpoint (:attr:`FanOut.filters`) goes
-into each request, each parameter once (:func:`fan_filters`). An optional key (``required=False``)
+into each request, each parameter once (two bounds on one: the tightest; :func:`fan_filters`). An optional key (``required=False``)
 with no values, or more than ``max_values``, is no fan-out: the caller plans ONE ordinary scan and
 the key condition stays local (:func:`key_left_local`). COUNT(*) is one request per key, summed,
 when the paginator's total is a count and every condition is pushed.
@@ -114,7 +114,8 @@ def fan_filters(fan: FanOut, table: Table, candidates: Sequence[Candidate],
                 skip: int) -> tuple[list[int], list[tuple[str, str]], dict[int, str]]:
     """The candidates every fan-out request carries (all their native operators are parameters of
     the endpoint), the parameters as sent, and why a candidate that could have gone stays local
-    (its parameter is already taken).
+    (its parameter is already taken). Two bounds of one range on the same parameter
+    (``created_at > a AND created_at > b``) both go: the tightest is sent (:func:`_tightest`).
 
     >>> from crmql.language import ast
     >>> from crmql.plan.pushdown import NativeCond, Pushed
