@@ -7,6 +7,14 @@ text, counts). The API filters by almost nothing (the docs list only ``community
 ``limit`` and notifications' ``after``/``before``/``unreadOnly``), so apart from the kinds below
 every column is local (DESCRIBE: "local").
 
+Documented fields: the docs show record fields only for a ticket read by id, and only its
+top-level keys (``id``, ``identifier``, ``referenceId``, ``title``, ``status`` with the sample
+``OPEN``, ``statusText``, ``descriptionRendered``, ``customFields``, ``TicketComments``,
+``Attachments``, ``TicketRating``, ``TicketType``, ``Unit``, ``Community``, ``Contact``,
+``CreatedBy``, ``AssignedTo``, ``Sharings``), the envelopes, and ``{count}``. Every other field
+name is crmql's reading (:data:`DOCUMENTED` lists the columns that are not), and DESCRIBE says
+so: such a column's description ends with :data:`READING`.
+
 Kinds (:func:`kinds`):
 
 * ``community``: the fan-out key ``community_id`` (``=`` / ``IN``), its value put into the path or
@@ -40,13 +48,24 @@ from ..rest import Col
 __all__ = [
     "ACTIVITY_COLUMNS", "APPOINTMENT_COLUMNS", "COMMENT_COLUMNS", "CONTACT_COLUMNS", "COUNT_COLUMNS", "CREATED",
     "DETAIL_COLUMNS", "FAQ_COLUMNS", "NOTIFICATION_COLUMNS", "POST_COLUMNS", "TICKET_COLUMNS", "UNIT_COLUMNS",
-    "Unread", "UpperCeil", "kinds", "render_time",
+    "DOCUMENTED", "READING", "Unread", "UpperCeil", "kinds", "render_time",
 ]
 
 log = logging.getLogger(__name__)
 
 S, I, B, T, L = ColumnType.STRING, ColumnType.INTEGER, ColumnType.BOOLEAN, ColumnType.TIMESTAMP, ColumnType.LIST
-STATUSES = ("OPEN", "IN_PROGRESS", "WAITING", "CLOSED")
+#: appended to the description of a column whose field the docs do not show
+READING = " (crmql's reading; not in the docs)"
+#: per table kind, the columns whose field (or parameter) the docs show; every other column is a reading
+DOCUMENTED = {
+    "tickets": frozenset({"id", "reference_id", "title", "status", "status_text", "community_id"}),
+    "details": frozenset({"id", "reference_id", "title", "status", "status_text", "community_id", "description",
+                          "custom_fields", "comment_count", "attachment_count"}),
+    "comments": frozenset({"ticket_id"}),
+    "counts": frozenset({"community_id", "chat", "notifications"}),
+    "scoped": frozenset({"community_id"}),
+    "faq": frozenset(),
+}
 NOTIFICATION_TYPES = ("TICKET", "DOCUMENT", "POST", "APPOINTMENT", "NEIGHBORHOOD", "CHAT")
 ACTIVITY_TYPES = ("TICKET_CREATED", "TICKET_CLOSED", "POST_PUBLISHED", "APPOINTMENT_CREATED", "DOCUMENT_UPLOADED",
                   "USER_JOINED")
@@ -172,6 +191,16 @@ def _cols(*spec: tuple[Any, ...]) -> tuple[Col, ...]:
                      options=c[5] if len(c) > 5 else None) for c in spec)
 
 
+def _read(kind: str, cols: tuple[Col, ...]) -> tuple[Col, ...]:
+    """``cols`` with :data:`READING` after the description of each column the docs do not show.
+
+    >>> [c.description for c in _read("scoped", _cols(("title", S, "none", "title")))]
+    ["title (crmql's reading; not in the docs)"]
+    """
+    return tuple(c if c.name in DOCUMENTED[kind] else dataclasses.replace(c, description=c.description + READING)
+                 for c in cols)
+
+
 def _community(optional: bool) -> tuple[Any, ...]:
     why = ("= or IN (up to 50) reads each community (community_id=n); without it, every community "
            "the user sees, in one request" if optional else
@@ -184,15 +213,15 @@ def _person(prefix: str, field: str, what: str) -> tuple[tuple[Any, ...], ...]:
             (f"{prefix}_name", S, "none", f"{what}: \"first last\" name"))
 
 
-TICKET_COLUMNS = _cols(
+_TICKET = _cols(
     ("id", I, "id", "ticket id, unique across communities (= or IN reads /api/v1/tickets/{id})"),
     ("identifier", I, "none", "running number within the community"),
     ("reference_id", S, "none", "reference (T-<id>)", "referenceId"),
     ("title", S, "none", "title"),
-    ("status", S, "none", "OPEN, IN_PROGRESS, WAITING or CLOSED", None, STATUSES),
+    ("status", S, "none", "e.g. OPEN (the docs' sample); the sandbox also has IN_PROGRESS, WAITING, CLOSED"),
     ("status_text", S, "none", "status as the app shows it (German)", "statusText"),
     ("created_at", T, "none", "created (UTC)", "createdAt"),
-    ("updated_at", T, "none", "last updated (UTC; not in the docs' sample, inferred)", "updatedAt"),
+    ("updated_at", T, "none", "last updated (UTC)", "updatedAt"),
     _community(True),
     ("community_name", S, "none", "the community's name", "Community.name"),
     ("community_reference_id", S, "none", "the community's reference id", "Community.referenceId"),
@@ -206,8 +235,10 @@ TICKET_COLUMNS = _cols(
     *_person("created_by", "CreatedBy", "who created it"),
     *_person("assigned_to", "AssignedTo", "who it is assigned to"),
 )
-DETAIL_COLUMNS = tuple(dataclasses.replace(c, description="required: = or IN (or a join); one GET per ticket")
-                       if c.name == "id" else c for c in TICKET_COLUMNS) + _cols(
+TICKET_COLUMNS = _read("tickets", _TICKET)
+DETAIL_COLUMNS = _read("details", tuple(dataclasses.replace(c, description="required: = or IN (or a join); one GET "
+                                                                          "per ticket") if c.name == "id" else c
+                                        for c in _TICKET) + _cols(
     ("description", S, "none", "the description as HTML", "descriptionRendered"),
     ("custom_fields", S, "none", "the custom fields as JSON text: [{id, label, value}]"),
     ("rating", I, "none", "the resident's rating, 1..5", "TicketRating.rating"),
@@ -215,32 +246,32 @@ DETAIL_COLUMNS = tuple(dataclasses.replace(c, description="required: = or IN (or
     ("comment_count", I, "none", "number of comments (casavi_community.ticket_comments)"),
     ("attachments", L, "none", "the attachments' file names"),
     ("attachment_count", I, "none", "number of attachments"),
-)
-COMMENT_COLUMNS = _cols(
+))
+COMMENT_COLUMNS = _read("comments", _cols(
     ("ticket_id", I, "id", "the ticket (required: = or IN, or a join; one GET per ticket)"),
     ("id", I, "none", "comment id"), ("text", S, "none", "text"),
     ("created_at", T, "none", "written (UTC)", "createdAt"),
     *_person("author", "Author", "the author"),
     ("is_public", B, "none", "visible to residents", "isPublic"),
-)
-APPOINTMENT_COLUMNS = _cols(
+))
+APPOINTMENT_COLUMNS = _read("scoped", _cols(
     _community(False), ("id", I, "none", "appointment id"), ("title", S, "none", "title"),
     ("description", S, "none", "description"), ("start_date", T, "none", "start (UTC)", "startDate"),
     ("end_date", T, "none", "end (UTC; NULL: none)", "endDate"), ("all_day", B, "none", "all day", "allDay"),
     ("location", S, "none", "location"), ("created_at", T, "none", "created (UTC)", "createdAt"),
-)
-POST_COLUMNS = _cols(
+))
+POST_COLUMNS = _read("scoped", _cols(
     _community(False), ("id", I, "none", "post id"), ("title", S, "none", "title"), ("text", S, "none", "text"),
     ("created_at", T, "none", "published (UTC)", "createdAt"), ("pinned", B, "none", "pinned to the top"),
     *_person("author", "Author", "the author"),
-)
-CONTACT_COLUMNS = _cols(
+))
+CONTACT_COLUMNS = _read("scoped", _cols(
     _community(False), ("id", I, "none", "contact id"), ("name", S, "none", "name"),
     ("category", S, "none", "Hausverwaltung, Notdienst, Hausmeister, ... (text; not a documented list)"),
     ("company", S, "none", "company"), ("phone", S, "none", "phone"), ("email", S, "none", "e-mail"),
     ("note", S, "none", "note"),
-)
-FAQ_COLUMNS = _cols(
+))
+FAQ_COLUMNS = _read("faq", _cols(
     ("community_id", I, "faq_community", "the article's community; NULL: an article for every community (= or "
                                          "IN, up to 50, sends community_id=n, which serves those too: a superset, "
                                          "re-checked; what a community's residents see: WHERE community_id = n OR "
@@ -248,8 +279,8 @@ FAQ_COLUMNS = _cols(
     ("id", I, "none", "article id"), ("group_id", I, "none", "its group", "groupId"),
     ("group_name", S, "none", "its group's name (from the answer's groups)"),
     ("title", S, "none", "question"), ("content", S, "none", "answer"),
-)
-NOTIFICATION_COLUMNS = _cols(
+))
+NOTIFICATION_COLUMNS = _read("scoped", _cols(
     _community(False), ("id", I, "none", "notification id"),
     ("type", S, "none", "TICKET, DOCUMENT, POST, APPOINTMENT, NEIGHBORHOOD or CHAT (text)"),
     ("title", S, "none", "title"), ("text", S, "none", "text"),
@@ -259,18 +290,18 @@ NOTIFICATION_COLUMNS = _cols(
     ("read_at", T, "none", "read (UTC; NULL: unread)", "readAt"),
     ("link", S, "none", "the app link, e.g. /tickets/1042"),
     ("object_id", I, "none", "the id of what it is about (a ticket, post, ...)", "objectId"),
-)
-ACTIVITY_COLUMNS = _cols(
+))
+ACTIVITY_COLUMNS = _read("scoped", _cols(
     _community(False), ("id", I, "none", "activity id"),
     ("type", S, "none", "TICKET_CREATED, TICKET_CLOSED, POST_PUBLISHED, ... (text)"), ("text", S, "none", "text"),
     ("created_at", T, "none", "happened (UTC)", "createdAt"), *_person("actor", "Actor", "who did it"),
     ("object_id", I, "none", "the id of what it is about", "objectId"),
-)
-UNIT_COLUMNS = _cols(
+))
+UNIT_COLUMNS = _read("scoped", _cols(
     _community(True), ("id", I, "none", "unit id"), ("reference_id", S, "none", "reference id", "referenceId"),
     ("name", S, "none", "name"), ("type", S, "none", "type (text)"), ("floor", I, "none", "floor"),
-)
-COUNT_COLUMNS = _cols(
+))
+COUNT_COLUMNS = _read("counts", _cols(
     _community(False), ("chat", I, "none", "unread chat messages (GET .../chat/unread)"),
     ("notifications", I, "none", "unread notifications (GET .../notifications/unread)"),
-)
+))

@@ -66,6 +66,20 @@ a row:
   null): a FAQ row's ``community_id`` is the article's own (NULL: every community), so
   ``community_id = n`` is a superset there, re-checked locally, and a query's answer does not depend
   on whether it was read per community or unscoped.
+* **Field names** (review of issue #12): the docs show record fields only for a ticket read by
+  id, and only its top-level keys (``id``, ``identifier``, ``referenceId``, ``title``, ``status``,
+  sample ``OPEN``, ``statusText``, ``descriptionRendered``, ``customFields``, ``TicketComments``,
+  ``Attachments``, ``TicketRating``, ``TicketType``, ``Unit``, ``Community``, ``Contact``,
+  ``CreatedBy``, ``AssignedTo``, ``Sharings``), plus the envelopes and ``{count}``. crmql's
+  readings, not in the docs: the persons' ``id``/``firstName``/``lastName`` (and a contact's
+  ``referenceId``), ``createdAt``, ``updatedAt``, what ``identifier`` means, the nested objects'
+  fields (``Community.id/name/referenceId``, ``TicketType.id/name``, ``Unit.id/name/referenceId``,
+  ``TicketRating.rating/comment``, the comments' and attachments' fields), the other statuses, and
+  every field of appointments, posts, important contacts, FAQ groups and items, notifications,
+  activities and units. DESCRIBE ends such a column's description with "(crmql's reading; not in
+  the docs)"; a field a pushed or re-checked column depends on (notifications' ``read`` and
+  ``createdAt``; on an unscoped list, the field carrying each row's community) missing from every
+  record of an answer is a WARNING, once per statement.
 * **The sandbox's communities** (community n = the n-th casavi Manager property by internalId)
   are the sandbox's own mapping, not a documented fact.
 
@@ -91,8 +105,8 @@ from ...plan.catalog import Table
 from ...plan.connector import (  # noqa: F401 (FilterSet: the example)
     Candidate, FetchPlan, FilterSet, Mode, NativeRequest, Needs, PageSink,
 )
-from ..rest import OidcBearer, Place, Resource, RestApi, RestConnector
-from ..rest.fan_out import named
+from ..rest import OidcBearer, PageIndexPaginator, Place, Resource, RestApi, RestConnector
+from ..rest.fan_out import named, report_missing, request_template
 from ..rest.paginators import Page
 from ..rest.planning import pick
 from ..rest.support import gather_all, shown
@@ -106,6 +120,9 @@ log = logging.getLogger(__name__)
 
 #: the tables read from a ticket's detail (GET /api/v1/tickets/{id}); a list item lacking them is read by id
 DETAILED = ("ticket_details", "ticket_comments")
+#: per table, the fields a pushed or re-checked column depends on, and what their absence means
+NEEDED = {"notifications": (("read", "unread is NULL"), ("createdAt", "created_at is NULL (a created_at condition "
+                                                                     "matches none of them)"))}
 #: the ticket ids a list scan of a DETAILED table was asked for (more than reads by id take): only
 #: these list items are read by id (set by :meth:`CommunityConnector.fetch` for its scan's tasks)
 _WANTED: contextvars.ContextVar[frozenset[str] | None] = contextvars.ContextVar("casavi_community_wanted",
@@ -157,9 +174,12 @@ class CommunityConnector(RestConnector):
         """The kit's checks, and for the FAQ both lists checked and each item's group name added
         (an item whose group is not in ``groups``: NULL, logged)."""
         if res.name != "faq_articles":
-            return super().read_page(res, table, data, request, links=links)
+            page = super().read_page(res, table, data, request, links=links)
+            self._check_fields(res, table, page.records)
+            return page
         groups = faq_groups(self.display, table.qualified, data, request)
         page = super().read_page(res, table, data, request, links=links)
+        self._check_fields(res, table, page.records)
         for record in page.records:
             if record.get("groupId") not in groups:
                 log.debug("%s: FAQ article %s names group %s, which the answer does not list", table.qualified,
@@ -167,11 +187,29 @@ class CommunityConnector(RestConnector):
             record["group_name"] = groups.get(record.get("groupId"))
         return page
 
+    def _check_fields(self, res: Resource, table: Table, records: list[dict[str, Any]], *,
+                      unscoped: bool = False) -> None:
+        """A WARNING (once per statement) when a field a pushed or re-checked column depends on is
+        missing from every record of a non-empty answer (the field names are crmql's reading); on
+        an ``unscoped`` list also the field that carries each row's community."""
+        if not records:
+            return
+        needed = dict(NEEDED.get(res.name, ()))
+        fan = res.fan_out
+        if unscoped and fan is not None and fan.carried:
+            needed[fan.carried.split(".")[0]] = "community_id is NULL (a community_id condition matches none of them)"
+        for field, consequence in needed.items():
+            if all(r.get(field) is None for r in records):
+                _warn_once(f"{self.display} ({table.qualified}): no record has {field!r} (crmql's reading of an "
+                           f"undocumented field), so {consequence}")
+
     async def complete(self, res: Resource, table: Table, records: list[dict[str, Any]],
                        request: str) -> list[dict[str, Any]]:
-        """For ticket_details and ticket_comments read from the list (more ids than reads by id
-        take), each summary item whose id was asked for is read by id (the others are dropped
-        unread; a ticket gone since the list: left out, logged)."""
+        """A plain (unscoped) list's records: a warning when none carries its community; for
+        ticket_details and ticket_comments read from the list (more ids than reads by id take),
+        each summary item whose id was asked for is read by id (the others are dropped unread; a
+        ticket gone since the list: left out, logged)."""
+        self._check_fields(res, table, records, unscoped=True)  # (a fan-out's pages do not come here)
         if res.name not in DETAILED:
             return records
         wanted = _WANTED.get()
@@ -211,16 +249,25 @@ class CommunityConnector(RestConnector):
     # ---- ticket details from the list (many ids); unread_counts: two counts per community
     def plan(self, table: Table, candidates: Sequence[Candidate], needs: Needs) -> FetchPlan:
         plan = super().plan(table, candidates, needs)
+        paginator = self.resource(table).paginator
+        if isinstance(paginator, PageIndexPaginator) and paginator.size is None and plan.page_size:
+            # posts take no page size (the vendor's own, 20 in the sandbox): not the kit's bound of 500
+            plan = dataclasses.replace(plan, paging=plan.paging.replace(f"{plan.page_size} per page",
+                                                                        "pages of the vendor's own size"))
         if table.name in DETAILED and plan.mode is Mode.SEARCH:
             return self._plan_list_details(table, candidates, plan)
         if table.name != "unread_counts" or plan.mode is not Mode.FAN_OUT:
             return plan
         second = NativeRequest("GET", self.paths["notifications_unread"])
         pairs = [(r, Place.path("community_id").put(second, key)) for key, r in zip(plan.keys, plan.requests)]
+        how = (f"a few at a time, stopping after {plan.max_rows} rows" if plan.max_rows is not None else
+               "a few at a time, stopping once LIMIT rows pass the local re-check" if plan.stop_early
+               else "concurrently")
         return dataclasses.replace(plan, requests=[r for pair in pairs for r in pair],
-                                   paging=f"per community ({len(pairs)}) concurrently: its chat and notification "
-                                          "unread counts, one request each",
-                                   estimate=f"{2 * len(pairs)} request(s)")
+                                   paging=f"per community ({len(pairs)}) {how}: its chat and notification unread "
+                                          "counts, one request each",
+                                   estimate=f"{'up to ' if plan.max_rows or plan.stop_early else ''}{2 * len(pairs)} "
+                                            "request(s)")
 
     def _plan_list_details(self, table: Table, candidates: Sequence[Candidate], plan: FetchPlan) -> FetchPlan:
         """More ticket ids than reads by id take: the list once, then a GET by id for each listed
@@ -249,20 +296,42 @@ class CommunityConnector(RestConnector):
             await super().fetch(table, plan, sink)
             return
 
-        fan = self.resource(table).fan_out
+        res = self.resource(table)
+        fan = res.fan_out
         assert fan is not None
+        requests, keys = plan.requests, list(plan.keys)
+        missing: list[Any] = []
+        asked: list[Any] = []
 
-        async def one(key: Any, chat: NativeRequest, notes: NativeRequest) -> None:
+        async def one(key: Any, chat: NativeRequest, notes: NativeRequest) -> list[dict[str, Any]]:
             try:
                 counts = await gather_all(self._count(table, chat), self._count(table, notes))
             except ConnectorError as e:  # (the other communities' requests are cancelled: no partial result)
                 raise named(e, fan, key) from None
             stats.current().add(pages=2, rows_fetched=0 if None in counts else 1)
-            if None not in counts:  # a community that does not exist: no row
-                sink([{"community_id": key, "chat": counts[0], "notifications": counts[1]}])
+            if None in counts:  # a community that does not exist: no row (the 404 policy below)
+                missing.append(key)
+                return []
+            return [{"community_id": key, "chat": counts[0], "notifications": counts[1]}]
 
-        requests = plan.requests
-        await gather_all(*(one(key, requests[2 * i], requests[2 * i + 1]) for i, key in enumerate(plan.keys)))
+        # communities in order, a few at a time, so LIMIT stops after enough rows (one row per community)
+        got, at, limited = 0, 0, plan.max_rows is not None or plan.stop_early
+        while at < len(keys):
+            step = max(1, self.concurrency) if limited else len(keys)
+            if plan.max_rows is not None:
+                step = max(1, min(step, plan.max_rows - got))
+            chunk = range(at, min(at + step, len(keys)))
+            asked += [keys[i] for i in chunk]
+            answers = await gather_all(*(one(keys[i], requests[2 * i], requests[2 * i + 1]) for i in chunk))
+            at = chunk.stop
+            rows = [row for answer in answers for row in answer]
+            got += len(rows)
+            if rows and not sink(rows):
+                break
+            if plan.max_rows is not None and got >= plan.max_rows:
+                break
+        report_missing(fan, sorted(missing, key=keys.index), asked, request_template(res), vendor=self.display,
+                       table=table.qualified)
 
     async def _count(self, table: Table, request: NativeRequest) -> int | None:
         """One ``{count}`` answer: a non-negative integer, or None for a 404 (no such community)."""
@@ -281,3 +350,15 @@ class CommunityConnector(RestConnector):
 def _id_text(value: Any) -> str | None:
     """An id as the text a pushed id value is compared by (``1042`` and ``"1042"`` alike)."""
     return None if value is None or isinstance(value, bool) else str(value)
+
+
+def _warn_once(message: str) -> None:
+    """``stats.current().warn(message)`` unless the statement already has that warning."""
+    node = stats.current()
+    for _ in range(100):
+        if message in node.warnings:
+            return
+        if node.parent is None:
+            break
+        node = node.parent
+    stats.current().warn(message)
