@@ -19,7 +19,7 @@ days at 08:00 UTC. The environment variable ``CRMQL_SANDBOX_CASAVI_COMMUNITY_NOW
 its 08:00 UTC; or a date-time) pins it, e.g. for a reproducible dump. Nothing is created after
 "now". Tickets are created over the three years before it; the older a ticket, the likelier it is
 CLOSED. Communities :data:`FOCUS` (12, 15, 18) always have OPEN tickets from the last few days.
-(The casavi Manager sandbox keeps its fixed ``TODAY``, 2026-12-01: its data do not depend on it.)
+(The casavi Manager sandbox keeps its fixed ``TODAY``, 2026-12-01; this world's times do not depend on it.)
 
 Tickets (built once per seed for every community: the unscoped list needs them all): ``id`` is
 global and follows ``createdAt`` (from 1001), ``identifier`` counts within the community. The
@@ -90,13 +90,20 @@ def current_now(clock: datetime | None = None) -> datetime:
         try:
             at = datetime.fromisoformat(pinned.replace("Z", "+00:00")) if "T" in pinned else \
                 datetime.combine(date.fromisoformat(pinned), time(ANCHOR_HOUR))
-        except ValueError:
-            raise ValueError(f"{ENV_NOW}={pinned!r}: not an ISO date or date-time (e.g. 2026-12-01)") from None
-        at = at if at.tzinfo else at.replace(tzinfo=UTC)
-        return at.astimezone(UTC).replace(microsecond=at.microsecond // 1000 * 1000)
+        except ValueError:  # a test knob: never a failing request; the wall clock instead, said once
+            _warn_bad(pinned)
+        else:
+            at = at if at.tzinfo else at.replace(tzinfo=UTC)
+            return at.astimezone(UTC).replace(microsecond=at.microsecond // 1000 * 1000)
     clock = (clock or datetime.now(UTC)).astimezone(UTC)
     anchor = datetime.combine(clock.date(), time(ANCHOR_HOUR), UTC)
     return anchor if anchor <= clock else anchor - timedelta(days=1)
+
+
+@lru_cache(maxsize=16)
+def _warn_bad(pinned: str) -> None:
+    logger.warning("%s=%r is not an ISO date or date-time (e.g. 2026-12-01): ignored, the data follow the real "
+                   "date", ENV_NOW, pinned[:60])
 
 
 def moment(ms: int) -> datetime:
