@@ -108,12 +108,13 @@ def addressable_ids(values: Iterable[object]) -> list[str]:
 def integral(values: Iterable[object], *, texts: bool = False) -> list[object]:
     """Values compared with an INTEGER key or id: a whole float or decimal as its integer (12.0 is
     12); a fractional one (or NaN, infinity) dropped: it equals no integer, so it names nothing.
-    ``texts``: the values were rendered as text (an id's ``"1042.0"``): read as numbers, the
-    integer's digits kept (text that is no number names no integer either).
+    ``texts``: the values were rendered as text (an id's ``"1042.0"``): text that reads as a number
+    is that number's digits, or dropped when fractional; other text (a rendering of the vendor's
+    own) is kept as it is.
 
     >>> from decimal import Decimal
-    >>> integral([12.0, 15.5, Decimal("7"), 3, "x"]), integral(["1042.0", "7", "1.5", "x"], texts=True)
-    ([12, 7, 3, 'x'], ['1042', '7'])
+    >>> integral([12.0, 15.5, Decimal("7"), 3, "x"]), integral(["1042.0", "7", "1.5", "T-9"], texts=True)
+    ([12, 7, 3, 'x'], ['1042', '7', 'T-9'])
     """
     out: list[object] = []
     for v in values:
@@ -121,6 +122,7 @@ def integral(values: Iterable[object], *, texts: bool = False) -> list[object]:
             try:
                 number = Decimal(v.strip())
             except ArithmeticError:
+                out.append(v)
                 continue
             if number.is_finite() and number == int(number):
                 out.append(str(int(number)))
