@@ -195,6 +195,16 @@ class Vendor:
         return JSONResponse(body)
 
 
+#: community 2's appointments and notifications, as the vendor's log records them
+APPTS = "GET /api/v1/communities/2/appointments"
+NOTES = "GET /api/v1/communities/2/notifications"
+
+
+def sent(vendor: "Vendor", prefix: str) -> list[str]:
+    """The requests the loopback vendor saw that start with ``prefix``."""
+    return [s for s in vendor.seen if s.startswith(prefix)]
+
+
 def fixtures(**settings: Any) -> tuple[Any, Any]:
     """``served`` (module) and ``kit`` (per test: a fresh vendor and a session with connection ``cc``)."""
     import pytest

@@ -17,12 +17,7 @@ import community_kit_loopback as loopback
 
 served, kit = loopback.fixtures()
 
-APPTS = "GET /api/v1/communities/2/appointments"
-NOTES = "GET /api/v1/communities/2/notifications"
-
-
-def sent(vendor: loopback.Vendor, prefix: str) -> list[str]:
-    return [s for s in vendor.seen if s.startswith(prefix)]
+APPTS, NOTES, sent = loopback.APPTS, loopback.NOTES, loopback.sent
 
 
 def test_a_vendor_counting_pages_from_one_is_read_once_each(kit) -> None:
