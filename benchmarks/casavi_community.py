@@ -11,6 +11,7 @@ community and per full page of 100 needed rows (plain arrays: one per community)
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from typing import Any
 
@@ -24,7 +25,8 @@ PAGE = 100
 #: a plain array is one answer, whatever its length
 ONE_ANSWER = 10**9
 COMMUNITIES = tuple(range(1, 21))
-SINCE = "2026-11-01T00:00:00.000Z"
+#: notifications of the last 30 days (the sandbox's data follow the real date), fixed once per run
+SINCE = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 #: the token requests: discovery and the token endpoint (counted as token requests, as OAuth's are)
 COMMUNITY_TOKEN_PATHS = ("/.well-known/openid-configuration", "/oidc/token")
 COMMUNITY_SCENARIOS = ("cc_tickets_20", "cc_activities_20", "cc_notifications_since", "cc_unread_count")
