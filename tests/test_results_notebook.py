@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+#: a join narrowed by its organizations (19 of them: 17 requests, not the 211 of every contact)
 JOIN = ("SELECT c.id, o.id, c.organization_id FROM azavista.contacts c "
-        "JOIN azavista.organizations o ON c.organization_id = o.id LIMIT 3")
+        "JOIN azavista.organizations o ON c.organization_id = o.id WHERE o.name LIKE 'A%' LIMIT 3")
 
 
 @pytest.fixture
