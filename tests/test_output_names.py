@@ -24,8 +24,9 @@ from crmql.api.copy import export_statement
 from crmql.export import frame_bytes, write_frame
 from crmql.exec.formats import python_rows, render, unique_names, with_unique_names
 
+#: narrowed by its organizations (17 requests, not every contact's 211); the names are what is checked
 JOIN = ("SELECT c.id, o.id, c.created_at, o.created_at, c.organization_id FROM azavista.contacts c "
-        "JOIN azavista.organizations o ON c.organization_id = o.id")
+        "JOIN azavista.organizations o ON c.organization_id = o.id WHERE o.name LIKE 'A%'")
 
 
 @pytest.fixture
@@ -74,7 +75,7 @@ def test_join_json_keeps_both_sides(session: Session) -> None:
 
 def test_select_star_over_a_join(session: Session) -> None:
     frame = session.query("SELECT * FROM azavista.contacts c JOIN azavista.organizations o "
-                          "ON c.organization_id = o.id LIMIT 3")
+                          "ON c.organization_id = o.id WHERE o.name LIKE 'A%' LIMIT 3")
     names = list(frame.columns)
     contacts = [c.name for c in session.table("azavista", "contacts").columns]
     organizations = [c.name for c in session.table("azavista", "organizations").columns]
