@@ -141,8 +141,9 @@ def explain_text(plan: Plan, probes: dict[int, int] | None = None, results: list
         else:
             out.append("    nothing (every condition is pushed exactly)")
         out.append(f"  paging: {scan['paging']}")
-        token = scan["mode"] != "none" and getattr(plan.scans[i].connector, "token_requests", True)
-        out.append(f"  requests: {scan['estimate']}" + (", plus 1 token request when none is cached" if token else ""))
+        token = int(getattr(plan.scans[i].connector, "token_requests", 1)) if scan["mode"] != "none" else 0
+        out.append(f"  requests: {scan['estimate']}" + (f", plus {token} token request{'s' * (token > 1)} when none is "
+                                                         "cached" if token else ""))
         if "probe" in scan:
             out.append(f"  estimate: {scan['probe']}")
         if "actual" in scan:

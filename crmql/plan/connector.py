@@ -329,9 +329,9 @@ class Connector(ABC):
         """Cancel what :meth:`warm` started and no scan used (called after every statement)."""
 
     @property
-    def token_requests(self) -> bool:
-        """Whether a statement may first ask the vendor for a token (EXPLAIN says so)."""
-        return True
+    def token_requests(self) -> int:
+        """How many requests a statement may first make for a token (0: none; EXPLAIN says so)."""
+        return 1
 
     # ---- planning and fetching
     @abstractmethod

@@ -112,3 +112,17 @@ def test_describe_says_which_fields_are_crmqls_reading(community: Community) -> 
         assert notes["unread"]["description"].endswith("(crmql's reading; not in the docs)")
         counts = {r["column"]: r for r in s.query("DESCRIBE cc.unread_counts").to_dict("records")}
         assert not counts["chat"]["description"].endswith("(crmql's reading; not in the docs)")
+
+
+def test_explain_counts_both_requests_of_the_first_openid_token(make_session: Any) -> None:
+    """OpenID Connect's first token takes two requests (the discovery document, then the grant);
+    a connection with one token request says 1, and a configured access token none."""
+    with make_session() as s:
+        community = s.explain("SELECT id FROM casavi_community.tickets WHERE community_id = 1")
+        manager = s.explain("SELECT id FROM casavi.units LIMIT 1")
+    assert "plus 2 token requests when none is cached" in community
+    assert "plus 1 token request when none is cached" in manager
+    from crmql.connectors.registry import create_connector
+
+    given = create_connector("cc", "casavi_community", {"base_url": "https://app.example", "access_token": "t"})
+    assert given.token_requests == 0

@@ -52,6 +52,10 @@ class AuthSpec:
         """Whether a connection with ``settings`` asks for a token before its first request."""
         return True
 
+    def token_count(self, settings: Mapping[str, Any]) -> int:
+        """How many requests getting the first token takes (EXPLAIN's estimate): 0 or 1 here."""
+        return 1 if self.token_request(settings) else 0
+
 
 @dataclass(frozen=True)
 class NoAuth(AuthSpec):
@@ -93,6 +97,11 @@ class FlowAuth(AuthSpec):
     settings: tuple[str, ...] = ()
     #: the setting that, when given, is the first credential (no token request before it)
     given: str | None = None
+    #: requests the first token takes (OpenID Connect: the discovery document, then the grant)
+    requests: int = 1
+
+    def token_count(self, settings: Mapping[str, Any]) -> int:
+        return self.requests if self.token_request(settings) else 0
 
     def token_request(self, settings: Mapping[str, Any]) -> bool:
         return not (self.given and settings.get(self.given))
@@ -118,7 +127,7 @@ def KeySecretToken(**options: Any) -> FlowAuth:  # noqa: N802 - reads as a decla
 def OidcBearer(**options: Any) -> FlowAuth:  # noqa: N802
     """casavi Community: bearer token, OpenID Connect refresh (see :mod:`crmql.http.flows`)."""
     return FlowAuth("OidcRefreshAuth", options, ("access_token", "refresh_token", "issuer", "client_id", "client_secret",
-                                                 "token_origins"), given="access_token")
+                                                 "token_origins"), given="access_token", requests=2)
 
 
 def SessionId(**options: Any) -> FlowAuth:  # noqa: N802

@@ -85,8 +85,8 @@ class RestConnector(HttpConnectorMixin, Connector):
         return dataclasses.replace(policy, retry_statuses=policy.retry_statuses | frozenset(self.api.retry_statuses))
 
     @property
-    def token_requests(self) -> bool:
-        return self.api.auth.token_request(self.settings)
+    def token_requests(self) -> int:
+        return self.api.auth.token_count(self.settings)
 
     def kinds(self, kind: str) -> tuple[Any, ...]:
         """The capabilities of a column of ``kind`` under this connection's settings."""
