@@ -1,8 +1,10 @@
 """An ASGI app served by uvicorn on a free loopback port in a daemon thread, for tests that play a
-vendor over real HTTP (the REST kit's shapes and new vendors, the HTTP flows)."""
+vendor over real HTTP (the REST kit's shapes and new vendors, the HTTP flows), and :class:`InFlight`,
+which counts the requests a sandbox serves at once."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -88,3 +90,30 @@ def vendor_fixtures(make: Any, connector: Any, name: str, *, fixture: str, vendo
             yield holder[0], session
 
     return served_fixture, fresh
+
+
+class InFlight:
+    """Requests whose path matches ``pattern`` being served at once (counted around the sandbox's
+    middleware, so an injected latency counts as being served), and the most at any moment."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern, self.now, self.most = re.compile(pattern), 0, 0
+
+    def install(self, monkeypatch: Any) -> InFlight:
+        """Count around the sandbox's middleware for the test (``monkeypatch`` undoes it)."""
+        from crmql.sandbox.core.server import SandboxMiddleware
+
+        monkeypatch.setattr(SandboxMiddleware, "__call__", self.wrap(SandboxMiddleware.__call__))
+        return self
+
+    def wrap(self, original: Any) -> Any:
+        async def counting(middleware: Any, scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] != "http" or not self.pattern.search(scope["path"]):
+                return await original(middleware, scope, receive, send)
+            self.now += 1  # (the server's one event loop: no lock needed)
+            self.most = max(self.most, self.now)
+            try:
+                return await original(middleware, scope, receive, send)
+            finally:
+                self.now -= 1
+        return counting

@@ -23,9 +23,9 @@ import pytest
 
 from crmql.connectors.casavi.connector import AHEAD
 from crmql.sandbox import SandboxServer, records
-from crmql.sandbox.core.server import SandboxMiddleware
 
 from contract.kit import session_for
+from live_server import InFlight
 
 from vendors.casavi.spec import SPEC
 
@@ -125,26 +125,6 @@ def test_next_links_keep_the_filters(sandbox: SandboxServer) -> None:
     assert result.stats.pages <= statuses.count(200) <= result.stats.pages + WASTED, statuses
 
 
-class InFlight:
-    """Requests to one path being served at once (counted around the sandbox's middleware, so the
-    injected latency counts as being served), and the most at any moment."""
-
-    def __init__(self, path: str) -> None:
-        self.path, self.now, self.most = path, 0, 0
-
-    def wrap(self, original: Any) -> Any:
-        async def counting(middleware: SandboxMiddleware, scope: Any, receive: Any, send: Any) -> None:
-            if scope["type"] != "http" or scope["path"] != self.path:
-                return await original(middleware, scope, receive, send)
-            self.now += 1  # (the server's one event loop: no lock needed)
-            self.most = max(self.most, self.now)
-            try:
-                return await original(middleware, scope, receive, send)
-            finally:
-                self.now -= 1
-        return counting
-
-
 def test_a_long_scan_requests_pages_ahead_and_a_short_one_wastes_nothing(
         sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """A full contacts scan (about 60 pages) has pages in flight together, ``AHEAD`` at most (the
@@ -153,8 +133,8 @@ def test_a_long_scan_requests_pages_ahead_and_a_short_one_wastes_nothing(
     requests past the last page; a 3-page properties scan wastes none (the ramp starts at the real
     next link). Following links one by one (no look-ahead, or ``AHEAD = 1``) has one in flight."""
     contacts = sorted(r["id"] for r in records("casavi", "contacts", 42))
-    flight = InFlight("/casavi/v2/contacts")
-    monkeypatch.setattr(SandboxMiddleware, "__call__", flight.wrap(SandboxMiddleware.__call__))
+    flight = InFlight("^/casavi/v2/contacts$")
+    flight.install(monkeypatch)
     sandbox.settings.latency_ms = 20  # requests sent together are served together, not one by one
     with session_for(SPEC, sandbox.url) as session:
         result = session.execute("SELECT id FROM casavi.contacts")
@@ -162,7 +142,7 @@ def test_a_long_scan_requests_pages_ahead_and_a_short_one_wastes_nothing(
         assert sorted(ids) == contacts and len(ids) == len(set(ids))
         pages = _pages(len(contacts), 100)
         assert pages > 50 and result.stats.pages == pages
-        statuses = [s for m, p, s in sandbox.request_log if m == "GET" and p == flight.path]
+        statuses = [s for m, p, s in sandbox.request_log if m == "GET" and p == "/casavi/v2/contacts"]
         assert 2 <= flight.most <= AHEAD, flight.most  # following links alone: one at a time
         assert flight.now == 0 and pages <= len(statuses) <= pages + AHEAD - 1, statuses
         assert statuses.count(200) >= pages and set(statuses) <= {200, 404, 499}, statuses

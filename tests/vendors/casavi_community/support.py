@@ -14,7 +14,8 @@ from typing import Any
 
 from crmql.api.config import sandbox_config
 from crmql.sandbox import SandboxServer, records
-from crmql.sandbox.core.server import SandboxMiddleware
+
+from live_server import InFlight  # noqa: F401 (re-exported for the vendor tests)
 
 V = "casavi_community"
 PREFIX = "/casavi_community"
@@ -92,21 +93,3 @@ def no_secret(texts: Iterable[str], tokens: Iterable[str] = ()) -> None:
             assert secret not in text, f"a secret leaked: ...{secret[:6]}... in\n{text[-2000:]}"
 
 
-class InFlight:
-    """Requests whose path matches ``pattern`` being served at once (counted around the sandbox's
-    middleware, so an injected latency counts as being served), and the most at any moment."""
-
-    def __init__(self, pattern: str) -> None:
-        self.pattern, self.now, self.most = re.compile(pattern), 0, 0
-
-    def wrap(self, original: Any) -> Any:
-        async def counting(middleware: SandboxMiddleware, scope: Any, receive: Any, send: Any) -> None:
-            if scope["type"] != "http" or not self.pattern.search(scope["path"]):
-                return await original(middleware, scope, receive, send)
-            self.now += 1  # (the server's one event loop: no lock needed)
-            self.most = max(self.most, self.now)
-            try:
-                return await original(middleware, scope, receive, send)
-            finally:
-                self.now -= 1
-        return counting

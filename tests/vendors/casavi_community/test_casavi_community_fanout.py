@@ -21,7 +21,6 @@ import pytest
 
 import crmql
 from crmql.sandbox import SandboxServer
-from crmql.sandbox.core.server import SandboxMiddleware
 
 from cli_support import cli_environment, run_crmql
 from contract.kit import session_for
@@ -47,7 +46,7 @@ def failing(sandbox: SandboxServer) -> Iterator[SandboxServer]:
 
 def test_twenty_communities_within_the_cap(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> None:
     flight = InFlight(r"/api/v1/communities/\d+/appointments$")
-    monkeypatch.setattr(SandboxMiddleware, "__call__", flight.wrap(SandboxMiddleware.__call__))
+    flight.install(monkeypatch)
     sandbox.settings.latency_ms = 20
     with session_for(SPEC, sandbox.url, (("concurrency", 4),)) as session:
         frame = session.query(f"SELECT community_id, id, title FROM {V}.appointments WHERE {IN_20}")

@@ -138,11 +138,10 @@ def test_a_refused_login_is_not_blamed_on_a_community(sandbox: SandboxServer) ->
 
 
 def test_a_limit_reads_communities_concurrently(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    from crmql.sandbox.core.server import SandboxMiddleware
     from vendors.casavi_community.support import InFlight
 
     flight = InFlight(r"/api/v1/communities/\d+/activities$")
-    monkeypatch.setattr(SandboxMiddleware, "__call__", flight.wrap(SandboxMiddleware.__call__))
+    flight.install(monkeypatch)
     sandbox.settings.latency_ms = 30
     ins = ", ".join(str(c) for c in range(1, 21))
     with session_for(SPEC, sandbox.url, (("concurrency", 4),)) as session:
