@@ -58,16 +58,26 @@ class QueryStats:
             except Exception:  # a broken progress display must never break a query
                 pass
 
-    def warn(self, message: str) -> None:
-        """Record a warning for this statement (and every parent) and log it once.
+    def warn(self, message: str, *, once: bool = False) -> None:
+        """Record a warning for this statement (and every parent) and log it once; ``once``: not
+        when this statement (or a parent) already has that warning.
 
         >>> s = QueryStats()
         >>> s.warn("Azavista (azavista.events): vendor reported 20000 rows, served 1")
+        >>> s.warn("Azavista (azavista.events): vendor reported 20000 rows, served 1", once=True)
         >>> s.warnings
         ['Azavista (azavista.events): vendor reported 20000 rows, served 1']
         """
-        log.warning("%s", message)
         node: QueryStats | None = self
+        if once:
+            for _ in range(100):  # parents form a short chain
+                if node is None or node is _sink:
+                    break
+                if message in node.warnings:
+                    return
+                node = node.parent
+            node = self
+        log.warning("%s", message)
         for _ in range(100):  # parents form a short chain
             if node is None or node is _sink:  # nobody reads the throwaway counters: keep them small
                 break

@@ -173,14 +173,10 @@ class CommunityConnector(RestConnector):
     def read_page(self, res: Resource, table: Table, data: Any, request: str, *, links: bool = True) -> Page:
         """The kit's checks, and for the FAQ both lists checked and each item's group name added
         (an item whose group is not in ``groups``: NULL, logged)."""
-        if res.name != "faq_articles":
-            page = super().read_page(res, table, data, request, links=links)
-            self._check_fields(res, table, page.records)
-            return page
-        groups = faq_groups(self.display, table.qualified, data, request)
+        groups = faq_groups(self.display, table.qualified, data, request) if res.name == "faq_articles" else None
         page = super().read_page(res, table, data, request, links=links)
         self._check_fields(res, table, page.records)
-        for record in page.records:
+        for record in page.records if groups is not None else ():
             if record.get("groupId") not in groups:
                 log.debug("%s: FAQ article %s names group %s, which the answer does not list", table.qualified,
                           shown(record.get("id")), shown(record.get("groupId")))
@@ -200,8 +196,8 @@ class CommunityConnector(RestConnector):
             needed[fan.carried.split(".")[0]] = "community_id is NULL (a community_id condition matches none of them)"
         for field, consequence in needed.items():
             if all(r.get(field) is None for r in records):
-                _warn_once(f"{self.display} ({table.qualified}): no record has {field!r} (crmql's reading of an "
-                           f"undocumented field), so {consequence}")
+                stats.current().warn(f"{self.display} ({table.qualified}): no record has {field!r} (crmql's reading "
+                                     f"of an undocumented field), so {consequence}", once=True)
 
     async def complete(self, res: Resource, table: Table, records: list[dict[str, Any]],
                        request: str) -> list[dict[str, Any]]:
@@ -351,14 +347,3 @@ def _id_text(value: Any) -> str | None:
     """An id as the text a pushed id value is compared by (``1042`` and ``"1042"`` alike)."""
     return None if value is None or isinstance(value, bool) else str(value)
 
-
-def _warn_once(message: str) -> None:
-    """``stats.current().warn(message)`` unless the statement already has that warning."""
-    node = stats.current()
-    for _ in range(100):
-        if message in node.warnings:
-            return
-        if node.parent is None:
-            break
-        node = node.parent
-    stats.current().warn(message)
