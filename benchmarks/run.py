@@ -40,6 +40,9 @@ from benchmarks.casavi_community import (  # noqa: E402
     COMMUNITY_SCENARIOS, COMMUNITY_TOKEN_PATHS, NaiveCommunityClient, targets_community, warm_community,
 )
 from benchmarks.naive import PAGE_SIZE, TOKEN_PATH, NaiveClient  # noqa: E402
+from benchmarks.voyzu import (  # noqa: E402
+    VOYZU_SCENARIOS, VOYZU_SETUP_PATHS, NaiveVoyzuClient, targets_voyzu, warm_voyzu,
+)
 from benchmarks.remote import ProcessSandbox  # noqa: E402
 from benchmarks.scenarios import (  # noqa: E402
     ATLAS_PAGE, ATLAS_TOKEN_PATH, PLAN_SQL, Evaluation, NaiveAtlasClient, Scenario, build_atlas_scenarios,
@@ -51,7 +54,8 @@ PLAN_RUNS = 1000
 PLAN_TARGET_MS = 2.0
 ATLAS_SCENARIOS = ("atlas_sales", "atlas_count", "atlas_full_scan", "atlas_or_split", "atlas_sorted_limit")
 HTTP_SCENARIOS = ("headline", "in_list", "selective", "full_scan", "limit", "count", "unpushable",
-                  "limit_residual", "join") + ATLAS_SCENARIOS + CASAVI_SCENARIOS + COMMUNITY_SCENARIOS
+                  "limit_residual", "join") + ATLAS_SCENARIOS + CASAVI_SCENARIOS + COMMUNITY_SCENARIOS \
+    + VOYZU_SCENARIOS
 ALL_SCENARIOS = HTTP_SCENARIOS + ("plan",)
 
 
@@ -78,7 +82,8 @@ class Requests:
     def from_log(cls, log: list[tuple[str, str, int]]) -> Requests:
         r = cls()
         for method, path, status in log:
-            if path.endswith((TOKEN_PATH, ATLAS_TOKEN_PATH, CASAVI_TOKEN_PATH, *COMMUNITY_TOKEN_PATHS)):
+            if path.endswith((TOKEN_PATH, ATLAS_TOKEN_PATH, CASAVI_TOKEN_PATH, *COMMUNITY_TOKEN_PATHS,
+                              *VOYZU_SETUP_PATHS)):
                 r.token += 1
             else:
                 r.data += 1
@@ -229,8 +234,9 @@ def run_naive(server: Any, base_url: str, creds: dict[str, str], sc: Scenario) -
     server.reset_log()
     t0 = time.perf_counter()
     client_class = {"atlas": NaiveAtlasClient, "casavi": NaiveCasaviClient,
-                    "casavi_community": NaiveCommunityClient}.get(sc.vendor, NaiveClient)
-    key, secret = {"casavi": ("key", "secret"), "casavi_community": ("client_id", "refresh_token")}.get(
+                    "casavi_community": NaiveCommunityClient, "voyzu": NaiveVoyzuClient}.get(sc.vendor, NaiveClient)
+    key, secret = {"casavi": ("key", "secret"), "casavi_community": ("client_id", "refresh_token"),
+                   "voyzu": ("session_id", "session_id")}.get(
         sc.vendor, ("client_id", "client_secret"))
     key, secret = creds[key], creds[secret]
     with client_class(base_url, key, secret) as client:
@@ -266,7 +272,7 @@ def run_scenario(sc: Scenario, server: Any, config: Any, base_url: str, creds: d
                 out.crmql_stats = result.stats.as_dict()
                 frame = result.frame
                 out.rows = len(frame) if frame is not None else None
-                if sc.name in ("count", "atlas_count", "casavi_count", "cc_unread_count") and frame is not None and len(frame) == 1:
+                if sc.name in ("count", "atlas_count", "casavi_count", "cc_unread_count", "vz_count") and frame is not None and len(frame) == 1:
                     out.value = int(frame.iloc[0, 0])
         evaluation, ms, reqs = run_naive(server, base_url, creds, sc)
         out.naive_ms.append(ms)
@@ -379,6 +385,7 @@ def targets(outcomes: dict[str, Outcome], plan: PlanOutcome | None) -> list[dict
     targets_atlas(outcomes, add)
     targets_casavi(outcomes, add)
     targets_community(outcomes, add)
+    targets_voyzu(outcomes, add)
     if plan is not None:
         add("plan", plan.median_ms < PLAN_TARGET_MS,
             f"median {plan.median_ms:.3f} ms vs target < {PLAN_TARGET_MS:g} ms "
@@ -522,6 +529,10 @@ def main(argv: list[str] | None = None) -> int:
                 if any(n in COMMUNITY_SCENARIOS for n in http_names):
                     scenarios.update((s.name, s) for s in warm_community(
                         server.url, config, contexts, crmql.Session, CREDENTIALS["casavi_community"]))
+                if any(n in VOYZU_SCENARIOS for n in http_names):
+                    voyzu_scenarios, config = warm_voyzu(server.url, config, contexts, crmql.Session,
+                                                         CREDENTIALS["voyzu"])
+                    scenarios.update((s.name, s) for s in voyzu_scenarios)
                 print()
                 print("scenarios:")
                 for name in http_names:
@@ -544,6 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     print("rows: rows returned; pushed: rows matching the filter crmql pushed (per scan); fetched: rows crmql")
     print("transferred; req columns: search+token requests counted by the server; bound: one request per full page")
     print("of 50 needed rows (100 for Atlas and casavi; min 1 per table; casavi Community: per community) + 1 token;")
+    print("Voyzu: pages of 1000, no token (a session id); its /class module counts as a token request;")
     print("crmql/naive, crmql/bound: ratios of total requests;")
     print("ms: wall time; speedup: naive ms / crmql ms. The naive client fetches every table in full, sequentially.")
 
