@@ -36,6 +36,10 @@ class QueryStats:
     retries: int = 0
     elapsed_ms: int = 0
     total_pages: int | None = None
+    #: an asynchronous vendor job's progress while one runs (``job``), else None
+    job_percent: float | None = None
+    #: the vendor's word on that job ("Searching contacts"), else None
+    job_note: str | None = None
     #: what the user should know about a result that ran (e.g. a vendor served fewer rows than it
     #: reported), in order; also logged as warnings, which the CLI prints on stderr
     warnings: list[str] = field(default_factory=list)
@@ -52,11 +56,7 @@ class QueryStats:
                 setattr(self, name, getattr(self, name) + value)
         if self.parent is not None:
             self.parent.add(**counts)
-        if self.on_progress is not None:
-            try:
-                self.on_progress(self)
-            except Exception:  # a broken progress display must never break a query
-                pass
+        self._notify()
 
     def warn(self, message: str, *, once: bool = False) -> None:
         """Record a warning for this statement (and every parent) and log it once; ``once``: not
@@ -84,6 +84,44 @@ class QueryStats:
             with node._lock:
                 node.warnings.append(message)
             node = node.parent
+
+    def job(self, percent: float | None, note: str | None = None) -> None:
+        """Record an asynchronous job's progress (0-100, or None when unknown) on this statement
+        and every parent, thread-safely, and notify the progress callbacks.
+
+        >>> parent = QueryStats()
+        >>> child = QueryStats(parent=parent)
+        >>> child.job(40, "Searching contacts")
+        >>> parent.job_percent, parent.job_note
+        (40.0, 'Searching contacts')
+        >>> child.job_done(); parent.job_percent is None
+        True
+        """
+        value = float(min(max(percent, 0.0), 100.0)) if percent is not None else None
+        self._job(value, note[:120] if isinstance(note, str) and note else None, running=True)
+
+    def job_done(self) -> None:
+        """Clear the job's progress (the job ended, finished or not) here and on every parent."""
+        self._job(None, None, running=False)
+
+    def _job(self, percent: float | None, note: str | None, *, running: bool) -> None:
+        node: QueryStats | None = self
+        for _ in range(100):  # parents form a short chain
+            if node is None or node is _sink:  # nobody reads the throwaway counters
+                break
+            with node._lock:
+                # a running job with no percent yet shows 0%: the line must say a job runs
+                node.job_percent = (percent if percent is not None else (node.job_percent or 0.0)) if running else None
+                node.job_note = note if running else None
+            node._notify()
+            node = node.parent
+
+    def _notify(self) -> None:
+        if self.on_progress is not None:
+            try:
+                self.on_progress(self)
+            except Exception:  # a broken progress display must never break a query
+                pass
 
     def set_total_pages(self, pages: int) -> None:
         """Record how many pages the scan will take, once the vendor's total is known."""

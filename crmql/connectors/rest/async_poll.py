@@ -10,14 +10,27 @@ neither is how the submit answers with the request id or how the final result is
 readings are therefore declared (:class:`AsyncJob`), with Voyzu's documented names as defaults:
 
 * the submit's answer carries the id at ``id_field`` (``RequestId``, the name the status uses);
-* the front-end doc's status path first, the API doc's on a 404 (remembered per connection);
+* the front-end doc's status path first (``/api/request-status/get/{id}``, with code), then on a
+  404 the API doc's read with the ``/api`` prefix its headings and prose use (``/api/request/get/{id}``),
+  then the API doc's path literally (``/request/get/{id}``); the one that answers is remembered
+  per connection (vendor-notes ambiguities 16 and 18);
 * ``ProcessStatus`` in ``done`` finishes, in ``failed`` is a clear error; anything else is still
   running, so an unknown status never ends the wait early, and the deadline ends it at last;
-* the result is the status's ``result_field``, or the body of ``result_path`` when declared.
+* the result is the body of ``result_path`` when declared, else the status's ``result_field``
+  (``Result``: the output class's instance, the plainest reading of a status that "returns" the
+  call), else the link at ``result_link_field`` (``ResultUrl``: a large result is commonly handed
+  over as a presigned storage URL, as AWS API Gateway backends do). The link is fetched with GET
+  and **no credentials** (a presigned URL carries its own signature and may be on any origin: the
+  session must never go there): a separate short-lived client with no auth, no headers and no
+  cookies, the connection's timeout, retries and body bound, and the same strict JSON decoding;
+  its signature is registered as a secret, and errors show the URL without its query values.
 
 Waits grow exponentially (``first_wait_s`` times ``factor`` per poll, at most ``max_wait_s``),
-all within ``deadline_s`` from the submit: nothing waits forever. ``on_progress`` gets every
-status as a :class:`JobStatus` (a broken progress display never breaks the call).
+all within ``deadline_s`` from the submit: nothing waits forever. ``on_progress`` gets the
+submit's status and every poll's as a :class:`JobStatus` (a broken progress display never breaks
+the call). The waits are ``asyncio.sleep``: a cancelled task (Ctrl-C, a kernel interrupt) stops at
+once, and nothing polls again on the way out (no cancel endpoint is documented, so the vendor's job,
+a read, is left to finish).
 
 >>> import httpx
 >>> from crmql.http import HttpClient, run_sync
@@ -43,8 +56,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 from ...errors import ConnectorError, VendorHTTPError, VendorResponseError
-from ...redaction import redact
+from ...http.describe import safe_url
+from ...redaction import SENSITIVE_PARAM, redact, register_secret
 from .support import addressable, cut, path_id, shown
 
 if TYPE_CHECKING:
@@ -74,7 +90,7 @@ class AsyncJob:
 
     async_param: tuple[str, str] = ("async", "true")
     id_field: str = "RequestId"
-    status_paths: tuple[str, ...] = ("/api/request-status/get/{id}", "/request/get/{id}")
+    status_paths: tuple[str, ...] = ("/api/request-status/get/{id}", "/api/request/get/{id}", "/request/get/{id}")
     #: Voyzu: every call but ``/class`` is a POST
     status_method: str = "POST"
     status_field: str = "ProcessStatus"
@@ -86,6 +102,8 @@ class AsyncJob:
     result_field: str | None = "Result"
     #: a path (with ``{id}``) to read the result from once the job is done; None: ``result_field``
     result_path: str | None = None
+    #: where the finished status carries an absolute URL of the result instead (fetched with no credentials)
+    result_link_field: str | None = "ResultUrl"
     first_wait_s: float = 0.25
     factor: float = 2.0
     max_wait_s: float = 5.0
@@ -150,10 +168,12 @@ class AsyncCalls:
 
     def __init__(self, client: HttpClient, job: AsyncJob = AsyncJob(), *,
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-                 query: Callable[[str], Awaitable[Mapping[str, str]]] | None = None) -> None:
+                 query: Callable[[str], Awaitable[Mapping[str, str]]] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.job = job
         self._sleep = sleep
+        self._clock = clock
         self._query = query
         self._path = 0  # index into job.status_paths of the path that answers
 
@@ -173,19 +193,17 @@ class AsyncCalls:
         far it got; a submit or status answer that is not what was declared a
         :class:`~crmql.errors.VendorResponseError`.
         """
-        started = time.monotonic()
-        request_id = await self.submit(method, path, json=json, params=params, table=table)
+        started = self._clock()
+        request_id, submitted = await self._submit(method, path, json=json, params=params, table=table)
+        if submitted is not None:
+            _tell(on_progress, submitted)
         polls = 0
         last: JobStatus | None = None
         while True:
             body, status = await self.status(request_id, table=table)
             last = status
             polls += 1
-            if on_progress is not None:
-                try:
-                    on_progress(status)
-                except Exception:  # a broken progress display must never break a query
-                    log.debug("the progress callback failed", exc_info=True)
+            _tell(on_progress, status)
             log.debug("%s: %s", self.client.vendor, status.line())
             if status.status in self.job.done:
                 return await self._result(request_id, body, table)
@@ -193,7 +211,7 @@ class AsyncCalls:
                 raise VendorHTTPError(f"the asynchronous request {request_id} failed ({self.job.status_field} "
                                       f"{status.status})", vendor=self.client.vendor, table=table,
                                       vendor_message=redact(status.commentary[:300]) if status.commentary else None)
-            left = self.job.deadline_s - (time.monotonic() - started)
+            left = self.job.deadline_s - (self._clock() - started)
             if left <= 0:
                 raise ConnectorError(
                     f"the asynchronous request {request_id} did not finish within {self.job.deadline_s:g} s "
@@ -213,6 +231,11 @@ class AsyncCalls:
         ...          .submit("POST", "/api/contacts/search"))
         'XkbeRjJDoAMEVrw='
         """
+        return (await self._submit(method, path, json=json, params=params, table=table))[0]
+
+    async def _submit(self, method: str, path: str, *, json: Any = None, params: Params | None = None,
+                      table: str | None = None) -> tuple[str, JobStatus | None]:
+        """:meth:`submit`, with the status the submit's answer gives, if any (Voyzu's: a RequestStatus)."""
         key, value = self.job.async_param
         pairs = list(params.items() if isinstance(params, Mapping) else params or ())
         if (key, value) not in pairs:  # (a planned request carries it already: EXPLAIN shows it)
@@ -231,7 +254,11 @@ class AsyncCalls:
                 or not addressable(request_id)):
             raise VendorResponseError(f"its {self.job.id_field} {shown(request_id)} cannot be a URL path segment",
                                       vendor=self.client.vendor, table=table, request=shown_request)
-        return request_id
+        try:  # (a submit need not answer a status; the polls are held to it)
+            status = self._read(request_id, body, shown_request, table) if _field(body, self.job.status_field) else None
+        except VendorResponseError:
+            status = None
+        return request_id, status
 
     async def status(self, request_id: str, *, table: str | None = None) -> tuple[dict[str, Any], JobStatus]:
         """One poll: the status body and what it says. A 404 moves on to the next status path."""
@@ -281,6 +308,44 @@ class AsyncCalls:
                                                   params=await self._params(path))
         if self.job.result_field and self.job.result_field.split(".")[0] in body:
             return _field(body, self.job.result_field)
+        link = _field(body, self.job.result_link_field) if self.job.result_link_field else None
+        if link is not None:
+            return await self._fetch_link(request_id, link, table)
+        carried = " or ".join(f for f in (self.job.result_field, self.job.result_link_field) if f) or "result"
         raise VendorResponseError(f"the asynchronous request {request_id} finished, but its status carries no "
-                                  f"{self.job.result_field or 'result'} and no result path is declared",
+                                  f"{carried} and no result path is declared",
                                   vendor=self.client.vendor, table=table)
+
+    async def _fetch_link(self, request_id: str, link: Any, table: str | None) -> Any:
+        """GET the result link with no credentials, on a client of its own (see the module docstring)."""
+        from ...http.client import HttpClient  # (the connection's client class, un-authenticated)
+
+        field_name = self.job.result_link_field
+        try:
+            url = httpx.URL(link) if isinstance(link, str) and len(link) <= 8192 else None
+        except (httpx.InvalidURL, TypeError):
+            url = None
+        if url is None or url.scheme not in ("http", "https") or not url.host:
+            raise VendorResponseError(f"the asynchronous request {request_id} finished with a {field_name} that is "
+                                      f"not an http(s) URL", vendor=self.client.vendor, table=table)
+        for name, value in url.params.multi_items():  # a presigned URL's signature is a credential
+            if SENSITIVE_PARAM.search(name):
+                register_secret(value)
+        origin = f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
+        log.debug("%s: reading the result of request %s from %s", self.client.vendor, request_id, safe_url(url))
+        fetcher = HttpClient(vendor=self.client.vendor, base_url=origin, timeout_s=self.client.timeout_s,
+                             concurrency=1, retry=self.client.retry, transport=self.client._transport,
+                             max_response_mb=self.client.max_response_mb, max_requests=100)
+        try:
+            return await fetcher.request_json("GET", str(url), table=table, idempotent=True)
+        finally:
+            await fetcher.aclose()
+
+
+def _tell(on_progress: Callable[[JobStatus], None] | None, status: JobStatus) -> None:
+    """Hand ``status`` to the progress callback; a broken display must never break a query."""
+    if on_progress is not None:
+        try:
+            on_progress(status)
+        except Exception:
+            log.debug("the progress callback failed", exc_info=True)

@@ -36,6 +36,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from ... import stats
 from ...errors import VendorResponseError
 from ...http.auth import Auth
 from ...http.retry import RetryPolicy
@@ -242,12 +243,28 @@ class RestConnector(HttpConnectorMixin, Connector):
             early = self.early.take(self.early_key(request))
             if early is not None:
                 return await early
-        if res is not None and res.async_job is not None:
-            return await self._async(res.async_job).call(
-                request.method, request.path, json=request.body, table=table.qualified,
-                params=list(request.params) if request.params else None)
+        job = self.async_job(table, res, request) if res is not None else None
+        if job is not None:
+            return await self.send_async(table, request, job)
         return await self.http.request_json(request.method, request.path, table=table.qualified, idempotent=True,
                                             **_options(request))
+
+    def async_job(self, table: Table, res: Resource, request: NativeRequest) -> AsyncJob | None:
+        """How to run ``request`` asynchronously (None: as it is); an override chooses per request or
+        connection (its deadline: ``dataclasses.replace(job, deadline_s=...)``)."""
+        return res.async_job
+
+    async def send_async(self, table: Table, request: NativeRequest, job: AsyncJob) -> Any:
+        """Submit ``request`` as ``job`` says, poll it and return its result; every status goes into
+        the statement's ``job_percent``/``job_note`` (progress displays), cleared however it ends."""
+        st = stats.current()
+        try:
+            return await self._async(job).call(
+                request.method, request.path, json=request.body, table=table.qualified,
+                params=list(request.params) if request.params else None,
+                on_progress=lambda status: st.job(status.percent, status.commentary or status.status))
+        finally:
+            st.job_done()
 
     def _async(self, job: AsyncJob) -> AsyncCalls:
         """One :class:`AsyncCalls` per job declaration (it remembers which status path answers)."""
