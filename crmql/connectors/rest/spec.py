@@ -162,10 +162,17 @@ class Explode:
 
     >>> Explode("sessions", {"event_id": "id"}).rows([{"id": "e1", "sessions": [{"n": 1}, {"n": 2}]}, {"id": "e2"}])
     [{'n': 1, 'event_id': 'e1'}, {'n': 2, 'event_id': 'e1'}]
+
+    ``scalar`` names the one field a scalar item (text, number, boolean) becomes (Voyzu's ``Labels``):
+
+    >>> Explode("Labels", {"contact_id": "Id"}, scalar="label").rows([{"Id": "c-1", "Labels": ["#vip", "#new"]}])
+    [{'label': '#vip', 'contact_id': 'c-1'}, {'label': '#new', 'contact_id': 'c-1'}]
     """
 
     array: str
     carry: Mapping[str, str] = field(default_factory=dict)
+    #: the field a scalar item becomes; None: every item is an object
+    scalar: str | None = None
 
     def rows(self, parents: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The children of ``parents`` (a missing or null array: none). An array that is not a list,
@@ -176,6 +183,10 @@ class Explode:
         Traceback (most recent call last):
         ...
         ValueError: a 'sessions' item is a str, not an object
+        >>> Explode("Labels", scalar="label").rows([{"Labels": [{"x": 1}]}])
+        Traceback (most recent call last):
+        ...
+        ValueError: a 'Labels' item is a dict, not a text, number or boolean
         """
         out = []
         for parent in parents:
@@ -185,7 +196,11 @@ class Explode:
             if not isinstance(items, list):
                 raise ValueError(f"a parent's '{self.array}' is a {type(items).__name__}, not a list")
             for item in items:
-                if not isinstance(item, dict):
+                if self.scalar is not None:
+                    if not isinstance(item, (str, int, float, bool)):
+                        raise ValueError(f"a '{self.array}' item is a {type(item).__name__}, not a text, number or boolean")
+                    item = {self.scalar: item}
+                elif not isinstance(item, dict):
                     raise ValueError(f"a '{self.array}' item is a {type(item).__name__}, not an object")
                 out.append({**item, **{col: dig(parent, f) for col, f in self.carry.items()}})
         return out
