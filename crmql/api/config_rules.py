@@ -103,6 +103,11 @@ RULES: dict[str, Rule] = {
     "custom_fields": Rule("fields", example='{contacts = {"Sonderkündigungsrecht" = "boolean"}}'),
     # casavi Community (connectors/casavi_community): a chosen path overridden, checked by the connector
     "paths": Rule("table", example='{appointments = "/api/v2/c/{community_id}/appointments"}'),
+    # Voyzu CRM (connectors/voyzu): session placement, the search reading and pushdown, async jobs
+    "send_session_as": Rule("choice", choices=("cookie", "query"), example='"cookie"'),
+    "search_reading": Rule("choice", choices=("auto", "datatable", "page", "none"), example='"auto"'),
+    "search_pushdown": _FLAG, "async": Rule("choice", choices=("auto", "always", "never"), example='"auto"'),
+    "async_rows": _COUNT, "async_deadline_s": Rule("number", low=0, inclusive=False, example="300"),
 }
 #: the type names a ``fields`` setting takes (case-insensitive), as connectors read them (casavi's
 #: ``custom_fields.TYPE_NAMES``; the vendor checks its table names when it starts)
