@@ -11,6 +11,8 @@ Kinds:
 
 * ``429``: answer 429 with ``Retry-After`` and a ``rate_limited`` body;
 * ``500``, ``502``, ``503``: answer with that status and a JSON error body;
+* ``504``: API Gateway's timeout (``{"message": "Endpoint request timed out"}``); ``540``, ``541``,
+  ``402``: Voyzu's custom errors and payment refusal (``{"ErrorMessage": ...}``);
 * ``drop``: start the response, then abort the connection;
 * ``expire``: revoke every issued access token before handling the request.
 
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 logger = logging.getLogger(__name__)
 
 #: Fault kinds that replace the response, in the order they win when several fire.
-RESPONSE_KINDS: tuple[str, ...] = ("drop", "429", "500", "502", "503")
+RESPONSE_KINDS: tuple[str, ...] = ("drop", "429", "500", "502", "503", "504", "540", "541", "402")
 #: All accepted fault kinds.
 FAULT_KINDS: frozenset[str] = frozenset(RESPONSE_KINDS + ("expire",))
 

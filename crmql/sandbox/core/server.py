@@ -91,10 +91,19 @@ class _UvicornLogBridge(logging.Filter):
 _uvicorn_bridge = _UvicornLogBridge()
 
 
+#: Voyzu's fault kinds and bodies (``ErrorMessage``; 504 is API Gateway's own body)
+_VENDOR_FAULTS = {"402": {"ErrorMessage": "This operation requires a paid subscription"},
+                  "504": {"message": "Endpoint request timed out"},
+                  "540": {"ErrorMessage": "Injected voyzu error"},
+                  "541": {"ErrorMessage": "Injected voyzu router error"}}
+
+
 def _fault_response(kind: str, settings: SandboxSettings) -> Response:
     if kind == "429":
         return json_error(429, {"error": "rate_limited", "message": "Too many requests"},
                           headers={"Retry-After": settings.retry_after})
+    if kind in _VENDOR_FAULTS:
+        return json_error(int(kind), _VENDOR_FAULTS[kind])
     messages = {"500": "Internal server error", "502": "Bad gateway", "503": "Service unavailable"}
     names = {"500": "internal_error", "502": "bad_gateway", "503": "service_unavailable"}
     return json_error(int(kind), {"error": names[kind], "message": messages[kind]})
@@ -176,6 +185,7 @@ def build_app(settings: SandboxSettings | None = None, state: SandboxState | Non
         state = SandboxState(settings if settings is not None else SandboxSettings())
     parse_fault_spec(state.settings.faults)  # fail fast on an invalid spec
     mounts = [Mount(f"/{name}", routes=spec.build_routes(state)) for name, spec in simulators().items()]
+    mounts += [route for spec in simulators().values() for route in spec.build_root_routes(state)]
 
     async def request_log(request: Request) -> Response:
         if request.method == "DELETE":

@@ -86,6 +86,8 @@ class SimulatorSpec:
             the vendor's ``config_keys`` name).
         token_paths: relative paths of its token endpoints (latency, never faults or the fault count).
         variants: its switchable readings of what the docs leave open.
+        root_routes: optional ``"module:attr"`` of ``build(state) -> routes`` served at the server's
+            root, outside the prefix (Voyzu's presigned-style result links); built after ``routes``.
     """
 
     name: str
@@ -94,6 +96,7 @@ class SimulatorSpec:
     credentials: Mapping[str, str] = field(default_factory=dict)
     token_paths: frozenset[str] = frozenset()
     variants: tuple[Variant, ...] = ()
+    root_routes: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "token_paths", frozenset(self.token_paths))
@@ -109,6 +112,13 @@ class SimulatorSpec:
     def build_routes(self, state: Any) -> list[Any]:
         """Its routes, bound to a server's state (imports the simulator)."""
         build: Callable[[Any], list[Any]] = load_ref(self.routes, what=f"simulator {self.name}'s routes")
+        return build(state)
+
+    def build_root_routes(self, state: Any) -> list[Any]:
+        """Its routes served at the server root (none unless it declares ``root_routes``)."""
+        if self.root_routes is None:
+            return []
+        build: Callable[[Any], list[Any]] = load_ref(self.root_routes, what=f"simulator {self.name}'s root routes")
         return build(state)
 
     def generators(self) -> dict[tuple[str, str], Callable[..., Any]]:

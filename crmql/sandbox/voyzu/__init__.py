@@ -1,0 +1,1 @@
+"""Voyzu CRM simulator (mounted under ``/voyzu``): see :mod:`.simulator`."""
