@@ -26,7 +26,8 @@ from typing import Any
 
 from ...errors import ConfigError
 from ...plan.catalog import FilterShape
-from ..rest import ById, Resource, SinglePage
+from ...plan.connector import FilterSet, NativeRequest
+from ..rest import ById, FilterEncoder, Resource, SinglePage
 from .columns import CHILD_COLUMNS, CONTACT_COLUMNS, SPREADSHEET_COLUMNS
 from .readings import DEFAULT_PAGE, Reading
 from .rows import ARRAYS, Children
@@ -45,6 +46,15 @@ CHILDREN = tuple(CHILD_COLUMNS)
 SHAPE = FilterShape(or_groups=0, split_or=False, unique_field_op=True)
 _LIMITS = "Voyzu filters contacts by one free-text search only: every other condition is checked locally; " \
           "the lever is paging (1,000 a page, concurrently) and, for large answers, its async jobs"
+
+
+class NoFilter(FilterEncoder):
+    """The spreadsheets' list takes no filter: the body stays ``{}`` (every condition is local)."""
+
+    in_body = True
+
+    def apply(self, request: NativeRequest, filters: FilterSet) -> NativeRequest:
+        return request
 
 
 def page_size_of(settings: Mapping[str, Any]) -> int:
@@ -84,5 +94,5 @@ def build(reading: Reading, page_size: int) -> tuple[Resource, ...]:
             key="contact_id", **search))  # type: ignore[arg-type]
     sheets = Resource("spreadsheets", "the session user's Google spreadsheets (one request; filtered locally)",
                       SPREADSHEETS_PATH, method="POST", body={}, records="", columns=SPREADSHEET_COLUMNS,
-                      paginator=SinglePage(), noun="list", answer="list")
+                      paginator=SinglePage(), filters=NoFilter(), noun="list", answer="list")
     return (contacts, *children, sheets)
