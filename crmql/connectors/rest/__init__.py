@@ -65,7 +65,8 @@ Modules: :mod:`.spec` (the declarations), :mod:`.place` (where a value goes), :m
 (bound to the engines in :mod:`.paging`, :mod:`.page_index` and :mod:`.counted`; next links in :mod:`.next_link`,
 guessed ahead by :mod:`.extrapolate`; the shared :mod:`.pages`), :mod:`.filter_only` (a value that
 is only a request parameter), :mod:`.encoders` (filters into
-requests), :mod:`.auth` (flows as declarations), :mod:`.async_poll` (submit and poll),
+requests), :mod:`.auth` (flows as declarations), :mod:`.async_poll` (submit and poll), :mod:`.js_classes` (a
+vendor's JavaScript class modules read as field lists),
 :mod:`.planning` and :mod:`.connector` (the generic plan and fetch), :mod:`.fan_out` and :mod:`.fan_fetch` (one scan per key), :mod:`.base` (the HTTP side
 every connector shares), :mod:`.support` (the rules every answer is held to), :mod:`.early`
 (requests started with the catalog).
@@ -77,6 +78,7 @@ from .async_poll import AsyncJob
 from .auth import FlowAuth, KeySecretToken, NoAuth, OAuth, OidcBearer, SessionId
 from .connector import RestConnector
 from .encoders import FieldParams, FilterEncoder, FilterList, JsonFilterTree, OpParams
+from .js_classes import fetch_classes, parse_classes
 from .paginators import (
     CountedPaginator, Keyset, NextLinkPaginator, OffsetPaginator, Page, PageIndexPaginator, Paginator, SinglePage,
 )
@@ -87,5 +89,5 @@ __all__ = [
     "AsyncJob", "ById", "Col", "CountedPaginator", "Explode", "FanOut", "FieldParams", "FilterEncoder", "FilterList", "FlowAuth", "In",
     "JsonFilterTree", "KeySecretToken", "NextLinkPaginator", "NoAuth", "OAuth", "OffsetPaginator", "OidcBearer",
     "OpParams", "Page", "PageIndexPaginator", "Paginator", "Place", "Resource", "RestApi", "RestConnector",
-    "SessionId", "SinglePage", "Sort",
+    "SessionId", "SinglePage", "Sort", "fetch_classes", "parse_classes",
 ]
