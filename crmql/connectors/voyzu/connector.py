@@ -149,9 +149,13 @@ class VoyzuConnector(RestConnector):
     def plan(self, table: Table, candidates: Sequence[Candidate], needs: Needs) -> FetchPlan:
         """The kit's plan with ONE search text (:func:`.search.one_search`), ``?async=true`` where the
         request goes async up front, and the class request counted while it has not been made."""
+        given = list(candidates)
         if pushdown_on(self.settings):
             candidates = one_search(candidates)
         plan = super().plan(table, candidates, needs)
+        for i, (before, after) in enumerate(zip(given, candidates)):
+            if before is not after and i not in plan.used:  # a search text left out: say why
+                plan.notes[i] = after.reason
         res = self.resource(table)
         if plan.mode in (Mode.SEARCH, Mode.COUNT):
             plan.requests = [self._mark(res, r) for r in plan.requests]
