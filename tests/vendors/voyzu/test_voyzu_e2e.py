@@ -1,0 +1,136 @@
+"""The issue's user queries end to end over real HTTP against the Voyzu simulator (rows checked
+against the seeded raw records), and the ``crmql`` command (subprocesses, started together):
+
+* the issue's two commands through ``crmql -e`` (customers still subscribed; contacts per label);
+* a retried-out 540 through the command: the vendor's ``ErrorMessage`` is not in the output, but
+  ``--debug`` logs it; no secret in any output;
+* DESCRIBE shows which columns the free-text search serves (kind ``search``, never exact), EXPLAIN
+  the ``SearchText`` body and why the rest is local;
+* ``COUNT(*)`` of every contact is one request (``Length=1``, the datatable's ``RecordsFiltered``);
+* the pages of a scan after the first are fetched concurrently.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crmql.sandbox import SandboxServer
+
+from cli_support import Run, cli_environment, ok, parallel, run_crmql
+from vendors.voyzu.support import (FAST, SEARCH, V, InFlight, all_ids, calls, config_file, ids, no_secret, raw,
+                                   reset, session)
+
+Q1 = f"SELECT * FROM {V}.contacts WHERE list_contains(contact_types, 'CUSTOMER') AND unsubscribed = FALSE"
+Q2 = f"SELECT label, COUNT(*) FROM {V}.contact_labels GROUP BY label ORDER BY 2 DESC"
+INJECTED = "Injected voyzu error"  # the sandbox's ErrorMessage of a 540
+
+
+def customers() -> set[str]:
+    return {r["Id"] for r in raw() if "CUSTOMER" in (r.get("ContactTypes") or []) and r.get("Unsubscribed") is False}
+
+
+def label_counts() -> Counter[str]:
+    return Counter(label for r in raw() for label in (r.get("Labels") or []))
+
+
+@pytest.fixture
+def voyzu(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
+    reset(sandbox_server)
+    yield sandbox_server
+    reset(sandbox_server)
+
+
+# ---- the crmql command ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def runs(sandbox_server: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
+    """The issue's two commands in one run; then, under a 540 on every request, the same failing
+    query without and with ``--debug``."""
+    reset(sandbox_server)
+    where = tmp_path_factory.mktemp("voyzu-cli")
+    env = cli_environment(where)
+    config = config_file(where / "crmql.toml", sandbox_server.url, **dict(FAST), max_attempts=2)
+
+    def crmql_(*args: str | Path) -> Callable[[], Run]:
+        return lambda: run_crmql([*map(str, args)], env=env, cwd=where, timeout=180)
+
+    issue = crmql_("--config", config, "-e", Q1, "-e", Q2, "--format", "csv")()
+    sandbox_server.settings.faults = "540=1.0"
+    try:
+        plain, debug = parallel(crmql_("--config", config, "-e", f"SELECT * FROM {V}.spreadsheets"),
+                                crmql_("--config", config, "--debug", "-e", f"SELECT * FROM {V}.spreadsheets"))
+    finally:
+        reset(sandbox_server)
+    for run in (issue, plain, debug):
+        assert "Traceback" not in run.stderr, str(run)
+        no_secret([run.stdout, run.stderr])
+    return {"issue": issue, "plain": plain, "debug": debug}
+
+
+def test_cli_the_issue_commands(runs: dict[str, Run]) -> None:
+    text = ok(runs["issue"]).stdout
+    first, _, second = text.partition("\nlabel,")
+    rows = list(csv.DictReader(io.StringIO(first)))
+    assert rows and {r["id"] for r in rows} == customers() and len(rows) == len(customers())
+    assert all(r["unsubscribed"].lower() == "false" and "CUSTOMER" in r["contact_types"] for r in rows)
+    counts = list(csv.DictReader(io.StringIO("label," + second)))
+    got = {r["label"]: int(next(v for k, v in r.items() if k != "label")) for r in counts}
+    assert got == dict(label_counts())
+    assert [int(v) for r in counts for k, v in r.items() if k != "label"] == sorted(got.values(), reverse=True)
+    assert got["#voyzu shared"] == len(raw())  # the label every contact has
+
+
+def test_cli_a_540_hides_the_error_message_but_debug_logs_it(runs: dict[str, Run]) -> None:
+    plain, debug = runs["plain"], runs["debug"]
+    assert plain.returncode == 3 and plain.stdout == "", str(plain)
+    assert "540" in plain.stderr and "spreadsheets" in plain.stderr, str(plain)
+    assert INJECTED not in plain.stderr + plain.stdout, str(plain)
+    assert debug.returncode == 3 and INJECTED in debug.stderr, str(debug)
+
+
+# ---- DESCRIBE, EXPLAIN, COUNT(*), concurrency ------------------------------------------------------
+
+def test_describe_shows_what_the_search_serves(voyzu: SandboxServer) -> None:
+    with session(voyzu) as s:
+        frame = s.describe(V, "contacts")
+    rows = {str(r["column"]): " ".join(str(v) for v in r.values) for _, r in frame.iterrows()}
+    for column in ("first_name", "last_name", "display_name", "organization", "primary_email", "emails"):
+        assert "search" in rows[column], rows[column]
+    for column in ("job_title", "record_type", "unsubscribed", "created_date"):
+        assert "search" not in rows[column], rows[column]
+    assert calls(voyzu, SEARCH) == []  # DESCRIBE sends no search
+
+
+def test_explain_shows_the_search_text_and_why_the_rest_is_local(voyzu: SandboxServer) -> None:
+    sql = (f"SELECT id FROM {V}.contacts WHERE first_name = 'Anna' AND last_name LIKE 'Schm%' "
+           "AND job_title = 'CEO'")
+    with session(voyzu) as s:
+        text = s.explain(sql)
+    assert "SearchText" in text and "Schm" in text, text  # the longest text is the one pushed
+    assert "first_name = 'Anna'" in text and "job_title = 'CEO'" in text, text
+    assert "superset" in text.lower(), text
+    assert calls(voyzu, SEARCH) == []
+
+
+def test_count_of_every_contact_is_one_request(voyzu: SandboxServer) -> None:
+    with session(voyzu) as s:
+        frame = s.query(f"SELECT COUNT(*) AS n FROM {V}.contacts")
+    assert int(frame["n"][0]) == len(raw())
+    assert [st for _, st in calls(voyzu, SEARCH)] == [200]
+
+
+def test_pages_after_the_first_are_fetched_concurrently(voyzu: SandboxServer, monkeypatch: Any) -> None:
+    flight = InFlight(r"^/voyzu/api/contacts/search$").install(monkeypatch)
+    voyzu.settings.latency_ms = 30
+    with session(voyzu, page_size=1000) as s:
+        got = ids(s.query(f"SELECT id FROM {V}.contacts"))
+    assert sorted(got) == all_ids() and len(got) == len(set(got))
+    assert len(calls(voyzu, SEARCH)) == -(-len(raw()) // 1000)  # one request per page, none wasted
+    assert flight.most >= 2, flight.most

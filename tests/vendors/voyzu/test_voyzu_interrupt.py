@@ -1,0 +1,136 @@
+"""A Voyzu async job that never ends (``stall_async``: it stays at 90%) cancelled by the user, in the
+two places a user waits on one:
+
+* the shell in a real pseudo-terminal (pexpect): the progress line shows ``async search`` with the
+  job's percent and the vendor's commentary; Ctrl-C brings the prompt back with "cancelled", no
+  traceback, the polls stop, and the next query runs;
+* the notebook magic on a real Jupyter kernel: a kernel interrupt ends the cell with a
+  ``UsageError`` saying "cancelled", the polls stop, and the kernel stays usable.
+
+(No cancel endpoint is documented: the vendor's job is a read and is left to finish.)
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crmql.sandbox import SandboxServer
+
+from cli_support import cli_environment
+from vendors.voyzu.support import FAST, STATUS_PATHS, V, calls, config_file, fast_async, reset, stall
+
+pexpect = pytest.importorskip("pexpect")
+jupyter_client = pytest.importorskip("jupyter_client")
+
+from kernel_support import ipc_kernel_manager  # noqa: E402
+
+SLOW = f"SELECT id FROM {V}.contacts WHERE last_name LIKE 'Sch%'"
+POLLS = STATUS_PATHS["request-status"]
+#: the shell's prompt (the default connection's name)
+PROMPT = r"\w+> "
+
+
+@pytest.fixture
+def stalled(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
+    """The sandbox with every async job stuck at 90%."""
+    reset(sandbox_server)
+    fast_async(sandbox_server)
+    stall(sandbox_server)
+    yield sandbox_server
+    reset(sandbox_server)
+
+
+def _settled(server: SandboxServer, part: str) -> int:
+    """The number of requests to ``part`` once it stops growing (the polls stopped)."""
+    counts = [len(calls(server, part))]
+    deadline = time.monotonic() + 10
+    while len(counts) < 3 or counts[-1] != counts[-3]:
+        assert time.monotonic() < deadline, f"polls kept coming after the cancel: {counts}"
+        time.sleep(0.5)
+        counts.append(len(calls(server, part)))
+    return counts[-1]
+
+
+def test_ctrl_c_in_the_shell_cancels_the_job_poll(stalled: SandboxServer, tmp_path: Path) -> None:
+    config = config_file(tmp_path / "crmql.toml", stalled.url, **dict(FAST), **{"async": "always"})
+    env = cli_environment(tmp_path)
+    env.update(TERM="xterm", COLUMNS="120", LINES="40", PAGER="cat", PROMPT_TOOLKIT_NO_CPR="1",
+               CRMQL_HISTORY=str(tmp_path / "history"), NO_COLOR="1")
+    log = io.StringIO()
+    child = pexpect.spawn(sys.executable, ["-m", "crmql", "--config", str(config)], env=env, encoding="utf-8",
+                          dimensions=(40, 120), timeout=30)
+    child.logfile_read = log
+    try:
+        child.expect(PROMPT)
+        child.send(SLOW + ";\r")
+        child.expect(r"async search \d+%")  # the live progress line (shown after 0.5 s)
+        child.expect_exact("90%")
+        child.sendintr()
+        child.expect_exact("cancelled")
+        child.expect(PROMPT)
+        assert "Traceback" not in log.getvalue(), log.getvalue()[-3000:]
+        _settled(stalled, POLLS)
+        stall(stalled, False)
+        child.send(f"SELECT COUNT(*) AS n FROM {V}.spreadsheets;\r")  # the shell goes on
+        child.expect_exact("12")
+        child.expect(PROMPT)
+        child.sendeof()
+        child.expect(pexpect.EOF)
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+    assert "Traceback" not in log.getvalue(), log.getvalue()[-3000:]
+
+
+@pytest.fixture
+def kernel(tmp_path: Path) -> Any:
+    """A real kernel on Unix sockets (as ``tests/magic/test_magic_kernel.py`` starts one)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRMQL_")}
+    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / ".config"))
+    km = ipc_kernel_manager()
+    km.start_kernel(cwd=str(tmp_path), env=env)
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    try:
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def _reply(kc: Any, msg_id: str, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        reply = kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply
+
+
+def test_a_kernel_interrupt_cancels_the_job_poll(kernel: Any, stalled: SandboxServer, tmp_path: Path) -> None:
+    km, kc = kernel
+    config = config_file(tmp_path / "crmql.toml", stalled.url, **dict(FAST), **{"async": "always"})
+    reply = _reply(kc, kc.execute(f"%load_ext crmql\n%config Crmql.config_file = {str(config)!r}"), 60)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    msg_id = kc.execute(f"slow = %crmql {SLOW}")
+    deadline = time.monotonic() + 30
+    while len(calls(stalled, POLLS)) < 2:  # the job was submitted and is being polled
+        assert time.monotonic() < deadline, stalled.request_log[-5:]
+        time.sleep(0.1)
+    km.interrupt_kernel()
+    reply = _reply(kc, msg_id, 30)["content"]
+    assert reply["status"] == "error" and reply["ename"] == "UsageError", reply
+    assert "cancelled" in reply["evalue"], reply["evalue"]
+    _settled(stalled, POLLS)
+    stall(stalled, False)
+    reply = _reply(kc, kc.execute(f"n = %crmql SELECT COUNT(*) AS n FROM {V}.spreadsheets\n"
+                                  "assert int(n['n'][0]) == 12 and 'slow' not in dir()"), 60)["content"]
+    assert reply["status"] == "ok", reply
