@@ -98,7 +98,9 @@ class QueryStats:
         True
         """
         value = float(min(max(percent, 0.0), 100.0)) if percent is not None else None
-        self._job(value, note[:120] if isinstance(note, str) and note else None, running=True)
+        # the vendor's words go to a terminal: no control character (an escape sequence) passes
+        text = "".join(ch if ch.isprintable() else " " for ch in note[:120]).strip() if isinstance(note, str) else ""
+        self._job(value, text or None, running=True)
 
     def job_done(self) -> None:
         """Clear the job's progress (the job ended, finished or not) here and on every parent."""

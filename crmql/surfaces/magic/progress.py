@@ -1,4 +1,10 @@
-"""The progress bar of a long-running scan in the notebook (tqdm.auto, shown after a delay)."""
+"""The progress bar of a long-running scan in the notebook (tqdm.auto, shown after a delay).
+
+Pages drive it (``unit="page"``, out of the scan's total when known); while an asynchronous
+vendor job runs (the statement's ``job_percent`` is set), a bar of its own shows the job's
+percent (``total=100``, ``unit="%"``, ``desc="crmql async"``) with the vendor's commentary; the
+page bar comes back when the job ends.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ class _Progress:
         self.started = time.monotonic()
         self.delay = delay
         self.bar: Any = None
+        self._job_bar = False  # whether ``bar`` is an async job's
         self.closed = not enabled
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
@@ -34,12 +41,25 @@ class _Progress:
             if self.closed or time.monotonic() - self.started < self.delay:
                 return
             st = self.st
+            percent, note = st.job_percent, st.job_note  # (read once: the job may end meanwhile)
+            if self.bar is not None and self._job_bar != (percent is not None):
+                self.bar.close()
+                self.bar = None
             if self.bar is None:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # tqdm.auto warns when ipywidgets is missing
                     from tqdm.auto import tqdm
-                self.bar = tqdm(total=st.total_pages, initial=st.pages, unit="page", desc=self.desc, leave=False,
-                                mininterval=0.25)
+                self._job_bar = percent is not None
+                if self._job_bar:
+                    self.bar = tqdm(total=100, initial=0, unit="%", desc=f"{self.desc} async", leave=False,
+                                    mininterval=0.25)
+                else:
+                    self.bar = tqdm(total=st.total_pages, initial=st.pages, unit="page", desc=self.desc,
+                                    leave=False, mininterval=0.25)
+            if percent is not None:
+                self.bar.set_postfix_str(note or "", refresh=False)
+                self.bar.update(round(percent, 1) - self.bar.n)
+                return
             elif st.total_pages is not None and self.bar.total != st.total_pages:
                 self.bar.total = st.total_pages
             self.bar.set_postfix_str(f"{st.rows_fetched:,} rows", refresh=False)

@@ -282,6 +282,12 @@ class Progress:
         spin = self.SPINNER[self._tick % len(self.SPINNER)]
         if self.phase:
             return f"{spin} {self.phase} · {self.elapsed:.1f} s  (Ctrl-C cancels)"
+        percent, note = s.job_percent, s.job_note  # (read once: the job may end meanwhile)
+        if percent is not None:  # an asynchronous vendor job: its percent is the progress
+            parts = [f"async request {percent:.0f}%", *([note] if note else [])]
+            if s.pages:
+                parts.append(f"{s.pages} page{'' if s.pages == 1 else 's'} · {s.rows_fetched} rows")
+            return f"{spin} {' · '.join(parts)} · {self.elapsed:.1f} s  (Ctrl-C cancels)"
         if s.pages:
             pages = f"{s.pages}/{s.total_pages} pages" if s.total_pages else f"{s.pages} page{'' if s.pages == 1 else 's'}"
         else:
