@@ -329,7 +329,7 @@ class AsyncCalls:
             raise VendorResponseError(f"the asynchronous request {request_id} finished with a {field_name} that is "
                                       f"not an http(s) URL", vendor=self.client.vendor, table=table)
         for name, value in url.params.multi_items():  # a presigned URL's signature is a credential
-            if SENSITIVE_PARAM.search(name):
+            if SENSITIVE_PARAM.search(name) or "credential" in name.lower() or len(value) >= 24:
                 register_secret(value)
         origin = f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
         log.debug("%s: reading the result of request %s from %s", self.client.vendor, request_id, safe_url(url))
