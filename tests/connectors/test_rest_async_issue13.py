@@ -115,6 +115,11 @@ def test_the_inline_result_wins_over_a_link() -> None:
     assert not any("voyzu-results" in p for p in vendor.paths())
 
 
+def test_a_null_result_beside_a_link_takes_the_link() -> None:
+    vendor = Vendor(final={"Result": None, "ResultUrl": "http://storage.test/voyzu-results/r-1?sig=" + SIG})
+    assert _call(_client(vendor)) == {"Data": [{"Id": "c-linked"}]}
+
+
 @pytest.mark.parametrize("link", ["ftp://storage.test/r-1", "/voyzu-results/r-1", "javascript:alert(1)", 42, "x" * 9000])
 def test_a_result_link_that_is_not_an_http_url(link: Any) -> None:
     vendor = Vendor(final={"ResultUrl": link})

@@ -301,14 +301,17 @@ class AsyncCalls:
                          commentary[:300] if isinstance(commentary, str) and commentary else None)
 
     async def _result(self, request_id: str, body: dict[str, Any], table: str | None) -> Any:
-        """The finished job's result: ``result_path``'s body, else the status's ``result_field``."""
+        """The finished job's result: ``result_path``'s body, else the status's ``result_field``, else
+        the body at its ``result_link_field`` (a null ``result_field`` beside a link is no result)."""
         if self.job.result_path:
             path = self.job.result_path.replace("{id}", path_id(request_id))
             return await self.client.request_json(self.job.status_method, path, table=table, idempotent=True,
                                                   params=await self._params(path))
-        if self.job.result_field and self.job.result_field.split(".")[0] in body:
-            return _field(body, self.job.result_field)
         link = _field(body, self.job.result_link_field) if self.job.result_link_field else None
+        if self.job.result_field and self.job.result_field.split(".")[0] in body:
+            value = _field(body, self.job.result_field)
+            if value is not None or link is None:
+                return value
         if link is not None:
             return await self._fetch_link(request_id, link, table)
         carried = " or ".join(f for f in (self.job.result_field, self.job.result_link_field) if f) or "result"
