@@ -59,13 +59,14 @@ def simulator(server: SandboxServer) -> Any:
     return server.state.vendor(V)
 
 
-def calls(server: SandboxServer, part: str, method: str = "POST") -> list[tuple[str, int]]:
-    """``(path, status)`` of the Voyzu requests of ``method`` whose path contains ``part``."""
-    return [(p, s) for m, p, s in server.request_log if m == method and p.startswith(PREFIX) and part in p]
+def calls(server: SandboxServer, start: str, method: str = "POST") -> list[tuple[str, int]]:
+    """``(path, status)`` of the Voyzu requests of ``method`` whose path after ``/voyzu`` starts with ``start``."""
+    return [(p, s) for m, p, s in server.request_log
+            if m == method and p.startswith(PREFIX) and p[len(PREFIX):].startswith(start)]
 
 
-def statuses(server: SandboxServer, part: str, method: str = "POST") -> list[int]:
-    return [s for _, s in calls(server, part, method)]
+def statuses(server: SandboxServer, start: str, method: str = "POST") -> list[int]:
+    return [s for _, s in calls(server, start, method)]
 
 
 def fast_async(server: SandboxServer, **knobs: Any) -> None:

@@ -86,7 +86,7 @@ def test_404_names_the_path_and_points_at_base_url(voyzu: SandboxServer) -> None
     text = str(error) + " " + str(getattr(error, "hint", "") or "")
     assert "Voyzu has no POST" in text and "/api/spreadsheets/list" in text, text
     assert "wrong HTTP verb" in text and "base_url" in text, text
-    assert [s for _, s in calls(voyzu, "/voyzu/v2")].count(404) == 1  # not retried
+    assert [s for _, s in calls(voyzu, "/v2/")].count(404) == 1  # not retried
 
 
 def test_401_without_a_login_says_the_session_expired(voyzu: SandboxServer) -> None:
