@@ -264,8 +264,9 @@ class VoyzuConnector(RestConnector):
         504 or a timeout (``async = "auto"``; ``"never"``: an error)."""
         if res is None:
             return await super().send(table, request, first=first, res=res)
-        if _is_async(request):
-            return await self._send_async(table, request)
+        if _is_async(request) or res.name in self._switched:  # (a later page of a scan that switched)
+            return await self._send_async(table, request if _is_async(request) else
+                                          Place.query("async").put(request, "true"))
         gateway: str | None = None
         try:
             response = await self.http.request(request.method, request.path, table=table.qualified, idempotent=True,
