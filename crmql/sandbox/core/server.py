@@ -91,11 +91,11 @@ class _UvicornLogBridge(logging.Filter):
 _uvicorn_bridge = _UvicornLogBridge()
 
 
-#: Voyzu's fault kinds and bodies (``ErrorMessage``; 504 is API Gateway's own body)
+#: fault kinds with bodies of their own (``ErrorMessage``, as custom 540/541 codes carry; 504: AWS API Gateway's own body)
 _VENDOR_FAULTS = {"402": {"ErrorMessage": "This operation requires a paid subscription"},
                   "504": {"message": "Endpoint request timed out"},
-                  "540": {"ErrorMessage": "Injected voyzu error"},
-                  "541": {"ErrorMessage": "Injected voyzu router error"}}
+                  "540": {"ErrorMessage": "Injected error"},
+                  "541": {"ErrorMessage": "Injected router error"}}
 
 
 def _fault_response(kind: str, settings: SandboxSettings) -> Response:
