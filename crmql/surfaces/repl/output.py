@@ -224,6 +224,8 @@ class Progress:
     """The live status line of a running statement, drawn by a thread once it has run ``delay`` s.
 
     ``notify`` is the :class:`~crmql.stats.QueryStats` ``on_progress`` callback (any thread).
+    While a vendor's asynchronous job runs (``job_percent`` set) the line shows its percent and
+    commentary, from before the first page: ``⠋ async request 40% · Searching contacts · 3.2 s``.
     """
 
     SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
