@@ -166,3 +166,16 @@ def test_fault_kinds_540_541_402_504_answer_voyzus_bodies(server: SandboxServer,
     assert all(isinstance(a.json().get("ErrorMessage"), str) for a in answers[:3])
     assert answers[3].json() == {"message": "Endpoint request timed out"}
     assert [entry[2] for entry in server.request_log] == [540, 541, 402, 504, 200]
+
+
+def test_settings_come_from_the_environment_when_the_simulator_is_reset(api: httpx.Client, sim: VoyzuSimulator,
+                                                                        monkeypatch: pytest.MonkeyPatch,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    for name, value in (("CONTACTS", "25"), ("GATEWAY_ROWS", "7"), ("ASYNC_BASE_MS", "5"),
+                        ("ASYNC_MS_PER_1000", "0"), ("SESSION_TTL_S", "oops")):
+        monkeypatch.setenv(f"CRMQL_SANDBOX_VOYZU_{name}", value)
+    sim.reset()
+    assert (sim.contacts, sim.gateway_rows, sim.jobs.async_base_ms, sim.jobs.async_ms_per_1000) == (25, 7, 5, 0)
+    assert sim.auth.session_ttl_s == 3600 and "CRMQL_SANDBOX_VOYZU_SESSION_TTL_S='oops'" in caplog.text
+    assert api.post(SEARCH, json={"Length": 7}).json()["RecordsTotal"] == 25
+    assert api.post(SEARCH, json={"Length": 8}).status_code == 504
