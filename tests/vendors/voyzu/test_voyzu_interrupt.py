@@ -1,8 +1,9 @@
-"""A Voyzu async job that never ends (the simulator's ``jobs.stalled``: it stays at 90%) cancelled by the user, in the
-two places a user waits on one:
+"""A Voyzu async job that never ends (the simulator's ``jobs.stalled``: it stays at 90%) cancelled
+by the user, in the two places a user waits on one:
 
 * the shell in a real pseudo-terminal (pexpect): the progress line shows the async job's percent
-  and the vendor's commentary; Ctrl-C brings the prompt back with "cancelled", no traceback, the polls stop, and the next query runs;
+  and the vendor's commentary; Ctrl-C brings the prompt back with "cancelled", no traceback, the
+  polls stop, and the next query runs;
 * the notebook magic on a real Jupyter kernel: a kernel interrupt ends the cell with a
   ``UsageError`` saying "cancelled", the polls stop, and the kernel stays usable.
 
