@@ -276,6 +276,9 @@ def test_the_none_reading_goes_async_up_front_and_front_end_class_names(vendor: 
         assert len(s.query("SELECT id FROM vz.contacts")) == 25
         assert "POST /api/contacts/search?async=true" in vendor.seen
         assert any(p.startswith("POST /api/request-status/get/r-") for p in vendor.seen)
+        text = s.explain("SELECT id FROM vz.contacts")  # the reading is known now: async planned up front
+        assert "POST /api/contacts/search?async=true\n    {\"SearchText\": \"\"}" in text and "async job" in text
+        assert "class request" not in text
         vendor.seen.clear()
         assert len(s.query("SELECT id FROM vz.contacts WHERE last_name = 'Smith'")) == 10
         assert searches(vendor) == ["POST /api/contacts/search"]  # a search: sync

@@ -62,8 +62,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ... import stats
-from ...errors import AuthenticationError, ConfigError, ConnectorError, NetworkError, VendorHTTPError, \
-    VendorResponseError
+from ...errors import ConfigError, ConnectorError, NetworkError, VendorHTTPError, VendorResponseError
 from ...http.auth import Auth
 from ...plan.catalog import Table
 from ...plan.connector import Candidate, FetchPlan, FilterSet, Mode, NativeRequest, Needs, PageSink
