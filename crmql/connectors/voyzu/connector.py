@@ -9,8 +9,10 @@ ever losing a row:
 
 * **Paths** (ambiguity 18): every path is ``/api/...`` under ``base_url`` (the table's paths omit
   ``/api``, the headings and prose have it, and ``/api/contacts/class`` is the front-end doc's own
-  URL); every call is a POST but ``GET /api/<resource>/class`` (documented). ``base_url`` has no
-  default: the docs name only the dev server ``https://crm-dev.voyzu.com``.
+  URL); every call is a POST but ``GET /api/<resource>/class`` (documented); the prose's resource
+  ``contact`` is the table's ``contacts`` (the table is the reference). ``base_url`` has no default:
+  the docs name only the dev server ``https://crm-dev.voyzu.com``. This is the voyzu.com Voyzu CRM
+  (Google Workspace contacts), not the newer voyzu.org platform (ambiguity 20: a different API).
 * **Auth** (documented: the session cookie; the dev server also takes ``?voyzu-session-id=``):
   ``session_id`` goes as ``Cookie: voyzu-session-id=<id>``, the cookie name CHOSEN as the query
   parameter's documented name; ``send_session_as = "query"`` sends the parameter instead (dev
