@@ -118,29 +118,18 @@ def flatten(vendor: str, table: str, record: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Children(Explode):
-    """:class:`~crmql.connectors.rest.Explode` that also explodes a list of texts: each text one row
-    ``{scalar: text}`` (``Labels``, ``ContactTypes``); a custom field's ``Value`` as text.
+    """The kit's :class:`~crmql.connectors.rest.Explode` (a list of texts with ``scalar``: each text one
+    row, ``Labels`` and ``ContactTypes``), a custom field's ``Value`` also as the text ``value``.
 
     >>> Children("Labels", {"contact_id": "Id"}, scalar="label").rows([{"Id": "c-1", "Labels": ["#a"]}])
     [{'label': '#a', 'contact_id': 'c-1'}]
+    >>> Children("CustomFields", {"contact_id": "Id"}).rows([{"Id": "c-1", "CustomFields": [{"Value": True}]}])
+    [{'Value': True, 'contact_id': 'c-1', 'value': 'true'}]
     """
 
-    scalar: str | None = None
-
     def rows(self, parents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        if self.scalar is None:
-            rows = super().rows(parents)
-            if self.array == "CustomFields":
-                for r in rows:
-                    r["value"] = value_text(r.get("Value"))
-            return rows
-        out = []
-        for parent in parents:
-            items = parent.get(self.array)
-            if items is None:
-                continue
-            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-                raise ValueError(f"a parent's '{self.array}' is not a list of texts")
-            carried = {col: parent.get(f) for col, f in self.carry.items()}
-            out.extend({self.scalar: item, **carried} for item in items)
-        return out
+        rows = super().rows(parents)
+        if self.array == "CustomFields":
+            for r in rows:
+                r["value"] = value_text(r.get("Value"))
+        return rows
