@@ -29,7 +29,7 @@ from vendors.voyzu.support import (FAST, SEARCH, V, InFlight, all_ids, calls, co
 
 Q1 = f"SELECT * FROM {V}.contacts WHERE list_contains(contact_types, 'CUSTOMER') AND unsubscribed = FALSE"
 Q2 = f"SELECT label, COUNT(*) FROM {V}.contact_labels GROUP BY label ORDER BY 2 DESC"
-INJECTED = "Injected voyzu error"  # the sandbox's ErrorMessage of a 540
+INJECTED = "Injected error"  # the sandbox's ErrorMessage of a 540
 
 
 def customers() -> set[str]:

@@ -24,7 +24,7 @@ from crmql.sandbox import SandboxServer
 from vendors.voyzu.support import AUTH, LOGIN, SHEETS, V, calls, raw, reset, session, statuses
 
 SHEETS_Q = f"SELECT id, name FROM {V}.spreadsheets"
-INJECTED = "Injected voyzu error"  # the sandbox's ErrorMessage of a 540
+INJECTED = "Injected error"  # the sandbox's ErrorMessage of a 540
 
 
 @pytest.fixture
