@@ -126,7 +126,7 @@ class VoyzuConnector(RestConnector):
         self.reading: Reading = self.named or READINGS["datatable"]
         self.class_checked = False  # the contacts class module read (or found unreadable) on this connection
         self._login_checked = False
-        self._lock: asyncio.Lock | None = None
+        self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._switched: set[str] = set()  # tables whose requests go async after a gateway timeout
         self._resources = {r.name: r for r in build(self.reading, self.page_size)}
 
@@ -201,9 +201,10 @@ class VoyzuConnector(RestConnector):
 
     # ---- once per connection: the class check, the login fields
     async def _ready(self, res: Resource) -> None:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock[0] is not loop:  # (a lock serves one event loop)
+            self._lock = (loop, asyncio.Lock())
+        async with self._lock[1]:
             if self.settings.get("login_values") and not self._login_checked:
                 self._login_checked = True
                 await self._check_login()
