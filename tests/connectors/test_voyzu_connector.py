@@ -279,6 +279,10 @@ def test_the_none_reading_goes_async_up_front_and_front_end_class_names(vendor: 
         text = s.explain("SELECT id FROM vz.contacts")  # the reading is known now: async planned up front
         assert "POST /api/contacts/search?async=true\n    {\"SearchText\": \"\"}" in text and "async job" in text
         assert "class request" not in text
+    vendor.seen.clear()
+    with session(vendor) as s:  # COUNT(*) planned before the class check (as datatable): one read still
+        assert s.query("SELECT COUNT(*) AS n FROM vz.contacts")["n"][0] == 25
+        assert searches(vendor) == ["POST /api/contacts/search?async=true"]  # its rows are the count
         vendor.seen.clear()
         assert len(s.query("SELECT id FROM vz.contacts WHERE last_name = 'Smith'")) == 10
         assert searches(vendor) == ["POST /api/contacts/search"]  # a search: sync
