@@ -190,6 +190,6 @@ def check_oracle_input(sandbox: SandboxServer) -> None:
         assert d.values, d.name
 
 
-DIFFERENTIAL = DifferentialSpec(configs=CONFIGS, tables=("contacts",), examples={"contacts": 12},
+DIFFERENTIAL = DifferentialSpec(configs=CONFIGS, tables=("contacts",), examples={"contacts": 8},
                                 small_only=SMALL_ONLY, oracle=oracle, strategy=strategy, check=check,
                                 check_oracle_input=check_oracle_input)

@@ -2,7 +2,7 @@
 simulator's own search code (``crmql.sandbox.voyzu.search.matching``) applied to each native
 request's ``SearchText`` under every reading of what the docs leave open (``voyzu.search_fields``:
 most, names_emails x ``voyzu.search_match``: substring_ci, word_prefix, case_sensitive; vendor-notes
-section 3 "Search", ambiguity 19), on a sample of the seeded contacts plus records on the boundary of
+section 3 "Search", ambiguity 19), on a sample of the seeded contacts (about 250) plus records on the boundary of
 each text literal of a query (the literal as the whole field, in other cases, inside a longer word,
 after a separator; as a non-primary email, as the primary one that is not first).
 
@@ -50,9 +50,9 @@ def make_connector(settings: dict[str, Any]) -> Any:
 
 @lru_cache(maxsize=None)
 def _sample(table: str) -> tuple[dict[str, Any], ...]:
-    """Every n-th seeded record, about 600 (child tables: their parent contacts)."""
+    """Every n-th seeded record, about 250 (child tables: their parent contacts)."""
     rows = sandbox_records(V, "spreadsheets" if table == "spreadsheets" else "contacts", 42)
-    return tuple(rows[:: max(1, len(rows) // 600)])
+    return tuple(rows[:: max(1, len(rows) // 250)])
 
 
 def _texts(value: Any) -> list[str]:
@@ -83,8 +83,8 @@ def synthetic(table: Table, expr: ast.Expr | None, seed: int) -> list[dict[str, 
                         dict(base, EmailAddresses=[other, {"Value": text, "Type": "work", "Primary": True}]),
                         dict(base, EmailAddresses=[other, {"Value": text, "Type": "work", "Primary": False}]),
                         dict(base, EmailAddresses=[{"Value": text, "Type": "work", "Primary": False}])]
-    if len(out) > 1500:
-        out = random.Random(seed).sample(out, 1500)
+    if len(out) > 600:
+        out = random.Random(seed).sample(out, 600)
     return [dict(r, Id=f"c-9{n:07d}") for n, r in enumerate(out)]
 
 

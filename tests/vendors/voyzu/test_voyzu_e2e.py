@@ -23,7 +23,7 @@ import pytest
 
 from crmql.sandbox import SandboxServer
 
-from cli_support import Run, cli_environment, ok, parallel, run_crmql
+from cli_support import Run, cli_environment, ok, run_crmql
 from vendors.voyzu.support import (FAST, SEARCH, V, InFlight, all_ids, calls, config_file, ids, no_secret, raw,
                                    reset, session)
 
@@ -51,8 +51,8 @@ def voyzu(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
 
 @pytest.fixture(scope="module")
 def runs(sandbox_server: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
-    """The issue's two commands in one run; then, under a 540 on every request, the same failing
-    query without and with ``--debug``."""
+    """The issue's two commands in one run; then, under a 540 on every request, a failing query with
+    ``--debug``."""
     reset(sandbox_server)
     where = tmp_path_factory.mktemp("voyzu-cli")
     env = cli_environment(where)
@@ -64,14 +64,13 @@ def runs(sandbox_server: SandboxServer, tmp_path_factory: pytest.TempPathFactory
     issue = crmql_("--config", config, "-e", Q1, "-e", Q2, "--format", "csv")()
     sandbox_server.settings.faults = "540=1.0"
     try:
-        plain, debug = parallel(crmql_("--config", config, "-e", f"SELECT * FROM {V}.spreadsheets"),
-                                crmql_("--config", config, "--debug", "-e", f"SELECT * FROM {V}.spreadsheets"))
+        debug = crmql_("--config", config, "--debug", "-e", f"SELECT * FROM {V}.spreadsheets")()
     finally:
         reset(sandbox_server)
-    for run in (issue, plain, debug):
+    for run in (issue, debug):
         assert "Traceback" not in run.stderr, str(run)
         no_secret([run.stdout, run.stderr])
-    return {"issue": issue, "plain": plain, "debug": debug}
+    return {"issue": issue, "debug": debug}
 
 
 def test_cli_the_issue_commands(runs: dict[str, Run]) -> None:
@@ -88,11 +87,13 @@ def test_cli_the_issue_commands(runs: dict[str, Run]) -> None:
 
 
 def test_cli_a_540_hides_the_error_message_but_debug_logs_it(runs: dict[str, Run]) -> None:
-    plain, debug = runs["plain"], runs["debug"]
-    assert plain.returncode == 3 and plain.stdout == "", str(plain)
-    assert "540" in plain.stderr and "spreadsheets" in plain.stderr, str(plain)
-    assert INJECTED not in plain.stderr + plain.stdout, str(plain)
-    assert debug.returncode == 3 and INJECTED in debug.stderr, str(debug)
+    debug = runs["debug"]
+    assert debug.returncode == 3 and debug.stdout == "", str(debug)
+    errors = [line for line in debug.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "540" in errors[0] and "spreadsheets" in errors[0], str(debug)
+    assert INJECTED not in errors[0], errors  # the message the docs say is not for users...
+    assert any(INJECTED in line for line in debug.stderr.splitlines() if "crmql.connectors.voyzu" in line), \
+        str(debug)  # ...is in the --debug log
 
 
 # ---- DESCRIBE, EXPLAIN, COUNT(*), concurrency ------------------------------------------------------
