@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -112,7 +111,8 @@ def oracle(server: SandboxServer, table: str) -> Oracle:
 @lru_cache(maxsize=None)
 def drawables() -> tuple[Drawable, ...]:
     rows = typed_rows()
-    return tuple(Drawable(n, c, tuple(sorted({r[n] for r in rows if r[n] is not None}, key=lambda v: (str(type(v)), v))))
+    return tuple(Drawable(n, c, tuple(sorted({r[n] for r in rows if r[n] is not None},
+                                             key=lambda v: (str(type(v)), v))))
                  for n, c, _ in CATALOG)
 
 
@@ -164,7 +164,8 @@ def check(session: Session, served: Oracle, table: str, where: Pred) -> None:
     if len(got) != len(set(got)) or set(got) != want:
         sql = f"SELECT id FROM {V}.contacts WHERE {where.text}"
         raise AssertionError(f"pushdown changed the answer of\n  {sql}\n  {len(got)} rows vs {len(want)}; missing "
-                             f"{sorted(want - set(got))[:3]}, extra {sorted(set(got) - want)[:3]}\n{session.explain(sql)}")
+                             f"{sorted(want - set(got))[:3]}, extra {sorted(set(got) - want)[:3]}\n"
+                             f"{session.explain(sql)}")
 
 
 def check_oracle_input(sandbox: SandboxServer) -> None:

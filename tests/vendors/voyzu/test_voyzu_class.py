@@ -7,6 +7,8 @@ and picks the search reading whose input fields the class declares (``search_rea
 * ``voyzu.max_length=100``: a page shorter than asked is continued from what came, nothing lost;
 * a class that fits no reading (a tiny loopback vendor serving the sandbox's module with other
   field names) is one clear error naming the class's fields and what crmql sends, before any search;
+* a search the vendor refuses with 400: "refused the search as malformed", the ``search_reading``
+  hint, not retried, the vendor's ``ErrorMessage`` not shown;
 * ``login_values`` are checked against the ``AuthInput`` class: an unknown key is named, before the login.
 """
 
@@ -124,6 +126,32 @@ def test_a_class_that_fits_no_reading_is_one_clear_error(foreign: tuple[str, lis
         assert name in text, (name, text)
     assert "Traceback" not in text and error.exit_code == 3
     assert seen == ["/api/contacts/class"]  # no search was sent
+
+
+def test_a_search_refused_with_400_says_malformed_and_hides_the_error_message(sandbox_server: SandboxServer) -> None:
+    """A vendor whose class fits the datatable reading but refuses the search (400 + ErrorMessage)."""
+    module = httpx.get(sandbox_server.url + PREFIX + "/api/contacts/class").text
+    searches: list[str] = []
+
+    async def contacts_class(request: Request) -> Response:
+        return Response(module, media_type="text/javascript")
+
+    async def search(request: Request) -> Response:
+        searches.append(request.url.path)
+        return JSONResponse({"ErrorMessage": "Input is not a ContactsSearchInput"}, status_code=400)
+
+    app = Starlette(routes=[Route("/api/contacts/class", contacts_class, methods=["GET"]),
+                            Route("/api/contacts/search", search, methods=["POST"])])
+    with serve(app) as url:
+        config = sandbox_config("http://127.0.0.1:1")
+        config.connections[V].settings.update({**dict(FAST), "base_url": url})
+        with Session(config) as s:
+            with pytest.raises(crmql.ConnectorError) as info:
+                s.query(NAMED)
+    text = str(info.value) + " " + str(getattr(info.value, "hint", "") or "")
+    assert "Voyzu refused the search as malformed" in text and "400" in text and "search_reading" in text, text
+    assert "not a ContactsSearchInput" not in text, text
+    assert len(searches) == 1  # a 400 is not retried
 
 
 # ---- login_values against AuthInput ------------------------------------------------------------------

@@ -7,7 +7,9 @@ against the seeded raw records), and the ``crmql`` command (subprocesses, starte
 * DESCRIBE shows which columns the free-text search serves (kind ``search``, never exact), EXPLAIN
   the ``SearchText`` body and why the rest is local;
 * ``COUNT(*)`` of every contact is one request (``Length=1``, the datatable's ``RecordsFiltered``);
-* the pages of a scan after the first are fetched concurrently.
+* the pages of a scan after the first are fetched concurrently;
+* ``id IN`` reads each contact by id (an unknown id: Voyzu's 400, no row), and a child table by
+  ``contact_id`` reads its parent.
 """
 
 from __future__ import annotations
@@ -136,3 +138,15 @@ def test_pages_after_the_first_are_fetched_concurrently(voyzu: SandboxServer, mo
     assert sorted(got) == all_ids() and len(got) == len(set(got))
     assert len(calls(voyzu, SEARCH)) == -(-len(raw()) // 1000)  # one request per page, none wasted
     assert flight.most >= 2, flight.most
+
+
+def test_ids_read_by_id_and_a_missing_one_is_no_row(voyzu: SandboxServer) -> None:
+    first, second = all_ids()[:2]
+    with session(voyzu) as s:
+        frame = s.query(f"SELECT id, display_name FROM {V}.contacts WHERE id IN ('{first}', 'c-99999999', '{second}')")
+        assert s.query(f"SELECT id FROM {V}.contacts WHERE id = 'c-99999999'").empty
+        emails = s.query(f"SELECT email FROM {V}.contact_emails WHERE contact_id = '{first}'")
+    assert sorted(ids(frame)) == [first, second]
+    want = [e["Value"] for e in raw()[0]["EmailAddresses"]]
+    assert sorted(emails["email"]) == sorted(want)
+    assert calls(voyzu, SEARCH) == [] and len(calls(voyzu, "/api/contacts/get/")) == 5
