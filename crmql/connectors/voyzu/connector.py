@@ -69,12 +69,12 @@ from ...http.auth import Auth
 from ...plan.catalog import Table
 from ...plan.connector import Candidate, FetchPlan, FilterSet, Mode, NativeRequest, Needs, PageSink
 from ...redaction import redact
-from ..rest import AsyncJob, Place, Resource, RestApi, RestConnector, SessionId
+from ..rest import AsyncJob, Place, Resource, RestApi, RestConnector, SessionId, fetch_classes
 from ..rest.paginators import Page
 from ..rest.support import request_options
 from .columns import kinds
 from .errors import reword
-from .readings import READINGS, Reading, choose, parse_module, reading_named
+from .readings import READINGS, Reading, choose, reading_named
 from .resources import SEARCH_PATH, build, page_size_of
 from .rows import flatten
 from .search import FIELD, OP, NativeCond, one_search, pushdown_on
@@ -222,9 +222,8 @@ class VoyzuConnector(RestConnector):
         """The classes of the module at ``path`` (no session), or None (logged at INFO) when it
         cannot be read: the class is a check, not a dependency."""
         try:
-            response = await self.http.request("GET", path, authenticated=False, idempotent=True)
-            return parse_module(response.text)
-        except (ConnectorError, ValueError) as e:
+            return await fetch_classes(self.http, path)
+        except ConnectorError as e:
             log.info("%s: GET %s could not be read (%s); going on without the class check", self.display, path,
                      redact(str(e).splitlines()[0])[:200])
             return None

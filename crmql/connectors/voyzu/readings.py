@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,7 +48,7 @@ from ..rest.paginators import ScanContext
 from ..rest.place import dig
 from ..rest.support import valid_total
 
-__all__ = ["INPUT_CLASSES", "READINGS", "Reading", "choose", "parse_module", "reading_named"]
+__all__ = ["INPUT_CLASSES", "READINGS", "PageTotalPaginator", "Reading", "choose", "reading_named"]
 
 log = logging.getLogger(__name__)
 
@@ -168,37 +167,3 @@ def choose(classes: Mapping[str, tuple[str, ...]], setting: Any) -> Reading:
                          vendor="Voyzu CRM",
                          hint="set search_reading to one of " + ", ".join(READINGS) + " (or auto) to match it, "
                               "or tell the crmql maintainers this class")
-
-
-_CLASS = re.compile(r"\bclass\s+([A-Za-z_$][\w$]*)[^{]*\{")
-_FIELD = re.compile(r"(?:this\.([A-Za-z_$][\w$]*)\s*=)|(?:^\s*([A-Za-z_$][\w$]*)\s*(?:=[^;\n]*)?;?\s*$)", re.M)
-
-
-def parse_module(text: str) -> dict[str, tuple[str, ...]]:
-    """The classes of a JavaScript module and their fields: the kit's ``parse_classes`` when there
-    is one, else a small reading of ``class X { Field = ...; ... this.Other = ... }``; a ValueError
-    when nothing can be read.
-
-    >>> parse_module("export class ContactsSearchInput { SearchText = ''; Start = 0; Length = 10; }")
-    {'ContactsSearchInput': ('SearchText', 'Start', 'Length')}
-    """
-    try:
-        from ..rest.js_classes import parse_classes  # (the kit's, where it exists)
-    except ImportError:
-        parse_classes = None
-    if parse_classes is not None:
-        return dict(parse_classes(text))
-    out: dict[str, tuple[str, ...]] = {}
-    for match in _CLASS.finditer(text):
-        depth, i = 1, match.end()
-        while i < len(text) and depth:
-            depth += {"{": 1, "}": -1}.get(text[i], 0)
-            i += 1
-        body = text[match.end():i - 1]
-        flat = re.sub(r"\{[^{}]*\}", ";", re.sub(r"\{[^{}]*\}", ";", body)).replace(";", ";\n")
-        names = [a or b for a, b in _FIELD.findall(flat) if (a or b) not in ("constructor", "static", "return")]
-        names += re.findall(r"this\.([A-Za-z_$][\w$]*)\s*=", body)
-        out[match.group(1)] = tuple(dict.fromkeys(names))
-    if not out:
-        raise ValueError("no class in the module")
-    return out
