@@ -9,8 +9,10 @@ few rows, not 8,000: ``=`` or ``LIKE 'prefix%'`` on a name, the organization or 
 or ``list_contains(emails, ...)``, the text taken from the focus contact (sometimes in another
 case, sometimes two anchors: the longest is pushed, the other re-checked).
 
-Runs (the brief: the default and the two most dangerous readings only): the defaults,
-``voyzu.search_match=word_prefix`` and ``voyzu.search_fields=names_emails``. Every other reading is
+Runs (the default and the two most dangerous readings only): the defaults,
+``voyzu.search_match=word_prefix`` and ``voyzu.search_fields=names_emails``; the known hard spots
+(apostrophes, hyphens, ``+`` in an email, a primary email that is not the first or not flagged, a
+name in another case) under ``case_sensitive`` and ``names_emails`` + ``word_prefix``. Every other reading is
 ``small_only``: paging, class names, async, errors and the result link have targeted tests of their
 own (``test_voyzu_*.py``), and the pushdown golden check (``pushdown.py``) runs every pushed search
 through the simulator's matching under all six search readings.
@@ -191,6 +193,57 @@ def check_oracle_input(sandbox: SandboxServer) -> None:
         assert d.values, d.name
 
 
+# ---- known hard spots --------------------------------------------------------------------------------------
+
+#: the readings the regressions run under: the two that lose a row most easily (the default and
+#: word_prefix alone have property runs; every reading has the golden superset check)
+HARD_SPOT_VARIANTS = ({f"{V}.search_match": "case_sensitive"},
+                      {f"{V}.search_fields": "names_emails", f"{V}.search_match": "word_prefix"})
+
+
+def _first(test: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+    return next(r for r in typed_rows() if test(r))
+
+
+@lru_cache(maxsize=None)
+def hard_spots() -> tuple[str, ...]:
+    """WHEREs on the seeded data's edge cases (each pushes its text): an apostrophe and a hyphen in a
+    last name (=, and a LIKE prefix that ends inside a word or at the hyphen), a ``+`` in an email, a
+    primary email that is not the first, a contact with no email flagged primary (its first is taken),
+    a display name of two words, and a name in another case (no row: ``=`` is case-sensitive)."""
+    raw = {r["Id"]: r for r in records(V, "contacts", 42)}
+    apostrophe = _first(lambda r: r["last_name"] and "'" in r["last_name"])["last_name"]
+    hyphen = _first(lambda r: r["last_name"] and "-" in r["last_name"])["last_name"]
+    plus = _first(lambda r: any("+" in e for e in r["emails"]))
+    not_first = _first(lambda r: len(r["emails"]) > 1 and r["primary_email"] != r["emails"][0])
+    unflagged = _first(lambda r: r["emails"] and not any(e.get("Primary") for e in raw[r["id"]]["EmailAddresses"]))
+    person = _first(lambda r: r["record_type"] == "PERSON" and r["first_name"] and " " in (r["display_name"] or "")
+                    and r["display_name"].isascii())
+    plus_email = next(e for e in plus["emails"] if "+" in e)
+    return (f"last_name = {_quote(apostrophe)}", f"last_name LIKE {_quote(apostrophe[:4] + '%')}",
+            f"last_name = {_quote(hyphen)}", f"last_name LIKE {_quote(hyphen[:hyphen.index('-') + 2] + '%')}",
+            f"primary_email = {_quote(plus_email)}", f"list_contains(emails, {_quote(plus_email)})",
+            f"primary_email = {_quote(not_first['primary_email'])}",
+            f"primary_email = {_quote(unflagged['emails'][0])}",
+            f"display_name = {_quote(person['display_name'])} AND unsubscribed = FALSE",
+            f"first_name = {_quote(person['first_name'].upper())}")
+
+
+def check_hard_spots(server: SandboxServer, session: Session) -> None:
+    """Each regression gives the oracle's ids, and pushes its text (a cheap, selective request)."""
+    from differential_support import plan_on
+
+    for where in hard_spots():
+        sql = f"SELECT id FROM {V}.contacts WHERE {where}"
+        assert plan_on(session, V, sql).scans[0].pushed, f"not pushed: {sql}"
+        check(session, oracle_of(), "contacts", Pred(where, f"({where})"))
+
+
+def check_hard_spots_hit_rows(server: SandboxServer) -> dict[str, int]:
+    return {where: len(oracle_of().ids(where)) for where in hard_spots()}
+
+
 DIFFERENTIAL = DifferentialSpec(configs=CONFIGS, tables=("contacts",), examples={"contacts": 8},
                                 small_only=SMALL_ONLY, oracle=oracle, strategy=strategy, check=check,
-                                check_oracle_input=check_oracle_input)
+                                check_oracle_input=check_oracle_input, hard_spot_variants=HARD_SPOT_VARIANTS,
+                                check_hard_spots=check_hard_spots, check_hard_spots_hit_rows=check_hard_spots_hit_rows)
