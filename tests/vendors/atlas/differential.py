@@ -45,8 +45,10 @@ from vendors.atlas.catalog import CATALOG, raw_value
 from vendors.atlas.strategies import Example, _instant, example
 
 TABLES = ("companies", "contacts", "sales")
-#: examples per (table, variant value); contacts is 5,000 rows (50 pages per full scan)
-EXAMPLES = {"companies": 45, "sales": 40, "contacts": 40}
+#: examples per (table, variant value); contacts is 5,000 rows (50 pages per full scan). Halved for the
+#: suite's time budget (was 45/40/40): the hard spots (REGRESSIONS) pin the boundaries under every
+#: reading; CRMQL_DIFF_EXAMPLES=2 gives the old count, 10 a long soak
+EXAMPLES = {"companies": 23, "sales": 20, "contacts": 20}
 ATLAS_KEYS = sorted(k for k in ALL_VARIANTS if k.startswith("atlas."))
 #: GETs every entity of every page: a few small queries only (test_list_items_without_fields)
 SMALL_ONLY = {"atlas.list_fields"}
