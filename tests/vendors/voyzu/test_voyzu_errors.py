@@ -21,7 +21,7 @@ import pytest
 import crmql
 from crmql.sandbox import SandboxServer
 
-from vendors.voyzu.support import AUTH, LOGIN, SHEETS, V, calls, raw, reset, session, statuses
+from vendors.voyzu.support import AUTH, LOGIN, SESSION_ID, SHEETS, V, calls, raw, reset, session, statuses
 
 SHEETS_Q = f"SELECT id, name FROM {V}.spreadsheets"
 INJECTED = "Injected error"  # the sandbox's ErrorMessage of a 540
@@ -124,3 +124,27 @@ def test_a_wrong_login_is_one_clear_error(voyzu: SandboxServer) -> None:
     message = str(info.value)
     assert "not-the-password" not in message and "Traceback" not in message
     assert statuses(voyzu, AUTH) == [401]  # once, not in a loop
+
+
+def test_the_session_in_the_query_string_works_and_never_reaches_a_log(voyzu: SandboxServer,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """``send_session_as = "query"`` (the dev server's ``?voyzu-session-id=``): the rows come, and the
+    session id is in no line of crmql's logs (its URLs are logged at DEBUG). (httpx's own INFO line
+    "HTTP Request: POST <url>" does carry it: a library logger crmql does not configure; ``--debug``
+    does not show it.)"""
+    with caplog.at_level(logging.DEBUG):
+        with session(voyzu, send_session_as="query") as s:
+            frame = s.query(SHEETS_Q)
+    assert sorted(str(i) for i in frame["id"]) == sheet_ids()
+    ours = [r for r in caplog.records if r.name.startswith("crmql")]
+    assert ours and not any(SESSION_ID in r.getMessage() for r in ours)
+
+
+def test_a_server_that_takes_only_the_cookie_refuses_the_query_string(voyzu: SandboxServer) -> None:
+    voyzu.settings.variants = {f"{V}.session_in": "cookie_only"}
+    with session(voyzu, send_session_as="query") as s:
+        with pytest.raises(crmql.CrmqlError) as info:
+            s.query(SHEETS_Q)
+    assert "session was refused" in str(info.value) and SESSION_ID not in str(info.value), str(info.value)
+    with session(voyzu) as s:  # the cookie (the default) is accepted
+        assert sorted(str(i) for i in s.query(SHEETS_Q)["id"]) == sheet_ids()
