@@ -8,6 +8,7 @@ a conftest: ``import conftest`` finds whichever conftest is first on ``sys.path`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -86,6 +87,62 @@ def run_crmql(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float
     done = subprocess.run([*command, *argv], capture_output=True, text=True, env=env, cwd=cwd,
                           input=stdin, timeout=timeout)
     return Run(argv, done.returncode, done.stdout, done.stderr, prints_credentials)
+
+
+_IN_PROCESS = threading.Lock()
+
+
+def run_crmql_in_process(argv: list[str], *, env: dict[str, str], cwd: Path, stdin: str | None = None,
+                         prints_credentials: bool = False) -> Run:
+    """``crmql <argv>`` as :func:`run_crmql` runs it, but through ``crmql.surfaces.cli.main`` in this
+    process: the same environment (``os.environ`` is ``env`` for the run), working directory, stdin
+    (a pipe: not a terminal), captured stdout and stderr, and exit code, without Python's start-up
+    and crmql's imports (about 2 s of CPU a run). For runs where the process is not the point; the
+    console script, signals, ``--debug`` tracebacks and the built-in sandbox keep :func:`run_crmql`.
+    Runs are serialized (the streams and the environment are the process's); an exception that
+    escapes ``main`` fails the test (a subprocess would have printed a traceback)."""
+    import io
+    import logging
+
+    from crmql.surfaces.cli import main
+
+    with _IN_PROCESS:
+        logger = logging.getLogger("crmql")
+        handlers, level = logger.handlers[:], logger.level
+        saved_env, saved_cwd = dict(os.environ), os.getcwd()
+        out, err = (io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True) for _ in range(2))
+        try:
+            os.environ.clear()
+            os.environ.update(env)
+            os.chdir(cwd)
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+                    _stdin(io.TextIOWrapper(io.BytesIO((stdin or "").encode("utf-8")), encoding="utf-8")):
+                try:
+                    code = main(argv)
+                except SystemExit as e:
+                    code = 0 if e.code is None else e.code if isinstance(e.code, int) else 1
+        finally:
+            os.chdir(saved_cwd)
+            os.environ.clear()
+            os.environ.update(saved_env)
+            logger.handlers[:], logger.level = handlers, level
+    return Run(argv, code, _text(out), _text(err), prints_credentials)
+
+
+def _text(stream: Any) -> str:
+    """What a subprocess's reader in text mode gets: the bytes decoded, newlines universal."""
+    stream.flush()
+    return stream.buffer.getvalue().decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+
+
+@contextlib.contextmanager
+def _stdin(stream: Any) -> Any:
+    saved = sys.stdin
+    sys.stdin = stream
+    try:
+        yield stream
+    finally:
+        sys.stdin = saved
 
 
 def ok(run: Run) -> Run:

@@ -1,5 +1,8 @@
 """End to end through the ``crmql`` command: a sandbox served on loopback, a TOML config for it,
-and ``crmql`` run as a subprocess (``python -m crmql`` and, once, the ``crmql`` console script).
+and ``crmql`` run through its ``main`` in the test's process (the same argv, environment, working
+directory, streams and exit code) and, where the process is the point, as a subprocess
+(``python -m crmql``: a usage error's exit code, ``--debug``, the built-in sandbox; once, the
+``crmql`` console script).
 
 Covers the CLI contract of design section 8: statements from -e and -f, every --format, --output
 with the format from the extension, --param, --stats, EXPLAIN [ANALYZE], SHOW TABLES, DESCRIBE,
@@ -25,7 +28,7 @@ import pytest
 
 from crmql.sandbox import CREDENTIALS, SandboxServer, records
 
-from cli_support import Run, Tokens, ok, parallel, run_crmql
+from cli_support import Run, Tokens, ok, parallel, run_crmql, run_crmql_in_process
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "crmql"
 SECRET = CREDENTIALS["azavista"]["client_secret"]
@@ -52,8 +55,10 @@ def config(sandbox: SandboxServer, tmp_path: Path, write_config: Callable[..., P
 
 @pytest.fixture
 def crmql(cli_env: dict[str, str], tokens: Tokens, tmp_path: Path) -> Iterator[Callable[..., Run]]:
-    """``crmql(*args, config=path, script=False, stdin=None)`` runs the command; every run is
-    checked for leaked secrets and tracebacks after the test.
+    """``crmql(*args, config=path, script=False, stdin=None, process=False)`` runs the command (in
+    this process through its ``main``, unless ``process`` or ``script``: then ``python -m crmql`` or
+    the console script in a subprocess); every run is checked for leaked secrets and tracebacks after
+    the test.
 
     ``crmql sandbox config`` prints a config for the sandbox, which must carry the sandbox's
     (public, fixed) client credentials to work; it is the one run allowed to print the client
@@ -61,10 +66,15 @@ def crmql(cli_env: dict[str, str], tokens: Tokens, tmp_path: Path) -> Iterator[C
     runs: list[Run] = []
 
     def run(*args: str | Path, config: Path | None = None, script: bool = False, stdin: str | None = None,
-            timeout: float = 60, prints_credentials: bool = False) -> Run:
+            timeout: float = 60, prints_credentials: bool = False, process: bool = False) -> Run:
         argv = [str(a) for a in args]
         if config is not None:
             argv = ["--config", str(config), *argv]
+        if not (script or process):  # the command's own code, without a Python start-up per run
+            result = run_crmql_in_process(argv, env=cli_env, cwd=tmp_path, stdin=stdin,
+                                          prints_credentials=prints_credentials)
+            runs.append(result)
+            return result
         command = [str(CONSOLE_SCRIPT)] if script else [sys.executable, "-m", "crmql"]
         result = run_crmql(argv, env=cli_env, cwd=tmp_path, timeout=timeout, stdin=stdin, command=command,
                            prints_credentials=prints_credentials)
@@ -242,7 +252,7 @@ def test_exit_codes_and_messages(crmql: Callable[..., Run], config: Path, tmp_pa
     syntax, unknown, flag, param, vendor, missing = parallel(
         lambda: crmql("-e", "SELEC name FROM azavista.events", config=config),
         lambda: crmql("-e", "SELECT nme FROM azavista.events", config=config),
-        lambda: crmql("--bogus-flag", "-e", "SELECT 1", config=config),
+        lambda: crmql("--bogus-flag", "-e", "SELECT 1", config=config, process=True),  # the process's exit code
         lambda: crmql("--param", "x", "-e", "SELECT name FROM azavista.events WHERE name = :x", config=config),
         lambda: crmql("-e", "SELECT name FROM azavista.events LIMIT 1", config=bad_secret),
         lambda: crmql("-e", "SELECT 1", config=tmp_path / "nowhere.toml"),
@@ -265,8 +275,8 @@ def test_debug_runs_keep_secrets_redacted(crmql: Callable[..., Run], config: Pat
     before = len(tokens.issued)
     good, bad = parallel(
         lambda: crmql("--debug", "--stats", "-e", "SELECT COUNT(*) AS n FROM azavista.events WHERE name LIKE '%Gala%'",
-                      "-e", "SELECT id FROM azavista.organizations LIMIT 60", config=config),
-        lambda: crmql("--debug", "-e", "SELECT name FROM azavista.events LIMIT 1", config=bad_secret),
+                      "-e", "SELECT id FROM azavista.organizations LIMIT 60", config=config, process=True),
+        lambda: crmql("--debug", "-e", "SELECT name FROM azavista.events LIMIT 1", config=bad_secret, process=True),
     )
     ok(good)
     assert len(tokens.issued) > before  # a token was issued and used, and it is not in the output
@@ -293,7 +303,7 @@ def test_sandbox_config_and_dump(crmql: Callable[..., Run], sandbox: SandboxServ
 
 def test_no_config_means_the_in_process_sandbox(crmql: Callable[..., Run], cli_env: dict[str, str]) -> None:
     assert "CRMQL_CONFIG" not in cli_env and not any(Path(cli_env["HOME"]).iterdir())
-    run = ok(crmql("-e", "SELECT COUNT(*) FROM azavista.organizations"))
+    run = ok(crmql("-e", "SELECT COUNT(*) FROM azavista.organizations", process=True))
     assert re.search(r"(?m)^\s*500\s*$", run.stdout), run.stdout
 
 
