@@ -13,8 +13,11 @@ The vendor's own tests beside the contracts:
   the three status paths, the result link without credentials, a failed job, the deadline;
 * ``test_voyzu_interrupt.py``: Ctrl-C in the shell (pty) and a kernel interrupt cancel a job's poll;
 * ``test_voyzu_class.py``: the class-shape check (each paging reading, the front-end class names,
-  a class that fits no reading, a short page continued, login_values against AuthInput);
-* ``test_voyzu_errors.py``: 402, 540/541 retried, retried out, 404, 401 with and without a login.
+  a class that fits no reading, a search refused with 400, a short page continued, login_values
+  against AuthInput);
+* ``test_voyzu_errors.py``: 402, 540/541 retried, retried out, 404, 401 with and without a login,
+  the session in the query string;
+* ``test_voyzu_pushdown.py``: the superset check is not vacuous (a wrong push is caught).
 """
 
 from __future__ import annotations

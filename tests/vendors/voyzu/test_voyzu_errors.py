@@ -7,7 +7,9 @@
   "should never be presented to the user"), which is logged (logger ``crmql.connectors.voyzu``) instead;
 * 404 (a wrong base_url; Voyzu answers 404 to a wrong verb too): the path, the verb and the hint;
 * 401: without ``login_values`` one error saying the session expired; with them one re-login
-  (``POST /api/auth``) and the query completes.
+  (``POST /api/auth``) and the query completes; a wrong login is one error, tried once;
+* the session in the query string (``send_session_as = "query"``, the dev server's parameter):
+  served, never in crmql's logs; refused by a cookie-only server (``voyzu.session_in=cookie_only``).
 """
 
 from __future__ import annotations
