@@ -1,5 +1,6 @@
 """Atlas CRM end to end over real HTTP: the simulator served on loopback, crmql sessions on it, and
-the ``crmql`` command run as a subprocess with a TOML config for it.
+the ``crmql`` command with a TOML config for it, run through its ``main`` in the test's process (one
+run, the wrong secret's exit code, as a subprocess).
 
 * Template changes: custom fields of every type added and one renamed through the simulator's
   hooks are seen only after ``connector.refresh()`` (what ``\\refresh`` calls), by readable name
@@ -33,7 +34,7 @@ from crmql.sandbox.atlas.simulator import AtlasSimulator
 from crmql.sandbox.atlas.filter import FIELD_TYPES
 from crmql.api.session import Session
 
-from cli_support import Run, ok, parallel, run_crmql
+from cli_support import Run, ok, parallel, run_crmql, run_crmql_in_process
 
 from vendors.atlas.support import request_kinds as _log
 
@@ -271,12 +272,16 @@ def config(sandbox: SandboxServer, tmp_path: Path, write_config: Callable[..., P
 
 @pytest.fixture
 def crmql(cli_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Run]]:
-    """``crmql(*args, config=path)`` runs ``python -m crmql``; no run may leak the secret or a traceback."""
+    """``crmql(*args, config=path, process=False)`` runs the command through its ``main`` in this
+    process (``process``: ``python -m crmql`` in a subprocess); no run may leak the secret or a traceback."""
     runs: list[Run] = []
 
-    def run(*args: str, config: Path) -> Run:
+    def run(*args: str, config: Path, process: bool = False) -> Run:
         argv = ["--config", str(config), *args]
-        result = run_crmql(argv, env=cli_env, cwd=tmp_path, timeout=120)
+        if process:
+            result = run_crmql(argv, env=cli_env, cwd=tmp_path, timeout=120)
+        else:  # the command's own code, without a Python start-up per run
+            result = run_crmql_in_process(argv, env=cli_env, cwd=tmp_path)
         runs.append(result)
         return result
 
@@ -328,7 +333,7 @@ def test_describe_explain_links_and_errors(crmql: Callable[..., Run], config: Pa
         lambda: crmql("-e", ISSUE_EXPLAIN, config=config),
         lambda: crmql("-e", f"SELECT * FROM atlas.links WHERE entity_id = '{company}'", "--format", "json", config=config),
         lambda: crmql("-e", "SELECT * FROM atlas.links", config=config),
-        lambda: crmql("-e", "SELECT \"sale-name\" FROM atlas.sales LIMIT 1", config=bad),
+        lambda: crmql("-e", "SELECT \"sale-name\" FROM atlas.sales LIMIT 1", config=bad, process=True),  # exit 3 of a process
     )
     # DESCRIBE: built-in fields by id, custom fields by readable name with their UUID, types, operators
     cols = {r["column"]: r for r in csv.DictReader(io.StringIO(ok(describe).stdout))}
