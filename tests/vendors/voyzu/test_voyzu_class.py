@@ -3,6 +3,8 @@ and picks the search reading whose input fields the class declares (``search_rea
 
 * the simulator's ``voyzu.paging`` readings (datatable, page, none) are each recognised from their
   class module, and the scan gives every contact (``none``: every row in one answer, async up front);
+* ``COUNT(*)`` under each reading (one request of one row where the envelope has a total), and
+  ``LIMIT 10`` in one page;
 * the front-end doc's class names (``voyzu.class_names=front_end``) work too;
 * ``voyzu.max_length=100``: a page shorter than asked is continued from what came, nothing lost;
 * a class that fits no reading (a tiny loopback vendor serving the sandbox's module with other
@@ -57,6 +59,20 @@ def test_auto_recognises_each_reading_from_its_class(voyzu: SandboxServer, pagin
         assert sorted(ids(s.query(f"SELECT id FROM {V}.contacts"))) == small_ids()
     assert [st for _, st in calls(voyzu, "/api/contacts/class", "GET")] == [200]  # once per connection
     assert set(st for _, st in calls(voyzu, SEARCH)) <= {200}
+
+
+@pytest.mark.parametrize("paging, requests", [("datatable", 1), ("page", 1), ("none", None)])
+def test_count_of_every_contact_under_each_reading(voyzu: SandboxServer, paging: str, requests: int | None) -> None:
+    """datatable: ``Length=1`` and RecordsFiltered; page: ``PageSize=1`` and TotalCount; none: counted
+    over the one answer."""
+    voyzu.settings.variants = {f"{V}.paging": paging}
+    with session(voyzu) as s:
+        assert int(s.query(f"SELECT COUNT(*) AS n FROM {V}.contacts")["n"][0]) == SMALL
+        assert len(ids(s.query(f"SELECT id FROM {V}.contacts LIMIT 10"))) == 10
+    searches = calls(voyzu, SEARCH)
+    if requests is not None:
+        assert len(searches) == requests + 1, searches  # the count, then LIMIT 10 in one page
+    assert set(st for _, st in searches) == {200}
 
 
 def test_the_front_end_class_names_work(voyzu: SandboxServer) -> None:
