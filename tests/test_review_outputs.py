@@ -176,7 +176,7 @@ def test_o_tsv_writes_the_bytes_of_output_tsv(sandbox, tmp_path) -> None:
     import crmql
     from crmql.export import write_frame
 
-    sql = "SELECT first_name, last_name FROM azavista.contacts ORDER BY id LIMIT 3"
+    sql = "SELECT name, city FROM azavista.organizations ORDER BY id LIMIT 3"  # 10 pages, not contacts' 200
     shell = _shell(sandbox.url)
     try:
         assert shell.run_command(f"\\o {tmp_path / 'x.tsv'}")
@@ -189,7 +189,7 @@ def test_o_tsv_writes_the_bytes_of_output_tsv(sandbox, tmp_path) -> None:
     with crmql.connect(crmql.api.config.sandbox_config(sandbox.url)) as session:
         write_frame(session.query(sql), tmp_path / "y.tsv")
     assert (tmp_path / "x.tsv").read_bytes() == (tmp_path / "y.tsv").read_bytes()
-    assert (tmp_path / "x.tsv").read_text().splitlines()[0] == "first_name\tlast_name"
+    assert (tmp_path / "x.tsv").read_text().splitlines()[0] == "name\tcity"
 
 
 def test_o_txt_is_the_table_and_a_date_suffix_is_no_extension(tmp_path) -> None:
@@ -278,7 +278,7 @@ from crmql.api.config import sandbox_config
 from crmql.surfaces.repl.app import Shell
 from crmql.surfaces.repl.settings import ReplSettings
 shell = Shell(sandbox_config(sys.argv[1]), settings=ReplSettings.from_config({}, env={}), out=sys.stdout, err=sys.stderr)
-shell.run_sql("COPY (SELECT id FROM azavista.contacts ORDER BY id LIMIT 2) TO '/dev/stdout'")
+shell.run_sql("COPY (SELECT id FROM azavista.organizations ORDER BY id LIMIT 2) TO '/dev/stdout'")
 shell.close()
 """
 
@@ -313,7 +313,7 @@ def test_cli_copy_to_dev_stdout_keeps_its_summary_off_the_data(cli_env: dict[str
     import subprocess
     import sys
     proc = subprocess.run([sys.executable, "-m", "crmql", "-e",
-                           "COPY (SELECT id FROM azavista.contacts ORDER BY id LIMIT 2) TO '/dev/stdout'"],
+                           "COPY (SELECT id FROM azavista.organizations ORDER BY id LIMIT 2) TO '/dev/stdout'"],
                           env=cli_env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[0] == "id" and len(proc.stdout.splitlines()) == 3
