@@ -16,7 +16,7 @@ from crmql.sandbox import SandboxServer
 from crmql.api.session import Session
 from crmql.language.values import ParamText
 
-from cli_support import run_crmql
+from cli_support import run_crmql_in_process
 
 
 @pytest.fixture
@@ -74,9 +74,9 @@ def test_e_a_repeated_param_used_as_a_value_says_so(session: Session) -> None:
 
 def test_e_cli(cli_env: dict[str, str], tmp_path: Path, sandbox: SandboxServer, write_config: Callable[..., Path]) -> None:
     config = write_config(tmp_path / "crmql.toml", sandbox.url)
-    run = run_crmql(["--config", str(config), "--format", "csv", "-e",
-                     "SELECT COUNT(*) AS n FROM azavista.events WHERE capacity > :n + 1 AND country IN :c",
-                     "--param", "n=499", "--param", "c=NL", "--param", "c=DE"], env=cli_env, cwd=tmp_path, timeout=60)
+    run = run_crmql_in_process(["--config", str(config), "--format", "csv", "-e",
+                                "SELECT COUNT(*) AS n FROM azavista.events WHERE capacity > :n + 1 AND country IN :c",
+                                "--param", "n=499", "--param", "c=NL", "--param", "c=DE"], env=cli_env, cwd=tmp_path)
     assert run.returncode == 0, str(run)
     with Session(str(config)) as s:
         want = s.query("SELECT COUNT(*) AS n FROM azavista.events WHERE capacity > 500 AND country IN ('NL', 'DE')")
@@ -130,7 +130,10 @@ def test_10_a_bom_is_accepted() -> None:
     assert split_statements("\ufeff") == []
 
 
-def test_10_cli_files(cli_env: dict[str, str], tmp_path: Path) -> None:
+def test_10_cli_files(cli_env: dict[str, str], tmp_path: Path, sandbox: SandboxServer,
+                      write_config: Callable[..., Path]) -> None:
+    """``crmql -f`` through its ``main`` in this process (files, stdin), on the served sandbox."""
+    config = str(write_config(tmp_path / "crmql.toml", sandbox.url))
     bom = tmp_path / "bom.sql"
     bom.write_bytes(b"\xef\xbb\xbfSHOW TABLES FROM azavista;")
     bad = tmp_path / "bad.sql"
@@ -138,12 +141,13 @@ def test_10_cli_files(cli_env: dict[str, str], tmp_path: Path) -> None:
     big = tmp_path / "big.sql"
     with open(big, "wb") as f:
         f.truncate(16 * 1024 * 1024 + 1)  # sparse: 16 MB of NUL bytes, like -f /dev/zero
-    runs = {name: run_crmql(["-f", str(path)], env=cli_env, cwd=tmp_path, timeout=60)
+    runs = {name: run_crmql_in_process(["--config", config, "-f", str(path)], env=cli_env, cwd=tmp_path)
             for name, path in (("bom", bom), ("bad", bad), ("big", big))}
     assert runs["bom"].returncode == 0 and "events" in runs["bom"].stdout, str(runs["bom"])  # was a syntax error at column 1
     assert runs["bad"].returncode == 2 and "not UTF-8 text: byte 0xff at line 2, byte 16" in runs["bad"].stderr, str(runs["bad"])
     assert runs["big"].returncode == 2 and "larger than 16 MB" in runs["big"].stderr, str(runs["big"])
-    stdin = run_crmql(["-f", "-"], env=cli_env, cwd=tmp_path, timeout=60, stdin="\ufeffSHOW TABLES FROM azavista;")
+    stdin = run_crmql_in_process(["--config", config, "-f", "-"], env=cli_env, cwd=tmp_path,
+                                 stdin="\ufeffSHOW TABLES FROM azavista;")
     assert stdin.returncode == 0 and "events" in stdin.stdout, str(stdin)
     for r in (*runs.values(), stdin):
         assert "Traceback" not in r.stderr and "internal error" not in r.stderr
