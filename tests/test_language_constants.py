@@ -25,8 +25,14 @@ def session(sandbox: SandboxServer, make_session: Callable[..., Session]) -> Ses
     return make_session()
 
 
+#: each table read once per module (the module's sandbox serves the same seeded data to every test)
+_TABLES: dict[str, pd.DataFrame] = {}
+
+
 def _oracle(session: Session, table: str, where: str) -> int:
-    frame = session.query(f"SELECT * FROM azavista.{table}")
+    if table not in _TABLES:
+        _TABLES[table] = session.query(f"SELECT * FROM azavista.{table}")
+    frame = _TABLES[table]
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     con.register("t", frame)
