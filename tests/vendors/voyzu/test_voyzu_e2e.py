@@ -1,5 +1,5 @@
 """The issue's user queries end to end over real HTTP against the Voyzu simulator (rows checked
-against the seeded raw records), and the ``crmql`` command (subprocesses, started together):
+against the seeded raw records), and the ``crmql`` command (its ``main()`` in the test's process; ``--debug`` in a subprocess):
 
 * the issue's two commands through ``crmql -e`` (customers still subscribed; contacts per label);
 * a retried-out 540 through the command: the vendor's ``ErrorMessage`` is not in the output, but
@@ -27,7 +27,7 @@ import pytest
 
 from crmql.sandbox import SandboxServer
 
-from cli_support import Run, cli_environment, ok, run_crmql
+from cli_support import Run, cli_environment, ok, run_crmql, run_crmql_in_process
 from vendors.voyzu.support import (FAST, SEARCH, V, InFlight, all_ids, calls, config_file, ids, no_secret, raw,
                                    reset, session)
 
@@ -65,7 +65,9 @@ def runs(sandbox_server: SandboxServer, tmp_path_factory: pytest.TempPathFactory
     def crmql_(*args: str | Path) -> Callable[[], Run]:
         return lambda: run_crmql([*map(str, args)], env=env, cwd=where, timeout=180)
 
-    issue = crmql_("--config", config, "-e", Q1, "-e", Q2, "--format", "csv")()
+    # the issue's commands through crmql's main() in this process (the same argv, environment and
+    # streams, without a second start-up); --debug in a real process (its logging is the point)
+    issue = run_crmql_in_process(["--config", str(config), "-e", Q1, "-e", Q2, "--format", "csv"], env=env, cwd=where)
     sandbox_server.settings.faults = "540=1.0"
     try:
         debug = crmql_("--config", config, "--debug", "-e", f"SELECT * FROM {V}.spreadsheets")()
