@@ -1,5 +1,6 @@
 """The issue's user queries end to end over real HTTP against the Voyzu simulator (rows checked
-against the seeded raw records), and the ``crmql`` command (its ``main()`` in the test's process; ``--debug`` in a subprocess):
+against the seeded raw records), and the ``crmql`` command (its ``main()`` in the test's process;
+``--debug`` in a subprocess):
 
 * the issue's two commands through ``crmql -e`` (customers still subscribed; contacts per label);
 * a retried-out 540 through the command: the vendor's ``ErrorMessage`` is not in the output, but
