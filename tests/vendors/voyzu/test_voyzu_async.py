@@ -67,7 +67,7 @@ def test_never_async_says_the_gateway_limit(voyzu: SandboxServer) -> None:
 
 
 def test_progress_reaches_the_statement_stats(voyzu: SandboxServer) -> None:
-    fast_async(voyzu, async_base_ms=900, async_ms_per_1000=0)
+    fast_async(voyzu, async_base_ms=1200, async_ms_per_1000=0)  # polls at about 0.25 s and 0.75 s see it run
     seen: list[tuple[float | None, str | None]] = []
     st = QueryStats()
     st.on_progress = lambda stats: seen.append((stats.job_percent, stats.job_note))
@@ -75,7 +75,7 @@ def test_progress_reaches_the_statement_stats(voyzu: SandboxServer) -> None:
         result = s.execute(FULL + " WHERE last_name LIKE 'Sch%'", statement_stats=st)
     assert len(result.frame) >= 0
     percents = [p for p, _ in seen if p is not None]
-    assert len(set(percents)) >= 2 and max(percents) > min(percents), seen  # it rose while the job ran
+    assert len(set(percents)) >= 2 and percents == sorted(percents), seen  # it rose while the job ran
     assert any(note for _, note in seen), seen
     assert st.job_percent is None  # cleared when the job ended
 
