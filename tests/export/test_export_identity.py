@@ -12,6 +12,8 @@ import pytest
 
 from crmql.export import write_frame
 
+from cli_support import run_crmql_in_process
+
 SQL = "SELECT id, first_name, last_name, email, organization_manager, created_at, external_id FROM azavista.contacts WHERE country = 'NL'"
 
 
@@ -70,7 +72,7 @@ def test_cli_copy_and_notebook_write_the_same_bytes(sandbox: Any, make_session: 
     for fmt in FORMATS[1:]:  # the same code in this process (saves starting Python twice more)
         assert cli_main(["--config", str(config), "-e", SQL, "--output", str(tmp_path / f"cli.{fmt}")]) == ""
     copies = [arg for fmt in FORMATS for arg in ("-e", f"COPY ({SQL}) TO 'copy-cli.{fmt}' WITH (FORMAT {fmt})")]
-    copied = cli(["--config", str(config), *copies], cli_env, tmp_path)
+    copied = run_crmql_in_process(["--config", str(config), *copies], env=cli_env, cwd=tmp_path)  # in this process
     assert copied.returncode == 0, copied.stderr
     assert copied.stdout.splitlines() == [f"COPY 2251 rows to copy-cli.{fmt} ({fmt})" for fmt in FORMATS]
     session = make_session()
@@ -88,11 +90,11 @@ def test_cli_copy_and_notebook_write_the_same_bytes(sandbox: Any, make_session: 
 def test_cli_output_of_other_statements(sandbox: Any, make_session: Any, tmp_path: Path, write_config: Any,
                                         cli_env: dict[str, str]) -> None:
     config = write_config(tmp_path, sandbox.url)
-    out = cli(["--config", str(config), "-e", "EXPLAIN SELECT name FROM azavista.events", "--output", "plan.txt"],
-              cli_env, tmp_path)
+    out = run_crmql_in_process(["--config", str(config), "-e", "EXPLAIN SELECT name FROM azavista.events",
+                                "--output", "plan.txt"], env=cli_env, cwd=tmp_path)  # the command's code, in this process
     assert out.returncode == 0 and "POST /3.0/event/search" in (tmp_path / "plan.txt").read_text()
-    out = cli(["--config", str(config), "-e", "COPY (SELECT name FROM azavista.events) TO 'x.csv'", "--output", "y.csv"],
-              cli_env, tmp_path)
+    out = run_crmql_in_process(["--config", str(config), "-e", "COPY (SELECT name FROM azavista.events) TO 'x.csv'",
+                                "--output", "y.csv"], env=cli_env, cwd=tmp_path)
     assert out.returncode == 1 and "COPY writes its own file" in out.stderr
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "y.csv").exists()
 
