@@ -22,6 +22,8 @@ import crmql
 from crmql.sandbox import CREDENTIALS, SandboxServer, records
 from crmql.api.session import Session
 
+from cli_support import run_crmql_in_process
+
 FAST = {"retry_base_s": 0.001, "retry_cap_s": 0.01}
 CONTACT_IDS = [c["id"] for c in records("azavista", "contacts", 42)]
 EVENTS = records("azavista", "events", 42)
@@ -138,11 +140,11 @@ def test_exhausted_retries_on_the_command_line(faulty: SandboxServer, tmp_path: 
     store = faulty.state.tokens
     original = store.issue_access
     store.issue_access = lambda *a, **k: issued.append(original(*a, **k)) or issued[-1]  # type: ignore[method-assign]
+    argv = ["--config", str(config), "-e", "SELECT name FROM azavista.events WHERE event_type = 'sales'"]
     try:
-        runs = [subprocess.run([sys.executable, "-m", "crmql", "--config", str(config), *flags,
-                                "-e", "SELECT name FROM azavista.events WHERE event_type = 'sales'"],
-                               capture_output=True, text=True, env=cli_env, timeout=60)
-                for flags in ([], ["--debug", "--stats"])]
+        runs = [run_crmql_in_process(argv, env=cli_env, cwd=tmp_path),  # the command's code, in this process
+                subprocess.run([sys.executable, "-m", "crmql", "--debug", "--stats", *argv],  # --debug: a real process
+                               capture_output=True, text=True, env=cli_env, timeout=60)]
     finally:
         del store.issue_access
     assert issued
