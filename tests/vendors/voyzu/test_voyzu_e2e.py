@@ -108,11 +108,12 @@ def test_cli_a_540_hides_the_error_message_but_debug_logs_it(runs: dict[str, Run
 def test_describe_shows_what_the_search_serves(voyzu: SandboxServer) -> None:
     with session(voyzu) as s:
         frame = s.describe(V, "contacts")
-    rows = {str(r["column"]): " ".join(str(v) for v in r.values) for _, r in frame.iterrows()}
+    pushed = {str(r["column"]): str(r["pushed_filters"]) for _, r in frame.iterrows()}
     for column in ("first_name", "last_name", "display_name", "organization", "primary_email", "emails"):
-        assert "search" in rows[column], rows[column]
-    for column in ("job_title", "record_type", "unsubscribed", "created_date"):
-        assert "search" not in rows[column], rows[column]
+        assert "search text" in pushed[column] and "superset" in pushed[column], (column, pushed[column])
+    for column in ("id", "job_title", "record_type", "unsubscribed", "created_date", "labels", "contact_types"):
+        assert "search" not in pushed[column], (column, pushed[column])
+    assert pushed["job_title"] == "(local only)"
     assert calls(voyzu, SEARCH) == []  # DESCRIBE sends no search
 
 
