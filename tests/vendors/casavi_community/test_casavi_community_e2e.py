@@ -1,6 +1,6 @@
 """The issue's user queries end to end over real HTTP against the casavi Community simulator (a
 session on the served sandbox, rows checked against the seeded raw records), and the ``crmql``
-command (subprocesses, started together once): the issue's three commands, the required-filter
+command (run once: `--debug` as a subprocess, the rest through its `main` in this process): the issue's three commands, the required-filter
 error, ``--debug`` without a secret, and ``crmql sandbox dump casavi_community.tickets``.
 
 * which tickets are open in community 12; open tickets of 12, 15 and 18 by community (a fan-out of
@@ -29,7 +29,7 @@ import pytest
 import crmql
 from crmql.sandbox import SandboxServer, records
 
-from cli_support import Run, Tokens, cli_environment, ok, parallel, reset_sandbox, run_crmql
+from cli_support import Run, Tokens, cli_environment, ok, parallel, reset_sandbox, run_crmql, run_crmql_in_process
 from contract.kit import session_for
 
 from vendors.casavi_community.spec import SPEC
@@ -180,13 +180,15 @@ def runs(sandbox_server: SandboxServer, tmp_path_factory: pytest.TempPathFactory
     env = cli_environment(where)
     config = config_file(where / "crmql.toml", sandbox_server.url)
 
-    def crmql_(*args: str | Path) -> Callable[[], Run]:
+    def crmql_(*args: str | Path, process: bool = False) -> Callable[[], Run]:
+        if not process:  # the command's own code in this process, without a Python start-up
+            return lambda: run_crmql_in_process([*map(str, args)], env=env, cwd=where)
         return lambda: run_crmql([*map(str, args)], env=env, cwd=where, timeout=180)
 
-    issue, error, debug, dump = parallel(
+    debug, issue, error, dump = parallel(  # --debug in a real process, started first
+        crmql_("--config", config, "--debug", "--stats", "-e", Q3, process=True),
         crmql_("--config", config, "-e", Q1, "-e", Q2, "-e", Q3, "--format", "csv"),
         crmql_("--config", config, "-e", f"SELECT * FROM {V}.appointments WHERE title = 'x'"),
-        crmql_("--config", config, "--debug", "--stats", "-e", Q3),
         crmql_("sandbox", "dump", f"{V}.tickets"),
     )
     for run in (issue, error, debug, dump):
