@@ -1,6 +1,7 @@
 """The issue's user queries end to end over real HTTP against the casavi simulator (a session on
 the served sandbox, rows checked against the seeded raw records), and the ``crmql`` command for
-the issue's two commands and ``crmql sandbox dump`` (run once: the two commands through its `main` in this process, the dump as a subprocess).
+the issue's two commands and ``crmql sandbox dump`` (run once: the two commands through its
+``main`` in this process, the dump as a subprocess).
 
 * unregistered contacts in München (``isRegistered`` pushed as a superset, re-checked);
 * renters' contracts ending in 2026 joined with their properties, ordered by ``endDate``;

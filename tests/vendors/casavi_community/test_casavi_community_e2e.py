@@ -1,7 +1,8 @@
 """The issue's user queries end to end over real HTTP against the casavi Community simulator (a
 session on the served sandbox, rows checked against the seeded raw records), and the ``crmql``
-command (run once: `--debug` as a subprocess, the rest through its `main` in this process): the issue's three commands, the required-filter
-error, ``--debug`` without a secret, and ``crmql sandbox dump casavi_community.tickets``.
+command (run once: ``--debug`` as a subprocess, the rest through its ``main`` in this process):
+the issue's three commands, the required-filter error, ``--debug`` without a secret, and
+``crmql sandbox dump casavi_community.tickets``.
 
 * which tickets are open in community 12; open tickets of 12, 15 and 18 by community (a fan-out of
   ``?community_id=``); what residents of 12 were notified about in the last 7 days, unread;
