@@ -356,18 +356,16 @@ def test_the_cli_exits_3_naming_vendor_table_and_request(hostile: HostileServer,
     import sys
     from pathlib import Path
 
+    from cli_support import run_crmql_in_process
+
     config = Path(str(tmp_path)) / "crmql.toml"
     config.write_text(f'[connections.azavista]\nbase_url = "{hostile.url}/vendor/{mode}"\nclient_id = "me"\n'
                       f'client_secret = "not-a-real-secret-1"\n{settings}', encoding="utf-8")
     config.chmod(0o600)
-    argv = ["--config", str(config), "-e", "SELECT name FROM azavista.events WHERE event_type = 'sales'"]
-    started = time.monotonic()
-    if mode == "drip":  # a real process: a read that never ends must not keep it from exiting
-        done = subprocess.run([sys.executable, "-m", "crmql", *argv], capture_output=True, text=True, timeout=60)
-    else:  # the command's own code in this process, without a Python start-up per case
-        from cli_support import run_crmql_in_process
-
-        done = run_crmql_in_process(argv, env=dict(os.environ), cwd=Path(str(tmp_path)))
+    argv, started = ["--config", str(config), "-e", "SELECT name FROM azavista.events WHERE event_type = 'sales'"], time.monotonic()
+    done = (subprocess.run([sys.executable, "-m", "crmql", *argv], capture_output=True, text=True, timeout=60)
+            if mode == "drip"  # a real process: a read that never ends must not keep it from exiting; the rest in this one
+            else run_crmql_in_process(argv, env=dict(os.environ), cwd=Path(str(tmp_path))))
     elapsed = time.monotonic() - started
     assert done.returncode == 3, done.stderr
     assert words.format(url=hostile.url) in done.stderr, done.stderr
