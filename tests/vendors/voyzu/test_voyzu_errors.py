@@ -131,15 +131,15 @@ def test_a_wrong_login_is_one_clear_error(voyzu: SandboxServer) -> None:
 def test_the_session_in_the_query_string_works_and_never_reaches_a_log(voyzu: SandboxServer,
                                                                       caplog: pytest.LogCaptureFixture) -> None:
     """``send_session_as = "query"`` (the dev server's ``?voyzu-session-id=``): the rows come, and the
-    session id is in no line of crmql's logs (its URLs are logged at DEBUG). (httpx's own INFO line
-    "HTTP Request: POST <url>" does carry it: a library logger crmql does not configure; ``--debug``
-    does not show it.)"""
+    session id is in no line of crmql's logs (its URLs are logged at DEBUG), nor in httpx's and
+    httpcore's own (httpx's INFO line "HTTP Request: POST <url>" names the full URL: crmql redacts it)."""
     with caplog.at_level(logging.DEBUG):
         with session(voyzu, send_session_as="query") as s:
             frame = s.query(SHEETS_Q)
     assert sorted(str(i) for i in frame["id"]) == sheet_ids()
-    ours = [r for r in caplog.records if r.name.startswith("crmql")]
-    assert ours and not any(SESSION_ID in r.getMessage() for r in ours)
+    ours = [r for r in caplog.records if r.name.startswith(("crmql", "httpx", "httpcore"))]
+    assert ours and any(r.name == "httpx" for r in ours)
+    assert not any(SESSION_ID in r.getMessage() for r in ours)
 
 
 def test_a_server_that_takes_only_the_cookie_refuses_the_query_string(voyzu: SandboxServer) -> None:
