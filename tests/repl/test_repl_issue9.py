@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,6 +17,8 @@ import pytest
 pexpect = pytest.importorskip("pexpect")
 
 from test_repl_pty import COLS, PROMPT, ROWS, Repl, repl_env  # noqa: E402,F401 - after the importorskip; repl_env: a fixture
+
+from cli_support import run_crmql_in_process  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -165,8 +166,7 @@ def test_help_and_backslash_h_show_the_help(config, env, shells):
 def test_o_file_follows_its_extension_with_the_bytes_of_output(config, env, shells, tmp_path: Path):
     sql = "SELECT name, employee_count, city FROM azavista.organizations ORDER BY name, id LIMIT 5"
     expected = tmp_path / "expected.csv"
-    done = subprocess.run([sys.executable, "-m", "crmql", "--config", str(config), "-e", sql, "--output", str(expected)],
-                          env=env, capture_output=True, text=True, timeout=60)
+    done = run_crmql_in_process(["--config", str(config), "-e", sql, "--output", str(expected)], env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     shell = _start(shells, config, env)
     target = tmp_path / "out.csv"
