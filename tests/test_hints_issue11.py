@@ -27,7 +27,7 @@ from crmql.errors import ConfigError, CrmqlError, QuerySyntaxError
 from crmql.language.parser import parse
 from crmql.sandbox import CREDENTIALS, SandboxServer
 
-from cli_support import cli_environment, reset_sandbox, run_crmql
+from cli_support import cli_environment, reset_sandbox, run_crmql_in_process
 
 RARE = "Sonderkündigungsrecht"  # a custom field the casavi sample page misses
 
@@ -156,8 +156,8 @@ def test_an_unknown_custom_fields_table_names_the_file_and_connection(tmp_path: 
         with pytest.raises(ConfigError) as info:
             s.query("SELECT id FROM casavi.contacts LIMIT 1")
     assert str(info.value).startswith(expected) and info.value.exit_code == 2, info.value
-    run = run_crmql(["--config", str(path), "-e", "SELECT id FROM casavi.contacts LIMIT 1"],
-                    env=cli_environment(tmp_path), cwd=tmp_path, timeout=120)
+    run = run_crmql_in_process(["--config", str(path), "-e", "SELECT id FROM casavi.contacts LIMIT 1"],
+                               env=cli_environment(tmp_path), cwd=tmp_path)  # the command's code, in this process
     assert run.returncode == 2 and f"error: {expected}" in run.stderr, run
 
 

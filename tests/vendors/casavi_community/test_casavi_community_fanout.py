@@ -22,7 +22,7 @@ import pytest
 import crmql
 from crmql.sandbox import SandboxServer
 
-from cli_support import cli_environment, run_crmql
+from cli_support import cli_environment, run_crmql_in_process
 from contract.kit import session_for
 
 from vendors.casavi_community.spec import SPEC
@@ -81,8 +81,8 @@ def test_one_failing_community_is_one_error_naming_it(failing: SandboxServer) ->
 
 def test_the_command_exits_3_naming_the_community(failing: SandboxServer, tmp_path: Path) -> None:
     config = config_file(tmp_path / "crmql.toml", failing.url, max_attempts=2, retry_base_s=0.001, retry_cap_s=0.01)
-    run = run_crmql(["--config", str(config), "-e", f"SELECT id FROM {V}.notifications WHERE {IN_20}"],
-                    env=cli_environment(tmp_path), cwd=tmp_path, timeout=120)
+    run = run_crmql_in_process(["--config", str(config), "-e", f"SELECT id FROM {V}.notifications WHERE {IN_20}"],
+                               env=cli_environment(tmp_path), cwd=tmp_path)  # the command's code, in this process
     assert run.returncode == 3 and run.stdout == "", str(run)  # no partial result printed
     assert all(part in run.stderr for part in ("community 15", "casavi Community", f"{V}.notifications")), str(run)
     assert "Traceback" not in run.stderr

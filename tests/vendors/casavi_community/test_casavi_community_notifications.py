@@ -22,7 +22,7 @@ import pytest
 
 from crmql.sandbox import SandboxServer
 
-from cli_support import cli_environment, run_crmql
+from cli_support import cli_environment, run_crmql_in_process
 from contract.kit import session_for
 
 from vendors.casavi_community.spec import SPEC
@@ -64,8 +64,8 @@ def test_unsorted_answers_are_short_with_a_warning(sandbox: SandboxServer, caplo
 def test_the_command_shows_the_warning_and_the_stats_line(sandbox: SandboxServer, tmp_path: Path) -> None:
     sandbox.settings.variants = {f"{V}.notifications_order": "unsorted"}
     config = config_file(tmp_path / "crmql.toml", sandbox.url)
-    run = run_crmql(["--config", str(config), "--stats", "--format", "csv", "-e", SCAN],
-                    env=cli_environment(tmp_path), cwd=tmp_path, timeout=120)
+    run = run_crmql_in_process(["--config", str(config), "--stats", "--format", "csv", "-e", SCAN],
+                               env=cli_environment(tmp_path), cwd=tmp_path)  # the command's code, in this process
     assert run.returncode == 0, str(run)
     rows = run.stdout.split()[1:]
     assert 0 < len(rows) < COUNT
