@@ -416,7 +416,7 @@ def test_async_poll_that_never_finishes_ends_at_the_deadline(vendor: tuple[Shape
     with pytest.raises(ConnectorError, match=r"did not finish within 0.3 s \(\d+ polls; last: request "
                                              r"XkbeRjJDoAMEVrw=: RUNNING, 99%: Searching\)") as info:
         run_async(client, job)
-    assert "raise the connection's async deadline" in str(info.value)
+    assert "raise the connection's async_deadline_s" in str(info.value)
     assert 2 <= shapes.polls <= 40
 
 

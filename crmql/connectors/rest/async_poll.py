@@ -208,16 +208,18 @@ class AsyncCalls:
             if status.status in self.job.done:
                 return await self._result(request_id, body, table)
             if status.status in self.job.failed:
+                # the Commentary is the status's own words for the user (Voyzu's front end shows it as
+                # progress), not an ErrorMessage: it goes into the message, where no connector strips it
+                why = f": {redact(status.commentary[:300])}" if status.commentary else ""
                 raise VendorHTTPError(f"the asynchronous request {request_id} failed ({self.job.status_field} "
-                                      f"{status.status})", vendor=self.client.vendor, table=table,
-                                      vendor_message=redact(status.commentary[:300]) if status.commentary else None)
+                                      f"{status.status}){why}", vendor=self.client.vendor, table=table)
             left = self.job.deadline_s - (self._clock() - started)
             if left <= 0:
                 raise ConnectorError(
                     f"the asynchronous request {request_id} did not finish within {self.job.deadline_s:g} s "
                     f"({polls} polls; last: {last.line() if last else 'no status'})",
                     vendor=self.client.vendor, table=table,
-                    hint="narrow the query, or raise the connection's async deadline if the vendor is just slow")
+                    hint="narrow the query, or raise the connection's async_deadline_s if the vendor is just slow")
             await self._sleep(min(self.job.wait(polls - 1), left))
 
     async def submit(self, method: str, path: str, *, json: Any = None, params: Params | None = None,

@@ -112,6 +112,7 @@ def test_a_failed_job_is_one_clear_error(voyzu: SandboxServer, status: str) -> N
             s.query(FULL)
         message = str(info.value)
         assert "asynchronous request" in message and f"failed (ProcessStatus {status})" in message, message
+        assert "the search index is rebuilding" in message, message  # the status's Commentary: words for users
         assert info.value.exit_code == 3 and "voyzu.contacts" in message
         assert sorted(ids(s.query(FULL))) == few_ids()  # the next job runs
 
@@ -122,5 +123,5 @@ def test_a_job_that_never_ends_meets_the_deadline(voyzu: SandboxServer) -> None:
         with pytest.raises(crmql.ConnectorError) as info:
             s.query(FULL)
     text = str(info.value) + " " + str(getattr(info.value, "hint", "") or "")
-    assert "did not finish within 1 s" in text and "90%" in text and "deadline" in text, text
+    assert "did not finish within 1 s" in text and "90%" in text and "async_deadline_s" in text, text
     assert len(calls(voyzu, STATUS_PATHS["request-status"])) <= 10  # polled with backoff, not in a tight loop
