@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,8 @@ from crmql.api import config as config_module
 from crmql.api.config import Config, ConnectionConfig, load_config
 from crmql.api.config_rules import RULES
 from crmql.errors import ConfigError
+
+from cli_support import run_crmql_in_process
 
 BASE = """
 [connections.az]
@@ -123,8 +123,7 @@ def test_every_key_the_connectors_read_has_a_rule() -> None:
 def test_the_cli_exits_2_with_one_line_not_internal_error(tmp_path: Path) -> None:
     path = write(tmp_path, "concurrency = -1\n")
     env = {**os.environ, "AZ_SECRET": "s"}
-    done = subprocess.run([sys.executable, "-m", "crmql", "--config", str(path), "-e", "SELECT 1"],
-                          capture_output=True, text=True, env=env, timeout=60)
+    done = run_crmql_in_process(["--config", str(path), "-e", "SELECT 1"], env=env, cwd=tmp_path)  # in this process
     assert done.returncode == 2, done.stderr
     assert "concurrency must be an integer from 1 to 256, not -1" in done.stderr
     assert "internal error" not in done.stderr and "Traceback" not in done.stderr
@@ -176,8 +175,7 @@ def test_no_warning_for_a_private_file_or_an_env_secret(tmp_path: Path, caplog: 
 
 def test_the_cli_shows_the_warning_on_stderr(tmp_path: Path) -> None:
     path = write(tmp_path, mode=0o640, base=BASE.replace('"${AZ_SECRET}"', '"hunter2-literal"'))
-    done = subprocess.run([sys.executable, "-m", "crmql", "--config", str(path), "-e", "SELECT 1"],
-                          capture_output=True, text=True, timeout=60)
+    done = run_crmql_in_process(["--config", str(path), "-e", "SELECT 1"], env=dict(os.environ), cwd=tmp_path)
     assert "holds a literal secret" in done.stderr and "accessible to its group" in done.stderr
     assert "hunter2-literal" not in done.stderr + done.stdout
 
