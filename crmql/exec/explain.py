@@ -27,7 +27,19 @@ def _wrap(text: str, indent: int) -> str:
     return textwrap.indent(text, " " * indent)
 
 
+#: native operators that name no operator of the vendor's, only where the value goes (Voyzu's free
+#: text ``search`` is the body field ``SearchText`` itself): shown as ``{field: value}``, as sent
+VALUE_ONLY_OPS = frozenset({"search"})
+
+
 def _cond(c: NativeCond) -> str:
+    """One native condition as the vendor sees it.
+
+    >>> _cond(NativeCond("name", "like", "Work")), _cond(NativeCond("SearchText", "search", "Weber"))
+    ('{"name": {"like": "Work"}}', '{"SearchText": "Weber"}')
+    """
+    if c.op in VALUE_ONLY_OPS:
+        return json.dumps({c.field: c.value}, ensure_ascii=False, default=str)
     return json.dumps({c.field: {c.op: c.value}}, ensure_ascii=False, default=str)
 
 

@@ -179,7 +179,10 @@ def test_declarations_search_columns_push_the_rest_is_local() -> None:
         "search text (superset: Voyzu's free-text search; re-checked locally)")
     assert "paging" in contacts.description and "one free-text search" in contacts.description
     off = VoyzuConnector("vz", {"base_url": "https://crm.example", "session_id": SESSION, "search_pushdown": False})
-    assert {col.name for col in off.table("contacts").columns if col.pushable} == {"id"}
+    last = off.table("contacts").column("last_name")
+    probe = ast.Compare("=", ast.Column("last_name"), ast.Literal("Novak", "string"))
+    assert [f.push(probe, last) for f in last.filters] == ["search_pushdown = false on this connection: checked locally"]
+    assert "search_pushdown = false" in last.filters[0].describe()
     with pytest.raises(ConfigError, match="session_id or login_values"):
         VoyzuConnector("vz", {"base_url": "https://crm.example"})
     with pytest.raises(ConfigError, match="search_reading"):
@@ -191,8 +194,10 @@ PUSH_CASES = [  # (predicate, column type, the text sent or None, why not)
     (ast.Compare("=", ast.Column("c"), ast.Literal("Novak", "string")), S, "Novak", ""),
     (ast.Like(ast.Column("c"), ast.Literal("Nov%", "string")), S, "Nov", ""),
     (ast.Like(ast.Column("c"), ast.Literal("O'Br%", "string")), S, "O'Br", ""),
-    (ast.Like(ast.Column("c"), ast.Literal("%ovak%", "string")), S, None, "only as a prefix"),
-    (ast.Like(ast.Column("c"), ast.Literal("N_vak%", "string")), S, None, "wildcard inside"),
+    (ast.Like(ast.Column("c"), ast.Literal("%ovak%", "string")), S, None, "starts with a wildcard"),
+    (ast.Like(ast.Column("c"), ast.Literal("No_ak%", "string")), S, "No", ""),  # the literal start
+    (ast.Like(ast.Column("c"), ast.Literal("N_vak%", "string")), S, None, "2 to 100"),  # 'N': too short
+    (ast.Like(ast.Column("c"), ast.Literal("Novak", "string")), S, "Novak", ""),  # no wildcard: it is =
     (ast.Like(ast.Column("c"), ast.Literal("Nov%", "string"), case_insensitive=True), S, None, "ILIKE"),
     (ast.Like(ast.Column("c"), ast.Literal("Nov%", "string"), negated=True), S, None, "only ="),
     (ast.Compare("=", ast.Column("c"), ast.Literal("N", "string")), S, None, "2 to 100"),

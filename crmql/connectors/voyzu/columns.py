@@ -105,11 +105,11 @@ def kinds(kind: str, settings: Mapping[str, Any]) -> tuple[Capability, ...]:
 
     >>> [c.describe() for c in kinds("search", {})]
     ["search text (superset: Voyzu's free-text search; re-checked locally)"]
-    >>> kinds("search", {"search_pushdown": False})
-    ()
+    >>> [c.describe() for c in kinds("search", {"search_pushdown": False})]
+    ['(local only: search_pushdown = false on this connection)']
     """
     if kind == "search":
-        return (SearchText(),) if pushdown_on(settings) else ()
+        return (SearchText(off=not pushdown_on(settings)),)
     if kind == "id":  # the ids' case rules are undocumented: a read by id is re-checked locally
         return (Equality("eq", "in", case_sensitive=None),)
     return ()

@@ -19,9 +19,10 @@ the pushed search is a superset, ``exact=False``, and the WHERE is re-checked lo
   display_name, organization, primary_email (an e-mail value), and ``list_contains(emails, v)``;
 * ``col = 'text'``: the field IS the text, so it contains it (either case rule), and its words are
   the text's words (word prefix);
-* ``col LIKE 'text%'`` (a literal prefix, no ``_`` wildcard in it): the field starts with the text,
-  so it contains it, and each word of the text starts a word of the field (the text's inner words
-  are whole words of the field, its last word a prefix of one). ``LIKE '%text%'`` is NOT pushed
+* ``col LIKE 'text%...'``: the literal start of the pattern, up to its first wildcard (``%`` or
+  ``_``; no wildcard: the whole pattern): the field starts with the text, so it contains it, and
+  each word of the text starts a word of the field (the text's inner words are whole words of the
+  field, its last word a prefix of one). ``LIKE '%text%'`` is NOT pushed
   (a word-prefix search would miss "Acme" in "MegaAcme"), nor ILIKE (a case-sensitive search
   would miss another case);
 * the text is 2..100 characters of ASCII letters, digits, space and ``@ . _ + - '``, does not
@@ -42,7 +43,7 @@ The connection setting ``search_pushdown = false`` turns all of this off.
 NativeCond(field='SearchText', op='search', value='Novak')
 >>> SearchText().push(ast.Like(ast.Column("last_name"), ast.Literal("%ovak%", "string")),
 ...                   Column("last_name", ColumnType.STRING))
-"a LIKE pattern is pushed only as a prefix ('text%'): a word-prefix search would miss '%ovak%' inside a word"
+"'%ovak%' starts with a wildcard: only its literal start is sent, and a word-prefix search would miss text inside a word"
 """
 
 from __future__ import annotations
@@ -111,11 +112,17 @@ class SearchText(Capability):
     always a superset (``exact=False``), re-checked locally (see the module docstring)."""
 
     sql_ops: tuple[str, ...] = ("=", "LIKE 'text%'", "list_contains")
+    #: the connection's ``search_pushdown = false``: nothing is sent, and DESCRIBE/EXPLAIN say why
+    off: bool = False
 
     def describe(self) -> str:
+        if self.off:
+            return "(local only: search_pushdown = false on this connection)"
         return "search text (superset: Voyzu's free-text search; re-checked locally)"
 
     def push(self, pred: ast.Expr, column: Column) -> Pushed | str:
+        if self.off:
+            return "search_pushdown = false on this connection: checked locally"
         text = self._text(pred, column)
         if not isinstance(text, tuple):
             return text
@@ -140,13 +147,13 @@ class SearchText(Capability):
             pattern = pred.pattern.value
             if pred.case_insensitive:
                 return "ILIKE is not pushed: a case-sensitive search would miss another case"
-            if not isinstance(pattern, str) or not pattern.endswith("%") or pattern.startswith("%"):
-                return (f"a LIKE pattern is pushed only as a prefix ('text%'): a word-prefix search would miss "
-                        f"{pattern!r} inside a word")
-            prefix = pattern.rstrip("%")
-            if "%" in prefix or "_" in prefix:
-                return f"{pattern!r} has a wildcard inside: only a literal prefix ('text%') is sent"
-            return (prefix,)
+            if not isinstance(pattern, str):
+                return "only text is searched"
+            cut = min((i for i, ch in enumerate(pattern) if ch in "%_"), default=len(pattern))
+            if cut == 0:
+                return (f"{pattern!r} starts with a wildcard: only its literal start is sent, and a word-prefix "
+                        "search would miss text inside a word")
+            return (pattern[:cut],)  # the field starts with it (no wildcard at all: the field IS it)
         if isinstance(pred, ast.InList):
             return "IN is a set of alternatives; one search text is one AND: checked locally"
         return "only =, LIKE 'text%' and list_contains are sent as the search text"
