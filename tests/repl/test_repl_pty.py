@@ -226,10 +226,12 @@ def test_repl_config_section_vi_keys_single_line_timing_and_pager(config: Path, 
 
 def test_ctrl_d_exits_0_and_startup_is_fast(repl):
     times = []
-    for _ in range(3):
+    for _ in range(3):  # the best of up to three: a run under the limit settles it, so stop there
         shell = repl()
         times.append(shell.startup_s)
         assert shell.quit() == 0
+        if shell.startup_s < STARTUP_LIMIT_S:
+            break
     best = min(times)
     print(f"\nstartup to first prompt: {', '.join(f'{t:.3f}' for t in times)} s (best {best:.3f} s)")
     assert best < STARTUP_LIMIT_S
