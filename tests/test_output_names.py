@@ -89,8 +89,8 @@ def test_select_star_over_a_join(session: Session) -> None:
 def test_every_format_and_path_same_names(session: Session, tmp_path: Path, fmt: str) -> None:
     """The Python API, the screen, a streamed export, a whole-result export and write_frame."""
     expected = ["name", "name_1", "lower(name)", "lower(name)_1"]
-    streamed = "SELECT name, name, lower(name), lower(name) FROM azavista.events LIMIT 3"
-    whole = streamed.replace("LIMIT 3", "ORDER BY name LIMIT 3")  # ORDER BY: not streamed
+    streamed = "SELECT name, name, lower(name), lower(name) FROM azavista.organizations LIMIT 3"
+    whole = streamed.replace("LIMIT 3", "ORDER BY name LIMIT 3")  # ORDER BY: not streamed (10 pages, not events' 48)
     frame = session.query(streamed)
     assert list(frame.columns) == expected
     assert list(session.query(whole).columns) == expected
