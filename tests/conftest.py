@@ -10,6 +10,7 @@
 * ``write_config(path, url, **overrides)`` (a fixture returning the function): a TOML config file
   for the CLI.
 * ``cli_env``: the environment for ``crmql`` subprocesses (empty HOME, no CRMQL_* variables).
+* (autouse) the ``crmql`` logger's handlers and level are restored after every test.
 
 The fixtures have names of their own (not ``server``), so the sandbox and HTTP test packages keep
 their own fixtures.
@@ -28,6 +29,19 @@ from crmql.sandbox import SandboxServer, SandboxSettings, serve_in_thread
 from crmql.api.session import Session
 
 from cli_support import cli_environment, config_toml, reset_sandbox, write_config_file  # noqa: F401 - re-exported
+
+
+@pytest.fixture(autouse=True)
+def _crmql_logging_restored() -> Iterator[None]:
+    """The ``crmql`` logger's handlers and level as they were before the test: a test that calls the
+    CLI's ``main()`` in-process has it install its stderr handler at WARNING, which would hide crmql's
+    DEBUG records from every later test's ``caplog`` in the same worker (order-dependent failures)."""
+    import logging
+
+    logger = logging.getLogger("crmql")
+    handlers, level = logger.handlers[:], logger.level
+    yield
+    logger.handlers[:], logger.level = handlers, level
 
 
 @pytest.fixture(scope="module")
