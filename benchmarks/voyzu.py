@@ -7,8 +7,9 @@ datatable: the session cookie, then ``POST /api/contacts/search`` with an empty 
 ``RecordsFiltered``, and everything else in Python. crmql pushes a name or email as the free-text
 ``SearchText`` (a superset under every reading, re-checked locally), counts with one ``Length=1``
 request, and reads the pages after the first concurrently. ``vz_full_scan_async`` runs the same
-full scan on a connection with ``async = "always"``: one ``?async=true`` submit and its polls
-(the path a scan takes when the API Gateway's 30 s limit cuts a sync call).
+full scan on a connection with ``async = "always"``: each page of 1,000 a ``?async=true`` job
+(submit, then polls until ``PROCESSED``), the pages' jobs concurrently (the path a scan takes when
+the API Gateway's 30 s limit cuts a sync call).
 
 The ``/class`` module crmql reads once per connection (the search shape check) is counted in the
 setup column, as token requests are for the other vendors.
@@ -100,7 +101,7 @@ def build_voyzu_scenarios(last_name: str) -> list[Scenario]:
                  "every contact: the first page says RecordsFiltered, the other pages go concurrently",
                  target="8 data requests, faster than the sequential client", **voyzu),
         Scenario("vz_full_scan_async", f"SELECT {columns} FROM voyzu_async.contacts", ("contacts",), _full,
-                 "the same scan as one ?async=true search: submit, poll RequestStatus, take its Result", **voyzu),
+                 "the same scan with every page an ?async=true job: submit, poll RequestStatus, take its Result", **voyzu),
         Scenario("vz_selective", f"SELECT id, display_name FROM voyzu.contacts WHERE last_name = '{last_name}'",
                  ("contacts",), _selective(last_name),
                  "last_name pushed as the free-text SearchText (a superset), re-checked locally",
