@@ -151,12 +151,22 @@ class SessionIdAuth(TokenAuth):
         return {self.name: self._cached.token.value}
 
     def rejected(self, error: AuthenticationError) -> AuthenticationError:
-        """``error`` (a 401 on a session with no login) worded for the user.
+        """``error`` (a 401 on a session with no login) worded for the user; in query placement the
+        server may take the session only as a cookie (the query parameter is Voyzu's dev server's).
 
         >>> print(SessionIdAuth("s-1234567").rejected(AuthenticationError("x", vendor="Voyzu", status=401)))
         Voyzu: the session was refused: it has expired or was signed out [HTTP 401]
-          hint: sign in to the vendor again and set session_id, or configure a login
+          hint: sign in to the vendor again and set session_id, or set login_values to sign in automatically
+        >>> print(SessionIdAuth("s-1234567", send_as="query").rejected(AuthenticationError("x", vendor="Voyzu", status=401)))
+        Voyzu: the session was refused: it has expired or was signed out, or this server takes it only as a cookie [HTTP 401]
+          hint: remove send_session_as = "query" (the query parameter is the development server's); or sign in again and set session_id, or set login_values
         """
-        return AuthenticationError("the session was refused: it has expired or was signed out", vendor=error.vendor,
-                                   table=error.table, status=error.status, vendor_message=error.vendor_message,
-                                   hint="sign in to the vendor again and set session_id, or configure a login")
+        if self.send_as == "query":
+            message = "the session was refused: it has expired or was signed out, or this server takes it only as a cookie"
+            hint = ('remove send_session_as = "query" (the query parameter is the development server\'s); or sign in '
+                    'again and set session_id, or set login_values')
+        else:
+            message = "the session was refused: it has expired or was signed out"
+            hint = "sign in to the vendor again and set session_id, or set login_values to sign in automatically"
+        return AuthenticationError(message, vendor=error.vendor, table=error.table, status=error.status,
+                                   vendor_message=error.vendor_message, hint=hint)

@@ -148,5 +148,6 @@ def test_a_server_that_takes_only_the_cookie_refuses_the_query_string(voyzu: San
         with pytest.raises(crmql.CrmqlError) as info:
             s.query(SHEETS_Q)
     assert "session was refused" in str(info.value) and SESSION_ID not in str(info.value), str(info.value)
+    assert "only as a cookie" in str(info.value) and 'remove send_session_as = "query"' in str(info.value)
     with session(voyzu) as s:  # the cookie (the default) is accepted
         assert sorted(str(i) for i in s.query(SHEETS_Q)["id"]) == sheet_ids()
