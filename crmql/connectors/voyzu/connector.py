@@ -78,6 +78,7 @@ from .readings import READINGS, Reading, choose, reading_named
 from .resources import SEARCH_PATH, build, page_size_of
 from .rows import flatten
 from .search import FIELD, OP, NativeCond, one_search, pushdown_on
+from .settings import async_settings
 
 __all__ = ["API", "STATUS_PATHS", "VoyzuConnector"]
 
@@ -85,8 +86,6 @@ log = logging.getLogger(__name__)
 
 #: the poll paths, in order (ambiguity 16)
 STATUS_PATHS = ("/api/request-status/get/{id}", "/api/request/get/{id}", "/request/get/{id}")
-ASYNC_MODES = ("auto", "always", "never")
-DEFAULT_ASYNC_ROWS, DEFAULT_DEADLINE_S = 5000, 300.0
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 API = RestApi(vendor="voyzu", display="Voyzu CRM", resources=build(READINGS["datatable"], 1000), auth=SessionId(),
@@ -116,11 +115,7 @@ class VoyzuConnector(RestConnector):
                 raise ConfigError(f"login_values: {bad[0]!r} is not a field name (letters, digits, _)")
         if s.get("send_session_as", "cookie") not in ("cookie", "query"):
             raise ConfigError("send_session_as: must be 'cookie' or 'query'")
-        self.async_mode = s.get("async") or "auto"
-        if self.async_mode not in ASYNC_MODES:
-            raise ConfigError(f"async: {self.async_mode!r} is not one of " + ", ".join(ASYNC_MODES))
-        self.async_rows = int(s.get("async_rows") or DEFAULT_ASYNC_ROWS)
-        self.async_deadline_s = float(s.get("async_deadline_s") or DEFAULT_DEADLINE_S)
+        self.async_mode, self.async_rows, self.async_deadline_s = async_settings(s)  # (checked: a dict config too)
         self.page_size = page_size_of(s)
         self.named = reading_named(s.get("search_reading"))
         self.reading: Reading = self.named or READINGS["datatable"]
@@ -286,13 +281,12 @@ class VoyzuConnector(RestConnector):
                                           Place.query("async").put(request, "true"))
         gateway: str | None = None
         try:
-            response = await self.http.request(request.method, request.path, table=table.qualified, idempotent=True,
-                                               allow_status=(504,), **request_options(request))
+            response = await self._sync(table, request, once=self.async_mode != "never")
             if response.status_code != 504:
                 return self.http.decode_json(response, table.qualified)
             gateway = "answered 504 (API Gateway's 30 s limit)"
         except NetworkError as e:
-            if "timed out" not in e.message:
+            if not _timed_out(e):
                 raise
             gateway = "timed out"
         if self.async_mode == "never":
@@ -304,6 +298,31 @@ class VoyzuConnector(RestConnector):
                  self.display, table.qualified, request.method, request.path, gateway)
         self._switched.add(res.name)
         return await self._send_async(table, Place.query("async").put(request, "true"))
+
+    async def _sync(self, table: Table, request: NativeRequest, *, once: bool) -> Any:
+        """The sync attempt of a list request (a 504 answered, not raised). ``once`` (an async
+        fallback exists): a timeout is NOT retried, since Voyzu's gateway would time out again
+        (5 tries of 30 s before the fallback); it goes async at once. Other transient errors (a 540,
+        541 or 500, a dropped connection) are retried as usual: the request is sent again with the
+        client's retries (429 and 503 the client retries itself). So a timeout after such an error
+        is retried: the rare case of two faults."""
+        options = dict(table=table.qualified, allow_status=(504,), **request_options(request))
+        if not once:
+            return await self.http.request(request.method, request.path, idempotent=True, **options)
+        try:  # (not idempotent for the client: a timeout or a drop is not retried; every call is a read)
+            return await self.http.request(request.method, request.path, idempotent=False, **options)
+        except NetworkError as e:
+            if _timed_out(e) or "gave up after" in e.message:  # (an unsent error the client retried)
+                raise
+            why = e.message
+        except VendorHTTPError as e:
+            if e.status not in self.http.retry.retry_statuses or e.status in (429, 503):
+                raise
+            why = f"HTTP {e.status}"
+        log.warning("%s (%s): %s %s failed (%s); sending it again with retries", self.display, table.qualified,
+                    request.method, request.path, redact(why)[:200])
+        stats.current().add(retries=1)
+        return await self.http.request(request.method, request.path, idempotent=True, **options)
 
     async def _send_async(self, table: Table, request: NativeRequest) -> Any:
         job = AsyncJob(status_paths=STATUS_PATHS, deadline_s=self.async_deadline_s)
@@ -330,6 +349,11 @@ class VoyzuConnector(RestConnector):
     def row(self, table: Table, record: dict[str, Any]) -> dict[str, Any]:
         record = super().row(table, record)
         return flatten(self.display, table.qualified, record) if table.name == "contacts" else record
+
+
+def _timed_out(e: NetworkError) -> bool:
+    """A request sent whose answer did not come in time (not a connection that could not be made)."""
+    return "waiting for the response" in e.message
 
 
 def _is_async(request: NativeRequest) -> bool:

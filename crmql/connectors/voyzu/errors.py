@@ -9,6 +9,10 @@ redacted (``--debug`` shows it), and the error text carries none of it:
 * 402: "this operation needs a paid Voyzu subscription";
 * 404: "Voyzu has no POST <path> (Voyzu also answers 404 to a wrong HTTP verb)", hint: check
   ``base_url`` (it ends before ``/api``);
+* the 400 and 404 wordings only for the resource's own path (sync, or an async job's submit): an
+  error of a job's status poll or result link (the kit's ``async_stage``: "status", "link") keeps
+  the kit's wording (a result link that expired is no wrong base_url); a 504 answering the async
+  submit itself: "the asynchronous submit of <path> met Voyzu's gateway limit too";
 * 401 with no login configured: the session flow's "the session was refused: it has expired or
   was signed out";
 * anything else: the kit's wording, without the vendor's message.
@@ -46,7 +50,16 @@ def _bare(e: ConnectorError) -> str:
 
 
 def reword(e: ConnectorError, connector: Any, res: Any, *, path: str | None = None) -> ConnectorError:
-    """``e`` without Voyzu's ErrorMessage (logged), worded by status (see the module docstring)."""
+    """``e`` without Voyzu's ErrorMessage (logged), worded by status (see the module docstring);
+    a new error keeps the kit's ``async_stage`` mark."""
+    out = _reword(e, connector, res, path)
+    stage = getattr(e, "async_stage", None)
+    if out is not e and stage is not None:
+        out.async_stage = stage  # type: ignore[attr-defined]
+    return out
+
+
+def _reword(e: ConnectorError, connector: Any, res: Any, path: str | None) -> ConnectorError:
     if isinstance(e, VendorResponseError):
         return e
     if e.vendor_message:
@@ -55,16 +68,24 @@ def reword(e: ConnectorError, connector: Any, res: Any, *, path: str | None = No
     path = path or getattr(res, "path", None) or "the endpoint"
     method = getattr(res, "method", "POST")
     common = dict(vendor=e.vendor, table=e.table, status=e.status)
-    if e.status == 400 and path.endswith("/search"):
+    # the kit marks the errors of an async job's requests: its submit (the resource's own path with
+    # ?async=true), a status poll, the result link; only the resource's own path is worded by it
+    stage = getattr(e, "async_stage", None)
+    own = stage in (None, "submit") and "no status path" not in e.message
+    if stage == "submit" and e.status == 504:
+        return VendorHTTPError(f"the asynchronous submit of {path} met Voyzu's gateway limit too", **common,
+                               hint="narrow the query (a condition on a name or e-mail column is sent as a search "
+                                    "text), or try again later: Voyzu may be busy")
+    if own and e.status == 400 and path.endswith("/search"):
         return VendorHTTPError("Voyzu refused the search as malformed", **common,
                                hint="the search input class may differ from what crmql sends: set search_reading "
                                     "(datatable, page, none) to match your server's GET /api/contacts/class")
     if e.status == 402:
         return VendorHTTPError("this operation needs a paid Voyzu subscription", **common)
-    if e.status == 404 and "no status path" not in e.message:
+    if own and e.status == 404:
         return VendorHTTPError(f"Voyzu has no {method} {path} (Voyzu also answers 404 to a wrong HTTP verb)",
                                **common, hint="check base_url (it ends before /api)")
-    if isinstance(e, AuthenticationError) and e.status == 401:
+    if isinstance(e, AuthenticationError) and e.status == 401 and stage != "link":  # (a link takes no session)
         auth = getattr(getattr(connector, "_http", None), "auth", None)
         if auth is not None and not getattr(auth, "can_refresh", True) and hasattr(auth, "rejected"):
             return auth.rejected(AuthenticationError("refused", vendor=e.vendor, table=e.table, status=401))

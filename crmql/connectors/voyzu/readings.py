@@ -16,7 +16,9 @@ datatable-search-bar. Neither lists a field. The readings:
 * ``page``: input ``SearchText, Page, PageSize``, output ``Data, TotalCount, Page, PageSize``;
   ``Page`` 1-based. The page count is ``TotalCount`` over the page size the vendor SERVED (its
   ``PageSize`` echo, else the first page's length when short): a vendor capping the page size
-  pages by its own size.
+  pages by its own size. A server counting ``Page`` from 0 would serve our page 1 as its second
+  and lose the first: an empty page while ``TotalCount`` says rows remain (or a ``Page`` echo of
+  another number) is an error saying so, never a short result.
 * ``none``: input ``SearchText`` only, output ``Data``: every match in one answer (a large one
   goes through the async path: 30 s API Gateway limit).
 
@@ -85,18 +87,31 @@ class PageTotalPaginator(PageIndexPaginator):
             got = await ctx.fetch(request, f"{ctx.label} (page {index})")
             echoed = dig(got.data, self.echo) if self.echo and isinstance(got.data, dict) else None
             if echoed is not None and echoed != index:
-                raise ConnectorError(f"asked for page {index}, got page {echoed}; paging is unreliable",
-                                     vendor=ctx.limits.vendor or None, table=ctx.limits.table or None)
+                raise _unreliable(ctx, f"asked for page {index}, it answered page {echoed!r}", zero=echoed == index - 1)
             total = valid_total(dig(got.data, self.total)) if self.total else None
             if not served:
                 echo_size = valid_total(dig(got.data, "PageSize"))
                 short = len(got.records) if total is not None and len(got.records) < min(size, total) else None
                 served.append(min(x for x in (size, echo_size or size, short or size) if x) or size)
+            if not got.records and total is not None and (index - self.base) * served[0] < total:
+                # rows the TotalCount promises are missing: a server counting from 0 served page N+1 as N
+                raise _unreliable(ctx, f"page {index} came back empty, but TotalCount {total} says rows remain "
+                                       f"after the {(index - self.base) * served[0]} rows before it", zero=True)
             return got.records, (math.ceil(total / served[0]) if total is not None else None)
 
         size = int(self.size.get(ctx.request) or self.max_page) if self.size is not None else self.max_page
         await page_index_scan(page, page_size=size, sink=ctx.sink, base=self.base, max_rows=ctx.max_rows,
                               sequential=ctx.sequential, window=ctx.window, limits=ctx.limits)
+
+
+def _unreliable(ctx: ScanContext, what: str, *, zero: bool) -> ConnectorError:
+    """The ``page`` reading's paging found unreliable (never a short result: rows would be lost)."""
+    head = "Voyzu's Page may count from 0 on this server: " if zero else ""
+    return ConnectorError(f"{head}{what}; paging is unreliable, so no rows are returned",
+                          vendor=ctx.limits.vendor or None, table=ctx.limits.table or None,
+                          hint="crmql's page reading counts Page from 1: set search_reading to the reading your "
+                               "server's GET /api/contacts/class declares (datatable: Start/Length; none: no paging), "
+                               "or tell the crmql maintainers how this server counts its pages")
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from .columns import CHILD_COLUMNS, CONTACT_COLUMNS, SPREADSHEET_COLUMNS
 from .readings import DEFAULT_PAGE, Reading
 from .rows import ARRAYS, Children
 from .search import SearchEncoder
+from .settings import number
 
 __all__ = ["CHILDREN", "SEARCH_PATH", "SPREADSHEETS_PATH", "build", "page_size_of"]
 
@@ -64,11 +65,14 @@ def page_size_of(settings: Mapping[str, Any]) -> int:
     (1000, 250)
     """
     raw = settings.get("page_size")
-    if raw is None:
-        return DEFAULT_PAGE
-    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= DEFAULT_PAGE:
-        raise ConfigError(f"page_size: must be a whole number from 1 to {DEFAULT_PAGE}, not {raw!r}")
-    return raw
+    try:  # (numbers as text taken, as the config rules take them)
+        size = int(number(settings, "page_size", DEFAULT_PAGE, whole=True, example="1000"))
+    except ConfigError:
+        size = 0
+    if not 1 <= size <= DEFAULT_PAGE:
+        raise ConfigError(f"page_size: must be a whole number from 1 to {DEFAULT_PAGE}, not {raw!r}",
+                          hint=f"e.g. page_size = {DEFAULT_PAGE} (the rows a search page asks for)")
+    return size
 
 
 def _by_id(column: str, parent: bool) -> ById:

@@ -30,6 +30,8 @@ the pushed search is a superset, ``exact=False``, and the WHERE is re-checked lo
   operators (a negation, a boolean), a single character or an empty text as "everything" or
   "nothing", and other characters (quotes, wildcards, accented letters a vendor may fold or split
   differently) in ways no doc settles;
+* ``!=`` and NOT (``NOT LIKE``, ``NOT IN``, ``NOT (...)``) are never pushed: a search text only
+  finds rows, it cannot exclude them;
 * ``IN`` and ``OR`` are never pushed (one search text is one AND); of several pushable conditions
   ONE is sent, the longest text (the most selective), the others are checked locally
   (:func:`one_search`).
@@ -135,6 +137,8 @@ class SearchText(Capability):
     @staticmethod
     def _text(pred: ast.Expr, column: Column) -> tuple[str] | str:
         """``(text,)`` the predicate implies the field contains, or why there is none."""
+        if _negation(pred):
+            return NEGATION
         if column.type.value == "list":
             if isinstance(pred, ast.Func) and pred.name.lower() == "list_contains" and len(pred.args) == 2 \
                     and isinstance(pred.args[1], ast.Literal) and isinstance(pred.args[1].value, str):
@@ -157,6 +161,23 @@ class SearchText(Capability):
         if isinstance(pred, ast.InList):
             return "IN is a set of alternatives; one search text is one AND: checked locally"
         return "only =, LIKE 'text%' and list_contains are sent as the search text"
+
+
+#: why a negated condition stays local
+NEGATION = "!= and NOT are not searched (a search text only finds)"
+
+
+def _negation(pred: ast.Expr) -> bool:
+    """Whether ``pred`` excludes rather than finds: ``!=``/``<>``, NOT, NOT LIKE, NOT IN, NOT BETWEEN.
+
+    >>> _negation(ast.Not(ast.Compare("=", ast.Column("x"), ast.Literal("a", "string"))))
+    True
+    """
+    if isinstance(pred, ast.Not):
+        return True
+    if isinstance(pred, ast.Compare):
+        return pred.op in ("!=", "<>")
+    return isinstance(pred, (ast.Like, ast.InList, ast.Between)) and bool(pred.negated)
 
 
 def one_search(candidates: Sequence[Candidate]) -> list[Candidate]:
