@@ -303,26 +303,9 @@ class VoyzuConnector(RestConnector):
         """The sync attempt of a list request (a 504 answered, not raised). ``once`` (an async
         fallback exists): a timeout is NOT retried, since Voyzu's gateway would time out again
         (5 tries of 30 s before the fallback); it goes async at once. Other transient errors (a 540,
-        541 or 500, a dropped connection) are retried as usual: the request is sent again with the
-        client's retries (429 and 503 the client retries itself). So a timeout after such an error
-        is retried: the rare case of two faults."""
-        options = dict(table=table.qualified, allow_status=(504,), **request_options(request))
-        if not once:
-            return await self.http.request(request.method, request.path, idempotent=True, **options)
-        try:  # (not idempotent for the client: a timeout or a drop is not retried; every call is a read)
-            return await self.http.request(request.method, request.path, idempotent=False, **options)
-        except NetworkError as e:
-            if _timed_out(e) or "gave up after" in e.message:  # (an unsent error the client retried)
-                raise
-            why = e.message
-        except VendorHTTPError as e:
-            if e.status not in self.http.retry.retry_statuses or e.status in (429, 503):
-                raise
-            why = f"HTTP {e.status}"
-        log.warning("%s (%s): %s %s failed (%s); sending it again with retries", self.display, table.qualified,
-                    request.method, request.path, redact(why)[:200])
-        stats.current().add(retries=1)
-        return await self.http.request(request.method, request.path, idempotent=True, **options)
+        541 or 500, a dropped connection, 429, 503) keep the client's retries."""
+        return await self.http.request(request.method, request.path, table=table.qualified, idempotent=True,
+                                       allow_status=(504,), retry_timeouts=not once, **request_options(request))
 
     async def _send_async(self, table: Table, request: NativeRequest) -> Any:
         job = AsyncJob(status_paths=STATUS_PATHS, deadline_s=self.async_deadline_s)
