@@ -4,7 +4,8 @@ Credentials and tokens are registered here as soon as crmql learns them (auth ob
 construction and for every token they obtain). :func:`redact` replaces every registered secret
 with ``***`` and additionally scrubs well-known secret-bearing patterns whether or not their
 values were registered: bearer tokens, ``"access_token": "..."`` style JSON fields,
-``client_secret=...`` style form fields and ``X-Auth-Token: ...`` style headers. :func:`safe_url`
+``client_secret=...`` style form fields, cookies and parameters of a session-like name
+(``voyzu-session-id=...``, ``JSESSIONID=...``, ``sid=...``) and ``X-Auth-Token: ...`` style headers. :func:`safe_url`
 shows a URL given as text without its credentials or secret-looking query values;
 :class:`RedactingFilter` applies :func:`redact` to log records.
 
@@ -16,6 +17,8 @@ This module imports nothing of crmql, so :mod:`crmql.errors` (the bottom layer) 
 'login failed for ***'
 >>> redact('{"access_token": "abc.def", "token_type": "bearer"}')
 '{"access_token": "***", "token_type": "bearer"}'
+>>> redact("(b'set-cookie', b'voyzu-session-id=Hm4w2c7Z; Path=/; HttpOnly')")
+"(b'set-cookie', b'voyzu-session-id=***; Path=/; HttpOnly')"
 """
 
 from __future__ import annotations
@@ -53,6 +56,14 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     # client_secret=... / password=... in form bodies and query strings
     (re.compile(rf"(?i)\b((?:{_KEYS})=)(?!\*\*\*)[^&\s\"',;]+"), r"\1" + MASK),
+    # a cookie or parameter of a session-like name, as a Set-Cookie shows it (voyzu-session-id=...,
+    # JSESSIONID=..., csrf_token=...): a login's new session is logged in the response's headers
+    # (httpcore, DEBUG) before crmql has read and registered it (names bounded: no backtracking blow-up)
+    (
+        re.compile(r"(?i)\b((?:[\w-]{0,40}(?:session|token|sessid)[\w-]{0,40}|(?:[\w-]{0,40}[-_.])?sid(?:[-_][\w-]{0,40})?)=)"
+                   r"(?!\*\*\*)[^\s;&\"',)\]]+"),
+        r"\1" + MASK,
+    ),
     # X-Auth-Token: ... / token: ... / X-Api-Key: ... header-style lines
     (
         re.compile(r"(?i)\b([\w-]*(?:token|api[-_]?key|secret|password)\s*:\s*)(?![\"'\s]|\*\*\*)[^\s,;\"']+"),

@@ -36,9 +36,9 @@ class QueryStats:
     retries: int = 0
     elapsed_ms: int = 0
     total_pages: int | None = None
-    #: an asynchronous vendor job's progress while one runs (``job``), else None
+    #: an asynchronous vendor job's progress while one runs (``job``; several: the least), else None
     job_percent: float | None = None
-    #: the vendor's word on that job ("Searching contacts"), else None
+    #: the vendor's word on that job ("Searching contacts"; several: "... · 3 jobs"), else None
     job_note: str | None = None
     #: what the user should know about a result that ran (e.g. a vendor served fewer rows than it
     #: reported), in order; also logged as warnings, which the CLI prints on stderr
@@ -48,6 +48,8 @@ class QueryStats:
     #: called (from any thread) after each page, for progress displays
     on_progress: Callable[[QueryStats], None] | None = field(default=None, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    #: the running jobs' progress, by key: (percent, note)
+    _jobs: dict[object, tuple[float, str | None]] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, **counts: int) -> None:
         """Add to several counters at once, thread-safely, and notify the progress callback."""
@@ -85,36 +87,50 @@ class QueryStats:
                 node.warnings.append(message)
             node = node.parent
 
-    def job(self, percent: float | None, note: str | None = None) -> None:
-        """Record an asynchronous job's progress (0-100, or None when unknown) on this statement
-        and every parent, thread-safely, and notify the progress callbacks.
+    def job(self, percent: float | None, note: str | None = None, *, key: object = None) -> None:
+        """Record an asynchronous job's progress (0-100, or None when unknown: the job's last, else
+        0) on this statement and every parent, thread-safely, and notify the progress callbacks.
+        Concurrent jobs (a scan's pages) each pass a ``key`` of their own: the statement shows the
+        least percent of the running jobs (so a bar never jumps back), and how many there are.
 
         >>> parent = QueryStats()
         >>> child = QueryStats(parent=parent)
         >>> child.job(40, "Searching contacts")
         >>> parent.job_percent, parent.job_note
         (40.0, 'Searching contacts')
-        >>> child.job_done(); parent.job_percent is None
+        >>> child.job(10, "Queued", key="page 2"); parent.job_percent, parent.job_note
+        (10.0, 'Queued · 2 jobs')
+        >>> child.job_done(key="page 2"); child.job_done(); parent.job_percent is None
         True
         """
         value = float(min(max(percent, 0.0), 100.0)) if percent is not None else None
         # the vendor's words go to a terminal: no control character (an escape sequence) passes
         text = "".join(ch if ch.isprintable() else " " for ch in note[:120]).strip() if isinstance(note, str) else ""
-        self._job(value, text or None, running=True)
+        self._job(key, value, text or None, running=True)
 
-    def job_done(self) -> None:
-        """Clear the job's progress (the job ended, finished or not) here and on every parent."""
-        self._job(None, None, running=False)
+    def job_done(self, key: object = None) -> None:
+        """Clear the progress of the job ``key`` (it ended, finished or not) here and on every parent;
+        the statement's shows no job once the last one ended."""
+        self._job(key, None, None, running=False)
 
-    def _job(self, percent: float | None, note: str | None, *, running: bool) -> None:
+    def _job(self, key: object, percent: float | None, note: str | None, *, running: bool) -> None:
         node: QueryStats | None = self
         for _ in range(100):  # parents form a short chain
             if node is None or node is _sink:  # nobody reads the throwaway counters
                 break
             with node._lock:
-                # a running job with no percent yet shows 0%: the line must say a job runs
-                node.job_percent = (percent if percent is not None else (node.job_percent or 0.0)) if running else None
-                node.job_note = note if running else None
+                jobs = node._jobs
+                if running:  # a running job with no percent yet shows 0%: the line must say a job runs
+                    jobs[key] = (percent if percent is not None else jobs.get(key, (0.0, None))[0], note)
+                else:
+                    jobs.pop(key, None)
+                if jobs:
+                    least, said = min(jobs.values(), key=lambda job: job[0])
+                    node.job_percent = least
+                    node.job_note = " · ".join(p for p in (said, f"{len(jobs)} jobs" if len(jobs) > 1 else None)
+                                               if p) or None
+                else:
+                    node.job_percent = node.job_note = None
             node._notify()
             node = node.parent
 

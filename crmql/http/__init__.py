@@ -60,8 +60,10 @@ __all__ = [
 # A logger's filters only see records logged on that very logger, not those propagated from
 # its children, so the filter goes on the package logger and on each of our module loggers; and on
 # httpx's and httpcore's own loggers, whose INFO line names the full URL (a session id sent as a
-# query parameter, Voyzu's dev-server placement, would otherwise reach a user's INFO log).
+# query parameter, Voyzu's dev-server placement, would otherwise reach a user's INFO log). httpcore
+# logs on child loggers (its DEBUG trace shows every request's and response's headers: a login's
+# Set-Cookie session before crmql has registered it; redact() masks session-like cookie values).
 for _name in ("crmql", __name__, *(f"{__name__}.{m}" for m in ("auth", "client", "loop", "ratelimit", "retry")),
-              "httpx", "httpcore"):
+              "httpx", "httpcore", *(f"httpcore.{m}" for m in ("connection", "http11", "http2", "proxy", "socks"))):
     install_log_redaction(logging.getLogger(_name))
 del _name

@@ -59,6 +59,19 @@ DEFAULT_MAX_RESPONSE_MB = 64.0
 _UNSENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _SENSITIVE_HEADER_WORDS = ("authorization", "token", "key", "secret", "password", "cookie", "session")
 
+
+def _with(params: Any, extra: Mapping[str, str]) -> Any:
+    """``params`` (a mapping, pairs or None) with ``extra`` replacing a parameter of the same name.
+
+    >>> _with({"a": "1", "s": "old"}, {"s": "new"}), _with(None, {}), _with([("a", "1")], {})
+    ([('a', '1'), ('s', 'new')], None, [('a', '1')])
+    """
+    if not extra:
+        return params
+    pairs = list(params.items() if isinstance(params, Mapping) else params or ())
+    return [*(p for p in pairs if p[0] not in extra), *extra.items()]
+
+
 class HttpClient:
     """Async HTTP client for one vendor connection.
 
@@ -197,14 +210,16 @@ class HttpClient:
         idempotent: bool | None = None,
         authenticated: bool = True,
         allow_status: Collection[int] = (),
+        retry_timeouts: bool = True,
     ) -> httpx.Response:
         """Send a request with retries and authentication; return the (read) response.
 
         Returns 2xx responses and those whose status is in ``allow_status``; anything else
         raises a :class:`~crmql.errors.ConnectorError` subclass. ``idempotent`` defaults to
         True for GET/HEAD/PUT/DELETE/OPTIONS; a non-idempotent request is only retried when it
-        certainly was not processed (connect errors, 429, 503). ``table`` names the crmql table
-        in error messages.
+        certainly was not processed (connect errors, 429, 503). ``retry_timeouts=False``: a response
+        that does not come in time is not retried (the caller has a better way: Voyzu's async job).
+        ``table`` names the crmql table in error messages.
 
         >>> import httpx
         >>> from crmql.http.loop import run_sync
@@ -239,10 +254,10 @@ class HttpClient:
             tries += 1
             sent += 1
 
-            def build(auth_headers: dict[str, str]) -> httpx.Request:
+            def build(auth_headers: dict[str, str], auth_params: Mapping[str, str]) -> httpx.Request:
                 try:
-                    built = client.build_request(method, url, params=params, json=json, data=data, content=content,
-                                                 headers={**extra, **auth_headers})
+                    built = client.build_request(method, url, params=_with(params, auth_params), json=json,
+                                                 data=data, content=content, headers={**extra, **auth_headers})
                 except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
                     raise self._error(ConfigError, f"invalid URL {url!r}: {exc}", table) from None
                 if (auth_headers or self._secret_headers) and not same_origin(str(built.url), self.base_url):
@@ -250,18 +265,20 @@ class HttpClient:
                                       f"{origin_of(str(built.url))}, which is not {origin_of(self.base_url)}", table)
                 return built
 
-            request, auth_headers, response, error = await self._attempt(client, build, use_auth, sent, table)
+            request, auth_headers, response, error = await self._attempt(client, build, use_auth, sent, table, url)
             if error is not None:
                 shown = describe.safe_url(request.url)
                 reason = describe.cause(error, self.timeout_s, request.url)
-                retryable = idempotent or isinstance(error, _UNSENT_ERRORS)
+                retryable = (idempotent and (retry_timeouts or not isinstance(error, httpx.TimeoutException))
+                             or isinstance(error, _UNSENT_ERRORS))
                 if retryable and tries < policy.max_attempts:
                     await self._backoff(method, shown, reason, tries, None, waited, table, None)
                     continue
                 if retryable:
                     message = f"{reason} (gave up after {tries} attempts in {time.monotonic() - began:.1f} s)"
                 else:
-                    message = f"{reason}; not retried because the {method} request may have been processed"
+                    message = f"{reason}; not retried " + (f"because the {method} request may have been processed"
+                                                           if not idempotent else "(the caller handles a timeout)")
                 raise self._error(NetworkError, message, table) from None
 
             assert response is not None
@@ -301,22 +318,31 @@ class HttpClient:
                 VendorHTTPError, describe.status_phrase(status), table, response, hint=describe.status_hint(response)
             )
 
+    async def _auth_params(self, url: str) -> dict[str, str]:
+        """Query parameters the auth flow adds to an authenticated request to ``url`` (none here).
+
+        Asked for at every attempt, like the headers: the retry after a 401 and a new login carries
+        the new credential (``QueryAuthClient`` overrides it: Voyzu's ``?voyzu-session-id=``).
+        """
+        return {}
+
     async def _attempt(
-        self, client: httpx.AsyncClient, build: Any, use_auth: bool, number: int, table: str | None
+        self, client: httpx.AsyncClient, build: Any, use_auth: bool, number: int, table: str | None, url: str
     ) -> tuple[httpx.Request, dict[str, str], httpx.Response | None, httpx.TransportError | None]:
         """Send once under the concurrency cap and rate limit; return the request, the auth headers
         used, and the response or the error.
 
-        The token is taken inside the slot, so a request that waited for a slot never goes out with
-        a token that expired meanwhile. The auth flow's own requests (``authenticated=False`` on a
-        client with an auth flow: the token endpoint) take no slot, since a token fetch must never
-        wait behind requests that hold slots while waiting for that token.
+        The token (headers and query parameters) is taken inside the slot, so a request that waited
+        for a slot never goes out with a token that expired meanwhile. The auth flow's own requests
+        (``authenticated=False`` on a client with an auth flow: the token endpoint) take no slot, since
+        a token fetch must never wait behind requests that hold slots while waiting for that token.
         """
         assert self._semaphore is not None
         token_request = not use_auth and self.auth is not None  # the auth flow's own request
         async with (contextlib.nullcontext() if token_request else self._semaphore):
             auth_headers = await self.auth.headers(self) if use_auth and self.auth else {}
-            request = build(auth_headers)
+            auth_params = await self._auth_params(url) if use_auth and self.auth else {}
+            request = build(auth_headers, auth_params)
             if self.rate_limiter is not None:
                 await self.rate_limiter.acquire()
             started = time.perf_counter()

@@ -161,10 +161,12 @@ def test_the_deadline_says_how_far_the_job_got() -> None:
 
     job = AsyncJob(first_wait_s=1, factor=2, max_wait_s=10, deadline_s=30)
     calls = AsyncCalls(_client(Vendor(finish_after=-1)), job, sleep=sleep, clock=lambda: now[0])
-    with pytest.raises(ConnectorError, match=r"did not finish within 30 s \(7 polls; last: request r-1: "
-                                             r"PROCESSING, 100%: Searching contacts\)"):
+    with pytest.raises(ConnectorError, match=r"request r-1 did not finish within 30 s \(7 polls; last status: "
+                                             r"PROCESSING, 100%, \"Searching contacts\"\)"):
         run_sync(calls.call("POST", "/api/contacts/search", json={}))
-    assert slept == [1, 2, 4, 8, 10, 5]
+    # 40% at 0 s: the backoff's first wait; 80% at 1 s: 0.25 s left at that pace, at least first_wait_s;
+    # then 100% and still running (no estimate): the backoff, up to the deadline
+    assert slept == [1, 1, 4, 8, 10, 6]
 
 
 def test_cancelling_stops_polling_at_once() -> None:

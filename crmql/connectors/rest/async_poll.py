@@ -18,19 +18,19 @@ readings are therefore declared (:class:`AsyncJob`), with Voyzu's documented nam
   running, so an unknown status never ends the wait early, and the deadline ends it at last;
 * the result is the body of ``result_path`` when declared, else the status's ``result_field``
   (``Result``: the output class's instance, the plainest reading of a status that "returns" the
-  call), else the link at ``result_link_field`` (``ResultUrl``: a large result is commonly handed
-  over as a presigned storage URL, as AWS API Gateway backends do). The link is fetched with GET
-  and **no credentials** (a presigned URL carries its own signature and may be on any origin: the
-  session must never go there): a separate short-lived client with no auth, no headers and no
-  cookies, the connection's timeout, retries and body bound, and the same strict JSON decoding;
-  its signature is registered as a secret, and errors show the URL without its query values.
+  call), else the link at ``result_link_field`` (``ResultUrl``), fetched with no credentials
+  (:mod:`.async_result`, which also tags every error with the step it came from: :func:`async_stage`).
 
-Waits grow exponentially (``first_wait_s`` times ``factor`` per poll, at most ``max_wait_s``),
-all within ``deadline_s`` from the submit: nothing waits forever. ``on_progress`` gets the
-submit's status and every poll's as a :class:`JobStatus` (a broken progress display never breaks
-the call). The waits are ``asyncio.sleep``: a cancelled task (Ctrl-C, a kernel interrupt) stops at
-once, and nothing polls again on the way out (no cancel endpoint is documented, so the vendor's job,
-a read, is left to finish).
+Waits: a status with a percent ``p`` between 0 and 100 after ``t`` seconds waits about the time
+left, ``t * (100 - p) / p`` and a tenth more (a 3.5 s job is polled three times, not at 0.25, 0.5,
+1, 2 and 4 s), else the waits grow exponentially (``first_wait_s`` times ``factor`` per poll); either
+way between ``first_wait_s`` and ``max_wait_s``, all within ``deadline_s`` from the submit, and each
+poll bounded by what is left of it (at least ``first_wait_s``: a slow poll does not overrun it by
+more): nothing waits forever.
+``on_progress`` gets the submit's status and every poll's as a :class:`JobStatus` (a broken
+progress display never breaks the call). The waits are ``asyncio.sleep``: a cancelled task (Ctrl-C,
+a kernel interrupt) stops at once, and nothing polls again on the way out (no cancel endpoint is
+documented, so the vendor's job, a read, is left to finish).
 
 >>> import httpx
 >>> from crmql.http import HttpClient, run_sync
@@ -56,17 +56,16 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from ...errors import ConnectorError, VendorHTTPError, VendorResponseError
-from ...http.describe import safe_url
-from ...redaction import SENSITIVE_PARAM, redact, register_secret
+from ...redaction import redact
+from .async_result import Stage, async_stage, fetch_link, tag
 from .support import addressable, cut, path_id, shown
 
 if TYPE_CHECKING:
     from ...http.client import HttpClient
+    from ...stats import QueryStats
 
-__all__ = ["AsyncCalls", "AsyncJob", "JobStatus"]
+__all__ = ["AsyncCalls", "AsyncJob", "JobStatus", "async_stage"]
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +123,20 @@ class AsyncJob:
         """
         return min(self.max_wait_s, self.first_wait_s * self.factor ** min(polls, 64))
 
+    def next_wait(self, polls: int, percent: float | None, running_s: float) -> float:
+        """Seconds to wait after poll ``polls`` (0 the first) said ``percent`` after ``running_s``
+        seconds: the time left at that pace and a tenth more (to land just after the end, not just
+        before it), between ``first_wait_s`` and ``max_wait_s``; without a percent between 0 and
+        100, :meth:`wait`.
+
+        >>> job = AsyncJob(first_wait_s=0.25, max_wait_s=5)
+        >>> round(job.next_wait(0, 25.0, 1.0), 2), job.next_wait(1, 90.0, 0.9), job.next_wait(2, None, 3.0)
+        (3.3, 0.25, 1.0)
+        """
+        if percent is not None and 0 < percent < 100 and running_s > 0:
+            return min(self.max_wait_s, max(self.first_wait_s, 1.1 * running_s * (100 - percent) / percent))
+        return self.wait(polls)
+
 
 @dataclass(frozen=True)
 class JobStatus:
@@ -142,6 +155,16 @@ class JobStatus:
         parts = [self.status or "no status", f"{self.percent:g}%" if self.percent is not None else None]
         text = f"request {self.request_id}: " + ", ".join(p for p in parts if p)
         return f"{text}: {self.commentary}" if self.commentary else text
+
+    def brief(self) -> str:
+        """The status without its request id, for an error that names the request already.
+
+        >>> JobStatus("r-1", "QUEUED", 0.0, "Queued").brief()
+        'QUEUED, 0%, "Queued"'
+        """
+        parts = [self.status or "no status", f"{self.percent:g}%" if self.percent is not None else None,
+                 f'"{self.commentary}"' if self.commentary else None]
+        return ", ".join(p for p in parts if p)
 
 
 def _field(body: Any, path: str) -> Any:
@@ -191,36 +214,73 @@ class AsyncCalls:
         A failed job is a :class:`~crmql.errors.VendorHTTPError` with the vendor's commentary; a
         job still running at ``deadline_s`` a :class:`~crmql.errors.ConnectorError` saying how
         far it got; a submit or status answer that is not what was declared a
-        :class:`~crmql.errors.VendorResponseError`.
+        :class:`~crmql.errors.VendorResponseError`. Every error carries the step it came from
+        (:func:`async_stage`: ``"submit"``, ``"status"``, ``"result"`` or ``"link"``).
         """
-        started = self._clock()
-        request_id, submitted = await self._submit(method, path, json=json, params=params, table=table)
-        if submitted is not None:
-            _tell(on_progress, submitted)
+        stage: Stage = "submit"
+        try:
+            started = self._clock()
+            request_id, submitted = await self._submit(method, path, json=json, params=params, table=table)
+            if submitted is not None:
+                _tell(on_progress, submitted)
+            stage = "status"
+            body = await self._poll(request_id, started, table, on_progress)
+            stage = "result" if self.job.result_path else "link"
+            return await self._result(request_id, body, table)
+        except ConnectorError as e:
+            raise tag(e, stage)
+
+    async def run(self, request: Any, table: str | None, stats: QueryStats) -> Any:
+        """:meth:`call` for a planned request (``method``, ``path``, ``params``, ``body``), each status
+        into ``stats`` as a job of its own (concurrent pages' jobs show their least percent), cleared
+        however it ends."""
+        key = object()
+        try:
+            return await self.call(request.method, request.path, json=request.body, table=table,
+                                   params=list(request.params) if request.params else None,
+                                   on_progress=lambda s: stats.job(s.percent, s.commentary or s.status, key=key))
+        finally:
+            stats.job_done(key)
+
+    async def _poll(self, request_id: str, started: float, table: str | None,
+                    on_progress: Callable[[JobStatus], None] | None) -> dict[str, Any]:
+        """Poll until the job is done (its status body), failed or past the deadline (errors)."""
         polls = 0
         last: JobStatus | None = None
         while True:
-            body, status = await self.status(request_id, table=table)
-            last = status
+            left = self.job.deadline_s - (self._clock() - started)
+            try:  # bounded by what is left (the last, at the deadline, gets first_wait_s): no slow poll overruns it
+                body, last = await asyncio.wait_for(self.status(request_id, table=table),
+                                                    max(left, self.job.first_wait_s))
+            except asyncio.TimeoutError:
+                raise self._late(request_id, polls, last, table, unanswered=True) from None
             polls += 1
-            _tell(on_progress, status)
-            log.debug("%s: %s", self.client.vendor, status.line())
-            if status.status in self.job.done:
-                return await self._result(request_id, body, table)
-            if status.status in self.job.failed:
+            _tell(on_progress, last)
+            log.debug("%s: %s", self.client.vendor, last.line())
+            if last.status in self.job.done:
+                return body
+            if last.status in self.job.failed:
                 # the Commentary is the status's own words for the user (Voyzu's front end shows it as
                 # progress), not an ErrorMessage: it goes into the message, where no connector strips it
-                why = f": {redact(status.commentary[:300])}" if status.commentary else ""
+                why = f": {redact(last.commentary[:300])}" if last.commentary else ""
                 raise VendorHTTPError(f"the asynchronous request {request_id} failed ({self.job.status_field} "
-                                      f"{status.status}){why}", vendor=self.client.vendor, table=table)
-            left = self.job.deadline_s - (self._clock() - started)
+                                      f"{last.status}){why}", vendor=self.client.vendor, table=table)
+            running = self._clock() - started
+            left = self.job.deadline_s - running
             if left <= 0:
-                raise ConnectorError(
-                    f"the asynchronous request {request_id} did not finish within {self.job.deadline_s:g} s "
-                    f"({polls} polls; last: {last.line() if last else 'no status'})",
-                    vendor=self.client.vendor, table=table,
-                    hint="narrow the query, or raise the connection's async_deadline_s if the vendor is just slow")
-            await self._sleep(min(self.job.wait(polls - 1), left))
+                raise self._late(request_id, polls, last, table)
+            await self._sleep(min(self.job.next_wait(polls - 1, last.percent, running), left))
+
+    def _late(self, request_id: str, polls: int, last: JobStatus | None, table: str | None, *,
+              unanswered: bool = False) -> ConnectorError:
+        """The deadline's error: how many polls, and the last status."""
+        said = f"last status: {last.brief()}" if last else "no status"
+        if unanswered:
+            said += f"; the {'next' if last else 'first'} poll did not answer in time"
+        return ConnectorError(
+            f"the asynchronous request {request_id} did not finish within {self.job.deadline_s:g} s "
+            f"({polls} poll{'' if polls == 1 else 's'}; {said})", vendor=self.client.vendor, table=table,
+            hint="narrow the query, or raise the connection's async_deadline_s if the vendor is just slow")
 
     async def submit(self, method: str, path: str, *, json: Any = None, params: Params | None = None,
                      table: str | None = None) -> str:
@@ -315,36 +375,11 @@ class AsyncCalls:
             if value is not None or link is None:
                 return value
         if link is not None:
-            return await self._fetch_link(request_id, link, table)
+            return await fetch_link(self.client, request_id, link, self.job.result_link_field, table)
         carried = " or ".join(f for f in (self.job.result_field, self.job.result_link_field) if f) or "result"
         raise VendorResponseError(f"the asynchronous request {request_id} finished, but its status carries no "
                                   f"{carried} and no result path is declared",
                                   vendor=self.client.vendor, table=table)
-
-    async def _fetch_link(self, request_id: str, link: Any, table: str | None) -> Any:
-        """GET the result link with no credentials, on a client of its own (see the module docstring)."""
-        from ...http.client import HttpClient  # (the connection's client class, un-authenticated)
-
-        field_name = self.job.result_link_field
-        try:
-            url = httpx.URL(link) if isinstance(link, str) and len(link) <= 8192 else None
-        except (httpx.InvalidURL, TypeError):
-            url = None
-        if url is None or url.scheme not in ("http", "https") or not url.host:
-            raise VendorResponseError(f"the asynchronous request {request_id} finished with a {field_name} that is "
-                                      f"not an http(s) URL", vendor=self.client.vendor, table=table)
-        for name, value in url.params.multi_items():  # a presigned URL's signature is a credential
-            if SENSITIVE_PARAM.search(name) or "credential" in name.lower() or len(value) >= 24:
-                register_secret(value)
-        origin = f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
-        log.debug("%s: reading the result of request %s from %s", self.client.vendor, request_id, safe_url(url))
-        fetcher = HttpClient(vendor=self.client.vendor, base_url=origin, timeout_s=self.client.timeout_s,
-                             concurrency=1, retry=self.client.retry, transport=self.client._transport,
-                             max_response_mb=self.client.max_response_mb, max_requests=100)
-        try:
-            return await fetcher.request_json("GET", str(url), table=table, idempotent=True)
-        finally:
-            await fetcher.aclose()
 
 
 def _tell(on_progress: Callable[[JobStatus], None] | None, status: JobStatus) -> None:

@@ -12,7 +12,7 @@ reads by id (concurrently; a 404 is no row), and COUNT(*) from a total or counte
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urljoin
 
@@ -35,16 +35,12 @@ class QueryAuthClient(HttpClient):
     """An :class:`HttpClient` whose auth flow sends its credential in the query string (Voyzu's
     session id with ``send_as="query"``): every authenticated request carries the flow's
     ``query_params`` (which refuses a URL off the connection's origin), replacing a parameter of
-    the same name."""
+    the same name. They are asked for at each attempt, so the retry after a 401 and a new login
+    carries the new session, not the refused one."""
 
-    async def request(self, method: str, url: str, **kwargs: Any) -> Any:
+    async def _auth_params(self, url: str) -> dict[str, str]:
         query = getattr(self.auth, "query_params", None)
-        if kwargs.get("authenticated", True) and query is not None:
-            extra = await query(self, url)
-            given = kwargs.get("params")
-            pairs = list(given.items() if isinstance(given, Mapping) else given or ())
-            kwargs["params"] = [*(p for p in pairs if p[0] not in extra), *extra.items()] or None
-        return await super().request(method, url, **kwargs)
+        return dict(await query(self, url)) if query is not None else {}
 
 
 class HttpConnectorMixin:

@@ -256,15 +256,9 @@ class RestConnector(HttpConnectorMixin, Connector):
 
     async def send_async(self, table: Table, request: NativeRequest, job: AsyncJob) -> Any:
         """Submit ``request`` as ``job`` says, poll it and return its result; every status goes into
-        the statement's ``job_percent``/``job_note`` (progress displays), cleared however it ends."""
-        st = stats.current()
-        try:
-            return await self._async(job).call(
-                request.method, request.path, json=request.body, table=table.qualified,
-                params=list(request.params) if request.params else None,
-                on_progress=lambda status: st.job(status.percent, status.commentary or status.status))
-        finally:
-            st.job_done()
+        the statement's ``job_percent``/``job_note`` (progress displays), cleared however it ends
+        (:meth:`AsyncCalls.run`: concurrent pages' jobs show their least percent)."""
+        return await self._async(job).run(request, table.qualified, stats.current())
 
     def _async(self, job: AsyncJob) -> AsyncCalls:
         """One :class:`AsyncCalls` per job declaration (it remembers which status path answers)."""
