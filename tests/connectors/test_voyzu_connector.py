@@ -329,7 +329,8 @@ def test_login_values_are_posted_and_checked_against_auth_input(vendor: Voyzu) -
     with session(vendor, session_id=None, login_values={"User": "me", "Password": "p"}) as s, \
             pytest.raises(ConfigError) as e:
         s.query("SELECT id FROM vz.spreadsheets")
-    assert "'User' is not a field of Voyzu's AuthInput (its fields: Email, Password)" in str(e.value)
+    assert "connections.vz: login_values: 'User' is not a field of Voyzu's AuthInput (its fields: Email, Password)" \
+        in str(e.value)
 
 
 def test_a_refused_session_and_query_placement(vendor: Voyzu) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from ...plan.catalog import ColumnType
@@ -31,13 +32,15 @@ from ...plan.pushdown import Capability, Equality
 from ..rest import Col
 from .search import SearchText, pushdown_on
 
-__all__ = ["CHILD_COLUMNS", "CONTACT_COLUMNS", "SEARCH_NOTE", "SPREADSHEET_COLUMNS", "kinds"]
+__all__ = ["CHILD_COLUMNS", "CONTACT_COLUMNS", "SEARCH_NOTE", "SPREADSHEET_COLUMNS", "kinds", "searchless"]
 
 log = logging.getLogger(__name__)
 
 S, I, B, T, L = ColumnType.STRING, ColumnType.INTEGER, ColumnType.BOOLEAN, ColumnType.TIMESTAMP, ColumnType.LIST
-#: how a search column's description ends
+#: how a search column's description ends (the emails list's: EMAILS_NOTE); with search_pushdown = false: OFF_NOTE
 SEARCH_NOTE = "; = and LIKE 'text%' are sent as Voyzu's search text, re-checked locally"
+EMAILS_NOTE = " (list_contains(emails, 'a@b.example') is sent as the search text, re-checked locally)"
+OFF_NOTE = "; local: search_pushdown = false on this connection"
 
 
 def _cols(*spec: tuple[Any, ...]) -> tuple[Col, ...]:
@@ -56,8 +59,7 @@ CONTACT_COLUMNS = _cols(
     ("job_title", S, "none", "job title", "JobTitle"),
     ("department", S, "none", "department", "Department"),
     ("primary_email", S, "search", "the Primary e-mail address, else the first" + SEARCH_NOTE),
-    ("emails", L, "search", "every e-mail address (list_contains(emails, 'a@b.example') is sent as the search text, "
-                            "re-checked locally)"),
+    ("emails", L, "search", "every e-mail address" + EMAILS_NOTE),
     ("primary_phone", S, "none", "the first phone number"),
     ("phones", L, "none", "every phone number"),
     ("contact_types", L, "none", "CUSTOMER, LEAD, VENDOR and the customer's own types", "ContactTypes"),
@@ -98,6 +100,17 @@ SPREADSHEET_COLUMNS = _cols(
     ("updated_date", T, "none", "last updated (UTC)", "UpdatedDate"),
     ("row_count", I, "none", "rows (NULL: not known)", "RowCount"),
 )
+
+
+def searchless(columns: tuple[Col, ...]) -> tuple[Col, ...]:
+    """``columns`` as a connection with ``search_pushdown = false`` describes them: a search
+    column's note says it is local.
+
+    >>> searchless(CONTACT_COLUMNS)[3].description
+    'last name (persons; NULL for organizations); local: search_pushdown = false on this connection'
+    """
+    return tuple(replace(c, description=c.description.removesuffix(SEARCH_NOTE).removesuffix(EMAILS_NOTE) + OFF_NOTE)
+                 if c.kind == "search" else c for c in columns)
 
 
 def kinds(kind: str, settings: Mapping[str, Any]) -> tuple[Capability, ...]:

@@ -37,7 +37,9 @@ ever losing a row:
   there would leak it, and such links refuse credentials). ``async = "auto"`` (default): a request
   that may carry more than ``async_rows`` (5,000) rows (the ``none`` reading with no search) goes
   async at once; a sync one answering 504 (API Gateway's documented 30 s limit) or timing out is
-  re-sent async, and that table's later requests on the connection go async at once. ``"always"``,
+  re-sent async, and that table's later requests on the connection go async at once (a timeout of
+  the sync try is not retried first: the gateway would time out again; a 540, 541, 500 or a
+  dropped connection keeps its retries). ``"always"``,
   ``"never"`` (a 504 is then an error). No cancel endpoint is documented: an interrupted query
   stops polling and leaves the vendor's job (a read) to finish.
 * **Errors** (documented codes; ``ErrorMessage`` "should never be presented to the user"): the
@@ -123,7 +125,7 @@ class VoyzuConnector(RestConnector):
         self._login_checked = False
         self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._switched: set[str] = set()  # tables whose requests go async after a gateway timeout
-        self._resources = {r.name: r for r in build(self.reading, self.page_size)}
+        self._resources = {r.name: r for r in build(self.reading, self.page_size, pushdown=pushdown_on(s))}
 
     # ---- catalog and auth
     def resource(self, table: Table) -> Resource:
@@ -211,7 +213,8 @@ class VoyzuConnector(RestConnector):
                 if reading != self.reading:
                     log.info("%s: the contacts class declares the %s reading", self.display, reading.name)
                     self.reading = reading
-                    self._resources = {r.name: r for r in build(reading, self.page_size)}
+                    self._resources = {r.name: r for r in build(reading, self.page_size,
+                                                                 pushdown=pushdown_on(self.settings))}
 
     async def _classes(self, path: str) -> dict[str, tuple[str, ...]] | None:
         """The classes of the module at ``path`` (no session), or None (logged at INFO) when it
@@ -231,8 +234,10 @@ class VoyzuConnector(RestConnector):
             return
         given = list(self.settings["login_values"])
         if unknown := [k for k in given if k not in fields]:
-            raise ConfigError(f"login_values: {unknown[0]!r} is not a field of Voyzu's AuthInput (its fields: "
-                              f"{', '.join(fields)})", hint="set login_values to the AuthInput fields")
+            # (checked at the first query, past the session's own prefixing: said like a config error)
+            raise ConfigError(f"connections.{self.name}: login_values: {unknown[0]!r} is not a field of Voyzu's "
+                              f"AuthInput (its fields: {', '.join(fields)})",
+                              hint="set login_values to the AuthInput fields")
         if missing := [f for f in fields if f not in given]:
             stats.current().warn(f"{self.display}: login_values has no {', '.join(missing)} (fields of AuthInput); "
                                  "the login may be refused", once=True)
@@ -308,15 +313,10 @@ class VoyzuConnector(RestConnector):
                                        allow_status=(504,), retry_timeouts=not once, **request_options(request))
 
     async def _send_async(self, table: Table, request: NativeRequest) -> Any:
-        job = AsyncJob(status_paths=STATUS_PATHS, deadline_s=self.async_deadline_s)
-        send_async = getattr(super(), "send_async", None)
-        if send_async is not None:  # the kit's: submit, poll, progress into the statement's stats
-            return await send_async(table, request, job)
-        current = stats.current()
-        return await self._async(job).call(  # pragma: no cover - before the kit's send_async
-            request.method, request.path, json=request.body, table=table.qualified,
-            params=list(request.params) if request.params else None,
-            on_progress=lambda s: current.job(s.percent, s.commentary))
+        """The kit's async call (submit, poll, progress into the statement's stats) under this
+        connection's deadline."""
+        return await self.send_async(table, request, AsyncJob(status_paths=STATUS_PATHS,
+                                                              deadline_s=self.async_deadline_s))
 
     # ---- answers
     def read_page(self, res: Resource, table: Table, data: Any, request: str, *, links: bool = True) -> Page:

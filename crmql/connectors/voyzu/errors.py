@@ -13,6 +13,8 @@ redacted (``--debug`` shows it), and the error text carries none of it:
   error of a job's status poll or result link (the kit's ``async_stage``: "status", "link") keeps
   the kit's wording (a result link that expired is no wrong base_url); a 504 answering the async
   submit itself: "the asynchronous submit of <path> met Voyzu's gateway limit too";
+* 540 and 541 (retried like a 503): "Voyzu reported an internal error" / "a router error", "on
+  every one of N attempts" when the retries were used up, hint: ``--debug`` logs the ErrorMessage;
 * 401 with no login configured: the session flow's "the session was refused: it has expired or
   was signed out";
 * anything else: the kit's wording, without the vendor's message.
@@ -27,6 +29,7 @@ Voyzu CRM (v.contacts): Voyzu refused the search as malformed [HTTP 400]
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from ...errors import AuthenticationError, ConnectorError, VendorHTTPError, VendorResponseError
@@ -34,6 +37,8 @@ from ...redaction import redact
 
 __all__ = ["VENDOR_LOG", "reword"]
 
+#: Voyzu's own error codes (API doc: "a voyzu error", "a voyzu router error" occurred fulfilling the request)
+VOYZU_ERRORS = {540: "an internal error", 541: "a router error"}
 #: where Voyzu's ErrorMessages go (never into an error's text)
 VENDOR_LOG = logging.getLogger("crmql.connectors.voyzu")
 
@@ -82,6 +87,12 @@ def _reword(e: ConnectorError, connector: Any, res: Any, path: str | None) -> Co
                                     "(datatable, page, none) to match your server's GET /api/contacts/class")
     if e.status == 402:
         return VendorHTTPError("this operation needs a paid Voyzu subscription", **common)
+    if e.status in VOYZU_ERRORS and isinstance(e, VendorHTTPError):
+        tries = re.search(r"gave up after (\d+) attempts", e.message)
+        times = "" if tries is None else " on its only attempt" if tries[1] == "1" else \
+            f" on every one of {tries[1]} attempts"
+        return VendorHTTPError(f"Voyzu reported {VOYZU_ERRORS[e.status]}{times}", **common,
+                               hint="try again later; --debug logs Voyzu's ErrorMessage")
     if own and e.status == 404:
         return VendorHTTPError(f"Voyzu has no {method} {path} (Voyzu also answers 404 to a wrong HTTP verb)",
                                **common, hint="check base_url (it ends before /api)")

@@ -28,7 +28,7 @@ from ...errors import ConfigError
 from ...plan.catalog import FilterShape
 from ...plan.connector import FilterSet, NativeRequest
 from ..rest import ById, FilterEncoder, Resource, SinglePage
-from .columns import CHILD_COLUMNS, CONTACT_COLUMNS, SPREADSHEET_COLUMNS
+from .columns import CHILD_COLUMNS, CONTACT_COLUMNS, SPREADSHEET_COLUMNS, searchless
 from .readings import DEFAULT_PAGE, Reading
 from .rows import ARRAYS, Children
 from .search import SearchEncoder
@@ -59,7 +59,8 @@ class NoFilter(FilterEncoder):
 
 
 def page_size_of(settings: Mapping[str, Any]) -> int:
-    """The rows a search page asks for: ``page_size`` (1..1000), default 1000.
+    """The rows a search page asks for: ``page_size`` (1..1000: the datatable reading's largest
+    Length), default 1000; numbers as text are taken, as the config rules take them.
 
     >>> page_size_of({}), page_size_of({"page_size": 250})
     (1000, 250)
@@ -70,8 +71,8 @@ def page_size_of(settings: Mapping[str, Any]) -> int:
     except ConfigError:
         size = 0
     if not 1 <= size <= DEFAULT_PAGE:
-        raise ConfigError(f"page_size: must be a whole number from 1 to {DEFAULT_PAGE}, not {raw!r}",
-                          hint=f"e.g. page_size = {DEFAULT_PAGE} (the rows a search page asks for)")
+        raise ConfigError(f"page_size: must be an integer from 1 to {DEFAULT_PAGE} for Voyzu CRM, not {raw!r}",
+                          hint=f"e.g. page_size = {DEFAULT_PAGE} (the rows a search page asks for; Voyzu's most)")
     return size
 
 
@@ -82,13 +83,14 @@ def _by_id(column: str, parent: bool) -> ById:
                 parent="contact" if parent else "parent", parent_key="Id" if parent else "id")
 
 
-def build(reading: Reading, page_size: int) -> tuple[Resource, ...]:
-    """The connection's resources under ``reading`` asking ``page_size`` rows a page."""
+def build(reading: Reading, page_size: int, *, pushdown: bool = True) -> tuple[Resource, ...]:
+    """The connection's resources under ``reading`` asking ``page_size`` rows a page (``pushdown``
+    False: ``search_pushdown = false``, the contacts' column descriptions say their search is local)."""
     paginator = reading.paginator(page_size)
     search = dict(method="POST", records="Data", paginator=paginator, filters=SearchEncoder(), shape=SHAPE,
                   body={}, noun="search", answer="search")
     contacts = Resource("contacts", f"Voyzu contacts, persons and organizations ({_LIMITS})", SEARCH_PATH,
-                        columns=CONTACT_COLUMNS, by_id=_by_id("id", False), key="id", **search)  # type: ignore[arg-type]
+                        columns=CONTACT_COLUMNS if pushdown else searchless(CONTACT_COLUMNS), by_id=_by_id("id", False), key="id", **search)  # type: ignore[arg-type]
     children = []
     for name in CHILDREN:
         array, scalar = ARRAYS[name]

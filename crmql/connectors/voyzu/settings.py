@@ -55,7 +55,7 @@ def number(settings: Mapping[str, Any], key: str, default: float, *, whole: bool
     elif ok:
         ok = value > 0
     if not ok:
-        expected = "a whole number of at least 1" if whole else "a number greater than 0"
+        expected = "an integer of at least 1" if whole else "a number greater than 0"
         raise ConfigError(f"{key}: must be {expected}, not {raw!r}", hint=f"e.g. {key} = {example}")
     return int(value) if whole else float(value)
 

@@ -96,7 +96,8 @@ class CommandInfo(Protocol):
 
 def column_meta(col: Column, table: Table | None = None) -> str:
     """``type · pushed: ops`` or ``type · local filter`` (plus the table when it helps)."""
-    ops = list(dict.fromkeys(op for cap in col.filters for op in cap.describe().split(", ") if op))
+    said = [cap.describe() for cap in col.filters]  # "(local only: ...)": a capability switched off
+    ops = list(dict.fromkeys(op for text in said if not text.startswith("(local only") for op in text.split(", ") if op))
     where = f"pushed: {', '.join(ops)}" if ops else "local filter"
     text = f"{col.type} · {where}"
     if col.options:

@@ -265,3 +265,37 @@ def _eq(column: str = "last_name", value: str = "Novak") -> ast.Expr:
 def test_a_negation_says_a_search_text_only_finds(pred: ast.Expr, column: Column) -> None:
     why = SearchText().push(pred, column)
     assert why == "!= and NOT are not searched (a search text only finds)", why
+
+
+# ---------------------------------------------------------------- B1: search_pushdown = false said everywhere
+
+
+@pytest.mark.parametrize("pushdown", [True, False])
+def test_search_pushdown_off_describes_and_completes_the_search_columns_as_local(vendor: Voyzu,
+                                                                                pushdown: bool) -> None:
+    from crmql.surfaces.completion.engine import column_meta
+
+    with session(vendor, search_pushdown=pushdown) as s:
+        columns = {c.name: c for c in s.table("vz", "contacts").columns}
+    for name in ("last_name", "emails"):
+        meta, description = column_meta(columns[name]), columns[name].description
+        if pushdown:
+            assert meta.endswith("pushed: search text (superset: Voyzu's free-text search; re-checked locally)")
+            assert "search text" in description and "search_pushdown" not in description, description
+        else:
+            assert meta.endswith("local filter"), meta
+            assert description.endswith("local: search_pushdown = false on this connection"), description
+            assert "sent as" not in description, description
+    assert vendor.seen == []  # the catalog needs no request
+
+
+# ---------------------------------------------------------------- N3: Voyzu's own errors, retried out
+
+
+@pytest.mark.parametrize(("status", "what"), [(540, "an internal error"), (541, "a router error")])
+def test_voyzus_own_errors_retried_out_are_said_in_words(vendor: Voyzu, status: int, what: str) -> None:
+    vendor.sync_fail = [status] * 3
+    e = failure(vendor)
+    assert f"Voyzu reported {what} on every one of 3 attempts [HTTP {status}]" in str(e), str(e)
+    assert "router busy" not in str(e) and "--debug logs Voyzu's ErrorMessage" in (e.hint or "")
+    assert searches(vendor) == [f"POST {SEARCH}"] * 3
