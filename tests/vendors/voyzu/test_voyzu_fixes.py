@@ -171,9 +171,12 @@ def test_a_504_on_the_async_submit_says_so() -> None:
 @pytest.mark.parametrize("link", ["/gone/r1", "/bad/r1"])
 def test_a_failing_result_link_end_to_end(vendor: Voyzu, link: str) -> None:
     vendor.link = link
-    message = str(failure(vendor, **{"async": "always"}))
+    e = failure(vendor, **{"async": "always"})
+    message = str(e)
     assert "Voyzu has no POST" not in message and "base_url" not in message, message
     assert "malformed" not in message and "sig=0a1b2c" not in message, message
+    assert f"reading the result of asynchronous request r1 from {vendor.url}{link} failed" in message, message
+    assert "may have expired" in (e.hint or "") and "presigned link refused" not in message
     assert any(s.startswith(f"GET {link}") for s in vendor.seen), vendor.seen
 
 
