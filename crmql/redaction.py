@@ -56,20 +56,26 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     # client_secret=... / password=... in form bodies and query strings
     (re.compile(rf"(?i)\b((?:{_KEYS})=)(?!\*\*\*)[^&\s\"',;]+"), r"\1" + MASK),
-    # a cookie or parameter of a session-like name, as a Set-Cookie shows it (voyzu-session-id=...,
-    # JSESSIONID=..., csrf_token=...): a login's new session is logged in the response's headers
-    # (httpcore, DEBUG) before crmql has read and registered it (names bounded: no backtracking blow-up)
+    # X-Auth-Token: ... / token: ... / X-Api-Key: ... header-style lines (the name matched from the
+    # start of its run of word characters and dashes only, at most 80 long: a linear scan)
     (
-        re.compile(r"(?i)\b((?:[\w-]{0,40}(?:session|token|sessid)[\w-]{0,40}|(?:[\w-]{0,40}[-_.])?sid(?:[-_][\w-]{0,40})?)=)"
-                   r"(?!\*\*\*)[^\s;&\"',)\]]+"),
-        r"\1" + MASK,
-    ),
-    # X-Auth-Token: ... / token: ... / X-Api-Key: ... header-style lines
-    (
-        re.compile(r"(?i)\b([\w-]*(?:token|api[-_]?key|secret|password)\s*:\s*)(?![\"'\s]|\*\*\*)[^\s,;\"']+"),
+        re.compile(r"(?i)(?<![\w-])([\w-]{0,80}?(?:token|api[-_]?key|secret|password)\s*:\s*)(?![\"'\s]|\*\*\*)[^\s,;\"']+"),
         r"\1" + MASK,
     ),
 ]
+
+
+#: ``name=value`` where the name is a whole run of word characters and dashes (matched from its
+#: start only, so the scan stays linear), for :func:`_session_value`
+_NAMED_VALUE = re.compile(r"(?<![\w-])([\w-]{1,80})=(?!\*\*\*)([^\s;&\"',)\]]+)")
+#: a session-like name: ``voyzu-session-id``, ``JSESSIONID``, ``PHPSESSID``, ``csrf_token``, ``sid``, ``a_sid``
+_SESSION_NAME = re.compile(r"(?i)session|token|sessid|(?:^|[-_.])sid(?:[-_]|$)")
+
+
+def _session_value(match: re.Match[str]) -> str:
+    """A cookie or parameter of a session-like name with its value masked: a login's new session
+    is logged in the response's ``Set-Cookie`` (httpcore, DEBUG) before crmql has registered it."""
+    return f"{match.group(1)}={MASK}" if _SESSION_NAME.search(match.group(1)) else match.group(0)
 
 
 def register_secret(value: str | None) -> None:
@@ -111,6 +117,8 @@ def redact(text: str) -> str:
             text = text.replace(secret, MASK)
     for regex, replacement in _PATTERNS:
         text = regex.sub(replacement, text)
+    if "=" in text:
+        text = _NAMED_VALUE.sub(_session_value, text)
     return text
 
 
