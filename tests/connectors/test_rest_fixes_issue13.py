@@ -28,11 +28,12 @@ from crmql.connectors.rest.async_poll import AsyncCalls, async_stage
 from crmql.errors import ConnectorError, NetworkError, VendorHTTPError
 from crmql.http import HttpClient, run_sync
 from crmql.http.retry import RetryPolicy
+from crmql.plan.connector import NativeRequest
+from crmql.redaction import redact
 from crmql.sandbox import SandboxServer
 from crmql.stats import QueryStats, collecting
 
 from connectors.test_rest_async_issue13 import CONTACTS, SIG, Vendor, _client, _connector
-from crmql.plan.connector import NativeRequest
 from vendors.voyzu.support import AUTH, LOGIN, SHEETS, V, raw, reset, session, statuses
 
 EXPIRED = "expired-session-0000001"
@@ -81,6 +82,17 @@ def test_a_login_leaves_no_session_in_any_log_record(voyzu: SandboxServer) -> No
     assert EXPIRED not in text and LOGIN["Password"] not in text
     leaked = re.findall(r"voyzu-session-id=(?!\*\*\*)[^;&'\s]+", text)
     assert not leaked, leaked
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("(b'set-cookie', b'voyzu-session-id=Hm4w2c7ZjO4T; Path=/; HttpOnly')",
+     "(b'set-cookie', b'voyzu-session-id=***; Path=/; HttpOnly')"),
+    ("Cookie: theme=dark; JSESSIONID=A1B2C3D4", "Cookie: theme=dark; JSESSIONID=***"),
+    ("/x?a_sid=12345&csrf_token=t0k3n&side=left&inside=1", "/x?a_sid=***&csrf_token=***&side=left&inside=1"),
+    ("X-Auth-Token: abc123, send_session_as = \"query\"", "X-Auth-Token: ***, send_session_as = \"query\""),
+])
+def test_session_like_values_are_masked_by_name(text: str, shown: str) -> None:
+    assert redact(text) == shown
 
 
 # ---- 2. result-link errors, redirects, and the step of every error
@@ -151,7 +163,7 @@ def test_every_error_of_an_async_call_names_its_step(where: str, stage: str) -> 
     assert info.value.status == 400 and async_stage(info.value) == stage
 
 
-def test_a_failed_job_and_the_deadline_are_errors_of_the_status_step() -> None:
+def test_a_failed_job_is_an_error_of_the_status_step() -> None:
     def failed(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"RequestId": "r-1", "ProcessStatus": "FAILED", "Commentary": "no"})
 
@@ -274,4 +286,4 @@ def test_the_deadline_says_one_poll_and_the_last_status_once() -> None:
         run_sync(calls.call("POST", "/api/contacts/search", json={}))
     message = str(info.value)
     assert 'request Ai2V== did not finish within 2 s (1 poll; last status: QUEUED, 0%, "Queued")' in message, message
-    assert message.count("Ai2V==") == 1
+    assert message.count("Ai2V==") == 1 and async_stage(info.value) == "status"
