@@ -352,7 +352,7 @@ class HttpClient:
             outcome = response.status_code if response is not None else type(error).__name__
             logger.debug("%s %s %s -> %s in %.0f ms (attempt %d)", self.vendor, request.method,
                          describe.safe_url(request.url), outcome, elapsed_ms, number)
-        return request, auth_headers, response, error
+        return request, {**auth_headers, **auth_params}, response, error  # the credentials it carried
 
     async def _backoff(
         self, method: str, shown: str, reason: str, tries: int, retry_after: str | None,

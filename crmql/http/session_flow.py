@@ -136,6 +136,15 @@ class SessionIdAuth(TokenAuth):
                                       f"{self.name} cookie)", vendor=client.vendor, status=response.status_code)
         return self._token(value)
 
+    async def invalidate(self, used: Mapping[str, str]) -> None:
+        """Drop the session a refused request carried, and only that one: in query placement it is
+        the request's ``name`` parameter (no header says which session a request had), so
+        concurrent requests refused with the same old session log in once, not once each."""
+        if self.send_as != "query":
+            await super().invalidate(used)
+        elif self._cached is not None and used.get(self.name) == self._cached.token.value:
+            self._cached = None
+
     async def query_params(self, client: HttpClient, url: str) -> dict[str, str]:
         """``{name: session id}`` for a request to ``url`` in query placement (else ``{}``); a URL
         off the connection's origin is refused, as the client refuses a token header there."""

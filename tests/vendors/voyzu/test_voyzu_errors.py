@@ -23,7 +23,8 @@ import pytest
 import crmql
 from crmql.sandbox import SandboxServer
 
-from vendors.voyzu.support import AUTH, LOGIN, SESSION_ID, SHEETS, V, calls, raw, reset, session, statuses
+from vendors.voyzu.support import (AUTH, LOGIN, SEARCH, SESSION_ID, SHEETS, V, calls, raw, reset, session, simulator,
+                                   statuses)
 
 SHEETS_Q = f"SELECT id, name FROM {V}.spreadsheets"
 INJECTED = "Injected error"  # the sandbox's ErrorMessage of a 540
@@ -151,3 +152,18 @@ def test_a_server_that_takes_only_the_cookie_refuses_the_query_string(voyzu: San
     assert "only as a cookie" in str(info.value) and 'remove send_session_as = "query"' in str(info.value)
     with session(voyzu) as s:  # the cookie (the default) is accepted
         assert sorted(str(i) for i in s.query(SHEETS_Q)["id"]) == sheet_ids()
+
+
+def test_concurrent_pages_refused_with_one_old_query_session_log_in_once(voyzu: SandboxServer) -> None:
+    """``send_session_as = "query"`` + ``login_values``: pages in flight together, all refused with the
+    session the ``expire`` fault revoked, drop only that session: one login serves them all (a request
+    in query placement carries its session in no header, so each 401 used to drop whatever session was
+    current, the one another page had just obtained too, and log in again)."""
+    simulator(voyzu).contacts = 2000
+    with session(voyzu, send_session_as="query", login_values=LOGIN, page_size=100, concurrency=8) as s:
+        assert len(s.query(f"SELECT id FROM {V}.contacts")) == 2000  # warm: the class, the first login-free scan
+        voyzu.reset_log()
+        voyzu.settings.faults = "expire@3"
+        assert len(s.query(f"SELECT id FROM {V}.contacts")) == 2000
+    assert statuses(voyzu, SEARCH).count(401) >= 2, statuses(voyzu, SEARCH)  # several pages met the old session
+    assert statuses(voyzu, AUTH) == [200], statuses(voyzu, AUTH)
