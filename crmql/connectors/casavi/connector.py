@@ -287,9 +287,6 @@ class CasaviConnector(RestConnector):
         self._complete: dict[str, Table] = {}
         self._sampling = {table: threading.Lock() for table in cf.TABLES}
 
-    def resource(self, table: Table) -> Resource:
-        return self._resources[table.name]
-
     def load_tables(self) -> dict[str, Table]:
         """The declared tables; those with custom fields extend themselves on demand (one sample)."""
         tables = super().load_tables()

@@ -158,12 +158,6 @@ class CommunityConnector(RestConnector):
         except ValueError as e:  # a declaration the kit refuses (a path the overrides made impossible)
             raise ConfigError(f"paths: {e}", hint="check the paths setting") from None
 
-    def resource(self, table: Table) -> Resource:
-        return self._resources[table.name]
-
-    def load_tables(self) -> dict[str, Table]:
-        return {r.name: r.table(self.name, self.kinds) for r in self._resources.values()}
-
     def make_auth(self) -> Auth | None:
         """The OpenID Connect flow, discovery read at ``issuer`` (default: the base URL itself)."""
         s = self.settings

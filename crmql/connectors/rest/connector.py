@@ -93,11 +93,16 @@ class RestConnector(HttpConnectorMixin, Connector):
         """The capabilities of a column of ``kind`` under this connection's settings."""
         return self.api.kinds(kind, self.settings)
 
+    #: the connection's own resources by table name, when its settings shape them (paths, page
+    #: sizes, a search reading); None: the vendor's declared ``api.resources``
+    _resources: dict[str, Resource] | None = None
+
     def load_tables(self) -> dict[str, Table]:
-        return {r.name: r.table(self.name, self.kinds) for r in self.api.resources}
+        resources = self._resources.values() if self._resources is not None else self.api.resources
+        return {r.name: r.table(self.name, self.kinds) for r in resources}
 
     def resource(self, table: Table) -> Resource:
-        return self.api.resource(table.name)
+        return self._resources[table.name] if self._resources is not None else self.api.resource(table.name)
 
     # ---- planning
     def plan(self, table: Table, candidates: Sequence[Candidate], needs: Needs) -> FetchPlan:

@@ -128,12 +128,6 @@ class VoyzuConnector(RestConnector):
         self._resources = {r.name: r for r in build(self.reading, self.page_size, pushdown=pushdown_on(s))}
 
     # ---- catalog and auth
-    def resource(self, table: Table) -> Resource:
-        return self._resources[table.name]
-
-    def load_tables(self) -> dict[str, Table]:
-        return {r.name: r.table(self.name, self.kinds) for r in self._resources.values()}
-
     def make_auth(self) -> Auth | None:
         """The session flow: ``send_session_as`` as ``send_as``, ``login_values`` posted as-is."""
         s = self.settings
