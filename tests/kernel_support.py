@@ -37,3 +37,29 @@ def ipc_kernel_manager(kernel_name: str = "python3") -> Any:
     sockets = tempfile.mkdtemp(prefix="crmql-k-")
     atexit.register(shutil.rmtree, sockets, ignore_errors=True)  # after the kernel has shut down
     return jupyter_client.KernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sockets, "k"))
+
+
+def started_kernel(home: Path) -> Any:
+    """A context manager: a real kernel on Unix sockets started in ``home`` (HOME too, no CRMQL_*
+    variables), ready; yields ``(manager, client)`` and shuts it down after.
+
+    Usage: ``with started_kernel(tmp_path) as (km, kc): ...`` (or yield from it in a fixture).
+    """
+    import contextlib
+
+    @contextlib.contextmanager
+    def run() -> Any:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CRMQL_")}
+        env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"))
+        km = ipc_kernel_manager()
+        km.start_kernel(cwd=str(home), env=env)
+        kc = km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=60)
+            yield km, kc
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+
+    return run()

@@ -3,31 +3,20 @@ kernel stays usable; results display as HTML with the caption; errors are a Usag
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kernel_support import ipc_kernel_manager
+from kernel_support import started_kernel
 
 jupyter_client = pytest.importorskip("jupyter_client")
 
 
 @pytest.fixture
 def kernel(tmp_path: Path) -> Any:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRMQL_")}
-    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / ".config"))
-    km = ipc_kernel_manager()
-    km.start_kernel(cwd=str(tmp_path), env=env)
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=60)
-    try:
-        yield km, kc
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+    with started_kernel(tmp_path) as pair:
+        yield pair
 
 
 def execute(kc: Any, code: str, timeout: float = 60) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -13,7 +13,6 @@ by the user, in the two places a user waits on one:
 from __future__ import annotations
 
 import io
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ from vendors.voyzu.support import FAST, STATUS_PATHS, V, calls, config_file, fas
 pexpect = pytest.importorskip("pexpect")
 jupyter_client = pytest.importorskip("jupyter_client")
 
-from kernel_support import ipc_kernel_manager  # noqa: E402
+from kernel_support import started_kernel  # noqa: E402
 
 SLOW = f"SELECT id FROM {V}.contacts WHERE last_name LIKE 'Sch%'"
 POLLS = STATUS_PATHS["request-status"]
@@ -96,18 +95,8 @@ def test_ctrl_c_in_the_shell_cancels_the_job_poll(stalled: SandboxServer, tmp_pa
 @pytest.fixture
 def kernel(tmp_path: Path) -> Any:
     """A real kernel on Unix sockets (as ``tests/magic/test_magic_kernel.py`` starts one)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRMQL_")}
-    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / ".config"))
-    km = ipc_kernel_manager()
-    km.start_kernel(cwd=str(tmp_path), env=env)
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=60)
-    try:
-        yield km, kc
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+    with started_kernel(tmp_path) as pair:
+        yield pair
 
 
 def _reply(kc: Any, msg_id: str, timeout: float) -> dict[str, Any]:
