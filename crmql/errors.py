@@ -27,19 +27,79 @@ __all__ = [
     "ConfigError",
     "ConnectorError",
     "CrmqlError",
+    "DataError",
+    "DatabaseError",
+    "Error",
     "ExportError",
+    "IntegrityError",
+    "InterfaceError",
+    "InternalError",
     "NetworkError",
+    "NotSupportedError",
+    "OperationalError",
+    "ProgrammingError",
     "QueryError",
     "QuerySyntaxError",
     "RateLimitedError",
     "RequestBudgetError",
     "VendorHTTPError",
     "VendorResponseError",
+    "Warning",
     "did_you_mean",
 ]
 
 
-class CrmqlError(Exception):
+# ---- PEP 249 (DB-API 2.0) names: crmql.dbapi exports them; every CrmqlError is a DatabaseError, so
+# a tool written for any DB-API driver (pandas, SQLAlchemy, JupySQL) catches crmql's errors as it
+# catches its database's. Where a crmql error sits: QuerySyntaxError/QueryError/ConfigError are
+# ProgrammingError (the statement or the settings are wrong); ConnectorError (vendor, network, auth),
+# CancelledError and ExportError are OperationalError (the operation failed, not the statement).
+
+class Warning(Exception):  # noqa: A001 - the PEP 249 name
+    """PEP 249: important warnings (crmql raises none; defined for the interface)."""
+
+
+class Error(Exception):
+    """PEP 249: base of every DB-API error.
+
+    >>> issubclass(QueryError, ProgrammingError) and issubclass(NetworkError, OperationalError)
+    True
+    """
+
+
+class InterfaceError(Error):
+    """PEP 249: misuse of the interface itself (e.g. a closed cursor)."""
+
+
+class DatabaseError(Error):
+    """PEP 249: errors about the database (for crmql: the vendors and the statements over them)."""
+
+
+class DataError(DatabaseError):
+    """PEP 249: problems with processed data."""
+
+
+class OperationalError(DatabaseError):
+    """PEP 249: the operation failed (vendor, network, authentication, cancellation, a file)."""
+
+
+class IntegrityError(DatabaseError):
+    """PEP 249: relational integrity (crmql writes nothing; defined for the interface)."""
+
+
+class InternalError(DatabaseError):
+    """PEP 249: internal errors."""
+
+
+class ProgrammingError(DatabaseError):
+    """PEP 249: the statement is wrong (syntax, unknown names, wrong parameters)."""
+
+
+class NotSupportedError(DatabaseError):
+    """PEP 249: a method or operation crmql does not support (transactions, writes)."""
+
+
+class CrmqlError(DatabaseError):
     """Root of every error crmql raises on purpose."""
 
     exit_code = 1
@@ -55,7 +115,7 @@ class CrmqlError(Exception):
         return self.message
 
 
-class QuerySyntaxError(CrmqlError):
+class QuerySyntaxError(CrmqlError, ProgrammingError):
     """The statement does not parse. Carries position, the source line and a caret."""
 
     def __init__(
@@ -96,7 +156,7 @@ def caret_line(source_line: str, column: int, width: int = 1) -> str:
     return pad + "^" * max(1, cells(source_line[column - 1: column - 1 + width]))
 
 
-class QueryError(CrmqlError):
+class QueryError(CrmqlError, ProgrammingError):
     """A well-formed statement that cannot run: unknown names, missing filters, unsupported.
 
     The binder locates it at the name or value at fault (:meth:`locate`); it then shows the line
@@ -143,15 +203,15 @@ class QueryError(CrmqlError):
         return text
 
 
-class CancelledError(CrmqlError):
+class CancelledError(CrmqlError, OperationalError):
     """The user cancelled a running statement (Ctrl-C)."""
 
 
-class ExportError(CrmqlError):
+class ExportError(CrmqlError, OperationalError):
     """Writing a result to a file failed."""
 
 
-class ConnectorError(CrmqlError):
+class ConnectorError(CrmqlError, OperationalError):
     """A vendor, network, authentication or configuration failure."""
 
     exit_code = 3
@@ -179,7 +239,7 @@ class ConnectorError(CrmqlError):
         super().__init__(full, hint=hint)
 
 
-class ConfigError(ConnectorError):
+class ConfigError(ConnectorError, ProgrammingError):
     """The configuration file or a connection's settings are wrong."""
 
     exit_code = 2
