@@ -1,0 +1,117 @@
+"""JupySQL over ``crmql://`` in an in-process IPython shell (issue 14): ``%load_ext sql``, ``%sql
+crmql:///<config>``, a query with a ``:parameter`` from the notebook's variables (the same rows and the same
+requests as ``crmql -e``), ``%sqlcmd tables`` and ``%sqlcmd columns``, a plain ``%sql`` reading only the
+pages its first rows need, and a mistake said as crmql's message. Telemetry off
+(``PLOOMBER_STATS_ENABLED=false``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("sqlalchemy")
+os.environ["PLOOMBER_STATS_ENABLED"] = "false"  # before jupysql (ploomber-core) is imported
+pytest.importorskip("sql.magic")
+
+from cli_support import cli_environment, run_crmql_in_process  # noqa: E402
+from tools_support import DONE_WHEN_SQL, Traffic, engine_url  # noqa: E402
+
+ALIAS = "crmql_tools_test"
+
+
+def _run(shell: Any, code: str) -> Any:
+    result = shell.run_cell(code)
+    for error in (result.error_before_exec, result.error_in_exec):
+        if error is not None:
+            raise error
+    return result.result
+
+
+@pytest.fixture(scope="module")
+def shell(tools_config: Path, sandbox_server: Any) -> Iterator[Any]:
+    """The shared in-process shell with JupySQL loaded and connected to the served sandbox; JupySQL's
+    settings, its connection and the variables the tests made are undone afterwards."""
+    from IPython.testing.globalipapp import get_ipython
+
+    ip = get_ipython()
+    before = set(ip.user_ns)
+    saved = ip.config.get("SqlMagic")
+    ip.run_line_magic("load_ext", "sql")
+    for setting in ('named_parameters = "enabled"', "displaylimit = 5", "displaycon = False"):
+        ip.run_line_magic("config", f"SqlMagic.{setting}")
+    with Traffic(sandbox_server).recording() as connecting:
+        _run(ip, f"%sql {engine_url(tools_config)} --alias {ALIAS}")
+    assert connecting.requests == 0, connecting  # connecting reads nothing
+    yield ip
+    from sql.connection import ConnectionManager
+
+    ConnectionManager.close_all()
+    if saved is None:
+        ip.config.pop("SqlMagic", None)
+    else:
+        ip.config["SqlMagic"] = saved
+    for name in set(ip.user_ns) - before:
+        ip.user_ns.pop(name, None)
+
+
+def test_sql_magic_parameter_same_rows_and_requests_as_cli(shell: Any, tools_config: Path, traffic: Traffic,
+                                                          tmp_path: Path) -> None:
+    """``t = "sales"`` then ``%sql SELECT name FROM azavista.events WHERE event_type = :t``: every row, as
+    ``crmql -e --param t=sales`` gives them, with the same searches (the same native filters). JupySQL's
+    connection already holds its token, so the CLI's one token request is the only difference."""
+    with traffic.recording() as cli:
+        run = run_crmql_in_process(["--config", str(tools_config), "-e", DONE_WHEN_SQL, "--param", "t=sales",
+                                    "--format", "jsonl"], env=cli_environment(tmp_path), cwd=tmp_path)
+    assert run.returncode == 0, str(run)
+    expected = [json.loads(line)["name"] for line in run.stdout.splitlines() if line.startswith("{")]
+    _run(shell, "%sql SELECT COUNT(*) AS n FROM azavista.events WHERE 1 = 0")  # the token, outside the count
+    shell.user_ns["t"] = "sales"
+    with Traffic(traffic.server).recording() as magic:
+        frame = _run(shell, f"%sql {DONE_WHEN_SQL}").DataFrame()
+    assert list(frame.columns) == ["name"] and list(frame["name"]) == expected and len(expected) > 50
+    token = ("POST", "/azavista/3.0/oauth/token", 200)
+    assert cli.log[token] == 1 and magic.log[token] == 0
+    assert magic.filters == cli.filters and magic.log + {token: 1} == cli.log, f"{magic} != {cli}"
+
+
+def test_sql_magic_shows_first_rows_from_the_first_pages(shell: Any, traffic: Traffic) -> None:
+    """A plain ``%sql`` shows ``displaylimit`` rows: JupySQL fetches them through the cursor, and the scan
+    (contacts: 46 pages) stops after the pages those rows need."""
+    _run(shell, "%sql SELECT COUNT(*) AS n FROM azavista.contacts WHERE 1 = 0")
+    with traffic.recording() as shown:
+        result = _run(shell, "%sql SELECT id, email FROM azavista.contacts")
+        text = repr(result)
+    assert "email" in text and "Truncated to displaylimit of 5" in text, text
+    assert 0 < sum(shown.filters.values()) < 23, shown
+
+
+def test_sqlcmd_tables_and_columns(shell: Any, traffic: Traffic, tools_config: Path) -> None:
+    """``%sqlcmd tables -s azavista`` lists the connection's tables; ``%sqlcmd columns`` a table's columns
+    with their types (JupySQL first checks the table with ``SELECT * ... WHERE 1=0``: no request)."""
+    import crmql
+
+    with traffic.recording():
+        tables = repr(_run(shell, "%sqlcmd tables -s azavista"))
+        columns = repr(_run(shell, "%sqlcmd columns -t events -s azavista"))
+    for name in ("events", "contacts", "organizations"):
+        assert name in tables, tables
+    with crmql.connect(tools_config) as session:
+        described = list(session.describe("azavista", "events")["column"])
+    assert len(described) > 5 and all(f" {name} " in columns for name in described), columns
+    assert "type" in columns, columns
+    assert not [e for e in traffic.log if not e[1].endswith("/oauth/token")], traffic
+
+
+def test_sql_magic_mistake_is_crmqls_message(shell: Any, traffic: Traffic) -> None:
+    """A misspelt table: JupySQL shows crmql's message with its hint (the table meant), not a traceback."""
+    with traffic.recording():
+        result = shell.run_cell("%sql SELECT name FROM azavista.event")
+    error = result.error_in_exec or result.error_before_exec
+    assert error is not None
+    assert "events" in str(error), str(error)
+    assert not [e for e in traffic.log if not e[1].endswith("/oauth/token")], traffic
