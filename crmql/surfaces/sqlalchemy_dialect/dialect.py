@@ -186,6 +186,15 @@ class CrmqlDialect(default.DefaultDialect):
                     **kw: Any) -> list[dict[str, Any]]:
         return reflection.columns(_session(connection), table_name, schema)
 
+    def get_multi_columns(self, connection: Any, *, schema: str | None = None, filter_names: Any = None,
+                          **kw: Any) -> Any:
+        """As SQLAlchemy's, but a table asked for by name that does not exist (``Table(..., autoload_with=)``)
+        raises ``NoSuchTableError`` with crmql's message and hint ("did you mean ...?"), not its bare name."""
+        for name in filter_names or ():
+            if not reflection.has_table(_session(connection), name, schema):
+                reflection.columns(_session(connection), name, schema)  # raises, with the hint
+        return super().get_multi_columns(connection, schema=schema, filter_names=filter_names, **kw)
+
     @sa_reflection.cache
     def get_pk_constraint(self, connection: Any, table_name: str, schema: str | None = None,
                           **kw: Any) -> dict[str, Any]:
