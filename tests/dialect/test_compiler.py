@@ -128,7 +128,9 @@ def test_table_without_schema_takes_the_default_connection() -> None:
     (sa.select(E.name).order_by(E.name.nulls_last()), "NULLS FIRST"),
     (sa.insert(EVENTS).values(name="x"), "read-only"),
     (sa.delete(EVENTS), "read-only"),
-], ids=["subquery", "cast", "nulls last", "insert", "delete"])
+    (sa.select(E.name).where(E.name.like("a/%", escape="/")), "no ESCAPE"),
+    (sa.select(E.name).where(E.name.contains("50%", autoescape=True)), "no ESCAPE"),
+], ids=["subquery", "cast", "nulls last", "insert", "delete", "like escape", "contains autoescape"])
 def test_what_crmql_cannot_say_fails_to_compile(stmt: sa.sql.Executable, message: str) -> None:
     with pytest.raises(exc.CompileError, match=message):
         stmt.compile(dialect=DIALECT)

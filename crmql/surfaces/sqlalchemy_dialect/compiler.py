@@ -17,7 +17,12 @@ What differs from SQLAlchemy's generic SQL, and why (``grammar/crmql.lark``):
 - ``ILIKE`` is crmql's own operator (not ``lower(x) LIKE lower(y)``, which crmql could not push).
 - ``TRUE``/``FALSE`` are literals; ``IS DISTINCT FROM`` is written out with ``=``/``IS NULL``.
 - What crmql has no syntax for fails at compile time with a clear message: a subquery in FROM, CAST,
-  ``NULLS FIRST/LAST``, INSERT/UPDATE/DELETE (crmql is read-only).
+  ``NULLS FIRST/LAST``, ``LIKE ... ESCAPE``, INSERT/UPDATE/DELETE (crmql is read-only).
+- ``contains()``/``startswith()``/``endswith()`` are SQLAlchemy's ``LIKE '%' || :x || '%'``: crmql runs
+  them correctly but checks them locally (a computed pattern is not pushed); ``.like("%x%")`` with the
+  whole pattern as one value is pushed like hand-written ``LIKE``. (Rewriting the pattern into one
+  new bound value here would break SQLAlchemy's statement cache: a cached statement would keep the
+  first value.)
 
 >>> import sqlalchemy as sa
 >>> from crmql.surfaces.sqlalchemy_dialect import CrmqlDialect
@@ -120,10 +125,20 @@ class CrmqlCompiler(compiler.SQLCompiler):
         raise exc.CompileError("crmql has no FETCH FIRST: use .limit(n)")
 
     # ---- operators crmql spells its own way
+    def visit_like_op_binary(self, binary: Any, operator: Any, **kw: Any) -> str:
+        _no_escape(binary)
+        return super().visit_like_op_binary(binary, operator, **kw)
+
+    def visit_not_like_op_binary(self, binary: Any, operator: Any, **kw: Any) -> str:
+        _no_escape(binary)
+        return super().visit_not_like_op_binary(binary, operator, **kw)
+
     def visit_ilike_op_binary(self, binary: Any, operator: Any, **kw: Any) -> str:
+        _no_escape(binary)
         return f"{binary.left._compiler_dispatch(self, **kw)} ILIKE {binary.right._compiler_dispatch(self, **kw)}"
 
     def visit_not_ilike_op_binary(self, binary: Any, operator: Any, **kw: Any) -> str:
+        _no_escape(binary)
         return f"{binary.left._compiler_dispatch(self, **kw)} NOT ILIKE {binary.right._compiler_dispatch(self, **kw)}"
 
     def visit_is_distinct_from_binary(self, binary: Any, operator: Any, **kw: Any) -> str:
@@ -165,3 +180,9 @@ class CrmqlCompiler(compiler.SQLCompiler):
 
 CrmqlCompiler._bind_translate_re = _NOT_PARAM_CHAR  # every character a :name cannot hold -> "_"
 CrmqlCompiler._bind_translate_chars = CrmqlCompiler.bindname_escape_characters
+
+
+def _no_escape(binary: Any) -> None:
+    """crmql's LIKE has no ESCAPE clause (``like(..., escape=)``, ``contains(..., autoescape=True)``)."""
+    if binary.modifiers.get("escape") is not None:
+        raise exc.CompileError("crmql's LIKE has no ESCAPE: write the pattern without escape= / autoescape=")
