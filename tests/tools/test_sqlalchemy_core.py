@@ -84,7 +84,7 @@ def test_core_select_pushes_down_like_sql(engine: Any, traffic: Traffic, tools_c
             expected = session.query("SELECT id, name FROM azavista.events WHERE event_type = 'sales' "
                                      "ORDER BY id LIMIT 5")
     assert [tuple(r) for r in rows] == list(expected.itertuples(index=False, name=None)) and len(rows) == 5
-    assert core.same_as(sql) and all('"sales"' in f for f in core.filters), f"{core} != {sql}"
+    assert core.same_as(sql) and all('"sales"' in f for f in core.searches), f"{core} != {sql}"
 
 
 def test_superset_calls(engine: Any, traffic: Traffic, session: crmql.Session) -> None:

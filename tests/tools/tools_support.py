@@ -3,8 +3,8 @@ conftest comes first on ``sys.path``).
 
 * ``engine_url(config)``: the ``crmql://`` URL of a config file (``crmql:///<path>``).
 * ``Traffic``: what the sandbox saw while a block ran: its request log (method, path, status) as a
-  multiset, and the native filter of every Azavista search (the simulator's ``matches`` is spied on),
-  so two tools can be proved to have sent the same requests, not only the same number.
+  multiset, and the body of every Azavista search (native filter, limit, offset; the simulator's
+  ``search`` is spied on), so two tools can be proved to have sent the same requests, not only as many.
 """
 
 from __future__ import annotations
@@ -36,26 +36,29 @@ class Traffic:
     def __init__(self, server: Any) -> None:
         self.server = server
         self.log: Counter[tuple[str, str, int]] = Counter()
-        self.filters: Counter[str] = Counter()
+        self.searches: Counter[str] = Counter()
 
     @contextlib.contextmanager
     def recording(self) -> Iterator["Traffic"]:
         reset_sandbox(self.server)
-        simulator = self.server.state.vendor("azavista")
-        original = simulator.matches
+        from crmql.sandbox.azavista.simulator import AzavistaSimulator
+
+        original = AzavistaSimulator.search  # azavista does not register itself with the state: spy on the class
+        state = self.server.state
         seen: list[str] = []
 
-        def matches(table: str, tree: Any, variants: Any) -> Any:
-            seen.append(f"{table} {json.dumps(tree, sort_keys=True)}")
-            return original(table, tree, variants)
+        async def search(simulator: Any, request: Any, table: str) -> Any:
+            if simulator.state is state:  # the body is read again by the handler (Starlette keeps it)
+                seen.append(f"{table} {json.dumps(json.loads(await request.body() or b'{}'), sort_keys=True)}")
+            return await original(simulator, request, table)
 
-        simulator.matches = matches
+        AzavistaSimulator.search = search  # type: ignore[method-assign]
         try:
             yield self
         finally:
-            del simulator.matches  # the class's method again
+            AzavistaSimulator.search = original  # type: ignore[method-assign]
             self.log = Counter(self.server.request_log)
-            self.filters = Counter(seen)
+            self.searches = Counter(seen)
             reset_sandbox(self.server)
 
     @property
@@ -63,7 +66,7 @@ class Traffic:
         return sum(self.log.values())
 
     def same_as(self, other: "Traffic") -> bool:
-        return self.log == other.log and self.filters == other.filters
+        return self.log == other.log and self.searches == other.searches
 
     def __repr__(self) -> str:
-        return f"Traffic({self.requests} requests: {dict(self.log)}, filters {dict(self.filters)})"
+        return f"Traffic({self.requests} requests: {dict(self.log)}, searches {dict(self.searches)})"
