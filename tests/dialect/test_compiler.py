@@ -9,6 +9,7 @@ test_pushdown.py for the same statements run against the sandbox).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -101,12 +102,26 @@ def test_literal_binds_write_crmql_literals() -> None:
                                    E.online.is_(False), E.capacity > 5).limit(3)
     assert one_line(compiled(stmt, literal=True)) == (
         "SELECT events.name FROM azavista.events WHERE events.event_type = 'o''neil' "
-        "AND events.start >= TIMESTAMP '2025-03-01T00:00:00+00:00' AND events.online IS FALSE "
+        "AND events.start >= TIMESTAMP '2025-03-01T00:00:00+00:00' AND (events.online = FALSE AND events.online IS NOT NULL) "
         "AND events.capacity > 5 LIMIT 3")
     dated = sa.select(SALES.c.id).where(SALES.c.date > dt.date(2025, 1, 31))
     assert one_line(compiled(dated, literal=True)) == \
         "SELECT sales.id FROM atlas.sales WHERE sales.\"date\" > DATE '2025-01-31'"
     parse(str(compiled(dated, literal=True)))
+    parse(str(compiled(stmt, literal=True)))
+
+
+@pytest.mark.parametrize("condition,sql", [
+    (E.online.is_(True), "(events.online = TRUE AND events.online IS NOT NULL)"),
+    (E.online.is_not(False), "(events.online <> FALSE OR events.online IS NULL)"),
+    (E.name.is_distinct_from("x"), "coalesce(events.name <> 'x', (events.name IS NULL) <> ('x' IS NULL))"),
+    (E.name.is_not_distinct_from("x"), "coalesce(events.name = 'x', (events.name IS NULL) = ('x' IS NULL))"),
+], ids=["is true", "is not false", "is distinct from", "is not distinct from"])
+def test_is_true_and_distinct_from_are_written_with_crmqls_operators(condition: Any, sql: str) -> None:
+    """crmql's IS takes only NULL: the same truth table (NULL included) with = / <> and IS [NOT] NULL."""
+    text = str(compiled(sa.select(E.name).where(condition), literal=True))
+    assert " ".join(text.split()).endswith("WHERE " + sql)
+    parse(text)
 
 
 def test_limit_is_a_number_rendered_at_execution() -> None:

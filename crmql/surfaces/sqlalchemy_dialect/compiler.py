@@ -15,7 +15,8 @@ What differs from SQLAlchemy's generic SQL, and why (``grammar/crmql.lark``):
 - **Bound parameters** are crmql's own ``:name``; a name with a character crmql's ``:name`` cannot
   hold (``sale-status_1``, ``Straße_1``) has it replaced by ``_`` (SQLAlchemy maps the values back).
 - ``ILIKE`` is crmql's own operator (not ``lower(x) LIKE lower(y)``, which crmql could not push).
-- ``TRUE``/``FALSE`` are literals; ``IS DISTINCT FROM`` is written out with ``=``/``IS NULL``.
+- ``TRUE``/``FALSE`` are literals; ``IS [NOT] TRUE/FALSE`` and ``IS DISTINCT FROM`` are written out
+  with ``=``/``<>`` and ``IS [NOT] NULL`` (crmql's IS takes only NULL), with the same truth table.
 - What crmql has no syntax for fails at compile time with a clear message: a subquery in FROM, CAST,
   ``NULLS FIRST/LAST``, ``LIKE ... ESCAPE``, INSERT/UPDATE/DELETE (crmql is read-only).
 - ``contains()``/``startswith()``/``endswith()`` are SQLAlchemy's ``LIKE '%' || :x || '%'``: crmql runs
@@ -143,11 +144,30 @@ class CrmqlCompiler(compiler.SQLCompiler):
 
     def visit_is_distinct_from_binary(self, binary: Any, operator: Any, **kw: Any) -> str:
         left, right = binary.left._compiler_dispatch(self, **kw), binary.right._compiler_dispatch(self, **kw)
-        return f"NOT ({left} = {right} OR ({left} IS NULL AND {right} IS NULL))"
+        return f"coalesce({left} <> {right}, ({left} IS NULL) <> ({right} IS NULL))"
 
     def visit_is_not_distinct_from_binary(self, binary: Any, operator: Any, **kw: Any) -> str:
         left, right = binary.left._compiler_dispatch(self, **kw), binary.right._compiler_dispatch(self, **kw)
-        return f"({left} = {right} OR ({left} IS NULL AND {right} IS NULL))"
+        return f"coalesce({left} = {right}, ({left} IS NULL) = ({right} IS NULL))"
+
+    def visit_is__binary(self, binary: Any, operator: Any, **kw: Any) -> str:
+        """``x IS TRUE``/``IS FALSE`` (crmql's IS takes only NULL) as the same truth table:
+        ``(x = TRUE AND x IS NOT NULL)``; the ``=`` is what crmql can push."""
+        return self._is_bool(binary, negate=False, **kw)
+
+    def visit_is_not_binary(self, binary: Any, operator: Any, **kw: Any) -> str:
+        """``x IS NOT TRUE`` as ``(x <> TRUE OR x IS NULL)``."""
+        return self._is_bool(binary, negate=True, **kw)
+
+    def _is_bool(self, binary: Any, negate: bool, **kw: Any) -> str:
+        right = binary.right
+        if not isinstance(right, (elements.True_, elements.False_)):
+            word = " IS NOT " if negate else " IS "
+            return binary.left._compiler_dispatch(self, **kw) + word + right._compiler_dispatch(self, **kw)
+        left, value = binary.left._compiler_dispatch(self, **kw), right._compiler_dispatch(self, **kw)
+        if negate:
+            return f"({left} <> {value} OR {left} IS NULL)"
+        return f"({left} = {value} AND {left} IS NOT NULL)"
 
     def visit_true(self, expr: Any, **kw: Any) -> str:
         return "TRUE"
