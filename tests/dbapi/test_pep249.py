@@ -269,3 +269,17 @@ def test_a_paused_stream_never_hangs_other_crmql_users(cur: dbapi.Cursor, sandbo
         assert len(other.query("SELECT name FROM azavista.organizations LIMIT 3")) == 3
     ids = [r[0] for r in head + cur.fetchall()]
     assert len(set(ids)) == EVENTS
+
+
+def test_a_vendor_failure_mid_stream_is_an_operational_error_at_fetch(sandbox: SandboxServer) -> None:
+    config = sandbox_config(sandbox.url)
+    config.connections["azavista"].settings.update(max_attempts=1)
+    with dbapi.connect(config) as connection:
+        cursor = connection.cursor()
+        sandbox.settings.faults = "500@70"  # past the first batch (40 pages): execute() has returned
+        cursor.execute("SELECT id FROM azavista.contacts")
+        assert len(cursor.fetchmany(10)) == 10
+        with pytest.raises(dbapi.OperationalError, match="500"):
+            cursor.fetchall()
+        cursor.execute("SELECT name FROM azavista.events LIMIT 1")  # the cursor is usable again
+        assert len(cursor.fetchall()) == 1
