@@ -8,7 +8,6 @@ Session running the hand-written SQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
