@@ -109,6 +109,7 @@ class Cursor:
         self._stream: RowStream | None = None
         self._rows: deque[tuple[Any, ...]] = deque()
         self._seen = 0
+        self._declared: dict[str, str] = {}  # the catalog's types by column name, for columns with no value
 
     # ---- running statements
     def execute(self, operation: str, parameters: Mapping[str, Any] | None = None) -> Cursor:
@@ -125,8 +126,10 @@ class Cursor:
         session = self.connection.session
         params = dict(parameters) if parameters is not None else None
         stmt = parse(operation)
+        self._declared = {}
         if isinstance(stmt, ast.Select):
             plan = session.plan(stmt, params, text=operation)
+            self._declared = _declared_types(session, stmt)
             if can_stream(plan):
                 self._start_stream(plan)
                 return self
@@ -166,7 +169,7 @@ class Cursor:
         self._stream = RowStream(run)
         first = self._next_frame()  # stream_plan always emits a first (maybe empty) frame: the columns
         if first is not None:
-            self.description = _description(first)
+            self.description = _description(first, self._declared)
             self._add(first)
 
     # ---- fetching
@@ -233,7 +236,7 @@ class Cursor:
         return frame
 
     def _set_frame(self, frame: pd.DataFrame) -> None:
-        self.description = _description(frame)
+        self.description = _description(frame, self._declared)
         self._add(frame)
 
     def _add(self, frame: pd.DataFrame) -> None:
@@ -268,13 +271,27 @@ class Cursor:
     def __del__(self) -> None:
         stream = getattr(self, "_stream", None)
         if stream is not None:
-            stream.close()
+            stream.close(wait=False)
 
 
-def _description(frame: pd.DataFrame) -> list[Description]:
+def _description(frame: pd.DataFrame, declared: Mapping[str, str]) -> list[Description]:
     """PEP 249's 7-tuples: name, type code (crmql's type name), and None for the sizes, nullable."""
-    return [(str(name), type_code(frame.iloc[:, i]), None, None, None, None, True)
+    return [(str(name), type_code(frame.iloc[:, i], declared.get(str(name).lower())), None, None, None, None, True)
             for i, name in enumerate(frame.columns)]
+
+
+def _declared_types(session: Session, select: ast.Select) -> dict[str, str]:
+    """The catalog's type of each column of the statement's tables, by lower-cased name (the first
+    table that has the name wins): what an empty or all-NULL result column is typed as."""
+    declared: dict[str, str] = {}
+    for ref in (select.table, *(j.table for j in select.joins)):
+        try:
+            table = session.table(ref.connection, ref.table)
+        except errors.CrmqlError:  # pragma: no cover - the plan was made: the tables exist
+            continue
+        for column in table.columns:
+            declared.setdefault(column.name.lower(), str(column.type))
+    return declared
 
 
 def _python(value: Any) -> Any:

@@ -133,8 +133,9 @@ class RowStream:
                         raise error
                     return None
 
-    def close(self) -> None:
-        """Stop the scan (no further page is requested) and wait for the worker."""
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the scan (no further page is requested) and, with ``wait``, wait for the worker
+        (not from a finalizer, which may run on the event loop's thread)."""
         self._stopped.set()
         self._released.set()
         try:
@@ -142,6 +143,7 @@ class RowStream:
                 self._queue.get_nowait()
         except queue.Empty:
             pass
-        self._thread.join(timeout=30)
+        if wait:
+            self._thread.join(timeout=30)
         with _streams_lock:
             _streams.discard(self)

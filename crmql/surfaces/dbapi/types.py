@@ -86,13 +86,16 @@ def TimestampFromTicks(ticks: float) -> dt.datetime:  # noqa: N802 - the PEP 249
     return Timestamp(*time.localtime(ticks)[:6])
 
 
-def type_code(column: pd.Series) -> str:
-    """crmql's type name for a result column, from its dtype (or its first value when the dtype is object).
+def type_code(column: pd.Series, declared: str | None = None) -> str:
+    """crmql's type name for a result column, from its dtype (or its first value when the dtype is
+    object); ``declared`` (the catalog's type of a column of that name) decides when there is no value.
 
     >>> type_code(pd.Series([True])), type_code(pd.Series([1.5])), type_code(pd.Series([["a"]]))
     ('boolean', 'float', 'list')
     >>> type_code(pd.Series([None, dt.date(2024, 1, 1)])), type_code(pd.Series(pd.to_datetime(["2024-01-01"])))
     ('date', 'timestamp')
+    >>> type_code(pd.Series([], dtype=object), declared="date")
+    'date'
     """
     dtype = column.dtype
     if pd.api.types.is_bool_dtype(dtype):
@@ -104,6 +107,8 @@ def type_code(column: pd.Series) -> str:
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return "timestamp"
     value = _first_value(column)
+    if value is None and declared is not None:
+        return declared
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):
