@@ -207,7 +207,11 @@ def test_close_makes_the_cursor_unusable(cur: dbapi.Cursor) -> None:
 
 
 # ---- streaming: pages are read as rows are fetched
-def test_fetchmany_on_a_big_scan_reads_a_bounded_number_of_pages(cur: dbapi.Cursor, sandbox: SandboxServer) -> None:
+def test_fetchmany_on_a_big_scan_reads_a_bounded_number_of_pages(cur: dbapi.Cursor, sandbox: SandboxServer,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmql.surfaces.dbapi import stream
+
+    monkeypatch.setattr(stream, "IDLE_RELEASE_S", 600.0)  # a loaded machine must not release the pause
     cur.execute("SELECT * FROM azavista.contacts")
     assert len(cur.fetchmany(100)) == 100
     # at most two batches of 2,000 rows (the one taken, the next one gathered while waiting: 40 pages

@@ -32,8 +32,10 @@ __all__ = ["IDLE_RELEASE_S", "RowStream", "release_all"]
 
 log = logging.getLogger(__name__)
 
-#: seconds a paused stream may hold the event loop with no fetch before it is released
-IDLE_RELEASE_S = 10.0
+#: seconds a paused stream may hold the event loop with no fetch before it is released: short, since
+#: a tool may leave a result half-read (JupySQL fetches what it displays) while the user runs
+#: %crmql next; a slower consumer only costs memory (the rest gathered), never a row
+IDLE_RELEASE_S = 2.0
 _POLL_S = 0.05
 _DONE = object()
 _streams: weakref.WeakSet[RowStream] = weakref.WeakSet()
