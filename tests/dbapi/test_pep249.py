@@ -221,7 +221,11 @@ def test_fetchmany_on_a_big_scan_reads_a_bounded_number_of_pages(cur: dbapi.Curs
     assert cur.rowcount == -1
 
 
-def test_closing_a_streamed_cursor_stops_the_scan(cur: dbapi.Cursor, sandbox: SandboxServer) -> None:
+def test_closing_a_streamed_cursor_stops_the_scan(cur: dbapi.Cursor, sandbox: SandboxServer,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmql.surfaces.dbapi import stream
+
+    monkeypatch.setattr(stream, "IDLE_RELEASE_S", 600.0)
     cur.execute("SELECT * FROM azavista.contacts")
     cur.fetchone()
     cur.close()
