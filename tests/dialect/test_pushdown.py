@@ -35,16 +35,16 @@ def _cases(t: dict[str, sa.Table]) -> list[tuple[sa.Select, str]]:
         (sa.select(ev.name).where(ev.event_type == "sales").limit(5),
          "SELECT name FROM azavista.events WHERE event_type = 'sales' LIMIT 5"),
         (sa.select(ev.name, ev.start).where(ev.event_type.in_(["marketing", "sales"]), ev.name.like("%Workshop%"))
-         .order_by(ev.start).limit(20),
+         .order_by(ev.start, ev.name).limit(20),
          "SELECT name, start FROM azavista.events WHERE event_type IN ('marketing', 'sales') "
-         "AND name LIKE '%Workshop%' ORDER BY start LIMIT 20"),
+         "AND name LIKE '%Workshop%' ORDER BY start, name LIMIT 20"),
         (sa.select(sa.func.count()).select_from(t["events"]).where(ev.event_type == "sales"),
          "SELECT COUNT(*) FROM azavista.events WHERE event_type = 'sales'"),
         (sa.select(sales["sale-name"], sales["sale-balance"]).where(sales["sale-status"].in_(["won", "lost"]),
                                                                      sales["sale-balance"] >= 500)
-         .order_by(sales["sale-balance"]),
+         .order_by(sales["sale-balance"], sales["sale-name"]),  # a tie-breaker: equal balances come in any order
          "SELECT \"sale-name\", \"sale-balance\" FROM atlas.sales WHERE \"sale-status\" IN ('won', 'lost') "
-         "AND \"sale-balance\" >= 500 ORDER BY \"sale-balance\""),
+         "AND \"sale-balance\" >= 500 ORDER BY \"sale-balance\", \"sale-name\""),
         (sa.select(tickets.community_id, sa.func.count().label("open")).where(
             tickets.community_id.in_([12, 15, 18]), tickets.status == "OPEN").group_by(tickets.community_id)
          .order_by(tickets.community_id),
