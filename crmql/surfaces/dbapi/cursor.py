@@ -225,8 +225,8 @@ class Cursor:
         assert self._stream is not None
         try:
             frame = self._stream.next_frame()
-        except BaseException:
-            self._stream.close()
+        except BaseException:  # the scan's error, or Ctrl-C while waiting: do not wait for the worker
+            self._stream.close(wait=False)
             self._stream = None
             raise
         if frame is None:  # exhausted: the row count is known now
