@@ -111,3 +111,17 @@ def test_core_select_same_rows_same_requests(index: int, config_file: Path, sand
     hand_log = sorted(sandbox.request_log)
     assert rows == [tuple(r) for r in frame.itertuples(index=False)]
     assert core_log == hand_log and core_log
+
+
+def test_cached_statement_takes_each_executions_values(engine: sa.Engine, tables: dict[str, sa.Table]) -> None:
+    """The compiled form is cached (supports_statement_cache): LIMIT and bound values still come from
+    each execution, not from the first one compiled."""
+    ev = tables["events"].c
+
+    def run(kind: str, n: int) -> list[tuple]:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(sa.select(ev.event_type).where(ev.event_type == kind).limit(n))]
+
+    assert run("sales", 2) == [("sales",)] * 2
+    assert run("marketing", 3) == [("marketing",)] * 3
+    assert run("webinar", 1) == [("webinar",)]
