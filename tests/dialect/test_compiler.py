@@ -25,7 +25,7 @@ EVENTS = sa.Table("events", MD, sa.Column("id", sa.String, primary_key=True), sa
                   sa.Column("capacity", sa.Integer), sa.Column("online", sa.Boolean), schema="azavista")
 SALES = sa.Table("sales", MD, sa.Column("id", sa.String), sa.Column("sale-status", sa.String),
                  sa.Column("sale-balance", sa.Float), sa.Column("date", sa.Date), sa.Column("Straße", sa.String),
-                 schema="atlas")
+                 sa.Column("2fa", sa.Boolean), schema="atlas")
 ORGS = sa.Table("organizations", MD, sa.Column("id", sa.String), sa.Column("name", sa.String), schema="azavista")
 E = EVENTS.c
 ALIAS = sa.alias(EVENTS, "e")
@@ -71,6 +71,8 @@ GOLDEN = [
      sa.select(SALES.c["sale-balance"], SALES.c.date).where(SALES.c["Straße"] == "x", SALES.c["sale-balance"] >= 500),
      'SELECT sales."sale-balance", sales."date" FROM atlas.sales WHERE sales."Straße" = :Stra_e_1 '
      'AND sales."sale-balance" >= :sale_balance_1', {"Stra_e_1": "x", "sale_balance_1": 500}),
+    ("bind name starting with a digit", sa.select(SALES.c.id).where(SALES.c["2fa"] == sa.bindparam("2fa", True)),
+     'SELECT sales.id FROM atlas.sales WHERE sales."2fa" = :p2fa', {"p2fa": True}),
     ("between, is null, not in, distinct",
      sa.select(E.name).distinct().where(E.capacity.between(1, 10), E.start.is_(None), E.name.not_in(["a"])),
      "SELECT DISTINCT events.name FROM azavista.events WHERE events.capacity BETWEEN :capacity_1 AND :capacity_2 "

@@ -13,7 +13,8 @@ What differs from SQLAlchemy's generic SQL, and why (``grammar/crmql.lark``):
   statement crmql receives is the one a person would write (``LIMIT 5``) and pushes down the same
   way; an OFFSET alone is ``OFFSET n`` (crmql needs no ``LIMIT -1``).
 - **Bound parameters** are crmql's own ``:name``; a name with a character crmql's ``:name`` cannot
-  hold (``sale-status_1``, ``Straße_1``) has it replaced by ``_`` (SQLAlchemy maps the values back).
+  hold (``sale-status_1``, ``Straße_1``) has it replaced by ``_``, one starting with a digit gets a
+  ``p`` in front (SQLAlchemy maps the values to the written names).
 - ``ILIKE`` is crmql's own operator (not ``lower(x) LIKE lower(y)``, which crmql could not push).
 - ``TRUE``/``FALSE`` are literals; ``IS [NOT] TRUE/FALSE`` and ``IS DISTINCT FROM`` are written out
   with ``=``/``<>`` and ``IS [NOT] NULL`` (crmql's IS takes only NULL), with the same truth table.
@@ -89,6 +90,14 @@ class CrmqlCompiler(compiler.SQLCompiler):
     bindname_escape_characters = _AnyToUnderscore(compiler.SQLCompiler.bindname_escape_characters)
 
     # ---- names
+    def bindparam_string(self, name: str, **kw: Any) -> str:
+        """``:name``; a name crmql's ``:name`` cannot start with (a digit: column ``2fa``) gets a ``p``
+        in front (SQLAlchemy maps the value to the written name)."""
+        if not kw.get("escaped_from") and name[:1].isdigit():
+            kw["escaped_from"] = name
+            name = "p" + _NOT_PARAM_CHAR.sub("_", name)
+        return super().bindparam_string(name, **kw)
+
     def visit_column(self, column: Any, add_to_result_map: Any = None, include_table: bool = True,
                      **kw: Any) -> str:
         """A table's column as ``table.column`` (one qualifier: crmql has no ``schema.table.column``)."""
