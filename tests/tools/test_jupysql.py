@@ -20,6 +20,7 @@ pytest.importorskip("sql.magic")
 
 from cli_support import cli_environment, run_crmql_in_process  # noqa: E402
 from tools_support import DONE_WHEN_SQL, Traffic, engine_url  # noqa: E402
+from tools_support import tools_config, traffic  # noqa: E402,F401 - the fixtures
 
 ALIAS = "crmql_tools_test"
 
@@ -35,7 +36,8 @@ def _run(shell: Any, code: str) -> Any:
 @pytest.fixture(scope="module")
 def shell(tools_config: Path, sandbox_server: Any) -> Iterator[Any]:
     """The shared in-process shell with JupySQL loaded and connected to the served sandbox; JupySQL's
-    settings, its connection and the variables the tests made are undone afterwards."""
+    settings, its connection, its patch of the shell and the variables the tests made are undone afterwards
+    (its magics stay registered: loading an extension cannot be undone)."""
     from IPython.testing.globalipapp import get_ipython
 
     ip = get_ipython()
@@ -51,6 +53,7 @@ def shell(tools_config: Path, sandbox_server: Any) -> Iterator[Any]:
     from sql.connection import ConnectionManager
 
     ConnectionManager.close_all()
+    ip.__dict__.pop("show_usage_error", None)  # JupySQL patches the shell's method: the class's again
     if saved is None:
         ip.config.pop("SqlMagic", None)
     else:

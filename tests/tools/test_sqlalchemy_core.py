@@ -16,6 +16,7 @@ sqlalchemy = pytest.importorskip("sqlalchemy")
 
 import crmql  # noqa: E402
 from tools_support import Traffic, engine_url  # noqa: E402
+from tools_support import tools_config, traffic  # noqa: E402,F401 - the fixtures
 
 from sqlalchemy import MetaData, Table, desc, func, inspect, literal_column, select, text  # noqa: E402
 
@@ -45,7 +46,8 @@ def test_inspect_lists_every_sandbox_table(engine: Any, session: crmql.Session, 
     assert sorted(schemas) == sorted(set(shown["connection"])) == sorted(session.config.connections)
     assert {"azavista", "atlas", "casavi", "casavi_community", "voyzu"} <= set(schemas)
     listed = {(schema, table) for schema, names in tables.items() for table in names}
-    assert listed == set(zip(shown["connection"], shown["table"])), listed ^ set(zip(shown["connection"], shown["table"]))
+    expected = set(zip(shown["connection"], shown["table"]))
+    assert listed == expected, listed ^ expected
     assert inspector.default_schema_name in schemas
     assert all(inspector.get_view_names(schema=schema) == [] for schema in schemas)
     assert inspector.has_table("events", schema="azavista") and not inspector.has_table("event", schema="azavista")

@@ -1,6 +1,10 @@
 """Helpers of the SQL-tools tests (issue 14), imported by name (``import conftest`` would find whichever
 conftest comes first on ``sys.path``).
 
+* ``tools_config`` (module scope, a fixture): a config file for the module's served sandbox (mode 600,
+  millisecond retries), the way a user points every tool at one config; ``traffic`` (a fixture): a
+  :class:`Traffic` on the module's server. The test modules import both (no conftest here: a second
+  ``conftest`` module without a package clashes with tests/magic's when both are collected for doctests).
 * ``engine_url(config)``: the ``crmql://`` URL of a config file (``crmql:///<path>``).
 * ``Traffic``: what the sandbox saw while a block ran: its request log (method, path, status) as a
   multiset, and the body of every Azavista search (native filter, limit, offset; the simulator's
@@ -16,7 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from cli_support import reset_sandbox
+import pytest
+
+from cli_support import reset_sandbox, write_config_file
 
 #: the issue's "Done when" query and its parameter
 DONE_WHEN_SQL = "SELECT name FROM azavista.events WHERE event_type = :t"
@@ -70,3 +76,17 @@ class Traffic:
 
     def __repr__(self) -> str:
         return f"Traffic({self.requests} requests: {dict(self.log)}, searches {dict(self.searches)})"
+
+
+@pytest.fixture(scope="module")
+def tools_config(sandbox_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A config file for the module's served sandbox, readable by its owner only (no warning)."""
+    path = write_config_file(tmp_path_factory.mktemp("tools") / "crmql.toml", sandbox_server.url, **FAST)
+    path.chmod(0o600)
+    return path
+
+
+@pytest.fixture
+def traffic(sandbox_server: Any) -> Traffic:
+    """A fresh :class:`Traffic` on the module's server."""
+    return Traffic(sandbox_server)
