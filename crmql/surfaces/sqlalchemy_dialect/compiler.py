@@ -30,11 +30,8 @@ What differs from SQLAlchemy's generic SQL, and why (``grammar/crmql.lark``):
 >>> from crmql.surfaces.sqlalchemy_dialect import CrmqlDialect
 >>> t = sa.table("events", sa.column("name"), sa.column("event_type"), schema="azavista")
 >>> q = sa.select(t.c.name).where(t.c.event_type == "sales").limit(5)
->>> print(q.compile(dialect=CrmqlDialect(), compile_kwargs={"literal_binds": True}))
-SELECT events.name 
-FROM azavista.events 
-WHERE events.event_type = 'sales'
- LIMIT 5
+>>> print(" ".join(str(q.compile(dialect=CrmqlDialect(), compile_kwargs={"literal_binds": True})).split()))
+SELECT events.name FROM azavista.events WHERE events.event_type = 'sales' LIMIT 5
 """
 
 from __future__ import annotations
@@ -197,8 +194,8 @@ class CrmqlCompiler(compiler.SQLCompiler):
 
     def visit_unary(self, unary: Any, **kw: Any) -> str:
         if unary.modifier in (operators.nulls_first_op, operators.nulls_last_op):
-            raise exc.CompileError("crmql has no NULLS FIRST / NULLS LAST: NULLs sort as DuckDB sorts them "
-                                   "(last in ascending order)")
+            raise exc.CompileError("crmql has no NULLS FIRST / NULLS LAST: order by the column alone "
+                                   "(or by coalesce(column, value))")
         return super().visit_unary(unary, **kw)
 
     def visit_insert(self, *args: Any, **kw: Any) -> str:
