@@ -154,3 +154,12 @@ def test_reflected_table_without_schema_reads_the_default_connection(engine: sa.
     with engine.connect() as conn:
         rows = conn.execute(sa.select(events.c.name).where(events.c.event_type == "sales").limit(2)).fetchall()
     assert len(rows) == 2
+
+
+def test_crmql_errors_come_through_sqlalchemy_with_their_hint(engine: sa.Engine) -> None:
+    """A crmql QueryError is a PEP 249 ProgrammingError, so SQLAlchemy raises its ProgrammingError
+    with crmql's message, position and hint (the original error kept as ``.orig``)."""
+    with engine.connect() as conn, pytest.raises(exc.ProgrammingError) as info:
+        conn.execute(sa.text("SELECT nme FROM azavista.events"))
+    assert "unknown column 'nme'" in str(info.value) and "did you mean name?" in str(info.value)
+    assert type(info.value.orig).__name__ == "QueryError"
