@@ -7,6 +7,7 @@ token request each)."""
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -115,3 +116,31 @@ def test_read_sql_table_through_the_dialect(tools_config: Path, traffic: Traffic
         engine.dispose()
     assert list(frame.columns) == ["id", "name"]
     assert sorted(frame["id"]) == sorted(expected["id"]) and len(frame) == len(expected) > 0
+
+
+def test_done_when_literally_on_the_built_in_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The issue's words exactly: ``create_engine("crmql://")`` with no config anywhere is crmql's in-process
+    sandbox, the one ``crmql -e`` uses with no config: the same rows and the same requests."""
+    from crmql.api.session import sandbox_url
+    import crmql.api.session as session_module
+
+    env = cli_environment(tmp_path)  # an empty home: no user config, no CRMQL_* variables
+    for name in [n for n in os.environ if n.startswith("CRMQL_")]:
+        monkeypatch.delenv(name)
+    for name in ("HOME", "XDG_CONFIG_HOME"):
+        monkeypatch.setenv(name, env[name])
+    sandbox_url()
+    server = session_module._sandbox_server
+    with Traffic(server).recording() as cli:
+        run = run_crmql_in_process(["-e", DONE_WHEN_SQL, "--param", "t=sales", "--format", "jsonl"], env=env,
+                                   cwd=tmp_path)
+    assert run.returncode == 0, str(run)
+    expected = [json.loads(line)["name"] for line in run.stdout.splitlines() if line.startswith("{")]
+    engine = sqlalchemy.create_engine("crmql://")
+    try:
+        with Traffic(server).recording() as via_engine:
+            frame = pd.read_sql(DONE_WHEN_SQL, engine, params=DONE_WHEN_PARAMS)
+    finally:
+        engine.dispose()
+    assert list(frame["name"]) == expected and len(expected) > 50
+    assert cli.requests > 1 and via_engine.same_as(cli), f"{via_engine} != crmql -e's {cli}"
