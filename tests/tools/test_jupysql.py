@@ -71,9 +71,9 @@ def _close_results() -> None:
 
 def test_sql_magic_parameter_same_rows_and_requests_as_cli(shell: Any, tools_config: Path, traffic: Traffic,
                                                           tmp_path: Path) -> None:
-    """``t = "sales"`` then ``%sql SELECT name FROM azavista.events WHERE event_type = :t``: every row, as
-    ``crmql -e --param t=sales`` gives them, with the same requests (one token, the same searches: the
-    module's JupySQL connection has made no request before)."""
+    """``%sql crmql:///...``, ``t = "sales"``, then ``%sql SELECT name FROM azavista.events WHERE event_type =
+    :t``: every row, as ``crmql -e --param t=sales`` gives them, with the same requests (one token, the same
+    searches), from a connection of its own (its first query fetches its token, as the CLI's does)."""
     with traffic.recording() as cli:
         run = run_crmql_in_process(["--config", str(tools_config), "-e", DONE_WHEN_SQL, "--param", "t=sales",
                                     "--format", "jsonl"], env=cli_environment(tmp_path), cwd=tmp_path)
@@ -81,8 +81,11 @@ def test_sql_magic_parameter_same_rows_and_requests_as_cli(shell: Any, tools_con
     expected = [json.loads(line)["name"] for line in run.stdout.splitlines() if line.startswith("{")]
     shell.user_ns["t"] = "sales"
     with Traffic(traffic.server).recording() as magic:
+        _run(shell, f"%sql {engine_url(tools_config)} --alias crmql_done_when")  # a new user's first connection
         frame = _run(shell, f"%sql {DONE_WHEN_SQL}").DataFrame()
         _close_results()
+        _run(shell, "%sql --close crmql_done_when")
+    _run(shell, f"%sql {ALIAS}")  # the module's connection again
     assert list(frame.columns) == ["name"] and list(frame["name"]) == expected and len(expected) > 50
     assert cli.log[("POST", "/azavista/3.0/oauth/token", 200)] == 1
     assert magic.same_as(cli), f"{magic} != crmql -e's {cli}"
