@@ -144,3 +144,24 @@ def test_done_when_literally_on_the_built_in_sandbox(tmp_path: Path, monkeypatch
         engine.dispose()
     assert list(frame["name"]) == expected and len(expected) > 50
     assert cli.requests > 1 and via_engine.same_as(cli), f"{via_engine} != crmql -e's {cli}"
+
+
+def test_the_readme_example_runs(tools_config: Path, traffic: Traffic, capsys: pytest.CaptureFixture[str]) -> None:
+    """README's "SQL tools" Python example, run as written (on the served sandbox's config instead of the
+    default one): the plan it prints says the filter is exact and the ILIKE local, every schema is listed."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## SQL tools"):]
+    code = re.findall(r"```python\n(.*?)```", section, flags=re.S)[0]
+    assert 'create_engine("crmql://")' in code and "crmql.dbapi.connect()" in code
+    code = code.replace('"crmql://"', repr(engine_url(tools_config))).replace(
+        "crmql.dbapi.connect()", f"crmql.dbapi.connect({str(tools_config)!r})")
+    namespace: dict[str, object] = {}
+    with traffic.recording(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="pandas only supports SQLAlchemy", category=UserWarning)
+        exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the README's own example
+    namespace["engine"].dispose()  # type: ignore[attr-defined]
+    out = capsys.readouterr().out
+    assert "[exact]" in out and "name ILIKE '%kickoff%'" in out and "'voyzu': [" in out, out
+    assert len(namespace["df"]) > 50 and len(namespace["rows"]) == 5  # type: ignore[arg-type]
