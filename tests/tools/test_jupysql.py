@@ -130,3 +130,32 @@ def test_sql_magic_mistake_is_crmqls_message(shell: Any, traffic: Traffic) -> No
     assert error is not None
     assert "events" in str(error), str(error)
     assert not [e for e in traffic.log if not e[1].endswith("/oauth/token")], traffic
+
+
+def test_sql_magic_crmql_url_is_the_built_in_sandbox_crmql_e_uses(shell: Any, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The issue's words: ``%sql crmql://`` with no config anywhere is the in-process sandbox that ``crmql -e``
+    uses with no config; the parameterised query gives the same rows with the same requests."""
+    import crmql.api.session as session_module
+
+    env = cli_environment(tmp_path)  # an empty home: no user config, no CRMQL_* variables
+    for name in [n for n in os.environ if n.startswith("CRMQL_")]:
+        monkeypatch.delenv(name)
+    for name in ("HOME", "XDG_CONFIG_HOME"):
+        monkeypatch.setenv(name, env[name])
+    session_module.sandbox_url()
+    server = session_module._sandbox_server
+    with Traffic(server).recording() as cli:
+        run = run_crmql_in_process(["-e", DONE_WHEN_SQL, "--param", "t=sales", "--format", "jsonl"], env=env,
+                                   cwd=tmp_path)
+    assert run.returncode == 0, str(run)
+    expected = [json.loads(line)["name"] for line in run.stdout.splitlines() if line.startswith("{")]
+    shell.user_ns["t"] = "sales"
+    with Traffic(server).recording() as magic:
+        _run(shell, "%sql crmql:// --alias crmql_built_in")
+        frame = _run(shell, f"%sql {DONE_WHEN_SQL}").DataFrame()
+        _close_results()
+        _run(shell, "%sql --close crmql_built_in")
+    _run(shell, f"%sql {ALIAS}")
+    assert list(frame["name"]) == expected and len(expected) > 50
+    assert cli.requests > 1 and magic.same_as(cli), f"{magic} != crmql -e's {cli}"
