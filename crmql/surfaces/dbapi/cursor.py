@@ -15,7 +15,6 @@ True
 from __future__ import annotations
 
 import logging
-import math
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -26,6 +25,7 @@ from ... import errors
 from ... import stats
 from ...api.session import Session
 from ...exec.executor import can_stream, stream_plan
+from ...exec.formats import python_rows
 from ...language import ast
 from ...language.parser import parse
 from .stream import RowStream, release_all
@@ -241,7 +241,7 @@ class Cursor:
 
     def _add(self, frame: pd.DataFrame) -> None:
         self._seen += len(frame)
-        self._rows.extend(tuple(_python(v) for v in row) for row in frame.itertuples(index=False, name=None))
+        self._rows.extend(tuple(row) for row in python_rows(frame))  # plain Python values, NULLs as None
 
     def _reset(self) -> None:
         if self._stream is not None:
@@ -293,21 +293,3 @@ def _declared_types(session: Session, select: ast.Select) -> dict[str, str]:
             declared.setdefault(column.name.lower(), str(column.type))
     return declared
 
-
-def _python(value: Any) -> Any:
-    """A plain Python value for a frame cell.
-
-    >>> _python(float("nan")), _python(pd.Timestamp("2024-01-02 03:04")), _python(pd.NA)
-    (None, datetime.datetime(2024, 1, 2, 3, 4), None)
-    """
-    if value is None or value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if hasattr(value, "tolist"):  # numpy scalars and arrays (lists)
-        value = value.tolist()
-        if isinstance(value, float) and math.isnan(value):
-            return None
-    return value
