@@ -233,3 +233,24 @@ PLAN_SQL = (
     "AND (name LIKE '%Meeting%' OR name LIKE '%Workshop%') "            # 20
     "ORDER BY start LIMIT 100"
 )
+
+
+def request_targets(outcomes: dict[str, Any], add: Any, wants: tuple[tuple[str, int], ...], setup: str = "token") -> None:
+    """Targets "at most N data requests" for ``(scenario, N)`` pairs (``setup``: what the other requests are)."""
+    for name, want in wants:
+        o = outcomes.get(name)
+        if o is None:
+            continue
+        if o.status != "ok":
+            add(name, None, f"did not run ({o.message})")
+            continue
+        add(name, o.crmql.data <= want, f"{o.crmql.data} data request(s) (+{o.crmql.token} {setup}) vs target {want}")
+
+
+def faster_target(outcomes: dict[str, Any], add: Any, name: str) -> None:
+    """Target: crmql's median wall time at most the sequential client's."""
+    o = outcomes.get(name)
+    if o is not None and o.status == "ok" and o.crmql_median and o.naive_median:
+        add(name, o.crmql_median <= o.naive_median,
+            f"crmql {o.crmql_median:.0f} ms vs the sequential client {o.naive_median:.0f} ms "
+            f"(x{o.naive_median / o.crmql_median:.1f})")

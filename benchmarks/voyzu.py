@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from scenarios import Evaluation, Scenario, Tables
+from scenarios import Evaluation, Scenario, Tables, faster_target, request_targets
 from naive import _Baseline
 
 __all__ = ["NaiveVoyzuClient", "VOYZU_SCENARIOS", "VOYZU_SETUP_PATHS", "targets_voyzu", "warm_voyzu"]
@@ -113,19 +113,8 @@ def build_voyzu_scenarios(last_name: str) -> list[Scenario]:
 
 def targets_voyzu(outcomes: dict[str, Any], add: Any) -> None:
     """The informational targets of the Voyzu rows."""
-    for name, want in (("vz_selective", 1), ("vz_count", 1)):
-        o = outcomes.get(name)
-        if o is None:
-            continue
-        if o.status != "ok":
-            add(name, None, f"did not run ({o.message})")
-            continue
-        add(name, o.crmql.data <= want, f"{o.crmql.data} data request(s) (+{o.crmql.token} setup) vs target {want}")
-    o = outcomes.get("vz_full_scan")
-    if o is not None and o.status == "ok" and o.crmql_median and o.naive_median:
-        add("vz_full_scan", o.crmql_median <= o.naive_median,
-            f"crmql {o.crmql_median:.0f} ms vs the sequential client {o.naive_median:.0f} ms "
-            f"(x{o.naive_median / o.crmql_median:.1f})")
+    request_targets(outcomes, add, (("vz_selective", 1), ("vz_count", 1)), setup="setup")
+    faster_target(outcomes, add, "vz_full_scan")
     sync, run_async = outcomes.get("vz_full_scan"), outcomes.get("vz_full_scan_async")
     if sync and run_async and sync.crmql_median and run_async.crmql_median:
         add("vz_full_scan_async", None, f"async {run_async.crmql_median:.0f} ms ({run_async.crmql.data} requests "
