@@ -67,7 +67,7 @@ guessed ahead by :mod:`.extrapolate`; the shared :mod:`.pages`), :mod:`.filter_o
 is only a request parameter), :mod:`.encoders` (filters into
 requests), :mod:`.auth` (flows as declarations), :mod:`.async_poll` (submit and poll), :mod:`.js_classes` (a
 vendor's JavaScript class modules read as field lists),
-:mod:`.planning` and :mod:`.connector` (the generic plan and fetch), :mod:`.fan_out` and :mod:`.fan_fetch` (one scan per key), :mod:`.base` (the HTTP side
+:mod:`.planning`, :mod:`.connector` and :mod:`.scanning` (the generic plan and fetch), :mod:`.fan_out` and :mod:`.fan_fetch` (one scan per key), :mod:`.base` (the HTTP side
 every connector shares), :mod:`.support` (the rules every answer is held to), :mod:`.early`
 (requests started with the catalog).
 """

@@ -14,7 +14,7 @@ its real quirks need:
 * :meth:`~RestConnector.row`: a raw record as ``{field: value}`` (the kit fills dotted fields;
   an override calls ``super().row()`` first and flattens what else it needs).
 
-Everything else is here: reads by id (concurrently; 404 is no row; a child table's read its
+Everything else is here (the fetching in :mod:`.scanning`): reads by id (concurrently; 404 is no row; a child table's read its
 parents, exploded: :meth:`~RestConnector.child_rows`), COUNT(*) from the total of a
 1-row request (else counted over a scan, with a warning), LIMIT as the page size, early stop,
 concurrent pages, next-link prefetch, an OR split into requests unioned and de-duplicated by key,
@@ -41,16 +41,16 @@ from ...errors import VendorResponseError
 from ...http.auth import Auth
 from ...http.retry import RetryPolicy
 from ...plan.catalog import Table
-from ...plan.connector import Candidate, Connector, FetchPlan, Mode, NativeRequest, Needs, PageSink
+from ...plan.connector import Candidate, Connector, FetchPlan, NativeRequest, Needs, PageSink
+from . import scanning
 from .async_poll import AsyncCalls, AsyncJob
-from .fan_fetch import count_fan_out, fetch_fan_out
-from .paginators import NextLinkPaginator, Page, ScanContext
-from .paging import LinkAhead, ScanLimits
+from .paginators import Page
+from .paging import ScanLimits
 from .place import dig
 from .planning import plan_scan
 from .spec import Resource, RestApi
 from .base import HttpConnectorMixin
-from .support import _kind, check_records, cut, gather_all, request_options as _options, shown, valid_total
+from .support import _kind, check_records, request_options as _options, valid_total
 
 __all__ = ["RestConnector"]
 
@@ -272,117 +272,24 @@ class RestConnector(HttpConnectorMixin, Connector):
             calls[job] = AsyncCalls(self.http, job)
         return calls[job]
 
-    # ---- fetching
+    # ---- fetching (:mod:`.scanning`)
     async def scan(self, table: Table, res: Resource, request: NativeRequest, sink: PageSink, *,
                    max_rows: int | None = None, sequential: bool = False, prefetch: bool = True) -> bool:
         """One paged scan from its first request; False when the sink (or ``max_rows``) stopped it."""
-        paginator = res.paginator
-        stopped = False
-        ahead = None
-        if (isinstance(paginator, NextLinkPaginator) and paginator.peek and paginator.prefetch and prefetch
-                and not sequential and max_rows is None):
-            ahead = LinkAhead(lambda url: self.http.request("GET", url, table=table.qualified, **_headers(request)),
-                              decode=lambda response: self.http.decode_json(response, table.qualified),
-                              peek=self.peek_next)
-
-        async def fetch(target: NativeRequest | str, label: str) -> Page:
-            if isinstance(target, str):  # a next link: the request's headers go along (a page size)
-                data = await (ahead.get(target) if ahead is not None else
-                              self.http.request_json("GET", target, table=table.qualified, **_headers(request)))
-            else:
-                data = await self.send(table, target, first=target == request, res=res)
-            page = self.read_page(res, table, data, label)
-            page.records = await self.complete(res, table, page.records, label)
-            return page
-
-        def counted(records: Records) -> bool:
-            nonlocal stopped
-            if res.explode is not None:
-                try:
-                    records = res.explode.rows(records)
-                except ValueError as e:
-                    raise VendorResponseError(str(e), vendor=self.display, table=table.qualified,
-                                              request=f"{request.method} {cut(request.path)}") from None
-            stopped = not sink(records)
-            return not stopped
-
-        ctx = ScanContext(request, fetch, counted, self._limits(table, request), max_rows=max_rows,
-                          sequential=sequential, window=max(2, self.concurrency * 2), prefetch=prefetch,
-                          concurrency=self.concurrency, learned=self.paging_learned)
-        try:
-            result = await paginator.scan(ctx)
-        finally:
-            if ahead is not None:
-                await ahead.aclose()
-        return not stopped and result is not False
+        return await scanning.scan(self, table, res, request, sink, max_rows=max_rows, sequential=sequential,
+                                   prefetch=prefetch)
 
     def _limits(self, table: Table, request: NativeRequest) -> ScanLimits:
-        return ScanLimits(self.display, table.qualified, self.max_pages, f"{request.method} {request.path}")
+        return scanning.limits(self, table, request)
 
     async def fetch(self, table: Table, plan: FetchPlan, sink: PageSink) -> None:
-        if plan.mode is Mode.NONE:
-            return
-        res = self.resource(table)
-        if plan.fill:  # a filter-only column's value: every record carries it
-            given, fill = sink, plan.fill
-            sink = lambda records: given([{**r, **fill} for r in records])  # noqa: E731
-        if plan.mode is Mode.GET:
-            rows = ((lambda records: self.by_id_records(table, records)) if res.explode is None else
-                    (lambda records: self.child_rows(table, res, plan.keys, records)))
-            await self.fetch_by_ids(table, plan.requests, lambda records: sink(rows(records)),
-                                    missing=res.by_id.missing if res.by_id is not None else (404,))
-            return
-        if plan.mode is Mode.FAN_OUT:  # one scan per key value (see :mod:`.fan_out`)
-            await fetch_fan_out(self, table, res, plan, sink)
-            return
-        seen: set[Any] | None = set() if len(plan.requests) > 1 else None
-
-        def dedupe(records: Records) -> bool:
-            if seen is not None:  # an OR split into requests: a row may come from several
-                for r in records:
-                    key = r.get(res.key)
-                    if key is None or isinstance(key, bool) or not isinstance(key, (str, int, float)):
-                        raise VendorResponseError(
-                            f"a record's {res.key} is {'missing' if key is None else shown(key)}, so the requests "
-                            "of the split OR cannot be de-duplicated", vendor=self.display, table=table.qualified,
-                            request=f"{plan.requests[0].method} {plan.requests[0].path}")
-                records = [r for r in records if r[res.key] not in seen]
-                seen.update(r[res.key] for r in records)
-            return sink(records)
-
-        scans = [self.scan(table, res, r, dedupe, max_rows=plan.max_rows, sequential=plan.stop_early,
-                           prefetch=not plan.stop_early) for r in plan.requests]
-        if plan.stop_early or len(scans) == 1:
-            for scan in scans:
-                if not await scan:
-                    for rest in scans:
-                        rest.close()
-                    return
-        else:
-            await gather_all(*scans)
+        await scanning.fetch(self, table, plan, sink)
 
     async def count(self, table: Table, plan: FetchPlan) -> int:
         """The vendor's total for the plan's filter (one 1-row request per request of the plan,
         summed: a split OR's estimate); when it is no count, the matching rows are counted over
         a scan for COUNT(*) (with a warning), and EXPLAIN's probe fails."""
-        res = self.resource(table)
-        paginator = res.paginator
-        if res.explode is not None:  # a total of parents is no count of their children
-            raise NotImplementedError(f"{table.qualified} has no total of its own")
-        if res.fan_out is not None and plan.keys and plan.mode in (Mode.COUNT, Mode.FAN_OUT):  # per key, summed
-            return await count_fan_out(self, table, res, plan)
-
-        async def one(request: NativeRequest) -> int:
-            label = f"{request.method} {request.path}"
-            data = await self.send(table, paginator.sized(request, 1), res=res)
-            total = self.read_page(res, table, data, paginator.count_label(label), links=False).total
-            full = paginator.sized(request, paginator.max_page)
-            raw = dig(data, paginator.total) if paginator.total else None
-            return await self.total_or_count(table, plan, total, raw,
-                                             f"{label} (limit 1)",
-                                             lambda tally: self.scan(table, res, full, tally, prefetch=False))
-
-        return sum(await gather_all(*(one(r) for r in plan.requests)))
+        return await scanning.count(self, table, plan)
 
 
 def _key_text(value: Any) -> str | None:
@@ -391,7 +298,3 @@ def _key_text(value: Any) -> str | None:
         return None
     return value if isinstance(value, str) else str(value)
 
-
-def _headers(request: NativeRequest) -> dict[str, Any]:
-    """The request's own headers as a keyword (none: no keyword, as before the kit)."""
-    return {"headers": dict(request.headers)} if request.headers else {}
