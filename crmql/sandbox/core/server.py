@@ -2,7 +2,10 @@
 
 ``build_app(settings)`` mounts every simulator under ``/<vendor>``, and ``/_sandbox/log``: the
 request log over HTTP (GET lists ``[method, path, status]`` of every vendor API request so far,
-DELETE clears it), so a server in another process (``crmql sandbox serve``) can be watched too.
+DELETE clears it and the concurrency peaks), so a server in another process (``crmql sandbox serve``)
+can be watched too; ``GET /_sandbox/concurrency``: ``{vendor: {"in_flight": n, "peak": m}}``, the
+requests each vendor has in flight now and the most at once since the last reset (token requests
+included, see :class:`~crmql.sandbox.core.state.ConcurrencyMeter`).
 ``serve_in_thread()`` runs it with uvicorn on a daemon thread (own event
 loop) and returns a :class:`SandboxServer`; ``serve_forever()`` runs it in the
 calling thread (used by ``crmql sandbox serve``).
@@ -127,6 +130,11 @@ class SandboxMiddleware:
         if vendor is None:  # /_sandbox/* and unknown prefixes: no latency, faults or log
             await self.app(scope, receive, send)
             return
+        await self.state.meter.counting(
+            prefix, send, lambda counted: self._vendor_request(scope, receive, counted, vendor, path, rest))
+
+    async def _vendor_request(self, scope: Scope, receive: Receive, send: Send, vendor: SimulatorSpec,
+                              path: str, rest: str) -> None:
         state, settings, method = self.state, self.state.settings, scope["method"]
         if settings.latency_ms > 0:
             await asyncio.sleep(settings.latency_ms / 1000)
@@ -193,7 +201,11 @@ def build_app(settings: SandboxSettings | None = None, state: SandboxState | Non
             return Response(status_code=204)
         return JSONResponse([list(entry) for entry in state.request_log()])
 
-    mounts.append(Mount("/_sandbox", routes=[Route("/log", request_log, methods=["GET", "DELETE"])]))
+    async def concurrency(request: Request) -> Response:
+        return JSONResponse({name: state.concurrency(name) for name in simulators()})
+
+    mounts.append(Mount("/_sandbox", routes=[Route("/log", request_log, methods=["GET", "DELETE"]),
+                                             Route("/concurrency", concurrency, methods=["GET"])]))
     app = Starlette(routes=mounts, middleware=[Middleware(SandboxMiddleware, state=state)],
                     exception_handlers={HTTPException: _http_error})
     app.state.sandbox = state
@@ -295,8 +307,12 @@ class SandboxServer:
         return self.state.request_log()
 
     def reset_log(self) -> None:
-        """Clear the request log and restart the fault request numbering."""
+        """Clear the request log, restart the fault request numbering and the concurrency peaks."""
         self.state.reset_log()
+
+    def concurrency(self, vendor: str) -> dict[str, int]:
+        """``{"in_flight": n, "peak": m}`` of ``vendor``'s requests (see :meth:`SandboxState.concurrency`)."""
+        return self.state.concurrency(vendor)
 
     def base_url(self, vendor: str) -> str:
         """Base URL of one vendor's simulator, e.g. ``http://127.0.0.1:54321/azavista``."""
