@@ -4,7 +4,8 @@ each statement's entry in :data:`crmql.api.statements.STATEMENTS`.
 
 A SELECT with no global step is streamed page by page (:func:`crmql.exec.executor.stream_plan`) into
 the writer, so memory stays flat however many rows there are; any other SELECT is run to the end
-first.
+first. With ``PARTITION_BY`` the rows go to a Hive-partitioned directory
+(:mod:`crmql.export.partitioned`); its columns are checked against the result's before any request.
 
 >>> copy_message(1, "out.csv", "csv")
 'COPY 1 row to out.csv (csv)'
@@ -18,13 +19,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import stats
-from ..errors import ExportError
+from ..errors import ExportError, QueryError, did_you_mean
 from ..export.files import atomic_file, open_export
+from ..export.partitioned import open_partitioned
 from ..export.options import ExportOptions
 from ..language import ast
 from .result import Result
 
-__all__ = ["TEXT_FORMATS", "check_text_format", "copy_message", "execute_copy", "export_select", "write_result"]
+__all__ = ["TEXT_FORMATS", "check_partition_columns", "check_text_format", "copy_message", "execute_copy",
+           "export_select", "partitioned_message", "write_result"]
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +46,63 @@ def export_select(session: Any, select: ast.Select, sql: str, path: str | os.Pat
     from ..exec.executor import can_stream, execute_plan, stream_plan
 
     plan = session.plan(select, params, text=sql)
-    with open_export(path, options, make_dirs=make_dirs) as writer:
+    if options.partitioned:
+        check_partition_columns(plan, options, statement, sql)
+    opener = open_partitioned if options.partitioned else open_export
+    with opener(path, options, make_dirs=make_dirs) as writer:
         if can_stream(plan):
             log.debug("exporting %s page by page", path)
             stream_plan(plan, st, writer.write)
         else:
             frame, _ = execute_plan(plan, st)
-            writer.write(frame)
+            step = _FRAME_SLICE if options.partitioned else max(len(frame), 1)  # grouped a slice at a time
+            for start in range(0, max(len(frame), 1), step):
+                writer.write(frame.iloc[start: start + step])
         rows = writer.rows
     st.rows = rows
-    return Result("copy", text=copy_message(rows, path, options.format), stats=st, statement=statement)
+    text = partitioned_message(writer, path) if options.partitioned else copy_message(rows, path, options.format)
+    return Result("copy", text=text, stats=st, statement=statement)
+
+
+#: rows of a materialized result handed to the writer at once
+_FRAME_SLICE = 100_000
+
+
+def partitioned_message(writer: Any, path: str | os.PathLike[str]) -> str:
+    """What a partitioned export says it wrote: ``COPY 3 rows to out/ (parquet, 2 partitions by city, 2 files)``."""
+    n, parts, files = writer.rows, writer.partitions, writer.files
+    return (f"{copy_message(n, path, 'parquet')[:-1]}, {parts} partition{'s' if parts != 1 else ''} by "
+            f"{', '.join(writer.partition_by)}, {files} file{'s' if files != 1 else ''})")
+
+
+def result_columns(plan: Any) -> list[str]:
+    """The result's column names, from the local SQL over empty tables (no vendor request)."""
+    from ..exec.executor import run_local
+    from ..exec.formats import unique_names
+
+    if plan.count_column is not None:
+        return [plan.count_column]
+    return unique_names(run_local(plan, [None] * len(plan.scans)).columns)
+
+
+def check_partition_columns(plan: Any, options: ExportOptions, statement: Any, sql: str | None) -> None:
+    """Every PARTITION_BY column must be one of the result's (a located error with a suggestion,
+    before any request), and at least one column must be left for the files."""
+    columns = result_columns(plan)
+    spans: tuple[Any, ...] = ()
+    for name, value in getattr(statement, "options", ()):
+        if name == "partition_by":
+            spans = tuple(getattr(value, "spans", ()))
+    for i, name in enumerate(options.partition_by):
+        if name in columns:
+            continue
+        err = QueryError(f"PARTITION_BY column {name} is not in the query's result",
+                         hint=did_you_mean(name, columns) or f"the result's columns: {', '.join(columns)}")
+        span = spans[i] if i < len(spans) else None
+        raise err.locate(sql, start=span.start, end=span.end) if span is not None and sql else err
+    if len(options.partition_by) >= len(columns):
+        raise QueryError("PARTITION_BY names every column of the result: the files would hold no column",
+                         hint="select at least one more column")
 
 
 def execute_copy(session: Any, stmt: ast.Copy, sql: str, params: Mapping[str, Any] | None,

@@ -3,6 +3,15 @@
 :class:`ExportOptions` is what every surface hands to :func:`crmql.export.open_export`: the format
 (given, or guessed from the file's extension by :meth:`ExportOptions.for_path`) and the CSV-only
 ``HEADER``, ``DELIMITER`` and ``SAFE``, checked once here so that a writer never sees a bad value.
+
+``PARTITION_BY (col, ...)`` writes a Hive-partitioned directory (:mod:`crmql.export.partitioned`)
+and is Parquet only: a partitioned dataset is read by engines that take its schema from the files
+(Spark, DuckDB, pyarrow), and only Parquet carries crmql's types (UTC timestamps, decimals, lists);
+a CSV dataset would be re-typed by each reader's guess, file by file. With ``PARTITION_BY`` and no
+``FORMAT`` the format is Parquet (the directory has no extension to tell it). ``OVERWRITE``
+replaces an existing non-empty directory (only once the new one is complete); DuckDB's
+``OVERWRITE_OR_IGNORE`` (write into the old directory, leaving files the new export does not
+replace) is refused: the directory would then hold rows that are not the query's result.
 """
 
 from __future__ import annotations
@@ -24,19 +33,33 @@ log = logging.getLogger(__name__)
 #: the formats a file can be written in (COPY's FORMAT, --output's extension)
 EXPORT_FORMATS = ("csv", "jsonl", "json", "parquet", "markdown", "table")
 
-_OPTIONS = ("format", "header", "delimiter", "safe")
+_OPTIONS = ("format", "header", "delimiter", "safe", "partition_by", "overwrite")
+_OPTION_LIST = "FORMAT, HEADER, DELIMITER, SAFE, PARTITION_BY, OVERWRITE"
 _TRUE = {"true", "on", "yes", "1"}
 _FALSE = {"false", "off", "no", "0"}
 
 
 @dataclass(frozen=True)
 class ExportOptions:
-    """How to write a file. ``header``, ``delimiter`` and ``safe`` apply to CSV only."""
+    """How to write a file. ``header``, ``delimiter`` and ``safe`` apply to CSV only;
+    ``partition_by`` (Parquet only) makes the path a Hive-partitioned directory, which
+    ``overwrite`` allows to exist already.
+
+    >>> ExportOptions("parquet", partition_by=("city",)).partitioned
+    True
+    """
 
     format: str = "csv"
     header: bool = True
     delimiter: str = ","
     safe: bool = False
+    partition_by: tuple[str, ...] = ()
+    overwrite: bool = False
+
+    @property
+    def partitioned(self) -> bool:
+        """Whether the export is a directory of files, one folder per partition value."""
+        return bool(self.partition_by)
 
     def __post_init__(self) -> None:
         fmt = str(self.format).lower()
@@ -52,6 +75,16 @@ class ExportOptions:
                 if value != default:
                     raise QueryError(f"{name} applies to CSV only, not to {fmt}",
                                      hint=f"drop {name} or write FORMAT csv")
+        columns = (self.partition_by,) if isinstance(self.partition_by, str) else tuple(self.partition_by)
+        object.__setattr__(self, "partition_by", columns)
+        if columns and fmt != "parquet":
+            raise QueryError(f"PARTITION_BY writes Parquet only, not {fmt}",
+                             hint="write FORMAT parquet (Spark, DuckDB and pandas read it with its types)")
+        for i, name in enumerate(columns):
+            if not isinstance(name, str) or not name:
+                raise QueryError(f"PARTITION_BY takes column names, not {name!r}", hint="e.g. PARTITION_BY (city)")
+            if name in columns[:i]:
+                raise QueryError(f"PARTITION_BY names {name} twice", hint="name each column once")
 
     @classmethod
     def for_path(cls, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> ExportOptions:
@@ -82,7 +115,10 @@ class ExportOptions:
         for name, value in options:
             name = name.lower()
             if name not in _OPTIONS:
-                hint = did_you_mean(name, _OPTIONS) or "options: FORMAT, HEADER, DELIMITER, SAFE"
+                if name == "overwrite_or_ignore":
+                    raise QueryError("OVERWRITE_OR_IGNORE is not supported: the old directory's other files "
+                                     "would stay beside the new ones", hint="write OVERWRITE to replace the directory")
+                hint = did_you_mean(name, _OPTIONS) or f"options: {_OPTION_LIST}"
                 raise QueryError(f"unknown COPY option {name.upper()}", hint=hint)
             if name in given:
                 raise QueryError(f"COPY option {name.upper()} is given twice")
@@ -96,9 +132,14 @@ class ExportOptions:
             if not isinstance(given["delimiter"], str):
                 raise QueryError("DELIMITER must be a one-character string", hint="e.g. DELIMITER ';'")
             kwargs["delimiter"] = given["delimiter"]
+        if "overwrite" in given:
+            kwargs["overwrite"] = _boolean("OVERWRITE", given["overwrite"])
         fmt = given.get("format")
         if fmt is not None and not isinstance(fmt, str):
             raise QueryError("FORMAT must be a name", hint=f"e.g. FORMAT csv; formats: {', '.join(EXPORT_FORMATS)}")
+        if "partition_by" in given:
+            kwargs["partition_by"] = _names(given["partition_by"])
+            fmt = fmt or "parquet"  # a directory has no extension to tell the format by
         return cls.for_path(path, fmt, **kwargs)
 
 
@@ -152,6 +193,16 @@ def _boolean(name: str, value: Any) -> bool:
     if isinstance(value, (int, str)) and str(value).lower() in _TRUE | _FALSE:
         return str(value).lower() in _TRUE
     raise QueryError(f"{name} must be true or false, not {value!r}", hint=f"e.g. {name} true")
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    """PARTITION_BY's value: ``(a, b)`` (an :class:`~crmql.language.ast.Names`), one name, or a string."""
+    names = getattr(value, "names", None)
+    if names is not None:
+        return tuple(names)
+    if isinstance(value, str):
+        return (value,)
+    raise QueryError(f"PARTITION_BY takes column names, not {value!r}", hint="e.g. PARTITION_BY (city, year)")
 
 
 def _delimiter(value: str) -> str:

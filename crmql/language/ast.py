@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, Union
 
 __all__ = [
     "And", "Between", "Binary", "Column", "Compare", "Copy", "Describe", "Explain", "Expr", "Func",
-    "InList", "IsNull", "Join", "Like", "Literal", "Node", "Not", "Or", "OrderItem", "Param", "Select",
+    "InList", "IsNull", "Join", "Like", "Literal", "Names", "Node", "Not", "Or", "OrderItem", "Param", "Select",
     "SelectItem", "ShowTables", "Span", "Star", "Statement", "TableRef", "Unary", "child_fields", "replace", "walk",
 ]
 
@@ -232,7 +232,19 @@ class Describe(Node):
 
 
 @dataclass(frozen=True)
+class Names(Node):
+    """A parenthesized list of names as a COPY option's value: ``PARTITION_BY (year, city)``, each
+    name's position in ``spans`` (a wrong name is pointed at)."""
+
+    names: tuple[str, ...]
+    spans: tuple[Span | None, ...] = field(default=(), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class Copy(Node):
+    """``COPY (query) TO 'path' WITH (name value, ...)``: an option given without a value
+    (``OVERWRITE``) is ``True``; a list of names (``PARTITION_BY (a, b)``) is :class:`Names`."""
+
     query: Select
     path: str
     options: tuple[tuple[str, Any], ...] = ()

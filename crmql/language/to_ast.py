@@ -118,12 +118,22 @@ class ToAst(Transformer):
         return ast.Copy(query, path, options, span=span)
 
     def copy_option(self, children):
+        if len(children) == 1:  # a flag: OVERWRITE
+            return (_ident(children[0]).lower(), True)
         name, value = children
+        option = _ident(name).lower()
         if isinstance(value, Token):
+            if option == "partition_by":  # PARTITION_BY city: one name, kept with its position
+                return (option, ast.Names((_ident(value),), (_span(value),), span=_span(value)))
             value = _ident(value)
         elif isinstance(value, ast.Literal):
             value = value.value
-        return (_ident(name).lower(), value)
+        return (option, value)
+
+    def name_list(self, children):
+        names = [c for c in children if isinstance(c, Token) and c.type in ("NAME", "QUOTED_NAME")]
+        return ast.Names(tuple(_ident(n) for n in names), tuple(_span(n) for n in names),
+                         span=_children_span(children))
 
     # ---- query
     def query(self, children):
