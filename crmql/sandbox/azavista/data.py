@@ -90,24 +90,26 @@ def _event_status(rng: random.Random, end: datetime) -> str:
     return (_PAST_STATUS if end < WORLD_NOW else _FUTURE_STATUS).pick(rng)
 
 
-def generate_events(seed: int, lookup: Lookup) -> list[Record]:
-    """Generate the events table."""
-    rng = make_rng(seed, "azavista", "events")
-    ids = ObjectIdFactory(rng)
-    span_days = (_LAST_DAY - _FIRST_DAY).days
-    rows: list[Record] = []
-    for index in range(EVENT_COUNT):
+def _event(rng: random.Random, ids: ObjectIdFactory, index: int, event_type: str | None = None,
+           stamp: datetime | None = None) -> Record:
+    """One event: seeded history (``stamp`` None), or one created and updated at ``stamp``, starting
+    1 to 26 weeks after it (:func:`new_events`)."""
+    if event_type is None:
         event_type = _EVENT_TYPE.pick(rng)
-        city, country, tz_name, local_lang, _ = _city(rng)
-        is_virtual = event_type == "webinar" or rng.random() < 0.12
-        day = _FIRST_DAY + timedelta(days=rng.randint(0, span_days))
-        hour = pick(rng, _HOURS.get(event_type, _DEFAULT_HOURS))
-        zone = _zone(tz_name)
-        start = datetime(day.year, day.month, day.day, hour, pick(rng, (0, 0, 0, 15, 30, 45)),
-                         tzinfo=zone)
-        end = (start.astimezone(UTC) + _event_duration(rng, event_type)).astimezone(zone)
-        start_utc = start.astimezone(UTC)
-        status = _event_status(rng, end)
+    city, country, tz_name, local_lang, _ = _city(rng)
+    is_virtual = event_type == "webinar" or rng.random() < 0.12
+    if stamp is None:
+        day = _FIRST_DAY + timedelta(days=rng.randint(0, (_LAST_DAY - _FIRST_DAY).days))
+    else:
+        day = stamp.date() + timedelta(days=rng.randint(7, 182))
+    hour = pick(rng, _HOURS.get(event_type, _DEFAULT_HOURS))
+    zone = _zone(tz_name)
+    start = datetime(day.year, day.month, day.day, hour, pick(rng, (0, 0, 0, 15, 30, 45)),
+                     tzinfo=zone)
+    end = (start.astimezone(UTC) + _event_duration(rng, event_type)).astimezone(zone)
+    start_utc = start.astimezone(UTC)
+    status = _event_status(rng, end)
+    if stamp is None:
         lead = timedelta(days=rng.uniform(10, 240))
         created = start_utc - lead
         if created > WORLD_NOW:
@@ -116,32 +118,72 @@ def generate_events(seed: int, lookup: Lookup) -> list[Record]:
         updated = created
         if rng.random() < 0.7:
             updated = random_moment(rng, created, min(WORLD_NOW, end + timedelta(days=14)))
-        low, high = _CAPACITY[event_type]
-        capacity = rng.randrange(low, high + 1, 5 if high > 100 else 1)
-        fill = {"draft": 0.0, "cancelled": rng.random() * 0.5, "completed": rng.uniform(0.4, 1.0)}
-        registered = int(capacity * fill.get(status, rng.uniform(0.0, 0.9)))
-        rec: Record = {
-            "id": ids.new(created), "created_at": utc_ms(created), "updated_at": utc_ms(updated),
-            "name": _event_name(rng, event_type, city, start), "event_type": event_type,
-            "status": status, "start": start.isoformat(), "end": end.isoformat(),
-            "timezone": tz_name, "is_virtual": is_virtual,
-        }
-        if not is_virtual:
-            rec["venue_name"] = pick(rng, VENUE_TEMPLATES).format(city=city)
-            rec["city"] = city
-            rec["country"] = country
-        rec["capacity"] = capacity
-        rec["registered_count"] = registered
-        priced = event_type != "internal" and rng.random() < (0.1 if event_type == "webinar" else 0.55)
-        if priced:
-            rec["price"] = pick(rng, _PRICES)
-            rec["currency"] = CURRENCY_BY_COUNTRY.get(country, "EUR")
-        rec["language"] = local_lang if rng.random() < 0.55 else "en"
-        rec["organizer_email"] = pick(rng, ORGANIZERS)
-        if rng.random() < 0.2:
-            rec["external_reference"] = f"EV-{start.year}-{index + 1:04d}"
-        rows.append(rec)
-    return _sorted(rows)
+    else:
+        created = updated = stamp
+    low, high = _CAPACITY[event_type]
+    capacity = rng.randrange(low, high + 1, 5 if high > 100 else 1)
+    fill = {"draft": 0.0, "cancelled": rng.random() * 0.5, "completed": rng.uniform(0.4, 1.0)}
+    registered = int(capacity * fill.get(status, rng.uniform(0.0, 0.9)))
+    rec: Record = {
+        "id": ids.new(created), "created_at": utc_ms(created), "updated_at": utc_ms(updated),
+        "name": _event_name(rng, event_type, city, start), "event_type": event_type,
+        "status": status, "start": start.isoformat(), "end": end.isoformat(),
+        "timezone": tz_name, "is_virtual": is_virtual,
+    }
+    if not is_virtual:
+        rec["venue_name"] = pick(rng, VENUE_TEMPLATES).format(city=city)
+        rec["city"] = city
+        rec["country"] = country
+    rec["capacity"] = capacity
+    rec["registered_count"] = registered
+    priced = event_type != "internal" and rng.random() < (0.1 if event_type == "webinar" else 0.55)
+    if priced:
+        rec["price"] = pick(rng, _PRICES)
+        rec["currency"] = CURRENCY_BY_COUNTRY.get(country, "EUR")
+    rec["language"] = local_lang if rng.random() < 0.55 else "en"
+    rec["organizer_email"] = pick(rng, ORGANIZERS)
+    if rng.random() < 0.2:
+        rec["external_reference"] = f"EV-{start.year}-{index + 1:04d}"
+    return rec
+
+
+def generate_events(seed: int, lookup: Lookup | None = None, count: int = EVENT_COUNT) -> list[Record]:
+    """Generate the events table: ``count`` events (the sandbox's 2,400 unless
+    ``CRMQL_SANDBOX_AZAVISTA_EVENTS`` says otherwise), the same for the same seed and count."""
+    rng = make_rng(seed, "azavista", "events")
+    ids = ObjectIdFactory(rng)
+    return _sorted([_event(rng, ids, index) for index in range(count)])
+
+
+@lru_cache(maxsize=4)
+def sized_events(seed: int, count: int) -> list[Record]:
+    """:func:`generate_events` of ``count`` events, kept (read-only: do not mutate)."""
+    return generate_events(seed, None, count)
+
+
+class NewEvents:
+    """Events created now, for a growing table (``AzavistaSimulator.add_events``): seeded, ids unique
+    among themselves and against the seeded table (theirs embed the current time).
+
+    >>> from datetime import datetime, timezone
+    >>> made = NewEvents(42).make(2, datetime(2026, 12, 3, 22, 0, tzinfo=timezone.utc), "sales")
+    >>> [(e["event_type"], e["created_at"], e["updated_at"]) for e in made][0]
+    ('sales', '2026-12-03T22:00:00.000Z', '2026-12-03T22:00:00.000Z')
+    >>> made[0]["id"] != made[1]["id"]
+    True
+    """
+
+    def __init__(self, seed: int) -> None:
+        self._rng = make_rng(seed, "azavista", "events", "added")
+        self._ids = ObjectIdFactory(self._rng)
+        self._made = 0
+
+    def make(self, n: int, stamp: datetime, event_type: str | None = None) -> list[Record]:
+        """``n`` new events created and updated at ``stamp`` (milliseconds kept, as the API shows)."""
+        stamp = stamp.astimezone(UTC).replace(microsecond=stamp.microsecond // 1000 * 1000)
+        made = [_event(self._rng, self._ids, EVENT_COUNT + self._made + i, event_type, stamp) for i in range(n)]
+        self._made += n
+        return made
 
 
 def _org_name(rng: random.Random, country: str) -> tuple[str, str, str]:

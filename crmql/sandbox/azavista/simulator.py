@@ -43,6 +43,13 @@ number        eq, in                 number; ``in``: non-empty array of numbers
 boolean       eq                     true / false
 ============  =====================  ==========================================
 
+Sized and growing events (for the Spark tests): ``CRMQL_SANDBOX_AZAVISTA_EVENTS=N``, read when the
+server starts, serves N seed-stable events instead of 2,400 (10,000 = 200 pages of 50; a value that
+is not a whole number >= 0 is warned about and ignored); ``server.state.vendor("azavista")
+.add_events(n, event_type=None)`` inserts n events created and updated at the server's current UTC
+time (thread safe; searches, ``updated_at`` ranges and GET by id see them as soon as it returns).
+Records stay ordered by ``(created_at, id)``, so new events come last, as a growing table's do.
+
 Undocumented semantics are switchable via ``SandboxSettings.variants``
 (:data:`VARIANTS`, first value is the default):
 
@@ -56,12 +63,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
+from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Mapping
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from .data import EVENT_COUNT, NewEvents, sized_events
 from .filter import FIELDS, OPERATORS, VARIANTS, FilterError, canonical, compile_filter
 from .spec import SIMULATOR, TOKEN_PATH
 from ..core.cache import ResultCache
@@ -80,6 +91,8 @@ TOKEN_ERRORS = TokenErrors(body=lambda code, message: {"error": code, "error_des
 GUARD = TokenGuard()
 MAX_LIMIT = 50
 DEFAULT_LIMIT = 50
+#: how many events the server serves (read when it starts; default 2,400)
+ENV_EVENTS = "CRMQL_SANDBOX_AZAVISTA_EVENTS"
 
 #: table -> (API version, singular resource, filter key, response list key)
 TABLES: dict[str, tuple[str, str, str, str]] = {
@@ -117,13 +130,58 @@ def _int_param(body: Mapping[str, Any], query: Mapping[str, str], name: str, def
     return value
 
 
+def _event_count() -> int | None:
+    """``$CRMQL_SANDBOX_AZAVISTA_EVENTS`` as a count, None when unset or invalid (warned)."""
+    raw = os.environ.get(ENV_EVENTS, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        logger.warning("%s=%r is not a whole number >= 0: the %d seeded events are served", ENV_EVENTS, raw, EVENT_COUNT)
+        return None
+    return int(raw)
+
+
 class AzavistaSimulator:
-    """Request handlers of the Azavista simulator for one server."""
+    """Request handlers and test hooks of the Azavista simulator for one server."""
 
     def __init__(self, state: SandboxState, cache_size: int = 32) -> None:
         self.state = state
         self._cache: ResultCache[list[Record]] = ResultCache(cache_size)
-        self._index: dict[tuple[str, int], dict[str, Record]] = {}
+        self._index: dict[tuple[str, int], tuple[int, dict[str, Record]]] = {}  # -> (version, by id)
+        self.event_count = _event_count()
+        self._added: list[Record] = []
+        self._new_events: NewEvents | None = None
+        self._events: dict[int, tuple[int, list[Record]]] = {}  # seed -> (len(_added), rows)
+        self._lock = threading.Lock()
+
+    def add_events(self, n: int, *, event_type: str | None = None) -> list[Record]:
+        """Insert ``n`` events created and updated now (the server's UTC clock), visible to every
+        request from when this returns; returns them (copies).
+
+        ``event_type`` (e.g. ``"sales"``) makes them all of that type; else they are drawn as the
+        seeded ones are.
+        """
+        with self._lock:
+            if self._new_events is None:
+                self._new_events = NewEvents(self.state.settings.seed)
+            made = self._new_events.make(n, datetime.now(timezone.utc), event_type)
+            self._added = self._added + made  # a new list: a request reading the old one keeps it
+            self._events = {}
+        logger.debug("azavista: %d events added (%d in all)", n, len(self._added))
+        return [dict(event) for event in made]
+
+    def _rows(self, table: str, seed: int) -> tuple[int, list[Record]]:
+        """``(version, records)`` of ``table``: the seeded ones, sized and grown for events."""
+        if table != "events" or (self.event_count is None and not self._added):
+            return 0, shared_records(VENDOR_NAME, table, seed)
+        with self._lock:
+            built = self._events.get(seed)
+            if built is None:
+                base = (shared_records(VENDOR_NAME, table, seed) if self.event_count is None
+                        else sized_events(seed, self.event_count))
+                rows = sorted(base + self._added, key=lambda r: (r["created_at"], r["id"])) if self._added else base
+                built = self._events[seed] = (len(self._added), rows)
+            return built
 
     def routes(self) -> list[BaseRoute]:
         """The simulator's routes, relative to the ``/azavista`` prefix."""
@@ -192,14 +250,15 @@ class AzavistaSimulator:
         """All records of ``table`` matching ``tree`` (LRU-cached; raises FilterError)."""
         seed = self.state.settings.seed
         _, _, filter_key, _ = TABLES[table]
-        rows = shared_records(VENDOR_NAME, table, seed)
+        version, rows = self._rows(table, seed)
         if tree is None or tree == {}:
             return rows
         def compute() -> list[Record]:
             predicate = compile_filter(table, tree, variants, filter_key)
             return [row for row in rows if predicate(row)]
 
-        return self._cache.get_or_compute((table, seed, canonical(tree), tuple(sorted(variants.items()))), compute)
+        key = (table, seed, self.event_count, version, canonical(tree), tuple(sorted(variants.items())))
+        return self._cache.get_or_compute(key, compute)
 
     # ------------------------------------------------------------------- get
     async def get_one(self, request: Request, table: str) -> Response:
@@ -208,10 +267,11 @@ class AzavistaSimulator:
         if denied is not None:
             return denied
         seed = self.state.settings.seed
-        index = self._index.get((table, seed))
-        if index is None:
-            index = {row["id"]: row for row in shared_records(VENDOR_NAME, table, seed)}
-            self._index[(table, seed)] = index
+        version, rows = self._rows(table, seed)
+        built = self._index.get((table, seed))
+        if built is None or built[0] != version:
+            built = self._index[(table, seed)] = (version, {row["id"]: row for row in rows})
+        index = built[1]
         record_id = request.path_params["id"]
         record = index.get(record_id)
         if record is None:
@@ -222,6 +282,8 @@ class AzavistaSimulator:
 
 
 def build_routes(state: SandboxState) -> list[BaseRoute]:
-    """Routes of a fresh simulator bound to ``state``."""
-    return AzavistaSimulator(state).routes()
+    """Routes of a fresh simulator bound to ``state`` (its test hooks: ``state.vendor("azavista")``)."""
+    simulator = AzavistaSimulator(state)
+    state.register_vendor(VENDOR_NAME, simulator)
+    return simulator.routes()
 
