@@ -175,11 +175,13 @@ class Session:
             run.stats.elapsed_ms = int((time.perf_counter() - run.started) * 1000)
             raise
 
-    def plan(self, query: ast.Select, params: Mapping[str, Any] | None = None, *, text: str | None = None) -> Any:
-        """Bind ``query`` (``text`` is its source, for messages) and plan it over the connections."""
+    def plan(self, query: ast.Select, params: Mapping[str, Any] | None = None, *, text: str | None = None,
+             now: dt.datetime | None = None) -> Any:
+        """Bind ``query`` (``text`` is its source, for messages) and plan it over the connections;
+        ``now``: the clock NOW() reads (default: this moment; a partition passes its driver's)."""
         from ..plan.planner import plan_query
 
-        bound = bind(query, self.table, params, now=dt.datetime.now(dt.timezone.utc), text=text)
+        bound = bind(query, self.table, params, now=now or dt.datetime.now(dt.timezone.utc), text=text)
         try:
             return plan_query(bound, {ref.connection: self.connector(ref.connection) for ref, _ in bound.tables})
         except QueryError as err:
