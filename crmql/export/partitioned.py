@@ -9,7 +9,9 @@ text: an integer column may come back as int32, a timestamp as a string).
 
 Folder names (Spark's ``ExternalCatalogUtils.escapePathName``, which Hive shares):
 
-* a value is written as crmql writes it in CSV (``true``, ``2025-03-01``, ``2025-03-01T09:30:00Z``);
+* a value is written as crmql writes it in CSV (``true``, ``2025-03-01``, ``12.5``), but a timestamp
+  as Spark writes one, in UTC: ``2025-03-01 09:30:00`` (Spark reads that back as a timestamp; the ISO
+  form with ``T`` and ``Z`` would come back as a string);
 * the characters ``" # % ' * / : = ? \\ { [ ] ^``, DEL and the control characters become ``%XX``
   (upper-case hex of the byte), so ``a/b`` is ``a%2Fb``; every reader above decodes them;
 * NULL is ``__HIVE_DEFAULT_PARTITION__``, which every reader above reads as NULL. An empty string
@@ -36,6 +38,7 @@ only once the new one is complete.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import os
 import shutil
@@ -84,10 +87,15 @@ def folder_value(value: Any) -> str:
 
     >>> import datetime as dt
     >>> folder_value(dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.timezone.utc)), folder_value(dt.date(2025, 3, 1))
-    ('2025-03-01T09%3A30%3A00Z', '2025-03-01')
+    ('2025-03-01 09%3A30%3A00', '2025-03-01')
     """
     if value is None or (isinstance(value, float) and value != value):
         return DEFAULT_PARTITION
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc)
+        text = value.strftime("%Y-%m-%d %H:%M:%S") + (f".{value.microsecond:06d}".rstrip("0") if value.microsecond else "")
+        return hive_escape(text)
     text = _text(value)
     return hive_escape(text) if text else DEFAULT_PARTITION
 
@@ -98,10 +106,11 @@ class PartitionedWriter:
     :meth:`abort`, every write raises :class:`ExportError`."""
 
     def __init__(self, root: str | os.PathLike[str], partition_by: Sequence[str], *,
-                 max_open: int = MAX_OPEN_FILES, max_pending: int = MAX_PENDING_ROWS) -> None:
+                 max_open: int | None = None, max_pending: int | None = None) -> None:
         self.root = Path(root)
         self.partition_by = tuple(partition_by)
-        self.max_open, self.max_pending = max(1, max_open), max(1, max_pending)
+        self.max_open = max(1, MAX_OPEN_FILES if max_open is None else max_open)
+        self.max_pending = max(1, MAX_PENDING_ROWS if max_pending is None else max_pending)
         self.rows = 0
         self.files = 0
         self.columns: list[str] | None = None
@@ -317,6 +326,7 @@ def open_partitioned(path: str | os.PathLike[str], options: ExportOptions, *,
     (3, 2, 2, ['c=x', 'c=y'])
     >>> sorted(ds.dataset(out, partitioning="hive").to_table().to_pylist(), key=str)[0]
     {'n': 1, 'c': 'x'}
+    >>> import shutil; shutil.rmtree(os.path.dirname(out))
     """
     from .files import _sigterm_unwinds
 
