@@ -25,7 +25,7 @@ from ..errors import QueryError, did_you_mean
 from .pushdown import NativeCond, Pushed
 
 __all__ = [
-    "Candidate", "Connector", "FetchPlan", "FilterChoice", "FilterSet", "Mode", "NativeRequest", "Needs", "PageSink",
+    "Candidate", "Connector", "Extent", "FetchPlan", "FilterChoice", "FilterSet", "Mode", "NativeRequest", "Needs", "PageSink",
     "choose_filters",
 ]
 
@@ -161,12 +161,29 @@ class FetchPlan:
     #: values every fetched record carries ({native field: value}): a filter-only column's value,
     #: which exists only as a request parameter
     fill: dict[str, Any] = field(default_factory=dict)
+    #: read only the rows [start, stop) of the scan's single search request (stop None: to the
+    #: vendor's end), for one partition of a split scan; a paginator that cannot raises
+    #: NotImplementedError (see :meth:`Connector.extent`)
+    rows: tuple[int, int | None] | None = None
 
     def __post_init__(self) -> None:
         self.mode = Mode(self.mode)
 
     def used_all(self, candidates: Sequence[Candidate]) -> bool:
         return set(self.used) == set(range(len(candidates)))
+
+
+@dataclass(frozen=True)
+class Extent:
+    """How big a search scan is, from one 1-row request: the vendor's total ``rows`` and the
+    ``page`` size the scan asks for (a partition's row range is best a multiple of it).
+
+    >>> Extent(rows=10_000, page=50)
+    Extent(rows=10000, page=50)
+    """
+
+    rows: int
+    page: int
 
 
 @dataclass
@@ -345,6 +362,12 @@ class Connector(ABC):
     async def count(self, table: Table, plan: FetchPlan) -> int:
         """Number of rows the plan's filter matches, from the vendor's total."""
         raise NotImplementedError
+
+    async def extent(self, table: Table, plan: FetchPlan) -> Extent | None:
+        """The vendor's total rows and the page size of the plan's scan, when it is one search
+        request whose rows can be read in ranges (``FetchPlan.rows``); None: unknown, or the scan
+        cannot be split by rows (the default)."""
+        return None
 
     def row(self, table: Table, record: dict[str, Any]) -> dict[str, Any]:
         """A raw record as ``{native field: value}`` (override to flatten nested shapes)."""

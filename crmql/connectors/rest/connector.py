@@ -41,7 +41,7 @@ from ...errors import VendorResponseError
 from ...http.auth import Auth
 from ...http.retry import RetryPolicy
 from ...plan.catalog import Table
-from ...plan.connector import Candidate, Connector, FetchPlan, NativeRequest, Needs, PageSink
+from ...plan.connector import Candidate, Connector, Extent, FetchPlan, NativeRequest, Needs, PageSink
 from . import scanning
 from .async_poll import AsyncCalls, AsyncJob
 from .paginators import Page
@@ -274,10 +274,12 @@ class RestConnector(HttpConnectorMixin, Connector):
 
     # ---- fetching (:mod:`.scanning`)
     async def scan(self, table: Table, res: Resource, request: NativeRequest, sink: PageSink, *,
-                   max_rows: int | None = None, sequential: bool = False, prefetch: bool = True) -> bool:
-        """One paged scan from its first request; False when the sink (or ``max_rows``) stopped it."""
+                   max_rows: int | None = None, sequential: bool = False, prefetch: bool = True,
+                   rows: tuple[int, int | None] | None = None) -> bool:
+        """One paged scan from its first request; False when the sink (or ``max_rows``) stopped it;
+        ``rows``: only rows [start, stop) (see :attr:`FetchPlan.rows <crmql.plan.connector.FetchPlan.rows>`)."""
         return await scanning.scan(self, table, res, request, sink, max_rows=max_rows, sequential=sequential,
-                                   prefetch=prefetch)
+                                   prefetch=prefetch, rows=rows)
 
     def _limits(self, table: Table, request: NativeRequest) -> ScanLimits:
         return scanning.limits(self, table, request)
@@ -290,6 +292,11 @@ class RestConnector(HttpConnectorMixin, Connector):
         summed: a split OR's estimate); when it is no count, the matching rows are counted over
         a scan for COUNT(*) (with a warning), and EXPLAIN's probe fails."""
         return await scanning.count(self, table, plan)
+
+    async def extent(self, table: Table, plan: FetchPlan) -> Extent | None:
+        """The vendor's total rows and the scan's page size from one 1-row request, when the plan
+        is one search whose rows can be read in ranges (:func:`.scanning.extent`); else None."""
+        return await scanning.extent(self, table, plan)
 
 
 def _key_text(value: Any) -> str | None:

@@ -12,7 +12,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from ...plan.connector import NativeRequest
 from .paging import ScanLimits
@@ -60,6 +60,9 @@ class ScanContext:
     #: what paging learned about the vendor on this connection, kept between its scans (a
     #: next-link scan: the paths whose page size was refused); a fresh one per scan by default
     learned: dict[str, Any] = field(default_factory=dict)
+    #: read only the rows [start, stop) of the scan (stop None: to the vendor's end); only a
+    #: paginator whose ``ranged`` is True is given one (:attr:`FetchPlan.rows <crmql.plan.connector.FetchPlan.rows>`)
+    rows: tuple[int, int | None] | None = None
 
     @property
     def label(self) -> str:
@@ -91,6 +94,9 @@ class Paginator(ABC):
     total: str | None = None
     #: where the page size goes (None: the vendor takes none)
     size: Place | None = None
+    #: whether :meth:`scan` reads a row range (``ScanContext.rows``): offsets and page indexes can
+    #: start anywhere; a next link, a count or a single page cannot
+    ranged: ClassVar[bool] = False
 
     def places(self) -> tuple[Place, ...]:
         """The places the paginator puts its values (a filter parameter must not share one)."""

@@ -28,7 +28,7 @@ import datetime as dt
 import logging
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ...errors import VendorResponseError
 from ...plan.connector import NativeRequest
@@ -57,6 +57,7 @@ class OffsetPaginator(Paginator):
     max_page: int = 50
     total: str | None = "object_count"
     echo: str | None = None
+    ranged: ClassVar[bool] = True
 
     @property
     def size(self) -> Place:  # type: ignore[override]
@@ -87,7 +88,7 @@ class OffsetPaginator(Paginator):
 
         page_size = int(self.limit.get(ctx.request) or self.max_page)
         await offset_scan(page, page_size=page_size, sink=ctx.sink, max_rows=ctx.max_rows,
-                          sequential=ctx.sequential, window=ctx.window, limits=ctx.limits)
+                          sequential=ctx.sequential, window=ctx.window, limits=ctx.limits, rows=ctx.rows)
 
     def describe(self, f: PagingFacts) -> tuple[str, str]:
         how = f"{self.limit.describe()}/{self.offset.describe()}, {f.page} per page"
@@ -132,6 +133,7 @@ class PageIndexPaginator(Paginator):
     #: where the answer says its page size (None: nowhere): COUNT(*) over a fan-out asks pages of
     #: one row and takes the page count as the row count only when this says 1
     size_echo: str | None = None
+    ranged: ClassVar[bool] = True
 
     @property
     def learned_key(self) -> tuple[str, str]:
@@ -171,6 +173,8 @@ class PageIndexPaginator(Paginator):
             return got.records, dig(got.data, self.page_count)
 
         size = int(self.size.get(ctx.request) or self.max_page) if self.size is not None else self.max_page
+        if ctx.rows is not None and ctx.rows[0] >= size and self.echo and self.learned_key not in ctx.learned:
+            shift = await self._base(ctx)
         sink, left = ctx.sink, ctx.max_rows
         if self.size is None and left is not None:  # the vendor's own pages: LIMIT cuts the rows, not the page
 
@@ -182,7 +186,23 @@ class PageIndexPaginator(Paginator):
 
         await page_index_scan(page, page_size=size, sink=sink, base=self.base, max_rows=ctx.max_rows,
                               sequential=ctx.sequential, window=ctx.window, limits=ctx.limits,
-                              sized=self.size is not None)
+                              sized=self.size is not None, rows=ctx.rows)
+
+    async def _base(self, ctx: ScanContext) -> int:
+        """The vendor's page base confirmed by one 1-row request for page ``base``, before a row
+        range that starts past the first page: a vendor counting from ``base + 1`` serves page N as
+        its N-th (echoing N), which nothing in that range could tell (its rows would be one page
+        off). Returns the shift (0 or 1), remembered on the connection."""
+        request = self.page.put(self.sized(ctx.request, 1), self.base)
+        got = await ctx.fetch(request, f"{ctx.label} (page {self.base}, its page base)")
+        echoed = dig(got.data, self.echo) if self.echo and isinstance(got.data, dict) else None
+        if echoed is not None and echoed not in (self.base, self.base + 1) or isinstance(echoed, bool):
+            raise VendorResponseError(f"asked for page {self.base}, got page {shown(echoed)}; paging is unreliable",
+                                      vendor=ctx.limits.vendor or None, table=ctx.limits.table or None,
+                                      request=f"{ctx.label} (page {self.base})")
+        shift = 1 if echoed == self.base + 1 else 0
+        ctx.learned[self.learned_key] = self.base + shift
+        return shift
 
     def describe(self, f: PagingFacts) -> tuple[str, str]:
         how = f"{self.page.describe()} from {self.base}, {f.page} per page"

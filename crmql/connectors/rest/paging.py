@@ -14,6 +14,10 @@ client's semaphore bounds the requests in flight) and delivered in order. In *se
 >>> asyncio.run(offset_scan(page, page_size=50, sink=lambda rows: got.extend(rows) or True))
 >>> len(got)
 120
+>>> got = []  # one partition: rows 50-109 (a request at offset 50, one at 100 for 10 rows)
+>>> asyncio.run(offset_scan(page, page_size=50, sink=lambda rows: got.extend(rows) or True, rows=(50, 110)))
+>>> got[0], got[-1], len(got)
+({'n': 50}, {'n': 109}, 60)
 """
 
 from __future__ import annotations
@@ -90,10 +94,12 @@ class ScanLimits:
         return VendorResponseError(f"the page has {got} records, more than the {asked} asked for, so paging is "
                                    "unreliable", vendor=self.vendor or None, table=self.table or None, request=request)
 
-    def served_short(self, reported: int, served: int) -> None:
-        """Say (stats and a logged warning) that the vendor served fewer rows than its total."""
-        stats.current().warn(f"{self.where}: vendor reported {reported} rows, served {served}; the result may be "
-                             "incomplete")
+    def served_short(self, reported: int, served: int, *, rows: tuple[int, int] | None = None) -> None:
+        """Say (stats and a logged warning) that the vendor served fewer rows than its total (of the
+        range ``rows`` when a partition read one: ``served`` counts that range's rows)."""
+        part = f" of its rows {rows[0]}-{rows[1]}" if rows is not None else ""
+        stats.current().warn(f"{self.where}: vendor reported {reported} rows, served {served}{part}; the result may "
+                             "be incomplete")
 
 
 async def offset_scan(
@@ -105,6 +111,7 @@ async def offset_scan(
     sequential: bool = False,
     window: int = 16,
     limits: ScanLimits = ScanLimits(),
+    rows: tuple[int, int | None] | None = None,
 ) -> None:
     """Page through ``fetch_page(offset, limit) -> (records, total)`` into ``sink``.
 
@@ -113,8 +120,30 @@ async def offset_scan(
     :class:`VendorResponseError` (pages would overlap); an empty page before the total ends the scan
     with a warning ("vendor reported N rows, served M"); a total that would take more pages than
     ``limits.max_pages`` fails at once, and so does a scan that reads that many pages.
+
+    ``rows=(start, stop)``: only those rows (one partition of a split scan): the first request is
+    at offset ``start``, the scan ends at ``min(stop, total)`` (``stop`` None: at the total this
+    range's first answer reports, so rows added since the split are read by the last range); the
+    budget and the served-short warning count this range's pages and rows. ``max_rows`` then
+    counts from ``start``. (The module docstring has an example.)
     """
     current = stats.current()
+    start, stop = rows if rows is not None else (0, None)
+    if start < 0 or (stop is not None and stop < start):
+        raise ValueError(f"rows {start}-{stop}: not a range of rows")
+    ranged = rows is not None and (start > 0 or stop is not None)
+    # the row the scan ends before, from the range and max_rows (None: the vendor's end)
+    cap = start + max_rows if max_rows is not None else None
+    if stop is not None:
+        cap = stop if cap is None else min(cap, stop)
+    if cap is not None and cap <= start:
+        return  # an empty range: nothing to ask
+
+    def short(total: int, served_to: int) -> None:
+        if ranged:
+            limits.served_short(total, served_to - start, rows=(start, end))
+        else:
+            limits.served_short(total, served_to)
 
     async def checked(offset: int, limit: int) -> Page:
         records, total = await fetch_page(offset, limit)
@@ -122,36 +151,37 @@ async def offset_scan(
             raise limits.oversized(offset, limit, len(records))
         return records, total
 
-    first_limit = min(page_size, max_rows) if max_rows else page_size
-    records, total = await checked(0, first_limit)
+    first_limit = min(page_size, cap - start) if cap is not None else page_size
+    records, total = await checked(start, first_limit)
     total = valid_total(total)
-    fetched = len(records)
+    fetched = start + len(records)  # the offset after the rows served so far
     step = page_size
-    if records and len(records) < first_limit and total is not None and total > len(records):
+    if records and len(records) < first_limit and total is not None and total > fetched:
         step = len(records)  # the vendor caps pages lower than we asked
-    if total is not None:
-        want = min(total, max_rows) if max_rows else total
-        current.set_total_pages(max(1, -(-want // step)) if step else 1)
+    end = total if cap is None else cap if total is None else min(total, cap)
+    if total is not None and end is not None:
+        current.set_total_pages(max(1, -(-max(0, end - start) // step)) if step else 1)
     current.add(pages=1, rows_fetched=len(records))
     if not sink(records):
         return
-    if max_rows is not None and fetched >= max_rows:
+    if cap is not None and fetched >= cap:
         return
     if total is None or sequential:
-        await _sequential(checked, fetched, step, total, max_rows, sink, current, limits, previous=records)
+        await _sequential(checked, fetched, step, total, cap, sink, current, limits, previous=records,
+                          start=start, short=short)
         return
-    end = min(total, max_rows) if max_rows else total
-    if fetched and fetched < end and 1 + -(-(end - fetched) // step) > limits.max_pages:
+    assert end is not None
+    if records and fetched < end and 1 + -(-(end - fetched) // step) > limits.max_pages:
         # too many pages to plan from this total: one more page tells a lie (nothing there) from a
         # vendor that really has that many rows (which would take more pages than allowed)
         probe, _ = await checked(fetched, min(step, end - fetched))
         current.add(pages=1, rows_fetched=len(probe))
         if probe:
             raise limits.over_budget(2, f": the vendor reports {total} rows at {step} per page")
-        limits.served_short(total, fetched)
+        short(total, fetched)
         return
-    if not records and end > 0:
-        limits.served_short(total, 0)
+    if not records and end > start:
+        short(total, start)
         return
     next_offset = fetched
     in_flight: collections.deque[asyncio.Task[Page]] = collections.deque()
@@ -169,7 +199,7 @@ async def offset_scan(
             page, _ = await in_flight.popleft()
             current.add(pages=1, rows_fetched=len(page))
             if not page:  # before the total: the vendor has no more rows than these
-                limits.served_short(total, fetched)
+                short(total, fetched)
                 return
             if page == previous:
                 raise limits.repeated(f"offset {fetched}")
@@ -180,7 +210,7 @@ async def offset_scan(
             if next_offset < end and fetched < end:
                 spawn()
         if fetched < end:
-            limits.served_short(total, fetched)
+            short(total, fetched)
     finally:
         for task in in_flight:
             task.cancel()
@@ -188,19 +218,21 @@ async def offset_scan(
             await asyncio.gather(*in_flight, return_exceptions=True)
 
 
-async def _sequential(fetch_page, offset, step, total, max_rows, sink, current, limits: ScanLimits, *,
-                      previous: list[dict[str, Any]]) -> None:
-    """Pages one at a time. With no total, only an empty page ends the scan (a vendor may cap its
+async def _sequential(fetch_page, offset, step, total, cap, sink, current, limits: ScanLimits, *,
+                      previous: list[dict[str, Any]], start: int = 0,
+                      short: Callable[[int, int], None] | None = None) -> None:
+    """Pages one at a time from ``offset`` up to ``cap`` (the range's end, or the first offset past
+    ``max_rows``; None: none). With no total, only an empty page ends the scan (a vendor may cap its
     pages below the limit asked, so a short page proves nothing), within ``limits.max_pages``."""
     pages = 1
     while True:
         if total is not None and offset >= total:
             return
-        if max_rows is not None and offset >= max_rows:
+        if cap is not None and offset >= cap:
             return
         if pages >= limits.max_pages:
             raise limits.over_budget(pages)
-        limit = step if max_rows is None else min(step, max_rows - offset)
+        limit = step if cap is None else min(step, cap - offset)
         page, total_now = await fetch_page(offset, limit)
         pages += 1
         if (now := valid_total(total_now)) is not None:
@@ -208,7 +240,7 @@ async def _sequential(fetch_page, offset, step, total, max_rows, sink, current, 
         current.add(pages=1, rows_fetched=len(page))
         if not page:
             if total is not None and offset < total:
-                limits.served_short(total, offset)
+                (short or limits.served_short)(total, offset)
             return
         if page == previous:
             raise limits.repeated(f"offset {offset}")

@@ -1,6 +1,7 @@
 """Fetching a planned scan for :class:`~.connector.RestConnector`: one paged scan from its first
 request (:func:`scan`), a plan's scans together (:func:`fetch`: reads by id, a fan-out, an OR split
-unioned and de-duplicated by key) and the vendor's total of a plan (:func:`count`).
+unioned and de-duplicated by key, or the rows ``[start, stop)`` of one search, ``FetchPlan.rows``),
+the vendor's total of a plan (:func:`count`) and a search's size for splitting it (:func:`extent`).
 
 The connector's methods of the same names delegate here, so a vendor overrides them as before
 (``super().fetch(...)``); these functions call back into the connector's hooks (``send``,
@@ -17,18 +18,18 @@ from typing import TYPE_CHECKING, Any
 
 from ...errors import VendorResponseError
 from ...plan.catalog import Table
-from ...plan.connector import FetchPlan, Mode, NativeRequest, PageSink
+from ...plan.connector import Extent, FetchPlan, Mode, NativeRequest, PageSink
 from .fan_fetch import count_fan_out, fetch_fan_out
-from .paginators import NextLinkPaginator, Page, ScanContext
+from .paginators import NextLinkPaginator, OffsetPaginator, Page, PageIndexPaginator, ScanContext
 from .paging import LinkAhead, ScanLimits
 from .place import dig
 from .spec import Resource
-from .support import cut, gather_all, shown
+from .support import cut, gather_all, shown, valid_total
 
 if TYPE_CHECKING:
     from .connector import RestConnector
 
-__all__ = ["count", "fetch", "limits", "scan"]
+__all__ = ["count", "extent", "fetch", "limits", "scan"]
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +37,14 @@ Records = list[dict[str, Any]]
 
 
 async def scan(conn: RestConnector, table: Table, res: Resource, request: NativeRequest, sink: PageSink, *,
-               max_rows: int | None = None, sequential: bool = False, prefetch: bool = True) -> bool:
-    """One paged scan from its first request; False when the sink (or ``max_rows``) stopped it."""
+               max_rows: int | None = None, sequential: bool = False, prefetch: bool = True,
+               rows: tuple[int, int | None] | None = None) -> bool:
+    """One paged scan from its first request; False when the sink (or ``max_rows``) stopped it.
+    ``rows``: only the rows [start, stop) (a paginator that cannot read a range: NotImplementedError)."""
     paginator = res.paginator
+    if rows is not None and not paginator.ranged:
+        raise NotImplementedError(f"{table.qualified} cannot be read by row range: its {type(paginator).__name__} "
+                                  "has no offset or page index to start from")
     stopped = False
     ahead = None
     if (isinstance(paginator, NextLinkPaginator) and paginator.peek and paginator.prefetch and prefetch
@@ -70,7 +76,7 @@ async def scan(conn: RestConnector, table: Table, res: Resource, request: Native
 
     ctx = ScanContext(request, fetch_page, counted, limits(conn, table, request), max_rows=max_rows,
                       sequential=sequential, window=max(2, conn.concurrency * 2), prefetch=prefetch,
-                      concurrency=conn.concurrency, learned=conn.paging_learned)
+                      concurrency=conn.concurrency, learned=conn.paging_learned, rows=rows)
     try:
         result = await paginator.scan(ctx)
     finally:
@@ -89,6 +95,9 @@ async def fetch(conn: RestConnector, table: Table, plan: FetchPlan, sink: PageSi
     several: unioned, de-duplicated by the resource's key)."""
     if plan.mode is Mode.NONE:
         return
+    if plan.rows is not None and (plan.mode is not Mode.SEARCH or len(plan.requests) != 1):
+        raise NotImplementedError(f"{table.qualified}: a row range is read from one search request, not from "
+                                  f"{len(plan.requests)} {plan.mode} request(s)")
     res = conn.resource(table)
     if plan.fill:  # a filter-only column's value: every record carries it
         given, fill = sink, plan.fill
@@ -118,7 +127,7 @@ async def fetch(conn: RestConnector, table: Table, plan: FetchPlan, sink: PageSi
         return sink(records)
 
     scans = [conn.scan(table, res, r, dedupe, max_rows=plan.max_rows, sequential=plan.stop_early,
-                       prefetch=not plan.stop_early) for r in plan.requests]
+                       prefetch=not plan.stop_early, rows=plan.rows) for r in plan.requests]
     if plan.stop_early or len(scans) == 1:
         for one in scans:
             if not await one:
@@ -151,6 +160,42 @@ async def count(conn: RestConnector, table: Table, plan: FetchPlan) -> int:
                                          lambda tally: conn.scan(table, res, full, tally, prefetch=False))
 
     return sum(await gather_all(*(one(r) for r in plan.requests)))
+
+
+async def extent(conn: RestConnector, table: Table, plan: FetchPlan) -> Extent | None:
+    """The vendor's total rows and the scan's page size from ONE request of one row, for a plan
+    whose rows can be read in ranges: one search request, no LIMIT (``max_rows``, ``stop_early``),
+    no child table, an offset paginator with a total or a page-index one with a page size. None
+    otherwise, and when the answer gives no count (:func:`~.support.valid_total`), or a page-index
+    vendor did not serve a page of one row (then its page count is no row count). The vendor's
+    errors are the kit's (they name the request)."""
+    res = conn.resource(table)
+    paginator = res.paginator
+    if (plan.mode is not Mode.SEARCH or len(plan.requests) != 1 or plan.max_rows is not None or plan.stop_early
+            or res.explode is not None or plan.rows is not None):
+        return None
+    request = plan.requests[0]
+    if isinstance(paginator, OffsetPaginator) and paginator.total:
+        page = paginator.limit.get(request)
+    elif isinstance(paginator, PageIndexPaginator) and paginator.size is not None:
+        page = paginator.size.get(request)
+    else:
+        return None
+    label = f"{request.method} {request.path}"
+    data = await conn.send(table, paginator.sized(request, 1), res=res)
+    got = conn.read_page(res, table, data, f"{paginator.count_label(label)} (limit 1)", links=False)
+    size = int(page) if str(page or "").isdigit() and int(page) > 0 else paginator.max_page
+    if isinstance(paginator, OffsetPaginator):
+        return Extent(got.total, size) if got.total is not None else None
+    echo = dig(data, paginator.size_echo) if paginator.size_echo and isinstance(data, dict) else None
+    if len(got.records) > 1 or (echo is not None and echo != 1):
+        log.debug("%s (%s): a page of 1 row was answered with %d rows: the page count is no row count",
+                  conn.display, table.qualified, len(got.records))
+        return None
+    rows = got.total if paginator.total else valid_total(dig(data, paginator.page_count))
+    if rows is None or (rows == 0 and got.records):
+        return None
+    return Extent(rows, size)
 
 
 def _headers(request: NativeRequest) -> dict[str, Any]:

@@ -69,7 +69,7 @@ from ... import stats
 from ...errors import ConfigError, ConnectorError, NetworkError, VendorHTTPError, VendorResponseError
 from ...http.auth import Auth
 from ...plan.catalog import Table
-from ...plan.connector import Candidate, FetchPlan, FilterSet, Mode, NativeRequest, Needs, PageSink
+from ...plan.connector import Candidate, Extent, FetchPlan, FilterSet, Mode, NativeRequest, Needs, PageSink
 from ...redaction import redact
 from ..rest import AsyncJob, Place, Resource, RestApi, RestConnector, SessionId, fetch_classes
 from ..rest.paginators import Page
@@ -254,6 +254,15 @@ class VoyzuConnector(RestConnector):
             if self.reading.name == "none" and res.path == SEARCH_PATH and res.explode is None:
                 return await self._count_served(table, res, plan)
             return await super().count(table, plan)
+        except ConnectorError as e:
+            raise reword(e, self, res) from None
+
+    async def extent(self, table: Table, plan: FetchPlan) -> Extent | None:
+        """The kit's extent under the reading the class check chose (the plan rebuilt for it)."""
+        res = self.resource(table)
+        try:
+            await self._ready(res)
+            return await super().extent(table, self._replan(self.resource(table), plan))
         except ConnectorError as e:
             raise reword(e, self, res) from None
 

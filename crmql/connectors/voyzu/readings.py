@@ -91,7 +91,8 @@ class PageTotalPaginator(PageIndexPaginator):
             total = valid_total(dig(got.data, self.total)) if self.total else None
             if not served:
                 echo_size = valid_total(dig(got.data, "PageSize"))
-                short = len(got.records) if total is not None and len(got.records) < min(size, total) else None
+                left = total - (index - self.base) * size if total is not None else 0  # (a range's first page)
+                short = len(got.records) if total is not None and len(got.records) < min(size, left) else None
                 served.append(min(x for x in (size, echo_size or size, short or size) if x) or size)
             if not got.records and total is not None and (index - self.base) * served[0] < total:
                 # rows the TotalCount promises are missing: a server counting from 0 served page N+1 as N
@@ -101,7 +102,7 @@ class PageTotalPaginator(PageIndexPaginator):
 
         size = int(self.size.get(ctx.request) or self.max_page) if self.size is not None else self.max_page
         await page_index_scan(page, page_size=size, sink=ctx.sink, base=self.base, max_rows=ctx.max_rows,
-                              sequential=ctx.sequential, window=ctx.window, limits=ctx.limits)
+                              sequential=ctx.sequential, window=ctx.window, limits=ctx.limits, rows=ctx.rows)
 
 
 def _unreliable(ctx: ScanContext, what: str, *, zero: bool) -> ConnectorError:
