@@ -23,6 +23,9 @@ from .errors import (
 )
 
 _LAZY = {"Result", "Session", "connect"}  # crmql.api.session imports pandas: load it on first use only
+#: the partitioned reads (what the Spark and Dask readers use: crmql.api.partitions), loaded on first use too
+_PARTITIONS = {"PartitionedQuery", "ScanPartition", "SessionSpec", "Window", "plan_partitions", "read_partition",
+               "result_schema"}
 
 __all__ = [
     "AuthenticationError",
@@ -53,6 +56,10 @@ def __getattr__(name: str):
         import importlib
 
         return getattr(importlib.import_module("crmql.api.session"), name)
+    if name in _PARTITIONS:
+        import importlib
+
+        return getattr(importlib.import_module("crmql.api.partitions"), name)
     raise AttributeError(f"module 'crmql' has no attribute {name!r}")
 
 

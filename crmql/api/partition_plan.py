@@ -30,7 +30,6 @@ import hashlib
 import json
 import logging
 import math
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -98,9 +97,7 @@ def plan_schema(plan: Plan) -> pa.Schema:
             names[scan.ref.ref_name] = f"t{i}"
         params: list[Any] = []
         sql = select_sql(plan.select, names, params)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
-            table = con.execute(sql, params).to_arrow_table()
+        table = con.sql(sql, params=params).to_arrow_table()  # a relation: no DB-API copy warning
     except duckdb.Error as e:
         raise QueryError(_duckdb_message(e), hint="check the types of the values you compare") from None
     finally:
