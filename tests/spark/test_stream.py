@@ -1,0 +1,115 @@
+"""``spark.readStream.format("crmql")``: watermark offsets over a table's cursor, in a real local Spark
+against the sandbox over HTTP; records added to the simulator between two triggers are read by the
+second, exactly once. The offset arithmetic and the cursor choice are checked without Spark."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("pyspark")
+
+from pyspark.sql.types import StringType, StructField, StructType, TimestampType  # noqa: E402
+
+from crmql.errors import QueryError  # noqa: E402
+from crmql.sandbox import SandboxServer  # noqa: E402
+from crmql.sandbox.core.data import records  # noqa: E402
+from crmql.surfaces.spark.stream import CrmqlStreamReader, parse_watermark  # noqa: E402
+
+pytestmark = pytest.mark.xdist_group("spark")
+
+UTC = dt.timezone.utc
+EVENTS = StructType([StructField("id", StringType()), StructField("created_at", TimestampType()),
+                     StructField("updated_at", TimestampType()), StructField("start", TimestampType())])
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    """The run's local Spark (``getOrCreate``: the one tests/spark's conftest made, if it did)."""
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    from pyspark.sql import SparkSession
+
+    session = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
+               .config("spark.sql.python.filterPushdown.enabled", "true")
+               .config("spark.sql.shuffle.partitions", "2").getOrCreate())
+    yield session
+
+
+def _run(spark: Any, config: Path, checkpoint: Path, **options: str) -> list[list[str]]:
+    """One ``availableNow`` run of the stream from its checkpoint: the ids of each micro-batch."""
+    from crmql.surfaces.spark.source import CrmqlDataSource
+
+    spark.dataSource.register(CrmqlDataSource)
+    batches: list[list[str]] = []
+
+    def collect(frame: Any, batch_id: int) -> None:
+        batches.append([row.id for row in frame.select("id").collect()])
+
+    reader = spark.readStream.format("crmql").option("config", str(config)).option("maxPartitions", "1")
+    for key, value in options.items():
+        reader = reader.option(key, value)
+    query = (reader.load("azavista.events").writeStream.foreachBatch(collect)
+             .option("checkpointLocation", str(checkpoint)).trigger(availableNow=True).start())
+    try:
+        assert query.awaitTermination(120), "the availableNow run did not finish"
+    finally:
+        query.stop()
+    assert query.exception() is None
+    return batches
+
+
+def test_records_added_between_two_triggers_are_read_by_the_second(spark: Any, sandbox_server: SandboxServer,
+                                                                   tmp_path: Path, write_config: Any) -> None:
+    config = write_config(tmp_path / "crmql.toml", sandbox_server.url)
+    config.chmod(0o600)  # the sandbox's literal secrets, kept private (else a warning per process)
+    checkpoint = tmp_path / "checkpoint"
+    start = "2025-11-01T00:00:00Z"  # the seeded world ends 2025-11-15: a small first window
+    since = parse_watermark(start)
+    existing = sorted(e["id"] for e in records("azavista", "events", 42)
+                      if dt.datetime.fromisoformat(e["updated_at"]) >= since)
+    assert 0 < len(existing) < 200
+
+    first = _run(spark, config, checkpoint, lagSeconds="0", startingWatermark=start)
+    assert sorted(i for batch in first for i in batch) == existing
+
+    added = sandbox_server.state.vendor("azavista").add_events(3, event_type="sales")
+    second = _run(spark, config, checkpoint, lagSeconds="0", startingWatermark=start)
+    assert sorted(i for batch in second for i in batch) == sorted(e["id"] for e in added)
+
+
+
+def test_offsets_are_watermarks_behind_the_clock_by_the_lag() -> None:
+    reader = CrmqlStreamReader({"path": "azavista.events", "lagSeconds": "30",
+                                "startingWatermark": "2025-11-01"}, EVENTS)
+    assert reader.initialOffset() == {"watermark": "2025-11-01T00:00:00.000000Z"}
+    before = dt.datetime.now(UTC)
+    end = parse_watermark(reader.latestOffset({"watermark": "2025-11-01T00:00:00.000000Z"}, None)["watermark"])
+    assert before - dt.timedelta(seconds=30) <= end <= dt.datetime.now(UTC) - dt.timedelta(seconds=30)
+    future = {"watermark": "2999-01-01T00:00:00.000000Z"}
+    assert reader.latestOffset(future, None) == future  # never before its start
+    old = reader.latestOffset()  # Spark 4.1's signature: never before the last one
+    assert parse_watermark(reader.latestOffset()["watermark"]) >= parse_watermark(old["watermark"])
+    assert reader.partitions(future, future) == [] and reader.partitions(future, old) == []
+
+
+def test_the_cursor_is_named_or_found_and_a_bad_one_is_a_clear_error() -> None:
+    assert CrmqlStreamReader({"path": "azavista.events"}, EVENTS).cursor == "updated_at"
+    assert CrmqlStreamReader({"path": "azavista.events", "cursor": "created_at"}, EVENTS).cursor == "created_at"
+    two = StructType(EVENTS.fields + [StructField("modifiedAt", TimestampType())])
+    with pytest.raises(QueryError) as err:
+        CrmqlStreamReader({"path": "azavista.events"}, two)
+    assert "several columns look like one (updated_at, modifiedAt)" in str(err.value)
+    assert "created_at, updated_at, start, modifiedAt" in str(err.value.hint)
+    with pytest.raises(QueryError, match="'id' is a string column, not a timestamp"):
+        CrmqlStreamReader({"path": "azavista.events", "cursor": "id"}, EVENTS)
+    with pytest.raises(QueryError, match="reads a table, not a query"):
+        CrmqlStreamReader({"query": "SELECT * FROM azavista.events"}, EVENTS)
+    with pytest.raises(QueryError, match="lagSeconds must be a number of seconds >= 0"):
+        CrmqlStreamReader({"path": "azavista.events", "lagSeconds": "soon"}, EVENTS)
