@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import pickle
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,3 +114,41 @@ def test_the_cursor_is_named_or_found_and_a_bad_one_is_a_clear_error() -> None:
         CrmqlStreamReader({"query": "SELECT * FROM azavista.events"}, EVENTS)
     with pytest.raises(QueryError, match="lagSeconds must be a number of seconds >= 0"):
         CrmqlStreamReader({"path": "azavista.events", "lagSeconds": "soon"}, EVENTS)
+
+
+def _read_all(reader: CrmqlStreamReader, start: dict[str, str], end: dict[str, str]) -> list[dict[str, Any]]:
+    """Plan a window as Spark's driver does and read each partition as an executor does (pickled)."""
+    parts = pickle.loads(pickle.dumps(reader.partitions(start, end)))
+    executor = pickle.loads(pickle.dumps(reader))
+    return [row for part in parts for batch in executor.read(part) for row in batch.to_pylist()]
+
+
+def test_a_window_is_read_without_spark_and_a_since_cursor_has_no_upper_bound(
+        sandbox_server: SandboxServer, tmp_path: Path, write_config: Any) -> None:
+    from crmql.api.partitions import SessionSpec, result_schema
+    from crmql.surfaces.spark.types import spark_schema
+
+    config = str(write_config(tmp_path / "crmql.toml", sandbox_server.url))
+    os.chmod(config, 0o600)
+    spec = SessionSpec.for_config(config)
+    with spec.open() as session:
+        contacts = spark_schema(result_schema(session, "SELECT * FROM casavi.contacts"))
+        since = session.query("SELECT id FROM casavi.contacts WHERE modifiedAfter = TIMESTAMP '2026-11-01'")
+        window = session.query("SELECT id FROM azavista.events WHERE updated_at >= TIMESTAMP '2025-11-01' "
+                               "AND updated_at < TIMESTAMP '2025-11-08'")
+    reader = CrmqlStreamReader({"path": "casavi.contacts", "config": config, "startingWatermark": "2026-11-01"},
+                               contacts, spec=spec)
+    assert reader.cursor == "modifiedAfter"  # casavi's filter-only "changed since" parameter
+    try:
+        start = reader.initialOffset()
+        rows = _read_all(reader, start, reader.latestOffset(start, None))
+    finally:
+        reader.stop()
+    assert len(since) > 0 and sorted(r["id"] for r in rows) == sorted(since["id"])
+
+    events = CrmqlStreamReader({"path": "azavista.events", "config": config}, EVENTS)
+    try:
+        rows = _read_all(events, {"watermark": "2025-11-01T00:00:00Z"}, {"watermark": "2025-11-08T00:00:00Z"})
+    finally:
+        events.stop()
+    assert len(window) > 0 and sorted(r["id"] for r in rows) == sorted(window["id"])

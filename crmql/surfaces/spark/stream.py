@@ -21,8 +21,14 @@ connection's concurrency cap, as a batch read is), each partition read on an exe
 :func:`~crmql.api.partitions.read_partition` through its own crmql client.
 
 **The cursor.** Option ``cursor``; else the table's one TIMESTAMP column named like ``updated_at``
-(``updatedAt``, ``updated_date``, ``modified_at``, ``modifiedAt``, ``last_modified``, ...: case and
-underscores ignored). None or several: an error listing the table's timestamp columns, with a hint.
+(``updatedAt``, ``updated_date``, ``modified_at``, ``modifiedAt``, ``last_modified``, ``modifiedAfter``,
+...: case and underscores ignored). None or several: an error listing the table's timestamp columns,
+with a hint. A cursor named ``...After`` or ``...Since`` is a vendor's "changed since" request
+parameter, not a time each row carries (casavi Manager's ``modifiedAfter``, a filter-only column: its
+records have no modification time): its window is ``WHERE <cursor> = :crmql_lo`` (rows changed after
+the start, by the vendor's own definition), with no upper bound to send, so a row changed after the
+window's end is read in this window and again in the next (at least once, never lost; under either
+reading of the vendor's bound, since each request reaches past the previous window's end).
 
 **What a user must know** (the semantics of a watermark over a vendor's ``updated_at``):
 
@@ -76,7 +82,7 @@ from .filters import quote
 from .options import parse_options
 from .types import arrow_target, to_spark_batch
 
-__all__ = ["CrmqlStreamReader", "StreamPartition", "cursor_column", "format_watermark", "parse_watermark"]
+__all__ = ["CrmqlStreamReader", "StreamPartition", "cursor_column", "format_watermark", "is_since", "parse_watermark"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +92,23 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_LAG_S = 60.0
 #: cursor names recognised without the ``cursor`` option (lowercased, underscores and dashes removed)
 CURSOR_NAMES = frozenset({"updatedat", "updateddate", "updatedon", "modifiedat", "modifieddate", "modifiedon",
-                          "lastmodified", "lastmodifiedat", "lastmodifieddate", "lastupdated", "lastupdatedat"})
+                          "lastmodified", "lastmodifiedat", "lastmodifieddate", "lastupdated", "lastupdatedat",
+                          "modifiedafter", "updatedafter", "changedafter", "modifiedsince", "updatedsince",
+                          "changedsince"})
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[_\-\s]", "", name.lower())
+
+
+def is_since(cursor: str) -> bool:
+    """Whether ``cursor`` is a vendor's "changed since" request parameter (named ``...After`` or
+    ``...Since``, e.g. casavi's ``modifiedAfter``), not a column holding each row's time.
+
+    >>> is_since("modifiedAfter"), is_since("updated_at")
+    (True, False)
+    """
+    return _normal(cursor).endswith(("after", "since"))
 
 
 def format_watermark(moment: dt.datetime) -> str:
@@ -161,7 +183,7 @@ def cursor_column(schema: StructType, given: str | None = None) -> str:
             raise QueryError(f"the stream's cursor {given!r} is a {match.dataType.simpleString()} column, not a "
                              "timestamp", hint=f"pick a timestamp column with .option('cursor', ...): {listed}")
         return match.name
-    named = [name for name in times if re.sub(r"[_\-\s]", "", name.lower()) in CURSOR_NAMES]
+    named = [name for name in times if _normal(name) in CURSOR_NAMES]
     if len(named) == 1:
         return named[0]
     found = f"several columns look like one ({', '.join(named)})" if named else "no column is named like updated_at"
@@ -204,7 +226,10 @@ class CrmqlStreamReader(DataSourceStreamReader):
         self.start = parse_watermark(starting, "startingWatermark") if starting else EPOCH
         self.max_partitions, self.window, self.config = opts.max_partitions, opts.window, opts.config
         column = quote(self.cursor)
-        self.window_sql = f"{opts.sql} WHERE {column} >= :crmql_lo AND {column} < :crmql_hi"
+        if is_since(self.cursor):  # rows changed after the start, up to the request: no upper bound to send
+            self.window_sql = f"{opts.sql} WHERE {column} = :crmql_lo"
+        else:
+            self.window_sql = f"{opts.sql} WHERE {column} >= :crmql_lo AND {column} < :crmql_hi"
         self._target: pa.Schema = arrow_target(schema)
         self._latest = self.start
         self._spec = spec  # the data source's (None: from the config option, on first use)
@@ -241,7 +266,8 @@ class CrmqlStreamReader(DataSourceStreamReader):
                 self._spec = SessionSpec.for_config(self.config)
             self._session = self._spec.open()
         assert self._spec is not None
-        planned = plan_partitions(self._session, self.window_sql, {"crmql_lo": low, "crmql_hi": high},
+        params = {"crmql_lo": low} if ":crmql_hi" not in self.window_sql else {"crmql_lo": low, "crmql_hi": high}
+        planned = plan_partitions(self._session, self.window_sql, params,
                                   max_partitions=self.max_partitions, window=self.window)
         logger.info("crmql stream %s: window %s .. %s in %d partition(s)", self.table, format_watermark(low),
                     format_watermark(high), len(planned.partitions))
