@@ -244,9 +244,9 @@ def plan_partitions(session: Any, sql: str, params: Mapping[str, Any] | None = N
                                  "ORDER BY, LIMIT or OFFSET)", hint="partition the query without a window, or "
                                  "drop the global step and let Spark or Dask do it")
             sqls = window_sqls(sql, select, window, min(limit, window.count))
-            n = len(sqls)
-            parts = [ScanPartition(i, text, kind="window", concurrency=max(1, cap // n), label=f"{name} {label}",
-                                   **{**base, "fingerprint": ""}) for i, (text, label) in enumerate(sqls)]
+            parts = [ScanPartition(i, text, kind="window", concurrency=max(1, cap // len(sqls)),
+                                   label=f"{name} {label}", **{**base, "fingerprint": _planned(session, text, params, now)})
+                     for i, (text, label) in enumerate(sqls)]
         else:
             parts = _slices(plan, single, sql, base, cap, limit) if single is not None and row_wise(plan) else None
             if not parts:
@@ -257,6 +257,13 @@ def plan_partitions(session: Any, sql: str, params: Mapping[str, Any] | None = N
                                 single.table.name if single is not None else None, cap)
     finally:
         _discard(plan)
+
+
+def _planned(session: Any, sql: str, params: Mapping[str, Any], now: dt.datetime) -> str:
+    """The fingerprint of a window's own statement, planned here as the executor will plan it."""
+    plan = session.plan(parse_select(sql), params, text=sql, now=now)
+    _discard(plan)
+    return fingerprint(plan)
 
 
 def _no_global(select: ast.Select) -> bool:
@@ -282,7 +289,8 @@ def _slices(plan: Plan, scan: ScanPlan, sql: str, base: dict[str, Any], cap: int
         return None
     conc = max(1, cap // len(ranges))
     return [ScanPartition(i, sql, kind=what, start=a, stop=b, concurrency=conc,
-                          label=f"{name} {what} {a + 1}-{b} of {total}", **base)
+                          label=f"{name} {what} {a + 1}-{b} of {total}" if b - a > 1 else
+                          f"{name} {what[:-1]} {b} of {total}", **base)
             for i, (a, b) in enumerate(ranges)]
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import pyarrow as pa
 
 from .. import stats
-from ..errors import CrmqlError, QueryError
+from ..errors import CrmqlError, QueryError, VendorHTTPError
 from ..exec.executor import can_stream, execute_plan, stream_plan
 from ..exec.pull import RowStream
 from ..language import ast
@@ -127,6 +127,11 @@ def read_partition(session: Any, part: ScanPartition) -> Iterator[pa.RecordBatch
         while True:
             try:
                 table = stream.next_frame()
+            except VendorHTTPError as e:
+                if not _some_keys_missing(plan, part, e):
+                    raise with_label(e, part.label) from None
+                log.warning("%s (partition %s): no rows for these keys", e.message, part.label)
+                break
             except CrmqlError as e:
                 raise with_label(e, part.label) from None
             if table is None:
@@ -138,6 +143,15 @@ def read_partition(session: Any, part: ScanPartition) -> Iterator[pa.RecordBatch
             yield pa.RecordBatch.from_pylist([], schema=schema)
     finally:
         stream.close(wait=False)
+
+
+def _some_keys_missing(plan: Plan, part: ScanPartition, err: VendorHTTPError) -> bool:
+    """Whether ``err`` is a fan-out's "every key asked answered 404" for a keys partition after the
+    first. The whole query raises it only when every key of the statement is missing (a path that is
+    not the vendor's): the first partition still raises it (so a wrong path still fails the job), a
+    later one only had keys with no rows, which the whole query reports as a warning."""
+    return (part.kind == "keys" and part.index > 0 and err.status == 404 and str(plan.scans[0].fetch.mode) == "links"
+            and "answered 404 for every" in err.message)
 
 
 def _discard(plan: Plan) -> None:

@@ -14,6 +14,7 @@ import pytest
 from crmql.api.config import sandbox_config
 from crmql.api.partitions import SessionSpec, Window, plan_partitions
 from crmql.api.session import Session
+from crmql.errors import VendorHTTPError
 from crmql.sandbox import SandboxServer
 
 from partition_support import keys, kinds, read_all, read_one, rows
@@ -81,6 +82,20 @@ def test_a_casavi_community_fan_out_is_split_by_community(spec: SessionSpec, dri
     assert per_part == [{12}, {15}, {18}]  # one community each, in the order of the IN list
 
 
+def test_a_community_that_does_not_exist_is_no_rows_as_in_the_whole_query(spec: SessionSpec, driver: Session,
+                                                                          sandbox: SandboxServer) -> None:
+    sql = "SELECT id, community_id FROM casavi_community.tickets WHERE community_id IN (12, 99999)"
+    query = plan_partitions(driver, sql, max_partitions=2)
+    assert [p.label for p in query.partitions] == ["casavi_community.tickets key 1 of 2",
+                                                   "casavi_community.tickets key 2 of 2"]
+    union = read_all(spec, query)  # the second partition's only community answers 404: a warning, no rows
+    assert rows(union) == rows(driver.query(sql), query.schema)
+    # every key of the first partition missing still fails (a path that is not the vendor's does too)
+    first = plan_partitions(driver, sql.replace("(12, 99999)", "(99999, 12)"), max_partitions=2).partitions[0]
+    with pytest.raises(VendorHTTPError, match="404 for every community"):
+        read_one(spec, first, query.schema)
+
+
 def test_a_get_by_id_in_list_is_split_into_key_ranges(spec: SessionSpec, driver: Session,
                                                       sandbox: SandboxServer) -> None:
     wanted = keys(pa.Table.from_pandas(driver.query("SELECT id FROM azavista.events LIMIT 5")))
@@ -109,10 +124,12 @@ def test_a_split_or_emits_a_row_two_branches_match_once(spec: SessionSpec, drive
 
 
 def test_windows_cover_nulls_and_both_open_ends(spec: SessionSpec, driver: Session, sandbox: SandboxServer) -> None:
-    sql = "SELECT id, \"sale-balance\" FROM atlas.sales WHERE \"sale-status\" IN ('won', 'lost')"
+    sql = "SELECT id, \"sale-balance\" FROM atlas.sales WHERE \"sale-status\" = 'won'"
     query = plan_partitions(driver, sql, window=Window('"sale-balance"', 1000.0, 4000.0, 3))
     assert kinds(query.partitions) == ["window"] * 3
-    parts = [read_one(spec, p, query.schema).column("sale-balance").to_pylist() for p in query.partitions]
+    assert all(p.fingerprint for p in query.partitions)  # each window's own plan, checked on the executor
+    tables = [read_one(spec, p, query.schema) for p in query.partitions]
+    parts = [t.column("sale-balance").to_pylist() for t in tables]
     first, middle, last = parts
     assert None in first and any(v < 1000.0 for v in first if v is not None)  # NULLs and below the lower bound
     assert all(v is None or v < 2000.0 for v in first)
@@ -120,8 +137,7 @@ def test_windows_cover_nulls_and_both_open_ends(spec: SessionSpec, driver: Sessi
     assert all(v >= 3000.0 for v in last) and max(last) > 4000.0  # above the upper bound
     expected = driver.query(sql)
     assert sum(map(len, parts)) == len(expected)
-    union = pa.concat_tables([read_one(spec, p, query.schema) for p in query.partitions])
-    assert rows(union) == rows(expected, query.schema)
+    assert rows(pa.concat_tables(tables)) == rows(expected, query.schema)
 
 
 def test_windows_of_timestamps_without_a_where(spec: SessionSpec, driver: Session, sandbox: SandboxServer) -> None:
