@@ -5,10 +5,7 @@ second, exactly once. The offset arithmetic and the cursor choice are checked wi
 from __future__ import annotations
 
 import datetime as dt
-import os
 import pickle
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,30 +27,14 @@ EVENTS = StructType([StructField("id", StringType()), StructField("created_at", 
                      StructField("updated_at", TimestampType()), StructField("start", TimestampType())])
 
 
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    """The run's local Spark (``getOrCreate``: the one tests/spark's conftest made, if it did)."""
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    from pyspark.sql import SparkSession
-
-    session = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
-               .config("spark.sql.python.filterPushdown.enabled", "true")
-               .config("spark.sql.shuffle.partitions", "2").getOrCreate())
-    yield session
-
-
-def _run(spark: Any, config: Path, checkpoint: Path, **options: str) -> list[list[str]]:
+def _run(spark: Any, checkpoint: Path, **options: str) -> list[list[str]]:
     """One ``availableNow`` run of the stream from its checkpoint: the ids of each micro-batch."""
-    from crmql.surfaces.spark.source import CrmqlDataSource
-
-    spark.dataSource.register(CrmqlDataSource)
     batches: list[list[str]] = []
 
     def collect(frame: Any, batch_id: int) -> None:
         batches.append([row.id for row in frame.select("id").collect()])
 
-    reader = spark.readStream.format("crmql").option("config", str(config)).option("maxPartitions", "1")
+    reader = spark.readStream.format("crmql").option("maxPartitions", "1")
     for key, value in options.items():
         reader = reader.option(key, value)
     query = (reader.load("azavista.events").writeStream.foreachBatch(collect)
@@ -66,10 +47,8 @@ def _run(spark: Any, config: Path, checkpoint: Path, **options: str) -> list[lis
     return batches
 
 
-def test_records_added_between_two_triggers_are_read_by_the_second(spark: Any, sandbox_server: SandboxServer,
-                                                                   tmp_path: Path, write_config: Any) -> None:
-    config = write_config(tmp_path / "crmql.toml", sandbox_server.url)
-    config.chmod(0o600)  # the sandbox's literal secrets, kept private (else a warning per process)
+def test_records_added_between_two_triggers_are_read_by_the_second(crmql_spark: Any, sandbox_server: SandboxServer,
+                                                                   tmp_path: Path) -> None:
     checkpoint = tmp_path / "checkpoint"
     start = "2025-11-01T00:00:00Z"  # the seeded world ends 2025-11-15: a small first window
     since = parse_watermark(start)
@@ -77,11 +56,11 @@ def test_records_added_between_two_triggers_are_read_by_the_second(spark: Any, s
                       if dt.datetime.fromisoformat(e["updated_at"]) >= since)
     assert 0 < len(existing) < 200
 
-    first = _run(spark, config, checkpoint, lagSeconds="0", startingWatermark=start)
+    first = _run(crmql_spark, checkpoint, lagSeconds="0", startingWatermark=start)
     assert sorted(i for batch in first for i in batch) == existing
 
     added = sandbox_server.state.vendor("azavista").add_events(3, event_type="sales")
-    second = _run(spark, config, checkpoint, lagSeconds="0", startingWatermark=start)
+    second = _run(crmql_spark, checkpoint, lagSeconds="0", startingWatermark=start)
     assert sorted(i for batch in second for i in batch) == sorted(e["id"] for e in added)
 
 
@@ -123,13 +102,11 @@ def _read_all(reader: CrmqlStreamReader, start: dict[str, str], end: dict[str, s
     return [row for part in parts for batch in executor.read(part) for row in batch.to_pylist()]
 
 
-def test_a_window_is_read_without_spark_and_a_since_cursor_has_no_upper_bound(
-        sandbox_server: SandboxServer, tmp_path: Path, write_config: Any) -> None:
+def test_a_window_is_read_without_spark_and_a_since_cursor_has_no_upper_bound(crmql_config: Path) -> None:
     from crmql.api.partitions import SessionSpec, result_schema
     from crmql.surfaces.spark.types import spark_schema
 
-    config = str(write_config(tmp_path / "crmql.toml", sandbox_server.url))
-    os.chmod(config, 0o600)
+    config = str(crmql_config)
     spec = SessionSpec.for_config(config)
     with spec.open() as session:
         contacts = spark_schema(result_schema(session, "SELECT * FROM casavi.contacts"))
