@@ -79,7 +79,7 @@ async def page_index_scan(
 ) -> None:
     """Page through ``fetch_page(page_index, page_size) -> (records, page_count)`` into ``sink``.
     (``sized=False``: the vendor takes no page size and serves ``page_size`` rows a page, so
-    ``max_rows`` only stops the scan.) ``rows=(start, stop)``: only those rows, see :func:`_ranged`.
+    ``max_rows`` only stops the scan.) ``rows=(start, stop)``: only those rows (:mod:`.page_range`).
 
     Page indexes start at ``base`` (0 or 1, as the vendor declares). Every page is asked with the
     same size (``min(page_size, max_rows)``: an index only means something at a fixed size). The
@@ -108,8 +108,9 @@ async def page_index_scan(
     if page_size < 1 or base < 0 or window < 1:
         raise ValueError("page_size and window must be positive, base not negative")
     if rows is not None and (rows[0] > 0 or rows[1] is not None):
-        await _ranged(fetch_page, rows, page_size=page_size, sink=sink, base=base, max_rows=max_rows,
-                      sequential=sequential, window=window, limits=limits)
+        from .page_range import ranged_page_scan  # (it uses this module's loops)
+        await ranged_page_scan(fetch_page, rows, page_size=page_size, sink=sink, base=base, max_rows=max_rows,
+                               sequential=sequential, window=window, limits=limits)
         return
     current = stats.current()
     size = min(page_size, max_rows) if max_rows and sized else page_size
@@ -144,96 +145,6 @@ async def page_index_scan(
     if last > limits.max_pages:
         raise limits.over_budget(1, f": the vendor reports {count} pages of {step}")
     await _window(checked, base, last, fetched, records, max_rows, sink, window, limits, count)
-
-
-async def _ranged(fetch_page: Callable[[int, int], Awaitable[IndexedPage]], rows: tuple[int, int | None], *,
-                  page_size: int, sink: Sink, base: int, max_rows: int | None, sequential: bool, window: int,
-                  limits: ScanLimits, resized: bool = False) -> None:
-    """Rows ``[start, stop)`` of a page-index scan (one partition; ``stop`` None: to the vendor's
-    end, the page count this range's first answer reports): pages ``start // page_size`` to
-    ``ceil(stop / page_size) - 1`` (from ``base``), every page at ``page_size`` (an index means
-    rows only at a fixed size), each page's rows cut to the range by their position (a range that
-    is a multiple of the page size cuts nothing). The range's first page short of ``page_size``
-    before the last page means the vendor serves smaller pages than asked (a cap): the range is
-    read again in pages of the size served (one request wasted). A later page short before the
-    last is a VendorResponseError, never rows of another range. ``max_rows`` counts from ``start``.
-
-    >>> import asyncio
-    >>> data = [{"n": n} for n in range(120)]
-    >>> async def page(index, size):
-    ...     return data[index * size:(index + 1) * size], -(-len(data) // size)
-    >>> got = []
-    >>> asyncio.run(page_index_scan(page, page_size=50, sink=lambda r: got.extend(r) or True, rows=(50, None)))
-    >>> got[0], got[-1], len(got)
-    ({'n': 50}, {'n': 119}, 70)
-    """
-    start, stop = rows
-    if start < 0 or (stop is not None and stop < start):
-        raise ValueError(f"rows {start}-{stop}: not a range of rows")
-    cap = start + max_rows if max_rows is not None else None
-    if stop is not None:
-        cap = stop if cap is None else min(cap, stop)
-    if cap is not None and cap <= start:
-        return
-    size, current = page_size, stats.current()
-    first = base + start // size
-    count: int | None = None
-
-    async def checked(index: int) -> IndexedPage:
-        records, raw = await fetch_page(index, size)
-        if len(records) > size:
-            raise _oversized(limits, index, size, len(records))
-        known = count if count is not None else valid_total(raw)
-        if known is not None and len(records) < size and index - base < known - 1:
-            if index == first and records and not resized:
-                raise _Capped(len(records))
-            raise VendorResponseError(
-                f"page {index} has {len(records)} records, fewer than the {size} asked for, and it is not the "
-                f"last of {known} pages: the vendor serves smaller pages, so a page index does not name these rows",
-                vendor=limits.vendor or None, table=limits.table or None, request=limits.request or None)
-        at = (index - base) * size  # the position of the page's first row
-        low, high = max(0, start - at), len(records) if cap is None else max(0, min(len(records), cap - at))
-        return records[low:high], raw
-
-    try:
-        records, raw = await checked(first)
-    except _Capped as capped:
-        log.debug("%s: the vendor serves %d rows a page, not the %d asked: the range is read in pages of %d",
-                  limits.where, capped.size, size, capped.size)
-        current.add(pages=1, rows_fetched=capped.size)
-        await _ranged(fetch_page, rows, page_size=capped.size, sink=sink, base=base, max_rows=max_rows,
-                      sequential=sequential, window=window, limits=limits, resized=True)
-        return
-    count = valid_total(raw)
-    if count is not None and records and count == 0:
-        count = None  # records and a page count of 0: no count
-    end = None if cap is None else base - (-cap // size)  # the index after the range's last page
-    if count is not None:
-        end = base + count if end is None else min(end, base + count)
-        current.set_total_pages(max(1, end - first))
-    current.add(pages=1, rows_fetched=len(records))
-    if not sink(records) or (end is not None and first + 1 >= end):
-        return
-    if not records:
-        if count is not None and first - base < count - 1:
-            _pages_short(limits, count, first, base)
-        return
-    if count is None or sequential:
-        await _sequential(checked, base, None if end is None else end - base, size, 0, records, None, sink, limits,
-                          first=first)
-        return
-    assert end is not None
-    if end - first > limits.max_pages:
-        raise limits.over_budget(1, f": the range reads {end - first} pages of {size}")
-    await _window(checked, base, end - base, 0, records, None, sink, window, limits, count, first=first)
-
-
-class _Capped(Exception):
-    """A range's first page served fewer rows than asked before the last page: the vendor's size."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__(size)
-        self.size = size
 
 
 async def _window(checked: Callable[[int], Awaitable[IndexedPage]], base: int, last: int, fetched: int,
