@@ -49,7 +49,8 @@ class Run:
 @dataclass(frozen=True)
 class Export:
     """Where a statement's result is written (``--output``): the file, its format (None: from the
-    extension) and whether missing folders are made.
+    extension) and whether missing folders are made; with ``partition_by`` (``--partition-by``) a
+    SELECT's rows become a Hive-partitioned Parquet directory.
 
     >>> Export("out.jsonl").options().format
     'jsonl'
@@ -58,11 +59,14 @@ class Export:
     path: str | os.PathLike[str]
     format: str | None = None
     make_dirs: bool = True
+    partition_by: tuple[str, ...] = ()
 
     def options(self) -> ExportOptions:
         """The writer's options; a bad format or extension raises here, before any request."""
         from ..export.options import ExportOptions
 
+        if self.partition_by:
+            return ExportOptions.for_path(self.path, self.format or "parquet", partition_by=self.partition_by)
         return ExportOptions.for_path(self.path, self.format)
 
 
@@ -74,6 +78,8 @@ def _export_result(stmt: Any, run: Run, job: Export) -> Result:
     """Run the statement, then write its rows (SHOW TABLES, DESCRIBE) or its text."""
     from .writing import write_result
 
+    if job.partition_by:
+        raise QueryError("only a SELECT's rows can be partitioned", hint="leave out --partition-by")
     options = job.options()
     result = run.session.execute(run.sql, run.params, statement_stats=run.stats)
     return write_result(result, stmt, job.path, options, job.make_dirs)
@@ -148,6 +154,8 @@ def _export_plan(stmt: ast.Explain, run: Run, job: Export) -> Result:
     (EXPLAIN ANALYZE fetches)."""
     from .writing import check_text_format
 
+    if job.partition_by:
+        raise QueryError("only a SELECT's rows can be partitioned", hint="leave out --partition-by")
     check_text_format(job.path, job.options())
     return _export_result(stmt, run, job)
 

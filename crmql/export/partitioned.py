@@ -275,7 +275,7 @@ def _target_dir(path: str | os.PathLike[str], options: ExportOptions, make_dirs:
                               hint="give a directory, e.g. 'out/'")
         if any(target.iterdir()) and not options.overwrite:
             raise ExportError(f"directory {target} is not empty",
-                              hint="add OVERWRITE to replace it, or give a new directory")
+                              hint="COPY ... WITH (OVERWRITE) replaces it; or give a new or empty directory")
     parent = target.parent
     if make_dirs:
         try:

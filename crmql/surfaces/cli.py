@@ -42,6 +42,8 @@ def _main_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "csv", "json", "jsonl", "markdown", "parquet"],
                    help="output format (default: table; parquet only with --output)")
     p.add_argument("--output", "-o", metavar="PATH", help="write the result there (format from the extension unless --format)")
+    p.add_argument("--partition-by", action="append", default=[], metavar="COLUMN",
+                   help="with --output DIR: a Hive-partitioned Parquet directory, a folder per value (repeatable)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="bind :NAME; the value takes the type of what it meets (capacity > :n: a number). "
                         "Give a name more than once for a list: --param c=NL --param c=DE for IN :c")
@@ -141,6 +143,8 @@ def _run_statements(args: argparse.Namespace, statements: list[str]) -> int:
     params = parse_params(args.param)
     if args.output and len(statements) != 1:
         return _usage("--output takes exactly one statement")
+    if args.partition_by and not args.output:
+        return _usage("--partition-by needs --output DIR")
     if args.format == "parquet" and not args.output:
         return _usage("--format parquet needs --output PATH (Parquet is a binary file, not text for a terminal)")
     session = Session(args.config)
@@ -150,7 +154,8 @@ def _run_statements(args: argparse.Namespace, statements: list[str]) -> int:
                 if args.output:  # the same writer as COPY: streamed, atomic, the same bytes
                     from ..api.copy import export_statement
 
-                    result = export_statement(session, sql, args.output, format=args.format, params=params)
+                    result = export_statement(session, sql, args.output, format=args.format, params=params,
+                                              partition_by=args.partition_by)
                 else:
                     result = session.execute(sql, params)
             except CrmqlError as e:

@@ -208,3 +208,29 @@ def test_memory_is_bounded_by_batches_not_by_the_result(tmp_path: Path, monkeypa
     assert len(back) == rows and sorted(back["id"]) == list(range(rows))
     assert all(int(b) == i % 7 for b, i in zip(back["bucket"], back["id"]))
     assert math.isclose(back["score"].sum(), want["score"].sum())
+
+
+def test_export_query_and_the_command_line_write_the_same_dataset(session: Any, sandbox_server: Any,
+                                                                 tmp_path: Path) -> None:
+    from cli_support import cli_environment, run_crmql_in_process, write_config_file
+
+    from crmql.api.copy import export_query
+
+    sql = "SELECT id, name, event_type, city FROM azavista.events WHERE capacity > 100"
+    result = export_query(session, sql, tmp_path / "api", partition_by=["event_type", "city"])
+    assert "by event_type, city" in result.text
+    config = write_config_file(tmp_path / "crmql.toml", sandbox_server.url)
+    argv = ["--config", str(config), "-e", sql, "--output", "cli/", "--partition-by", "event_type",
+            "--partition-by", "city"]
+    run = run_crmql_in_process(argv, env=cli_environment(tmp_path), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    api, cli = (sorted(p.relative_to(tmp_path / d).as_posix() for p in (tmp_path / d).rglob("*.parquet"))
+                for d in ("api", "cli"))
+    assert api == cli and len(api) > 10
+    assert_equal(pyarrow_back(tmp_path / "cli"), session.query(sql), ("event_type", "city"))
+    again = run_crmql_in_process(argv, env=cli_environment(tmp_path), cwd=tmp_path)
+    assert again.returncode != 0 and "is not empty" in again.stderr
+    other = run_crmql_in_process(["--config", str(config), "-e", "DESCRIBE azavista.events", "--output", "d/",
+                                  "--partition-by", "column"],
+                                 env=cli_environment(tmp_path), cwd=tmp_path)
+    assert other.returncode == 1 and "only a SELECT's rows can be partitioned" in other.stderr
