@@ -41,6 +41,14 @@ casavi Community-like vendor: :class:`PageIndexPaginator` checks the page ``echo
 vendor that counts from 1), :class:`CountedPaginator` with a :class:`Keyset` reads a counted list
 completely by time (:mod:`.counted`), ``SinglePage(single=True)`` takes one object as one record.
 
+A search can be read in **row ranges** (one per partition of a split scan, Spark or Dask):
+``FetchPlan.rows = (start, stop)`` reads only those rows of the plan's single search request
+(``stop`` None: to the vendor's end), offsets from ``start`` (:func:`.paging.offset_scan`) or the
+pages holding them, cut to the range (:mod:`.page_range`: a page base confirmed once, a capped page
+size found and read at); a next link, a count or a single page raise NotImplementedError.
+:meth:`RestConnector.extent` tells the size to split: the vendor's total from one 1-row request
+and the page size the scan asks (:class:`~crmql.plan.connector.Extent`).
+
 A small vendor with a next-link list, ``fields[<field>][<op>]=value`` filters and GET by id:
 
 >>> from crmql.plan.catalog import ColumnType, FilterShape
@@ -62,7 +70,7 @@ A small vendor with a next-link list, ``fields[<field>][<op>]=value`` filters an
 'GET /v2/tickets?fields%5Bstatus%5D%5Beq%5D=open&pageSize=100'
 
 Modules: :mod:`.spec` (the declarations), :mod:`.place` (where a value goes), :mod:`.paginators`
-(bound to the engines in :mod:`.paging`, :mod:`.page_index` and :mod:`.counted`; next links in :mod:`.next_link`,
+(bound to the engines in :mod:`.paging`, :mod:`.page_index` (a row range: :mod:`.page_range`) and :mod:`.counted`; next links in :mod:`.next_link`,
 guessed ahead by :mod:`.extrapolate`; the shared :mod:`.pages`), :mod:`.filter_only` (a value that
 is only a request parameter), :mod:`.encoders` (filters into
 requests), :mod:`.auth` (flows as declarations), :mod:`.async_poll` (submit and poll), :mod:`.js_classes` (a

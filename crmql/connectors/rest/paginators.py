@@ -173,7 +173,7 @@ class PageIndexPaginator(Paginator):
             return got.records, dig(got.data, self.page_count)
 
         size = int(self.size.get(ctx.request) or self.max_page) if self.size is not None else self.max_page
-        if ctx.rows is not None and ctx.rows[0] >= size and self.echo and self.learned_key not in ctx.learned:
+        if ctx.rows is not None and ctx.rows[0] > 0 and self.echo and self.learned_key not in ctx.learned:
             shift = await self._base(ctx)
         sink, left = ctx.sink, ctx.max_rows
         if self.size is None and left is not None:  # the vendor's own pages: LIMIT cuts the rows, not the page
@@ -190,9 +190,9 @@ class PageIndexPaginator(Paginator):
 
     async def _base(self, ctx: ScanContext) -> int:
         """The vendor's page base confirmed by one 1-row request for page ``base``, before a row
-        range that starts past the first page: a vendor counting from ``base + 1`` serves page N as
-        its N-th (echoing N), which nothing in that range could tell (its rows would be one page
-        off). Returns the shift (0 or 1), remembered on the connection."""
+        range that does not start at row 0 (once per connection): a vendor counting from
+        ``base + 1`` serves page N as its N-th (echoing N), which nothing in that range could tell
+        (its rows would be one page off). Returns the shift (0 or 1), remembered on the connection."""
         request = self.page.put(self.sized(ctx.request, 1), self.base)
         got = await ctx.fetch(request, f"{ctx.label} (page {self.base}, its page base)")
         echoed = dig(got.data, self.echo) if self.echo and isinstance(got.data, dict) else None
