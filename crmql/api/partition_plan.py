@@ -245,7 +245,8 @@ def plan_partitions(session: Any, sql: str, params: Mapping[str, Any] | None = N
                                  "drop the global step and let Spark or Dask do it")
             sqls = window_sqls(sql, select, window, min(limit, window.count))
             parts = [ScanPartition(i, text, kind="window", concurrency=max(1, cap // len(sqls)),
-                                   label=f"{name} {label}", **{**base, "fingerprint": _planned(session, text, params, now)})
+                                   label=f"{name} {label}",
+                                   **{**base, "fingerprint": _planned(session, text, params, now)})
                      for i, (text, label) in enumerate(sqls)]
         else:
             parts = _slices(plan, single, sql, base, cap, limit) if single is not None and row_wise(plan) else None

@@ -74,8 +74,9 @@ class SessionSpec:
         connection's HTTP client keeps at most that many requests in flight (the config file is
         not changed: the setting is overridden in this session's copy).
 
-        >>> s = SessionSpec(None, "http://127.0.0.1:9").open(concurrency=2)
-        >>> s.config.connections["azavista"].settings["concurrency"], s.config.connections["azavista"].settings["base_url"]
+        >>> session = SessionSpec(None, "http://127.0.0.1:9").open(concurrency=2)
+        >>> settings = session.config.connections["azavista"].settings
+        >>> settings["concurrency"], settings["base_url"]
         (2, 'http://127.0.0.1:9/azavista')
         """
         from .config import SANDBOX_URL, load_config, sandbox_config

@@ -15,8 +15,8 @@ not the table.
 That wait holds the process-wide event loop, so it must never last while anything else needs the
 loop. A paused stream is **released** -- it stops waiting and keeps the rest of its rows in memory
 (nothing lost, as ``fetchall`` would) -- when any DB-API statement starts (:func:`release_all`), and
-after ``idle_release_s`` (default :data:`IDLE_RELEASE_S`) seconds without a fetch (another crmql user in the process, e.g. the
-notebook magic, is then delayed at most that long). Closing the cursor stops the scan where the
+after ``idle_release_s`` (default :data:`IDLE_RELEASE_S`) seconds without a fetch (another crmql user
+in the process, e.g. the notebook magic, is then delayed at most that long). Closing the cursor stops the scan where the
 batch being gathered ends (the scan's callback is the only place it can be stopped from): at most
 one more batch of pages is read.
 

@@ -107,13 +107,15 @@ def test_a_get_by_id_in_list_is_split_into_key_ranges(spec: SessionSpec, driver:
     assert sorted(keys(read_all(spec, query))) == sorted(wanted)
 
 
-def test_a_split_or_emits_a_row_two_branches_match_once(spec: SessionSpec, driver: Session,
-                                                        sandbox: SandboxServer) -> None:
-    # rows with a gmail address named 'Tom' match both branches: each request fetches them
+@pytest.mark.parametrize(("more", "ranges"), [("", [(0, 1), (1, 2)]),
+                                              (" OR \"contact-phone\" LIKE '+49%'", [(0, 2), (2, 3)])])
+def test_a_split_or_emits_a_row_two_branches_match_once(more: str, ranges: list[tuple[int, int]], spec: SessionSpec,
+                                                        driver: Session, sandbox: SandboxServer) -> None:
+    # rows with a gmail address and a name starting with T match both branches: both requests fetch them
     sql = ("SELECT id, \"contact-name\", \"contact-email\" FROM atlas.contacts "
-           "WHERE \"contact-email\" LIKE '%@gmail.com' OR \"contact-name\" LIKE 'T%'")
-    query = plan_partitions(driver, sql)
-    assert kinds(query.partitions) == ["requests", "requests"]
+           "WHERE \"contact-email\" LIKE '%@gmail.com' OR \"contact-name\" LIKE 'T%'" + more)
+    query = plan_partitions(driver, sql, max_partitions=2)
+    assert [(p.kind, p.start, p.stop) for p in query.partitions] == [("requests", a, b) for a, b in ranges]
     union = read_all(spec, query)
     both = [r for r in union.to_pylist() if r["contact-email"] and r["contact-email"].endswith("@gmail.com")
             and r["contact-name"].startswith("T")]
