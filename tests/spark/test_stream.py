@@ -17,7 +17,6 @@ from pyspark.sql.types import StringType, StructField, StructType, TimestampType
 
 from crmql.errors import QueryError  # noqa: E402
 from crmql.sandbox import SandboxServer  # noqa: E402
-from crmql.sandbox.core.data import records  # noqa: E402
 from crmql.surfaces.spark.stream import CrmqlStreamReader, parse_watermark  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("spark")
@@ -48,12 +47,11 @@ def _run(spark: Any, checkpoint: Path, **options: str) -> list[list[str]]:
 
 
 def test_records_added_between_two_triggers_are_read_by_the_second(crmql_spark: Any, sandbox_server: SandboxServer,
-                                                                   tmp_path: Path) -> None:
+                                                                   crmql_session: Any, tmp_path: Path) -> None:
     checkpoint = tmp_path / "checkpoint"
     start = "2025-11-01T00:00:00Z"  # the seeded world ends 2025-11-15: a small first window
-    since = parse_watermark(start)
-    existing = sorted(e["id"] for e in records("azavista", "events", 42)
-                      if dt.datetime.fromisoformat(e["updated_at"]) >= since)
+    existing = sorted(crmql_session.query("SELECT id FROM azavista.events WHERE updated_at >= :t",
+                                          {"t": parse_watermark(start)})["id"])
     assert 0 < len(existing) < 200
 
     first = _run(crmql_spark, checkpoint, lagSeconds="0", startingWatermark=start)
