@@ -290,9 +290,9 @@ STREAM_BATCH_ROWS = 2_000
 
 def stream_plan(plan: Plan, statement_stats: stats.QueryStats, emit: Callable[[Any], None],
                 convert: Callable[[Any], Any] = to_pandas) -> tuple[int, list[ScanResult]]:
-    """Run a :func:`can_stream` plan as pages arrive: the local SQL runs on each page (or a few
-    consecutive pages, up to :data:`STREAM_BATCH_ROWS` rows) and ``emit`` receives the result rows
-    (at least one, possibly empty, frame; ``convert`` makes it of the DuckDB cursor), so memory stays flat. With a LIMIT, pages are also run
+    """Run a :func:`can_stream` plan as pages arrive: the local SQL runs on each page (or a few consecutive pages, up
+    to :data:`STREAM_BATCH_ROWS` rows) and ``emit`` receives the result rows (at least one, possibly empty, batch:
+    ``convert`` of the DuckDB cursor, a pandas frame by default), so memory stays flat. With a LIMIT, pages are also run
     as soon as the rows waiting could complete it, and the scan stops once enough rows passed. Returns the rows emitted and the scan."""
     scan = plan.scans[0]
     result = ScanResult(scan, stats=stats.QueryStats(parent=statement_stats))

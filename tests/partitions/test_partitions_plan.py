@@ -194,3 +194,22 @@ def test_a_failing_vendor_page_fails_the_partition_naming_it(driver_with, spec: 
     text = str(info.value)
     assert "Azavista" in text and "azavista.events" in text and "402" in text
     assert query.partitions[0].label in text
+
+
+def test_without_a_config_the_executors_share_the_drivers_in_process_sandbox(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmql.api.session import sandbox_url
+
+    monkeypatch.delenv("CRMQL_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no user config file
+    monkeypatch.setenv("HOME", str(tmp_path))
+    spec = SessionSpec.for_config(None)
+    assert spec == SessionSpec(None, sandbox_url())
+    assert spec.open().config.connections["voyzu"].settings["base_url"] == f"{spec.sandbox_url}/voyzu"
+    # a config file whose connection is the built-in sandbox ("sandbox:") is pointed at the same server
+    path = tmp_path / "crmql.toml"
+    path.write_text('[connections.az]\nvendor = "azavista"\nbase_url = "sandbox:"\nclient_id = "x"\n'
+                    'client_secret = "${PK15_UNUSED:-}"\n')
+    spec = SessionSpec.for_config(path)
+    assert spec.sandbox_url == sandbox_url()
+    assert spec.open().config.connections["az"].settings["base_url"] == f"{spec.sandbox_url}/azavista"
