@@ -18,7 +18,10 @@ driver's clock, default 60 s; never before the start), and reads the window ``[s
 planned by :func:`crmql.api.partitions.plan_partitions` (so the window is pushed to the vendor as far
 as crmql pushes it, re-checked locally, and split into partitions read in parallel within the
 connection's concurrency cap, as a batch read is), each partition read on an executor with
-:func:`~crmql.api.partitions.read_partition` through its own crmql client.
+:func:`~crmql.api.partitions.read_partition` through its own crmql client. Azavista, for one, takes
+the window as ``{"updated_at": {"after": lo - 1 s}}`` and ``{"before": hi}`` (microseconds kept):
+whether its after/before include their bound is undocumented (vendor-notes ambiguity 7), so the
+request asks for at most one second more than the window under either reading and crmql trims it.
 
 **The cursor.** Option ``cursor``; else the table's one TIMESTAMP column named like ``updated_at``
 (``updatedAt``, ``updated_date``, ``modified_at``, ``modifiedAt``, ``last_modified``, ``modifiedAfter``,
@@ -41,8 +44,8 @@ reading of the vendor's bound, since each request reaches past the previous wind
 * A row deleted at the vendor is never seen (a watermark sees only rows that still exist).
 * The watermark moves with the clock, so every trigger runs a micro-batch (for most vendors one
   request when nothing changed). Use ``trigger(processingTime=...)`` or ``trigger(availableNow=True)``
-  (one batch up to ``now - lag``, then stop: a nightly job); ``processAllAvailable()`` never sees
-  the source "caught up" and does not return.
+  (one batch up to ``now - lag``, then stop: a nightly job); do not wait with
+  ``processAllAvailable()``: the source is never "caught up", the next window always exists.
 * Spark (4.3) hands a streaming Python source no filters: filter in a later step (a ``.where`` on
   the stream runs in Spark on each window's rows), or give the batch reader a ``query``.
 
