@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from crmql.api.config import sandbox_config
-from crmql.api.partitions import SessionSpec, Window, plan_partitions
+from crmql.api.partitions import SessionSpec, Window, plan_partitions, read_partition
 from crmql.api.session import Session
 from crmql.errors import VendorHTTPError
 from crmql.sandbox import SandboxServer
@@ -149,3 +149,25 @@ def test_windows_of_timestamps_without_a_where(spec: SessionSpec, driver: Sessio
     assert [p.sql.count("WHERE") for p in query.partitions] == [1, 1]
     union = read_all(spec, query)
     assert sorted(keys(union)) == sorted(driver.query(sql)["id"])
+
+
+def test_a_partition_is_streamed_pages_are_read_as_batches_are_taken(spec: SessionSpec, driver: Session,
+                                                                      sandbox: SandboxServer,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmql.exec import executor
+
+    monkeypatch.setattr(executor, "STREAM_BATCH_ROWS", 100)  # two pages of 50 per batch
+    query = plan_partitions(driver, "SELECT id, name FROM azavista.events", max_partitions=1)
+    (part,) = query.partitions
+    session = spec.open(concurrency=2)
+    sandbox.reset_log()
+    batches = read_partition(session, part)
+    try:
+        first = next(batches)
+        assert first.num_rows == 100 and first.schema == query.schema
+        # the batch taken, the one gathered while waiting and the pages requested ahead (twice the
+        # concurrency), plus a token request: far from the table's 48 pages
+        assert len(sandbox.request_log) <= 12, sandbox.request_log
+    finally:
+        batches.close()
+        session.close()
