@@ -98,7 +98,8 @@ class SessionSpec:
 class Window:
     """Split a row-wise query into ``count`` ranges of ``column`` (Spark JDBC's partitionColumn,
     lowerBound, upperBound, numPartitions): the first range also takes ``column < lower`` and NULLs,
-    the last ``column >= `` its lower bound; bounds are numbers, dates or timestamps.
+    the last ``column >= `` its lower bound; bounds are numbers, dates or timestamps. ``column``: a
+    name (``sale-balance``, ``e.start``) or crmql text with double quotes (``"sale-balance"``).
 
     >>> Window("capacity", 0, 100, 4).count
     4

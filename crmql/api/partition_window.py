@@ -7,7 +7,7 @@ bound up, so the windows together are exactly the query's rows, each row in one 
 conjunct is added to the statement's text (``(WHERE) AND range``), so each window is planned as
 its own query: a vendor that filters the column gets the range pushed.
 
->>> window_conditions("start", [3, 7])
+>>> window_conditions("start", [3, 7])  # doctest: +NORMALIZE_WHITESPACE
 ['(start < 3 OR start IS NULL)', 'start >= 3 AND start < 7', 'start >= 7']
 >>> stride_bounds(0, 10, 4)
 [2, 5, 7]
@@ -22,7 +22,22 @@ from ..errors import QueryError
 from ..language import ast
 from .partition_spec import Window
 
-__all__ = ["literal", "stride_bounds", "window_conditions", "window_sqls"]
+__all__ = ["column_sql", "literal", "stride_bounds", "window_conditions", "window_sqls"]
+
+
+def column_sql(name: str) -> str:
+    """The window's column as crmql text: as written when it holds a double quote, else each
+    dot-separated part quoted (Spark's ``partitionColumn`` is a plain name: ``sale-balance``).
+
+    >>> column_sql("sale-balance"), column_sql("e.start"), column_sql('"contact-name"')
+    ('"sale-balance"', '"e"."start"', '"contact-name"')
+    """
+    name = name.strip()
+    if not name:
+        raise QueryError("the window needs a column")
+    if '"' in name:
+        return name
+    return ".".join(f'"{part.strip()}"' for part in name.split("."))
 
 
 def literal(value: Any) -> str:
@@ -95,9 +110,7 @@ def _insert(sql: str, select: ast.Select, condition: str) -> str:
 def window_sqls(sql: str, select: ast.Select, window: Window, count: int) -> list[tuple[str, str]]:
     """Each window's statement and label (at most ``count`` windows: the stride is recomputed for
     fewer when the connection's cap is below ``window.count``)."""
-    column = window.column.strip()
-    if not column:
-        raise QueryError("the window needs a column")
+    column = column_sql(window.column)
     bounds = stride_bounds(window.lower, window.upper, max(1, count))
     conditions = window_conditions(column, bounds)
     n = len(conditions)

@@ -127,7 +127,7 @@ def test_a_split_or_emits_a_row_two_branches_match_once(more: str, ranges: list[
 
 def test_windows_cover_nulls_and_both_open_ends(spec: SessionSpec, driver: Session, sandbox: SandboxServer) -> None:
     sql = "SELECT id, \"sale-balance\" FROM atlas.sales WHERE \"sale-status\" = 'won'"
-    query = plan_partitions(driver, sql, window=Window('"sale-balance"', 1000.0, 4000.0, 3))
+    query = plan_partitions(driver, sql, window=Window("sale-balance", 1000.0, 4000.0, 3))
     assert kinds(query.partitions) == ["window"] * 3
     assert all(p.fingerprint for p in query.partitions)  # each window's own plan, checked on the executor
     tables = [read_one(spec, p, query.schema) for p in query.partitions]
