@@ -141,7 +141,7 @@ async def offset_scan(
 
     def short(total: int, served_to: int) -> None:
         if ranged:
-            limits.served_short(total, served_to - start, rows=(start, end))
+            limits.served_short(total, served_to - start, rows=(start, end if end is not None else total))
         else:
             limits.served_short(total, served_to)
 
