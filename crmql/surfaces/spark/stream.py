@@ -42,6 +42,11 @@ reading of the vendor's bound, since each request reaches past the previous wind
   missed: the lag is the knob. The default 60 s covers a request's latency and ordinary skew; raise
   it for a vendor that indexes slowly.
 * A row deleted at the vendor is never seen (a watermark sees only rows that still exist).
+* Where the vendor pages by offset (Azavista, Voyzu), a row of the window updated again while the
+  window's pages are read leaves the window (its new time is later), and every row after it moves
+  up one place: the row that crosses a page boundary then is on no page read. The vendors offer no
+  stable cursor to prevent it; short windows (frequent triggers: fewer pages) make it rare, and a
+  periodic batch read of the table reconciles.
 * The watermark moves with the clock, so every trigger runs a micro-batch (for most vendors one
   request when nothing changed). Use ``trigger(processingTime=...)`` or ``trigger(availableNow=True)``
   (one batch up to ``now - lag``, then stop: a nightly job); do not wait with
