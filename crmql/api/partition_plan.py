@@ -278,7 +278,9 @@ def _slices(plan: Plan, scan: ScanPlan, sql: str, base: dict[str, Any], cap: int
             limit: int) -> list[ScanPartition] | None:
     fetch, name = scan.fetch, scan.table.qualified
     mode = str(fetch.mode)
-    if mode in ("get", "links") and len(fetch.requests) > 1:
+    # one request per key (a fan-out asking several requests per key, e.g. two unread counts, stays whole)
+    one_each = len(fetch.keys) == len(fetch.requests) or (mode == "get" and not fetch.keys)
+    if mode in ("get", "links") and len(fetch.requests) > 1 and one_each:
         ranges, what, total = split_ranges(len(fetch.requests), limit), "keys", len(fetch.requests)
     elif mode == "search" and len(fetch.requests) > 1 and branches(scan) is not None:
         ranges, what, total = split_ranges(len(fetch.requests), limit), "requests", len(fetch.requests)

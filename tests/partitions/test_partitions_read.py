@@ -82,6 +82,14 @@ def test_a_casavi_community_fan_out_is_split_by_community(spec: SessionSpec, dri
     assert per_part == [{12}, {15}, {18}]  # one community each, in the order of the IN list
 
 
+def test_a_fan_out_of_several_requests_per_key_is_not_split(spec: SessionSpec, driver: Session,
+                                                            sandbox: SandboxServer) -> None:
+    sql = "SELECT * FROM casavi_community.unread_counts WHERE community_id IN (12, 15)"  # 2 requests per community
+    query = plan_partitions(driver, sql)
+    assert kinds(query.partitions) == ["whole"]
+    assert rows(read_all(spec, query)) == rows(driver.query(sql), query.schema)
+
+
 def test_a_community_that_does_not_exist_is_no_rows_as_in_the_whole_query(spec: SessionSpec, driver: Session,
                                                                           sandbox: SandboxServer) -> None:
     sql = "SELECT id, community_id FROM casavi_community.tickets WHERE community_id IN (12, 99999)"
