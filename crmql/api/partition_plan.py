@@ -239,10 +239,11 @@ def plan_partitions(session: Any, sql: str, params: Mapping[str, Any] | None = N
         single = plan.scans[0] if len(plan.scans) == 1 else None
         name = single.table.qualified if single is not None else "query"
         if window is not None:
-            if not row_wise(plan) and not (plan.select.joins and _no_global(plan.select)):
+            inner = all(j.kind != "left" for j in plan.select.joins)  # a range on a LEFT JOIN's side: not split
+            if not (row_wise(plan) or (plan.select.joins and inner and _no_global(plan.select))):
                 raise QueryError("a window partitions only a row-wise query (no GROUP BY, aggregate, DISTINCT, "
-                                 "ORDER BY, LIMIT or OFFSET)", hint="partition the query without a window, or "
-                                 "drop the global step and let Spark or Dask do it")
+                                 "ORDER BY, LIMIT, OFFSET or LEFT JOIN)", hint="partition the query without a "
+                                 "window, or drop the global step and let Spark or Dask do it")
             sqls = window_sqls(sql, select, window, min(limit, window.count))
             parts = [ScanPartition(i, text, kind="window", concurrency=max(1, cap // len(sqls)),
                                    label=f"{name} {label}",

@@ -14,7 +14,7 @@ import pytest
 from crmql.api.config import sandbox_config
 from crmql.api.partitions import SessionSpec, Window, plan_partitions, read_partition
 from crmql.api.session import Session
-from crmql.errors import VendorHTTPError
+from crmql.errors import QueryError, VendorHTTPError
 from crmql.sandbox import SandboxServer
 
 from partition_support import keys, kinds, read_all, read_one, rows
@@ -179,3 +179,10 @@ def test_a_partition_is_streamed_pages_are_read_as_batches_are_taken(spec: Sessi
     finally:
         batches.close()
         session.close()
+
+
+@pytest.mark.parametrize("sql", ["SELECT event_type, COUNT(*) FROM azavista.events GROUP BY event_type",
+                                 "SELECT id FROM azavista.events ORDER BY start LIMIT 10"])
+def test_a_window_over_a_global_step_is_refused(sql: str, driver: Session, sandbox: SandboxServer) -> None:
+    with pytest.raises(QueryError, match="only a row-wise query"):
+        plan_partitions(driver, sql, window=Window("capacity", 0, 100, 2))
