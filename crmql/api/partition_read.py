@@ -46,10 +46,19 @@ IDLE_RELEASE_S = 10.0
 
 
 def with_label(err: CrmqlError, label: str) -> CrmqlError:
-    """``err`` with the partition's label added to its message (the same error, same type)."""
+    """``err`` with the vendor request that failed (where the HTTP layer knows it: ``err.request``,
+    secrets masked) and the partition's label added to its message (the same error, same type).
+
+    >>> e = QueryError("internal server error [HTTP 500]"); e.request = "POST https://h.test/x/search"
+    >>> print(with_label(e, "az.events key 1 of 2"))
+    internal server error [HTTP 500]; request: POST https://h.test/x/search (partition az.events key 1 of 2)
+    """
+    request = getattr(err, "request", None)
+    if request and str(request) not in err.message:
+        err.message = f"{err.message}; request: {request}"
     if label and label not in err.message:
         err.message = f"{err.message} (partition {label})"
-        err.args = (err.message, *err.args[1:])
+    err.args = (err.message, *err.args[1:])
     return err
 
 

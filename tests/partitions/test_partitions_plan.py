@@ -194,6 +194,7 @@ def test_a_failing_vendor_page_fails_the_partition_naming_it(driver_with, spec: 
     text = str(info.value)
     assert "Azavista" in text and "azavista.events" in text and "402" in text
     assert query.partitions[0].label in text
+    assert "POST http" in text and "/3.0/event/search" in text  # the request that failed
 
 
 def test_without_a_config_the_executors_share_the_drivers_in_process_sandbox(tmp_path: Path,
