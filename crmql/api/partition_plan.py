@@ -19,6 +19,12 @@ The cap: at most ``max_partitions`` partitions and never more than the connectio
 so however the tasks are scheduled the vendor never sees more than ``cap`` requests at once. A
 larger ``max_partitions`` does not raise the cap: raise the connection's ``concurrency`` for that.
 
+What a row range can and cannot promise: offsets are the vendor's list at the moment each page is
+read (as for crmql's own concurrent pages), so rows appended while the partitions run are read by
+the open-ended last range, but a row inserted or deleted in the middle of the vendor's order moves
+the rows behind it by one between two ranges. A join's semi-join chunks are decided at run time
+from the other side's rows, so a join is one ``whole`` partition (or ``window`` s, given one).
+
 >>> split_ranges(10, 3)
 [(0, 4), (4, 7), (7, 10)]
 """
