@@ -67,7 +67,8 @@ class SessionSpec:
         found = config_path(config)
         loaded = load_config(found)
         url = sandbox_url(loaded.sandbox) if loaded.uses_sandbox else None
-        return cls(str(found) if found is not None else None, url)
+        # absolute: an executor's working directory may be another (the file must be there too)
+        return cls(str(found.resolve()) if found is not None else None, url)
 
     def open(self, *, concurrency: int | None = None) -> Session:
         """On an executor: a new session on the same connections; with ``concurrency``, every

@@ -148,7 +148,7 @@ def test_a_pickled_partition_holds_no_secret_and_reads_on_an_executor(sandbox: S
     path.chmod(0o600)
     assert secrets and all(secrets)
     spec = SessionSpec.for_config(path)
-    assert spec == SessionSpec(str(path), None)
+    assert spec == SessionSpec(str(path.resolve()), None)
     driver = spec.open()
     query = plan_partitions(driver, "SELECT id FROM azavista.events WHERE event_type = 'sales'")
     driver.close()
@@ -211,6 +211,7 @@ def test_without_a_config_the_executors_share_the_drivers_in_process_sandbox(tmp
     path = tmp_path / "crmql.toml"
     path.write_text('[connections.az]\nvendor = "azavista"\nbase_url = "sandbox:"\nclient_id = "x"\n'
                     'client_secret = "${PK15_UNUSED:-}"\n')
-    spec = SessionSpec.for_config(path)
-    assert spec.sandbox_url == sandbox_url()
+    monkeypatch.chdir(tmp_path)
+    spec = SessionSpec.for_config("crmql.toml")  # relative: made absolute for the executors
+    assert spec.config_path == str(path.resolve()) and spec.sandbox_url == sandbox_url()
     assert spec.open().config.connections["az"].settings["base_url"] == f"{spec.sandbox_url}/azavista"
