@@ -201,11 +201,26 @@ class CrmqlReader(DataSourceReader):
         try:
             for batch in read_partition(session, part):
                 yield to_spark_batch(batch, target)
-        except CrmqlError as e:  # Spark shows the type and message of what a task raises
-            log.error("crmql: %s", e)
-            raise
+        except CrmqlError as e:  # Spark shows the driver the type and text of what a task raises
+            raise named_request(e) from None
         finally:
             session.close()
+
+
+def named_request(err: CrmqlError) -> CrmqlError:
+    """``err`` with the vendor request that failed in its message, where the HTTP layer knows it
+    (``err.request``, secrets masked) and the message does not say it yet.
+
+    >>> e = CrmqlError("azavista (azavista.events): internal server error [HTTP 500]")
+    >>> e.request = "POST https://api.example/3.0/event/search"
+    >>> print(named_request(e))
+    azavista (azavista.events): internal server error [HTTP 500]; request: POST https://api.example/3.0/event/search
+    """
+    request = getattr(err, "request", None)
+    if request and str(request) not in err.message:
+        err.message = f"{err.message}; request: {request}"
+        err.args = (err.message, *err.args[1:])
+    return err
 
 
 class CrmqlPushdownReader(CrmqlReader):
