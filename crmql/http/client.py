@@ -41,7 +41,7 @@ from crmql.http.decode import decode_json
 from crmql.http.origin import origin_of, same_origin
 from crmql.http.pool import open_pool
 from crmql.http.ratelimit import RateLimiter
-from crmql.redaction import redact, register_secret
+from crmql.redaction import redact, register_secret, safe_url
 from crmql.http.retry import RetryBudgetExceeded, RetryPolicy
 from crmql.stats import current
 
@@ -380,21 +380,13 @@ class HttpClient:
         if wait > 0:
             await asyncio.sleep(wait)
 
-    def _error(
-        self,
-        cls: type[ConnectorError],
-        message: str,
-        table: str | None,
-        response: httpx.Response | None = None,
-        *,
-        hint: str | None = None,
-    ) -> ConnectorError:
+    def _error(self, cls: type[ConnectorError], message: str, table: str | None,
+               response: httpx.Response | None = None, *, hint: str | None = None) -> ConnectorError:
         vendor_message = describe.vendor_message(response) if response is not None else None
-        return cls(
-            redact(message),
-            vendor=self.vendor,
-            table=table,
-            status=response.status_code if response is not None else None,
-            vendor_message=redact(vendor_message) if vendor_message else None,
-            hint=redact(hint) if hint else None,
-        )
+        error = cls(redact(message), vendor=self.vendor, table=table,
+                    status=response.status_code if response is not None else None,
+                    vendor_message=redact(vendor_message) if vendor_message else None, hint=redact(hint) if hint else None)
+        with contextlib.suppress(RuntimeError, AttributeError):  # the refused request (a Spark task names it)
+            if response is not None and not getattr(error, "request", None):
+                error.request = safe_url(f"{response.request.method} {response.request.url}")
+        return error
