@@ -81,7 +81,7 @@ def parse_options(options: Mapping[str, str]) -> ReadOptions:
     table = _table(path) if path else None
     sql = query or f"SELECT * FROM {quote(table[0])}.{quote(table[1])}"  # type: ignore[index]
     max_partitions = _count(given, "maxPartitions")
-    return ReadOptions(sql, table, given.get("config") or None, max_partitions, _window(given, table),
+    return ReadOptions(sql, table, given.get("config") or None, max_partitions, _window(given),
                        {k: given[k] for k in STREAM_OPTIONS if k in given})
 
 
@@ -106,7 +106,7 @@ def _count(given: Mapping[str, str], name: str) -> int | None:
     return n
 
 
-def _window(given: Mapping[str, str], table: tuple[str, str] | None) -> Window | None:
+def _window(given: Mapping[str, str]) -> Window | None:
     present = [k for k in _WINDOW if given.get(k, "").strip()]
     if not present:
         return None
@@ -115,9 +115,7 @@ def _window(given: Mapping[str, str], table: tuple[str, str] | None) -> Window |
         raise QueryError(f"option{'s' if len(missing) > 1 else ''} {', '.join(missing)} missing: "
                          f"{', '.join(_WINDOW)} go together (as in Spark's JDBC source)",
                          hint="or give maxPartitions alone to cap the partitions crmql plans")
-    column = given["partitionColumn"].strip()
-    if table is not None and re.fullmatch(r'[^".]+', column):
-        column = quote(column)  # a table's column as Spark names it; a query's as written in crmql
+    column = given["partitionColumn"].strip()  # a plain name is quoted part by part (sale-balance, e.start)
     lower, upper = parse_bound(given["lowerBound"], "lowerBound"), parse_bound(given["upperBound"], "upperBound")
     return Window(column, lower, upper, _count(given, "numPartitions") or 1)
 

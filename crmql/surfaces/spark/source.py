@@ -33,7 +33,7 @@ from pyspark.sql.types import StructType
 
 from ...api.partitions import PartitionedQuery, ScanPartition, SessionSpec, plan_partitions, read_partition
 from ...api.partitions import result_schema
-from ...errors import CrmqlError, QueryError
+from ...errors import QueryError
 from .filters import Conjunct, translate
 from .options import STREAM_OPTIONS, ReadOptions, parse_options
 from .types import arrow_target, check_user_schema, spark_schema, to_spark_batch
@@ -201,26 +201,8 @@ class CrmqlReader(DataSourceReader):
         try:
             for batch in read_partition(session, part):
                 yield to_spark_batch(batch, target)
-        except CrmqlError as e:  # Spark shows the driver the type and text of what a task raises
-            raise named_request(e) from None
-        finally:
+        finally:  # a crmql error (vendor, table, request, partition) reaches the driver as raised
             session.close()
-
-
-def named_request(err: CrmqlError) -> CrmqlError:
-    """``err`` with the vendor request that failed in its message, where the HTTP layer knows it
-    (``err.request``, secrets masked) and the message does not say it yet.
-
-    >>> e = CrmqlError("azavista (azavista.events): internal server error [HTTP 500]")
-    >>> e.request = "POST https://api.example/3.0/event/search"
-    >>> print(named_request(e))
-    azavista (azavista.events): internal server error [HTTP 500]; request: POST https://api.example/3.0/event/search
-    """
-    request = getattr(err, "request", None)
-    if request and str(request) not in err.message:
-        err.message = f"{err.message}; request: {request}"
-        err.args = (err.message, *err.args[1:])
-    return err
 
 
 class CrmqlPushdownReader(CrmqlReader):
