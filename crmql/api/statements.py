@@ -179,10 +179,20 @@ def _describe(stmt: ast.Describe, run: Run) -> Result:
 # ---- COPY ---------------------------------------------------------------------------------------
 
 def _check_copy(stmt: ast.Copy) -> None:
-    """A bad FORMAT, option or file extension fails before any request."""
+    """A bad FORMAT, option or file extension, or a partitioned export's directory that is not empty
+    (without OVERWRITE), fails before any request."""
     from ..export.options import ExportOptions
+    from ..export.partitioned import check_target
 
-    ExportOptions.from_copy(stmt.path, stmt.options)
+    options = ExportOptions.from_copy(stmt.path, stmt.options)
+    if options.partitioned:
+        check_target(stmt.path, options)
+
+
+def _copy_warms(stmt: ast.Copy) -> ast.Select | None:
+    """A COPY's tables may load early, but not a partitioned one's: its PARTITION_BY columns are
+    checked against the planned result before any row is requested (an early first page would be)."""
+    return None if any(name == "partition_by" for name, _ in stmt.options) else stmt.query
 
 
 def _copy(stmt: ast.Copy, run: Run) -> Result:
@@ -201,5 +211,5 @@ STATEMENTS: dict[type, Statement] = {
     ast.Explain: Statement(_explain, warms=lambda stmt: stmt.query if stmt.analyze else None, export=_export_plan),
     ast.ShowTables: Statement(_show_tables),
     ast.Describe: Statement(_describe),
-    ast.Copy: Statement(_copy, check=_check_copy, warms=lambda stmt: stmt.query, export=_export_copy),
+    ast.Copy: Statement(_copy, check=_check_copy, warms=_copy_warms, export=_export_copy),
 }

@@ -56,8 +56,8 @@ from ..exec.formats import _text, unique_names
 from .options import ExportOptions
 from .writers import PARQUET_ROW_GROUP, _canonical_type, _cast
 
-__all__ = ["DEFAULT_PARTITION", "MAX_OPEN_FILES", "MAX_PENDING_ROWS", "PartitionedWriter", "folder_value",
-           "hive_escape", "open_partitioned"]
+__all__ = ["DEFAULT_PARTITION", "MAX_OPEN_FILES", "MAX_PENDING_ROWS", "PartitionedWriter", "check_target",
+           "folder_value", "hive_escape", "open_partitioned"]
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +265,9 @@ class PartitionedWriter:
             raise ExportError(f"cannot write {self.root / self._folders[key]}: {e.strerror or e}") from None
 
 
-def _target_dir(path: str | os.PathLike[str], options: ExportOptions, make_dirs: bool) -> Path:
+def check_target(path: str | os.PathLike[str], options: ExportOptions, make_dirs: bool = False) -> Path:
+    """The directory a partitioned export writes (a symbolic link: the directory it points to),
+    checked before any request: not a file, empty unless ``overwrite``, its parent there (or made)."""
     target = Path(os.path.expanduser(os.fspath(path)))
     if target.is_symlink():
         target = Path(os.path.realpath(target))
@@ -330,7 +332,7 @@ def open_partitioned(path: str | os.PathLike[str], options: ExportOptions, *,
     """
     from .files import _sigterm_unwinds
 
-    target = _target_dir(path, options, make_dirs)
+    target = check_target(path, options, make_dirs)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     except OSError as e:

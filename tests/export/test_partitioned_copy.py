@@ -234,3 +234,21 @@ def test_export_query_and_the_command_line_write_the_same_dataset(session: Any, 
                                   "--partition-by", "column"],
                                  env=cli_environment(tmp_path), cwd=tmp_path)
     assert other.returncode == 1 and "only a SELECT's rows can be partitioned" in other.stderr
+
+
+def test_a_whole_table_read_sends_no_row_request_before_the_check(make_session: Any, sandbox: Any,
+                                                                   tmp_path: Path) -> None:
+    """A whole-table read usually sends its first page with the catalog request (Atlas): not a
+    partitioned COPY's, whose columns are checked first; a non-empty directory fails before the catalog."""
+    session = make_session()
+    sandbox.reset_log()
+    with pytest.raises(CrmqlError, match="PARTITION_BY column nme is not in the query's result"):
+        session.execute(f"COPY (SELECT * FROM atlas.contacts) TO '{tmp_path / 'd'}' WITH (PARTITION_BY (nme))")
+    paths = [e[1] for e in sandbox.request_log]
+    assert any("/template/" in p for p in paths) and not any(p.endswith("/entities") for p in paths), paths
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_bytes(b"")
+    sandbox.reset_log()
+    with pytest.raises(CrmqlError, match="is not empty"):
+        make_session().execute(f"COPY (SELECT * FROM atlas.sales) TO '{tmp_path / 'full'}' WITH (PARTITION_BY (x))")
+    assert not sandbox.request_log
