@@ -17,6 +17,7 @@ dd = pytest.importorskip("dask.dataframe", reason="the dask extra (pip install '
 import crmql  # noqa: E402
 import crmql.dask  # noqa: E402
 from crmql.api.partitions import SessionSpec, plan_partitions  # noqa: E402
+from crmql.errors import CrmqlError  # noqa: E402
 
 #: the Azavista secret, given to the config by an environment variable (resolved where a task runs)
 SECRET = "sandbox-azavista-secret"
@@ -27,7 +28,8 @@ ENV = "CRMQL_TEST_DASK_AZAVISTA_SECRET"
 def config(sandbox_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     from cli_support import write_config_file
 
-    path = write_config_file(tmp_path_factory.mktemp("dask") / "crmql.toml", sandbox_server.url)
+    path = write_config_file(tmp_path_factory.mktemp("dask") / "crmql.toml", sandbox_server.url,
+                             retry_base_s=0.001, retry_cap_s=0.01)
     text = path.read_text(encoding="utf-8")
     assert f'client_secret = "{SECRET}"' in text
     path.write_text(text.replace(f'"{SECRET}"', '"${' + ENV + '}"'), encoding="utf-8")
@@ -96,3 +98,11 @@ def test_only_planning_requests_before_compute_and_the_cap_holds(config: Path, s
     searches = [e for e in sandbox.request_log if e[1].endswith("/search")]
     assert len(frame) == 2_400 and len(searches) >= df.npartitions
     assert sandbox.concurrency("azavista")["peak"] <= planned.cap
+
+
+def test_a_failing_vendor_request_fails_compute_with_a_crmql_error(config: Path, sandbox: Any) -> None:
+    df = crmql.dask.read_crmql("SELECT id, name FROM azavista.events", str(config))
+    sandbox.settings.faults = "500=1"  # every request from now on (planning is done)
+    with pytest.raises(CrmqlError) as info:
+        df.compute()
+    assert "azavista" in str(info.value) and SECRET not in str(info.value)
