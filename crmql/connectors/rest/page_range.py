@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable
 
 from ... import stats
 from ...errors import VendorResponseError
-from .page_index import IndexedPage, Records, Sink, _oversized, _pages_short, _sequential, _window
+from .page_loops import IndexedPage, Records, Sink, _oversized, _pages_short, _sequential, _window
 from .paging import ScanLimits
 from .support import valid_total
 

@@ -14,7 +14,7 @@ The connector's methods of the same names delegate here, so a vendor overrides t
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...errors import VendorResponseError
 from ...plan.catalog import Table
@@ -26,8 +26,8 @@ from .place import dig
 from .spec import Resource
 from .support import cut, gather_all, shown, valid_total
 
-if TYPE_CHECKING:
-    from .connector import RestConnector
+#: a :class:`~.connector.RestConnector` (not imported: the connector imports this module)
+RestConnector = Any
 
 __all__ = ["count", "extent", "fetch", "limits", "scan"]
 
