@@ -142,7 +142,7 @@ class PartitionedWriter:
                 return
             table = self._arrow(frame)
             for key, rows in self._groups(table).items():
-                self._add(key, table.take(rows) if len(rows) < table.num_rows else table)
+                self._add(key, table.take(rows) if len(rows) < table.num_rows else table)  # rows: numpy
             self.rows += len(frame)
             while self._waiting > self.max_pending:
                 self._flush(max(self._pending_rows, key=self._pending_rows.__getitem__))
@@ -194,12 +194,37 @@ class PartitionedWriter:
             self._file_schema = pa.schema([f for f in schema if f.name not in self.partition_by])
         return _cast(table, self._schema)
 
-    def _groups(self, table: Any) -> dict[tuple[str, ...], list[int]]:
-        """Row numbers by folder, in the rows' order."""
-        values = [[folder_value(v) for v in table.column(name).to_pylist()] for name in self.partition_by]
-        groups: dict[tuple[str, ...], list[int]] = {}
-        for i, key in enumerate(zip(*values)):
-            groups.setdefault(key, []).append(i)
+    def _groups(self, table: Any) -> dict[tuple[str, ...], Any]:
+        """Row numbers by folder, each in the rows' order. Each column is dictionary-encoded, so a
+        folder name is made once per distinct value of the batch, not once per row."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        codes, names = [], []
+        combined = np.zeros(table.num_rows, dtype=np.int64)
+        for name in self.partition_by:
+            try:
+                encoded = pc.dictionary_encode(table.column(name).combine_chunks(), null_encoding="encode")
+            except pa.ArrowNotImplementedError:  # a type Arrow cannot encode: one folder name per row
+                encoded = None
+            if encoded is None:
+                column = [folder_value(v) for v in table.column(name).to_pylist()]
+                distinct = list(dict.fromkeys(column))
+                index = {v: i for i, v in enumerate(distinct)}
+                names.append(distinct)
+                codes.append(np.array([index[v] for v in column], dtype=np.int64))
+            else:
+                names.append([folder_value(v) for v in encoded.dictionary.to_pylist()])
+                codes.append(encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64))
+            # kept below the row count, however many columns there are
+            combined = np.unique(combined * len(names[-1]) + codes[-1], return_inverse=True)[1].reshape(-1)
+        order = np.argsort(combined, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(combined[order]) != 0])
+        groups: dict[tuple[str, ...], Any] = {}
+        for rows in np.split(order, starts[1:]):
+            key = tuple(values[int(c[rows[0]])] for values, c in zip(names, codes))
+            groups[key] = np.sort(np.concatenate([groups[key], rows])) if key in groups else rows  # NULL and ''
         return groups
 
     def _add(self, key: tuple[str, ...], rows: Any) -> None:
