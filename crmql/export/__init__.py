@@ -23,7 +23,8 @@ the same rows and format:
 
 The package's modules: :mod:`~crmql.export.options` (formats and ``COPY`` options),
 :mod:`~crmql.export.writers` (one writer per format), :mod:`~crmql.export.files` (atomic files,
-DataFrames to files or bytes), all importable from ``crmql.export`` itself. Running a statement to
+DataFrames to files or bytes), :mod:`~crmql.export.partitioned` (``PARTITION_BY``: a Hive-partitioned
+Parquet directory), all importable from ``crmql.export`` itself. Running a statement to
 export it (``COPY``, ``--output``, ``\o``) is the API's: :mod:`crmql.api.copy`, which calls this package
 (export sits below the API and never imports it).
 
@@ -43,6 +44,7 @@ import logging
 
 from .files import atomic_file, frame_bytes, is_stdout, open_export, write_frame
 from .options import EXPORT_FORMATS, ExportOptions, export_format, has_extension
+from .partitioned import PartitionedWriter, open_partitioned
 from .writers import (
     FORMULA_PREFIXES,
     PARQUET_ROW_GROUP,
@@ -59,6 +61,7 @@ from .writers import (
 __all__ = [
     "EXPORT_FORMATS",
     "ExportOptions",
+    "PartitionedWriter",
     "Writer",
     "atomic_file",
     "export_format",
@@ -66,6 +69,7 @@ __all__ = [
     "has_extension",
     "is_stdout",
     "open_export",
+    "open_partitioned",
     "write_frame",
     # also importable from here, as before the split into modules
     "FORMULA_PREFIXES",
