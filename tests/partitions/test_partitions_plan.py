@@ -21,7 +21,7 @@ from crmql.errors import ConfigError, QueryError, VendorHTTPError
 from crmql.sandbox import SandboxServer
 
 from cli_support import config_toml
-from partition_support import kinds, read_one
+from .partition_support import kinds, read_one
 
 BIG = "SELECT id, name FROM azavista.events"
 

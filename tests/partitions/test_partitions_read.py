@@ -17,7 +17,7 @@ from crmql.api.session import Session
 from crmql.errors import QueryError, VendorHTTPError
 from crmql.sandbox import SandboxServer
 
-from partition_support import keys, kinds, read_all, read_one, rows
+from .partition_support import keys, kinds, read_all, read_one, rows
 
 
 @pytest.fixture(scope="module")
