@@ -119,3 +119,18 @@ def test_window_options_partition_a_next_link_table(crmql_config: Path, crmql_se
     assert parts == 3
     want = crmql_session.query("SELECT id FROM atlas.sales WHERE \"sale-status\" = 'won'")
     assert sorted(r["id"] for r in rows) == sorted(want["id"])  # each row in exactly one window
+
+
+def test_a_table_that_needs_a_filter_takes_it_from_spark(crmql_config: Path, crmql_session: Any) -> None:
+    ds = source(crmql_config, path="casavi_community.notifications")  # community_id is required
+    schema = ds.schema()  # from the catalog: no filter needed to type the columns
+    assert "community_id" in schema.fieldNames()
+    reader = ds.reader(schema)
+    assert list(reader.pushFilters([EqualTo(("community_id",), 12)])) == []
+    rows, _ = read_all(reader)
+    assert sorted(r["id"] for r in rows) == sorted(crmql_session.query(
+        "SELECT id FROM casavi_community.notifications WHERE community_id = 12")["id"])
+    unfiltered = source(crmql_config, path="casavi_community.notifications")
+    with pytest.raises(QueryError, match="needs a filter on community_id") as caught:
+        unfiltered.reader(unfiltered.schema()).partitions()
+    assert "filter the DataFrame" in str(caught.value)

@@ -34,6 +34,7 @@ from pyspark.sql.types import StructType
 from ...api.partitions import PartitionedQuery, ScanPartition, SessionSpec, plan_partitions, read_partition
 from ...api.partitions import result_schema
 from ...errors import QueryError
+from ...exec.frames import to_arrow
 from .filters import Conjunct, translate
 from .options import STREAM_OPTIONS, ReadOptions, parse_options
 from .types import arrow_target, check_user_schema, spark_schema, to_spark_batch
@@ -93,6 +94,12 @@ class CrmqlDataSource(DataSource):
             session = self.session_spec(opts).open()
             try:
                 schema = result_schema(session, opts.sql)
+            except QueryError:
+                if opts.table is None:
+                    raise
+                # a table that needs a filter (casavi Community's community_id): its columns from the
+                # catalog; Spark's filter brings the condition (pushFilters), else planning says what is missing
+                schema = to_arrow(session.table(*opts.table), []).schema
             finally:
                 session.close()
             self._arrow = schema
@@ -120,6 +127,10 @@ class CrmqlDataSource(DataSource):
         from .stream import CrmqlStreamReader
 
         return CrmqlStreamReader(dict(self.options), schema, spec=self.session_spec())
+
+
+_FILTER_HINT = ("in Spark, filter the DataFrame (pushed to crmql with spark.sql.python.filterPushdown.enabled) "
+                'or read .option("query", "SELECT ... WHERE ...")')
 
 
 def _what(opts: ReadOptions) -> str:
@@ -185,7 +196,12 @@ class CrmqlReader(DataSourceReader):
     def partitions(self) -> list[CrmqlPartition]:
         """The scan's partitions (see :func:`crmql.api.partitions.plan_partitions`)."""
         try:
-            planned = self._planned or self.plan()
+            try:
+                planned = self._planned or self.plan()
+            except QueryError as e:  # e.g. a table that needs a filter Spark did not bring
+                if self.opts.table is not None and not self.where:
+                    e.hint = (f"{e.hint}; " if e.hint else "") + _FILTER_HINT
+                raise
             log.info("crmql: %s in %d partition(s) (cap %d)", planned.sql, len(planned.partitions), planned.cap)
             return [CrmqlPartition(p) for p in planned.partitions]
         finally:
