@@ -71,7 +71,12 @@ def _arrow(cursor: Any) -> pa.Table:
 def _cast(table: pa.Table, schema: pa.Schema) -> pa.Table:
     if table.schema.names != schema.names:
         table = table.rename_columns(schema.names) if table.num_columns == len(schema) else table
-    return table if table.schema == schema else table.cast(schema)
+    if table.schema == schema:
+        return table
+    try:
+        return table.cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:  # a value the planned type cannot hold
+        raise QueryError(f"the rows do not fit the query's schema: {e}", hint="report this as a crmql bug") from None
 
 
 def sliced(plan: Plan, part: ScanPartition) -> Plan:
@@ -120,7 +125,11 @@ def read_partition(session: Any, part: ScanPartition) -> Iterator[pa.RecordBatch
             raise with_label(e, part.label) from None
         finally:
             _discard(plan)
-        table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False, safe=False)
+        try:
+            table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False, safe=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as e:
+            raise with_label(QueryError(f"the rows do not fit the query's schema: {e}",
+                                        hint="report this as a crmql bug"), part.label) from None
         yield from (table.to_batches() or [pa.RecordBatch.from_pylist([], schema=schema)])
         return
 
@@ -145,7 +154,11 @@ def read_partition(session: Any, part: ScanPartition) -> Iterator[pa.RecordBatch
                 raise with_label(e, part.label) from None
             if table is None:
                 break
-            for batch in _cast(table, schema).to_batches():
+            try:
+                batches = _cast(table, schema).to_batches()
+            except QueryError as e:
+                raise with_label(e, part.label) from None
+            for batch in batches:
                 sent = True
                 yield batch
         if not sent:
