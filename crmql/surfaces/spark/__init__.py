@@ -45,6 +45,12 @@ import logging
 import os
 from typing import Any
 
+try:  # Python data sources came with Spark 4.0, their filter pushdown (the Filter classes) with 4.1
+    from pyspark.sql.datasource import Filter as _Filter  # noqa: F401
+except ImportError as missing:  # pragma: no cover - the spark extra is installed for the tests
+    raise ImportError("crmql.spark needs PySpark 4.1 or later (Python data sources with filter pushdown): "
+                      "pip install 'crmql[spark]'") from missing
+
 from ...api.partitions import SessionSpec
 from .source import CrmqlDataSource
 
