@@ -133,6 +133,7 @@ CASES = {
         IsNotNull(("sale-close-date",)),
         LessThanOrEqual(("sale-close-date",), dt.date(2027, 1, 1)),
         Not(EqualNullSafe(("sale-currency",), "USD")),
+        StringEndsWith(("sale-name",), "2025"),
     ],
     "casavi.contacts": [
         EqualTo(("isRegistered",), False),
