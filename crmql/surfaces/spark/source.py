@@ -269,7 +269,6 @@ class CrmqlPushdownReader(CrmqlReader):
         """The index of the conjunct a planning error points into (its span), or None."""
         span = getattr(err, "span", None)
         column = getattr(err, "column", None)
-        sql, _ = self.statement(where)
         offset = None
         if span is not None:
             offset = span.start
