@@ -142,6 +142,12 @@ def bench_export(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     server = ProcessSandbox(latency_ms=0)
     try:
         config = write_config(server.url, work, max_pages=args.export_rows // 50 + 10)
+        with config.open("a", encoding="utf-8") as f:  # the sandbox builds its events on the first request
+            f.write("timeout_s = 900\n")
+        import crmql
+
+        with crmql.connect(config) as session:  # not timed: the simulator's one-off generation
+            session.query("SELECT COUNT(*) AS n FROM azavista.events")
         target = work / "events_by_type"
         sql = f"COPY ({SCAN_SQL}) TO '{target}/' WITH (FORMAT parquet, PARTITION_BY (event_type))"
         server.reset_log()
