@@ -140,3 +140,18 @@ def test_a_wrong_option_is_one_clear_error(crmql_spark: Any) -> None:
     with pytest.raises(Exception) as caught:
         read(crmql_spark, "azavista.events", maxPartition=3)
     assert "unknown option 'maxpartition'" in str(caught.value) and "did you mean maxPartitions?" in str(caught.value)
+
+
+def test_without_spark_filter_pushdown_the_read_still_works(crmql_spark: Any, crmql_config: Path,
+                                                            crmql_session: Any) -> None:
+    import crmql.spark
+
+    setting = "spark.sql.python.filterPushdown.enabled"
+    crmql_spark.conf.set(setting, "false")
+    try:  # a reader with its own pushFilters would be refused by Spark (DATA_SOURCE_PUSHDOWN_DISABLED)
+        crmql.spark.register(crmql_spark, config=crmql_config)
+        got = read(crmql_spark, "azavista.events").filter("event_type = 'sales'").count()
+    finally:
+        crmql_spark.conf.set(setting, "true")
+        crmql.spark.register(crmql_spark, config=crmql_config)
+    assert got == len(crmql_session.query("SELECT id FROM azavista.events WHERE event_type = 'sales'"))
