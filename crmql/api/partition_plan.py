@@ -313,6 +313,9 @@ def _row_slices(scan: ScanPlan, sql: str, base: dict[str, Any], cap: int, limit:
     if extent is None or extent.page < 1:
         return None
     pages = max(1, math.ceil(extent.rows / extent.page))
+    budget = getattr(scan.connector, "max_pages", None)
+    if isinstance(budget, int) and pages > budget:  # one partition: the scan's own budget error, as a query's
+        return None
     ranges = split_ranges(pages, limit)
     if len(ranges) < 2:
         return None

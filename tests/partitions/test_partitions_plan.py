@@ -17,7 +17,7 @@ import pytest
 from crmql.api.config import sandbox_config
 from crmql.api.partitions import SessionSpec, plan_partitions, read_partition, result_schema
 from crmql.api.session import Session
-from crmql.errors import ConfigError, QueryError, VendorHTTPError
+from crmql.errors import ConfigError, QueryError, RequestBudgetError, VendorHTTPError
 from crmql.sandbox import SandboxServer
 
 from cli_support import config_toml
@@ -215,3 +215,14 @@ def test_without_a_config_the_executors_share_the_drivers_in_process_sandbox(tmp
     spec = SessionSpec.for_config("crmql.toml")  # relative: made absolute for the executors
     assert spec.config_path == str(path.resolve()) and spec.sandbox_url == sandbox_url()
     assert spec.open().config.connections["az"].settings["base_url"] == f"{spec.sandbox_url}/azavista"
+
+
+def test_a_scan_over_the_page_budget_is_not_split_around_it(driver_with) -> None:
+    """Row ranges each within max_pages must not read what the whole scan may not: over the budget,
+    the scan is one partition and fails with the query's own budget error (review finding)."""
+    session = driver_with(8)
+    session.config.connections["azavista"].settings["max_pages"] = 20
+    query = plan_partitions(session, BIG)
+    assert len(query.partitions) == 1
+    with pytest.raises(RequestBudgetError):
+        session.query(BIG)
